@@ -1,0 +1,68 @@
+// Refused MQTT messages, newest first, so an operator can see what a misbehaving device sends.
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { deadLetterReasons } from '../../errors.ts';
+import type { Pool } from '../../storage/pool.ts';
+import { listDeadLetters } from '../../storage/deadLetters.ts';
+import { ErrorBody, TimeParam } from '../schemas.ts';
+
+export async function deadLetterRoutes(app: FastifyInstance, opts: { pool: Pool }) {
+  app.withTypeProvider<ZodTypeProvider>().get(
+    '/dead-letters',
+    {
+      config: { role: 'operator' },
+      schema: {
+        tags: ['dead letters'],
+        querystring: z.object({
+          deviceId: z.string().max(64).optional(),
+          reason: z.enum([...deadLetterReasons, 'STORAGE_FAILED']).optional(),
+          from: TimeParam.optional(),
+          before: z.coerce.number().int().positive().optional().describe('page: ids below this one'),
+          limit: z.coerce.number().int().min(1).max(1_000).default(100),
+        }),
+        response: {
+          200: z.object({
+            items: z.array(
+              z.object({
+                id: z.number(),
+                receivedAt: z.string(),
+                deviceId: z.string().nullable(),
+                topic: z.string(),
+                reason: z.string(),
+                message: z.string(),
+                payload: z.string().nullable().describe('the first 4 KiB as text (invalid UTF-8 replaced)'),
+                payloadBytes: z.number(),
+              }),
+            ),
+          }),
+          400: ErrorBody,
+          401: ErrorBody,
+          403: ErrorBody,
+        },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const rows = await listDeadLetters(opts.pool, {
+        deviceId: q.deviceId,
+        reason: q.reason,
+        from: q.from,
+        beforeId: q.before,
+        limit: q.limit,
+      });
+      return {
+        items: rows.map((r) => ({
+          id: r.id,
+          receivedAt: r.receivedAt.toISOString(),
+          deviceId: r.deviceId,
+          topic: r.topic,
+          reason: r.reason,
+          message: r.message,
+          payload: r.payloadBase64 === null ? null : Buffer.from(r.payloadBase64, 'base64').toString('utf8'),
+          payloadBytes: r.payloadBytes,
+        })),
+      };
+    },
+  );
+}

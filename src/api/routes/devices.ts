@@ -1,0 +1,144 @@
+// Devices: the registry over HTTP. Reads for every role; changes and credentials for admins.
+// The clear MQTT secret appears in exactly two answers: creation and rotation.
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Catalog } from '../../catalog/index.ts';
+import { CityId, KindName } from '../../catalog/schema.ts';
+import { AppError } from '../../errors.ts';
+import type { DeviceRegistry } from '../../registry/index.ts';
+import type { DeviceQueries } from '../../storage/devices.ts';
+import { DeviceBody, DeviceInput, DeviceParams, DevicePatch, ErrorBody, deviceJson } from '../schemas.ts';
+import { deviceTopic } from '../../ingest/topics.ts';
+
+const Credentials = z.object({
+  username: z.string().describe('MQTT username and client id: the device id'),
+  secret: z.string().describe('MQTT password; shown only in this answer, stored hashed'),
+  topicPrefix: z.string(),
+});
+
+const LatestValue = z.object({ value: z.number(), ts: z.string(), unit: z.string() });
+
+export async function deviceRoutes(
+  app: FastifyInstance,
+  opts: { registry: DeviceRegistry; queries: DeviceQueries; catalog: Catalog },
+) {
+  const { registry, queries, catalog } = opts;
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
+
+  function credentials(id: string, secret: string) {
+    const device = registry.get(id)!;
+    return { username: id, secret, topicPrefix: deviceTopic(device, 'telemetry').replace(/telemetry$/, '') };
+  }
+
+  r.get(
+    '/devices',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        tags: ['devices'],
+        querystring: z.object({
+          city: CityId.optional(),
+          ward: z.string().max(64).optional(),
+          kind: KindName.optional(),
+          status: z.enum(['online', 'offline', 'unknown']).optional(),
+          limit: z.coerce.number().int().min(1).max(10_000).default(1_000),
+          offset: z.coerce.number().int().min(0).default(0),
+        }),
+        response: { 200: z.object({ items: z.array(DeviceBody), total: z.number().int() }), ...errors },
+      },
+    },
+    async (request) => {
+      const { rows, total } = await queries.list(request.query);
+      return { items: rows.map(deviceJson), total };
+    },
+  );
+
+  r.get(
+    '/devices/:id',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        tags: ['devices'],
+        summary: 'A device with its latest value of every metric',
+        params: DeviceParams,
+        response: { 200: DeviceBody.extend({ latest: z.record(z.string(), LatestValue) }), ...errors },
+      },
+    },
+    async (request) => {
+      const row = await queries.get(request.params.id);
+      if (!row) throw new AppError('DEVICE_NOT_FOUND', `device ${request.params.id} does not exist`);
+      const metrics = catalog.kind(row.kind).metrics;
+      const latest: Record<string, z.infer<typeof LatestValue>> = {};
+      for (const point of await queries.latest(row.id)) {
+        latest[point.metric] = { value: point.value, ts: point.time.toISOString(), unit: metrics[point.metric]?.unit ?? '' };
+      }
+      return { ...deviceJson(row), latest };
+    },
+  );
+
+  r.post(
+    '/devices',
+    {
+      config: { role: 'admin' },
+      schema: {
+        tags: ['devices'],
+        summary: 'Register a device; the answer carries its MQTT secret, shown this once',
+        body: DeviceInput,
+        response: { 201: z.object({ device: DeviceBody, credentials: Credentials }), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const { device, secret } = await registry.create({ ...body, pole: body.pole ?? null, zone: body.zone ?? null });
+      return reply.code(201).send({ device: deviceJson(device), credentials: credentials(device.id, secret) });
+    },
+  );
+
+  r.patch(
+    '/devices/:id',
+    {
+      config: { role: 'admin' },
+      schema: {
+        tags: ['devices'],
+        summary: 'Change where a device stands or what it is called (not its id or kind)',
+        params: DeviceParams,
+        body: DevicePatch,
+        response: { 200: DeviceBody, ...errors },
+      },
+    },
+    async (request) => deviceJson(await registry.update(request.params.id, request.body)),
+  );
+
+  r.delete(
+    '/devices/:id',
+    {
+      config: { role: 'admin' },
+      schema: {
+        tags: ['devices'],
+        summary: 'Remove a device: it can no longer connect; its stored telemetry stays until retention',
+        params: DeviceParams,
+        response: { 204: z.null(), ...errors },
+      },
+    },
+    async (request, reply) => {
+      await registry.remove(request.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+
+  r.post(
+    '/devices/:id/credentials',
+    {
+      config: { role: 'admin' },
+      schema: {
+        tags: ['devices'],
+        summary: 'Rotate the MQTT secret: the old one stops working at once',
+        params: DeviceParams,
+        response: { 200: Credentials, ...errors },
+      },
+    },
+    async (request) => credentials(request.params.id, await registry.rotateCredentials(request.params.id)),
+  );
+}

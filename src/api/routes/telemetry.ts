@@ -1,0 +1,92 @@
+// A device's history: raw points or time buckets (avg, min, max, count), for charts and exports.
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Catalog } from '../../catalog/index.ts';
+import { AppError } from '../../errors.ts';
+import type { DeviceRegistry } from '../../registry/index.ts';
+import type { Pool } from '../../storage/pool.ts';
+import { readBucketed, readRaw } from '../../storage/telemetry.ts';
+import { BucketParam, DeviceParams, ErrorBody, TimeParam } from '../schemas.ts';
+
+const maxPoints = 20_000;
+const maxRangeDays = 366;
+
+export async function telemetryRoutes(app: FastifyInstance, opts: { pool: Pool; registry: DeviceRegistry; catalog: Catalog }) {
+  app.withTypeProvider<ZodTypeProvider>().get(
+    '/devices/:id/telemetry',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        tags: ['telemetry'],
+        summary: 'Raw readings, or buckets when `bucket` is given (time_bucket-aligned)',
+        params: DeviceParams,
+        querystring: z.object({
+          metric: z
+            .string()
+            .max(500)
+            .optional()
+            .describe('one metric or several separated by commas; all when omitted'),
+          from: TimeParam.optional().describe('ISO 8601 or epoch ms; default: 24 h before `to`'),
+          to: TimeParam.optional().describe('ISO 8601 or epoch ms, exclusive; default: now'),
+          bucket: BucketParam.optional().describe('e.g. 5m, 1h, 1d, or seconds'),
+          limit: z.coerce.number().int().min(1).max(maxPoints).default(maxPoints),
+        }),
+        response: {
+          200: z.object({
+            deviceId: z.string(),
+            from: z.string(),
+            to: z.string(),
+            bucketSeconds: z.number().nullable(),
+            points: z.array(
+              z.object({
+                ts: z.string(),
+                metric: z.string(),
+                value: z.number().optional(),
+                avg: z.number().optional(),
+                min: z.number().optional(),
+                max: z.number().optional(),
+                count: z.number().optional(),
+              }),
+            ),
+          }),
+          400: ErrorBody,
+          401: ErrorBody,
+          404: ErrorBody,
+        },
+      },
+    },
+    async (request) => {
+      const device = opts.registry.get(request.params.id);
+      if (!device) throw new AppError('DEVICE_NOT_FOUND', `device ${request.params.id} does not exist`);
+      const q = request.query;
+      const to = q.to ?? new Date();
+      const from = q.from ?? new Date(to.getTime() - 86_400_000);
+      if (from >= to) throw new AppError('VALIDATION_FAILED', '`from` must be before `to`');
+      if (to.getTime() - from.getTime() > maxRangeDays * 86_400_000) {
+        throw new AppError('VALIDATION_FAILED', `a range is at most ${maxRangeDays} days; page through longer periods`);
+      }
+      const metrics = q.metric?.split(',').map((m) => m.trim()).filter(Boolean);
+      const known = opts.catalog.kind(device.kind).metrics;
+      const unknown = metrics?.filter((m) => !Object.hasOwn(known, m)) ?? [];
+      if (unknown.length > 0) {
+        throw new AppError(
+          'VALIDATION_FAILED',
+          `${device.kind} has no metric ${unknown.join(', ')}; known: ${Object.keys(known).join(', ')}`,
+        );
+      }
+      const range = { deviceId: device.id, metrics, from, to, limit: q.limit };
+      const base = { deviceId: device.id, from: from.toISOString(), to: to.toISOString() };
+      if (q.bucket === undefined) {
+        const points = await readRaw(opts.pool, range);
+        return { ...base, bucketSeconds: null, points: points.map((p) => ({ ts: p.time.toISOString(), metric: p.metric, value: p.value })) };
+      }
+      const points = await readBucketed(opts.pool, { ...range, bucketSeconds: q.bucket });
+      return {
+        ...base,
+        bucketSeconds: q.bucket,
+        points: points.map((p) => ({ ts: p.time.toISOString(), metric: p.metric, avg: p.avg, min: p.min, max: p.max, count: p.count })),
+      };
+    },
+  );
+}

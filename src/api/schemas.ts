@@ -1,0 +1,86 @@
+// Shapes shared by routes: the error body, device records, time parameters.
+import { z } from 'zod';
+import { CityId, DeviceId, KindName, Zone } from '../catalog/schema.ts';
+import type { RegisteredDevice } from '../registry/index.ts';
+
+export const ErrorBody = z.object({
+  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+});
+
+export const DeviceBody = z.object({
+  id: z.string(),
+  kind: KindName,
+  city: CityId,
+  ward: z.string(),
+  lat: z.number(),
+  lon: z.number(),
+  pole: z.string().nullable(),
+  zone: Zone.nullable(),
+  name: z.string(),
+  online: z.boolean().nullable().describe('null: the device has never reported a status'),
+  statusAt: z.string().nullable(),
+  lastSeen: z.string().nullable(),
+  status: z.record(z.string(), z.unknown()).nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+export const DeviceInput = z
+  .object({
+    id: DeviceId,
+    kind: KindName,
+    city: CityId,
+    ward: z.string().min(1),
+    lat: z.number().min(-90).max(90),
+    lon: z.number().min(-180).max(180),
+    pole: z.string().min(1).max(64).nullable().optional(),
+    zone: Zone.nullable().optional(),
+    name: z.string().min(1).max(200),
+  })
+  .strict();
+
+export const DevicePatch = DeviceInput.omit({ id: true, kind: true }).partial().strict();
+
+export const DeviceParams = z.object({ id: z.string().min(1).max(64) });
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export function deviceJson(d: RegisteredDevice): z.infer<typeof DeviceBody> {
+  return {
+    id: d.id,
+    kind: d.kind,
+    city: d.city,
+    ward: d.ward,
+    lat: d.lat,
+    lon: d.lon,
+    pole: d.pole,
+    zone: d.zone,
+    name: d.name,
+    online: d.online,
+    statusAt: iso(d.statusAt),
+    lastSeen: iso(d.lastSeen),
+    status: d.status,
+    createdAt: d.createdAt.toISOString(),
+    updatedAt: d.updatedAt.toISOString(),
+  };
+}
+
+/** A time given as ISO 8601 or epoch milliseconds. */
+export const TimeParam = z.union([
+  z.iso.datetime({ offset: true }).transform((s) => new Date(s)),
+  z
+    .string()
+    .regex(/^\d{1,15}$/)
+    .transform((s) => new Date(Number(s))),
+]);
+
+const units: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
+/** `300`, `30s`, `5m`, `1h`, `1d` → seconds. */
+export const BucketParam = z
+  .string()
+  .regex(/^\d+[smhd]?$/, 'a duration such as 300, 5m, 1h or 1d')
+  .transform((s) => {
+    const unit = /[smhd]$/.test(s) ? s.slice(-1) : 's';
+    return Number.parseInt(s, 10) * units[unit]!;
+  })
+  .refine((seconds) => seconds >= 1 && seconds <= 31 * 86_400, 'between 1 second and 31 days');

@@ -1,0 +1,73 @@
+// The HTTP layer: Fastify with zod schemas (which also feed OpenAPI at /docs), the error shape and
+// route roles first, then routes grouped by resource. Areas come in as options; nothing is global.
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { Auth } from '../auth/index.ts';
+import type { Broker } from '../broker/index.ts';
+import type { Catalog } from '../catalog/index.ts';
+import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics/index.ts';
+import type { DeviceRegistry } from '../registry/index.ts';
+import type { DeviceQueries } from '../storage/devices.ts';
+import type { Pool } from '../storage/pool.ts';
+import { installErrorHandling } from './plugins/errors.ts';
+import { installRoles } from './plugins/roles.ts';
+import { authRoutes } from './routes/auth.ts';
+import { deadLetterRoutes } from './routes/deadLetters.ts';
+import { deviceRoutes } from './routes/devices.ts';
+import { healthRoutes } from './routes/health.ts';
+import { telemetryRoutes } from './routes/telemetry.ts';
+
+export interface ApiAreas {
+  pool: Pool;
+  auth: Auth;
+  broker: Broker;
+  catalog: Catalog;
+  registry: DeviceRegistry;
+  deviceQueries: DeviceQueries;
+  metrics: Metrics;
+  log: Logger;
+}
+
+export async function createApiServer(areas: ApiAreas): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: areas.log as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: 1_048_576,
+    trustProxy: false,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandling(app);
+  installRoles(app, areas.auth);
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'City IOC API',
+        version: '1',
+        description:
+          'Trung tâm điều hành thông minh (IOC) cấp thành phố — City Intelligent Operations Center. ' +
+          'Log in at POST /api/v1/auth/login and send `Authorization: Bearer <token>`.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  await app.register(healthRoutes, { pool: areas.pool, broker: areas.broker, metrics: areas.metrics });
+  await app.register(
+    async (api) => {
+      await api.register(authRoutes, { auth: areas.auth });
+      await api.register(deviceRoutes, { registry: areas.registry, queries: areas.deviceQueries, catalog: areas.catalog });
+      await api.register(telemetryRoutes, { pool: areas.pool, registry: areas.registry, catalog: areas.catalog });
+      await api.register(deadLetterRoutes, { pool: areas.pool });
+    },
+    { prefix: '/api/v1' },
+  );
+  return app;
+}

@@ -1,0 +1,152 @@
+// The embedded MQTT broker (aedes) on MQTT_PORT, and MQTT over websockets on MQTT_WS_PORT when set.
+// Every device publish goes to ingest from authorizePublish, and the callback (hence the QoS 1 PUBACK)
+// waits until ingest has stored it or kept it as a dead letter: acknowledged means in the database.
+// Refused publishes are re-addressed to a topic nobody may subscribe to, so they reach no one.
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import { WebSocketServer, createWebSocketStream } from 'ws';
+import type { Config } from '../config.ts';
+import type { Ingest } from '../ingest/index.ts';
+import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics/index.ts';
+import type { DeviceRegistry } from '../registry/index.ts';
+import { allowedSubscription, authenticateDevice, identityOf, rememberIdentity } from './auth.ts';
+
+export interface Broker {
+  start(): Promise<{ port: number; wsPort: number | undefined }>;
+  stop(): Promise<void>;
+  /** Publishes from the IOC itself (commands to devices). */
+  publish(topic: string, payload: string, qos?: 0 | 1): Promise<void>;
+  connectedClients(): number;
+  ready(): boolean;
+}
+
+const refusedTopicPrefix = '$IOC/refused/';
+
+export function createBroker(deps: {
+  config: Pick<Config, 'MQTT_HOST' | 'MQTT_PORT' | 'MQTT_WS_PORT' | 'MQTT_ALLOW_ANONYMOUS'>;
+  registry: DeviceRegistry;
+  ingest: Ingest;
+  metrics: Metrics;
+  log: Logger;
+}): Broker {
+  const { config, registry, ingest, metrics, log } = deps;
+  let aedes: Aedes | undefined;
+  let tcp: Server | undefined;
+  let http: HttpServer | undefined;
+  let wss: WebSocketServer | undefined;
+  let listening = false;
+
+  function refuseAuth(client: Client, reason: string, returnCode: number, done: (e: AuthenticateError | null, ok: boolean | null) => void) {
+    metrics.mqttAuthFailures.inc({ reason });
+    log.debug({ clientId: client.id, reason }, 'MQTT connection refused');
+    const error = new Error(`connection refused: ${reason}`) as AuthenticateError;
+    error.returnCode = returnCode;
+    done(error, false);
+  }
+
+  async function createAedes(): Promise<Aedes> {
+    return Aedes.createBroker({
+      heartbeatInterval: 60_000,
+      connectTimeout: 30_000,
+      authenticate(client, username, password, done) {
+        authenticateDevice(registry, client.id, username, password, config.MQTT_ALLOW_ANONYMOUS).then(
+          (outcome) => {
+            if (!outcome.ok) return refuseAuth(client, outcome.reason, outcome.returnCode, done);
+            rememberIdentity(client, outcome.deviceId);
+            done(null, true);
+          },
+          (error) => {
+            log.error({ err: error }, 'MQTT authentication failed unexpectedly');
+            refuseAuth(client, 'internal_error', 3, done);
+          },
+        );
+      },
+
+      authorizePublish(client, packet, done) {
+        if (!client) return done(null); // a will restored from persistence: nothing of ours
+        if (packet.topic.startsWith('$')) return done(new Error('publishing to $ topics is not allowed'));
+        const senderId = identityOf(client) ?? null;
+        const isWill = (client as unknown as { will?: unknown }).will === packet;
+        const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+        const message = { topic: packet.topic, payload, receivedAt: new Date(), senderId, lastWill: isWill };
+        const originalTopic = packet.topic;
+        ingest.accept(message).then(
+          () => done(null),
+          () => done(null),
+        );
+        // Ingest owns the verdict; the broker only makes sure device telemetry is not fanned out to
+        // other clients when the topic is not the sender's own.
+        if (senderId !== null && originalTopic.split('/')[3] !== senderId) {
+          packet.topic = `${refusedTopicPrefix}${client.id}`;
+          packet.retain = false;
+        }
+      },
+
+      authorizeSubscribe(client, subscription, done) {
+        const deviceId = identityOf(client);
+        if (deviceId === null) {
+          // Anonymous development client: anything but the IOC's internal topics.
+          return done(null, subscription.topic.startsWith('$IOC') ? null : subscription);
+        }
+        const allowed = deviceId ? allowedSubscription(registry, deviceId) : null;
+        if (allowed !== null && subscription.topic === allowed) {
+          return done(null, { ...subscription, qos: Math.min(subscription.qos, 1) as 0 | 1 });
+        }
+        metrics.mqttAuthFailures.inc({ reason: 'subscribe_denied' });
+        done(null, null); // SUBACK 0x80 for this topic; the connection stays
+      },
+    });
+  }
+
+  return {
+    async start() {
+      aedes = await createAedes();
+      aedes.on('client', () => metrics.mqttClients.inc());
+      aedes.on('clientDisconnect', () => metrics.mqttClients.dec());
+      aedes.on('clientError', (client, error) => log.debug({ clientId: client.id, err: error }, 'MQTT client error'));
+      tcp = createServer(aedes.handle);
+      await new Promise<void>((ok, fail) => {
+        tcp!.once('error', fail);
+        tcp!.listen(config.MQTT_PORT, config.MQTT_HOST, () => ok());
+      });
+      const port = (tcp.address() as AddressInfo).port;
+      let wsPort: number | undefined;
+      if (config.MQTT_WS_PORT !== undefined) {
+        http = createHttpServer((_req, res) => res.writeHead(426).end('MQTT over websockets only'));
+        wss = new WebSocketServer({ server: http });
+        wss.on('connection', (socket, req) => aedes!.handle(createWebSocketStream(socket), req));
+        await new Promise<void>((ok, fail) => {
+          http!.once('error', fail);
+          http!.listen(config.MQTT_WS_PORT, config.MQTT_HOST, () => ok());
+        });
+        wsPort = (http.address() as AddressInfo).port;
+      }
+      listening = true;
+      log.info({ port, wsPort }, 'MQTT broker listening');
+      return { port, wsPort };
+    },
+
+    async stop() {
+      listening = false;
+      // Stop taking connections, then close the clients (their wills go through ingest as usual).
+      wss?.close();
+      const closing = [http, tcp].map((server) => (server ? new Promise<void>((ok) => server.close(() => ok())) : undefined));
+      if (aedes) await new Promise<void>((ok) => aedes!.close(() => ok()));
+      await Promise.all(closing);
+    },
+
+    publish(topic, payload, qos = 1) {
+      return new Promise((ok, fail) => {
+        if (!aedes) return fail(new Error('broker not started'));
+        aedes.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos, retain: false, dup: false }, (error) =>
+          error ? fail(error) : ok(),
+        );
+      });
+    },
+
+    connectedClients: () => aedes?.connectedClients ?? 0,
+    ready: () => listening && aedes !== undefined && !aedes.closed,
+  };
+}

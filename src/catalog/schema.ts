@@ -1,0 +1,86 @@
+// The shape of the files in devices/: kinds (metrics, units, ranges) and fleets (inventories).
+// Everything else (ingest validation, OpenAPI, simulators, console) derives from these.
+import { z } from 'zod';
+
+export const kindNames = ['streetlight', 'environment', 'noise', 'fire', 'waste', 'camera'] as const;
+export const KindName = z.enum(kindNames);
+export type KindName = z.infer<typeof KindName>;
+
+export const cityIds = ['tay-ninh', 'hoi-an'] as const;
+export const CityId = z.enum(cityIds);
+export type CityId = z.infer<typeof CityId>;
+
+const Bilingual = z.object({ vi: z.string().min(1), en: z.string().min(1) }).strict();
+
+export const MetricDefinition = z
+  .object({
+    name: Bilingual,
+    unit: z.string(),
+    /** `flag` metrics carry 0 or 1 (lamp_on, flame, tamper...). */
+    type: z.enum(['number', 'flag']),
+    /** Plausible physical range: a value outside it is refused as a sensor fault, not stored. */
+    min: z.number(),
+    max: z.number(),
+    /** `cumulative` counters (energy_kwh) only grow; rollups take differences, not averages. */
+    cumulative: z.boolean().optional(),
+  })
+  .strict()
+  .refine((m) => m.min < m.max, { message: 'min must be below max' });
+export type MetricDefinition = z.infer<typeof MetricDefinition>;
+
+export const KindDefinition = z
+  .object({
+    kind: KindName,
+    name: Bilingual,
+    description: Bilingual,
+    /** Nominal seconds between two telemetry messages; offline detection counts in these. */
+    reportingIntervalS: z.number().int().positive(),
+    metrics: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/), MetricDefinition),
+  })
+  .strict();
+export type KindDefinition = z.infer<typeof KindDefinition>;
+
+export const DeviceId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{2,62}$/, 'lower-case letters, digits and dashes, 3 to 63 characters');
+
+export const Zone = z.enum(['special', 'normal']);
+
+export const FleetDevice = z
+  .object({
+    id: DeviceId,
+    kind: KindName,
+    ward: z.string().min(1),
+    lat: z.number().min(-90).max(90),
+    lon: z.number().min(-180).max(180),
+    pole: z.string().min(1).optional(),
+    zone: Zone.optional(),
+    name: z.string().min(1),
+  })
+  .strict();
+export type FleetDevice = z.infer<typeof FleetDevice>;
+
+export const Ward = z
+  .object({
+    /** Stable slug used in device records and API filters, e.g. `phuong-3`, `minh-an`. */
+    id: z.string().regex(/^[a-z0-9-]+$/),
+    /** The official name with diacritics, e.g. `Phường 3`, `Minh An`. */
+    name: z.string().min(1),
+    type: z.enum(['ward', 'commune']),
+    lat: z.number(),
+    lon: z.number(),
+  })
+  .strict();
+export type Ward = z.infer<typeof Ward>;
+
+export const Fleet = z
+  .object({
+    city: CityId,
+    name: Bilingual,
+    lat: z.number(),
+    lon: z.number(),
+    wards: z.array(Ward).min(1),
+    devices: z.array(FleetDevice),
+  })
+  .strict();
+export type Fleet = z.infer<typeof Fleet>;

@@ -1,0 +1,210 @@
+// Ingest: MQTT message in → topic and device checked → payload parsed and validated against the
+// catalog → readings published on the bus (the fast path for live state and alerts) → batch writer.
+// Depends on the catalog, the registry and the writer; knows nothing of aedes. Guarantees: every
+// message ends either stored or in dead_letters with a reason; one bad message never costs another.
+import type { Catalog } from '../catalog/index.ts';
+import type { Config } from '../config.ts';
+import type { DeadLetterReason } from '../errors.ts';
+import type { EventBus } from '../events/bus.ts';
+import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics/index.ts';
+import type { DeviceRegistry } from '../registry/index.ts';
+import { touchLastSeen } from '../storage/telemetry.ts';
+import type { Pool } from '../storage/pool.ts';
+import type { DeadLetterSink } from './deadLetters.ts';
+import { parseEvent, parseJson, parseStatus, parseTelemetry, type Refusal, type TimeRules } from './payloads.ts';
+import { parseTopic } from './topics.ts';
+import type { TelemetryWriter } from './writer.ts';
+
+export interface InboundMessage {
+  topic: string;
+  payload: Buffer;
+  receivedAt: Date;
+  /** The authenticated device that sent it; null for an anonymous client (development switch only). */
+  senderId: string | null;
+  /** The broker published the sender's last will (its connection dropped). */
+  lastWill?: boolean;
+}
+
+export interface Ingest {
+  /** Resolves when the message is stored or kept as a dead letter; never rejects. */
+  accept(message: InboundMessage): Promise<void>;
+  /** Keeps a refusal decided before ingest (by the broker's ACL, say) as a dead letter. */
+  refuse(message: InboundMessage, reason: DeadLetterReason, text: string): void;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+type IngestConfig = Pick<
+  Config,
+  'MQTT_MAX_PAYLOAD_BYTES' | 'INGEST_MAX_FUTURE_S' | 'INGEST_MAX_AGE_DAYS' | 'INGEST_LATE_AFTER_S'
+>;
+
+export function createIngest(deps: {
+  catalog: Catalog;
+  registry: DeviceRegistry;
+  bus: EventBus;
+  writer: TelemetryWriter;
+  deadLetters: DeadLetterSink;
+  metrics: Metrics;
+  pool: Pool;
+  log: Logger;
+  config: IngestConfig;
+}): Ingest {
+  const { catalog, registry, bus, writer, deadLetters, metrics, pool, log, config } = deps;
+  const lateAfterMs = config.INGEST_LATE_AFTER_S * 1000;
+  // Last time each device was heard from, written to devices.last_seen every few seconds in one
+  // statement instead of once per message.
+  let seen = new Map<string, Date>();
+  let seenTimer: NodeJS.Timeout | undefined;
+
+  function refuse(message: InboundMessage, reason: DeadLetterReason | 'STORAGE_FAILED', text: string, deviceId?: string) {
+    deadLetters.add({
+      deviceId: deviceId ?? message.senderId,
+      topic: message.topic,
+      reason,
+      message: text,
+      payload: message.payload,
+      receivedAt: message.receivedAt,
+    });
+  }
+
+  function refuseAll(message: InboundMessage, refusals: Refusal[], deviceId: string) {
+    for (const r of refusals) {
+      refuse(message, r.reason, r.item === undefined ? r.message : `item ${r.item}: ${r.message}`, deviceId);
+    }
+  }
+
+  function timeRules(receivedAt: Date): TimeRules {
+    return {
+      now: receivedAt,
+      maxFutureMs: config.INGEST_MAX_FUTURE_S * 1000,
+      maxAgeMs: config.INGEST_MAX_AGE_DAYS * 86_400_000,
+    };
+  }
+
+  async function flushSeen() {
+    if (seen.size === 0) return;
+    const batch = seen;
+    seen = new Map();
+    await touchLastSeen(pool, batch).catch((error) => {
+      log.warn({ err: error }, 'could not record last-seen times; will retry');
+      for (const [id, at] of batch) if (!seen.has(id)) seen.set(id, at);
+    });
+  }
+
+  async function accept(message: InboundMessage): Promise<void> {
+    const { payload, receivedAt } = message;
+    if (payload.length > config.MQTT_MAX_PAYLOAD_BYTES) {
+      refuse(
+        message,
+        'PAYLOAD_TOO_LARGE',
+        `payload is ${payload.length} bytes, the limit is ${config.MQTT_MAX_PAYLOAD_BYTES}; send a backlog in several messages`,
+      );
+      return;
+    }
+    const topic = parseTopic(message.topic);
+    if (!topic) {
+      refuse(message, 'UNKNOWN_TOPIC', 'topic is not ioc/{city}/{kind}/{deviceId}/{telemetry|status|event}');
+      return;
+    }
+    metrics.mqttMessages.inc({ channel: topic.channel });
+    if (message.senderId !== null && topic.deviceId !== message.senderId) {
+      refuse(message, 'TOPIC_NOT_ALLOWED', `a device may publish only under its own id (${message.senderId})`);
+      return;
+    }
+    const device = registry.get(topic.deviceId);
+    if (!device) {
+      refuse(message, 'UNKNOWN_DEVICE', `device ${topic.deviceId} is not registered`);
+      return;
+    }
+    if (device.city !== topic.city || device.kind !== topic.kind) {
+      refuse(
+        message,
+        'TOPIC_NOT_ALLOWED',
+        `device ${device.id} is registered as ${device.city}/${device.kind}; publish under ioc/${device.city}/${device.kind}/${device.id}/`,
+        device.id,
+      );
+      return;
+    }
+    if (topic.channel === 'cmd') {
+      refuse(message, 'TOPIC_NOT_ALLOWED', 'devices subscribe to cmd; they do not publish on it', device.id);
+      return;
+    }
+    const json = parseJson(payload);
+    if (!json.ok) {
+      refuseAll(message, [json.refusal], device.id);
+      return;
+    }
+    if (seenTimer) seen.set(device.id, receivedAt);
+    const ref = { deviceId: device.id, kind: device.kind, city: device.city, ward: device.ward };
+    const rules = timeRules(receivedAt);
+    const writes: Array<Promise<void>> = [];
+
+    if (topic.channel === 'telemetry') {
+      const { readings, refusals } = parseTelemetry(json.value, catalog.kind(device.kind), rules);
+      refuseAll(message, refusals, device.id);
+      for (const reading of readings) {
+        metrics.readingsAccepted.inc();
+        const late = receivedAt.getTime() - reading.ts.getTime() > lateAfterMs;
+        bus.emit('reading', { ...ref, ts: reading.ts, seq: reading.seq, metrics: reading.metrics, late, receivedAt });
+        // Fire is life-safety: an alarm or a flame skips the batching delay.
+        const urgent = device.kind === 'fire' && (reading.metrics.alarm === 1 || reading.metrics.flame === 1);
+        writes.push(writer.write({ telemetry: { time: reading.ts, deviceId: device.id, metrics: reading.metrics } }, urgent));
+      }
+    } else if (topic.channel === 'status') {
+      const status = parseStatus(json.value, rules);
+      if ('reason' in status) {
+        refuseAll(message, [status], device.id);
+        return;
+      }
+      const lastWill = message.lastWill === true;
+      registry.noteStatus(device.id, status.online, status.ts);
+      bus.emit('status', { ...ref, ts: status.ts, online: status.online, lastWill, details: status.details });
+      writes.push(
+        writer.write({
+          status: { deviceId: device.id, time: status.ts, online: status.online, lastWill, details: status.details },
+        }),
+      );
+    } else {
+      const event = parseEvent(json.value, rules);
+      if ('reason' in event) {
+        refuseAll(message, [event], device.id);
+        return;
+      }
+      bus.emit('deviceEvent', { ...ref, ts: event.ts, type: event.type, data: event.data });
+      const urgent = event.type === 'alarm_button' || device.kind === 'fire';
+      writes.push(
+        writer.write({ event: { deviceId: device.id, time: event.ts, type: event.type, data: event.data, receivedAt } }, urgent),
+      );
+    }
+
+    const results = await Promise.allSettled(writes);
+    for (const result of results) {
+      if (result.status === 'rejected') {
+        refuse(message, 'STORAGE_FAILED', `the database refused this message: ${(result.reason as Error).message}`, device.id);
+      }
+    }
+  }
+
+  return {
+    accept: (message) =>
+      accept(message).catch((error) => {
+        // A bug in ingest must not take the broker down; keep the message and say so.
+        log.error({ err: error, topic: message.topic }, 'ingest failed on a message');
+        refuse(message, 'VALIDATION_FAILED', `internal error while reading this message: ${(error as Error).message}`);
+      }),
+    refuse: (message, reason, text) => refuse(message, reason, text),
+    start() {
+      seenTimer = setInterval(() => void flushSeen(), 5_000);
+      seenTimer.unref();
+    },
+    async stop() {
+      if (seenTimer) clearInterval(seenTimer);
+      seenTimer = undefined;
+      await writer.drain();
+      await flushSeen();
+      await deadLetters.flush();
+    },
+  };
+}

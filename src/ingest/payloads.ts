@@ -1,0 +1,182 @@
+// Payload schemas of the MQTT contract (DESIGN.md "MQTT contract") and the per-kind metric checks
+// derived from the catalog. Pure functions: bytes in, readings or precise refusals out.
+import { z } from 'zod';
+import type { KindDefinition } from '../catalog/schema.ts';
+import type { DeadLetterReason } from '../errors.ts';
+
+const Timestamp = z.union([
+  z.iso.datetime({ offset: true }),
+  z.number().int().nonnegative(), // epoch milliseconds
+]);
+
+const TelemetryItem = z.object({
+  ts: Timestamp.optional(),
+  seq: z.number().int().nonnegative().optional(),
+  metrics: z.record(z.string(), z.number()),
+});
+
+const StatusPayload = z.object({
+  ts: Timestamp.optional(),
+  online: z.boolean(),
+  battery_pct: z.number().min(0).max(100).optional(),
+  rssi_dbm: z.number().min(-150).max(0).optional(),
+  fw: z.string().max(64).optional(),
+});
+
+const EventPayload = z.object({
+  ts: Timestamp.optional(),
+  type: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'snake_case, at most 64 characters'),
+  id: z.string().max(64).optional(),
+  data: z.record(z.string(), z.unknown()).default({}),
+});
+
+export interface Refusal {
+  reason: DeadLetterReason;
+  message: string;
+  /** Index of the item in an array payload, when the refusal is about one item. */
+  item?: number;
+}
+
+export interface TimeRules {
+  now: Date;
+  maxFutureMs: number;
+  maxAgeMs: number;
+}
+
+export interface ParsedTelemetry {
+  ts: Date;
+  seq: number | undefined;
+  metrics: Record<string, number>;
+}
+
+function describe(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.length ? i.path.join('.') : 'payload'}: ${i.message}`)
+    .join('; ');
+}
+
+export function parseJson(payload: Buffer): { ok: true; value: unknown } | { ok: false; refusal: Refusal } {
+  try {
+    return { ok: true, value: JSON.parse(payload.toString('utf8')) };
+  } catch (error) {
+    return { ok: false, refusal: { reason: 'NOT_JSON', message: `payload is not JSON: ${(error as Error).message}` } };
+  }
+}
+
+function resolveTime(ts: string | number | undefined, rules: TimeRules): Date | Refusal {
+  if (ts === undefined) return rules.now;
+  const time = new Date(ts);
+  const ms = time.getTime();
+  if (Number.isNaN(ms)) return { reason: 'VALIDATION_FAILED', message: `ts ${JSON.stringify(ts)} is not a valid time` };
+  if (ms - rules.now.getTime() > rules.maxFutureMs) {
+    return {
+      reason: 'TS_IN_FUTURE',
+      message: `ts ${time.toISOString()} is more than ${rules.maxFutureMs / 1000} s ahead of the server clock; check the device's NTP`,
+    };
+  }
+  if (rules.now.getTime() - ms > rules.maxAgeMs) {
+    return {
+      reason: 'TS_TOO_OLD',
+      message: `ts ${time.toISOString()} is older than ${Math.round(rules.maxAgeMs / 86_400_000)} days; check the device clock`,
+    };
+  }
+  return time;
+}
+
+/**
+ * Parses one telemetry payload (an object or an array of them). Every array item is judged on its own:
+ * one bad item in a backlog does not cost the others. A metric outside its plausible range is dropped
+ * alone (a stuck sensor must not silence its neighbours on the same station) and reported.
+ */
+export function parseTelemetry(
+  value: unknown,
+  kind: KindDefinition,
+  rules: TimeRules,
+): { readings: ParsedTelemetry[]; refusals: Refusal[] } {
+  const items = Array.isArray(value) ? value : [value];
+  const many = Array.isArray(value);
+  const readings: ParsedTelemetry[] = [];
+  const refusals: Refusal[] = [];
+  if (many && items.length === 0) {
+    refusals.push({ reason: 'VALIDATION_FAILED', message: 'empty array: send at least one reading' });
+  }
+  items.forEach((raw, index) => {
+    const at = many ? { item: index } : {};
+    const parsed = TelemetryItem.safeParse(raw);
+    if (!parsed.success) {
+      refusals.push({ reason: 'VALIDATION_FAILED', message: describe(parsed.error), ...at });
+      return;
+    }
+    const time = resolveTime(parsed.data.ts, rules);
+    if (!(time instanceof Date)) {
+      refusals.push({ ...time, ...at });
+      return;
+    }
+    const entries = Object.entries(parsed.data.metrics);
+    const unknown = entries.filter(([name]) => !Object.hasOwn(kind.metrics, name)).map(([name]) => name);
+    if (unknown.length > 0) {
+      refusals.push({
+        reason: 'UNKNOWN_METRIC',
+        message: `${kind.kind} has no metric ${unknown.join(', ')}; known: ${Object.keys(kind.metrics).join(', ')}`,
+        ...at,
+      });
+      return;
+    }
+    if (entries.length === 0) {
+      refusals.push({ reason: 'VALIDATION_FAILED', message: 'metrics is empty: send at least one metric', ...at });
+      return;
+    }
+    const metrics: Record<string, number> = {};
+    const outOfRange: string[] = [];
+    for (const [name, reading] of entries) {
+      const definition = kind.metrics[name]!;
+      const valid =
+        definition.type === 'flag'
+          ? reading === 0 || reading === 1
+          : reading >= definition.min && reading <= definition.max;
+      if (valid) metrics[name] = reading;
+      else
+        outOfRange.push(
+          definition.type === 'flag'
+            ? `${name}=${reading} (must be 0 or 1)`
+            : `${name}=${reading} (plausible ${definition.min}..${definition.max} ${definition.unit})`,
+        );
+    }
+    if (outOfRange.length > 0) {
+      refusals.push({ reason: 'OUT_OF_RANGE', message: `dropped ${outOfRange.join(', ')}`, ...at });
+    }
+    if (Object.keys(metrics).length > 0) readings.push({ ts: time, seq: parsed.data.seq, metrics });
+  });
+  return { readings, refusals };
+}
+
+export interface ParsedStatus {
+  ts: Date;
+  online: boolean;
+  details: Record<string, unknown>;
+}
+
+export function parseStatus(value: unknown, rules: TimeRules): ParsedStatus | Refusal {
+  const parsed = StatusPayload.safeParse(value);
+  if (!parsed.success) return { reason: 'VALIDATION_FAILED', message: describe(parsed.error) };
+  const time = resolveTime(parsed.data.ts, rules);
+  if (!(time instanceof Date)) return time;
+  const { ts: _ts, online, ...details } = parsed.data;
+  return { ts: time, online, details };
+}
+
+export interface ParsedEvent {
+  ts: Date;
+  type: string;
+  data: Record<string, unknown>;
+}
+
+export function parseEvent(value: unknown, rules: TimeRules): ParsedEvent | Refusal {
+  const parsed = EventPayload.safeParse(value);
+  if (!parsed.success) return { reason: 'VALIDATION_FAILED', message: describe(parsed.error) };
+  const time = resolveTime(parsed.data.ts, rules);
+  if (!(time instanceof Date)) return time;
+  const data = parsed.data.id === undefined ? parsed.data.data : { ...parsed.data.data, id: parsed.data.id };
+  return { ts: time, type: parsed.data.type, data };
+}

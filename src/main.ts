@@ -1,0 +1,50 @@
+// Process entry: configuration, the app, and signals. SIGTERM/SIGINT drain accepted readings to the
+// database before exit; a second signal exits at once.
+import { startApp } from './app.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { createLogger } from './log.ts';
+
+async function main() {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const log = createLogger(config.LOG_LEVEL);
+  const app = await startApp(config, log);
+  if (app.generatedAdminPassword) {
+    // Printed once, on the first start only: the hash is all we keep.
+    process.stdout.write(
+      `\n  First start: created user "admin" with password ${app.generatedAdminPassword}\n` +
+        '  Keep it now; it is not shown again (set ADMIN_PASSWORD before the first start to choose it).\n\n',
+    );
+  }
+  process.stdout.write(
+    `  IOC: http://localhost:${app.httpPort}/  API docs: http://localhost:${app.httpPort}/docs  MQTT: mqtt://localhost:${app.mqttPort}\n`,
+  );
+  let signalled = false;
+  const shutdown = (signal: string) => {
+    if (signalled) process.exit(1);
+    signalled = true;
+    log.info({ signal }, 'shutting down: draining accepted readings');
+    app.stop().then(
+      () => process.exit(0),
+      (error) => {
+        log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((error) => {
+  process.stderr.write(`city IOC failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

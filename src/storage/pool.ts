@@ -1,0 +1,27 @@
+// The one pg pool, handed to every query module. Times are timestamptz, returned as Date.
+import pg from 'pg';
+
+export type Pool = pg.Pool;
+export type PoolClient = pg.PoolClient;
+
+export function createPool(connectionString: string, options: { max?: number; application?: string } = {}) {
+  const pool = new pg.Pool({
+    connectionString,
+    max: options.max ?? 10,
+    application_name: options.application ?? 'city-ioc',
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+  });
+  // An idle client losing its connection (database restart) must not crash the process; the pool
+  // replaces it and the next query reports the outage to whoever asked.
+  pool.on('error', () => {});
+  return pool;
+}
+
+/** Whether the TimescaleDB extension is loaded in this database. */
+export async function hasTimescale(pool: Pool): Promise<boolean> {
+  const { rows } = await pool.query<{ on: boolean }>(
+    "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb') AS on",
+  );
+  return rows[0]?.on ?? false;
+}
