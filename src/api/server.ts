@@ -17,6 +17,7 @@ import { installRoles } from './plugins/roles.ts';
 import { authRoutes } from './routes/auth.ts';
 import { deadLetterRoutes } from './routes/deadLetters.ts';
 import { deviceRoutes } from './routes/devices.ts';
+import { fleetRoutes } from './routes/fleets.ts';
 import { healthRoutes } from './routes/health.ts';
 import { telemetryRoutes } from './routes/telemetry.ts';
 
@@ -66,6 +67,7 @@ export async function createApiServer(areas: ApiAreas): Promise<FastifyInstance>
       await api.register(deviceRoutes, { registry: areas.registry, queries: areas.deviceQueries, catalog: areas.catalog });
       await api.register(telemetryRoutes, { pool: areas.pool, registry: areas.registry, catalog: areas.catalog });
       await api.register(deadLetterRoutes, { pool: areas.pool });
+      await api.register(fleetRoutes, { catalog: areas.catalog, registry: areas.registry });
     },
     { prefix: '/api/v1' },
   );

@@ -1,0 +1,16 @@
+# The city IOC as a container: Node 20, the app run with tsx (no build step to drift from the source).
+FROM node:20-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+COPY tsconfig.json ./
+COPY src ./src
+COPY devices ./devices
+COPY migrations ./migrations
+COPY simulators ./simulators
+COPY dashboards ./dashboards
+USER node
+EXPOSE 8080 1883
+HEALTHCHECK --interval=10s --timeout=3s --retries=5 CMD node -e "fetch('http://127.0.0.1:8080/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+CMD ["node_modules/.bin/tsx", "src/main.ts"]

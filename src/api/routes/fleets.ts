@@ -1,0 +1,82 @@
+// Fleets from devices/: list what the catalog holds and load a city's inventory into the registry.
+// Loading answers with the MQTT credentials of what it created (and, on request, fresh secrets for
+// devices already registered), which `npm run fleet:load` writes to the simulators' credentials file.
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Catalog } from '../../catalog/index.ts';
+import { CityId } from '../../catalog/schema.ts';
+import { AppError } from '../../errors.ts';
+import type { DeviceRegistry } from '../../registry/index.ts';
+import { ErrorBody } from '../schemas.ts';
+import { deviceTopic } from '../../ingest/topics.ts';
+
+export async function fleetRoutes(app: FastifyInstance, opts: { catalog: Catalog; registry: DeviceRegistry }) {
+  const { catalog, registry } = opts;
+  const r = app.withTypeProvider<ZodTypeProvider>();
+
+  r.get(
+    '/catalog',
+    {
+      config: { role: 'viewer' },
+      schema: { tags: ['catalog'], summary: 'Device kinds (metrics, units, ranges) and the cities with their wards' },
+    },
+    async () => ({
+      kinds: [...catalog.kinds.values()],
+      cities: [...catalog.fleets.values()].map(({ devices, ...city }) => ({ ...city, devices: devices.length })),
+    }),
+  );
+
+  r.post(
+    '/fleets/:city/load',
+    {
+      config: { role: 'admin' },
+      schema: {
+        tags: ['catalog'],
+        summary: "Register a city's fleet from devices/; answers with the MQTT credentials of the devices it created",
+        params: z.object({ city: CityId }),
+        body: z
+          .object({
+            rotateExisting: z
+              .boolean()
+              .default(false)
+              .describe('also give devices already registered a new secret (their old one stops working)'),
+          })
+          .strict()
+          .default({ rotateExisting: false }),
+        response: {
+          200: z.object({
+            city: CityId,
+            created: z.number().int(),
+            rotated: z.number().int(),
+            credentials: z.array(z.object({ id: z.string(), kind: z.string(), city: z.string(), topicPrefix: z.string(), secret: z.string() })),
+          }),
+          400: ErrorBody,
+          401: ErrorBody,
+          403: ErrorBody,
+          404: ErrorBody,
+        },
+      },
+    },
+    async (request) => {
+      const fleet = catalog.fleets.get(request.params.city);
+      if (!fleet) throw new AppError('NOT_FOUND', `no fleet for ${request.params.city} in devices/fleets`);
+      const fields = fleet.devices.map((d) => ({ ...d, city: fleet.city, pole: d.pole ?? null, zone: d.zone ?? null }));
+      const existing = fields.filter((d) => registry.get(d.id)).map((d) => d.id);
+      const created = await registry.createMany(fields);
+      const secrets = new Map(created.map((c) => [c.id, c.secret]));
+      let rotated = 0;
+      if (request.body.rotateExisting) {
+        for (const id of existing) {
+          secrets.set(id, await registry.rotateCredentials(id));
+          rotated++;
+        }
+      }
+      const credentials = [...secrets].map(([id, secret]) => {
+        const device = registry.get(id)!;
+        return { id, kind: device.kind, city: device.city, topicPrefix: deviceTopic(device, 'telemetry').replace(/telemetry$/, ''), secret };
+      });
+      return { city: fleet.city, created: created.length, rotated, credentials };
+    },
+  );
+}

@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/log.ts';
+import { migrate, readMigrations } from '../../src/storage/migrate.ts';
+import { createPool, type Pool } from '../../src/storage/pool.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+
+const log = createLogger('silent');
+let database: TestDatabase;
+let pool: Pool;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  pool = createPool(database.url);
+});
+afterAll(async () => {
+  await pool.end();
+  await database.drop();
+});
+
+describe('migrations', () => {
+  it('are numbered without gaps or duplicates', async () => {
+    const versions = (await readMigrations()).map((m) => m.version);
+    expect(versions).toEqual(versions.map((_, i) => i + 1));
+  });
+
+  it('apply in order when two processes start together, each exactly once', async () => {
+    const other = createPool(database.url);
+    const [first, second] = await Promise.all([migrate(pool, log), migrate(other, log)]);
+    await other.end();
+    const all = (await readMigrations()).map((m) => m.name);
+    expect([...first, ...second].sort()).toEqual(all.sort());
+    const { rows } = await pool.query('SELECT version FROM schema_migrations ORDER BY version');
+    expect(rows.map((r) => r.version)).toEqual(all.map((_, i) => i + 1));
+  });
+
+  it('run a second time is a no-op', async () => {
+    const before = await pool.query('SELECT version, applied_at FROM schema_migrations ORDER BY version');
+    expect(await migrate(pool, log)).toEqual([]);
+    const after = await pool.query('SELECT version, applied_at FROM schema_migrations ORDER BY version');
+    expect(after.rows).toEqual(before.rows);
+  });
+
+  it('refuse to run when an applied migration was edited', async () => {
+    await pool.query("UPDATE schema_migrations SET checksum = 'edited' WHERE version = 1");
+    await expect(migrate(pool, log)).rejects.toThrow(/001_core was changed after it was applied/);
+  });
+
+  it('leave plain PostgreSQL without TimescaleDB usable with the same schema', async () => {
+    const { rows } = await pool.query(
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name",
+    );
+    expect(rows.map((r) => r.table_name)).toEqual(
+      expect.arrayContaining(['dead_letters', 'device_events', 'device_latest', 'devices', 'telemetry', 'users']),
+    );
+  });
+});
