@@ -3,8 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadCatalog } from '../src/catalog/index.ts';
-import { loadConfig } from '../src/config.ts';
 import type { CredentialsFile } from '../src/cli/load-fleet.ts';
+import { loadConfig } from '../src/config.ts';
 import { runFleet } from './fleet.ts';
 
 const help = `Usage: npm run simulate -- [options]
@@ -90,7 +90,9 @@ async function main() {
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
   if (values.duration) setTimeout(() => void stop(), Number(values.duration) * 1000);
-  process.stdout.write(`simulating ${devices.length} devices against ${values['mqtt-url'] ?? file.mqttUrl} (QoS ${qos})\n`);
+  process.stdout.write(
+    `simulating ${devices.length} devices against ${values['mqtt-url'] ?? file.mqttUrl} (QoS ${qos})\n`,
+  );
 }
 
 main().catch((error) => {

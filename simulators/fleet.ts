@@ -72,7 +72,12 @@ export function runFleet(options: FleetOptions): RunningFleet {
     client.on('connect', () => {
       client.publish(
         `${prefix}status`,
-        JSON.stringify({ online: true, battery_pct: Math.round(state.batteryPct), rssi_dbm: Math.round(random.between(-95, -55)), fw: '1.4.2' }),
+        JSON.stringify({
+          online: true,
+          battery_pct: Math.round(state.batteryPct),
+          rssi_dbm: Math.round(random.between(-95, -55)),
+          fw: '1.4.2',
+        }),
         { qos: 1, retain: true },
       );
       client.subscribe(`${prefix}cmd`, { qos: 1 });
@@ -83,11 +88,16 @@ export function runFleet(options: FleetOptions): RunningFleet {
       let ok = false;
       let detail = 'unknown command';
       try {
-        const cmd = JSON.parse(payload.toString()) as { id?: string; name?: string; args?: Record<string, unknown> };
+        const cmd = JSON.parse(payload.toString()) as {
+          id?: string;
+          name?: string;
+          args?: Record<string, unknown>;
+        };
         id = cmd.id;
         if (cmd.name === 'set_lamp' && kind === 'streetlight') {
           if (typeof cmd.args?.on === 'boolean') state.lampOn = cmd.args.on;
-          if (typeof cmd.args?.dim_pct === 'number') state.dimPct = Math.min(100, Math.max(0, cmd.args.dim_pct));
+          if (typeof cmd.args?.dim_pct === 'number')
+            state.dimPct = Math.min(100, Math.max(0, cmd.args.dim_pct));
           ok = true;
           detail = 'applied';
         } else if (cmd.name === 'ping') {
@@ -97,7 +107,11 @@ export function runFleet(options: FleetOptions): RunningFleet {
       } catch {
         detail = 'command is not JSON';
       }
-      client.publish(`${prefix}event`, JSON.stringify({ ts: Date.now(), type: 'cmd_result', id, data: { ok, detail } }), { qos: 1 });
+      client.publish(
+        `${prefix}event`,
+        JSON.stringify({ ts: Date.now(), type: 'cmd_result', id, data: { ok, detail } }),
+        { qos: 1 },
+      );
     });
 
     const intervalMs = intervalFor(kind);
@@ -106,16 +120,24 @@ export function runFleet(options: FleetOptions): RunningFleet {
       const now = new Date();
       const metrics = sample(kind, state, now, intervalMs / 1000, random);
       stats.published++;
-      client.publish(`${prefix}telemetry`, JSON.stringify({ ts: now.getTime(), seq: stats.published, metrics }), { qos: options.qos }, (error) => {
-        if (error) stats.errors++;
-        else stats.acknowledged++;
-      });
+      client.publish(
+        `${prefix}telemetry`,
+        JSON.stringify({ ts: now.getTime(), seq: stats.published, metrics }),
+        { qos: options.qos },
+        (error) => {
+          if (error) stats.errors++;
+          else stats.acknowledged++;
+        },
+      );
     };
     // Spread devices over the interval so the fleet does not publish in lock-step.
-    const first = setTimeout(() => {
-      tick();
-      timers.push(setInterval(tick, intervalMs));
-    }, (index / count) * intervalMs);
+    const first = setTimeout(
+      () => {
+        tick();
+        timers.push(setInterval(tick, intervalMs));
+      },
+      (index / count) * intervalMs,
+    );
     timers.push(first);
   }
 
@@ -141,7 +163,9 @@ export function runFleet(options: FleetOptions): RunningFleet {
             new Promise<void>((ok) => {
               // A clean goodbye: mark the device offline ourselves (the will only fires on a dropped link).
               if (!client.connected) return client.end(true, () => ok());
-              client.publish(`${prefix}status`, '{"online":false}', { qos: 1, retain: true }, () => client.end(false, () => ok()));
+              client.publish(`${prefix}status`, '{"online":false}', { qos: 1, retain: true }, () =>
+                client.end(false, () => ok()),
+              );
             }),
         ),
       );

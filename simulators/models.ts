@@ -36,7 +36,13 @@ const rush = (h: number) => bump(h, 7.5, 1) + bump(h, 18, 1.2);
 const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
 const clamp = (value: number, min: number, max: number) => Math.min(max, Math.max(min, value));
 
-export function sample(kind: KindName, state: DeviceState, time: Date, intervalS: number, r: Random): Record<string, number> {
+export function sample(
+  kind: KindName,
+  state: DeviceState,
+  time: Date,
+  intervalS: number,
+  r: Random,
+): Record<string, number> {
   const h = localHour(time);
   const daylight = clamp(Math.sin(((h - 6) / 12) * Math.PI), 0, 1);
   switch (kind) {
@@ -85,7 +91,9 @@ export function sample(kind: KindName, state: DeviceState, time: Date, intervalS
       };
     case 'waste': {
       const collection = h >= 5 && h < 5 + intervalS / 3600 + 0.01;
-      state.fillPct = collection ? r.between(0, 5) : clamp(state.fillPct + (intervalS / 3600) * (2 + 4 * daylight), 0, 100);
+      state.fillPct = collection
+        ? r.between(0, 5)
+        : clamp(state.fillPct + (intervalS / 3600) * (2 + 4 * daylight), 0, 100);
       state.batteryPct = clamp(state.batteryPct - intervalS / 864_000, 0, 100);
       return {
         fill_pct: round(state.fillPct),

@@ -1,11 +1,12 @@
 // Wires the areas together; read this first. The data path, top to bottom:
 //   broker (aedes, device auth + ACL) → ingest (validate, dead letters) → bus → writer → PostgreSQL
 //   Fastify API (roles on every route) reads the registry and the store.
-import type { FastifyInstance } from 'fastify';
+
 import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
 import { createApiServer } from './api/server.ts';
 import { createAuth, resolveJwtSecret } from './auth/index.ts';
-import { createBroker, type Broker } from './broker/index.ts';
+import { type Broker, createBroker } from './broker/index.ts';
 import { type Catalog, loadCatalog } from './catalog/index.ts';
 import type { Config } from './config.ts';
 import { createEventBus, type EventBus } from './events/bus.ts';
@@ -68,7 +69,12 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
 
   const users = createUserQueries(pool);
   const jwtSecret = await resolveJwtSecret(config.JWT_SECRET, config.DATA_DIR);
-  const auth = createAuth({ users, jwtSecret, ttlSeconds: config.JWT_TTL_S, log: log.child({ area: 'auth' }) });
+  const auth = createAuth({
+    users,
+    jwtSecret,
+    ttlSeconds: config.JWT_TTL_S,
+    log: log.child({ area: 'auth' }),
+  });
   const generatedAdminPassword = await auth.bootstrapAdmin(config.ADMIN_PASSWORD);
 
   const ingestLog = log.child({ area: 'ingest' });
@@ -76,13 +82,31 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
     pool,
     log: ingestLog,
     metrics,
-    options: { batchRows: config.INGEST_BATCH_ROWS, flushMs: config.INGEST_FLUSH_MS, queueLimit: config.INGEST_QUEUE_LIMIT },
+    options: {
+      batchRows: config.INGEST_BATCH_ROWS,
+      flushMs: config.INGEST_FLUSH_MS,
+      queueLimit: config.INGEST_QUEUE_LIMIT,
+    },
   });
   const deadLetters = createDeadLetterSink({ pool, log: ingestLog, metrics, bus });
-  const ingest = createIngest({ catalog, registry, bus, writer, deadLetters, metrics, pool, log: ingestLog, config });
+  const ingest = createIngest({
+    catalog,
+    registry,
+    bus,
+    writer,
+    deadLetters,
+    metrics,
+    pool,
+    log: ingestLog,
+    config,
+  });
   ingest.start();
 
-  const retention = createRetention({ pool, log: log.child({ area: 'retention' }), days: config.TELEMETRY_RETENTION_DAYS });
+  const retention = createRetention({
+    pool,
+    log: log.child({ area: 'retention' }),
+    days: config.TELEMETRY_RETENTION_DAYS,
+  });
   await retention.start();
 
   const broker = createBroker({ config, registry, ingest, metrics, log: log.child({ area: 'broker' }) });
@@ -101,7 +125,14 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
   await http.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
   const httpPort = (http.server.address() as AddressInfo).port;
   log.info(
-    { httpPort, mqttPort, mqttWsPort, devices: registry.size(), startupMs: Date.now() - started, embeddedDatabase: !!embedded },
+    {
+      httpPort,
+      mqttPort,
+      mqttWsPort,
+      devices: registry.size(),
+      startupMs: Date.now() - started,
+      embeddedDatabase: !!embedded,
+    },
     'city IOC ready',
   );
 

@@ -52,7 +52,8 @@ export const ConfigSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['JWT_SECRET'],
-        message: 'is required in production and must be at least 32 characters (try: openssl rand -base64 48)',
+        message:
+          'is required in production and must be at least 32 characters (try: openssl rand -base64 48)',
       });
     }
     if (c.MQTT_ALLOW_ANONYMOUS) {

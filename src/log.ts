@@ -1,6 +1,6 @@
 // One pino logger per process; areas take `log.child({ area })`. Secrets are redacted by path so a
 // careless log line cannot leak a device secret, a password, a token or an API key.
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 
 export type { Logger };
 

@@ -5,7 +5,7 @@ import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './log.ts';
 
 async function main() {
-  let config;
+  let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig();
   } catch (error) {
@@ -45,6 +45,8 @@ async function main() {
 }
 
 main().catch((error) => {
-  process.stderr.write(`city IOC failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(
+    `city IOC failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
   process.exit(1);
 });

@@ -64,8 +64,16 @@ export async function createApiServer(areas: ApiAreas): Promise<FastifyInstance>
   await app.register(
     async (api) => {
       await api.register(authRoutes, { auth: areas.auth });
-      await api.register(deviceRoutes, { registry: areas.registry, queries: areas.deviceQueries, catalog: areas.catalog });
-      await api.register(telemetryRoutes, { pool: areas.pool, registry: areas.registry, catalog: areas.catalog });
+      await api.register(deviceRoutes, {
+        registry: areas.registry,
+        queries: areas.deviceQueries,
+        catalog: areas.catalog,
+      });
+      await api.register(telemetryRoutes, {
+        pool: areas.pool,
+        registry: areas.registry,
+        catalog: areas.catalog,
+      });
       await api.register(deadLetterRoutes, { pool: areas.pool });
       await api.register(fleetRoutes, { catalog: areas.catalog, registry: areas.registry });
     },

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SignJWT, jwtVerify } from 'jose';
+import { jwtVerify, SignJWT } from 'jose';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Role, UserQueries } from '../storage/users.ts';
@@ -42,7 +42,12 @@ export async function resolveJwtSecret(configured: string | undefined, dataDir: 
 // so a stranger cannot learn which usernames exist.
 let dummyHash: Promise<string> | undefined;
 
-export function createAuth(deps: { users: UserQueries; jwtSecret: Uint8Array; ttlSeconds: number; log: Logger }): Auth {
+export function createAuth(deps: {
+  users: UserQueries;
+  jwtSecret: Uint8Array;
+  ttlSeconds: number;
+  log: Logger;
+}): Auth {
   const { users, jwtSecret, ttlSeconds, log } = deps;
   return {
     async login(username, password) {
@@ -67,12 +72,18 @@ export function createAuth(deps: { users: UserQueries; jwtSecret: Uint8Array; tt
       try {
         const { payload } = await jwtVerify(token, jwtSecret, { issuer, algorithms: ['HS256'] });
         const role = payload.role;
-        if (typeof payload.sub !== 'string' || (role !== 'viewer' && role !== 'operator' && role !== 'admin')) {
+        if (
+          typeof payload.sub !== 'string' ||
+          (role !== 'viewer' && role !== 'operator' && role !== 'admin')
+        ) {
           throw new Error('token without subject or role');
         }
         return { kind: 'user', username: payload.sub, role };
       } catch {
-        throw new AppError('UNAUTHENTICATED', 'the token is invalid or expired; log in again at POST /api/v1/auth/login');
+        throw new AppError(
+          'UNAUTHENTICATED',
+          'the token is invalid or expired; log in again at POST /api/v1/auth/login',
+        );
       }
     },
 

@@ -2,8 +2,8 @@
 // a device connects with client id = username = its id and its own secret, publishes only under
 // ioc/{city}/{kind}/{id}/{telemetry|status|event}, and subscribes only to its own cmd topic.
 import type { Client } from 'aedes';
-import type { DeviceRegistry } from '../registry/index.ts';
 import { deviceTopic } from '../ingest/topics.ts';
+import type { DeviceRegistry } from '../registry/index.ts';
 
 // CONNACK return codes of MQTT 3.1.1 [MQTT-3.2.2.3].
 export const connackBadCredentials = 4;
@@ -11,7 +11,11 @@ export const connackNotAuthorized = 5;
 
 export type AuthOutcome =
   | { ok: true; deviceId: string | null }
-  | { ok: false; returnCode: number; reason: 'no_credentials' | 'client_id_mismatch' | 'unknown_device' | 'bad_secret' };
+  | {
+      ok: false;
+      returnCode: number;
+      reason: 'no_credentials' | 'client_id_mismatch' | 'unknown_device' | 'bad_secret';
+    };
 
 export async function authenticateDevice(
   registry: DeviceRegistry,
@@ -25,10 +29,15 @@ export async function authenticateDevice(
       ? { ok: true, deviceId: null }
       : { ok: false, returnCode: connackNotAuthorized, reason: 'no_credentials' };
   }
-  if (username !== clientId) return { ok: false, returnCode: connackBadCredentials, reason: 'client_id_mismatch' };
-  if (!registry.get(username)) return { ok: false, returnCode: connackBadCredentials, reason: 'unknown_device' };
-  const ok = password !== undefined && (await registry.verifyCredentials(username, password.toString('utf8')));
-  return ok ? { ok: true, deviceId: username } : { ok: false, returnCode: connackBadCredentials, reason: 'bad_secret' };
+  if (username !== clientId)
+    return { ok: false, returnCode: connackBadCredentials, reason: 'client_id_mismatch' };
+  if (!registry.get(username))
+    return { ok: false, returnCode: connackBadCredentials, reason: 'unknown_device' };
+  const ok =
+    password !== undefined && (await registry.verifyCredentials(username, password.toString('utf8')));
+  return ok
+    ? { ok: true, deviceId: username }
+    : { ok: false, returnCode: connackBadCredentials, reason: 'bad_secret' };
 }
 
 /** The one topic a device may subscribe to; null when it may subscribe to nothing. */

@@ -3,9 +3,9 @@
 // waits until ingest has stored it or kept it as a dead letter: acknowledged means in the database.
 // Refused publishes are re-addressed to a topic nobody may subscribe to, so they reach no one.
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import { type AddressInfo, createServer, type Server } from 'node:net';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
-import { WebSocketServer, createWebSocketStream } from 'ws';
+import { createWebSocketStream, WebSocketServer } from 'ws';
 import type { Config } from '../config.ts';
 import type { Ingest } from '../ingest/index.ts';
 import type { Logger } from '../log.ts';
@@ -38,7 +38,12 @@ export function createBroker(deps: {
   let wss: WebSocketServer | undefined;
   let listening = false;
 
-  function refuseAuth(client: Client, reason: string, returnCode: number, done: (e: AuthenticateError | null, ok: boolean | null) => void) {
+  function refuseAuth(
+    client: Client,
+    reason: string,
+    returnCode: number,
+    done: (e: AuthenticateError | null, ok: boolean | null) => void,
+  ) {
     metrics.mqttAuthFailures.inc({ reason });
     log.debug({ clientId: client.id, reason }, 'MQTT connection refused');
     const error = new Error(`connection refused: ${reason}`) as AuthenticateError;
@@ -105,7 +110,9 @@ export function createBroker(deps: {
       aedes = await createAedes();
       aedes.on('client', () => metrics.mqttClients.inc());
       aedes.on('clientDisconnect', () => metrics.mqttClients.dec());
-      aedes.on('clientError', (client, error) => log.debug({ clientId: client.id, err: error }, 'MQTT client error'));
+      aedes.on('clientError', (client, error) =>
+        log.debug({ clientId: client.id, err: error }, 'MQTT client error'),
+      );
       tcp = createServer(aedes.handle);
       await new Promise<void>((ok, fail) => {
         tcp!.once('error', fail);
@@ -132,7 +139,9 @@ export function createBroker(deps: {
       listening = false;
       // Stop taking connections, then close the clients (their wills go through ingest as usual).
       wss?.close();
-      const closing = [http, tcp].map((server) => (server ? new Promise<void>((ok) => server.close(() => ok())) : undefined));
+      const closing = [http, tcp].map((server) =>
+        server ? new Promise<void>((ok) => server.close(() => ok())) : undefined,
+      );
       if (aedes) await new Promise<void>((ok) => aedes!.close(() => ok()));
       await Promise.all(closing);
     },
@@ -140,8 +149,9 @@ export function createBroker(deps: {
     publish(topic, payload, qos = 1) {
       return new Promise((ok, fail) => {
         if (!aedes) return fail(new Error('broker not started'));
-        aedes.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos, retain: false, dup: false }, (error) =>
-          error ? fail(error) : ok(),
+        aedes.publish(
+          { cmd: 'publish', topic, payload: Buffer.from(payload), qos, retain: false, dup: false },
+          (error) => (error ? fail(error) : ok()),
         );
       });
     },

@@ -4,10 +4,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type CityId,
+  Fleet,
   type Fleet as FleetData,
   type KindDefinition,
   type KindName,
-  Fleet,
   KindDefinition as KindSchema,
   kindNames,
 } from './schema.ts';
@@ -30,7 +30,16 @@ function readJson(path: string): unknown {
   }
 }
 
-function parseFile<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } } }, path: string): T {
+function parseFile<T>(
+  schema: {
+    safeParse(
+      v: unknown,
+    ):
+      | { success: true; data: T }
+      | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } };
+  },
+  path: string,
+): T {
   const result = schema.safeParse(readJson(path));
   if (result.success) return result.data;
   const problems = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
@@ -41,19 +50,24 @@ export function loadCatalog(dir = defaultDevicesDir): Catalog {
   const kinds = new Map<KindName, KindDefinition>();
   for (const name of kindNames) {
     const definition = parseFile<KindDefinition>(KindSchema, join(dir, 'kinds', `${name}.json`));
-    if (definition.kind !== name) throw new Error(`devices/kinds/${name}.json declares kind "${definition.kind}"`);
+    if (definition.kind !== name)
+      throw new Error(`devices/kinds/${name}.json declares kind "${definition.kind}"`);
     kinds.set(name, definition);
   }
 
   const fleets = new Map<CityId, FleetData>();
   const seen = new Set<string>();
-  for (const file of readdirSync(join(dir, 'fleets')).filter((f) => f.endsWith('.json')).sort()) {
+  for (const file of readdirSync(join(dir, 'fleets'))
+    .filter((f) => f.endsWith('.json'))
+    .sort()) {
     const fleet = parseFile<FleetData>(Fleet, join(dir, 'fleets', file));
     const wards = new Set(fleet.wards.map((w) => w.id));
     for (const device of fleet.devices) {
-      if (seen.has(device.id)) throw new Error(`devices/fleets/${file}: device id ${device.id} appears twice`);
+      if (seen.has(device.id))
+        throw new Error(`devices/fleets/${file}: device id ${device.id} appears twice`);
       seen.add(device.id);
-      if (!wards.has(device.ward)) throw new Error(`devices/fleets/${file}: ${device.id} is in unknown ward ${device.ward}`);
+      if (!wards.has(device.ward))
+        throw new Error(`devices/fleets/${file}: ${device.id} is in unknown ward ${device.ward}`);
     }
     fleets.set(fleet.city, fleet);
   }

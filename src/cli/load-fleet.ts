@@ -61,10 +61,16 @@ async function main() {
   const { token } = (await login.json()) as { token: string };
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
 
-  const catalog = (await (await fetch(`${url}/api/v1/catalog`, { headers })).json()) as { cities: Array<{ city: string }> };
+  const catalog = (await (await fetch(`${url}/api/v1/catalog`, { headers })).json()) as {
+    cities: Array<{ city: string }>;
+  };
   const cities = values.city ?? catalog.cities.map((c) => c.city);
 
-  let file: CredentialsFile = { mqttUrl: values['mqtt-url'] ?? `mqtt://localhost:${config.MQTT_PORT}`, updatedAt: '', devices: [] };
+  let file: CredentialsFile = {
+    mqttUrl: values['mqtt-url'] ?? `mqtt://localhost:${config.MQTT_PORT}`,
+    updatedAt: '',
+    devices: [],
+  };
   try {
     const previous = JSON.parse(await readFile(out, 'utf8')) as CredentialsFile;
     file = { ...previous, mqttUrl: values['mqtt-url'] ?? previous.mqttUrl };
@@ -79,15 +85,23 @@ async function main() {
       body: JSON.stringify({ rotateExisting: values['rotate-existing'] }),
     });
     if (!res.ok) throw new Error(`loading ${city} failed (${res.status}): ${await res.text()}`);
-    const result = (await res.json()) as { created: number; rotated: number; credentials: CredentialsFile['devices'] };
+    const result = (await res.json()) as {
+      created: number;
+      rotated: number;
+      credentials: CredentialsFile['devices'];
+    };
     for (const c of result.credentials) byId.set(c.id, c);
-    process.stdout.write(`${city}: ${result.created} devices registered, ${result.rotated} secrets rotated\n`);
+    process.stdout.write(
+      `${city}: ${result.created} devices registered, ${result.rotated} secrets rotated\n`,
+    );
   }
   file.devices = [...byId.values()].sort((a, b) => a.id.localeCompare(b.id));
   file.updatedAt = new Date().toISOString();
   await mkdir(dirname(out), { recursive: true });
   await writeFile(out, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
-  process.stdout.write(`${file.devices.length} device credentials in ${out} (keep it private; it is git-ignored)\n`);
+  process.stdout.write(
+    `${file.devices.length} device credentials in ${out} (keep it private; it is git-ignored)\n`,
+  );
 }
 
 main().catch((error) => {

@@ -59,7 +59,10 @@ export function createDeadLetterSink(deps: {
   const flushTimer = setInterval(() => void flush(), deps.flushMs ?? 250);
   const summaryTimer = setInterval(() => {
     if (counts.size === 0) return;
-    log.warn({ refused: Object.fromEntries(counts) }, 'refused MQTT messages in the last minute (see dead_letters)');
+    log.warn(
+      { refused: Object.fromEntries(counts) },
+      'refused MQTT messages in the last minute (see dead_letters)',
+    );
     counts.clear();
   }, 60_000);
   flushTimer.unref();

@@ -9,10 +9,17 @@ import type { EventBus } from '../events/bus.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/index.ts';
 import type { DeviceRegistry } from '../registry/index.ts';
-import { touchLastSeen } from '../storage/telemetry.ts';
 import type { Pool } from '../storage/pool.ts';
+import { touchLastSeen } from '../storage/telemetry.ts';
 import type { DeadLetterSink } from './deadLetters.ts';
-import { parseEvent, parseJson, parseStatus, parseTelemetry, type Refusal, type TimeRules } from './payloads.ts';
+import {
+  parseEvent,
+  parseJson,
+  parseStatus,
+  parseTelemetry,
+  type Refusal,
+  type TimeRules,
+} from './payloads.ts';
 import { parseTopic } from './topics.ts';
 import type { TelemetryWriter } from './writer.ts';
 
@@ -58,7 +65,12 @@ export function createIngest(deps: {
   let seen = new Map<string, Date>();
   let seenTimer: NodeJS.Timeout | undefined;
 
-  function refuse(message: InboundMessage, reason: DeadLetterReason | 'STORAGE_FAILED', text: string, deviceId?: string) {
+  function refuse(
+    message: InboundMessage,
+    reason: DeadLetterReason | 'STORAGE_FAILED',
+    text: string,
+    deviceId?: string,
+  ) {
     deadLetters.add({
       deviceId: deviceId ?? message.senderId,
       topic: message.topic,
@@ -110,7 +122,11 @@ export function createIngest(deps: {
     }
     metrics.mqttMessages.inc({ channel: topic.channel });
     if (message.senderId !== null && topic.deviceId !== message.senderId) {
-      refuse(message, 'TOPIC_NOT_ALLOWED', `a device may publish only under its own id (${message.senderId})`);
+      refuse(
+        message,
+        'TOPIC_NOT_ALLOWED',
+        `a device may publish only under its own id (${message.senderId})`,
+      );
       return;
     }
     const device = registry.get(topic.deviceId);
@@ -147,10 +163,22 @@ export function createIngest(deps: {
       for (const reading of readings) {
         metrics.readingsAccepted.inc();
         const late = receivedAt.getTime() - reading.ts.getTime() > lateAfterMs;
-        bus.emit('reading', { ...ref, ts: reading.ts, seq: reading.seq, metrics: reading.metrics, late, receivedAt });
+        bus.emit('reading', {
+          ...ref,
+          ts: reading.ts,
+          seq: reading.seq,
+          metrics: reading.metrics,
+          late,
+          receivedAt,
+        });
         // Fire is life-safety: an alarm or a flame skips the batching delay.
         const urgent = device.kind === 'fire' && (reading.metrics.alarm === 1 || reading.metrics.flame === 1);
-        writes.push(writer.write({ telemetry: { time: reading.ts, deviceId: device.id, metrics: reading.metrics } }, urgent));
+        writes.push(
+          writer.write(
+            { telemetry: { time: reading.ts, deviceId: device.id, metrics: reading.metrics } },
+            urgent,
+          ),
+        );
       }
     } else if (topic.channel === 'status') {
       const status = parseStatus(json.value, rules);
@@ -163,7 +191,13 @@ export function createIngest(deps: {
       bus.emit('status', { ...ref, ts: status.ts, online: status.online, lastWill, details: status.details });
       writes.push(
         writer.write({
-          status: { deviceId: device.id, time: status.ts, online: status.online, lastWill, details: status.details },
+          status: {
+            deviceId: device.id,
+            time: status.ts,
+            online: status.online,
+            lastWill,
+            details: status.details,
+          },
         }),
       );
     } else {
@@ -175,14 +209,22 @@ export function createIngest(deps: {
       bus.emit('deviceEvent', { ...ref, ts: event.ts, type: event.type, data: event.data });
       const urgent = event.type === 'alarm_button' || device.kind === 'fire';
       writes.push(
-        writer.write({ event: { deviceId: device.id, time: event.ts, type: event.type, data: event.data, receivedAt } }, urgent),
+        writer.write(
+          { event: { deviceId: device.id, time: event.ts, type: event.type, data: event.data, receivedAt } },
+          urgent,
+        ),
       );
     }
 
     const results = await Promise.allSettled(writes);
     for (const result of results) {
       if (result.status === 'rejected') {
-        refuse(message, 'STORAGE_FAILED', `the database refused this message: ${(result.reason as Error).message}`, device.id);
+        refuse(
+          message,
+          'STORAGE_FAILED',
+          `the database refused this message: ${(result.reason as Error).message}`,
+          device.id,
+        );
       }
     }
   }
@@ -192,7 +234,11 @@ export function createIngest(deps: {
       accept(message).catch((error) => {
         // A bug in ingest must not take the broker down; keep the message and say so.
         log.error({ err: error, topic: message.topic }, 'ingest failed on a message');
-        refuse(message, 'VALIDATION_FAILED', `internal error while reading this message: ${(error as Error).message}`);
+        refuse(
+          message,
+          'VALIDATION_FAILED',
+          `internal error while reading this message: ${(error as Error).message}`,
+        );
       }),
     refuse: (message, reason, text) => refuse(message, reason, text),
     start() {

@@ -60,7 +60,10 @@ export function parseJson(payload: Buffer): { ok: true; value: unknown } | { ok:
   try {
     return { ok: true, value: JSON.parse(payload.toString('utf8')) };
   } catch (error) {
-    return { ok: false, refusal: { reason: 'NOT_JSON', message: `payload is not JSON: ${(error as Error).message}` } };
+    return {
+      ok: false,
+      refusal: { reason: 'NOT_JSON', message: `payload is not JSON: ${(error as Error).message}` },
+    };
   }
 }
 
@@ -68,7 +71,8 @@ function resolveTime(ts: string | number | undefined, rules: TimeRules): Date | 
   if (ts === undefined) return rules.now;
   const time = new Date(ts);
   const ms = time.getTime();
-  if (Number.isNaN(ms)) return { reason: 'VALIDATION_FAILED', message: `ts ${JSON.stringify(ts)} is not a valid time` };
+  if (Number.isNaN(ms))
+    return { reason: 'VALIDATION_FAILED', message: `ts ${JSON.stringify(ts)} is not a valid time` };
   if (ms - rules.now.getTime() > rules.maxFutureMs) {
     return {
       reason: 'TS_IN_FUTURE',
@@ -124,7 +128,11 @@ export function parseTelemetry(
       return;
     }
     if (entries.length === 0) {
-      refusals.push({ reason: 'VALIDATION_FAILED', message: 'metrics is empty: send at least one metric', ...at });
+      refusals.push({
+        reason: 'VALIDATION_FAILED',
+        message: 'metrics is empty: send at least one metric',
+        ...at,
+      });
       return;
     }
     const metrics: Record<string, number> = {};

@@ -21,7 +21,8 @@ export function parseTopic(topic: string): DeviceTopic | undefined {
   const parts = topic.split('/');
   if (parts.length !== 5 || parts[0] !== 'ioc') return undefined;
   const [, city, kind, deviceId, channel] = parts as [string, string, string, string, string];
-  if (!cities.has(city) || !kinds.has(kind) || !channels.has(channel) || deviceId.length === 0) return undefined;
+  if (!cities.has(city) || !kinds.has(kind) || !channels.has(channel) || deviceId.length === 0)
+    return undefined;
   return { city: city as CityId, kind: kind as KindName, deviceId, channel: channel as Channel };
 }
 

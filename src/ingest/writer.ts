@@ -7,11 +7,11 @@ import type { Metrics } from '../metrics/index.ts';
 import type { Pool } from '../storage/pool.ts';
 import {
   type EventRow,
-  type StatusRow,
-  type TelemetryColumns,
   insertEvents,
   insertStatuses,
   insertTelemetry,
+  type StatusRow,
+  type TelemetryColumns,
 } from '../storage/telemetry.ts';
 
 export interface WriteRequest {

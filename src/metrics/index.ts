@@ -1,6 +1,6 @@
 // Prometheus metrics of one app instance. A registry per instance (not prom-client's global one), so
 // two instances in one test process count separately.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 export function createMetrics() {
   const registry = new Registry();

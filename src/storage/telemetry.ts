@@ -142,7 +142,10 @@ export async function readRaw(pool: Pool, q: RangeQuery): Promise<RawPoint[]> {
  * Buckets aligned like TimescaleDB's time_bucket (origin Monday 2000-01-03 UTC), so the plain
  * PostgreSQL path and a TimescaleDB deployment answer the same.
  */
-export async function readBucketed(pool: Pool, q: RangeQuery & { bucketSeconds: number }): Promise<BucketPoint[]> {
+export async function readBucketed(
+  pool: Pool,
+  q: RangeQuery & { bucketSeconds: number },
+): Promise<BucketPoint[]> {
   const { rows } = await pool.query<BucketPoint>(
     `SELECT date_bin(make_interval(secs => $5), time, TIMESTAMPTZ '2000-01-03 00:00:00+00') AS time, metric,
             avg(value) AS avg, min(value) AS min, max(value) AS max, count(*)::int AS count

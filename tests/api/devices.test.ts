@@ -34,11 +34,19 @@ afterAll(async () => app.close());
 
 describe('login', () => {
   it('gives the bootstrap admin a token and refuses a wrong password with the error shape', async () => {
-    const ok = await call('POST', '/api/v1/auth/login', {}, { username: 'admin', password: 'test-admin-password-1234' });
+    const ok = await call(
+      'POST',
+      '/api/v1/auth/login',
+      {},
+      { username: 'admin', password: 'test-admin-password-1234' },
+    );
     expect(ok.status).toBe(200);
     expect(ok.body).toMatchObject({ token: expect.any(String), role: 'admin' });
     const bad = await call('POST', '/api/v1/auth/login', {}, { username: 'admin', password: 'wrong' });
-    expect(bad).toEqual({ status: 401, body: { error: { code: 'UNAUTHENTICATED', message: 'wrong username or password' } } });
+    expect(bad).toEqual({
+      status: 401,
+      body: { error: { code: 'UNAUTHENTICATED', message: 'wrong username or password' } },
+    });
     const unknown = await call('POST', '/api/v1/auth/login', {}, { username: 'nobody', password: 'wrong' });
     expect(unknown.body).toEqual(bad.body);
   });
@@ -79,20 +87,39 @@ describe('devices API', () => {
   });
 
   it('refuses a duplicate id, an unknown ward and unknown fields with precise errors', async () => {
-    expect(await call('POST', '/api/v1/devices', admin, newDevice)).toMatchObject({ status: 409, body: { error: { code: 'DEVICE_EXISTS' } } });
-    const ward = await call('POST', '/api/v1/devices', admin, { ...newDevice, id: 'tn-xx-sl-0001', ward: 'quan-1' });
+    expect(await call('POST', '/api/v1/devices', admin, newDevice)).toMatchObject({
+      status: 409,
+      body: { error: { code: 'DEVICE_EXISTS' } },
+    });
+    const ward = await call('POST', '/api/v1/devices', admin, {
+      ...newDevice,
+      id: 'tn-xx-sl-0001',
+      ward: 'quan-1',
+    });
     expect(ward.status).toBe(400);
     expect(ward.body.error.message).toMatch(/ward "quan-1" is not a ward of tay-ninh/);
-    const extra = await call('POST', '/api/v1/devices', admin, { ...newDevice, id: 'tn-p1-sl-9002', colour: 'red' });
+    const extra = await call('POST', '/api/v1/devices', admin, {
+      ...newDevice,
+      id: 'tn-p1-sl-9002',
+      colour: 'red',
+    });
     expect(extra.status).toBe(400);
-    const kind = await call('POST', '/api/v1/devices', admin, { ...newDevice, id: 'tn-p1-sl-9003', kind: 'toaster' });
+    const kind = await call('POST', '/api/v1/devices', admin, {
+      ...newDevice,
+      id: 'tn-p1-sl-9003',
+      kind: 'toaster',
+    });
     expect(kind.body.error.code).toBe('VALIDATION_FAILED');
   });
 
   it('shows the latest value of each metric with its unit', async () => {
     const { body } = await call('POST', `/api/v1/devices/${newDevice.id}/credentials`, admin);
     const client = await connectDevice(app.mqttUrl, newDevice.id, body.secret);
-    await publish(client, `ioc/tay-ninh/streetlight/${newDevice.id}/telemetry`, JSON.stringify({ metrics: { lamp_on: 1, power_w: 96.5 } }));
+    await publish(
+      client,
+      `ioc/tay-ninh/streetlight/${newDevice.id}/telemetry`,
+      JSON.stringify({ metrics: { lamp_on: 1, power_w: 96.5 } }),
+    );
     client.end(true);
     const res = await call('GET', `/api/v1/devices/${newDevice.id}`, admin);
     expect(res.status).toBe(200);
@@ -113,24 +140,37 @@ describe('devices API', () => {
   it('updates where a device stands but not its kind', async () => {
     const res = await call('PATCH', `/api/v1/devices/${newDevice.id}`, admin, { lat: 11.311, name: 'Đèn 1' });
     expect(res.body).toMatchObject({ lat: 11.311, name: 'Đèn 1' });
-    expect((await call('PATCH', `/api/v1/devices/${newDevice.id}`, admin, { kind: 'camera' })).status).toBe(400);
-    expect((await call('PATCH', '/api/v1/devices/nope-000', admin, { lat: 1 })).body.error.code).toBe('DEVICE_NOT_FOUND');
+    expect((await call('PATCH', `/api/v1/devices/${newDevice.id}`, admin, { kind: 'camera' })).status).toBe(
+      400,
+    );
+    expect((await call('PATCH', '/api/v1/devices/nope-000', admin, { lat: 1 })).body.error.code).toBe(
+      'DEVICE_NOT_FOUND',
+    );
   });
 
   it('keeps changes for admins: a viewer may read but not write', async () => {
-    await app.pool.query("INSERT INTO users (username, password_hash, role) SELECT 'viewer1', password_hash, 'viewer' FROM users WHERE username = 'admin'");
+    await app.pool.query(
+      "INSERT INTO users (username, password_hash, role) SELECT 'viewer1', password_hash, 'viewer' FROM users WHERE username = 'admin'",
+    );
     const viewer = await app.login('viewer1', 'test-admin-password-1234');
     expect((await call('GET', '/api/v1/devices', viewer)).status).toBe(200);
     const res = await call('DELETE', `/api/v1/devices/${newDevice.id}`, viewer);
-    expect(res).toEqual({ status: 403, body: { error: { code: 'FORBIDDEN', message: 'this needs the admin role; you are viewer' } } });
+    expect(res).toEqual({
+      status: 403,
+      body: { error: { code: 'FORBIDDEN', message: 'this needs the admin role; you are viewer' } },
+    });
     expect((await call('GET', '/api/v1/dead-letters', viewer)).status).toBe(403);
   });
 
   it('deletes a device, after which it can no longer connect', async () => {
     const { body } = await call('POST', `/api/v1/devices/${newDevice.id}/credentials`, admin);
     expect((await call('DELETE', `/api/v1/devices/${newDevice.id}`, admin)).status).toBe(204);
-    expect((await call('GET', `/api/v1/devices/${newDevice.id}`, admin)).body.error.code).toBe('DEVICE_NOT_FOUND');
-    await expect(connectDevice(app.mqttUrl, newDevice.id, body.secret)).rejects.toThrow(/Bad username or password/i);
+    expect((await call('GET', `/api/v1/devices/${newDevice.id}`, admin)).body.error.code).toBe(
+      'DEVICE_NOT_FOUND',
+    );
+    await expect(connectDevice(app.mqttUrl, newDevice.id, body.secret)).rejects.toThrow(
+      /Bad username or password/i,
+    );
   });
 
   it('answers an unknown route with the error shape', async () => {
@@ -144,7 +184,10 @@ describe('devices API', () => {
 describe('health, readiness, metrics and docs', () => {
   it('reports the process up and the database and broker ready', async () => {
     expect(await call('GET', '/healthz')).toEqual({ status: 200, body: { status: 'ok' } });
-    expect(await call('GET', '/readyz')).toEqual({ status: 200, body: { status: 'ready', checks: { database: 'ok', broker: 'ok' } } });
+    expect(await call('GET', '/readyz')).toEqual({
+      status: 200,
+      body: { status: 'ready', checks: { database: 'ok', broker: 'ok' } },
+    });
   });
 
   it('exposes Prometheus metrics', async () => {
@@ -158,7 +201,12 @@ describe('health, readiness, metrics and docs', () => {
     const res = await fetch(`${app.baseUrl}/docs/json`);
     const doc = (await res.json()) as { paths: Record<string, unknown> };
     expect(Object.keys(doc.paths)).toEqual(
-      expect.arrayContaining(['/api/v1/devices', '/api/v1/devices/{id}', '/api/v1/devices/{id}/telemetry', '/api/v1/auth/login']),
+      expect.arrayContaining([
+        '/api/v1/devices',
+        '/api/v1/devices/{id}',
+        '/api/v1/devices/{id}/telemetry',
+        '/api/v1/auth/login',
+      ]),
     );
   });
 });

@@ -1,12 +1,22 @@
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectDevice, eventually, publish } from '../helpers/mqtt.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { connectDevice, eventually, publish } from '../helpers/mqtt.ts';
 
 let app: TestApp;
 let secretA: string;
 let secretB: string;
-const deviceA = { id: 'tn-p3-env-9001', kind: 'environment', city: 'tay-ninh', ward: 'phuong-3', lat: 11.31, lon: 106.1, pole: null, zone: null, name: 'Trạm thử A' } as const;
+const deviceA = {
+  id: 'tn-p3-env-9001',
+  kind: 'environment',
+  city: 'tay-ninh',
+  ward: 'phuong-3',
+  lat: 11.31,
+  lon: 106.1,
+  pole: null,
+  zone: null,
+  name: 'Trạm thử A',
+} as const;
 const deviceB = { ...deviceA, id: 'tn-p3-env-9002', name: 'Trạm thử B' } as const;
 const topicOf = (id: string, channel: string) => `ioc/tay-ninh/environment/${id}/${channel}`;
 
@@ -29,16 +39,22 @@ describe('device authentication on the embedded broker', () => {
 
   it('refuses a wrong secret and counts it', async () => {
     const before = await failures('bad_secret');
-    await expect(connectDevice(app.mqttUrl, deviceA.id, 'not-the-secret')).rejects.toThrow(/Bad username or password/i);
+    await expect(connectDevice(app.mqttUrl, deviceA.id, 'not-the-secret')).rejects.toThrow(
+      /Bad username or password/i,
+    );
     expect(await failures('bad_secret')).toBe(before + 1);
   });
 
   it("refuses another device's secret, an unknown device and a client id that is not the username", async () => {
-    await expect(connectDevice(app.mqttUrl, deviceA.id, secretB)).rejects.toThrow(/Bad username or password/i);
-    await expect(connectDevice(app.mqttUrl, 'tn-p3-env-0000', secretA)).rejects.toThrow(/Bad username or password/i);
-    await expect(connectDevice(app.mqttUrl, 'someone-else', secretA, { username: deviceA.id })).rejects.toThrow(
+    await expect(connectDevice(app.mqttUrl, deviceA.id, secretB)).rejects.toThrow(
       /Bad username or password/i,
     );
+    await expect(connectDevice(app.mqttUrl, 'tn-p3-env-0000', secretA)).rejects.toThrow(
+      /Bad username or password/i,
+    );
+    await expect(
+      connectDevice(app.mqttUrl, 'someone-else', secretA, { username: deviceA.id }),
+    ).rejects.toThrow(/Bad username or password/i);
   });
 
   it('refuses anonymous clients unless the development switch is on', async () => {
@@ -47,7 +63,9 @@ describe('device authentication on the embedded broker', () => {
 
   it('stops accepting a secret the moment it is rotated', async () => {
     const fresh = await app.registry.rotateCredentials(deviceB.id);
-    await expect(connectDevice(app.mqttUrl, deviceB.id, secretB)).rejects.toThrow(/Bad username or password/i);
+    await expect(connectDevice(app.mqttUrl, deviceB.id, secretB)).rejects.toThrow(
+      /Bad username or password/i,
+    );
     const client = await connectDevice(app.mqttUrl, deviceB.id, fresh);
     client.end(true);
     secretB = fresh;
@@ -74,14 +92,21 @@ describe('topic ACL', () => {
     await publish(a, topicOf(deviceB.id, 'cmd'), JSON.stringify({ name: 'set_lamp', args: { on: false } }));
     await publish(a, topicOf(deviceB.id, 'telemetry'), JSON.stringify({ metrics: { pm25: 10 } }));
     const letters = await eventually(
-      async () => (await app.pool.query("SELECT reason, topic FROM dead_letters WHERE device_id = $1 ORDER BY id", [deviceA.id])).rows,
+      async () =>
+        (
+          await app.pool.query('SELECT reason, topic FROM dead_letters WHERE device_id = $1 ORDER BY id', [
+            deviceA.id,
+          ])
+        ).rows,
       (rows) => rows.length >= 2,
     );
     expect(letters).toEqual([
       { reason: 'TOPIC_NOT_ALLOWED', topic: topicOf(deviceB.id, 'cmd') },
       { reason: 'TOPIC_NOT_ALLOWED', topic: topicOf(deviceB.id, 'telemetry') },
     ]);
-    const stored = await app.pool.query('SELECT count(*)::int AS n FROM telemetry WHERE device_id = $1', [deviceB.id]);
+    const stored = await app.pool.query('SELECT count(*)::int AS n FROM telemetry WHERE device_id = $1', [
+      deviceB.id,
+    ]);
     expect(stored.rows[0].n).toBe(0);
     await new Promise((r) => setTimeout(r, 200));
     expect(received).toEqual([]);
@@ -100,7 +125,10 @@ describe('topic ACL', () => {
 
   it('delivers an IOC command to the device it is for', async () => {
     const got = new Promise<string>((ok) => a.once('message', (_t, payload) => ok(payload.toString())));
-    await app.broker.publish(topicOf(deviceA.id, 'cmd'), JSON.stringify({ id: 'c1', name: 'ping', args: {} }));
+    await app.broker.publish(
+      topicOf(deviceA.id, 'cmd'),
+      JSON.stringify({ id: 'c1', name: 'ping', args: {} }),
+    );
     expect(JSON.parse(await got)).toMatchObject({ id: 'c1' });
   });
 });
@@ -113,7 +141,8 @@ describe('development switch', () => {
       const client = await connectDevice(dev.mqttUrl, 'bench-tool', undefined);
       await publish(client, topicOf(deviceA.id, 'telemetry'), JSON.stringify({ metrics: { pm25: 12 } }));
       const rows = await eventually(
-        async () => (await dev.pool.query('SELECT value FROM telemetry WHERE device_id = $1', [deviceA.id])).rows,
+        async () =>
+          (await dev.pool.query('SELECT value FROM telemetry WHERE device_id = $1', [deviceA.id])).rows,
         (r) => r.length === 1,
       );
       expect(rows).toEqual([{ value: 12 }]);

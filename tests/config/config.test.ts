@@ -39,9 +39,9 @@ describe('configuration', () => {
 
   it('refuses production without a strong JWT_SECRET or with anonymous MQTT', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET: is required in production/);
-    expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40), MQTT_ALLOW_ANONYMOUS: 'true' })).toThrow(
-      /MQTT_ALLOW_ANONYMOUS.*: is a development switch/,
-    );
+    expect(() =>
+      loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40), MQTT_ALLOW_ANONYMOUS: 'true' }),
+    ).toThrow(/MQTT_ALLOW_ANONYMOUS.*: is a development switch/);
     expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40) }).NODE_ENV).toBe('production');
   });
 });

@@ -7,15 +7,18 @@ import { ConfigSchema } from '../../src/config.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const compose = parse(readFileSync(`${root}docker-compose.yml`, 'utf8')) as {
-  services: Record<string, {
-    build?: string;
-    image?: string;
-    depends_on?: Record<string, { condition: string }>;
-    environment?: Record<string, string>;
-    volumes?: string[];
-    command?: string[];
-    healthcheck?: unknown;
-  }>;
+  services: Record<
+    string,
+    {
+      build?: string;
+      image?: string;
+      depends_on?: Record<string, { condition: string }>;
+      environment?: Record<string, string>;
+      volumes?: string[];
+      command?: string[];
+      healthcheck?: unknown;
+    }
+  >;
   volumes: Record<string, unknown>;
 };
 const appVariables = new Set(Object.keys(ConfigSchema.shape));
@@ -68,6 +71,7 @@ describe('docker-compose.yml', () => {
 
   it('points the simulator at scripts that exist', () => {
     const command = (compose.services.simulator?.command ?? []).join(' ');
-    for (const [script] of command.matchAll(/(src|simulators)\/[\w/-]+\.ts/g)) expect(existsSync(`${root}${script}`), script).toBe(true);
+    for (const [script] of command.matchAll(/(src|simulators)\/[\w/-]+\.ts/g))
+      expect(existsSync(`${root}${script}`), script).toBe(true);
   });
 });

@@ -33,7 +33,9 @@ export default async function setup(project: TestProject) {
     await client.connect();
     await client.query('SELECT 1');
   } catch (error) {
-    throw new Error(`tests need PostgreSQL at ${url.replace(/:[^:@/]+@/, ':***@')}: ${(error as Error).message}`);
+    throw new Error(
+      `tests need PostgreSQL at ${url.replace(/:[^:@/]+@/, ':***@')}: ${(error as Error).message}`,
+    );
   } finally {
     await client.end().catch(() => {});
   }

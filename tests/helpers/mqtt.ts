@@ -1,7 +1,12 @@
 // Real MQTT clients (mqtt.js) for tests, plus a poll helper for "eventually" assertions.
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 
-export async function connectDevice(url: string, id: string, secret: string | undefined, options: IClientOptions = {}): Promise<MqttClient> {
+export async function connectDevice(
+  url: string,
+  id: string,
+  secret: string | undefined,
+  options: IClientOptions = {},
+): Promise<MqttClient> {
   const client = mqtt.connect(url, {
     clientId: id,
     username: secret === undefined ? undefined : id,
@@ -20,11 +25,22 @@ export async function connectDevice(url: string, id: string, secret: string | un
   return client;
 }
 
-export function publish(client: MqttClient, topic: string, payload: string | Buffer, qos: 0 | 1 = 1): Promise<void> {
-  return new Promise((ok, fail) => client.publish(topic, payload, { qos }, (error) => (error ? fail(error) : ok())));
+export function publish(
+  client: MqttClient,
+  topic: string,
+  payload: string | Buffer,
+  qos: 0 | 1 = 1,
+): Promise<void> {
+  return new Promise((ok, fail) =>
+    client.publish(topic, payload, { qos }, (error) => (error ? fail(error) : ok())),
+  );
 }
 
-export async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 5_000): Promise<T> {
+export async function eventually<T>(
+  read: () => Promise<T>,
+  accept: (value: T) => boolean,
+  timeoutMs = 5_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: T;
   do {

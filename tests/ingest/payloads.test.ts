@@ -29,7 +29,9 @@ describe('telemetry payloads', () => {
       rules,
     );
     expect(refusals).toEqual([]);
-    expect(readings).toEqual([{ ts: new Date('2026-11-22T09:59:00Z'), seq: 42, metrics: { pm25: 41.2, temp_c: 31.5 } }]);
+    expect(readings).toEqual([
+      { ts: new Date('2026-11-22T09:59:00Z'), seq: 42, metrics: { pm25: 41.2, temp_c: 31.5 } },
+    ]);
   });
 
   it('accepts epoch milliseconds and takes the receive time when ts is missing', () => {
@@ -50,7 +52,9 @@ describe('telemetry payloads', () => {
       rules,
     );
     expect(readings.map((r) => r.metrics.pm25)).toEqual([10, 12]);
-    expect(refusals).toEqual([{ reason: 'VALIDATION_FAILED', message: expect.stringMatching(/metrics\.pm25/), item: 1 }]);
+    expect(refusals).toEqual([
+      { reason: 'VALIDATION_FAILED', message: expect.stringMatching(/metrics\.pm25/), item: 1 },
+    ]);
   });
 
   it.each([

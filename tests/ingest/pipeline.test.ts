@@ -7,11 +7,23 @@ import { connectDevice, eventually, publish } from '../helpers/mqtt.ts';
 let app: TestApp;
 let client: MqttClient;
 let secret: string;
-const device = { id: 'ha-ma-env-9001', kind: 'environment', city: 'hoi-an', ward: 'minh-an', lat: 15.877, lon: 108.328, pole: null, zone: null, name: 'Trạm Phố cổ' } as const;
+const device = {
+  id: 'ha-ma-env-9001',
+  kind: 'environment',
+  city: 'hoi-an',
+  ward: 'minh-an',
+  lat: 15.877,
+  lon: 108.328,
+  pole: null,
+  zone: null,
+  name: 'Trạm Phố cổ',
+} as const;
 const topic = (channel: string) => `ioc/hoi-an/environment/${device.id}/${channel}`;
-const count = async (sql: string, params: unknown[] = [device.id]) => (await app.pool.query(sql, params)).rows[0].n as number;
+const count = async (sql: string, params: unknown[] = [device.id]) =>
+  (await app.pool.query(sql, params)).rows[0].n as number;
 const stored = () => count('SELECT count(*)::int AS n FROM telemetry WHERE device_id = $1');
-const deadLetters = () => app.pool.query('SELECT reason, message, topic, payload_bytes FROM dead_letters ORDER BY id');
+const deadLetters = () =>
+  app.pool.query('SELECT reason, message, topic, payload_bytes FROM dead_letters ORDER BY id');
 
 beforeAll(async () => {
   app = await startTestApp({ MQTT_MAX_PAYLOAD_BYTES: '2048' });
@@ -25,14 +37,24 @@ afterAll(async () => {
 
 describe('ingest from MQTT to PostgreSQL', () => {
   it('stores a reading one row per metric and shows it as the latest value', async () => {
-    await publish(client, topic('telemetry'), JSON.stringify({ ts: '2026-11-22T10:00:00Z', seq: 1, metrics: { pm25: 41.2, temp_c: 31.5 } }));
+    await publish(
+      client,
+      topic('telemetry'),
+      JSON.stringify({ ts: '2026-11-22T10:00:00Z', seq: 1, metrics: { pm25: 41.2, temp_c: 31.5 } }),
+    );
     // QoS 1 is acknowledged only once stored: no waiting needed after the PUBACK.
-    const { rows } = await app.pool.query('SELECT metric, value, time FROM telemetry WHERE device_id = $1 ORDER BY metric', [device.id]);
+    const { rows } = await app.pool.query(
+      'SELECT metric, value, time FROM telemetry WHERE device_id = $1 ORDER BY metric',
+      [device.id],
+    );
     expect(rows).toEqual([
       { metric: 'pm25', value: 41.2, time: new Date('2026-11-22T10:00:00Z') },
       { metric: 'temp_c', value: 31.5, time: new Date('2026-11-22T10:00:00Z') },
     ]);
-    const latest = await app.pool.query('SELECT metric, value FROM device_latest WHERE device_id = $1 ORDER BY metric', [device.id]);
+    const latest = await app.pool.query(
+      'SELECT metric, value FROM device_latest WHERE device_id = $1 ORDER BY metric',
+      [device.id],
+    );
     expect(latest.rows).toEqual([
       { metric: 'pm25', value: 41.2 },
       { metric: 'temp_c', value: 31.5 },
@@ -51,7 +73,13 @@ describe('ingest from MQTT to PostgreSQL', () => {
 
   it('stores a redelivery with the DUP flag after a reconnect once (same device, ts, metric)', async () => {
     const before = await stored();
-    const raw = mqtt.connect(app.mqttUrl, { clientId: device.id, username: device.id, password: secret, reconnectPeriod: 0, clean: false });
+    const raw = mqtt.connect(app.mqttUrl, {
+      clientId: device.id,
+      username: device.id,
+      password: secret,
+      reconnectPeriod: 0,
+      clean: false,
+    });
     await new Promise((ok) => raw.once('connect', ok));
     const payload = JSON.stringify({ ts: '2026-11-22T10:02:00Z', seq: 3, metrics: { pm25: 39 } });
     // What a device's stack does when a PUBACK was lost: the same packet id again, dup set.
@@ -72,7 +100,11 @@ describe('ingest from MQTT to PostgreSQL', () => {
     const listener = (event: ReadingEvent) => seen.push(event);
     app.bus.on('reading', listener);
     const hourAgo = Date.now() - 3_600_000;
-    const backlog = [0, 1, 2].map((i) => ({ ts: hourAgo + i * 60_000, seq: 100 + i, metrics: { pm25: 20 + i } }));
+    const backlog = [0, 1, 2].map((i) => ({
+      ts: hourAgo + i * 60_000,
+      seq: 100 + i,
+      metrics: { pm25: 20 + i },
+    }));
     await publish(client, topic('telemetry'), JSON.stringify(backlog));
     app.bus.off('reading', listener);
     const { rows } = await app.pool.query(
@@ -92,13 +124,29 @@ describe('ingest from MQTT to PostgreSQL', () => {
       [topic('telemetry'), JSON.stringify({ metrics: { pm25: 'forty' } }), 'VALIDATION_FAILED'],
       [topic('telemetry'), JSON.stringify({ metrics: { laeq_db: 60 } }), 'UNKNOWN_METRIC'],
       [topic('telemetry'), JSON.stringify({ metrics: { pm25: -5 } }), 'OUT_OF_RANGE'],
-      [topic('telemetry'), JSON.stringify({ ts: Date.now() + 3_600_000, metrics: { pm25: 5 } }), 'TS_IN_FUTURE'],
-      [topic('telemetry'), JSON.stringify({ ts: '2001-01-01T00:00:00Z', metrics: { pm25: 5 } }), 'TS_TOO_OLD'],
-      [topic('telemetry'), JSON.stringify({ metrics: { pm25: 1 }, pad: 'x'.repeat(4000) }), 'PAYLOAD_TOO_LARGE'],
+      [
+        topic('telemetry'),
+        JSON.stringify({ ts: Date.now() + 3_600_000, metrics: { pm25: 5 } }),
+        'TS_IN_FUTURE',
+      ],
+      [
+        topic('telemetry'),
+        JSON.stringify({ ts: '2001-01-01T00:00:00Z', metrics: { pm25: 5 } }),
+        'TS_TOO_OLD',
+      ],
+      [
+        topic('telemetry'),
+        JSON.stringify({ metrics: { pm25: 1 }, pad: 'x'.repeat(4000) }),
+        'PAYLOAD_TOO_LARGE',
+      ],
       [topic('status'), JSON.stringify({ battery_pct: 80 }), 'VALIDATION_FAILED'],
       [topic('event'), JSON.stringify({ data: {} }), 'VALIDATION_FAILED'],
       [topic('diagnostics'), JSON.stringify({ metrics: { pm25: 1 } }), 'UNKNOWN_TOPIC'],
-      [`ioc/tay-ninh/environment/${device.id}/telemetry`, JSON.stringify({ metrics: { pm25: 1 } }), 'TOPIC_NOT_ALLOWED'],
+      [
+        `ioc/tay-ninh/environment/${device.id}/telemetry`,
+        JSON.stringify({ metrics: { pm25: 1 } }),
+        'TOPIC_NOT_ALLOWED',
+      ],
       ['weather/now', '{}', 'UNKNOWN_TOPIC'],
     ];
     const good = (i: number) => JSON.stringify({ ts: Date.now() - 1000 + i, metrics: { pm25: 50 + i } });
@@ -121,12 +169,18 @@ describe('ingest from MQTT to PostgreSQL', () => {
   });
 
   it('records status, the last will and events', async () => {
-    await publish(client, topic('status'), JSON.stringify({ online: true, battery_pct: 88, rssi_dbm: -71, fw: '1.4.2' }));
+    await publish(
+      client,
+      topic('status'),
+      JSON.stringify({ online: true, battery_pct: 88, rssi_dbm: -71, fw: '1.4.2' }),
+    );
     let row = (await app.pool.query('SELECT online, status FROM devices WHERE id = $1', [device.id])).rows[0];
     expect(row).toEqual({ online: true, status: { battery_pct: 88, rssi_dbm: -71, fw: '1.4.2' } });
 
     await publish(client, topic('event'), JSON.stringify({ type: 'tamper', data: { door: 'open' } }));
-    const events = await app.pool.query('SELECT type, data FROM device_events WHERE device_id = $1', [device.id]);
+    const events = await app.pool.query('SELECT type, data FROM device_events WHERE device_id = $1', [
+      device.id,
+    ]);
     expect(events.rows).toEqual([{ type: 'tamper', data: { door: 'open' } }]);
 
     const willing = await connectDevice(app.mqttUrl, device.id, secret, {
@@ -147,7 +201,17 @@ describe('ingest from MQTT to PostgreSQL', () => {
   });
 
   it('skips the batching delay for a fire alarm', async () => {
-    const fire = { id: 'ha-ma-fire-9001', kind: 'fire', city: 'hoi-an', ward: 'minh-an', lat: 15.877, lon: 108.328, pole: null, zone: null, name: 'Cảm biến cháy thử' } as const;
+    const fire = {
+      id: 'ha-ma-fire-9001',
+      kind: 'fire',
+      city: 'hoi-an',
+      ward: 'minh-an',
+      lat: 15.877,
+      lon: 108.328,
+      pole: null,
+      zone: null,
+      name: 'Cảm biến cháy thử',
+    } as const;
     const { secret: fireSecret } = await app.registry.create(fire);
     const sensor = await connectDevice(app.mqttUrl, fire.id, fireSecret);
     const slow = await startTestApp({ INGEST_FLUSH_MS: '5000' });
@@ -155,7 +219,11 @@ describe('ingest from MQTT to PostgreSQL', () => {
       const { secret: s2 } = await slow.registry.create(fire);
       const slowSensor = await connectDevice(slow.mqttUrl, fire.id, s2);
       const started = Date.now();
-      await publish(slowSensor, `ioc/hoi-an/fire/${fire.id}/telemetry`, JSON.stringify({ metrics: { alarm: 1, smoke_pct: 12 } }));
+      await publish(
+        slowSensor,
+        `ioc/hoi-an/fire/${fire.id}/telemetry`,
+        JSON.stringify({ metrics: { alarm: 1, smoke_pct: 12 } }),
+      );
       expect(Date.now() - started).toBeLessThan(2_500); // well under the 5 s batching delay
       slowSensor.end(true);
     } finally {

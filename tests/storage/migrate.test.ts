@@ -50,7 +50,14 @@ describe('migrations', () => {
       "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name",
     );
     expect(rows.map((r) => r.table_name)).toEqual(
-      expect.arrayContaining(['dead_letters', 'device_events', 'device_latest', 'devices', 'telemetry', 'users']),
+      expect.arrayContaining([
+        'dead_letters',
+        'device_events',
+        'device_latest',
+        'devices',
+        'telemetry',
+        'users',
+      ]),
     );
   });
 });

@@ -8,7 +8,11 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof AppError) {
       return reply.code(error.statusCode).send({
-        error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) },
+        error: {
+          code: error.code,
+          message: error.message,
+          ...(error.details ? { details: error.details } : {}),
+        },
       });
     }
     if (hasZodFastifySchemaValidationErrors(error)) {
@@ -27,16 +31,29 @@ export function installErrorHandling(app: FastifyInstance): void {
     const status = error.statusCode ?? 500;
     if (status < 500) {
       const code =
-        status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 415 || status === 400 ? 'VALIDATION_FAILED' : status === 429 ? 'RATE_LIMITED' : status === 404 ? 'NOT_FOUND' : 'VALIDATION_FAILED';
+        status === 413
+          ? 'PAYLOAD_TOO_LARGE'
+          : status === 415 || status === 400
+            ? 'VALIDATION_FAILED'
+            : status === 429
+              ? 'RATE_LIMITED'
+              : status === 404
+                ? 'NOT_FOUND'
+                : 'VALIDATION_FAILED';
       return reply.code(status).send({ error: { code, message: error.message } });
     }
     request.log.error({ err: error }, 'request failed');
     return reply.code(500).send({
-      error: { code: 'INTERNAL', message: `internal error; quote request id ${request.id} to the administrator` },
+      error: {
+        code: 'INTERNAL',
+        message: `internal error; quote request id ${request.id} to the administrator`,
+      },
     });
   });
 
   app.setNotFoundHandler((request, reply) => {
-    reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` } });
+    reply.code(404).send({
+      error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` },
+    });
   });
 }

@@ -23,14 +23,18 @@ export function installRoles(app: FastifyInstance, auth: Auth): void {
   app.addHook('onRoute', (route) => {
     const role = (route.config as { role?: RouteRole } | undefined)?.role;
     const internal = route.url.startsWith('/docs'); // swagger-ui's own pages
-    if (!role && !internal) throw new Error(`route ${route.method} ${route.url} declares no role (config.role)`);
+    if (!role && !internal)
+      throw new Error(`route ${route.method} ${route.url} declares no role (config.role)`);
   });
   app.addHook('onRequest', async (request: FastifyRequest) => {
     const role = request.routeOptions.config.role ?? 'public';
     if (role === 'public') return;
     const header = request.headers.authorization;
     if (!header?.startsWith('Bearer ')) {
-      throw new AppError('UNAUTHENTICATED', 'log in first: send Authorization: Bearer <token> from POST /api/v1/auth/login');
+      throw new AppError(
+        'UNAUTHENTICATED',
+        'log in first: send Authorization: Bearer <token> from POST /api/v1/auth/login',
+      );
     }
     const principal = await auth.verifyToken(header.slice('Bearer '.length).trim());
     if (rank[principal.role] < rank[role]) {

@@ -13,9 +13,15 @@ export async function authRoutes(app: FastifyInstance, opts: { auth: Auth }) {
       schema: {
         tags: ['auth'],
         summary: 'Log in; the token goes in `Authorization: Bearer <token>`',
-        body: z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) }).strict(),
+        body: z
+          .object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) })
+          .strict(),
         response: {
-          200: z.object({ token: z.string(), expiresAt: z.string(), role: z.enum(['viewer', 'operator', 'admin']) }),
+          200: z.object({
+            token: z.string(),
+            expiresAt: z.string(),
+            role: z.enum(['viewer', 'operator', 'admin']),
+          }),
           401: ErrorBody,
         },
       },

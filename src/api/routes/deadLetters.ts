@@ -3,8 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { deadLetterReasons } from '../../errors.ts';
-import type { Pool } from '../../storage/pool.ts';
 import { listDeadLetters } from '../../storage/deadLetters.ts';
+import type { Pool } from '../../storage/pool.ts';
 import { ErrorBody, TimeParam } from '../schemas.ts';
 
 export async function deadLetterRoutes(app: FastifyInstance, opts: { pool: Pool }) {

@@ -6,10 +6,10 @@ import { z } from 'zod';
 import type { Catalog } from '../../catalog/index.ts';
 import { CityId, KindName } from '../../catalog/schema.ts';
 import { AppError } from '../../errors.ts';
+import { deviceTopic } from '../../ingest/topics.ts';
 import type { DeviceRegistry } from '../../registry/index.ts';
 import type { DeviceQueries } from '../../storage/devices.ts';
-import { DeviceBody, DeviceInput, DeviceParams, DevicePatch, ErrorBody, deviceJson } from '../schemas.ts';
-import { deviceTopic } from '../../ingest/topics.ts';
+import { DeviceBody, DeviceInput, DeviceParams, DevicePatch, deviceJson, ErrorBody } from '../schemas.ts';
 
 const Credentials = z.object({
   username: z.string().describe('MQTT username and client id: the device id'),
@@ -72,7 +72,11 @@ export async function deviceRoutes(
       const metrics = catalog.kind(row.kind).metrics;
       const latest: Record<string, z.infer<typeof LatestValue>> = {};
       for (const point of await queries.latest(row.id)) {
-        latest[point.metric] = { value: point.value, ts: point.time.toISOString(), unit: metrics[point.metric]?.unit ?? '' };
+        latest[point.metric] = {
+          value: point.value,
+          ts: point.time.toISOString(),
+          unit: metrics[point.metric]?.unit ?? '',
+        };
       }
       return { ...deviceJson(row), latest };
     },
@@ -91,8 +95,14 @@ export async function deviceRoutes(
     },
     async (request, reply) => {
       const body = request.body;
-      const { device, secret } = await registry.create({ ...body, pole: body.pole ?? null, zone: body.zone ?? null });
-      return reply.code(201).send({ device: deviceJson(device), credentials: credentials(device.id, secret) });
+      const { device, secret } = await registry.create({
+        ...body,
+        pole: body.pole ?? null,
+        zone: body.zone ?? null,
+      });
+      return reply
+        .code(201)
+        .send({ device: deviceJson(device), credentials: credentials(device.id, secret) });
     },
   );
 

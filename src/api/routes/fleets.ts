@@ -7,11 +7,14 @@ import { z } from 'zod';
 import type { Catalog } from '../../catalog/index.ts';
 import { CityId } from '../../catalog/schema.ts';
 import { AppError } from '../../errors.ts';
+import { deviceTopic } from '../../ingest/topics.ts';
 import type { DeviceRegistry } from '../../registry/index.ts';
 import { ErrorBody } from '../schemas.ts';
-import { deviceTopic } from '../../ingest/topics.ts';
 
-export async function fleetRoutes(app: FastifyInstance, opts: { catalog: Catalog; registry: DeviceRegistry }) {
+export async function fleetRoutes(
+  app: FastifyInstance,
+  opts: { catalog: Catalog; registry: DeviceRegistry },
+) {
   const { catalog, registry } = opts;
   const r = app.withTypeProvider<ZodTypeProvider>();
 
@@ -19,11 +22,17 @@ export async function fleetRoutes(app: FastifyInstance, opts: { catalog: Catalog
     '/catalog',
     {
       config: { role: 'viewer' },
-      schema: { tags: ['catalog'], summary: 'Device kinds (metrics, units, ranges) and the cities with their wards' },
+      schema: {
+        tags: ['catalog'],
+        summary: 'Device kinds (metrics, units, ranges) and the cities with their wards',
+      },
     },
     async () => ({
       kinds: [...catalog.kinds.values()],
-      cities: [...catalog.fleets.values()].map(({ devices, ...city }) => ({ ...city, devices: devices.length })),
+      cities: [...catalog.fleets.values()].map(({ devices, ...city }) => ({
+        ...city,
+        devices: devices.length,
+      })),
     }),
   );
 
@@ -33,7 +42,8 @@ export async function fleetRoutes(app: FastifyInstance, opts: { catalog: Catalog
       config: { role: 'admin' },
       schema: {
         tags: ['catalog'],
-        summary: "Register a city's fleet from devices/; answers with the MQTT credentials of the devices it created",
+        summary:
+          "Register a city's fleet from devices/; answers with the MQTT credentials of the devices it created",
         params: z.object({ city: CityId }),
         body: z
           .object({
@@ -49,7 +59,15 @@ export async function fleetRoutes(app: FastifyInstance, opts: { catalog: Catalog
             city: CityId,
             created: z.number().int(),
             rotated: z.number().int(),
-            credentials: z.array(z.object({ id: z.string(), kind: z.string(), city: z.string(), topicPrefix: z.string(), secret: z.string() })),
+            credentials: z.array(
+              z.object({
+                id: z.string(),
+                kind: z.string(),
+                city: z.string(),
+                topicPrefix: z.string(),
+                secret: z.string(),
+              }),
+            ),
           }),
           400: ErrorBody,
           401: ErrorBody,
@@ -61,7 +79,12 @@ export async function fleetRoutes(app: FastifyInstance, opts: { catalog: Catalog
     async (request) => {
       const fleet = catalog.fleets.get(request.params.city);
       if (!fleet) throw new AppError('NOT_FOUND', `no fleet for ${request.params.city} in devices/fleets`);
-      const fields = fleet.devices.map((d) => ({ ...d, city: fleet.city, pole: d.pole ?? null, zone: d.zone ?? null }));
+      const fields = fleet.devices.map((d) => ({
+        ...d,
+        city: fleet.city,
+        pole: d.pole ?? null,
+        zone: d.zone ?? null,
+      }));
       const existing = fields.filter((d) => registry.get(d.id)).map((d) => d.id);
       const created = await registry.createMany(fields);
       const secrets = new Map(created.map((c) => [c.id, c.secret]));
@@ -74,7 +97,13 @@ export async function fleetRoutes(app: FastifyInstance, opts: { catalog: Catalog
       }
       const credentials = [...secrets].map(([id, secret]) => {
         const device = registry.get(id)!;
-        return { id, kind: device.kind, city: device.city, topicPrefix: deviceTopic(device, 'telemetry').replace(/telemetry$/, ''), secret };
+        return {
+          id,
+          kind: device.kind,
+          city: device.city,
+          topicPrefix: deviceTopic(device, 'telemetry').replace(/telemetry$/, ''),
+          secret,
+        };
       });
       return { city: fleet.city, created: created.length, rotated, credentials };
     },

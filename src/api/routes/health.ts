@@ -6,11 +6,17 @@ import type { Broker } from '../../broker/index.ts';
 import type { Metrics } from '../../metrics/index.ts';
 import type { Pool } from '../../storage/pool.ts';
 
-export async function healthRoutes(app: FastifyInstance, opts: { pool: Pool; broker: Broker; metrics: Metrics }) {
+export async function healthRoutes(
+  app: FastifyInstance,
+  opts: { pool: Pool; broker: Broker; metrics: Metrics },
+) {
   const r = app.withTypeProvider<ZodTypeProvider>();
   r.get(
     '/healthz',
-    { config: { role: 'public' }, schema: { tags: ['health'], response: { 200: z.object({ status: z.literal('ok') }) } } },
+    {
+      config: { role: 'public' },
+      schema: { tags: ['health'], response: { 200: z.object({ status: z.literal('ok') }) } },
+    },
     async () => ({ status: 'ok' as const }),
   );
 
@@ -28,7 +34,9 @@ export async function healthRoutes(app: FastifyInstance, opts: { pool: Pool; bro
         .catch(() => 'failing' as const);
       const broker = opts.broker.ready() ? ('ok' as const) : ('failing' as const);
       const ok = database === 'ok' && broker === 'ok';
-      return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not_ready', checks: { database, broker } });
+      return reply
+        .code(ok ? 200 : 503)
+        .send({ status: ok ? 'ready' : 'not_ready', checks: { database, broker } });
     },
   );
 

@@ -12,7 +12,10 @@ import { BucketParam, DeviceParams, ErrorBody, TimeParam } from '../schemas.ts';
 const maxPoints = 20_000;
 const maxRangeDays = 366;
 
-export async function telemetryRoutes(app: FastifyInstance, opts: { pool: Pool; registry: DeviceRegistry; catalog: Catalog }) {
+export async function telemetryRoutes(
+  app: FastifyInstance,
+  opts: { pool: Pool; registry: DeviceRegistry; catalog: Catalog },
+) {
   app.withTypeProvider<ZodTypeProvider>().get(
     '/devices/:id/telemetry',
     {
@@ -64,9 +67,15 @@ export async function telemetryRoutes(app: FastifyInstance, opts: { pool: Pool; 
       const from = q.from ?? new Date(to.getTime() - 86_400_000);
       if (from >= to) throw new AppError('VALIDATION_FAILED', '`from` must be before `to`');
       if (to.getTime() - from.getTime() > maxRangeDays * 86_400_000) {
-        throw new AppError('VALIDATION_FAILED', `a range is at most ${maxRangeDays} days; page through longer periods`);
+        throw new AppError(
+          'VALIDATION_FAILED',
+          `a range is at most ${maxRangeDays} days; page through longer periods`,
+        );
       }
-      const metrics = q.metric?.split(',').map((m) => m.trim()).filter(Boolean);
+      const metrics = q.metric
+        ?.split(',')
+        .map((m) => m.trim())
+        .filter(Boolean);
       const known = opts.catalog.kind(device.kind).metrics;
       const unknown = metrics?.filter((m) => !Object.hasOwn(known, m)) ?? [];
       if (unknown.length > 0) {
@@ -79,13 +88,24 @@ export async function telemetryRoutes(app: FastifyInstance, opts: { pool: Pool; 
       const base = { deviceId: device.id, from: from.toISOString(), to: to.toISOString() };
       if (q.bucket === undefined) {
         const points = await readRaw(opts.pool, range);
-        return { ...base, bucketSeconds: null, points: points.map((p) => ({ ts: p.time.toISOString(), metric: p.metric, value: p.value })) };
+        return {
+          ...base,
+          bucketSeconds: null,
+          points: points.map((p) => ({ ts: p.time.toISOString(), metric: p.metric, value: p.value })),
+        };
       }
       const points = await readBucketed(opts.pool, { ...range, bucketSeconds: q.bucket });
       return {
         ...base,
         bucketSeconds: q.bucket,
-        points: points.map((p) => ({ ts: p.time.toISOString(), metric: p.metric, avg: p.avg, min: p.min, max: p.max, count: p.count })),
+        points: points.map((p) => ({
+          ts: p.time.toISOString(),
+          metric: p.metric,
+          avg: p.avg,
+          min: p.min,
+          max: p.max,
+          count: p.count,
+        })),
       };
     },
   );

@@ -1,0 +1,61 @@
+// The publishing side of measure-ingest, in its own thread: one MQTT connection per device, each
+// keeping a bounded number of messages in flight, 4 metrics per message.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import mqtt from 'mqtt';
+
+const { url, credentials, seconds, qos } = workerData as {
+  url: string;
+  credentials: Array<{ id: string; secret: string }>;
+  seconds: number;
+  qos: 0 | 1;
+};
+const inflightPerDevice = 16;
+let messages = 0;
+let acked = 0;
+const clients = await Promise.all(
+  credentials.map(
+    (c) =>
+      new Promise<mqtt.MqttClient>((ok, fail) => {
+        const client = mqtt.connect(url, {
+          clientId: c.id,
+          username: c.id,
+          password: c.secret,
+          reconnectPeriod: 0,
+        });
+        client.once('connect', () => ok(client));
+        client.once('error', fail);
+      }),
+  ),
+);
+const startedAt = Date.now();
+const endAt = startedAt + seconds * 1000;
+await Promise.all(
+  clients.map((client, index) => {
+    const topic = `ioc/tay-ninh/environment/${credentials[index]!.id}/telemetry`;
+    let inflight = 0;
+    let seq = 0;
+    return new Promise<void>((done) => {
+      const pump = () => {
+        while (Date.now() < endAt && inflight < inflightPerDevice) {
+          seq++;
+          const ts = startedAt - 60_000 + seq; // distinct ts per message: every one is a new reading
+          const payload = `{"ts":${ts},"seq":${seq},"metrics":{"pm25":${20 + (seq % 30)},"pm10":${40 + (seq % 50)},"temp_c":31.5,"humidity_pct":70}}`;
+          inflight++;
+          messages++;
+          client.publish(topic, payload, { qos }, () => {
+            inflight--;
+            acked++;
+            setImmediate(pump);
+          });
+        }
+        if (Date.now() >= endAt && inflight === 0) done();
+        else if (Date.now() >= endAt) setTimeout(pump, 10);
+      };
+      pump();
+    });
+  }),
+);
+const endedAt = Date.now();
+await Promise.all(clients.map((c) => c.endAsync()));
+parentPort!.postMessage({ messages, acked, startedAt, endedAt });
