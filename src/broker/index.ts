@@ -4,6 +4,7 @@
 // Refused publishes are re-addressed to a topic nobody may subscribe to, so they reach no one.
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { type AddressInfo, createServer, type Server } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import type { Config } from '../config.ts';
@@ -12,6 +13,7 @@ import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/index.ts';
 import type { DeviceRegistry } from '../registry/index.ts';
 import { allowedSubscription, authenticateDevice, identityOf, rememberIdentity } from './auth.ts';
+import { PacketSizeGuard } from './packetGuard.ts';
 
 export interface Broker {
   start(): Promise<{ port: number; wsPort: number | undefined }>;
@@ -25,7 +27,10 @@ export interface Broker {
 const refusedTopicPrefix = '$IOC/refused/';
 
 export function createBroker(deps: {
-  config: Pick<Config, 'MQTT_HOST' | 'MQTT_PORT' | 'MQTT_WS_PORT' | 'MQTT_ALLOW_ANONYMOUS'>;
+  config: Pick<
+    Config,
+    'MQTT_HOST' | 'MQTT_PORT' | 'MQTT_WS_PORT' | 'MQTT_ALLOW_ANONYMOUS' | 'MQTT_MAX_PAYLOAD_BYTES'
+  >;
   registry: DeviceRegistry;
   ingest: Ingest;
   metrics: Metrics;
@@ -37,6 +42,19 @@ export function createBroker(deps: {
   let http: HttpServer | undefined;
   let wss: WebSocketServer | undefined;
   let listening = false;
+  // Beyond this a packet is not even read: the connection is cut (see packetGuard.ts).
+  const hardPacketLimit = Math.max(1_048_576, 4 * config.MQTT_MAX_PAYLOAD_BYTES);
+
+  function guarded(socket: Duplex): Duplex {
+    return new PacketSizeGuard(socket, hardPacketLimit, (declared) => {
+      metrics.mqttAuthFailures.inc({ reason: 'packet_too_large' });
+      ingest.refuse(
+        { topic: '(unread)', payload: Buffer.alloc(0), receivedAt: new Date(), senderId: null },
+        'PAYLOAD_TOO_LARGE',
+        `a packet of ${declared} bytes was announced; connections sending more than ${hardPacketLimit} bytes in one packet are cut`,
+      );
+    });
+  }
 
   function refuseAuth(
     client: Client,
@@ -113,7 +131,7 @@ export function createBroker(deps: {
       aedes.on('clientError', (client, error) =>
         log.debug({ clientId: client.id, err: error }, 'MQTT client error'),
       );
-      tcp = createServer(aedes.handle);
+      tcp = createServer((socket) => aedes!.handle(guarded(socket)));
       await new Promise<void>((ok, fail) => {
         tcp!.once('error', fail);
         tcp!.listen(config.MQTT_PORT, config.MQTT_HOST, () => ok());
@@ -123,7 +141,7 @@ export function createBroker(deps: {
       if (config.MQTT_WS_PORT !== undefined) {
         http = createHttpServer((_req, res) => res.writeHead(426).end('MQTT over websockets only'));
         wss = new WebSocketServer({ server: http });
-        wss.on('connection', (socket, req) => aedes!.handle(createWebSocketStream(socket), req));
+        wss.on('connection', (socket, req) => aedes!.handle(guarded(createWebSocketStream(socket)), req));
         await new Promise<void>((ok, fail) => {
           http!.once('error', fail);
           http!.listen(config.MQTT_WS_PORT, config.MQTT_HOST, () => ok());

@@ -6,8 +6,12 @@ import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/index.ts';
 import { type DeadLetterRow, insertDeadLetters } from '../storage/deadLetters.ts';
 import type { Pool } from '../storage/pool.ts';
+import { isTransient } from './writer.ts';
 
 const keptPayloadBytes = 4_096;
+
+/** PostgreSQL text cannot hold U+0000, and garbage payloads put it in parser messages and topics. */
+const printable = (text: string, max: number) => text.replaceAll('\u0000', '\\0').slice(0, max);
 
 export interface DeadLetterInput {
   deviceId: string | null;
@@ -46,6 +50,12 @@ export function createDeadLetterSink(deps: {
     queue = [];
     flushing = insertDeadLetters(pool, rows)
       .catch((error) => {
+        if (!isTransient(error)) {
+          // Rows the database refuses would block every later dead letter: count them and move on.
+          metrics.deadLettersDropped.inc(rows.length);
+          log.error({ err: error, dropped: rows.length }, 'dead letters refused by the database; dropped');
+          return;
+        }
         // Put them back (bounded) for the next round; an outage must not lose the evidence.
         queue = rows.concat(queue).slice(0, limit);
         log.warn({ err: error, waiting: queue.length }, 'could not store dead letters; will retry');
@@ -79,10 +89,10 @@ export function createDeadLetterSink(deps: {
       }
       queue.push({
         receivedAt: letter.receivedAt,
-        deviceId: letter.deviceId,
-        topic: letter.topic.slice(0, 512),
+        deviceId: letter.deviceId === null ? null : printable(letter.deviceId, 128),
+        topic: printable(letter.topic, 512),
         reason: letter.reason,
-        message: letter.message.slice(0, 2_000),
+        message: printable(letter.message, 2_000),
         payload: letter.payload.subarray(0, keptPayloadBytes),
         payloadBytes: letter.payload.length,
       });

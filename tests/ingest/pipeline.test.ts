@@ -141,6 +141,7 @@ describe('ingest from MQTT to PostgreSQL', () => {
       ],
       [topic('status'), JSON.stringify({ battery_pct: 80 }), 'VALIDATION_FAILED'],
       [topic('event'), JSON.stringify({ data: {} }), 'VALIDATION_FAILED'],
+      [topic('event'), JSON.stringify({ type: 'tamper', data: { note: 'a\u0000b' } }), 'VALIDATION_FAILED'],
       [topic('diagnostics'), JSON.stringify({ metrics: { pm25: 1 } }), 'UNKNOWN_TOPIC'],
       [
         `ioc/tay-ninh/environment/${device.id}/telemetry`,
