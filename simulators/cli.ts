@@ -1,10 +1,9 @@
 // npm run simulate -- [options]: a simulated fleet publishing into a running IOC over real MQTT.
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadCatalog } from '../src/catalog/index.ts';
-import type { CredentialsFile } from '../src/cli/load-fleet.ts';
 import { loadConfig } from '../src/config.ts';
+import { readCredentialsFile } from '../src/registry/credentialsFile.ts';
 import { runFleet } from './fleet.ts';
 
 const help = `Usage: npm run simulate -- [options]
@@ -46,12 +45,8 @@ async function main() {
   }
   const config = loadConfig();
   const path = values.credentials ?? join(config.DATA_DIR, 'fleet-credentials.json');
-  let file: CredentialsFile;
-  try {
-    file = JSON.parse(await readFile(path, 'utf8')) as CredentialsFile;
-  } catch (error) {
-    throw new Error(`cannot read ${path} (${(error as Error).message}); run npm run fleet:load first`);
-  }
+  const file = await readCredentialsFile(path);
+  if (!file) throw new Error(`cannot read ${path}; run npm run fleet:load first`);
   let devices = file.devices;
   if (values.city) devices = devices.filter((d) => d.city === values.city);
   if (values.kind) devices = devices.filter((d) => values.kind!.includes(d.kind));

@@ -1,11 +1,13 @@
 // npm run demo: the system on embedded defaults with the simulated fleets of devices/ publishing into
 // it, for a first look and for training. Everything of `npm start`, plus the simulators in-process.
-
+// Device secrets are issued once and kept in DATA_DIR/fleet-credentials.json (delete it to re-issue).
+import { join } from 'node:path';
 import { runFleet } from '../simulators/fleet.ts';
 import { startApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
-import { deviceTopic } from './ingest/topics.ts';
 import { createLogger } from './log.ts';
+import { readCredentialsFile, writeCredentialsFile } from './registry/credentialsFile.ts';
+import { registerFleet } from './registry/fleets.ts';
 
 async function main() {
   const config = loadConfig();
@@ -16,30 +18,18 @@ async function main() {
       `\n  First start: user "admin", password ${app.generatedAdminPassword} (shown once)\n\n`,
     );
   }
-  // Register the fleets; every device gets a fresh secret for this run (the simulators hold them).
-  const devices = [];
+  const path = join(config.DATA_DIR, 'fleet-credentials.json');
+  const known = new Set((await readCredentialsFile(path))?.devices.map((d) => d.id));
+  const issued = [];
   for (const fleet of app.catalog.fleets.values()) {
-    const fields = fleet.devices.map((d) => ({
-      ...d,
-      city: fleet.city,
-      pole: d.pole ?? null,
-      zone: d.zone ?? null,
-    }));
-    const created = new Map((await app.registry.createMany(fields)).map((c) => [c.id, c.secret]));
-    for (const d of fields) {
-      const secret = created.get(d.id) ?? (await app.registry.rotateCredentials(d.id));
-      devices.push({
-        id: d.id,
-        kind: d.kind,
-        city: d.city,
-        topicPrefix: deviceTopic(d, 'telemetry').replace(/telemetry$/, ''),
-        secret,
-      });
-    }
+    // Registered devices whose secret this file does not hold get a new one; the rest keep theirs.
+    issued.push(...(await registerFleet(app.registry, fleet, (id) => !known.has(id))).credentials);
   }
+  const mqttUrl = `mqtt://127.0.0.1:${app.mqttPort}`;
+  const { devices } = await writeCredentialsFile(path, mqttUrl, issued);
   const fleet = runFleet({
-    mqttUrl: `mqtt://127.0.0.1:${app.mqttPort}`,
-    devices,
+    mqttUrl,
+    devices: devices.filter((d) => app.registry.get(d.id)),
     catalog: app.catalog,
     qos: 1,
     seed: 1,

@@ -1,16 +1,11 @@
 // npm run fleet:load -- [--city tay-ninh] [--rotate-existing] [--url http://localhost:8080]
 // Registers the fleets of devices/ in a running IOC through its API and writes the credentials file
 // the simulators read (DATA_DIR/fleet-credentials.json, mode 0600, kept out of git).
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.ts';
-
-export interface CredentialsFile {
-  mqttUrl: string;
-  updatedAt: string;
-  devices: Array<{ id: string; kind: string; city: string; topicPrefix: string; secret: string }>;
-}
+import { readCredentialsFile, writeCredentialsFile } from '../registry/credentialsFile.ts';
+import type { DeviceCredentials } from '../registry/fleets.ts';
 
 const help = `Usage: npm run fleet:load -- [options]
 
@@ -66,18 +61,9 @@ async function main() {
   };
   const cities = values.city ?? catalog.cities.map((c) => c.city);
 
-  let file: CredentialsFile = {
-    mqttUrl: values['mqtt-url'] ?? `mqtt://localhost:${config.MQTT_PORT}`,
-    updatedAt: '',
-    devices: [],
-  };
-  try {
-    const previous = JSON.parse(await readFile(out, 'utf8')) as CredentialsFile;
-    file = { ...previous, mqttUrl: values['mqtt-url'] ?? previous.mqttUrl };
-  } catch {
-    // no file yet
-  }
-  const byId = new Map(file.devices.map((d) => [d.id, d]));
+  const mqttUrl =
+    values['mqtt-url'] ?? (await readCredentialsFile(out))?.mqttUrl ?? `mqtt://localhost:${config.MQTT_PORT}`;
+  const issued: DeviceCredentials[] = [];
   for (const city of cities) {
     const res = await fetch(`${url}/api/v1/fleets/${city}/load`, {
       method: 'POST',
@@ -88,17 +74,14 @@ async function main() {
     const result = (await res.json()) as {
       created: number;
       rotated: number;
-      credentials: CredentialsFile['devices'];
+      credentials: DeviceCredentials[];
     };
-    for (const c of result.credentials) byId.set(c.id, c);
+    issued.push(...result.credentials);
     process.stdout.write(
       `${city}: ${result.created} devices registered, ${result.rotated} secrets rotated\n`,
     );
   }
-  file.devices = [...byId.values()].sort((a, b) => a.id.localeCompare(b.id));
-  file.updatedAt = new Date().toISOString();
-  await mkdir(dirname(out), { recursive: true });
-  await writeFile(out, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
+  const file = await writeCredentialsFile(out, mqttUrl, issued);
   process.stdout.write(
     `${file.devices.length} device credentials in ${out} (keep it private; it is git-ignored)\n`,
   );

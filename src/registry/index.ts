@@ -88,15 +88,10 @@ export function createDeviceRegistry(deps: {
       const inserted = new Set(
         await queries.insertMany(withSecrets.map((d) => ({ ...d.fields, secretHash: d.secretHash }))),
       );
-      const created: Array<{ id: string; secret: string }> = [];
-      for (const d of withSecrets) {
-        if (!inserted.has(d.fields.id)) continue;
-        const row = await queries.get(d.fields.id);
-        if (row) devices.set(row.id, row);
-        created.push({ id: d.fields.id, secret: d.secret });
-        bus.emit('deviceChanged', { deviceId: d.fields.id, change: 'created' });
-      }
-      return created;
+      for (const row of await queries.getMany([...inserted])) devices.set(row.id, row);
+      const created = withSecrets.filter((d) => inserted.has(d.fields.id));
+      for (const d of created) bus.emit('deviceChanged', { deviceId: d.fields.id, change: 'created' });
+      return created.map((d) => ({ id: d.fields.id, secret: d.secret }));
     },
 
     async update(id, patch) {

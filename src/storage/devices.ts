@@ -52,6 +52,13 @@ export function createDeviceQueries(pool: Pool) {
       return rows[0];
     },
 
+    async getMany(ids: string[]): Promise<DeviceRow[]> {
+      const { rows } = await pool.query<DeviceRow>(`SELECT ${columns} FROM devices WHERE id = ANY($1)`, [
+        ids,
+      ]);
+      return rows;
+    },
+
     async list(filter: DeviceFilter): Promise<{ rows: DeviceRow[]; total: number }> {
       const where: string[] = [];
       const params: unknown[] = [];

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { Catalog } from '../../catalog/index.ts';
 import { CityId, KindName } from '../../catalog/schema.ts';
 import { AppError } from '../../errors.ts';
-import { deviceTopic } from '../../ingest/topics.ts';
+import { topicPrefix } from '../../registry/fleets.ts';
 import type { DeviceRegistry } from '../../registry/index.ts';
 import type { DeviceQueries } from '../../storage/devices.ts';
 import { DeviceBody, DeviceInput, DeviceParams, DevicePatch, deviceJson, ErrorBody } from '../schemas.ts';
@@ -28,8 +28,7 @@ export async function deviceRoutes(
   const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
 
   function credentials(id: string, secret: string) {
-    const device = registry.get(id)!;
-    return { username: id, secret, topicPrefix: deviceTopic(device, 'telemetry').replace(/telemetry$/, '') };
+    return { username: id, secret, topicPrefix: topicPrefix(registry.get(id)!) };
   }
 
   r.get(

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { Catalog } from '../../catalog/index.ts';
 import { CityId } from '../../catalog/schema.ts';
 import { AppError } from '../../errors.ts';
-import { deviceTopic } from '../../ingest/topics.ts';
+import { registerFleet } from '../../registry/fleets.ts';
 import type { DeviceRegistry } from '../../registry/index.ts';
 import { ErrorBody } from '../schemas.ts';
 
@@ -79,33 +79,8 @@ export async function fleetRoutes(
     async (request) => {
       const fleet = catalog.fleets.get(request.params.city);
       if (!fleet) throw new AppError('NOT_FOUND', `no fleet for ${request.params.city} in devices/fleets`);
-      const fields = fleet.devices.map((d) => ({
-        ...d,
-        city: fleet.city,
-        pole: d.pole ?? null,
-        zone: d.zone ?? null,
-      }));
-      const existing = fields.filter((d) => registry.get(d.id)).map((d) => d.id);
-      const created = await registry.createMany(fields);
-      const secrets = new Map(created.map((c) => [c.id, c.secret]));
-      let rotated = 0;
-      if (request.body.rotateExisting) {
-        for (const id of existing) {
-          secrets.set(id, await registry.rotateCredentials(id));
-          rotated++;
-        }
-      }
-      const credentials = [...secrets].map(([id, secret]) => {
-        const device = registry.get(id)!;
-        return {
-          id,
-          kind: device.kind,
-          city: device.city,
-          topicPrefix: deviceTopic(device, 'telemetry').replace(/telemetry$/, ''),
-          secret,
-        };
-      });
-      return { city: fleet.city, created: created.length, rotated, credentials };
+      const result = await registerFleet(registry, fleet, () => request.body.rotateExisting);
+      return { city: fleet.city, ...result };
     },
   );
 }
