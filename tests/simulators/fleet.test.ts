@@ -1,8 +1,8 @@
 // The fresh-clone path end to end: a city's fleet registered through the API, simulated devices
 // publishing over their own MQTT connections, and the latest values visible on GET /devices/:id.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningFleet, runFleet } from '../../simulators/fleet.ts';
 import type { DeviceCredentials } from '../../src/registry/fleets.ts';
-import { runFleet, type RunningFleet } from '../../simulators/fleet.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { eventually } from '../helpers/mqtt.ts';
 
@@ -11,7 +11,8 @@ let headers: Record<string, string>;
 let credentials: DeviceCredentials[];
 let fleet: RunningFleet | undefined;
 /** The first device of each kind. */
-const oneOfEachKind = () => credentials.filter((c, i) => credentials.findIndex((d) => d.kind === c.kind) === i);
+const oneOfEachKind = () =>
+  credentials.filter((c, i) => credentials.findIndex((d) => d.kind === c.kind) === i);
 
 beforeAll(async () => {
   app = await startTestApp();
@@ -23,12 +24,18 @@ afterAll(async () => {
 });
 
 async function api(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${app.baseUrl}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(`${app.baseUrl}${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   return { status: res.status, body: (await res.json()) as any };
 }
 
 describe('a simulated fleet', () => {
-  it("registers Hội An's whole fleet from devices/ and hands out each device's credentials once", { timeout: 60_000 }, async () => {
+  it("registers Hội An's whole fleet from devices/ and hands out each device's credentials once", {
+    timeout: 60_000,
+  }, async () => {
     const expected = app.catalog.fleets.get('hoi-an')!.devices.length;
     const first = await api('POST', '/api/v1/fleets/hoi-an/load', {});
     expect(first.status).toBe(200);
@@ -43,7 +50,14 @@ describe('a simulated fleet', () => {
 
   it('publishes every kind over real MQTT, and the API shows the latest values within seconds', async () => {
     const sample = oneOfEachKind();
-    fleet = runFleet({ mqttUrl: app.mqttUrl, devices: sample, catalog: app.catalog, rate: 30, qos: 1, seed: 7 });
+    fleet = runFleet({
+      mqttUrl: app.mqttUrl,
+      devices: sample,
+      catalog: app.catalog,
+      rate: 30,
+      qos: 1,
+      seed: 7,
+    });
     await fleet.ready;
     for (const device of sample) {
       const { body } = await eventually(
@@ -61,9 +75,18 @@ describe('a simulated fleet', () => {
 
   it('obeys a set_lamp command and answers with cmd_result', async () => {
     const lamp = credentials.find((c) => c.kind === 'streetlight')!;
-    await app.broker.publish(`${lamp.topicPrefix}cmd`, JSON.stringify({ id: 'cmd-1', name: 'set_lamp', args: { on: true, dim_pct: 40 } }));
+    await app.broker.publish(
+      `${lamp.topicPrefix}cmd`,
+      JSON.stringify({ id: 'cmd-1', name: 'set_lamp', args: { on: true, dim_pct: 40 } }),
+    );
     const result = await eventually(
-      async () => (await app.pool.query("SELECT data FROM device_events WHERE device_id = $1 AND type = 'cmd_result'", [lamp.id])).rows,
+      async () =>
+        (
+          await app.pool.query(
+            "SELECT data FROM device_events WHERE device_id = $1 AND type = 'cmd_result'",
+            [lamp.id],
+          )
+        ).rows,
       (rows) => rows.length > 0,
     );
     expect(result[0].data).toEqual({ id: 'cmd-1', ok: true, detail: 'applied' });
@@ -78,7 +101,10 @@ describe('a simulated fleet', () => {
     const sample = oneOfEachKind();
     await fleet!.stop();
     fleet = undefined;
-    const { rows } = await app.pool.query('SELECT bool_or(online) AS any_online FROM devices WHERE id = ANY($1)', [sample.map((d) => d.id)]);
+    const { rows } = await app.pool.query(
+      'SELECT bool_or(online) AS any_online FROM devices WHERE id = ANY($1)',
+      [sample.map((d) => d.id)],
+    );
     expect(rows[0].any_online).toBe(false);
   });
 });

@@ -1,0 +1,119 @@
+// Other clients and transports than mqtt.js over TCP: Mosquitto's own command-line client, MQTT over
+// websockets, and a client that announces a packet far larger than anything we accept.
+import { execFile } from 'node:child_process';
+import { connect as tcpConnect } from 'node:net';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { connectDevice, eventually, publish } from '../helpers/mqtt.ts';
+
+const run = promisify(execFile);
+let app: TestApp;
+let secret: string;
+const device = {
+  id: 'tn-p4-waste-9001',
+  kind: 'waste',
+  city: 'tay-ninh',
+  ward: 'phuong-4',
+  lat: 11.3,
+  lon: 106.1,
+  pole: null,
+  zone: null,
+  name: 'Thùng rác thử',
+} as const;
+const topic = `ioc/tay-ninh/waste/${device.id}/telemetry`;
+const stored = async () =>
+  (
+    await app.pool.query('SELECT value FROM telemetry WHERE device_id = $1 ORDER BY time', [device.id])
+  ).rows.map((r) => r.value);
+
+beforeAll(async () => {
+  app = await startTestApp({ MQTT_WS_PORT: '0' });
+  secret = (await app.registry.create(device)).secret;
+});
+afterAll(async () => app.close());
+
+describe('other MQTT clients and transports', () => {
+  it('accepts a reading from mosquitto_pub (a real outside client) at QoS 1', async () => {
+    // CI installs mosquitto-clients; a missing binary fails here rather than skipping.
+    await run('mosquitto_pub', [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(app.mqttPort),
+      '-i',
+      device.id,
+      '-u',
+      device.id,
+      '-P',
+      secret,
+      '-q',
+      '1',
+      '-t',
+      topic,
+      '-m',
+      JSON.stringify({ ts: Date.now() - 60_000, metrics: { fill_pct: 71 } }),
+    ]);
+    expect(await stored()).toContain(71);
+  });
+
+  it('refuses mosquitto_pub with a wrong password', async () => {
+    await expect(
+      run('mosquitto_pub', [
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(app.mqttPort),
+        '-i',
+        device.id,
+        '-u',
+        device.id,
+        '-P',
+        'wrong',
+        '-t',
+        topic,
+        '-m',
+        '{}',
+      ]),
+    ).rejects.toThrow(/not authori[sz]ed|bad user name or password/i);
+  });
+
+  it('speaks MQTT over websockets on MQTT_WS_PORT with the same authentication', async () => {
+    expect(app.mqttWsPort).toBeGreaterThan(0);
+    const client = await connectDevice(`ws://127.0.0.1:${app.mqttWsPort}`, device.id, secret);
+    await publish(client, topic, JSON.stringify({ ts: Date.now() - 30_000, metrics: { fill_pct: 72 } }));
+    client.end(true);
+    expect(await stored()).toContain(72);
+    await expect(connectDevice(`ws://127.0.0.1:${app.mqttWsPort}`, device.id, 'wrong')).rejects.toThrow(
+      /Bad username or password/i,
+    );
+  });
+
+  it('cuts a connection that announces a 200 MB packet before reading it, and keeps a dead letter', async () => {
+    const socket = tcpConnect(app.mqttPort, '127.0.0.1');
+    await new Promise((ok) => socket.once('connect', ok));
+    // A PUBLISH fixed header announcing 200,000,000 bytes (varint), then a trickle of body.
+    const length: number[] = [];
+    let n = 200_000_000;
+    do {
+      let byte = n % 128;
+      n = Math.floor(n / 128);
+      if (n > 0) byte |= 0x80;
+      length.push(byte);
+    } while (n > 0);
+    socket.write(Buffer.from([0x30, ...length]));
+    socket.write(Buffer.alloc(1024, 0x41));
+    await new Promise((ok) => socket.once('close', ok));
+    const letters = await eventually(
+      async () =>
+        (await app.pool.query("SELECT message FROM dead_letters WHERE reason = 'PAYLOAD_TOO_LARGE'")).rows,
+      (rows) => rows.length > 0,
+    );
+    expect(letters[0].message).toMatch(/200000000 bytes/);
+    // Everyone else carries on.
+    const client = await connectDevice(app.mqttUrl, device.id, secret);
+    await publish(client, topic, JSON.stringify({ ts: Date.now() - 10_000, metrics: { fill_pct: 73 } }));
+    client.end(true);
+    expect(await stored()).toContain(73);
+  });
+});
