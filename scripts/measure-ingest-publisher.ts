@@ -1,15 +1,14 @@
-// The publishing side of measure-ingest, in its own thread: one MQTT connection per device, each
+// The publishing side of measure-ingest, in its own process: one MQTT connection per device, each
 // keeping a bounded number of messages in flight, 4 metrics per message.
 
-import { parentPort, workerData } from 'node:worker_threads';
 import mqtt from 'mqtt';
 
-const { url, credentials, seconds, qos } = workerData as {
+const { url, credentials, seconds, qos } = await new Promise<{
   url: string;
   credentials: Array<{ id: string; secret: string }>;
   seconds: number;
   qos: 0 | 1;
-};
+}>((ok) => process.once('message', (m) => ok(m as never)));
 const inflightPerDevice = 16;
 let messages = 0;
 let acked = 0;
@@ -58,4 +57,4 @@ await Promise.all(
 );
 const endedAt = Date.now();
 await Promise.all(clients.map((c) => c.endAsync()));
-parentPort!.postMessage({ messages, acked, startedAt, endedAt });
+process.send!({ messages, acked, startedAt, endedAt });

@@ -2,7 +2,7 @@
 // route roles first, then routes grouped by resource. Areas come in as options; nothing is global.
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Auth } from '../auth/index.ts';
 import type { Broker } from '../broker/index.ts';
@@ -35,7 +35,8 @@ export interface ApiAreas {
 export async function createApiServer(areas: ApiAreas): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: areas.log as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // The API logs its own lifecycle and failures; a line per request is noise at a control room's rates.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1_048_576,
     trustProxy: false,
   });

@@ -24,7 +24,12 @@ export class PacketSizeGuard extends Duplex {
     });
     socket.on('end', () => this.push(null));
     socket.on('error', (error) => this.destroy(error));
-    socket.on('close', () => this.destroy());
+    // A device that publishes and hangs up closes the socket while its last packets still wait here
+    // for the broker to read them: let the broker read to the end before this stream goes away.
+    socket.on('close', () => {
+      if (this.readableEnded || this.destroyed) this.destroy();
+      else this.once('end', () => this.destroy());
+    });
   }
 
   /** Returns false when the connection was cut. */

@@ -53,12 +53,14 @@ const emptyBatch = (): Batch => ({
   waiters: [],
 });
 
-// Connection trouble, server shutdown, lack of resources, serialization failures: worth retrying.
-const transientSqlState = /^(08|53|57|58|40)/;
+// Only errors about the rows themselves (data exceptions, integrity violations) are worth giving up
+// on; anything else (connection refused or cut, server shutting down, database not accepting
+// connections, lack of resources, a missing table during a botched upgrade) is an outage, and the
+// readings wait for it to end.
+const rowErrorSqlState = /^(22|23)/;
 export function isTransient(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
-  if (typeof code !== 'string') return true; // socket errors, timeouts: no SQLSTATE
-  return transientSqlState.test(code);
+  return typeof code !== 'string' || !rowErrorSqlState.test(code);
 }
 
 export function createTelemetryWriter(deps: {
@@ -76,6 +78,10 @@ export function createTelemetryWriter(deps: {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   const roomWaiters: Array<() => void> = [];
+  // Writers released from roomWaiters run on a later tick: until they have added their rows the
+  // queue is not really empty, and drain() must not say so.
+  let waitingForRoom = 0;
+  const idle = () => queued === 0 && current.size === 0 && waitingForRoom === 0;
   const drainWaiters: Array<() => void> = [];
   let lastErrorLog = 0;
 
@@ -102,7 +108,7 @@ export function createTelemetryWriter(deps: {
         queued -= batch.size;
         updateGauge();
         while (roomWaiters.length > 0 && queued < options.queueLimit) roomWaiters.shift()!();
-        if (queued === 0 && current.size === 0) while (drainWaiters.length > 0) drainWaiters.shift()!();
+        if (idle()) while (drainWaiters.length > 0) drainWaiters.shift()!();
         pump();
       });
     }
@@ -169,7 +175,11 @@ export function createTelemetryWriter(deps: {
     async write(request, urgent = false) {
       if (stopped) throw new Error('writer stopped');
       if (!request.telemetry && !request.status && !request.event) return;
-      while (queued >= options.queueLimit) await new Promise<void>((r) => roomWaiters.push(r));
+      while (queued >= options.queueLimit) {
+        waitingForRoom++;
+        await new Promise<void>((r) => roomWaiters.push(r));
+        waitingForRoom--;
+      }
       const done = new Promise<void>((resolve, reject) => current.waiters.push({ resolve, reject }));
       queued += add(current, request);
       updateGauge();
@@ -191,7 +201,7 @@ export function createTelemetryWriter(deps: {
     drain() {
       seal();
       pump();
-      if (queued === 0) return Promise.resolve();
+      if (idle()) return Promise.resolve();
       return new Promise<void>((r) => drainWaiters.push(r));
     },
 

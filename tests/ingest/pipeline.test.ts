@@ -169,6 +169,33 @@ describe('ingest from MQTT to PostgreSQL', () => {
     expect(client.connected).toBe(true);
   });
 
+  it('loses nothing of a QoS 0 burst from a device that hangs up right after it', async () => {
+    // A slow database (long batching delay) keeps the broker behind the socket when the device leaves.
+    const slow = await startTestApp({ INGEST_FLUSH_MS: '300' });
+    try {
+      const { secret: burstSecret } = await slow.registry.create(device);
+      const burst = await connectDevice(slow.mqttUrl, device.id, burstSecret);
+      const base = Date.now() - 7_200_000;
+      for (let i = 0; i < 5_000; i++) {
+        burst.publish(
+          topic('telemetry'),
+          JSON.stringify({ ts: base + i, metrics: { pm25: 5, temp_c: 30 } }),
+          { qos: 0 },
+        );
+      }
+      await burst.endAsync(); // DISCONNECT right behind the last PUBLISH
+      const messages = await eventually(
+        async () =>
+          (await slow.pool.query("SELECT count(*)::int AS n FROM telemetry WHERE metric = 'pm25'")).rows[0].n,
+        (n) => n === 5_000,
+        15_000,
+      );
+      expect(messages).toBe(5_000);
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('records status, the last will and events', async () => {
     await publish(
       client,

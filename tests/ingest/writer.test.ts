@@ -1,0 +1,98 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createTelemetryWriter } from '../../src/ingest/writer.ts';
+import { createLogger } from '../../src/log.ts';
+import { createMetrics } from '../../src/metrics/index.ts';
+import { migrate } from '../../src/storage/migrate.ts';
+import { createPool, type Pool } from '../../src/storage/pool.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+
+const log = createLogger('silent');
+let database: TestDatabase;
+let pool: Pool;
+const count = async () => (await pool.query('SELECT count(*)::int AS n FROM telemetry')).rows[0].n as number;
+const reading = (i: number, deviceId = 'dev-1') => ({
+  telemetry: { time: new Date(Date.UTC(2026, 10, 22, 0, 0, i)), deviceId, metrics: { pm25: i, pm10: i * 2 } },
+});
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  pool = createPool(database.url);
+  await migrate(pool, log);
+});
+afterAll(async () => {
+  await pool.end();
+  await database.drop();
+});
+
+describe('the batch writer', () => {
+  it('writes a burst in a few batches and resolves each write once its rows are stored', async () => {
+    const metrics = createMetrics();
+    const writer = createTelemetryWriter({
+      pool,
+      log,
+      metrics,
+      options: { batchRows: 100, flushMs: 5, queueLimit: 10_000 },
+    });
+    await Promise.all(Array.from({ length: 500 }, (_, i) => writer.write(reading(i))));
+    expect(await count()).toBe(1000);
+    const flushes = (await metrics.flushSeconds.get()).values.find(
+      (v) => v.metricName === 'ioc_ingest_flush_seconds_count',
+    )?.value;
+    expect(flushes).toBeLessThanOrEqual(12); // 1000 rows in batches of ~100, not 500 round-trips
+  });
+
+  it('holds writers back when the queue is full instead of growing without bound', async () => {
+    const writer = createTelemetryWriter({
+      pool,
+      log,
+      metrics: createMetrics(),
+      options: { batchRows: 10, flushMs: 50, queueLimit: 20 },
+    });
+    let highest = 0;
+    const writes = Array.from({ length: 200 }, (_, i) => {
+      const done = writer.write(reading(1000 + i, 'dev-2'));
+      highest = Math.max(highest, writer.pending());
+      return done;
+    });
+    expect(highest).toBeLessThanOrEqual(22); // limit plus the write that crossed it
+    await writer.drain();
+    expect(writer.pending()).toBe(0);
+    await Promise.all(writes);
+    expect(
+      (await pool.query("SELECT count(*)::int AS n FROM telemetry WHERE device_id = 'dev-2'")).rows[0].n,
+    ).toBe(400);
+  });
+
+  it('keeps accepted readings through a database outage and stores them when it returns', {
+    timeout: 30_000,
+  }, async () => {
+    const name = new URL(database.url).pathname.slice(1);
+    const admin = new pg.Client({ connectionString: inject('adminDatabaseUrl') });
+    await admin.connect();
+    const writer = createTelemetryWriter({
+      pool,
+      log,
+      metrics: createMetrics(),
+      options: { batchRows: 50, flushMs: 5, queueLimit: 10_000 },
+    });
+    // The outage: nobody may connect, and the pool's open connections are cut.
+    await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
+    await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [name]);
+    let stored = false;
+    const writes = Promise.all(
+      Array.from({ length: 100 }, (_, i) => writer.write(reading(5000 + i, 'dev-3'))),
+    ).then(() => {
+      stored = true;
+    });
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(stored).toBe(false);
+    expect(writer.pending()).toBe(200);
+    await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
+    await admin.end();
+    await writes;
+    expect(
+      (await pool.query("SELECT count(*)::int AS n FROM telemetry WHERE device_id = 'dev-3'")).rows[0].n,
+    ).toBe(200);
+  });
+});
