@@ -15,6 +15,7 @@ import { createIngest, type Ingest } from './ingest/index.ts';
 import { createTelemetryWriter, type TelemetryWriter } from './ingest/writer.ts';
 import type { Logger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics/index.ts';
+import { explainListenError } from './net.ts';
 import { createDeviceRegistry, type DeviceRegistry } from './registry/index.ts';
 import { createDeviceQueries } from './storage/devices.ts';
 import { type EmbeddedDatabase, startEmbeddedPostgres } from './storage/embedded.ts';
@@ -45,128 +46,135 @@ export interface RunningApp {
 
 export async function startApp(config: Config, log: Logger): Promise<RunningApp> {
   const started = Date.now();
-  let embedded: EmbeddedDatabase | undefined;
-  let databaseUrl = config.DATABASE_URL;
-  if (!databaseUrl) {
-    embedded = await startEmbeddedPostgres(config.DATA_DIR, log.child({ area: 'storage' }));
-    databaseUrl = embedded.url;
-  }
-  const pool = createPool(databaseUrl);
+  // What has been started, to be stopped in reverse order: by stop(), or at once if start-up fails
+  // half-way (a taken port must not leave a database server running behind it).
+  const running: Array<() => Promise<void> | void> = [];
+  const stopAll = async () => {
+    for (const stop of running.reverse()) await stop();
+  };
   try {
+    let databaseUrl = config.DATABASE_URL;
+    if (!databaseUrl) {
+      const embedded: EmbeddedDatabase = await startEmbeddedPostgres(
+        config.DATA_DIR,
+        log.child({ area: 'storage' }),
+      );
+      running.push(() => embedded.stop());
+      databaseUrl = embedded.url;
+    }
+    const pool = createPool(databaseUrl);
+    running.push(() => pool.end());
     await migrate(pool, log.child({ area: 'migrations' }));
-  } catch (error) {
-    await pool.end();
-    await embedded?.stop();
-    throw error;
-  }
 
-  const metrics = createMetrics();
-  const bus = createEventBus();
-  const catalog = loadCatalog();
-  const deviceQueries = createDeviceQueries(pool);
-  const registry = createDeviceRegistry({ queries: deviceQueries, catalog, bus });
-  await registry.load();
+    const metrics = createMetrics();
+    const bus = createEventBus();
+    const catalog = loadCatalog();
+    const deviceQueries = createDeviceQueries(pool);
+    const registry = createDeviceRegistry({ queries: deviceQueries, catalog, bus });
+    await registry.load();
 
-  const users = createUserQueries(pool);
-  const jwtSecret = await resolveJwtSecret(config.JWT_SECRET, config.DATA_DIR);
-  const auth = createAuth({
-    users,
-    jwtSecret,
-    ttlSeconds: config.JWT_TTL_S,
-    log: log.child({ area: 'auth' }),
-  });
-  const generatedAdminPassword = await auth.bootstrapAdmin(config.ADMIN_PASSWORD);
+    const users = createUserQueries(pool);
+    const jwtSecret = await resolveJwtSecret(config.JWT_SECRET, config.DATA_DIR);
+    const auth = createAuth({
+      users,
+      jwtSecret,
+      ttlSeconds: config.JWT_TTL_S,
+      log: log.child({ area: 'auth' }),
+    });
+    const generatedAdminPassword = await auth.bootstrapAdmin(config.ADMIN_PASSWORD);
 
-  const ingestLog = log.child({ area: 'ingest' });
-  const writer = createTelemetryWriter({
-    pool,
-    log: ingestLog,
-    metrics,
-    options: {
-      batchRows: config.INGEST_BATCH_ROWS,
-      flushMs: config.INGEST_FLUSH_MS,
-      queueLimit: config.INGEST_QUEUE_LIMIT,
-    },
-  });
-  const deadLetters = createDeadLetterSink({ pool, log: ingestLog, metrics, bus });
-  const ingest = createIngest({
-    catalog,
-    registry,
-    bus,
-    writer,
-    deadLetters,
-    metrics,
-    pool,
-    log: ingestLog,
-    config,
-  });
-  ingest.start();
+    const ingestLog = log.child({ area: 'ingest' });
+    const writer = createTelemetryWriter({
+      pool,
+      log: ingestLog,
+      metrics,
+      options: {
+        batchRows: config.INGEST_BATCH_ROWS,
+        flushMs: config.INGEST_FLUSH_MS,
+        queueLimit: config.INGEST_QUEUE_LIMIT,
+      },
+    });
+    running.push(() => writer.stop());
+    const deadLetters = createDeadLetterSink({ pool, log: ingestLog, metrics, bus });
+    running.push(() => deadLetters.stop());
+    const ingest = createIngest({
+      catalog,
+      registry,
+      bus,
+      writer,
+      deadLetters,
+      metrics,
+      pool,
+      log: ingestLog,
+      config,
+    });
+    ingest.start();
+    running.push(() => ingest.stop());
 
-  const retention = createRetention({
-    pool,
-    log: log.child({ area: 'retention' }),
-    days: config.TELEMETRY_RETENTION_DAYS,
-  });
-  await retention.start();
+    const retention = createRetention({
+      pool,
+      log: log.child({ area: 'retention' }),
+      days: config.TELEMETRY_RETENTION_DAYS,
+    });
+    await retention.start();
+    running.push(() => retention.stop());
 
-  const broker = createBroker({ config, registry, ingest, metrics, log: log.child({ area: 'broker' }) });
-  const { port: mqttPort, wsPort: mqttWsPort } = await broker.start();
+    const broker = createBroker({ config, registry, ingest, metrics, log: log.child({ area: 'broker' }) });
+    running.push(() => broker.stop());
+    const { port: mqttPort, wsPort: mqttWsPort } = await broker.start();
 
-  const http = await createApiServer({
-    pool,
-    auth,
-    broker,
-    catalog,
-    registry,
-    deviceQueries,
-    metrics,
-    log: log.child({ area: 'api' }),
-  });
-  await http.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
-  const httpPort = (http.server.address() as AddressInfo).port;
-  log.info(
-    {
+    const http = await createApiServer({
+      pool,
+      auth,
+      broker,
+      catalog,
+      registry,
+      deviceQueries,
+      metrics,
+      log: log.child({ area: 'api' }),
+    });
+    running.push(() => http.close());
+    await http.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT }).catch((error) => {
+      throw explainListenError(error, 'HTTP_PORT', config.HTTP_PORT, config.HTTP_HOST);
+    });
+    const httpPort = (http.server.address() as AddressInfo).port;
+    log.info(
+      {
+        httpPort,
+        mqttPort,
+        mqttWsPort,
+        devices: registry.size(),
+        startupMs: Date.now() - started,
+        embeddedDatabase: !config.DATABASE_URL,
+      },
+      'city IOC ready',
+    );
+
+    let stopping: Promise<void> | undefined;
+    return {
+      config,
+      pool,
+      bus,
+      catalog,
+      registry,
+      broker,
+      ingest,
+      writer,
+      metrics,
+      http,
       httpPort,
       mqttPort,
       mqttWsPort,
-      devices: registry.size(),
-      startupMs: Date.now() - started,
-      embeddedDatabase: !!embedded,
-    },
-    'city IOC ready',
-  );
-
-  let stopping: Promise<void> | undefined;
-  return {
-    config,
-    pool,
-    bus,
-    catalog,
-    registry,
-    broker,
-    ingest,
-    writer,
-    metrics,
-    http,
-    httpPort,
-    mqttPort,
-    mqttWsPort,
-    databaseUrl,
-    generatedAdminPassword,
-    stop() {
-      // Order matters: stop taking messages, store what was accepted, then close the store.
-      stopping ??= (async () => {
-        await http.close();
-        await broker.stop();
-        await ingest.stop();
-        await deadLetters.stop();
-        await writer.stop();
-        retention.stop();
-        await pool.end();
-        await embedded?.stop();
-        log.info('city IOC stopped');
-      })();
-      return stopping;
-    },
-  };
+      databaseUrl,
+      generatedAdminPassword,
+      stop() {
+        // Reverse order: stop taking messages, store what was accepted, then close the store.
+        stopping ??= stopAll().then(() => log.info('city IOC stopped'));
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await stopAll().catch(() => {});
+    throw error;
+  }
 }

@@ -3,7 +3,7 @@
 // waits until ingest has stored it or kept it as a dead letter: acknowledged means in the database.
 // Refused publishes are re-addressed to a topic nobody may subscribe to, so they reach no one.
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { type AddressInfo, createServer, type Server } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import { createWebSocketStream, WebSocketServer } from 'ws';
@@ -11,6 +11,7 @@ import type { Config } from '../config.ts';
 import type { Ingest } from '../ingest/index.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/index.ts';
+import { listen } from '../net.ts';
 import type { DeviceRegistry } from '../registry/index.ts';
 import { allowedSubscription, authenticateDevice, identityOf, rememberIdentity } from './auth.ts';
 import { PacketSizeGuard } from './packetGuard.ts';
@@ -132,21 +133,13 @@ export function createBroker(deps: {
         log.debug({ clientId: client.id, err: error }, 'MQTT client error'),
       );
       tcp = createServer((socket) => aedes!.handle(guarded(socket)));
-      await new Promise<void>((ok, fail) => {
-        tcp!.once('error', fail);
-        tcp!.listen(config.MQTT_PORT, config.MQTT_HOST, () => ok());
-      });
-      const port = (tcp.address() as AddressInfo).port;
+      const port = await listen(tcp, config.MQTT_PORT, config.MQTT_HOST, 'MQTT_PORT');
       let wsPort: number | undefined;
       if (config.MQTT_WS_PORT !== undefined) {
         http = createHttpServer((_req, res) => res.writeHead(426).end('MQTT over websockets only'));
         wss = new WebSocketServer({ server: http });
         wss.on('connection', (socket, req) => aedes!.handle(guarded(createWebSocketStream(socket)), req));
-        await new Promise<void>((ok, fail) => {
-          http!.once('error', fail);
-          http!.listen(config.MQTT_WS_PORT, config.MQTT_HOST, () => ok());
-        });
-        wsPort = (http.address() as AddressInfo).port;
+        wsPort = await listen(http, config.MQTT_WS_PORT, config.MQTT_HOST, 'MQTT_WS_PORT');
       }
       listening = true;
       log.info({ port, wsPort }, 'MQTT broker listening');

@@ -32,7 +32,11 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     INGEST_FLUSH_MS: '10',
     ...env,
   });
-  const app = await startApp(config, createLogger(config.LOG_LEVEL));
+  const app = await startApp(config, createLogger(config.LOG_LEVEL)).catch(async (error) => {
+    await database.drop();
+    await rm(dataDir, { recursive: true, force: true });
+    throw error;
+  });
   const baseUrl = `http://127.0.0.1:${app.httpPort}`;
   return Object.assign(app, {
     baseUrl,

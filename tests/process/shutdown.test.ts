@@ -116,3 +116,20 @@ describe('graceful shutdown', () => {
     expect(proc.output()).toContain('city IOC stopped');
   });
 });
+
+describe('start-up', () => {
+  it('names the setting when a port is taken, and leaves nothing running behind', async () => {
+    const { createServer } = await import('node:net');
+    const { startTestApp } = await import('../helpers/app.ts');
+    const blocker = createServer();
+    await new Promise<void>((ok) => blocker.listen(0, '127.0.0.1', () => ok()));
+    const port = (blocker.address() as { port: number }).port;
+    await expect(startTestApp({ MQTT_PORT: String(port) })).rejects.toThrow(
+      `MQTT_PORT=${port} is already in use on 127.0.0.1; set MQTT_PORT to a free port (0 picks any)`,
+    );
+    await expect(startTestApp({ HTTP_PORT: String(port) })).rejects.toThrow(
+      /HTTP_PORT=\d+ is already in use/,
+    );
+    blocker.close();
+  });
+});
