@@ -81,6 +81,8 @@ export function runFleet(options: FleetOptions): RunningFleet {
         { qos: 1, retain: true },
       );
       client.subscribe(`${prefix}cmd`, { qos: 1 });
+      // Like real hardware, a device reports once as soon as it is (re)connected.
+      tick();
     });
     client.on('message', (_topic, payload) => {
       stats.commands++;
