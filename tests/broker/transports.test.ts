@@ -27,6 +27,13 @@ const stored = async () =>
     await app.pool.query('SELECT value FROM telemetry WHERE device_id = $1 ORDER BY time', [device.id])
   ).rows.map((r) => r.value);
 
+/** Mosquitto's own client, a real outside peer (CI installs mosquitto-clients; missing, it fails). */
+const mosquittoPub = (password: string, message: string) =>
+  run('mosquitto_pub', [
+    ...['-h', '127.0.0.1', '-p', String(app.mqttPort), '-i', device.id, '-u', device.id, '-P', password],
+    ...['-q', '1', '-t', topic, '-m', message],
+  ]);
+
 beforeAll(async () => {
   app = await startTestApp({ MQTT_WS_PORT: '0' });
   secret = (await app.registry.create(device)).secret;
@@ -35,47 +42,12 @@ afterAll(async () => app.close());
 
 describe('other MQTT clients and transports', () => {
   it('accepts a reading from mosquitto_pub (a real outside client) at QoS 1', async () => {
-    // CI installs mosquitto-clients; a missing binary fails here rather than skipping.
-    await run('mosquitto_pub', [
-      '-h',
-      '127.0.0.1',
-      '-p',
-      String(app.mqttPort),
-      '-i',
-      device.id,
-      '-u',
-      device.id,
-      '-P',
-      secret,
-      '-q',
-      '1',
-      '-t',
-      topic,
-      '-m',
-      JSON.stringify({ ts: Date.now() - 60_000, metrics: { fill_pct: 71 } }),
-    ]);
+    await mosquittoPub(secret, JSON.stringify({ ts: Date.now() - 60_000, metrics: { fill_pct: 71 } }));
     expect(await stored()).toContain(71);
   });
 
   it('refuses mosquitto_pub with a wrong password', async () => {
-    await expect(
-      run('mosquitto_pub', [
-        '-h',
-        '127.0.0.1',
-        '-p',
-        String(app.mqttPort),
-        '-i',
-        device.id,
-        '-u',
-        device.id,
-        '-P',
-        'wrong',
-        '-t',
-        topic,
-        '-m',
-        '{}',
-      ]),
-    ).rejects.toThrow(/not authori[sz]ed|bad user name or password/i);
+    await expect(mosquittoPub('wrong', '{}')).rejects.toThrow(/not authori[sz]ed|bad user name or password/i);
   });
 
   it('speaks MQTT over websockets on MQTT_WS_PORT with the same authentication', async () => {
