@@ -90,22 +90,23 @@ export function createBroker(deps: {
 
       authorizePublish(client, packet, done) {
         if (!client) return done(null); // a will restored from persistence: nothing of ours
-        if (packet.topic.startsWith('$')) return done(new Error('publishing to $ topics is not allowed'));
         const senderId = identityOf(client) ?? null;
         const isWill = (client as unknown as { will?: unknown }).will === packet;
         const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
         const message = { topic: packet.topic, payload, receivedAt: new Date(), senderId, lastWill: isWill };
-        const originalTopic = packet.topic;
-        ingest.accept(message).then(
-          () => done(null),
-          () => done(null),
-        );
-        // Ingest owns the verdict; the broker only makes sure device telemetry is not fanned out to
-        // other clients when the topic is not the sender's own.
-        if (senderId !== null && originalTopic.split('/')[3] !== senderId) {
-          packet.topic = `${refusedTopicPrefix}${client.id}`;
-          packet.retain = false;
+        if (packet.topic.startsWith('$')) {
+          // $SYS and our own $IOC topics belong to the broker: a device writing there is misbehaving.
+          ingest.refuse(message, 'TOPIC_NOT_ALLOWED', 'devices may not publish to $ topics');
+          return done(new Error('publishing to $ topics is not allowed'));
         }
+        ingest.accept(message).then((stored) => {
+          // Ingest owns the verdict. What it refused reaches no other client and is not retained.
+          if (!stored) {
+            packet.topic = `${refusedTopicPrefix}${client.id}`;
+            packet.retain = false;
+          }
+          done(null);
+        });
       },
 
       authorizeSubscribe(client, subscription, done) {

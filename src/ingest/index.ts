@@ -34,8 +34,11 @@ export interface InboundMessage {
 }
 
 export interface Ingest {
-  /** Resolves when the message is stored or kept as a dead letter; never rejects. */
-  accept(message: InboundMessage): Promise<void>;
+  /**
+   * Resolves once the message is stored (true) or, when nothing of it could be kept as data, kept as
+   * a dead letter (false). Never rejects.
+   */
+  accept(message: InboundMessage): Promise<boolean>;
   /** Keeps a refusal decided before ingest (by the broker's ACL, say) as a dead letter. */
   refuse(message: InboundMessage, reason: DeadLetterReason, text: string): void;
   start(): void;
@@ -105,7 +108,7 @@ export function createIngest(deps: {
     });
   }
 
-  async function accept(message: InboundMessage): Promise<void> {
+  async function accept(message: InboundMessage): Promise<boolean> {
     const { payload, receivedAt } = message;
     if (payload.length > config.MQTT_MAX_PAYLOAD_BYTES) {
       refuse(
@@ -113,12 +116,12 @@ export function createIngest(deps: {
         'PAYLOAD_TOO_LARGE',
         `payload is ${payload.length} bytes, the limit is ${config.MQTT_MAX_PAYLOAD_BYTES}; send a backlog in several messages`,
       );
-      return;
+      return false;
     }
     const topic = parseTopic(message.topic);
     if (!topic) {
       refuse(message, 'UNKNOWN_TOPIC', 'topic is not ioc/{city}/{kind}/{deviceId}/{telemetry|status|event}');
-      return;
+      return false;
     }
     metrics.mqttMessages.inc({ channel: topic.channel });
     if (message.senderId !== null && topic.deviceId !== message.senderId) {
@@ -127,12 +130,12 @@ export function createIngest(deps: {
         'TOPIC_NOT_ALLOWED',
         `a device may publish only under its own id (${message.senderId})`,
       );
-      return;
+      return false;
     }
     const device = registry.get(topic.deviceId);
     if (!device) {
       refuse(message, 'UNKNOWN_DEVICE', `device ${topic.deviceId} is not registered`);
-      return;
+      return false;
     }
     if (device.city !== topic.city || device.kind !== topic.kind) {
       refuse(
@@ -141,16 +144,16 @@ export function createIngest(deps: {
         `device ${device.id} is registered as ${device.city}/${device.kind}; publish under ioc/${device.city}/${device.kind}/${device.id}/`,
         device.id,
       );
-      return;
+      return false;
     }
     if (topic.channel === 'cmd') {
       refuse(message, 'TOPIC_NOT_ALLOWED', 'devices subscribe to cmd; they do not publish on it', device.id);
-      return;
+      return false;
     }
     const json = parseJson(payload);
     if (!json.ok) {
       refuseAll(message, [json.refusal], device.id);
-      return;
+      return false;
     }
     if (seenTimer) seen.set(device.id, receivedAt);
     const ref = { deviceId: device.id, kind: device.kind, city: device.city, ward: device.ward };
@@ -184,7 +187,7 @@ export function createIngest(deps: {
       const status = parseStatus(json.value, rules);
       if ('reason' in status) {
         refuseAll(message, [status], device.id);
-        return;
+        return false;
       }
       const lastWill = message.lastWill === true;
       registry.noteStatus(device.id, status.online, status.ts);
@@ -204,7 +207,7 @@ export function createIngest(deps: {
       const event = parseEvent(json.value, rules);
       if ('reason' in event) {
         refuseAll(message, [event], device.id);
-        return;
+        return false;
       }
       bus.emit('deviceEvent', { ...ref, ts: event.ts, type: event.type, data: event.data });
       const urgent = event.type === 'alarm_button' || device.kind === 'fire';
@@ -227,6 +230,7 @@ export function createIngest(deps: {
         );
       }
     }
+    return results.some((r) => r.status === 'fulfilled');
   }
 
   return {
@@ -239,6 +243,7 @@ export function createIngest(deps: {
           'VALIDATION_FAILED',
           `internal error while reading this message: ${(error as Error).message}`,
         );
+        return false;
       }),
     refuse: (message, reason, text) => refuse(message, reason, text),
     start() {

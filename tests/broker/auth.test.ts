@@ -128,6 +128,32 @@ describe('topic ACL', () => {
     expect(a.connected).toBe(true);
   });
 
+  it('does not echo a refused publish back, even on a topic the sender itself subscribes to', async () => {
+    const own = topicOf(deviceB.id, 'cmd');
+    await b.subscribeAsync(own, { qos: 1 });
+    const echoed: string[] = [];
+    b.on('message', (t) => echoed.push(t));
+    await publish(b, own, JSON.stringify({ name: 'set_lamp', args: {} }));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(echoed).toEqual([]);
+    b.removeAllListeners('message');
+  });
+
+  it('cuts a device that writes to $SYS, and keeps the attempt as a dead letter', async () => {
+    const intruder = await connectDevice(app.mqttUrl, deviceB.id, secretB);
+    const closed = new Promise((ok) => intruder.once('close', ok));
+    intruder.publish('$SYS/broker/uptime', 'x', { qos: 1 });
+    await closed;
+    intruder.end(true);
+    const letters = await eventually(
+      async () =>
+        (await app.pool.query("SELECT reason FROM dead_letters WHERE topic = '$SYS/broker/uptime'")).rows,
+      (rows) => rows.length === 1,
+    );
+    expect(letters).toEqual([{ reason: 'TOPIC_NOT_ALLOWED' }]);
+    b = await connectDevice(app.mqttUrl, deviceB.id, secretB);
+  });
+
   it('delivers an IOC command to the device it is for', async () => {
     const got = new Promise<string>((ok) => a.once('message', (_t, payload) => ok(payload.toString())));
     await app.broker.publish(
