@@ -1,13 +1,15 @@
 // The publishing side of measure-ingest, in its own process: one MQTT connection per device, each
-// keeping a bounded number of messages in flight, 4 metrics per message.
+// keeping a bounded number of messages in flight, 4 metrics per message. With `rate` the fleet offers
+// that many messages per second in all; without it, as many as the system takes.
 
 import mqtt from 'mqtt';
 
-const { url, credentials, seconds, qos } = await new Promise<{
+const { url, credentials, seconds, qos, rate } = await new Promise<{
   url: string;
   credentials: Array<{ id: string; secret: string }>;
   seconds: number;
   qos: 0 | 1;
+  rate: number | undefined;
 }>((ok) => process.once('message', (m) => ok(m as never)));
 const inflightPerDevice = 16;
 let messages = 0;
@@ -36,7 +38,21 @@ await Promise.all(
     let seq = 0;
     return new Promise<void>((done) => {
       const pump = () => {
-        while (Date.now() < endAt && inflight < inflightPerDevice) {
+        // QoS 0 has no acknowledgement to wait for: respect the socket's back-pressure instead, as a
+        // device's network stack would, rather than piling messages up in this process.
+        if (qos === 0 && client.stream.writableNeedDrain) {
+          client.stream.once('drain', pump);
+          return;
+        }
+        // The messages this device may have sent by now at the offered rate.
+        const allowed = rate
+          ? ((Date.now() - startedAt) / 1000) * (rate / clients.length)
+          : Number.POSITIVE_INFINITY;
+        if (seq >= allowed && Date.now() < endAt) {
+          setTimeout(pump, 5);
+          return;
+        }
+        while (Date.now() < endAt && inflight < inflightPerDevice && seq < allowed) {
           seq++;
           const ts = startedAt - 60_000 + seq; // distinct ts per message: every one is a new reading
           const payload = `{"ts":${ts},"seq":${seq},"metrics":{"pm25":${20 + (seq % 30)},"pm10":${40 + (seq % 50)},"temp_c":31.5,"humidity_pct":70}}`;

@@ -1,4 +1,4 @@
-// npm run measure:ingest -- [--devices 200] [--seconds 10] [--qos 0|1]
+// npm run measure:ingest -- [--devices 200] [--seconds 10] [--qos 0|1] [--rate msg/s]
 // A quick throughput measurement of the spine: the app in this process (embedded broker; the
 // PostgreSQL of DATABASE_URL, else an embedded one), publishers in a worker thread on the other core,
 // each device with its own credentials. Reports messages/s and rows/s that reached the database.
@@ -9,6 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import pg from 'pg';
 import { startApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/log.ts';
@@ -18,16 +19,29 @@ const { values } = parseArgs({
     devices: { type: 'string', default: '200' },
     seconds: { type: 'string', default: '10' },
     qos: { type: 'string', default: '1' },
+    rate: { type: 'string' },
   },
 });
 const devices = Number(values.devices);
 const seconds = Number(values.seconds);
 const qos = values.qos === '0' ? 0 : 1;
+const rate = values.rate ? Number(values.rate) : undefined;
 
 const dataDir = await mkdtemp(join(tmpdir(), 'ioc-measure-'));
 const base = loadConfig();
+// A fresh database for every run: a table grown by earlier runs would measure its indexes, not ingest.
+let databaseUrl = base.DATABASE_URL;
+const measureDatabase = `ioc_measure_${Date.now().toString(36)}`;
+const admin = databaseUrl ? new pg.Client({ connectionString: databaseUrl }) : undefined;
+if (admin && databaseUrl) {
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${measureDatabase}`);
+  const url = new URL(databaseUrl);
+  url.pathname = `/${measureDatabase}`;
+  databaseUrl = url.toString();
+}
 const config = loadConfig({
-  DATABASE_URL: base.DATABASE_URL,
+  DATABASE_URL: databaseUrl,
   DATA_DIR: dataDir,
   HTTP_PORT: '0',
   MQTT_PORT: '0',
@@ -56,7 +70,7 @@ const credentials = await app.registry.createMany(fleet);
 const publisher = fork(new URL('./measure-ingest-publisher.ts', import.meta.url).pathname, [], {
   execArgv: ['--import', 'tsx'],
 });
-publisher.send({ url: `mqtt://127.0.0.1:${app.mqttPort}`, credentials, seconds, qos });
+publisher.send({ url: `mqtt://127.0.0.1:${app.mqttPort}`, credentials, seconds, qos, rate });
 const published = await new Promise<{ messages: number; acked: number; startedAt: number; endedAt: number }>(
   (ok, fail) => {
     publisher.once('message', (m) => ok(m as never));
@@ -75,19 +89,20 @@ const countStored = async () =>
   ).rows[0]!;
 let last = await countStored();
 let drainedAt = Date.now();
-for (;;) {
-  await app.writer.drain();
-  await new Promise((r) => setTimeout(r, 1_000));
+while (Date.now() - drainedAt < 1_000) {
+  await new Promise((r) => setTimeout(r, 100));
   const now = await countStored();
-  if (now.rows === last.rows) break;
-  last = now;
-  drainedAt = Date.now();
+  if (now.rows !== last.rows) {
+    last = now;
+    drainedAt = Date.now();
+  }
 }
 const rows = [last];
 const stored = rows[0]!;
 const elapsed = (drainedAt - published.startedAt) / 1000;
 const result = {
   qos,
+  offeredRate: rate ?? 'as fast as accepted',
   devices,
   seconds,
   published: published.messages,
@@ -103,4 +118,8 @@ console.log(JSON.stringify(result, null, 2));
 publisher.kill();
 await app.stop();
 await rm(dataDir, { recursive: true, force: true });
+if (admin) {
+  await admin.query(`DROP DATABASE ${measureDatabase} WITH (FORCE)`);
+  await admin.end();
+}
 process.exit(0);

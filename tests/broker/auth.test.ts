@@ -141,7 +141,7 @@ describe('topic ACL', () => {
 
   it('cuts a device that writes to $SYS, and keeps the attempt as a dead letter', async () => {
     const intruder = await connectDevice(app.mqttUrl, deviceB.id, secretB);
-    const closed = new Promise((ok) => intruder.once('close', ok));
+    const closed = new Promise<void>((ok) => intruder.once('close', () => ok()));
     intruder.publish('$SYS/broker/uptime', 'x', { qos: 1 });
     await closed;
     intruder.end(true);
