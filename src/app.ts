@@ -4,6 +4,7 @@
 
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import { type Alerts, createAlerts } from './alerts/index.ts';
 import { createApiServer } from './api/server.ts';
 import { createAuth, resolveJwtSecret } from './auth/index.ts';
 import { type Broker, createBroker } from './broker/index.ts';
@@ -30,6 +31,7 @@ export interface RunningApp {
   bus: EventBus;
   catalog: Catalog;
   registry: DeviceRegistry;
+  alerts: Alerts;
   broker: Broker;
   ingest: Ingest;
   writer: TelemetryWriter;
@@ -119,6 +121,10 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
     await retention.start();
     running.push(() => retention.stop());
 
+    const alerts = createAlerts({ pool, bus, registry, catalog, log: log.child({ area: 'alerts' }) });
+    await alerts.start();
+    running.push(() => alerts.stop());
+
     const broker = createBroker({ config, registry, ingest, metrics, log: log.child({ area: 'broker' }) });
     running.push(() => broker.stop());
     const { port: mqttPort, wsPort: mqttWsPort } = await broker.start();
@@ -126,6 +132,8 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
     const http = await createApiServer({
       pool,
       auth,
+      alerts,
+      bus,
       broker,
       catalog,
       registry,
@@ -157,6 +165,7 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       bus,
       catalog,
       registry,
+      alerts,
       broker,
       ingest,
       writer,

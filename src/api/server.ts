@@ -4,9 +4,11 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { Alerts } from '../alerts/index.ts';
 import type { Auth } from '../auth/index.ts';
 import type { Broker } from '../broker/index.ts';
 import type { Catalog } from '../catalog/index.ts';
+import type { EventBus } from '../events/bus.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/index.ts';
 import type { DeviceRegistry } from '../registry/index.ts';
@@ -14,16 +16,20 @@ import type { DeviceQueries } from '../storage/devices.ts';
 import type { Pool } from '../storage/pool.ts';
 import { installErrorHandling } from './plugins/errors.ts';
 import { installRoles } from './plugins/roles.ts';
+import { alertRoutes } from './routes/alerts.ts';
 import { authRoutes } from './routes/auth.ts';
 import { deadLetterRoutes } from './routes/deadLetters.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { fleetRoutes } from './routes/fleets.ts';
 import { healthRoutes } from './routes/health.ts';
+import { ruleRoutes } from './routes/rules.ts';
 import { telemetryRoutes } from './routes/telemetry.ts';
 
 export interface ApiAreas {
   pool: Pool;
   auth: Auth;
+  alerts: Alerts;
+  bus: EventBus;
   broker: Broker;
   catalog: Catalog;
   registry: DeviceRegistry;
@@ -77,6 +83,8 @@ export async function createApiServer(areas: ApiAreas): Promise<FastifyInstance>
       });
       await api.register(deadLetterRoutes, { pool: areas.pool });
       await api.register(fleetRoutes, { catalog: areas.catalog, registry: areas.registry });
+      await api.register(alertRoutes, { alerts: areas.alerts });
+      await api.register(ruleRoutes, { alerts: areas.alerts, bus: areas.bus });
     },
     { prefix: '/api/v1' },
   );

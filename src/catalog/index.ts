@@ -20,6 +20,8 @@ export interface Catalog {
   kind(name: KindName): KindDefinition;
   hasWard(city: string, ward: string): boolean;
   wardIds(city: string): string[];
+  /** The ward's official name with diacritics (e.g. `Phường 3`), or its id when unknown. */
+  wardName(city: string, ward: string): string;
 }
 
 function readJson(path: string): unknown {
@@ -82,5 +84,6 @@ export function loadCatalog(dir = defaultDevicesDir): Catalog {
     },
     hasWard: (city, ward) => fleets.get(city as CityId)?.wards.some((w) => w.id === ward) ?? false,
     wardIds: (city) => fleets.get(city as CityId)?.wards.map((w) => w.id) ?? [],
+    wardName: (city, ward) => fleets.get(city as CityId)?.wards.find((w) => w.id === ward)?.name ?? ward,
   };
 }

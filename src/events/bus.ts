@@ -2,6 +2,7 @@
 // rollups subscribe. Scale-out swaps the transport behind it, not the consumers.
 import { EventEmitter } from 'node:events';
 import type { CityId, KindName } from '../catalog/schema.ts';
+import type { AlertRecord } from '../storage/alerts.ts';
 
 export interface DeviceRef {
   deviceId: string;
@@ -40,6 +41,11 @@ export interface DeadLetterEvent {
   reason: string;
 }
 
+export interface AlertEvent {
+  action: 'opened' | 'acknowledged' | 'resolved';
+  alert: AlertRecord;
+}
+
 export interface BusEvents {
   reading: [ReadingEvent];
   status: [StatusEvent];
@@ -47,6 +53,9 @@ export interface BusEvents {
   deadLetter: [DeadLetterEvent];
   /** Registry changes, so caches elsewhere (broker auth, live state) stay true without polling. */
   deviceChanged: [{ deviceId: string; change: 'created' | 'updated' | 'deleted' | 'credentials' }];
+  /** Every alert transition, never coalesced: live clients and webhooks take it from here. */
+  alert: [AlertEvent];
+  rulesChanged: [];
 }
 
 export class EventBus extends EventEmitter<BusEvents> {

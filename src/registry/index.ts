@@ -14,6 +14,7 @@ export interface DeviceRegistry {
   load(): Promise<void>;
   /** The cached device, or undefined when unknown. Cheap: called for every message. */
   get(id: string): DeviceRow | undefined;
+  all(): IterableIterator<DeviceRow>;
   size(): number;
   create(fields: DeviceFields): Promise<{ device: RegisteredDevice; secret: string }>;
   createMany(fields: DeviceFields[]): Promise<Array<{ id: string; secret: string }>>;
@@ -60,6 +61,7 @@ export function createDeviceRegistry(deps: {
     },
 
     get: (id) => devices.get(id),
+    all: () => devices.values(),
     size: () => devices.size,
 
     async create(fields) {

@@ -1,0 +1,131 @@
+// npm run measure:alert-latency -- [--background 2000] [--devices 200] [--trials 30]
+// Fire alarm → alert row stored, under a background load of ordinary telemetry: the app in this
+// process, the background publishers in another (scripts/measure-ingest-publisher.ts), and fire
+// sensors here publishing alarms one at a time at QoS 1. The clock starts before the PUBLISH leaves.
+import { fork } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import mqtt from 'mqtt';
+import pg from 'pg';
+import { startApp } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
+import { createLogger } from '../src/log.ts';
+
+const { values } = parseArgs({
+  options: {
+    background: { type: 'string', default: '2000' },
+    devices: { type: 'string', default: '200' },
+    trials: { type: 'string', default: '30' },
+  },
+});
+const trials = Number(values.trials);
+const background = Number(values.background);
+
+const base = loadConfig();
+let databaseUrl = base.DATABASE_URL;
+const measureDatabase = `ioc_alertlat_${Date.now().toString(36)}`;
+const admin = databaseUrl ? new pg.Client({ connectionString: databaseUrl }) : undefined;
+if (admin && databaseUrl) {
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${measureDatabase}`);
+  const url = new URL(databaseUrl);
+  url.pathname = `/${measureDatabase}`;
+  databaseUrl = url.toString();
+}
+const dataDir = await mkdtemp(join(tmpdir(), 'ioc-alertlat-'));
+const app = await startApp(
+  loadConfig({
+    DATABASE_URL: databaseUrl,
+    DATA_DIR: dataDir,
+    HTTP_PORT: '0',
+    MQTT_PORT: '0',
+    HTTP_HOST: '127.0.0.1',
+    MQTT_HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    ADMIN_PASSWORD: 'measure-alert-password',
+  }),
+  createLogger('warn'),
+);
+const place = { city: 'tay-ninh' as const, ward: 'phuong-3', lat: 11.3, lon: 106.1, pole: null, zone: null };
+const runId = Date.now().toString(36);
+const envs = await app.registry.createMany(
+  Array.from({ length: Number(values.devices) }, (_, i) => ({
+    ...place,
+    id: `tn-p3-env-a${runId}-${i}`,
+    kind: 'environment' as const,
+    name: `Nền ${i}`,
+  })),
+);
+const fires = await app.registry.createMany(
+  Array.from({ length: trials }, (_, i) => ({
+    ...place,
+    id: `tn-p3-fire-a${runId}-${i}`,
+    kind: 'fire' as const,
+    name: `Cháy ${i}`,
+  })),
+);
+
+const publisher = fork(new URL('./measure-ingest-publisher.ts', import.meta.url).pathname, [], {
+  execArgv: ['--import', 'tsx'],
+});
+const seconds = Math.ceil(trials * 0.3) + 5;
+publisher.send({
+  url: `mqtt://127.0.0.1:${app.mqttPort}`,
+  credentials: envs,
+  seconds,
+  qos: 1,
+  rate: background,
+});
+await new Promise((r) => setTimeout(r, 2_000)); // let the background load settle
+
+const opened = new Map<string, number>();
+app.bus.on('alert', ({ action, alert }) => {
+  if (action === 'opened' && alert.ruleName === 'Fire alarm') opened.set(alert.deviceId, performance.now());
+});
+const latencies: number[] = [];
+for (const sensor of fires) {
+  const client = mqtt.connect(`mqtt://127.0.0.1:${app.mqttPort}`, {
+    clientId: sensor.id,
+    username: sensor.id,
+    password: sensor.secret,
+  });
+  await new Promise((ok) => client.once('connect', ok));
+  const started = performance.now();
+  await client.publishAsync(
+    `ioc/tay-ninh/fire/${sensor.id}/telemetry`,
+    JSON.stringify({ metrics: { alarm: 1, smoke_pct: 15 } }),
+    { qos: 1 },
+  );
+  while (!opened.has(sensor.id)) await new Promise((r) => setTimeout(r, 1));
+  latencies.push(opened.get(sensor.id)! - started);
+  await client.endAsync();
+  await new Promise((r) => setTimeout(r, 200));
+}
+const background_ = await new Promise<{ messages: number }>((ok) =>
+  publisher.once('message', (m) => ok(m as never)),
+);
+latencies.sort((a, b) => a - b);
+const at = (q: number) =>
+  Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]! * 10) / 10;
+console.log(
+  JSON.stringify(
+    {
+      trials,
+      backgroundOfferedMsgPerS: background,
+      backgroundPublished: background_.messages,
+      alarmToAlertStoredMs: { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: at(1) },
+    },
+    null,
+    2,
+  ),
+);
+publisher.kill();
+await app.stop();
+await rm(dataDir, { recursive: true, force: true });
+if (admin) {
+  await admin.query(`DROP DATABASE ${measureDatabase} WITH (FORCE)`);
+  await admin.end();
+}
+process.exit(0);

@@ -1,0 +1,369 @@
+// The alert engine: evaluates the rules against the bus (readings, status, device events) and a
+// periodic sweep (silent devices). Decisions are taken in memory, at once, from the reading's own
+// time; the lifecycle writes them, one key (rule, device) at a time so they land in order. Late
+// (backlog) readings are stored by ingest but never evaluated as if they were live.
+import type { Catalog } from '../catalog/index.ts';
+import type { KindName } from '../catalog/schema.ts';
+import type { DeviceEventEvent, EventBus, ReadingEvent, StatusEvent } from '../events/bus.ts';
+import type { Logger } from '../log.ts';
+import type { DeviceRegistry } from '../registry/index.ts';
+import { isDark, isWithinLocalWindow, localParts } from '../standards/index.ts';
+import type { AlertQueries } from '../storage/alerts.ts';
+import type { DeviceRow } from '../storage/devices.ts';
+import type { AqiTracker } from './aqiTracker.ts';
+import { conditionCleared, conditionMet } from './conditions.ts';
+import type { AlertLifecycle } from './lifecycle.ts';
+import { appliesTo, type Rule, renderMessage } from './rules.ts';
+
+interface KeyState {
+  active: boolean;
+  /** When the condition started to hold (ms), for `for_s`. */
+  pendingSince: number | undefined;
+  /** Repeats not yet written (repeats are counted in memory and written at most every few seconds). */
+  repeats: number;
+  lastWrite: number;
+  /** rate_of_rise: recent (time, value) samples. */
+  samples: Array<[number, number]>;
+}
+
+export interface AlertEngine {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  reloadRules(): Promise<void>;
+  /** One pass of the silent-device sweep at the given time (tests move the clock). */
+  sweep(now?: Date): Promise<void>;
+  /** Resolves when every write decided so far has landed. */
+  settled(): Promise<void>;
+}
+
+const repeatWriteMs = 10_000;
+
+export function createAlertEngine(deps: {
+  bus: EventBus;
+  registry: DeviceRegistry;
+  catalog: Catalog;
+  queries: AlertQueries;
+  lifecycle: AlertLifecycle;
+  aqi: AqiTracker;
+  log: Logger;
+  clock: () => Date;
+  sweepMs: number;
+}): AlertEngine {
+  const { bus, registry, catalog, queries, lifecycle, aqi, log, clock } = deps;
+  let rules: Rule[] = [];
+  const rulesByDevice = new Map<string, Rule[]>();
+  const states = new Map<string, KeyState>();
+  const lastSeen = new Map<string, number>();
+  const chains = new Map<string, Promise<unknown>>();
+  let sweepTimer: NodeJS.Timeout | undefined;
+
+  const keyOf = (rule: Rule, deviceId: string) => `${rule.id}:${deviceId}`;
+  function stateOf(key: string): KeyState {
+    let state = states.get(key);
+    if (!state) {
+      state = { active: false, pendingSince: undefined, repeats: 0, lastWrite: 0, samples: [] };
+      states.set(key, state);
+    }
+    return state;
+  }
+
+  /** Runs lifecycle writes of one key in order; a failure is logged, never thrown into ingest. */
+  function enqueue(key: string, work: () => Promise<unknown>) {
+    const next = (chains.get(key) ?? Promise.resolve())
+      .then(work)
+      .catch((error) => log.error({ err: error, key }, 'alert write failed'));
+    chains.set(key, next);
+    void next.then(() => {
+      if (chains.get(key) === next) chains.delete(key);
+    });
+  }
+
+  function rulesFor(device: DeviceRow): Rule[] {
+    let list = rulesByDevice.get(device.id);
+    if (!list) {
+      list = rules.filter((r) => appliesTo(r, device));
+      rulesByDevice.set(device.id, list);
+    }
+    return list;
+  }
+
+  function messageValues(
+    rule: Rule,
+    device: DeviceRow,
+    value: number | null,
+    extra: Record<string, string | number> = {},
+  ) {
+    const unit = rule.metric ? (catalog.kind(device.kind).metrics[rule.metric]?.unit ?? '') : '';
+    return {
+      name: device.name,
+      ward: catalog.wardName(device.city, device.ward),
+      value: value ?? undefined,
+      unit,
+      threshold: rule.threshold ?? undefined,
+      ...extra,
+    };
+  }
+
+  function raise(
+    rule: Rule,
+    device: DeviceRow,
+    value: number | null,
+    at: Date,
+    extra: Record<string, string | number> = {},
+    details: Record<string, unknown> = {},
+  ) {
+    const key = keyOf(rule, device.id);
+    const state = stateOf(key);
+    const now = clock().getTime();
+    if (state.active) {
+      state.repeats++;
+      if (now - state.lastWrite < repeatWriteMs) return;
+    }
+    const repeats = state.active ? state.repeats : 1;
+    state.active = true;
+    state.repeats = 0;
+    state.lastWrite = now;
+    const values = messageValues(rule, device, value, extra);
+    enqueue(key, () =>
+      lifecycle.open({
+        rule,
+        device,
+        messageVi: renderMessage(rule.messageVi, values),
+        messageEn: renderMessage(rule.messageEn, values),
+        value,
+        details,
+        at,
+        repeats,
+      }),
+    );
+  }
+
+  function clear(rule: Rule, deviceId: string, note: string) {
+    const key = keyOf(rule, deviceId);
+    const state = stateOf(key);
+    state.pendingSince = undefined;
+    state.samples = [];
+    if (!state.active) return;
+    state.active = false;
+    state.repeats = 0;
+    enqueue(key, () => lifecycle.resolveActive(rule, deviceId, note));
+  }
+
+  /** Condition held (or not) at `at`: opens after for_s, clears past the clear value. */
+  function judge(
+    rule: Rule,
+    device: DeviceRow,
+    met: boolean,
+    cleared: boolean,
+    value: number,
+    at: Date,
+    extra?: Record<string, string | number>,
+  ) {
+    const state = stateOf(keyOf(rule, device.id));
+    if (met) {
+      state.pendingSince ??= at.getTime();
+      if (at.getTime() - state.pendingSince >= rule.forS * 1000) raise(rule, device, value, at, extra);
+      return;
+    }
+    state.pendingSince = undefined;
+    if (cleared) clear(rule, device.id, `cleared at ${value}`);
+  }
+
+  function inWindow(rule: Rule, at: Date): boolean {
+    return (
+      rule.windowStart === null ||
+      rule.windowEnd === null ||
+      isWithinLocalWindow(at, rule.windowStart, rule.windowEnd)
+    );
+  }
+
+  function seen(device: DeviceRow, at: number) {
+    lastSeen.set(device.id, at);
+    for (const rule of rulesFor(device)) {
+      if (rule.type === 'offline' && states.get(keyOf(rule, device.id))?.active)
+        clear(rule, device.id, 'reporting again');
+    }
+  }
+
+  function onReading(event: ReadingEvent) {
+    const device = registry.get(event.deviceId);
+    if (!device) return;
+    seen(device, event.receivedAt.getTime());
+    if (event.late) return;
+    const at = event.ts;
+    const hourly = device.kind === 'environment' ? aqi.add(device.id, at, event.metrics) : undefined;
+    for (const rule of rulesFor(device)) {
+      if (!inWindow(rule, at)) {
+        if (states.get(keyOf(rule, device.id))?.active)
+          clear(rule, device.id, 'outside the rule time window');
+        else stateOf(keyOf(rule, device.id)).pendingSince = undefined;
+        continue;
+      }
+      switch (rule.type) {
+        case 'threshold': {
+          const value = rule.metric ? event.metrics[rule.metric] : undefined;
+          if (value === undefined || rule.comparison === null || rule.threshold === null) break;
+          judge(
+            rule,
+            device,
+            conditionMet(rule.comparison, value, rule.threshold),
+            conditionCleared(rule, value),
+            value,
+            at,
+          );
+          break;
+        }
+        case 'rate_of_rise': {
+          const value = rule.metric ? event.metrics[rule.metric] : undefined;
+          if (value === undefined) break;
+          const state = stateOf(keyOf(rule, device.id));
+          const windowMs = Number(rule.params.windowS) * 1000;
+          const rise = Number(rule.params.rise);
+          state.samples.push([at.getTime(), value]);
+          state.samples = state.samples.filter(([t]) => at.getTime() - t <= windowMs);
+          const lowest = Math.min(...state.samples.map(([, v]) => v));
+          const risen = value - lowest;
+          // Expressed per minute for the message; the condition is the rise within the window.
+          const perMinute = Math.round((risen / (windowMs / 60_000)) * 10) / 10;
+          const met = risen >= rise;
+          const cleared = risen < (rule.clearValue ?? rise / 2);
+          if (met) raise(rule, device, perMinute, at);
+          else if (cleared && state.active) {
+            state.active = false;
+            enqueue(keyOf(rule, device.id), () =>
+              lifecycle.resolveActive(rule, device.id, 'temperature steady'),
+            );
+          }
+          break;
+        }
+        case 'streetlight_dark': {
+          const lampOn = event.metrics.lamp_on;
+          const power = event.metrics.power_w;
+          if (lampOn === undefined && power === undefined) break;
+          const minPower = Number(rule.params.minPowerW ?? 5);
+          const dark = isDark(at, device.lat, device.lon);
+          const unlit = lampOn === 0 || (power !== undefined && power < minPower);
+          judge(rule, device, dark && unlit, !(dark && unlit), power ?? 0, at);
+          break;
+        }
+        case 'aqi': {
+          if (!hourly) break;
+          const minBand = Number(rule.params.minBand);
+          const met = hourly.category.band >= minBand;
+          judge(rule, device, met, !met, hourly.aqi, at, {
+            category_vi: hourly.category.vi,
+            category_en: hourly.category.en,
+            dominant: hourly.dominant.toUpperCase(),
+          });
+          break;
+        }
+        default:
+          break;
+      }
+    }
+  }
+
+  function onStatus(event: StatusEvent) {
+    const device = registry.get(event.deviceId);
+    if (!device) return;
+    seen(device, clock().getTime());
+    for (const rule of rulesFor(device)) {
+      if (rule.type !== 'last_will') continue;
+      if (event.online) clear(rule, device.id, 'connected again');
+      else if (event.lastWill) raise(rule, device, null, event.ts);
+    }
+  }
+
+  function onDeviceEvent(event: DeviceEventEvent) {
+    const device = registry.get(event.deviceId);
+    if (!device) return;
+    seen(device, clock().getTime());
+    for (const rule of rulesFor(device)) {
+      if (rule.type === 'event' && rule.params.eventType === event.type) {
+        raise(rule, device, null, event.ts, {}, { event: event.data });
+      }
+    }
+  }
+
+  async function sweep(now = clock()) {
+    const t = now.getTime();
+    for (const device of registry.all()) {
+      const last = lastSeen.get(device.id) ?? device.lastSeen?.getTime();
+      if (last === undefined) continue; // never reported: not installed yet, not "offline"
+      for (const rule of rulesFor(device)) {
+        if (rule.type === 'offline') {
+          const interval = catalog.kind(device.kind as KindName).reportingIntervalS * 1000;
+          const limit = Number(rule.params.intervals ?? 3) * interval;
+          if (t - last > limit && !states.get(keyOf(rule, device.id))?.active) {
+            const since = new Date(last);
+            const p = localParts(since);
+            const hhmm = `${String(p.hour).padStart(2, '0')}:${String(p.minute).padStart(2, '0')} ${String(p.day).padStart(2, '0')}/${String(p.month).padStart(2, '0')}`;
+            raise(rule, device, null, now, { since: hhmm }, { silentSince: since.toISOString() });
+          }
+        }
+        // Flush counted repeats of alerts that went quiet before their next write was due.
+        const state = states.get(keyOf(rule, device.id));
+        if (state?.active && state.repeats > 0 && t - state.lastWrite >= repeatWriteMs) {
+          state.repeats--;
+          raise(rule, device, null, now);
+        }
+      }
+    }
+  }
+
+  const listeners = {
+    reading: (e: ReadingEvent) => onReading(e),
+    status: (e: StatusEvent) => onStatus(e),
+    deviceEvent: (e: DeviceEventEvent) => onDeviceEvent(e),
+    alert: ({ action, alert }: { action: string; alert: { ruleId: number; deviceId: string } }) => {
+      // An operator resolved it: a condition that still holds opens a new alert on its next reading.
+      if (action !== 'resolved') return;
+      const state = states.get(`${alert.ruleId}:${alert.deviceId}`);
+      if (state?.active) {
+        state.active = false;
+        state.pendingSince = undefined;
+      }
+    },
+    rulesChanged: () => void reloadRules(),
+    deviceChanged: ({ deviceId }: { deviceId: string }) => rulesByDevice.delete(deviceId),
+  };
+
+  async function reloadRules() {
+    rules = await queries.rules();
+    rulesByDevice.clear();
+  }
+
+  return {
+    async start() {
+      await reloadRules();
+      // Alerts survive a restart: what was active stays active, so no duplicate opens.
+      for (const alert of await queries.active()) stateOf(`${alert.ruleId}:${alert.deviceId}`).active = true;
+      bus.on('reading', listeners.reading);
+      bus.on('status', listeners.status);
+      bus.on('deviceEvent', listeners.deviceEvent);
+      bus.on('alert', listeners.alert);
+      bus.on('rulesChanged', listeners.rulesChanged);
+      bus.on('deviceChanged', listeners.deviceChanged);
+      sweepTimer = setInterval(
+        () => void sweep().catch((e) => log.error({ err: e }, 'alert sweep failed')),
+        deps.sweepMs,
+      );
+      sweepTimer.unref();
+    },
+    async stop() {
+      if (sweepTimer) clearInterval(sweepTimer);
+      bus.off('reading', listeners.reading);
+      bus.off('status', listeners.status);
+      bus.off('deviceEvent', listeners.deviceEvent);
+      bus.off('alert', listeners.alert);
+      bus.off('rulesChanged', listeners.rulesChanged);
+      bus.off('deviceChanged', listeners.deviceChanged);
+      await this.settled();
+    },
+    reloadRules,
+    sweep,
+    async settled() {
+      while (chains.size > 0) await Promise.all([...chains.values()]);
+    },
+  };
+}

@@ -1,0 +1,72 @@
+// The alerts area: rules (defaults from devices/rules seeded into the database), the engine that
+// evaluates them on the bus, the lifecycle operators act on, and webhook notifications.
+// Depends on the bus, the registry, the catalog and PostgreSQL; guarantees one active alert per
+// (rule, device), every transition stored with who and when, and alerts that survive a restart.
+import type { Catalog } from '../catalog/index.ts';
+import type { EventBus } from '../events/bus.ts';
+import type { Logger } from '../log.ts';
+import type { DeviceRegistry } from '../registry/index.ts';
+import { createAlertQueries } from '../storage/alerts.ts';
+import type { Pool } from '../storage/pool.ts';
+import { createWebhookQueries } from '../storage/webhooks.ts';
+import { createAqiTracker } from './aqiTracker.ts';
+import { createAlertEngine } from './engine.ts';
+import { createAlertLifecycle } from './lifecycle.ts';
+import { loadDefaultRules } from './rules.ts';
+import { createWebhookNotifier } from './webhooks.ts';
+
+export function createAlerts(deps: {
+  pool: Pool;
+  bus: EventBus;
+  registry: DeviceRegistry;
+  catalog: Catalog;
+  log: Logger;
+  clock?: () => Date;
+  sweepMs?: number;
+}) {
+  const clock = deps.clock ?? (() => new Date());
+  const queries = createAlertQueries(deps.pool);
+  const webhookQueries = createWebhookQueries(deps.pool);
+  const lifecycle = createAlertLifecycle({ queries, bus: deps.bus, clock });
+  const aqi = createAqiTracker();
+  const engine = createAlertEngine({
+    bus: deps.bus,
+    registry: deps.registry,
+    catalog: deps.catalog,
+    queries,
+    lifecycle,
+    aqi,
+    log: deps.log,
+    clock,
+    sweepMs: deps.sweepMs ?? 10_000,
+  });
+  const webhooks = createWebhookNotifier({ queries: webhookQueries, bus: deps.bus, log: deps.log, clock });
+
+  return {
+    queries,
+    webhookQueries,
+    lifecycle,
+    engine,
+    webhooks,
+    async start() {
+      const added = await queries.seedRules(loadDefaultRules());
+      if (added > 0) deps.log.info({ added }, 'default alert rules seeded');
+      // NowCast needs the last hours: rebuild the stations' hourly means from stored telemetry.
+      const { rows } = await deps.pool.query<{ deviceId: string; metric: string; hour: Date; mean: number }>(
+        `SELECT device_id AS "deviceId", metric, date_trunc('hour', time) AS hour, avg(value) AS mean
+         FROM telemetry WHERE time >= $1 AND metric IN ('pm25', 'pm10', 'o3', 'no2', 'so2', 'co')
+         GROUP BY 1, 2, 3`,
+        [new Date(Math.floor(clock().getTime() / 3_600_000) * 3_600_000 - 12 * 3_600_000)],
+      );
+      aqi.seed(rows.filter((r) => r.hour.getTime() < Math.floor(clock().getTime() / 3_600_000) * 3_600_000));
+      await engine.start();
+      webhooks.start();
+    },
+    async stop() {
+      await engine.stop();
+      await webhooks.stop();
+    },
+  };
+}
+
+export type Alerts = ReturnType<typeof createAlerts>;

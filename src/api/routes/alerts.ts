@@ -1,0 +1,195 @@
+// Alerts for operators: list with filters, one with its history, acknowledge, resolve, and a summary
+// per ward and kind that keeps an alert storm readable.
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Alerts } from '../../alerts/index.ts';
+import { severities } from '../../alerts/rules.ts';
+import { CityId, KindName } from '../../catalog/schema.ts';
+import { AppError } from '../../errors.ts';
+import type { AlertRecord } from '../../storage/alerts.ts';
+import { ErrorBody, TimeParam } from '../schemas.ts';
+
+export const AlertBody = z.object({
+  id: z.number(),
+  ruleId: z.number(),
+  ruleName: z.string(),
+  deviceId: z.string(),
+  kind: z.string(),
+  city: z.string(),
+  ward: z.string(),
+  severity: z.enum(severities),
+  state: z.enum(['open', 'acknowledged', 'resolved']),
+  message: z.object({ vi: z.string(), en: z.string() }),
+  value: z.number().nullable(),
+  details: z.record(z.string(), z.unknown()),
+  count: z.number().describe('how many times the condition was seen while this alert was active'),
+  openedAt: z.string(),
+  lastSeenAt: z.string(),
+  acknowledgedAt: z.string().nullable(),
+  acknowledgedBy: z.string().nullable(),
+  resolvedAt: z.string().nullable(),
+  resolvedBy: z.string().nullable(),
+});
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export function alertJson(a: AlertRecord): z.infer<typeof AlertBody> {
+  return {
+    id: a.id,
+    ruleId: a.ruleId,
+    ruleName: a.ruleName,
+    deviceId: a.deviceId,
+    kind: a.kind,
+    city: a.city,
+    ward: a.ward,
+    severity: a.severity,
+    state: a.state,
+    message: { vi: a.messageVi, en: a.messageEn },
+    value: a.value,
+    details: a.details,
+    count: a.count,
+    openedAt: a.openedAt.toISOString(),
+    lastSeenAt: a.lastSeenAt.toISOString(),
+    acknowledgedAt: iso(a.acknowledgedAt),
+    acknowledgedBy: a.acknowledgedBy,
+    resolvedAt: iso(a.resolvedAt),
+    resolvedBy: a.resolvedBy,
+  };
+}
+
+export async function alertRoutes(app: FastifyInstance, opts: { alerts: Alerts }) {
+  const { queries, lifecycle } = opts.alerts;
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
+  const IdParams = z.object({ id: z.coerce.number().int().positive() });
+  const NoteBody = z
+    .object({ note: z.string().max(2_000).optional() })
+    .strict()
+    .default({});
+
+  r.get(
+    '/alerts',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        tags: ['alerts'],
+        summary: 'Alerts, newest first; page with `before` (the last id of the previous page)',
+        querystring: z.object({
+          state: z
+            .enum(['open', 'acknowledged', 'resolved', 'active'])
+            .optional()
+            .describe('active = open or acknowledged'),
+          severity: z.enum(severities).optional(),
+          city: CityId.optional(),
+          ward: z.string().max(64).optional(),
+          kind: KindName.optional(),
+          deviceId: z.string().max(64).optional(),
+          from: TimeParam.optional(),
+          to: TimeParam.optional(),
+          before: z.coerce.number().int().positive().optional(),
+          limit: z.coerce.number().int().min(1).max(1_000).default(100),
+        }),
+        response: {
+          200: z.object({ items: z.array(AlertBody), nextBefore: z.number().nullable() }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const rows = await queries.list(request.query);
+      const last = rows.at(-1);
+      return {
+        items: rows.map(alertJson),
+        nextBefore: rows.length === request.query.limit && last ? last.id : null,
+      };
+    },
+  );
+
+  r.get(
+    '/alerts/summary',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        tags: ['alerts'],
+        summary: 'Active alerts grouped per city, ward, kind and severity',
+        response: {
+          200: z.object({
+            groups: z.array(
+              z.object({
+                city: z.string(),
+                ward: z.string(),
+                kind: z.string(),
+                severity: z.string(),
+                open: z.number(),
+                acknowledged: z.number(),
+                oldest: z.string(),
+              }),
+            ),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async () => ({
+      groups: (await queries.summary()).map((g) => ({ ...g, oldest: g.oldest.toISOString() })),
+    }),
+  );
+
+  r.get(
+    '/alerts/:id',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        tags: ['alerts'],
+        params: IdParams,
+        response: {
+          200: AlertBody.extend({
+            history: z.array(
+              z.object({
+                at: z.string(),
+                action: z.string(),
+                actor: z.string(),
+                note: z.string().nullable(),
+              }),
+            ),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const alert = await queries.get(request.params.id);
+      if (!alert) throw new AppError('NOT_FOUND', `alert ${request.params.id} does not exist`);
+      const history = (await queries.history(alert.id)).map((h) => ({ ...h, at: h.at.toISOString() }));
+      return { ...alertJson(alert), history };
+    },
+  );
+
+  for (const [path, action] of [
+    ['ack', 'acknowledge'],
+    ['resolve', 'resolve'],
+  ] as const) {
+    r.post(
+      `/alerts/:id/${path}`,
+      {
+        config: { role: 'operator' },
+        schema: {
+          tags: ['alerts'],
+          summary:
+            action === 'acknowledge'
+              ? 'Acknowledge an open alert, with a note'
+              : 'Close an alert, with a note',
+          params: IdParams,
+          body: NoteBody,
+          response: { 200: AlertBody, ...errors },
+        },
+      },
+      async (request) => {
+        const actor = request.principal!.username;
+        const alert = await lifecycle[action](request.params.id, actor, request.body.note ?? null);
+        return alertJson(alert);
+      },
+    );
+  }
+}

@@ -1,0 +1,227 @@
+// Alert rules and webhooks: read by every role, changed by admins. A change takes effect at once.
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Alerts } from '../../alerts/index.ts';
+import type { Rule } from '../../alerts/rules.ts';
+import { RuleInput, severities } from '../../alerts/rules.ts';
+import { KindName } from '../../catalog/schema.ts';
+import { AppError } from '../../errors.ts';
+import type { EventBus } from '../../events/bus.ts';
+import { ErrorBody } from '../schemas.ts';
+
+const n = <T extends z.ZodType>(t: T) => t.nullable();
+export const RuleBody = z.object({
+  id: z.number(),
+  key: n(z.string()).describe('the default it came from (devices/rules/defaults.json), if any'),
+  name: z.string(),
+  type: z.string(),
+  metric: n(z.string()),
+  comparison: n(z.string()),
+  threshold: n(z.number()),
+  clearValue: n(z.number()),
+  forS: z.number(),
+  severity: z.enum(severities),
+  kind: n(z.string()),
+  city: n(z.string()),
+  ward: n(z.string()),
+  zone: n(z.string()),
+  deviceId: n(z.string()),
+  windowStart: n(z.number()),
+  windowEnd: n(z.number()),
+  params: z.record(z.string(), z.unknown()),
+  messageVi: z.string(),
+  messageEn: z.string(),
+  sourceRef: n(z.string()),
+  enabled: z.boolean(),
+});
+const WebhookBody = z.object({
+  id: z.number(),
+  name: z.string(),
+  url: z.string(),
+  secret: z.literal('[set]'),
+  severities: z.array(z.string()),
+  kinds: z.array(z.string()).nullable(),
+  enabled: z.boolean(),
+});
+const DeliveryBody = z.object({
+  id: z.number(),
+  alertId: z.number(),
+  action: z.string(),
+  state: z.string(),
+  attempts: z.number(),
+  nextAttemptAt: z.string(),
+  lastStatus: z.number().nullable(),
+  lastError: z.string().nullable(),
+  createdAt: z.string(),
+  deliveredAt: z.string().nullable(),
+});
+
+const toInput = (rule: Rule): RuleInput =>
+  RuleInput.parse(Object.fromEntries(Object.entries(rule).filter(([k, v]) => v !== null && k !== 'id')));
+
+export async function ruleRoutes(app: FastifyInstance, opts: { alerts: Alerts; bus: EventBus }) {
+  const { queries, webhookQueries } = opts.alerts;
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };
+  const IdParams = z.object({ id: z.coerce.number().int().positive() });
+  const changed = () => opts.bus.emit('rulesChanged');
+
+  r.get(
+    '/rules',
+    {
+      config: { role: 'viewer' },
+      schema: { tags: ['rules'], response: { 200: z.object({ items: z.array(RuleBody) }), ...errors } },
+    },
+    async () => ({ items: await queries.rules() }),
+  );
+
+  r.get(
+    '/rules/:id',
+    {
+      config: { role: 'viewer' },
+      schema: { tags: ['rules'], params: IdParams, response: { 200: RuleBody, ...errors } },
+    },
+    async (request) => {
+      const rule = await queries.rule(request.params.id);
+      if (!rule) throw new AppError('NOT_FOUND', `rule ${request.params.id} does not exist`);
+      return rule;
+    },
+  );
+
+  r.post(
+    '/rules',
+    {
+      config: { role: 'admin' },
+      schema: { tags: ['rules'], body: RuleInput, response: { 201: RuleBody, ...errors } },
+    },
+    async (request, reply) => {
+      const rule = await queries.createRule({ ...request.body, key: undefined });
+      changed();
+      return reply.code(201).send(rule);
+    },
+  );
+
+  r.patch(
+    '/rules/:id',
+    {
+      config: { role: 'admin' },
+      schema: {
+        tags: ['rules'],
+        summary:
+          'Change some fields of a rule (a shipped default keeps its key, so restarts do not undo the edit)',
+        params: IdParams,
+        body: z.record(z.string(), z.unknown()),
+        response: { 200: RuleBody, ...errors },
+      },
+    },
+    async (request) => {
+      const current = await queries.rule(request.params.id);
+      if (!current) throw new AppError('NOT_FOUND', `rule ${request.params.id} does not exist`);
+      if ('key' in request.body) throw new AppError('VALIDATION_FAILED', 'key cannot be changed');
+      const merged = RuleInput.safeParse({ ...toInput(current), ...request.body });
+      if (!merged.success) {
+        throw new AppError(
+          'VALIDATION_FAILED',
+          merged.error.issues.map((i) => `${i.path.join('.') || 'rule'}: ${i.message}`).join('; '),
+        );
+      }
+      const rule = await queries.replaceRule(current.id, merged.data);
+      if (!rule) throw new AppError('NOT_FOUND', `rule ${request.params.id} does not exist`);
+      changed();
+      return rule;
+    },
+  );
+
+  r.delete(
+    '/rules/:id',
+    {
+      config: { role: 'admin' },
+      schema: { tags: ['rules'], params: IdParams, response: { 204: z.null(), ...errors } },
+    },
+    async (request, reply) => {
+      if (!(await queries.deleteRule(request.params.id)))
+        throw new AppError('NOT_FOUND', `rule ${request.params.id} does not exist`);
+      changed();
+      return reply.code(204).send(null);
+    },
+  );
+
+  const WebhookInput = z
+    .object({
+      name: z.string().min(1).max(200),
+      url: z
+        .string()
+        .url()
+        .refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL'),
+      secret: z.string().min(16, 'at least 16 characters: it signs every delivery'),
+      severities: z.array(z.enum(severities)).min(1).default(['warning', 'critical']),
+      kinds: z.array(KindName).min(1).optional(),
+      enabled: z.boolean().default(true),
+    })
+    .strict();
+  const hide = <T extends { secret: string }>(w: T) => ({ ...w, secret: '[set]' as const });
+
+  r.get(
+    '/webhooks',
+    {
+      config: { role: 'admin' },
+      schema: { tags: ['webhooks'], response: { 200: z.object({ items: z.array(WebhookBody) }), ...errors } },
+    },
+    async () => ({
+      items: (await webhookQueries.list()).map(hide),
+    }),
+  );
+
+  r.post(
+    '/webhooks',
+    {
+      config: { role: 'admin' },
+      schema: { tags: ['webhooks'], body: WebhookInput, response: { 201: WebhookBody, ...errors } },
+    },
+    async (request, reply) => {
+      const w = await webhookQueries.create({ ...request.body, kinds: request.body.kinds ?? null });
+      return reply.code(201).send(hide(w));
+    },
+  );
+
+  r.delete(
+    '/webhooks/:id',
+    {
+      config: { role: 'admin' },
+      schema: { tags: ['webhooks'], params: IdParams, response: { 204: z.null(), ...errors } },
+    },
+    async (request, reply) => {
+      if (!(await webhookQueries.remove(request.params.id)))
+        throw new AppError('NOT_FOUND', `webhook ${request.params.id} does not exist`);
+      return reply.code(204).send(null);
+    },
+  );
+
+  r.get(
+    '/webhooks/:id/deliveries',
+    {
+      config: { role: 'admin' },
+      schema: {
+        tags: ['webhooks'],
+        summary: 'The delivery log, newest first',
+        params: IdParams,
+        response: { 200: z.object({ items: z.array(DeliveryBody) }), ...errors },
+      },
+    },
+    async (request) => ({
+      items: (await webhookQueries.deliveries(request.params.id, 200)).map((d) => ({
+        id: d.id,
+        alertId: d.alertId,
+        action: d.action,
+        state: d.state,
+        attempts: d.attempts,
+        nextAttemptAt: d.nextAttemptAt.toISOString(),
+        lastStatus: d.lastStatus,
+        lastError: d.lastError,
+        createdAt: d.createdAt.toISOString(),
+        deliveredAt: d.deliveredAt ? d.deliveredAt.toISOString() : null,
+      })),
+    }),
+  );
+}

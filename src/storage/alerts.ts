@@ -1,0 +1,317 @@
+// Typed queries on alert rules, alerts and their history.
+import type { Rule, RuleInput } from '../alerts/rules.ts';
+import type { Pool, PoolClient } from './pool.ts';
+
+export type AlertState = 'open' | 'acknowledged' | 'resolved';
+
+export interface AlertRecord {
+  id: number;
+  ruleId: number;
+  ruleName: string;
+  deviceId: string;
+  kind: string;
+  city: string;
+  ward: string;
+  severity: 'info' | 'warning' | 'critical';
+  state: AlertState;
+  messageVi: string;
+  messageEn: string;
+  value: number | null;
+  details: Record<string, unknown>;
+  count: number;
+  openedAt: Date;
+  lastSeenAt: Date;
+  acknowledgedAt: Date | null;
+  acknowledgedBy: string | null;
+  resolvedAt: Date | null;
+  resolvedBy: string | null;
+}
+
+export interface AlertHistoryEntry {
+  at: Date;
+  action: 'opened' | 'acknowledged' | 'resolved';
+  actor: string;
+  note: string | null;
+}
+
+const ruleColumns = `id, default_key AS key, name, type, metric, comparison, threshold, clear_value AS "clearValue",
+  for_s AS "forS", severity, kind, city, ward, zone, device_id AS "deviceId", window_start AS "windowStart",
+  window_end AS "windowEnd", params, message_vi AS "messageVi", message_en AS "messageEn",
+  source_ref AS "sourceRef", enabled`;
+
+const alertColumns = `a.id::int, a.rule_id AS "ruleId", r.name AS "ruleName", a.device_id AS "deviceId", a.kind, a.city,
+  a.ward, a.severity, a.state, a.message_vi AS "messageVi", a.message_en AS "messageEn", a.value, a.details, a.count,
+  a.opened_at AS "openedAt", a.last_seen_at AS "lastSeenAt", a.acknowledged_at AS "acknowledgedAt",
+  a.acknowledged_by AS "acknowledgedBy", a.resolved_at AS "resolvedAt", a.resolved_by AS "resolvedBy"`;
+
+const ruleValues = (r: RuleInput) => [
+  r.key ?? null,
+  r.name,
+  r.type,
+  r.metric ?? null,
+  r.comparison ?? null,
+  r.threshold ?? null,
+  r.clearValue ?? null,
+  r.forS,
+  r.severity,
+  r.kind ?? null,
+  r.city ?? null,
+  r.ward ?? null,
+  r.zone ?? null,
+  r.deviceId ?? null,
+  r.windowStart ?? null,
+  r.windowEnd ?? null,
+  JSON.stringify(r.params),
+  r.messageVi,
+  r.messageEn,
+  r.sourceRef ?? null,
+  r.enabled,
+];
+const ruleFields = `default_key, name, type, metric, comparison, threshold, clear_value, for_s, severity, kind, city, ward,
+  zone, device_id, window_start, window_end, params, message_vi, message_en, source_ref, enabled`;
+const ruleParams = Array.from({ length: 21 }, (_, i) => `$${i + 1}`).join(', ');
+
+export interface AlertFilter {
+  state?: AlertState | 'active';
+  severity?: string;
+  city?: string;
+  ward?: string;
+  kind?: string;
+  deviceId?: string;
+  from?: Date;
+  to?: Date;
+  limit: number;
+  /** Keyset page: alerts with an id below this one. */
+  before?: number;
+}
+
+export function createAlertQueries(pool: Pool) {
+  async function inTransaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async function byId(client: Pool | PoolClient, id: number): Promise<AlertRecord | undefined> {
+    const { rows } = await client.query<AlertRecord>(
+      `SELECT ${alertColumns} FROM alerts a JOIN alert_rules r ON r.id = a.rule_id WHERE a.id = $1`,
+      [id],
+    );
+    return rows[0];
+  }
+
+  return {
+    /** Inserts the shipped defaults that are not there yet; edited defaults are left as they are. */
+    async seedRules(rules: RuleInput[]): Promise<number> {
+      let inserted = 0;
+      for (const rule of rules) {
+        const result = await pool.query(
+          `INSERT INTO alert_rules (${ruleFields}) VALUES (${ruleParams}) ON CONFLICT (default_key) DO NOTHING`,
+          ruleValues(rule),
+        );
+        inserted += result.rowCount ?? 0;
+      }
+      return inserted;
+    },
+
+    async rules(): Promise<Rule[]> {
+      const { rows } = await pool.query<Rule>(`SELECT ${ruleColumns} FROM alert_rules ORDER BY id`);
+      return rows;
+    },
+
+    async rule(id: number): Promise<Rule | undefined> {
+      const { rows } = await pool.query<Rule>(`SELECT ${ruleColumns} FROM alert_rules WHERE id = $1`, [id]);
+      return rows[0];
+    },
+
+    async createRule(rule: RuleInput): Promise<Rule> {
+      const { rows } = await pool.query<Rule>(
+        `INSERT INTO alert_rules (${ruleFields}) VALUES (${ruleParams}) RETURNING ${ruleColumns}`,
+        ruleValues(rule),
+      );
+      return rows[0]!;
+    },
+
+    async replaceRule(id: number, rule: RuleInput): Promise<Rule | undefined> {
+      const sets = ruleFields
+        .split(',')
+        .map((f, i) => `${f.trim()} = $${i + 2}`)
+        .join(', ');
+      const { rows } = await pool.query<Rule>(
+        `UPDATE alert_rules SET ${sets}, updated_at = now() WHERE id = $1 RETURNING ${ruleColumns}`,
+        [id, ...ruleValues(rule)],
+      );
+      return rows[0];
+    },
+
+    async deleteRule(id: number): Promise<boolean> {
+      return ((await pool.query('DELETE FROM alert_rules WHERE id = $1', [id])).rowCount ?? 0) > 0;
+    },
+
+    /**
+     * Opens the alert of (rule, device), or counts a repeat of the active one. Returns the alert and
+     * whether it was new.
+     */
+    async open(input: {
+      rule: Rule;
+      device: { id: string; kind: string; city: string; ward: string };
+      messageVi: string;
+      messageEn: string;
+      value: number | null;
+      details: Record<string, unknown>;
+      at: Date;
+      repeats: number;
+    }): Promise<{ alert: AlertRecord; opened: boolean }> {
+      return inTransaction(async (client) => {
+        const { rows } = await client.query<{ id: number; opened: boolean }>(
+          `INSERT INTO alerts (rule_id, device_id, kind, city, ward, severity, state, message_vi, message_en, value,
+                               details, opened_at, last_seen_at)
+           VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, $9, $10, $11, $11)
+           ON CONFLICT (rule_id, device_id) WHERE state <> 'resolved'
+           DO UPDATE SET count = alerts.count + $12, last_seen_at = greatest(alerts.last_seen_at, excluded.last_seen_at),
+                         value = excluded.value, message_vi = excluded.message_vi, message_en = excluded.message_en
+           RETURNING id::int, (xmax = 0) AS opened`,
+          [
+            input.rule.id,
+            input.device.id,
+            input.device.kind,
+            input.device.city,
+            input.device.ward,
+            input.rule.severity,
+            input.messageVi,
+            input.messageEn,
+            input.value,
+            JSON.stringify(input.details),
+            input.at,
+            input.repeats,
+          ],
+        );
+        const { id, opened } = rows[0]!;
+        if (opened) {
+          await client.query(
+            `INSERT INTO alert_history (alert_id, at, action, actor) VALUES ($1, $2, 'opened', 'system')`,
+            [id, input.at],
+          );
+        }
+        return { alert: (await byId(client, id))!, opened };
+      });
+    },
+
+    /** Moves an alert to `acknowledged` or `resolved`; undefined when it is not in a state that allows it. */
+    async transition(
+      id: number,
+      to: 'acknowledged' | 'resolved',
+      actor: string,
+      note: string | null,
+      at: Date,
+    ): Promise<AlertRecord | undefined> {
+      return inTransaction(async (client) => {
+        const result =
+          to === 'acknowledged'
+            ? await client.query(
+                `UPDATE alerts SET state = 'acknowledged', acknowledged_at = $2, acknowledged_by = $3
+                 WHERE id = $1 AND state = 'open'`,
+                [id, at, actor],
+              )
+            : await client.query(
+                `UPDATE alerts SET state = 'resolved', resolved_at = $2, resolved_by = $3
+                 WHERE id = $1 AND state <> 'resolved'`,
+                [id, at, actor],
+              );
+        if ((result.rowCount ?? 0) === 0) return undefined;
+        await client.query(
+          'INSERT INTO alert_history (alert_id, at, action, actor, note) VALUES ($1, $2, $3, $4, $5)',
+          [id, at, to, actor, note],
+        );
+        return byId(client, id);
+      });
+    },
+
+    get: (id: number) => byId(pool, id),
+
+    async activeId(ruleId: number, deviceId: string): Promise<number | undefined> {
+      const { rows } = await pool.query<{ id: number }>(
+        "SELECT id::int FROM alerts WHERE rule_id = $1 AND device_id = $2 AND state <> 'resolved'",
+        [ruleId, deviceId],
+      );
+      return rows[0]?.id;
+    },
+
+    async history(id: number): Promise<AlertHistoryEntry[]> {
+      const { rows } = await pool.query<AlertHistoryEntry>(
+        'SELECT at, action, actor, note FROM alert_history WHERE alert_id = $1 ORDER BY at, id',
+        [id],
+      );
+      return rows;
+    },
+
+    async active(): Promise<AlertRecord[]> {
+      const { rows } = await pool.query<AlertRecord>(
+        `SELECT ${alertColumns} FROM alerts a JOIN alert_rules r ON r.id = a.rule_id WHERE a.state <> 'resolved'`,
+      );
+      return rows;
+    },
+
+    async list(filter: AlertFilter): Promise<AlertRecord[]> {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      const add = (sql: string, value: unknown) => {
+        params.push(value);
+        where.push(sql.replace('?', `$${params.length}`));
+      };
+      if (filter.state === 'active') where.push("a.state <> 'resolved'");
+      else if (filter.state) add('a.state = ?', filter.state);
+      if (filter.severity) add('a.severity = ?', filter.severity);
+      if (filter.city) add('a.city = ?', filter.city);
+      if (filter.ward) add('a.ward = ?', filter.ward);
+      if (filter.kind) add('a.kind = ?', filter.kind);
+      if (filter.deviceId) add('a.device_id = ?', filter.deviceId);
+      if (filter.from) add('a.opened_at >= ?', filter.from);
+      if (filter.to) add('a.opened_at < ?', filter.to);
+      if (filter.before) add('a.id < ?', filter.before);
+      params.push(filter.limit);
+      const { rows } = await pool.query<AlertRecord>(
+        `SELECT ${alertColumns} FROM alerts a JOIN alert_rules r ON r.id = a.rule_id
+         ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+         ORDER BY a.id DESC LIMIT $${params.length}`,
+        params,
+      );
+      return rows;
+    },
+
+    /** Active alerts grouped per city, ward, kind and severity: a storm stays readable. */
+    async summary(): Promise<
+      Array<{
+        city: string;
+        ward: string;
+        kind: string;
+        severity: string;
+        open: number;
+        acknowledged: number;
+        oldest: Date;
+      }>
+    > {
+      const { rows } = await pool.query(
+        `SELECT city, ward, kind, severity,
+                count(*) FILTER (WHERE state = 'open')::int AS open,
+                count(*) FILTER (WHERE state = 'acknowledged')::int AS acknowledged,
+                min(opened_at) AS oldest
+         FROM alerts WHERE state <> 'resolved'
+         GROUP BY 1, 2, 3, 4
+         ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, count(*) DESC, city, ward, kind`,
+      );
+      return rows;
+    },
+  };
+}
+
+export type AlertQueries = ReturnType<typeof createAlertQueries>;
