@@ -18,6 +18,13 @@ const base = {
 const fire = { ...base, id: 'ha-ma-fire-9101', kind: 'fire', name: 'Cảm biến khói – Trần Phú 45' } as const;
 const noise = { ...base, id: 'ha-ma-noise-9101', kind: 'noise', name: 'Tiếng ồn – Bạch Đằng' } as const;
 const bin = { ...base, id: 'ha-ma-waste-9101', kind: 'waste', name: 'Thùng rác – Lê Lợi' } as const;
+const station = {
+  ...base,
+  id: 'ha-ma-env-9101',
+  kind: 'environment',
+  name: 'Trạm môi trường – Chùa Cầu',
+} as const;
+const lamp = { ...base, id: 'ha-ma-sl-9101', kind: 'streetlight', name: 'Đèn – Nguyễn Thái Học 12' } as const;
 const clients: MqttClient[] = [];
 const secrets = new Map<string, string>();
 const events: AlertEvent[] = [];
@@ -54,7 +61,7 @@ beforeAll(async () => {
   // Readings up to a day old count as live here, so tests can lay out a timeline in the past.
   app = await startTestApp({ INGEST_LATE_AFTER_S: '86400' });
   admin = await app.login();
-  for (const d of [fire, noise, bin]) secrets.set(d.id, (await app.registry.create(d)).secret);
+  for (const d of [fire, noise, bin, station, lamp]) secrets.set(d.id, (await app.registry.create(d)).secret);
   app.bus.on('alert', (e) => events.push(e));
 });
 afterAll(async () => {
@@ -184,6 +191,38 @@ describe('thresholds', () => {
     } finally {
       await quiet.close();
     }
+  });
+});
+
+describe('air quality and lighting', () => {
+  it('opens an AQI alert when the hourly VN_AQI reaches Xấu (bad), naming the dominant pollutant', async () => {
+    const sensor = await device(station);
+    const hourStart = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 4 * 3_600_000;
+    // Two hours of PM2.5 at 120 µg/m³: NowCast 120 → (200 − 150)/(150 − 80)·(120 − 80) + 150 = 178.6 → 179.
+    // The first hour alone gives no AQI (NowCast needs two of the last three hours).
+    for (let h = 0; h < 2; h++) {
+      for (const m of [5, 25, 45]) {
+        await sensor.send({ pm25: 120, pm10: 150, no2: 40 }, hourStart + h * 3_600_000 + m * 60_000);
+      }
+    }
+    expect((await alertsOf(station.id)).some((a) => a.key === 'aqi-bad')).toBe(false);
+    await sensor.send({ pm25: 118 }, hourStart + 2 * 3_600_000 + 60_000); // completes the second hour
+    const alert = (await alertsOf(station.id)).find((a) => a.key === 'aqi-bad');
+    expect(alert).toMatchObject({ state: 'open', severity: 'warning' });
+    expect(alert.message_vi).toBe('Chỉ số AQI Xấu (179) tại Minh An, chất ô nhiễm chính PM25');
+    expect(alert.message_en).toBe('AQI Bad (179) in Minh An, dominant pollutant PM25');
+  });
+
+  it('opens a streetlight alert when the lamp stays dark at night, not by day', async () => {
+    const sensor = await device(lamp);
+    const night = Date.parse('2026-11-22T15:00:00Z'); // 22:00 in Hội An
+    const day = Date.parse('2026-11-22T05:00:00Z'); // noon
+    for (const m of [0, 5, 10, 11]) await sensor.send({ lamp_on: 0, power_w: 0.4 }, day + m * 60_000);
+    expect((await alertsOf(lamp.id)).some((a) => a.key === 'streetlight-dark')).toBe(false);
+    for (const m of [0, 5, 10, 11]) await sensor.send({ lamp_on: 0, power_w: 0.4 }, night + m * 60_000);
+    expect((await alertsOf(lamp.id)).find((a) => a.key === 'streetlight-dark')?.state).toBe('open');
+    await sensor.send({ lamp_on: 1, power_w: 96 }, night + 12 * 60_000);
+    expect((await alertsOf(lamp.id)).find((a) => a.key === 'streetlight-dark')?.state).toBe('resolved');
   });
 });
 
