@@ -102,6 +102,11 @@ export function runFleet(options: FleetOptions): RunningFleet {
             state.dimPct = Math.min(100, Math.max(0, cmd.args.dim_pct));
           ok = true;
           detail = 'applied';
+        } else if (cmd.name === 'reboot' && kind === 'camera') {
+          // A reboot takes the camera off the air for a moment; it reports again on reconnect.
+          ok = true;
+          detail = 'rebooting';
+          setTimeout(() => client.stream.destroy(), 100);
         } else if (cmd.name === 'ping') {
           ok = true;
           detail = 'pong';

@@ -9,6 +9,7 @@ import { createApiServer } from './api/server.ts';
 import { createAuth, resolveJwtSecret } from './auth/index.ts';
 import { type Broker, createBroker } from './broker/index.ts';
 import { type Catalog, loadCatalog } from './catalog/index.ts';
+import { type Commands, createCommands } from './commands/index.ts';
 import type { Config } from './config.ts';
 import { createEventBus, type EventBus } from './events/bus.ts';
 import { createDeadLetterSink } from './ingest/deadLetters.ts';
@@ -18,6 +19,7 @@ import type { Logger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics/index.ts';
 import { explainListenError } from './net.ts';
 import { createDeviceRegistry, type DeviceRegistry } from './registry/index.ts';
+import { createCommandQueries } from './storage/commands.ts';
 import { createDeviceQueries } from './storage/devices.ts';
 import { type EmbeddedDatabase, startEmbeddedPostgres } from './storage/embedded.ts';
 import { migrate } from './storage/migrate.ts';
@@ -32,6 +34,7 @@ export interface RunningApp {
   catalog: Catalog;
   registry: DeviceRegistry;
   alerts: Alerts;
+  commands: Commands;
   broker: Broker;
   ingest: Ingest;
   writer: TelemetryWriter;
@@ -129,10 +132,23 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
     running.push(() => broker.stop());
     const { port: mqttPort, wsPort: mqttWsPort } = await broker.start();
 
+    const commands = createCommands({
+      queries: createCommandQueries(pool),
+      broker,
+      registry,
+      bus,
+      log: log.child({ area: 'commands' }),
+      clock: () => new Date(),
+      timeoutSeconds: config.COMMAND_TIMEOUT_S,
+    });
+    commands.start();
+    running.push(() => commands.stop());
+
     const http = await createApiServer({
       pool,
       auth,
       alerts,
+      commands,
       bus,
       broker,
       catalog,
@@ -166,6 +182,7 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       catalog,
       registry,
       alerts,
+      commands,
       broker,
       ingest,
       writer,

@@ -44,6 +44,8 @@ export const ConfigSchema = z
     INGEST_MAX_AGE_DAYS: z.coerce.number().int().min(1).default(30),
     /** Readings older than this at arrival are stored as backlog and flagged `late` on the bus. */
     INGEST_LATE_AFTER_S: z.coerce.number().int().min(1).default(300),
+    /** A command without a cmd_result after this many seconds is marked timed_out. */
+    COMMAND_TIMEOUT_S: z.coerce.number().int().min(1).max(3_600).default(30),
     TELEMETRY_RETENTION_DAYS: z.coerce.number().int().min(1).default(90),
   })
   .superRefine((c, ctx) => {

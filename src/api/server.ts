@@ -8,6 +8,7 @@ import type { Alerts } from '../alerts/index.ts';
 import type { Auth } from '../auth/index.ts';
 import type { Broker } from '../broker/index.ts';
 import type { Catalog } from '../catalog/index.ts';
+import type { Commands } from '../commands/index.ts';
 import type { EventBus } from '../events/bus.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/index.ts';
@@ -18,6 +19,7 @@ import { installErrorHandling } from './plugins/errors.ts';
 import { installRoles } from './plugins/roles.ts';
 import { alertRoutes } from './routes/alerts.ts';
 import { authRoutes } from './routes/auth.ts';
+import { commandRoutes } from './routes/commands.ts';
 import { deadLetterRoutes } from './routes/deadLetters.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { fleetRoutes } from './routes/fleets.ts';
@@ -29,6 +31,7 @@ export interface ApiAreas {
   pool: Pool;
   auth: Auth;
   alerts: Alerts;
+  commands: Commands;
   bus: EventBus;
   broker: Broker;
   catalog: Catalog;
@@ -84,6 +87,7 @@ export async function createApiServer(areas: ApiAreas): Promise<FastifyInstance>
       await api.register(deadLetterRoutes, { pool: areas.pool });
       await api.register(fleetRoutes, { catalog: areas.catalog, registry: areas.registry });
       await api.register(alertRoutes, { alerts: areas.alerts });
+      await api.register(commandRoutes, { commands: areas.commands });
       await api.register(ruleRoutes, { alerts: areas.alerts, bus: areas.bus });
     },
     { prefix: '/api/v1' },

@@ -1,0 +1,94 @@
+// Device commands over HTTP: operators send, everyone may follow what became of them.
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Commands } from '../../commands/index.ts';
+import { AppError } from '../../errors.ts';
+import type { CommandRecord } from '../../storage/commands.ts';
+import { DeviceParams, ErrorBody } from '../schemas.ts';
+
+const CommandBody = z.object({
+  id: z.string(),
+  deviceId: z.string(),
+  name: z.string(),
+  args: z.record(z.string(), z.unknown()),
+  state: z.enum(['pending', 'succeeded', 'failed', 'timed_out']),
+  requestedBy: z.string(),
+  requestedAt: z.string(),
+  sentAt: z.string().nullable(),
+  completedAt: z.string().nullable(),
+  timeoutAt: z.string(),
+  result: z.record(z.string(), z.unknown()).nullable(),
+});
+
+const json = (c: CommandRecord): z.infer<typeof CommandBody> => ({
+  ...c,
+  requestedAt: c.requestedAt.toISOString(),
+  sentAt: c.sentAt ? c.sentAt.toISOString() : null,
+  completedAt: c.completedAt ? c.completedAt.toISOString() : null,
+  timeoutAt: c.timeoutAt.toISOString(),
+});
+
+export async function commandRoutes(app: FastifyInstance, opts: { commands: Commands }) {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };
+
+  r.post(
+    '/devices/:id/commands',
+    {
+      config: { role: 'operator' },
+      schema: {
+        tags: ['commands'],
+        summary: 'Send a command (streetlight set_lamp, camera reboot, ping); follow it with GET',
+        params: DeviceParams,
+        body: z
+          .object({ name: z.string().min(1).max(64), args: z.record(z.string(), z.unknown()).default({}) })
+          .strict(),
+        response: { 202: CommandBody, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const command = await opts.commands.send(
+        request.params.id,
+        request.body.name,
+        request.body.args,
+        request.principal!.username,
+      );
+      return reply.code(202).send(json(command));
+    },
+  );
+
+  r.get(
+    '/devices/:id/commands',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        tags: ['commands'],
+        params: DeviceParams,
+        response: { 200: z.object({ items: z.array(CommandBody) }), ...errors },
+      },
+    },
+    async (request) => ({ items: (await opts.commands.list(request.params.id, 100)).map(json) }),
+  );
+
+  r.get(
+    '/devices/:id/commands/:commandId',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        tags: ['commands'],
+        params: DeviceParams.extend({ commandId: z.uuid() }),
+        response: { 200: CommandBody, ...errors },
+      },
+    },
+    async (request) => {
+      const command = await opts.commands.get(request.params.id, request.params.commandId);
+      if (!command)
+        throw new AppError(
+          'NOT_FOUND',
+          `command ${request.params.commandId} of ${request.params.id} does not exist`,
+        );
+      return json(command);
+    },
+  );
+}

@@ -1,0 +1,88 @@
+// Device commands: published on the device's `cmd` topic at QoS 1 with an id, tracked from the
+// device's `cmd_result` event with the same id, timed out when no answer comes. Depends on the broker
+// (publish), the bus (device events) and PostgreSQL; state survives a restart.
+import { randomUUID } from 'node:crypto';
+import type { Broker } from '../broker/index.ts';
+import type { KindName } from '../catalog/schema.ts';
+import { AppError } from '../errors.ts';
+import type { DeviceEventEvent, EventBus } from '../events/bus.ts';
+import type { Logger } from '../log.ts';
+import { topicPrefix } from '../registry/fleets.ts';
+import type { DeviceRegistry } from '../registry/index.ts';
+import type { CommandQueries, CommandRecord } from '../storage/commands.ts';
+import { parseCommand } from './catalog.ts';
+
+export interface Commands {
+  send(deviceId: string, name: string, args: unknown, requestedBy: string): Promise<CommandRecord>;
+  get(deviceId: string, id: string): Promise<CommandRecord | undefined>;
+  list(deviceId: string, limit: number): Promise<CommandRecord[]>;
+  /** One pass of the timeout sweep (tests move the clock). */
+  sweep(now?: Date): Promise<void>;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+export function createCommands(deps: {
+  queries: CommandQueries;
+  broker: Broker;
+  registry: DeviceRegistry;
+  bus: EventBus;
+  log: Logger;
+  clock: () => Date;
+  timeoutSeconds: number;
+}): Commands {
+  const { queries, broker, registry, bus, log, clock } = deps;
+  let timer: NodeJS.Timeout | undefined;
+
+  const onEvent = (event: DeviceEventEvent) => {
+    if (event.type !== 'cmd_result' || typeof event.data.id !== 'string') return;
+    const state = event.data.ok === false ? 'failed' : 'succeeded';
+    queries
+      .complete(event.deviceId, event.data.id, state, event.data, clock())
+      .catch((error) =>
+        log.warn({ err: error, commandId: event.data.id }, 'could not record a command result'),
+      );
+  };
+
+  async function sweep(now = clock()) {
+    const expired = await queries.timeOut(now);
+    if (expired.length > 0) log.info({ commands: expired.map((c) => c.id) }, 'commands timed out');
+  }
+
+  return {
+    async send(deviceId, name, args, requestedBy) {
+      const device = registry.get(deviceId);
+      if (!device) throw new AppError('DEVICE_NOT_FOUND', `device ${deviceId} does not exist`);
+      const parsed = parseCommand(device.kind as KindName, name, args);
+      if (!parsed.ok) throw new AppError('VALIDATION_FAILED', parsed.message);
+      const now = clock();
+      const record = await queries.insert({
+        id: randomUUID(),
+        deviceId,
+        name,
+        args: parsed.args,
+        requestedBy,
+        requestedAt: now,
+        timeoutAt: new Date(now.getTime() + deps.timeoutSeconds * 1000),
+      });
+      const payload = JSON.stringify({ id: record.id, ts: now.toISOString(), name, args: parsed.args });
+      await broker.publish(`${topicPrefix(device)}cmd`, payload, 1);
+      return (await queries.markSent(record.id, clock())) ?? record;
+    },
+    get: (deviceId, id) => queries.get(deviceId, id),
+    list: (deviceId, limit) => queries.list(deviceId, limit),
+    sweep,
+    start() {
+      bus.on('deviceEvent', onEvent);
+      timer = setInterval(
+        () => void sweep().catch((e) => log.warn({ err: e }, 'command sweep failed')),
+        1_000,
+      );
+      timer.unref();
+    },
+    async stop() {
+      bus.off('deviceEvent', onEvent);
+      if (timer) clearInterval(timer);
+    },
+  };
+}
