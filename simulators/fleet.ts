@@ -47,6 +47,11 @@ export function runFleet(options: FleetOptions): RunningFleet {
   const timers: NodeJS.Timeout[] = [];
   let stopped = false;
   const count = options.devices.length;
+  const places = new Map(
+    [...options.catalog.fleets.values()].flatMap((fleet) => fleet.devices.map((d) => [d.id, d] as const)),
+  );
+  const cityCentre = (city: string) =>
+    options.catalog.fleets.get(city as never) ?? { lat: 11.31, lon: 106.1 };
 
   function intervalFor(kind: KindName): number {
     if (options.rate && options.rate > 0) return (count / options.rate) * 1000;
@@ -56,7 +61,7 @@ export function runFleet(options: FleetOptions): RunningFleet {
   async function startDevice(device: SimulatedDeviceCredentials, index: number) {
     const kind = device.kind as KindName;
     const random = createRandom(hashString(device.id) ^ options.seed);
-    const state: DeviceState = initialState(random);
+    const state: DeviceState = initialState(random, places.get(device.id) ?? cityCentre(device.city));
     const prefix = device.topicPrefix;
     const client = mqtt.connect(options.mqttUrl, {
       clientId: device.id,
@@ -64,7 +69,8 @@ export function runFleet(options: FleetOptions): RunningFleet {
       password: device.secret,
       clean: true,
       reconnectPeriod: 2_000,
-      connectTimeout: 10_000,
+      // A fleet connecting at once makes the broker check many secrets together: be patient.
+      connectTimeout: 30_000,
       will: { topic: `${prefix}status`, payload: Buffer.from('{"online":false}'), qos: 1, retain: true },
     });
     clients.push({ client, prefix });
@@ -148,7 +154,7 @@ export function runFleet(options: FleetOptions): RunningFleet {
     timers.push(first);
   }
 
-  const connectRate = options.connectRate ?? 500;
+  const connectRate = options.connectRate ?? 200;
   const ready = (async () => {
     for (let i = 0; i < options.devices.length; i++) {
       if (stopped) return;

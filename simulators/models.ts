@@ -2,6 +2,7 @@
 // Rush hours (7–8 h, 17–19 h) raise PM, NO2, CO and noise; lamps burn from dusk to dawn and dim after
 // midnight; bins fill through the day and are emptied by the early collection round.
 import type { KindName } from '../src/catalog/schema.ts';
+import { isDark } from '../src/standards/index.ts';
 import type { Random } from './random.ts';
 
 export interface DeviceState {
@@ -12,9 +13,16 @@ export interface DeviceState {
   batteryPct: number;
   storagePct: number;
   offset: number; // this device's own bias, so neighbours are not identical
+  /** Where the device stands (from devices/fleets; a city centre for generated devices). */
+  lat: number;
+  lon: number;
+  zone: 'special' | 'normal' | undefined;
 }
 
-export function initialState(random: Random): DeviceState {
+export function initialState(
+  random: Random,
+  place: { lat: number; lon: number; zone?: 'special' | 'normal' | undefined },
+): DeviceState {
   return {
     lampOn: undefined,
     dimPct: undefined,
@@ -23,6 +31,9 @@ export function initialState(random: Random): DeviceState {
     batteryPct: random.between(60, 100),
     storagePct: random.between(10, 60),
     offset: random.normal(0, 1),
+    lat: place.lat,
+    lon: place.lon,
+    zone: place.zone,
   };
 }
 
@@ -47,7 +58,8 @@ export function sample(
   const daylight = clamp(Math.sin(((h - 6) / 12) * Math.PI), 0, 1);
   switch (kind) {
     case 'streetlight': {
-      const scheduledOn = h >= 18 || h < 6;
+      // A photocell or an astronomical timer: on from dusk to dawn at this pole's position.
+      const scheduledOn = isDark(time, state.lat, state.lon);
       const on = state.lampOn ?? scheduledOn;
       const dim = state.dimPct ?? (h >= 0 && h < 5 ? 60 : 100);
       const power = on ? clamp(r.normal(120 * (dim / 100), 2), 0, 400) : round(r.between(0.3, 0.8));
@@ -78,7 +90,10 @@ export function sample(
       };
     }
     case 'noise': {
-      const laeq = 50 + 15 * rush(h) + 8 * daylight - (h < 5 ? 6 : 0) + 2 * state.offset + r.normal(0, 1.5);
+      // Quiet areas (hospitals, schools, pagodas, the Old Town's lanes) sit about 15 dBA below a street.
+      const quiet = state.zone === 'special' ? 15 : 0;
+      const laeq =
+        50 - quiet + 15 * rush(h) + 8 * daylight - (h < 5 ? 6 : 0) + 2 * state.offset + r.normal(0, 1.5);
       return { laeq_db: round(laeq), lamax_db: round(laeq + r.between(8, 22)) };
     }
     case 'fire':

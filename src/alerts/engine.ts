@@ -270,7 +270,13 @@ export function createAlertEngine(deps: {
     for (const rule of rulesFor(device)) {
       if (rule.type !== 'last_will') continue;
       if (event.online) clear(rule, device.id, 'connected again');
-      else if (event.lastWill) raise(rule, device, null, event.ts);
+      else if (event.lastWill) {
+        // A device that reconnects at once (a flaky link, a session taken over) is not worth waking
+        // an operator: the sweep opens the alert only if it is still gone after for_s.
+        const state = stateOf(keyOf(rule, device.id));
+        state.pendingSince ??= clock().getTime();
+        if (rule.forS === 0) raise(rule, device, null, event.ts);
+      }
     }
   }
 
@@ -299,6 +305,16 @@ export function createAlertEngine(deps: {
             const p = localParts(since);
             const hhmm = `${String(p.hour).padStart(2, '0')}:${String(p.minute).padStart(2, '0')} ${String(p.day).padStart(2, '0')}/${String(p.month).padStart(2, '0')}`;
             raise(rule, device, null, now, { since: hhmm }, { silentSince: since.toISOString() });
+          }
+        }
+        if (rule.type === 'last_will') {
+          const state = states.get(keyOf(rule, device.id));
+          if (
+            state?.pendingSince !== undefined &&
+            !state.active &&
+            t - state.pendingSince >= rule.forS * 1000
+          ) {
+            raise(rule, device, null, new Date(state.pendingSince));
           }
         }
         // Flush counted repeats of alerts that went quiet before their next write was due.

@@ -254,10 +254,16 @@ describe('device health', () => {
       },
     });
     dropping.stream.destroy();
-    const lost = await eventually(
-      async () => (await alertsOf(bin.id)).find((a) => a.key === 'device-last-will'),
-      (a) => a?.state === 'open',
+    await eventually(
+      async () => (await app.pool.query('SELECT online FROM devices WHERE id = $1', [bin.id])).rows[0].online,
+      (online) => online === false,
     );
+    // Gone for less than the rule's 60 s grace: nothing yet. Still gone after it: an alert.
+    await app.alerts.engine.sweep(new Date(Date.now() + 30_000));
+    expect((await alertsOf(bin.id)).some((a) => a.key === 'device-last-will')).toBe(false);
+    await app.alerts.engine.sweep(new Date(Date.now() + 61_000));
+    const lost = (await alertsOf(bin.id)).find((a) => a.key === 'device-last-will');
+    expect(lost.state).toBe('open');
     expect(lost.message_en).toBe('Device Thùng rác – Lê Lợi (Minh An) lost its connection');
     const back = await connectDevice(app.mqttUrl, bin.id, secret);
     clients.push(back);
