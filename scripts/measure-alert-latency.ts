@@ -3,15 +3,9 @@
 // process, the background publishers in another (scripts/measure-ingest-publisher.ts), and fire
 // sensors here publishing alarms one at a time at QoS 1. The clock starts before the PUBLISH leaves.
 import { fork } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
-import pg from 'pg';
-import { startApp } from '../src/app.ts';
-import { loadConfig } from '../src/config.ts';
-import { createLogger } from '../src/log.ts';
+import { startMeasuredApp } from './measured-app.ts';
 
 const { values } = parseArgs({
   options: {
@@ -23,31 +17,8 @@ const { values } = parseArgs({
 const trials = Number(values.trials);
 const background = Number(values.background);
 
-const base = loadConfig();
-let databaseUrl = base.DATABASE_URL;
-const measureDatabase = `ioc_alertlat_${Date.now().toString(36)}`;
-const admin = databaseUrl ? new pg.Client({ connectionString: databaseUrl }) : undefined;
-if (admin && databaseUrl) {
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${measureDatabase}`);
-  const url = new URL(databaseUrl);
-  url.pathname = `/${measureDatabase}`;
-  databaseUrl = url.toString();
-}
-const dataDir = await mkdtemp(join(tmpdir(), 'ioc-alertlat-'));
-const app = await startApp(
-  loadConfig({
-    DATABASE_URL: databaseUrl,
-    DATA_DIR: dataDir,
-    HTTP_PORT: '0',
-    MQTT_PORT: '0',
-    HTTP_HOST: '127.0.0.1',
-    MQTT_HOST: '127.0.0.1',
-    LOG_LEVEL: 'warn',
-    ADMIN_PASSWORD: 'measure-alert-password',
-  }),
-  createLogger('warn'),
-);
+const measured = await startMeasuredApp('alertlat');
+const app = measured.app;
 const place = { city: 'tay-ninh' as const, ward: 'phuong-3', lat: 11.3, lon: 106.1, pole: null, zone: null };
 const runId = Date.now().toString(36);
 const envs = await app.registry.createMany(
@@ -122,10 +93,5 @@ console.log(
   ),
 );
 publisher.kill();
-await app.stop();
-await rm(dataDir, { recursive: true, force: true });
-if (admin) {
-  await admin.query(`DROP DATABASE ${measureDatabase} WITH (FORCE)`);
-  await admin.end();
-}
+await measured.close();
 process.exit(0);

@@ -5,14 +5,8 @@
 // The full benchmark with ceilings and latencies is `npm run bench` (issue 8).
 
 import { fork } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
-import { startApp } from '../src/app.ts';
-import { loadConfig } from '../src/config.ts';
-import { createLogger } from '../src/log.ts';
+import { startMeasuredApp } from './measured-app.ts';
 
 const { values } = parseArgs({
   options: {
@@ -27,30 +21,8 @@ const seconds = Number(values.seconds);
 const qos = values.qos === '0' ? 0 : 1;
 const rate = values.rate ? Number(values.rate) : undefined;
 
-const dataDir = await mkdtemp(join(tmpdir(), 'ioc-measure-'));
-const base = loadConfig();
-// A fresh database for every run: a table grown by earlier runs would measure its indexes, not ingest.
-let databaseUrl = base.DATABASE_URL;
-const measureDatabase = `ioc_measure_${Date.now().toString(36)}`;
-const admin = databaseUrl ? new pg.Client({ connectionString: databaseUrl }) : undefined;
-if (admin && databaseUrl) {
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${measureDatabase}`);
-  const url = new URL(databaseUrl);
-  url.pathname = `/${measureDatabase}`;
-  databaseUrl = url.toString();
-}
-const config = loadConfig({
-  DATABASE_URL: databaseUrl,
-  DATA_DIR: dataDir,
-  HTTP_PORT: '0',
-  MQTT_PORT: '0',
-  HTTP_HOST: '127.0.0.1',
-  MQTT_HOST: '127.0.0.1',
-  LOG_LEVEL: 'warn',
-  ADMIN_PASSWORD: 'measure-ingest-password',
-});
-const app = await startApp(config, createLogger('warn'));
+const measured = await startMeasuredApp('measure');
+const app = measured.app;
 // A run of its own: fresh device ids, and telemetry counted only for them.
 const runId = Date.now().toString(36);
 const fleet = Array.from({ length: devices }, (_, i) => ({
@@ -112,14 +84,9 @@ const result = {
   lost: qos === 1 ? published.acked - stored.messages : published.messages - stored.messages,
   messagesPerSecond: Math.round(stored.messages / elapsed),
   rowsPerSecond: Math.round(stored.rows / elapsed),
-  database: base.DATABASE_URL ? 'DATABASE_URL' : 'embedded',
+  database: measured.database,
 };
 console.log(JSON.stringify(result, null, 2));
 publisher.kill();
-await app.stop();
-await rm(dataDir, { recursive: true, force: true });
-if (admin) {
-  await admin.query(`DROP DATABASE ${measureDatabase} WITH (FORCE)`);
-  await admin.end();
-}
+await measured.close();
 process.exit(0);

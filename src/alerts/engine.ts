@@ -344,6 +344,12 @@ export function createAlertEngine(deps: {
     deviceChanged: ({ deviceId }: { deviceId: string }) => rulesByDevice.delete(deviceId),
   };
 
+  function subscribe(how: 'on' | 'off') {
+    for (const [event, listener] of Object.entries(listeners)) {
+      (bus[how] as (event: string, listener: (...args: never[]) => void) => EventBus)(event, listener);
+    }
+  }
+
   async function reloadRules() {
     rules = await queries.rules();
     rulesByDevice.clear();
@@ -354,12 +360,7 @@ export function createAlertEngine(deps: {
       await reloadRules();
       // Alerts survive a restart: what was active stays active, so no duplicate opens.
       for (const alert of await queries.active()) stateOf(`${alert.ruleId}:${alert.deviceId}`).active = true;
-      bus.on('reading', listeners.reading);
-      bus.on('status', listeners.status);
-      bus.on('deviceEvent', listeners.deviceEvent);
-      bus.on('alert', listeners.alert);
-      bus.on('rulesChanged', listeners.rulesChanged);
-      bus.on('deviceChanged', listeners.deviceChanged);
+      subscribe('on');
       sweepTimer = setInterval(
         () => void sweep().catch((e) => log.error({ err: e }, 'alert sweep failed')),
         deps.sweepMs,
@@ -368,12 +369,7 @@ export function createAlertEngine(deps: {
     },
     async stop() {
       if (sweepTimer) clearInterval(sweepTimer);
-      bus.off('reading', listeners.reading);
-      bus.off('status', listeners.status);
-      bus.off('deviceEvent', listeners.deviceEvent);
-      bus.off('alert', listeners.alert);
-      bus.off('rulesChanged', listeners.rulesChanged);
-      bus.off('deviceChanged', listeners.deviceChanged);
+      subscribe('off');
       await this.settled();
     },
     reloadRules,

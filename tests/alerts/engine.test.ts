@@ -48,14 +48,6 @@ const alertsOf = async (deviceId: string) => {
     )
   ).rows;
 };
-async function api(method: string, path: string, headers: Record<string, string>, body?: unknown) {
-  const res = await fetch(`${app.baseUrl}${path}`, {
-    method,
-    headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as any };
-}
 
 beforeAll(async () => {
   // Readings up to a day old count as live here, so tests can lay out a timeline in the past.
@@ -113,7 +105,7 @@ describe('fire', () => {
 describe('thresholds', () => {
   it('opens nothing while the condition holds for less than for_s, then opens once it has', async () => {
     // A rule of our own: LAeq above 70 dBA for 5 minutes, clearing below 65.
-    const rule = await api('POST', '/api/v1/rules', admin, {
+    const rule = await app.request('POST', '/api/v1/rules', admin, {
       name: 'Loud street',
       type: 'threshold',
       metric: 'laeq_db',
@@ -151,7 +143,7 @@ describe('thresholds', () => {
     await sensor.send({ laeq_db: 64 }, t0 + 10 * 60_000);
     alerts = await alertsOf(noise.id);
     expect(alerts.map((a) => a.state)).toEqual(['resolved']);
-    const history = await api('GET', `/api/v1/alerts/${alerts[0].id}`, admin);
+    const history = await app.request('GET', `/api/v1/alerts/${alerts[0].id}`, admin);
     expect(history.body.history.map((h: any) => [h.action, h.actor])).toEqual([
       ['opened', 'system'],
       ['resolved', 'system'],

@@ -30,15 +30,6 @@ const camera = {
   name: 'Camera ngã tư thử',
 } as const;
 
-async function api(method: string, path: string, headers: Record<string, string>, body?: unknown) {
-  const res = await fetch(`${app.baseUrl}${path}`, {
-    method,
-    headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as any };
-}
-
 async function tamper() {
   const secret = await app.registry.rotateCredentials(camera.id);
   const client = await connectDevice(app.mqttUrl, camera.id, secret);
@@ -49,7 +40,7 @@ async function tamper() {
   );
   client.end(true);
   await app.alerts.engine.settled();
-  const { body } = await api('GET', `/api/v1/alerts?deviceId=${camera.id}&state=active`, admin);
+  const { body } = await app.request('GET', `/api/v1/alerts?deviceId=${camera.id}&state=active`, admin);
   return body.items[0];
 }
 
@@ -57,14 +48,8 @@ beforeAll(async () => {
   app = await startTestApp();
   admin = await app.login();
   await app.registry.create(camera);
-  for (const role of ['viewer', 'operator']) {
-    await app.pool.query(
-      `INSERT INTO users (username, password_hash, role) SELECT $1, password_hash, $1 FROM users WHERE username = 'admin'`,
-      [role],
-    );
-  }
-  viewer = await app.login('viewer', testAdminPassword);
-  operator = await app.login('operator', testAdminPassword);
+  viewer = await app.loginAs('viewer');
+  operator = await app.loginAs('operator');
 });
 afterAll(async () => app.close());
 
@@ -77,41 +62,41 @@ describe('acknowledge and resolve', () => {
       message: { vi: 'Camera bị can thiệp tại Camera ngã tư thử (Phường 3)' },
     });
 
-    const denied = await api('POST', `/api/v1/alerts/${alert.id}/ack`, viewer, { note: 'x' });
+    const denied = await app.request('POST', `/api/v1/alerts/${alert.id}/ack`, viewer, { note: 'x' });
     expect(denied.status).toBe(403);
-    expect((await api('GET', `/api/v1/alerts/${alert.id}`, viewer)).status).toBe(200);
+    expect((await app.request('GET', `/api/v1/alerts/${alert.id}`, viewer)).status).toBe(200);
 
-    const acked = await api('POST', `/api/v1/alerts/${alert.id}/ack`, operator, {
+    const acked = await app.request('POST', `/api/v1/alerts/${alert.id}/ack`, operator, {
       note: 'Đã cử tổ kỹ thuật / crew sent',
     });
     expect(acked.body).toMatchObject({ state: 'acknowledged', acknowledgedBy: 'operator' });
-    expect((await api('POST', `/api/v1/alerts/${alert.id}/ack`, operator, {})).body.error.code).toBe(
+    expect((await app.request('POST', `/api/v1/alerts/${alert.id}/ack`, operator, {})).body.error.code).toBe(
       'CONFLICT',
     );
 
-    const resolved = await api('POST', `/api/v1/alerts/${alert.id}/resolve`, operator, {
+    const resolved = await app.request('POST', `/api/v1/alerts/${alert.id}/resolve`, operator, {
       note: 'Camera lắp lại',
     });
     expect(resolved.body).toMatchObject({ state: 'resolved', resolvedBy: 'operator' });
-    const { body } = await api('GET', `/api/v1/alerts/${alert.id}`, viewer);
+    const { body } = await app.request('GET', `/api/v1/alerts/${alert.id}`, viewer);
     expect(body.history.map((h: any) => [h.action, h.actor, h.note])).toEqual([
       ['opened', 'system', null],
       ['acknowledged', 'operator', 'Đã cử tổ kỹ thuật / crew sent'],
       ['resolved', 'operator', 'Camera lắp lại'],
     ]);
-    expect((await api('POST', '/api/v1/alerts/999999/ack', operator, {})).status).toBe(404);
+    expect((await app.request('POST', '/api/v1/alerts/999999/ack', operator, {})).status).toBe(404);
   });
 
   it('filters the list and groups active alerts per ward and kind', async () => {
     await tamper();
-    const list = await api(
+    const list = await app.request(
       'GET',
       '/api/v1/alerts?state=active&severity=critical&city=tay-ninh&kind=camera',
       viewer,
     );
     expect(list.body.items).toHaveLength(1);
-    expect((await api('GET', '/api/v1/alerts?state=bogus', viewer)).status).toBe(400);
-    const summary = await api('GET', '/api/v1/alerts/summary', viewer);
+    expect((await app.request('GET', '/api/v1/alerts?state=bogus', viewer)).status).toBe(400);
+    const summary = await app.request('GET', '/api/v1/alerts/summary', viewer);
     expect(summary.body.groups).toEqual([
       {
         city: 'tay-ninh',
@@ -128,7 +113,7 @@ describe('acknowledge and resolve', () => {
 
 describe('rules', () => {
   it('ships the defaults, lets an admin change one live, and refuses a rule that cannot work', async () => {
-    const { body } = await api('GET', '/api/v1/rules', viewer);
+    const { body } = await app.request('GET', '/api/v1/rules', viewer);
     const storage = body.items.find((r: any) => r.key === 'camera-storage');
     expect(storage).toMatchObject({
       metric: 'storage_pct',
@@ -136,8 +121,10 @@ describe('rules', () => {
       threshold: 90,
       severity: 'warning',
     });
-    expect((await api('PATCH', `/api/v1/rules/${storage.id}`, viewer, { threshold: 50 })).status).toBe(403);
-    const patched = await api('PATCH', `/api/v1/rules/${storage.id}`, admin, {
+    expect(
+      (await app.request('PATCH', `/api/v1/rules/${storage.id}`, viewer, { threshold: 50 })).status,
+    ).toBe(403);
+    const patched = await app.request('PATCH', `/api/v1/rules/${storage.id}`, admin, {
       threshold: 50,
       clearValue: 40,
     });
@@ -153,13 +140,14 @@ describe('rules', () => {
           JSON.stringify({ metrics: { storage_pct: 60 } }),
         );
         await app.alerts.engine.settled();
-        return (await api('GET', `/api/v1/alerts?deviceId=${camera.id}&state=active`, admin)).body.items;
+        return (await app.request('GET', `/api/v1/alerts?deviceId=${camera.id}&state=active`, admin)).body
+          .items;
       },
       (items) => items.some((a: any) => a.ruleName === storage.name),
     );
     client.end(true);
 
-    const bad = await api('POST', '/api/v1/rules', admin, {
+    const bad = await app.request('POST', '/api/v1/rules', admin, {
       name: 'x',
       type: 'threshold',
       severity: 'info',
@@ -174,9 +162,9 @@ describe('rules', () => {
 describe('webhooks', () => {
   it('delivers each transition signed with HMAC, retrying after a failure, and logs the deliveries', async () => {
     // Close what earlier tests left open, so this tamper opens a fresh alert.
-    for (const a of (await api('GET', `/api/v1/alerts?deviceId=${camera.id}&state=active`, admin)).body
-      .items) {
-      await api('POST', `/api/v1/alerts/${a.id}/resolve`, operator, {});
+    for (const a of (await app.request('GET', `/api/v1/alerts?deviceId=${camera.id}&state=active`, admin))
+      .body.items) {
+      await app.request('POST', `/api/v1/alerts/${a.id}/resolve`, operator, {});
     }
     const received: Array<{ headers: IncomingMessage['headers']; body: string }> = [];
     let calls = 0;
@@ -193,7 +181,7 @@ describe('webhooks', () => {
     await new Promise<void>((ok) => server.listen(0, '127.0.0.1', () => ok()));
     const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`;
     const secret = 'a-webhook-secret-of-enough-length';
-    const created = await api('POST', '/api/v1/webhooks', admin, {
+    const created = await app.request('POST', '/api/v1/webhooks', admin, {
       name: 'PCCC',
       url,
       secret,
@@ -221,7 +209,7 @@ describe('webhooks', () => {
     expect(first!.headers['x-ioc-signature']).toBe(
       signature(secret, String(first!.headers['x-ioc-timestamp']), first!.body),
     );
-    const log = await api('GET', `/api/v1/webhooks/${created.body.id}/deliveries`, admin);
+    const log = await app.request('GET', `/api/v1/webhooks/${created.body.id}/deliveries`, admin);
     expect(log.body.items[0]).toMatchObject({
       alertId: alert.id,
       state: 'delivered',

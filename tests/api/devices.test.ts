@@ -4,7 +4,6 @@ import { connectDevice, publish } from '../helpers/mqtt.ts';
 
 let app: TestApp;
 let admin: Record<string, string>;
-const json = { 'content-type': 'application/json' };
 const newDevice = {
   id: 'tn-p1-sl-9001',
   kind: 'streetlight',
@@ -16,16 +15,6 @@ const newDevice = {
   name: 'Đèn thử – Đường 30 Tháng 4',
 };
 
-async function call(method: string, path: string, headers: Record<string, string> = {}, body?: unknown) {
-  const res = await fetch(`${app.baseUrl}${path}`, {
-    method,
-    headers: body === undefined ? headers : { ...json, ...headers },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
-
 beforeAll(async () => {
   app = await startTestApp();
   admin = await app.login();
@@ -34,7 +23,7 @@ afterAll(async () => app.close());
 
 describe('login', () => {
   it('gives the bootstrap admin a token and refuses a wrong password with the error shape', async () => {
-    const ok = await call(
+    const ok = await app.request(
       'POST',
       '/api/v1/auth/login',
       {},
@@ -42,21 +31,26 @@ describe('login', () => {
     );
     expect(ok.status).toBe(200);
     expect(ok.body).toMatchObject({ token: expect.any(String), role: 'admin' });
-    const bad = await call('POST', '/api/v1/auth/login', {}, { username: 'admin', password: 'wrong' });
+    const bad = await app.request('POST', '/api/v1/auth/login', {}, { username: 'admin', password: 'wrong' });
     expect(bad).toEqual({
       status: 401,
       body: { error: { code: 'UNAUTHENTICATED', message: 'wrong username or password' } },
     });
-    const unknown = await call('POST', '/api/v1/auth/login', {}, { username: 'nobody', password: 'wrong' });
+    const unknown = await app.request(
+      'POST',
+      '/api/v1/auth/login',
+      {},
+      { username: 'nobody', password: 'wrong' },
+    );
     expect(unknown.body).toEqual(bad.body);
   });
 
   it('answers a malformed body with VALIDATION_FAILED naming the field', async () => {
-    const res = await call('POST', '/api/v1/auth/login', {}, { username: 'admin' });
+    const res = await app.request('POST', '/api/v1/auth/login', {}, { username: 'admin' });
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('VALIDATION_FAILED');
     expect(res.body.error.message).toMatch(/password/);
-    const broken = await call('POST', '/api/v1/auth/login', {}, '{"username": ');
+    const broken = await app.request('POST', '/api/v1/auth/login', {}, '{"username": ');
     expect(broken.status).toBe(400);
     expect(broken.body.error.code).toBe('VALIDATION_FAILED');
   });
@@ -64,13 +58,13 @@ describe('login', () => {
 
 describe('devices API', () => {
   it('refuses anonymous callers and bad tokens', async () => {
-    expect((await call('GET', '/api/v1/devices')).body.error.code).toBe('UNAUTHENTICATED');
-    const res = await call('GET', '/api/v1/devices', { authorization: 'Bearer nonsense' });
+    expect((await app.request('GET', '/api/v1/devices')).body.error.code).toBe('UNAUTHENTICATED');
+    const res = await app.request('GET', '/api/v1/devices', { authorization: 'Bearer nonsense' });
     expect(res.status).toBe(401);
   });
 
   it('registers a device and shows its MQTT secret only in that answer', async () => {
-    const res = await call('POST', '/api/v1/devices', admin, newDevice);
+    const res = await app.request('POST', '/api/v1/devices', admin, newDevice);
     expect(res.status).toBe(201);
     expect(res.body.device).toMatchObject({ ...newDevice, zone: null, online: null });
     expect(res.body.credentials).toEqual({
@@ -78,7 +72,7 @@ describe('devices API', () => {
       secret: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
       topicPrefix: `ioc/tay-ninh/streetlight/${newDevice.id}/`,
     });
-    const again = await call('GET', `/api/v1/devices/${newDevice.id}`, admin);
+    const again = await app.request('GET', `/api/v1/devices/${newDevice.id}`, admin);
     expect(JSON.stringify(again.body)).not.toContain(res.body.credentials.secret);
     expect(JSON.stringify(again.body)).not.toMatch(/scrypt|secret/i);
     const stored = await app.pool.query('SELECT secret_hash FROM devices WHERE id = $1', [newDevice.id]);
@@ -87,24 +81,24 @@ describe('devices API', () => {
   });
 
   it('refuses a duplicate id, an unknown ward and unknown fields with precise errors', async () => {
-    expect(await call('POST', '/api/v1/devices', admin, newDevice)).toMatchObject({
+    expect(await app.request('POST', '/api/v1/devices', admin, newDevice)).toMatchObject({
       status: 409,
       body: { error: { code: 'DEVICE_EXISTS' } },
     });
-    const ward = await call('POST', '/api/v1/devices', admin, {
+    const ward = await app.request('POST', '/api/v1/devices', admin, {
       ...newDevice,
       id: 'tn-xx-sl-0001',
       ward: 'quan-1',
     });
     expect(ward.status).toBe(400);
     expect(ward.body.error.message).toMatch(/ward "quan-1" is not a ward of tay-ninh/);
-    const extra = await call('POST', '/api/v1/devices', admin, {
+    const extra = await app.request('POST', '/api/v1/devices', admin, {
       ...newDevice,
       id: 'tn-p1-sl-9002',
       colour: 'red',
     });
     expect(extra.status).toBe(400);
-    const kind = await call('POST', '/api/v1/devices', admin, {
+    const kind = await app.request('POST', '/api/v1/devices', admin, {
       ...newDevice,
       id: 'tn-p1-sl-9003',
       kind: 'toaster',
@@ -113,7 +107,7 @@ describe('devices API', () => {
   });
 
   it('shows the latest value of each metric with its unit', async () => {
-    const { body } = await call('POST', `/api/v1/devices/${newDevice.id}/credentials`, admin);
+    const { body } = await app.request('POST', `/api/v1/devices/${newDevice.id}/credentials`, admin);
     const client = await connectDevice(app.mqttUrl, newDevice.id, body.secret);
     await publish(
       client,
@@ -121,7 +115,7 @@ describe('devices API', () => {
       JSON.stringify({ metrics: { lamp_on: 1, power_w: 96.5 } }),
     );
     client.end(true);
-    const res = await call('GET', `/api/v1/devices/${newDevice.id}`, admin);
+    const res = await app.request('GET', `/api/v1/devices/${newDevice.id}`, admin);
     expect(res.status).toBe(200);
     expect(res.body.latest).toEqual({
       lamp_on: { value: 1, ts: expect.any(String), unit: expect.any(String) },
@@ -130,42 +124,45 @@ describe('devices API', () => {
   });
 
   it('lists devices with filters and a total', async () => {
-    const res = await call('GET', '/api/v1/devices?city=tay-ninh&kind=streetlight', admin);
+    const res = await app.request('GET', '/api/v1/devices?city=tay-ninh&kind=streetlight', admin);
     expect(res.body.total).toBe(1);
     expect(res.body.items[0].id).toBe(newDevice.id);
-    expect((await call('GET', '/api/v1/devices?kind=camera', admin)).body).toEqual({ items: [], total: 0 });
-    expect((await call('GET', '/api/v1/devices?limit=0', admin)).status).toBe(400);
+    expect((await app.request('GET', '/api/v1/devices?kind=camera', admin)).body).toEqual({
+      items: [],
+      total: 0,
+    });
+    expect((await app.request('GET', '/api/v1/devices?limit=0', admin)).status).toBe(400);
   });
 
   it('updates where a device stands but not its kind', async () => {
-    const res = await call('PATCH', `/api/v1/devices/${newDevice.id}`, admin, { lat: 11.311, name: 'Đèn 1' });
+    const res = await app.request('PATCH', `/api/v1/devices/${newDevice.id}`, admin, {
+      lat: 11.311,
+      name: 'Đèn 1',
+    });
     expect(res.body).toMatchObject({ lat: 11.311, name: 'Đèn 1' });
-    expect((await call('PATCH', `/api/v1/devices/${newDevice.id}`, admin, { kind: 'camera' })).status).toBe(
-      400,
-    );
-    expect((await call('PATCH', '/api/v1/devices/nope-000', admin, { lat: 1 })).body.error.code).toBe(
+    expect(
+      (await app.request('PATCH', `/api/v1/devices/${newDevice.id}`, admin, { kind: 'camera' })).status,
+    ).toBe(400);
+    expect((await app.request('PATCH', '/api/v1/devices/nope-000', admin, { lat: 1 })).body.error.code).toBe(
       'DEVICE_NOT_FOUND',
     );
   });
 
   it('keeps changes for admins: a viewer may read but not write', async () => {
-    await app.pool.query(
-      "INSERT INTO users (username, password_hash, role) SELECT 'viewer1', password_hash, 'viewer' FROM users WHERE username = 'admin'",
-    );
-    const viewer = await app.login('viewer1', 'test-admin-password-1234');
-    expect((await call('GET', '/api/v1/devices', viewer)).status).toBe(200);
-    const res = await call('DELETE', `/api/v1/devices/${newDevice.id}`, viewer);
+    const viewer = await app.loginAs('viewer');
+    expect((await app.request('GET', '/api/v1/devices', viewer)).status).toBe(200);
+    const res = await app.request('DELETE', `/api/v1/devices/${newDevice.id}`, viewer);
     expect(res).toEqual({
       status: 403,
       body: { error: { code: 'FORBIDDEN', message: 'this needs the admin role; you are viewer' } },
     });
-    expect((await call('GET', '/api/v1/dead-letters', viewer)).status).toBe(403);
+    expect((await app.request('GET', '/api/v1/dead-letters', viewer)).status).toBe(403);
   });
 
   it('deletes a device, after which it can no longer connect', async () => {
-    const { body } = await call('POST', `/api/v1/devices/${newDevice.id}/credentials`, admin);
-    expect((await call('DELETE', `/api/v1/devices/${newDevice.id}`, admin)).status).toBe(204);
-    expect((await call('GET', `/api/v1/devices/${newDevice.id}`, admin)).body.error.code).toBe(
+    const { body } = await app.request('POST', `/api/v1/devices/${newDevice.id}/credentials`, admin);
+    expect((await app.request('DELETE', `/api/v1/devices/${newDevice.id}`, admin)).status).toBe(204);
+    expect((await app.request('GET', `/api/v1/devices/${newDevice.id}`, admin)).body.error.code).toBe(
       'DEVICE_NOT_FOUND',
     );
     await expect(connectDevice(app.mqttUrl, newDevice.id, body.secret)).rejects.toThrow(
@@ -174,7 +171,7 @@ describe('devices API', () => {
   });
 
   it('answers an unknown route with the error shape', async () => {
-    expect(await call('GET', '/api/v1/nothing-here', admin)).toEqual({
+    expect(await app.request('GET', '/api/v1/nothing-here', admin)).toEqual({
       status: 404,
       body: { error: { code: 'NOT_FOUND', message: 'no route GET /api/v1/nothing-here' } },
     });
@@ -183,8 +180,8 @@ describe('devices API', () => {
 
 describe('health, readiness, metrics and docs', () => {
   it('reports the process up and the database and broker ready', async () => {
-    expect(await call('GET', '/healthz')).toEqual({ status: 200, body: { status: 'ok' } });
-    expect(await call('GET', '/readyz')).toEqual({
+    expect(await app.request('GET', '/healthz')).toEqual({ status: 200, body: { status: 'ok' } });
+    expect(await app.request('GET', '/readyz')).toEqual({
       status: 200,
       body: { status: 'ready', checks: { database: 'ok', broker: 'ok' } },
     });

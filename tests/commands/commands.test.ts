@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningFleet, runFleet } from '../../simulators/fleet.ts';
 import { topicPrefix } from '../../src/registry/fleets.ts';
-import { startTestApp, type TestApp, testAdminPassword } from '../helpers/app.ts';
+import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { connectDevice, eventually, publish } from '../helpers/mqtt.ts';
 
 let app: TestApp;
@@ -22,25 +22,10 @@ const lamp = { ...place, id: 'tn-p1-sl-9301', kind: 'streetlight', name: 'Đèn 
 const stubborn = { ...place, id: 'tn-p1-sl-9302', kind: 'streetlight', name: 'Đèn từ chối' } as const;
 const gone = { ...place, id: 'tn-p1-sl-9303', kind: 'streetlight', name: 'Đèn mất kết nối' } as const;
 
-async function call(method: string, path: string, headers: Record<string, string>, body?: unknown) {
-  const res = await fetch(`${app.baseUrl}${path}`, {
-    method,
-    headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as any };
-}
-
 beforeAll(async () => {
   app = await startTestApp({ COMMAND_TIMEOUT_S: '1' });
-  for (const role of ['viewer', 'operator']) {
-    await app.pool.query(
-      `INSERT INTO users (username, password_hash, role) SELECT $1, password_hash, $1 FROM users WHERE username = 'admin'`,
-      [role],
-    );
-  }
-  operator = await app.login('operator', testAdminPassword);
-  viewer = await app.login('viewer', testAdminPassword);
+  operator = await app.loginAs('operator');
+  viewer = await app.loginAs('viewer');
   const { secret } = await app.registry.create(lamp);
   fleet = runFleet({
     mqttUrl: app.mqttUrl,
@@ -65,7 +50,7 @@ afterAll(async () => {
 
 describe('device commands', () => {
   it('dims a simulated streetlight: succeeded, and its next telemetry shows the new level', async () => {
-    const sent = await call('POST', `/api/v1/devices/${lamp.id}/commands`, operator, {
+    const sent = await app.request('POST', `/api/v1/devices/${lamp.id}/commands`, operator, {
       name: 'set_lamp',
       args: { on: true, dim_pct: 35 },
     });
@@ -78,12 +63,12 @@ describe('device commands', () => {
       args: { on: true, dim_pct: 35 },
     });
     const done = await eventually(
-      () => call('GET', `/api/v1/devices/${lamp.id}/commands/${sent.body.id}`, viewer),
+      () => app.request('GET', `/api/v1/devices/${lamp.id}/commands/${sent.body.id}`, viewer),
       (r) => r.body.state !== 'pending',
     );
     expect(done.body).toMatchObject({ state: 'succeeded', result: { ok: true, detail: 'applied' } });
     const latest = await eventually(
-      () => call('GET', `/api/v1/devices/${lamp.id}`, viewer),
+      () => app.request('GET', `/api/v1/devices/${lamp.id}`, viewer),
       (r) => r.body.latest?.dim_pct?.value === 35,
     );
     expect(latest.body.latest.lamp_on.value).toBe(1);
@@ -101,12 +86,12 @@ describe('device commands', () => {
         JSON.stringify({ type: 'cmd_result', id, data: { ok: false, detail: 'driver fault' } }),
       );
     });
-    const sent = await call('POST', `/api/v1/devices/${stubborn.id}/commands`, operator, {
+    const sent = await app.request('POST', `/api/v1/devices/${stubborn.id}/commands`, operator, {
       name: 'set_lamp',
       args: { on: false },
     });
     const done = await eventually(
-      () => call('GET', `/api/v1/devices/${stubborn.id}/commands/${sent.body.id}`, viewer),
+      () => app.request('GET', `/api/v1/devices/${stubborn.id}/commands/${sent.body.id}`, viewer),
       (r) => r.body.state !== 'pending',
     );
     device.end(true);
@@ -114,22 +99,22 @@ describe('device commands', () => {
   });
 
   it('times a command out when the device is gone', async () => {
-    const sent = await call('POST', `/api/v1/devices/${gone.id}/commands`, operator, {
+    const sent = await app.request('POST', `/api/v1/devices/${gone.id}/commands`, operator, {
       name: 'set_lamp',
       args: { on: true },
     });
     await app.commands.sweep(new Date(Date.now() + 2_000));
-    const { body } = await call('GET', `/api/v1/devices/${gone.id}/commands/${sent.body.id}`, viewer);
+    const { body } = await app.request('GET', `/api/v1/devices/${gone.id}/commands/${sent.body.id}`, viewer);
     expect(body.state).toBe('timed_out');
-    const list = await call('GET', `/api/v1/devices/${gone.id}/commands`, viewer);
+    const list = await app.request('GET', `/api/v1/devices/${gone.id}/commands`, viewer);
     expect(list.body.items.map((c: any) => c.id)).toEqual([sent.body.id]);
   });
 
   it('refuses viewers, bad arguments, unknown commands and unknown devices with precise errors', async () => {
-    expect((await call('POST', `/api/v1/devices/${lamp.id}/commands`, viewer, { name: 'ping' })).status).toBe(
-      403,
-    );
-    const dim = await call('POST', `/api/v1/devices/${lamp.id}/commands`, operator, {
+    expect(
+      (await app.request('POST', `/api/v1/devices/${lamp.id}/commands`, viewer, { name: 'ping' })).status,
+    ).toBe(403);
+    const dim = await app.request('POST', `/api/v1/devices/${lamp.id}/commands`, operator, {
       name: 'set_lamp',
       args: { dim_pct: 150 },
     });
@@ -138,13 +123,15 @@ describe('device commands', () => {
       code: 'VALIDATION_FAILED',
       message: expect.stringMatching(/args\.dim_pct/),
     });
-    const odd = await call('POST', `/api/v1/devices/${lamp.id}/commands`, operator, {
+    const odd = await app.request('POST', `/api/v1/devices/${lamp.id}/commands`, operator, {
       name: 'self_destruct',
     });
     expect(odd.body.error.message).toBe(
       'a streetlight does not understand "self_destruct"; it understands set_lamp, ping',
     );
-    const nobody = await call('POST', '/api/v1/devices/tn-p1-sl-0000/commands', operator, { name: 'ping' });
+    const nobody = await app.request('POST', '/api/v1/devices/tn-p1-sl-0000/commands', operator, {
+      name: 'ping',
+    });
     expect(nobody).toMatchObject({ status: 404, body: { error: { code: 'DEVICE_NOT_FOUND' } } });
   });
 });

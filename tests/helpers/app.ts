@@ -15,6 +15,15 @@ export interface TestApp extends RunningApp {
   close(): Promise<void>;
   /** Logs in and returns headers with the bearer token. */
   login(username?: string, password?: string): Promise<Record<string, string>>;
+  /** Creates a user named after the role (same password as the admin) and logs it in. */
+  loginAs(role: 'viewer' | 'operator' | 'admin'): Promise<Record<string, string>>;
+  /** An HTTP call: a string body is sent as written (to test malformed JSON), anything else as JSON. */
+  request(
+    method: string,
+    path: string,
+    headers?: Record<string, string>,
+    body?: unknown,
+  ): Promise<{ status: number; body: any }>;
 }
 
 export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
@@ -45,6 +54,23 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
       await app.stop();
       await database.drop();
       await rm(dataDir, { recursive: true, force: true });
+    },
+    async loginAs(role: 'viewer' | 'operator' | 'admin') {
+      await app.pool.query(
+        `INSERT INTO users (username, password_hash, role) SELECT $1, password_hash, $1 FROM users WHERE username = 'admin'
+         ON CONFLICT (username) DO NOTHING`,
+        [role],
+      );
+      return this.login(role, testAdminPassword);
+    },
+    async request(method: string, path: string, headers: Record<string, string> = {}, body?: unknown) {
+      const res = await fetch(`${baseUrl}${path}`, {
+        method,
+        headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : undefined };
     },
     async login(username = 'admin', password = testAdminPassword) {
       const res = await fetch(`${baseUrl}/api/v1/auth/login`, {

@@ -1,0 +1,52 @@
+// The system as the measurement scripts run it: a fresh database on DATABASE_URL's server (a table
+// grown by earlier runs would measure its indexes, not the code) or the embedded PostgreSQL, a
+// temporary DATA_DIR, any free ports, quiet logs. `close()` removes all of it.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { type RunningApp, startApp } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
+import { createLogger } from '../src/log.ts';
+
+export async function startMeasuredApp(
+  name: string,
+): Promise<{ app: RunningApp; database: string; close(): Promise<void> }> {
+  const base = loadConfig();
+  let databaseUrl = base.DATABASE_URL;
+  const database = `ioc_${name}_${Date.now().toString(36)}`;
+  const admin = databaseUrl ? new pg.Client({ connectionString: databaseUrl }) : undefined;
+  if (admin && databaseUrl) {
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${database}`);
+    const url = new URL(databaseUrl);
+    url.pathname = `/${database}`;
+    databaseUrl = url.toString();
+  }
+  const dataDir = await mkdtemp(join(tmpdir(), `ioc-${name}-`));
+  const app = await startApp(
+    loadConfig({
+      DATABASE_URL: databaseUrl,
+      DATA_DIR: dataDir,
+      HTTP_PORT: '0',
+      MQTT_PORT: '0',
+      HTTP_HOST: '127.0.0.1',
+      MQTT_HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      ADMIN_PASSWORD: 'measurement-password',
+    }),
+    createLogger('warn'),
+  );
+  return {
+    app,
+    database: base.DATABASE_URL ? 'DATABASE_URL' : 'embedded',
+    async close() {
+      await app.stop();
+      await rm(dataDir, { recursive: true, force: true });
+      if (admin) {
+        await admin.query(`DROP DATABASE ${database} WITH (FORCE)`);
+        await admin.end();
+      }
+    },
+  };
+}
