@@ -1,6 +1,7 @@
 // Wires the areas together; read this first. The data path, top to bottom:
 //   broker (aedes, device auth + ACL) → ingest (validate, dead letters) → bus → writer → PostgreSQL
-//   Fastify API (roles on every route) reads the registry and the store.
+//   bus → alerts (rules, lifecycle, webhooks) and live (socket.io /live for consoles)
+//   Fastify API (roles on every route) reads the registry and the store; commands go out via the broker.
 
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
@@ -15,6 +16,7 @@ import { createEventBus, type EventBus } from './events/bus.ts';
 import { createDeadLetterSink } from './ingest/deadLetters.ts';
 import { createIngest, type Ingest } from './ingest/index.ts';
 import { createTelemetryWriter, type TelemetryWriter } from './ingest/writer.ts';
+import { createLive, type Live } from './live/index.ts';
 import type { Logger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics/index.ts';
 import { explainListenError } from './net.ts';
@@ -35,6 +37,7 @@ export interface RunningApp {
   registry: DeviceRegistry;
   alerts: Alerts;
   commands: Commands;
+  live: Live;
   broker: Broker;
   ingest: Ingest;
   writer: TelemetryWriter;
@@ -158,6 +161,18 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       log: log.child({ area: 'api' }),
     });
     running.push(() => http.close());
+    const live = createLive({
+      server: http.server,
+      auth,
+      registry,
+      bus,
+      alertQueries: alerts.queries,
+      pool,
+      log: log.child({ area: 'live' }),
+      coalesceMs: config.LIVE_COALESCE_MS,
+    });
+    await live.start();
+    running.push(() => live.stop());
     await http.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT }).catch((error) => {
       throw explainListenError(error, 'HTTP_PORT', config.HTTP_PORT, config.HTTP_HOST);
     });
@@ -183,6 +198,7 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       registry,
       alerts,
       commands,
+      live,
       broker,
       ingest,
       writer,

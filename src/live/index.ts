@@ -1,0 +1,187 @@
+// The live layer for operator consoles: socket.io namespace /live on the HTTP server. A client
+// authenticates with its token in the handshake, gets a `snapshot` (devices and active alerts within
+// its subscription), then `telemetry` batches coalesced over LIVE_COALESCE_MS, `device_status`, and
+// `alert` on every transition (never coalesced). Telemetry is sent volatile: a client that falls behind
+// gets the newest state on the next batch, not an unbounded queue.
+import type { Server as HttpServer } from 'node:http';
+import { Server, type Socket } from 'socket.io';
+import { z } from 'zod';
+import { alertJson } from '../api/routes/alerts.ts';
+import type { Auth, Principal } from '../auth/index.ts';
+import { CityId, KindName } from '../catalog/schema.ts';
+import type { AlertEvent, EventBus, ReadingEvent, StatusEvent } from '../events/bus.ts';
+import type { Logger } from '../log.ts';
+import type { DeviceRegistry } from '../registry/index.ts';
+import type { AlertQueries } from '../storage/alerts.ts';
+import type { Pool } from '../storage/pool.ts';
+import { createLiveState, type LiveDevice } from './state.ts';
+
+export const Subscription = z
+  .object({
+    city: CityId.optional(),
+    wards: z.array(z.string().max(64)).max(100).optional(),
+    kinds: z.array(KindName).max(6).optional(),
+  })
+  .strict();
+export type Subscription = z.infer<typeof Subscription>;
+
+interface Place {
+  city: string;
+  ward: string;
+  kind: string;
+}
+const matches = (s: Subscription, p: Place) =>
+  (s.city === undefined || s.city === p.city) &&
+  (s.wards === undefined || s.wards.includes(p.ward)) &&
+  (s.kinds === undefined || (s.kinds as readonly string[]).includes(p.kind));
+
+interface SocketData {
+  principal: Principal;
+  subscription: Subscription;
+}
+
+export function createLive(deps: {
+  server: HttpServer;
+  auth: Auth;
+  registry: DeviceRegistry;
+  bus: EventBus;
+  alertQueries: AlertQueries;
+  pool: Pool;
+  log: Logger;
+  coalesceMs: number;
+}) {
+  const { auth, registry, bus, alertQueries, pool, log } = deps;
+  const state = createLiveState();
+  const io = new Server(deps.server, { serveClient: false, cors: { origin: false } });
+  const live = io.of('/live');
+  let pending = new Map<
+    string,
+    { deviceId: string; ts: string; metrics: Record<string, number>; place: Place }
+  >();
+  let timer: NodeJS.Timeout | undefined;
+
+  live.use((socket, next) => {
+    const token = (socket.handshake.auth as { token?: unknown }).token;
+    if (typeof token !== 'string')
+      return next(new Error('UNAUTHENTICATED: send auth: { token } from POST /api/v1/auth/login'));
+    auth.verifyToken(token).then(
+      (principal) => {
+        (socket.data as SocketData).principal = principal;
+        (socket.data as SocketData).subscription = {};
+        next();
+      },
+      () => next(new Error('UNAUTHENTICATED: the token is invalid or expired; log in again')),
+    );
+  });
+
+  async function snapshot(socket: Socket) {
+    const subscription = (socket.data as SocketData).subscription;
+    const devices: LiveDevice[] = [];
+    for (const device of state.all()) if (matches(subscription, device)) devices.push(device);
+    const alerts = (await alertQueries.active()).filter((a) => matches(subscription, a)).map(alertJson);
+    socket.emit('snapshot', { serverTime: new Date().toISOString(), subscription, devices, alerts });
+  }
+
+  live.on('connection', (socket) => {
+    void snapshot(socket).catch((error) => log.warn({ err: error }, 'snapshot failed'));
+    socket.on('subscribe', (payload: unknown, ack?: (answer: unknown) => void) => {
+      const parsed = Subscription.safeParse(payload ?? {});
+      if (!parsed.success) {
+        const message = parsed.error.issues
+          .map((i) => `${i.path.join('.') || 'subscription'}: ${i.message}`)
+          .join('; ');
+        if (typeof ack === 'function') ack({ error: { code: 'VALIDATION_FAILED', message } });
+        return;
+      }
+      (socket.data as SocketData).subscription = parsed.data;
+      if (typeof ack === 'function') ack({ ok: true, subscription: parsed.data });
+      void snapshot(socket).catch((error) => log.warn({ err: error }, 'snapshot failed'));
+    });
+  });
+
+  function toMatching(place: Place, emit: (socket: Socket) => void) {
+    for (const socket of live.sockets.values()) {
+      if (matches((socket.data as SocketData).subscription, place)) emit(socket);
+    }
+  }
+
+  function flush() {
+    if (pending.size === 0) return;
+    const batch = [...pending.values()];
+    pending = new Map();
+    for (const socket of live.sockets.values()) {
+      const subscription = (socket.data as SocketData).subscription;
+      const mine = batch.filter((b) => matches(subscription, b.place)).map(({ place: _p, ...b }) => b);
+      if (mine.length > 0) socket.volatile.emit('telemetry', mine);
+    }
+  }
+
+  const listeners = {
+    reading: (event: ReadingEvent) => {
+      state.reading(event.deviceId, event.ts, event.metrics);
+      if (event.late) return; // a backlog changes history, not what the console shows as now
+      const current = pending.get(event.deviceId);
+      if (current && current.ts >= event.ts.toISOString()) Object.assign(current.metrics, event.metrics);
+      else
+        pending.set(event.deviceId, {
+          deviceId: event.deviceId,
+          ts: event.ts.toISOString(),
+          metrics: { ...current?.metrics, ...event.metrics },
+          place: event,
+        });
+    },
+    status: (event: StatusEvent) => {
+      state.status(event.deviceId, event.online);
+      toMatching(event, (socket) =>
+        socket.emit('device_status', {
+          deviceId: event.deviceId,
+          online: event.online,
+          ts: event.ts.toISOString(),
+          lastWill: event.lastWill,
+        }),
+      );
+    },
+    alert: ({ action, alert }: AlertEvent) => {
+      state.alert(alert);
+      toMatching(alert, (socket) => socket.emit('alert', { action, alert: alertJson(alert) }));
+    },
+    deviceChanged: ({ deviceId, change }: { deviceId: string; change: string }) => {
+      if (change === 'deleted') state.removeDevice(deviceId);
+      else {
+        const row = registry.get(deviceId);
+        if (row) state.upsertDevice(row);
+      }
+    },
+  };
+
+  return {
+    io,
+    state,
+    async start() {
+      for (const device of registry.all()) state.upsertDevice(device);
+      const { rows } = await pool.query<{ deviceId: string; metric: string; time: Date; value: number }>(
+        'SELECT device_id AS "deviceId", metric, time, value FROM device_latest',
+      );
+      for (const row of rows) state.reading(row.deviceId, row.time, { [row.metric]: row.value });
+      for (const alert of await alertQueries.active()) state.alert(alert);
+      bus.on('reading', listeners.reading);
+      bus.on('status', listeners.status);
+      bus.on('alert', listeners.alert);
+      bus.on('deviceChanged', listeners.deviceChanged);
+      timer = setInterval(flush, deps.coalesceMs);
+      timer.unref();
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      bus.off('reading', listeners.reading);
+      bus.off('status', listeners.status);
+      bus.off('alert', listeners.alert);
+      bus.off('deviceChanged', listeners.deviceChanged);
+      live.disconnectSockets(true);
+      // io.close() would also close the HTTP server, which belongs to Fastify: close only the engine.
+      io.engine.close();
+    },
+  };
+}
+
+export type Live = ReturnType<typeof createLive>;

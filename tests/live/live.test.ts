@@ -1,0 +1,127 @@
+// The live layer with real socket.io clients: authenticated handshake, snapshot, coalesced telemetry,
+// status, alerts on every transition, and subscriptions that narrow the view.
+import { io, type Socket } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { connectDevice, publish } from '../helpers/mqtt.ts';
+
+let app: TestApp;
+let token: string;
+const sockets: Socket[] = [];
+const place = { city: 'hoi-an', ward: 'minh-an', lat: 15.877, lon: 108.328, pole: null, zone: null } as const;
+const fire = { ...place, id: 'ha-ma-fire-9401', kind: 'fire', name: 'Cảm biến cháy – Chùa Cầu' } as const;
+const noise = { ...place, id: 'ha-ma-noise-9401', kind: 'noise', name: 'Tiếng ồn – Bạch Đằng' } as const;
+const secrets = new Map<string, string>();
+
+function connect(auth: Record<string, unknown>): Socket {
+  const socket = io(`${app.baseUrl}/live`, { auth, transports: ['websocket'], reconnection: false });
+  sockets.push(socket);
+  return socket;
+}
+const next = <T>(socket: Socket, event: string, accept: (value: T) => boolean = () => true) =>
+  new Promise<T>((ok) => {
+    const listener = (value: T) => {
+      if (!accept(value)) return;
+      socket.off(event, listener);
+      ok(value);
+    };
+    socket.on(event, listener);
+  });
+
+beforeAll(async () => {
+  app = await startTestApp({ LIVE_COALESCE_MS: '100' });
+  token = (await app.login()).authorization!.slice('Bearer '.length);
+  for (const d of [fire, noise]) secrets.set(d.id, (await app.registry.create(d)).secret);
+});
+afterAll(async () => {
+  for (const s of sockets) s.disconnect();
+  await app.close();
+});
+
+describe('live console feed', () => {
+  it('refuses a connection without a valid token', async () => {
+    const error = await next<Error>(connect({ token: 'nonsense' }), 'connect_error');
+    expect(error.message).toMatch(/^UNAUTHENTICATED/);
+    const missing = await next<Error>(connect({}), 'connect_error');
+    expect(missing.message).toMatch(/send auth: \{ token \}/);
+  });
+
+  it('sends a snapshot of every device on connect, then coalesced telemetry', async () => {
+    const socket = connect({ token });
+    const snapshot = await next<any>(socket, 'snapshot');
+    expect(snapshot.devices.map((d: any) => d.id).sort()).toEqual([fire.id, noise.id]);
+    expect(snapshot.devices.find((d: any) => d.id === noise.id)).toMatchObject({
+      name: 'Tiếng ồn – Bạch Đằng',
+      alert: null,
+    });
+
+    const telemetry = next<any[]>(socket, 'telemetry', (batch) => batch.some((b) => b.deviceId === noise.id));
+    const sensor = await connectDevice(app.mqttUrl, noise.id, secrets.get(noise.id)!);
+    await publish(
+      sensor,
+      `ioc/hoi-an/noise/${noise.id}/telemetry`,
+      JSON.stringify({ metrics: { laeq_db: 61 } }),
+    );
+    await publish(
+      sensor,
+      `ioc/hoi-an/noise/${noise.id}/telemetry`,
+      JSON.stringify({ metrics: { lamax_db: 80 } }),
+    );
+    const batch = await telemetry;
+    // Two messages within one window arrive as one entry with both metrics.
+    expect(batch.find((b) => b.deviceId === noise.id).metrics).toEqual({ laeq_db: 61, lamax_db: 80 });
+    sensor.end(true);
+  });
+
+  it('pushes a fire alarm as an alert event at once, and the device state carries it', async () => {
+    const socket = connect({ token });
+    await next(socket, 'snapshot');
+    const alert = next<any>(
+      socket,
+      'alert',
+      (e) => e.alert.deviceId === fire.id && e.alert.ruleName === 'Fire alarm',
+    );
+    const sensor = await connectDevice(app.mqttUrl, fire.id, secrets.get(fire.id)!);
+    await publish(sensor, `ioc/hoi-an/fire/${fire.id}/telemetry`, JSON.stringify({ metrics: { alarm: 1 } }));
+    sensor.end(true);
+    const event = await alert;
+    expect(event).toMatchObject({
+      action: 'opened',
+      alert: {
+        severity: 'critical',
+        state: 'open',
+        message: { vi: 'Báo cháy tại Cảm biến cháy – Chùa Cầu (Minh An)' },
+      },
+    });
+    expect(app.live.state.get(fire.id)?.alert).toBe('critical');
+  });
+
+  it('narrows the view on subscribe, answers with an ack and a fresh snapshot, and refuses a bad subscription', async () => {
+    const socket = connect({ token });
+    await next(socket, 'snapshot');
+    const fresh = next<any>(socket, 'snapshot');
+    const ack = await socket.emitWithAck('subscribe', { city: 'hoi-an', kinds: ['fire'] });
+    expect(ack).toEqual({ ok: true, subscription: { city: 'hoi-an', kinds: ['fire'] } });
+    const snapshot = await fresh;
+    expect(snapshot.devices.map((d: any) => d.id)).toEqual([fire.id]);
+    expect(snapshot.alerts.every((a: any) => a.kind === 'fire')).toBe(true);
+
+    const refused = await socket.emitWithAck('subscribe', { kinds: ['toaster'] });
+    expect(refused.error.code).toBe('VALIDATION_FAILED');
+
+    // Noise telemetry no longer reaches this client.
+    let leaked = false;
+    socket.on('telemetry', (batch: any[]) => {
+      if (batch.some((b) => b.deviceId === noise.id)) leaked = true;
+    });
+    const sensor = await connectDevice(app.mqttUrl, noise.id, secrets.get(noise.id)!);
+    await publish(
+      sensor,
+      `ioc/hoi-an/noise/${noise.id}/telemetry`,
+      JSON.stringify({ metrics: { laeq_db: 62 } }),
+    );
+    sensor.end(true);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(leaked).toBe(false);
+  });
+});
