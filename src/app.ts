@@ -152,6 +152,7 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       auth,
       alerts,
       commands,
+      users,
       bus,
       broker,
       catalog,

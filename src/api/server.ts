@@ -15,6 +15,7 @@ import type { Metrics } from '../metrics/index.ts';
 import type { DeviceRegistry } from '../registry/index.ts';
 import type { DeviceQueries } from '../storage/devices.ts';
 import type { Pool } from '../storage/pool.ts';
+import type { UserQueries } from '../storage/users.ts';
 import { installErrorHandling } from './plugins/errors.ts';
 import { installRoles } from './plugins/roles.ts';
 import { alertRoutes } from './routes/alerts.ts';
@@ -32,6 +33,7 @@ export interface ApiAreas {
   auth: Auth;
   alerts: Alerts;
   commands: Commands;
+  users: UserQueries;
   bus: EventBus;
   broker: Broker;
   catalog: Catalog;
@@ -73,7 +75,7 @@ export async function createApiServer(areas: ApiAreas): Promise<FastifyInstance>
   await app.register(healthRoutes, { pool: areas.pool, broker: areas.broker, metrics: areas.metrics });
   await app.register(
     async (api) => {
-      await api.register(authRoutes, { auth: areas.auth });
+      await api.register(authRoutes, { auth: areas.auth, users: areas.users });
       await api.register(deviceRoutes, {
         registry: areas.registry,
         queries: areas.deviceQueries,

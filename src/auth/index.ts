@@ -1,13 +1,16 @@
-// Operators' identities: login with username and password (scrypt-hashed), short-lived JWTs carrying
-// the role. The first start creates `admin` with ADMIN_PASSWORD, or a generated password printed once.
+// Operators' identities: login with username and password (scrypt-hashed, throttled), short-lived
+// JWTs naming the user and the session version. Every check reads the account (cached for a few
+// seconds), so a logout, a disabled account or a changed role takes effect at once in this process.
+// The first start creates `admin` with ADMIN_PASSWORD, or a generated password printed once.
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { jwtVerify, SignJWT } from 'jose';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { Role, UserQueries } from '../storage/users.ts';
+import type { Role, UserQueries, UserRow } from '../storage/users.ts';
 import { hashSecret, passwordCost, verifySecret } from './secrets.ts';
+import { createLoginThrottle } from './throttle.ts';
 
 export interface Principal {
   kind: 'user';
@@ -16,13 +19,23 @@ export interface Principal {
 }
 
 export interface Auth {
-  login(username: string, password: string): Promise<{ token: string; expiresAt: Date; role: Role }>;
+  login(
+    username: string,
+    password: string,
+    from: string,
+  ): Promise<{ token: string; expiresAt: Date; role: Role }>;
   verifyToken(token: string): Promise<Principal>;
+  /** Ends every session of the user (all their tokens stop working). */
+  logout(username: string): Promise<void>;
+  hashPassword(password: string): Promise<string>;
+  /** Drops the cached account after an admin changed it. */
+  forget(username: string): void;
   /** Creates the admin account on first start; returns the generated password when one was made. */
   bootstrapAdmin(password: string | undefined): Promise<string | undefined>;
 }
 
 const issuer = 'city-ioc';
+const accountCacheMs = 5_000;
 
 /** JWT_SECRET, or in development a random one kept in DATA_DIR so tokens survive a restart. */
 export async function resolveJwtSecret(configured: string | undefined, dataDir: string): Promise<Uint8Array> {
@@ -49,16 +62,40 @@ export function createAuth(deps: {
   log: Logger;
 }): Auth {
   const { users, jwtSecret, ttlSeconds, log } = deps;
+  const throttle = createLoginThrottle({ maxFailures: 10, windowMs: 15 * 60_000 });
+  const accounts = new Map<string, { user: UserRow | undefined; at: number }>();
+
+  async function account(username: string): Promise<UserRow | undefined> {
+    const cached = accounts.get(username);
+    if (cached && Date.now() - cached.at < accountCacheMs) return cached.user;
+    const user = await users.byUsername(username);
+    accounts.set(username, { user, at: Date.now() });
+    return user;
+  }
+
   return {
-    async login(username, password) {
+    async login(username, password, from) {
+      const wait = throttle.retryAfter(username, from);
+      if (wait > 0) {
+        throw new AppError(
+          'RATE_LIMITED',
+          `too many failed logins; try again in ${Math.ceil(wait / 60_000)} minutes`,
+          {
+            retryAfterSeconds: Math.ceil(wait / 1000),
+          },
+        );
+      }
       const user = await users.byUsername(username);
       dummyHash ??= hashSecret(randomBytes(16).toString('hex'), passwordCost);
       const ok = await verifySecret(password, user?.passwordHash ?? (await dummyHash));
       if (!user || !ok || user.disabled) {
+        throttle.failed(username, from);
+        log.warn({ username, from }, 'failed login');
         throw new AppError('UNAUTHENTICATED', 'wrong username or password');
       }
+      throttle.succeeded(username, from);
       const expiresAt = new Date(Date.now() + ttlSeconds * 1000);
-      const token = await new SignJWT({ role: user.role })
+      const token = await new SignJWT({ ver: user.tokenVersion })
         .setProtectedHeader({ alg: 'HS256' })
         .setSubject(user.username)
         .setIssuer(issuer)
@@ -69,23 +106,36 @@ export function createAuth(deps: {
     },
 
     async verifyToken(token) {
+      let username: string;
+      let version: unknown;
       try {
         const { payload } = await jwtVerify(token, jwtSecret, { issuer, algorithms: ['HS256'] });
-        const role = payload.role;
-        if (
-          typeof payload.sub !== 'string' ||
-          (role !== 'viewer' && role !== 'operator' && role !== 'admin')
-        ) {
-          throw new Error('token without subject or role');
-        }
-        return { kind: 'user', username: payload.sub, role };
+        if (typeof payload.sub !== 'string') throw new Error('token without subject');
+        username = payload.sub;
+        version = payload.ver;
       } catch {
         throw new AppError(
           'UNAUTHENTICATED',
           'the token is invalid or expired; log in again at POST /api/v1/auth/login',
         );
       }
+      const user = await account(username);
+      if (!user || user.disabled || user.tokenVersion !== version) {
+        throw new AppError(
+          'UNAUTHENTICATED',
+          'this session has ended; log in again at POST /api/v1/auth/login',
+        );
+      }
+      return { kind: 'user', username: user.username, role: user.role };
     },
+
+    async logout(username) {
+      await users.endSessions(username);
+      accounts.delete(username);
+    },
+
+    hashPassword: (password) => hashSecret(password, passwordCost),
+    forget: (username) => accounts.delete(username),
 
     async bootstrapAdmin(password) {
       if ((await users.count()) > 0) return undefined;

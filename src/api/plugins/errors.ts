@@ -7,6 +7,8 @@ import { AppError } from '../../errors.ts';
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof AppError) {
+      const retry = (error.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
+      if (retry !== undefined) reply.header('retry-after', String(retry));
       return reply.code(error.statusCode).send({
         error: {
           code: error.code,

@@ -1,34 +1,165 @@
-// POST /api/v1/auth/login: username and password in, a bearer token out.
+// Sessions and accounts: login (throttled), logout, own password; admins manage users.
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Auth } from '../../auth/index.ts';
+import { AppError } from '../../errors.ts';
+import { roles, type UserQueries } from '../../storage/users.ts';
 import { ErrorBody } from '../schemas.ts';
 
-export async function authRoutes(app: FastifyInstance, opts: { auth: Auth }) {
-  app.withTypeProvider<ZodTypeProvider>().post(
+const Password = z.string().min(12, 'at least 12 characters').max(256);
+const Username = z.string().regex(/^[a-z0-9._-]{3,64}$/, '3 to 64 lower-case letters, digits, dots, dashes');
+const UserBody = z.object({
+  id: z.number(),
+  username: z.string(),
+  role: z.enum(roles),
+  disabled: z.boolean(),
+  createdAt: z.string(),
+});
+
+export async function authRoutes(app: FastifyInstance, opts: { auth: Auth; users: UserQueries }) {
+  const { auth, users } = opts;
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const errors = {
+    400: ErrorBody,
+    401: ErrorBody,
+    403: ErrorBody,
+    404: ErrorBody,
+    409: ErrorBody,
+    429: ErrorBody,
+  };
+
+  r.post(
     '/auth/login',
     {
       config: { role: 'public' },
       schema: {
         tags: ['auth'],
-        summary: 'Log in; the token goes in `Authorization: Bearer <token>`',
+        summary:
+          'Log in; the token goes in `Authorization: Bearer <token>`. 10 failures in 15 min lock the pair (user, address)',
         body: z
           .object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) })
           .strict(),
         response: {
-          200: z.object({
-            token: z.string(),
-            expiresAt: z.string(),
-            role: z.enum(['viewer', 'operator', 'admin']),
-          }),
-          401: ErrorBody,
+          200: z.object({ token: z.string(), expiresAt: z.string(), role: z.enum(roles) }),
+          ...errors,
         },
       },
     },
     async (request) => {
-      const { token, expiresAt, role } = await opts.auth.login(request.body.username, request.body.password);
+      const { token, expiresAt, role } = await auth.login(
+        request.body.username,
+        request.body.password,
+        request.ip,
+      );
       return { token, expiresAt: expiresAt.toISOString(), role };
+    },
+  );
+
+  r.post(
+    '/auth/logout',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        tags: ['auth'],
+        summary: 'End every session of the calling user',
+        response: { 204: z.null(), ...errors },
+      },
+    },
+    async (request, reply) => {
+      await auth.logout(request.principal!.username);
+      return reply.code(204).send(null);
+    },
+  );
+
+  r.post(
+    '/auth/password',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        tags: ['auth'],
+        summary: 'Change your own password (ends your other sessions)',
+        body: z.object({ currentPassword: z.string().min(1).max(256), newPassword: Password }).strict(),
+        response: { 204: z.null(), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const username = request.principal!.username;
+      await auth.login(username, request.body.currentPassword, request.ip); // proves the current password
+      await users.update(username, { passwordHash: await auth.hashPassword(request.body.newPassword) });
+      auth.forget(username);
+      return reply.code(204).send(null);
+    },
+  );
+
+  r.get(
+    '/users',
+    {
+      config: { role: 'admin' },
+      schema: { tags: ['users'], response: { 200: z.object({ items: z.array(UserBody) }), ...errors } },
+    },
+    async () => ({
+      items: (await users.list()).map((u) => ({ ...u, createdAt: u.createdAt.toISOString() })),
+    }),
+  );
+
+  r.post(
+    '/users',
+    {
+      config: { role: 'admin' },
+      schema: {
+        tags: ['users'],
+        body: z.object({ username: Username, password: Password, role: z.enum(roles) }).strict(),
+        response: { 201: z.object({ username: z.string(), role: z.enum(roles) }), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { username, password, role } = request.body;
+      if (!(await users.create(username, await auth.hashPassword(password), role))) {
+        throw new AppError('CONFLICT', `user ${username} already exists`);
+      }
+      return reply.code(201).send({ username, role });
+    },
+  );
+
+  r.patch(
+    '/users/:username',
+    {
+      config: { role: 'admin' },
+      schema: {
+        tags: ['users'],
+        summary: 'Change a role, reset a password or disable an account (the last two end its sessions)',
+        params: z.object({ username: Username }),
+        body: z
+          .object({
+            role: z.enum(roles).optional(),
+            password: Password.optional(),
+            disabled: z.boolean().optional(),
+          })
+          .strict(),
+        response: { 204: z.null(), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { username } = request.params;
+      if (
+        username === request.principal!.username &&
+        (request.body.disabled || (request.body.role && request.body.role !== 'admin'))
+      ) {
+        throw new AppError('CONFLICT', 'an admin cannot disable or demote themselves; ask another admin');
+      }
+      const passwordHash = request.body.password ? await auth.hashPassword(request.body.password) : undefined;
+      if (
+        !(await users.update(username, {
+          role: request.body.role,
+          passwordHash,
+          disabled: request.body.disabled,
+        }))
+      ) {
+        throw new AppError('NOT_FOUND', `user ${username} does not exist`);
+      }
+      auth.forget(username);
+      return reply.code(204).send(null);
     },
   );
 }
