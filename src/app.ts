@@ -153,6 +153,7 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       alerts,
       commands,
       users,
+      consoleTileUrl: config.CONSOLE_TILE_URL,
       bus,
       broker,
       catalog,

@@ -44,6 +44,8 @@ export const ConfigSchema = z
     INGEST_MAX_AGE_DAYS: z.coerce.number().int().min(1).default(30),
     /** Readings older than this at arrival are stored as backlog and flagged `late` on the bus. */
     INGEST_LATE_AFTER_S: z.coerce.number().int().min(1).default(300),
+    /** Map tiles for the console, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png; unset: a plain map. */
+    CONSOLE_TILE_URL: z.string().url().optional(),
     /** Live telemetry to consoles is batched over this window (alerts never wait). */
     LIVE_COALESCE_MS: z.coerce.number().int().min(10).max(10_000).default(250),
     /** A command without a cmd_result after this many seconds is marked timed_out. */

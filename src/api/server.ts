@@ -21,6 +21,7 @@ import { installRoles } from './plugins/roles.ts';
 import { alertRoutes } from './routes/alerts.ts';
 import { authRoutes } from './routes/auth.ts';
 import { commandRoutes } from './routes/commands.ts';
+import { consoleRoutes } from './routes/console.ts';
 import { deadLetterRoutes } from './routes/deadLetters.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { fleetRoutes } from './routes/fleets.ts';
@@ -34,6 +35,7 @@ export interface ApiAreas {
   alerts: Alerts;
   commands: Commands;
   users: UserQueries;
+  consoleTileUrl: string | undefined;
   bus: EventBus;
   broker: Broker;
   catalog: Catalog;
@@ -72,6 +74,7 @@ export async function createApiServer(areas: ApiAreas): Promise<FastifyInstance>
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  await app.register(consoleRoutes, { tileUrl: areas.consoleTileUrl });
   await app.register(healthRoutes, { pool: areas.pool, broker: areas.broker, metrics: areas.metrics });
   await app.register(
     async (api) => {
