@@ -307,7 +307,7 @@ async function start() {
   const config = await (await fetch('/api/v1/console/config')).json();
   state.catalog = await api('GET', '/api/v1/catalog');
   if (!state.catalog) return;
-  state.map = L.map('map', { preferCanvas: false }).setView([11.31, 106.1], 13);
+  state.map = L.map('map', { maxZoom: 19, minZoom: 8 }).setView([11.31, 106.1], 13);
   if (config.tileUrl)
     L.tileLayer(config.tileUrl, { maxZoom: 19, attribution: '© OpenStreetMap' }).addTo(state.map);
   // Without tiles (no internet in the control room) the wards' names still place the devices.
@@ -367,6 +367,7 @@ for (const id of ['filter-city', 'filter-ward', 'filter-kind'])
 window.iocConsole = {
   markerState: (id) => state.markers.get(id)?.deviceState ?? null,
   devices: () => state.devices.size,
+  open: (id) => openPanel(id),
 };
 
 applyLanguage();

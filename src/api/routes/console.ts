@@ -35,13 +35,16 @@ export async function consoleRoutes(app: FastifyInstance, opts: { tileUrl: strin
     let body = cache.get(path);
     if (!body) {
       body = await readFile(path).catch(() => undefined);
-      if (!body) return reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no file ${folder}/${file}` } });
+      if (!body)
+        return reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no file ${folder}/${file}` } });
       cache.set(path, body);
     }
     return reply.header('content-type', types[extname(path)]).header('cache-control', 'no-cache').send(body);
   }
 
-  app.get('/', { config: { role: 'public' }, schema: { hide: true } }, (_request, reply) => send('console', 'index.html', reply));
+  app.get('/', { config: { role: 'public' }, schema: { hide: true } }, (_request, reply) =>
+    send('console', 'index.html', reply),
+  );
   app.get('/console/*', { config: { role: 'public' }, schema: { hide: true } }, (request, reply) =>
     send('console', (request.params as { '*': string })['*'], reply),
   );
