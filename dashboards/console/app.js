@@ -14,6 +14,7 @@ const severityRank = { critical: 0, warning: 1, info: 2 };
 const state = {
   lang: localStorage.getItem('ioc.lang') || 'vi',
   token: sessionStorage.getItem('ioc.token'),
+  role: sessionStorage.getItem('ioc.role'),
   catalog: null,
   devices: new Map(),
   markers: new Map(),
@@ -25,6 +26,8 @@ const state = {
 };
 const $ = (id) => document.getElementById(id);
 const t = (key) => strings[state.lang][key] ?? key;
+// Viewers watch; operators and admins act. The API enforces the same, this only hides what would fail.
+const canOperate = () => state.role === 'operator' || state.role === 'admin';
 
 function applyLanguage() {
   document.documentElement.lang = state.lang;
@@ -108,8 +111,10 @@ function renderAlerts() {
     meta.className = 'meta';
     meta.textContent = `${t(alert.severity)} · ${t(alert.state)} · ${new Date(alert.openedAt).toLocaleString(state.lang === 'vi' ? 'vi-VN' : 'en-GB', { timeZone: 'Asia/Ho_Chi_Minh' })}${alert.count > 1 ? ` · ×${alert.count}` : ''}`;
     li.append(text, meta);
-    if (alert.state === 'open') li.append(actionButton(alert, 'ack', t('acknowledge')));
-    li.append(actionButton(alert, 'resolve', t('resolve')));
+    if (canOperate()) {
+      if (alert.state === 'open') li.append(actionButton(alert, 'ack', t('acknowledge')));
+      li.append(actionButton(alert, 'resolve', t('resolve')));
+    }
     li.addEventListener('click', (e) => e.target.tagName !== 'BUTTON' && openPanel(alert.deviceId));
     list.append(li);
   }
@@ -222,51 +227,71 @@ function connectLive() {
       if (!device) continue;
       Object.assign(device.metrics, metrics);
       device.ts = ts;
-      if (state.panel === deviceId) renderPanel(deviceId);
+      if (state.panel === deviceId) updatePanel(deviceId);
     }
   });
 }
 
 async function openPanel(deviceId) {
   state.panel = deviceId;
-  await renderPanel(deviceId, true);
+  await renderPanel(deviceId);
 }
 
-async function renderPanel(deviceId, withChart = false) {
-  const device = state.devices.get(deviceId);
-  const kind = state.catalog.kinds.find((k) => k.kind === device?.kind);
-  if (!device || !kind) return;
-  const panel = $('panel');
-  panel.hidden = false;
-  const rows = Object.entries(device.metrics)
+function latestRows(device, kind) {
+  return Object.entries(device.metrics)
     .map(
       ([m, v]) =>
         `<tr><td>${escapeHtml(kind.metrics[m]?.name[state.lang] ?? m)}</td><td>${v} ${escapeHtml(kind.metrics[m]?.unit ?? '')}</td></tr>`,
     )
     .join('');
+}
+
+/** New readings refresh the values only; the chart and a command's status stay. */
+function updatePanel(deviceId) {
+  const device = state.devices.get(deviceId);
+  const kind = state.catalog.kinds.find((k) => k.kind === device?.kind);
+  const table = $('panel-latest');
+  if (device && kind && table) table.innerHTML = latestRows(device, kind);
+}
+
+async function renderPanel(deviceId) {
+  const device = state.devices.get(deviceId);
+  const kind = state.catalog.kinds.find((k) => k.kind === device?.kind);
+  if (!device || !kind) return;
+  const panel = $('panel');
+  panel.hidden = false;
   const controls =
-    device.kind === 'streetlight'
+    device.kind === 'streetlight' && canOperate()
       ? `<p><label>${t('dim')} <input id="dim" type="range" min="0" max="100" value="${device.metrics.dim_pct ?? 100}"></label>
          <button id="lamp-on" type="button">${t('lampOn')}</button> <button id="lamp-off" type="button">${t('lampOff')}</button>
          <button id="send-dim" type="button">${t('send')}</button> <span id="command-status"></span></p>`
       : '';
   panel.innerHTML = `<button id="panel-close" type="button" style="float:right">${t('close')}</button>
     <h3>${escapeHtml(device.name)}</h3><p>${escapeHtml(kind.name[state.lang])} · ${escapeHtml(device.ward)} · ${device.online === false ? t('offline') : ''}</p>
-    <h4>${t('latest')}</h4><table>${rows}</table>${controls}<h4>${t('lastHours')}</h4><div id="chart"></div>`;
+    <h4>${t('latest')}</h4><table id="panel-latest">${latestRows(device, kind)}</table>${controls}<h4>${t('lastHours')}</h4><div id="chart"></div>`;
   $('panel-close').onclick = () => {
     panel.hidden = true;
     state.panel = null;
   };
-  if (device.kind === 'streetlight') {
+  if (controls) {
     const send = async (args) => {
-      await api('POST', `/api/v1/devices/${device.id}/commands`, { name: 'set_lamp', args });
-      $('command-status').textContent = t('commandSent');
+      const status = $('command-status');
+      status.dataset.state = 'pending';
+      status.textContent = t('pending');
+      let command = await api('POST', `/api/v1/devices/${device.id}/commands`, { name: 'set_lamp', args });
+      // Follow the command until the lamp answers (or the server gives up on it).
+      for (let i = 0; i < 120 && command.state === 'pending'; i++) {
+        await new Promise((r) => setTimeout(r, 500));
+        command = await api('GET', `/api/v1/devices/${device.id}/commands/${command.id}`);
+      }
+      status.dataset.state = command.state;
+      status.textContent = t(command.state);
     };
     $('lamp-on').onclick = () => send({ on: true });
     $('lamp-off').onclick = () => send({ on: false });
     $('send-dim').onclick = () => send({ on: true, dim_pct: Number($('dim').value) });
   }
-  if (withChart) await drawChart(device, kind);
+  await drawChart(device, kind);
 }
 
 async function drawChart(device, kind) {
@@ -335,6 +360,7 @@ function logout() {
       headers: { authorization: `Bearer ${state.token}` },
     }).catch(() => {});
   sessionStorage.removeItem('ioc.token');
+  sessionStorage.removeItem('ioc.role');
   location.reload();
 }
 
@@ -349,15 +375,18 @@ $('login').addEventListener('submit', async (event) => {
     $('login-error').textContent = res.status === 429 ? (await res.json()).error.message : t('loginFailed');
     return;
   }
-  state.token = (await res.json()).token;
+  const session = await res.json();
+  state.token = session.token;
+  state.role = session.role;
   sessionStorage.setItem('ioc.token', state.token);
+  sessionStorage.setItem('ioc.role', state.role);
   await start();
 });
 $('lang').addEventListener('click', () => {
   state.lang = state.lang === 'vi' ? 'en' : 'vi';
   localStorage.setItem('ioc.lang', state.lang);
   applyLanguage();
-  if (state.panel) renderPanel(state.panel);
+  if (state.panel) void renderPanel(state.panel);
 });
 $('logout').addEventListener('click', logout);
 for (const id of ['filter-city', 'filter-ward', 'filter-kind'])

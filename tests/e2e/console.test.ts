@@ -124,6 +124,16 @@ describe('operators console', () => {
     });
   });
 
+  it('shows a viewer no acknowledge, resolve or command controls', async () => {
+    await app.loginAs('viewer');
+    const page = await loggedIn('viewer');
+    await page.waitForSelector('#alerts li.critical');
+    expect(await page.locator('#alerts button').count()).toBe(0);
+    await page.evaluate((id) => (globalThis as any).iocConsole.open(id), lamp.id);
+    await page.waitForSelector('#panel-latest');
+    expect(await page.locator('#send-dim').count()).toBe(0);
+  });
+
   it('switches between Vietnamese and English', async () => {
     const page = await loggedIn('admin');
     expect(await page.textContent('aside h2')).toBe('Cảnh báo đang mở');
@@ -138,7 +148,8 @@ describe('operators console', () => {
     await page.waitForSelector('#send-dim');
     await page.fill('#dim', '40');
     await page.click('#send-dim');
-    await page.waitForSelector('#command-status:not(:empty)');
+    await page.waitForSelector('#command-status[data-state=succeeded]', { timeout: 10_000 });
+    expect(await page.textContent('#command-status')).toBe('Thiết bị đã thực hiện');
     const commands = await eventually(
       async () =>
         (await app.request('GET', `/api/v1/devices/${lamp.id}/commands`, await app.login())).body.items,
