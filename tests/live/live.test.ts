@@ -133,3 +133,71 @@ describe('live console feed', () => {
     expect(leaked).toBe(false);
   });
 });
+
+describe('live subscriptions and rates', () => {
+  it('sends a client subscribed to one ward nothing from another', async () => {
+    const elsewhere = {
+      ...noise,
+      id: 'ha-cp-noise-9401',
+      ward: 'cam-pho',
+      name: 'Tiếng ồn – Cẩm Phô',
+    } as const;
+    const secret = (await app.registry.create(elsewhere)).secret;
+    const socket = connect({ token });
+    await next(socket, 'snapshot');
+    const fresh = next<any>(socket, 'snapshot');
+    await socket.emitWithAck('subscribe', { city: 'hoi-an', wards: ['minh-an'] });
+    expect((await fresh).devices.map((d: any) => d.ward)).not.toContain('cam-pho');
+    const received: string[] = [];
+    socket.on('telemetry', (batch: any[]) => received.push(...batch.map((b) => b.deviceId)));
+    socket.on('device_status', (s: any) => received.push(s.deviceId));
+    const other = await connectDevice(app.mqttUrl, elsewhere.id, secret);
+    await publish(other, `ioc/hoi-an/noise/${elsewhere.id}/status`, JSON.stringify({ online: true }));
+    await publish(
+      other,
+      `ioc/hoi-an/noise/${elsewhere.id}/telemetry`,
+      JSON.stringify({ metrics: { laeq_db: 66 } }),
+    );
+    const own = await connectDevice(app.mqttUrl, noise.id, secrets.get(noise.id)!);
+    await publish(
+      own,
+      `ioc/hoi-an/noise/${noise.id}/telemetry`,
+      JSON.stringify({ metrics: { laeq_db: 59 } }),
+    );
+    await new Promise((r) => setTimeout(r, 400));
+    other.end(true);
+    own.end(true);
+    expect(received).toContain(noise.id);
+    expect(received).not.toContain(elsewhere.id);
+  });
+
+  it('bounds the event rate by coalescing: 200 readings in a burst arrive as a few batches', async () => {
+    const socket = connect({ token });
+    await next(socket, 'snapshot');
+    let batches = 0;
+    let entries = 0;
+    socket.on('telemetry', (batch: any[]) => {
+      batches++;
+      entries += batch.length;
+    });
+    const sensor = await connectDevice(app.mqttUrl, noise.id, secrets.get(noise.id)!);
+    const started = Date.now();
+    const base = Date.now() - 200;
+    await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        publish(
+          sensor,
+          `ioc/hoi-an/noise/${noise.id}/telemetry`,
+          JSON.stringify({ ts: base + i, metrics: { laeq_db: 50 + (i % 10) } }),
+          0,
+        ),
+      ),
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    sensor.end(true);
+    const windows = Math.ceil((Date.now() - started) / 100) + 1; // LIVE_COALESCE_MS is 100 here
+    expect(batches).toBeGreaterThan(0);
+    expect(batches).toBeLessThanOrEqual(windows);
+    expect(entries).toBe(batches); // one entry per device per batch, however many readings
+  });
+});
