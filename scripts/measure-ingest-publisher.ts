@@ -4,12 +4,14 @@
 
 import mqtt from 'mqtt';
 
-const { url, credentials, seconds, qos, rate } = await new Promise<{
+const { url, credentials, seconds, qos, rate, stampNow } = await new Promise<{
   url: string;
   credentials: Array<{ id: string; secret: string }>;
   seconds: number;
   qos: 0 | 1;
   rate: number | undefined;
+  /** Stamp each reading with the publish time (for latency measurements) instead of a past time. */
+  stampNow?: boolean;
 }>((ok) => process.once('message', (m) => ok(m as never)));
 const inflightPerDevice = 16;
 let messages = 0;
@@ -36,6 +38,7 @@ await Promise.all(
     const topic = `ioc/tay-ninh/environment/${credentials[index]!.id}/telemetry`;
     let inflight = 0;
     let seq = 0;
+    let lastTs = 0;
     return new Promise<void>((done) => {
       const pump = () => {
         // QoS 0 has no acknowledgement to wait for: respect the socket's back-pressure instead, as a
@@ -54,7 +57,9 @@ await Promise.all(
         }
         while (Date.now() < endAt && inflight < inflightPerDevice && seq < allowed) {
           seq++;
-          const ts = startedAt - 60_000 + seq; // distinct ts per message: every one is a new reading
+          // Distinct ts per message, so every one is a new reading; or the publish time itself.
+          lastTs = stampNow ? Math.max(Date.now(), lastTs + 1) : startedAt - 60_000 + seq;
+          const ts = lastTs;
           const payload = `{"ts":${ts},"seq":${seq},"metrics":{"pm25":${20 + (seq % 30)},"pm10":${40 + (seq % 50)},"temp_c":31.5,"humidity_pct":70}}`;
           inflight++;
           messages++;

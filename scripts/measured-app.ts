@@ -11,6 +11,7 @@ import { createLogger } from '../src/log.ts';
 
 export async function startMeasuredApp(
   name: string,
+  env: Record<string, string> = {},
 ): Promise<{ app: RunningApp; database: string; close(): Promise<void> }> {
   const base = loadConfig();
   let databaseUrl = base.DATABASE_URL;
@@ -34,6 +35,7 @@ export async function startMeasuredApp(
       MQTT_HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
       ADMIN_PASSWORD: 'measurement-password',
+      ...env,
     }),
     createLogger('warn'),
   );

@@ -222,7 +222,9 @@ function connectLive() {
     renderCounts();
   });
   socket.on('telemetry', (batch) => {
+    const record = window.iocConsole.record;
     for (const { deviceId, ts, metrics } of batch) {
+      if (record) record.push(Date.now() - Date.parse(ts));
       const device = state.devices.get(deviceId);
       if (!device) continue;
       Object.assign(device.metrics, metrics);
