@@ -221,6 +221,12 @@ function connectLive() {
     upsertMarker(device);
     renderCounts();
   });
+  socket.on('device_aqi', ({ deviceId, aqi }) => {
+    const device = state.devices.get(deviceId);
+    if (!device) return;
+    device.aqi = aqi;
+    if (state.panel === deviceId) void renderPanel(deviceId);
+  });
   socket.on('telemetry', (batch) => {
     const record = window.iocConsole.record;
     for (const { deviceId, ts, metrics } of batch) {
@@ -248,6 +254,15 @@ function latestRows(device, kind) {
     .join('');
 }
 
+/** VN_AQI of the last complete hour, in its category colour (Decision 1459/QĐ-TCMT). */
+function aqiBadge(device) {
+  if (device.kind !== 'environment') return '';
+  if (!device.aqi) return `<p>VN_AQI: ${t('noAqi')}</p>`;
+  const { value, colour, vi, en, dominant } = device.aqi;
+  const dark = device.aqi.band >= 4;
+  return `<p id="panel-aqi">VN_AQI <span class="aqi" style="background:${colour};color:${dark ? '#fff' : '#000'}">${value} · ${escapeHtml(state.lang === 'vi' ? vi : en)}</span> ${escapeHtml(dominant.toUpperCase())}</p>`;
+}
+
 /** New readings refresh the values only; the chart and a command's status stay. */
 function updatePanel(deviceId) {
   const device = state.devices.get(deviceId);
@@ -270,6 +285,7 @@ async function renderPanel(deviceId) {
       : '';
   panel.innerHTML = `<button id="panel-close" type="button" style="float:right">${t('close')}</button>
     <h3>${escapeHtml(device.name)}</h3><p>${escapeHtml(kind.name[state.lang])} · ${escapeHtml(device.ward)} · ${device.online === false ? t('offline') : ''}</p>
+    ${aqiBadge(device)}
     <h4>${t('latest')}</h4><table id="panel-latest">${latestRows(device, kind)}</table>${controls}<h4>${t('lastHours')}</h4><div id="chart"></div>`;
   $('panel-close').onclick = () => {
     panel.hidden = true;

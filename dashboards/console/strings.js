@@ -36,6 +36,7 @@ export const strings = {
     connected: 'Đã kết nối trực tiếp',
     disconnected: 'Mất kết nối trực tiếp, đang thử lại…',
     close: 'Đóng',
+    noAqi: 'chưa đủ số liệu giờ (cần 2 trong 3 giờ gần nhất)',
   },
   en: {
     title: 'Intelligent Operations Center',
@@ -73,5 +74,6 @@ export const strings = {
     connected: 'Live',
     disconnected: 'Live link lost, retrying…',
     close: 'Close',
+    noAqi: 'not enough hourly data yet (needs 2 of the last 3 hours)',
   },
 };

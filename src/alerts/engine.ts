@@ -192,6 +192,19 @@ export function createAlertEngine(deps: {
     if (event.late) return;
     const at = event.ts;
     const hourly = device.kind === 'environment' ? aqi.add(device.id, at, event.metrics) : undefined;
+    if (hourly) {
+      const { band, vi, en, colour } = hourly.category;
+      bus.emit('aqi', {
+        ...event,
+        hourStart: hourly.hourStart,
+        aqi: hourly.aqi,
+        dominant: hourly.dominant,
+        band,
+        vi,
+        en,
+        colour,
+      });
+    }
     for (const rule of rulesFor(device)) {
       if (!inWindow(rule, at)) {
         if (states.get(keyOf(rule, device.id))?.active)

@@ -46,6 +46,20 @@ export interface AlertEvent {
   alert: AlertRecord;
 }
 
+export interface AqiEvent {
+  deviceId: string;
+  city: string;
+  ward: string;
+  kind: string;
+  hourStart: Date;
+  aqi: number;
+  dominant: string;
+  band: number;
+  vi: string;
+  en: string;
+  colour: string;
+}
+
 export interface BusEvents {
   reading: [ReadingEvent];
   status: [StatusEvent];
@@ -56,6 +70,8 @@ export interface BusEvents {
   /** Every alert transition, never coalesced: live clients and webhooks take it from here. */
   alert: [AlertEvent];
   rulesChanged: [];
+  /** An environment station's hourly VN_AQI, when an hour completes. */
+  aqi: [AqiEvent];
 }
 
 export class EventBus extends EventEmitter<BusEvents> {

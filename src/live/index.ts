@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { alertJson } from '../api/routes/alerts.ts';
 import type { Auth, Principal } from '../auth/index.ts';
 import { CityId, KindName } from '../catalog/schema.ts';
-import type { AlertEvent, EventBus, ReadingEvent, StatusEvent } from '../events/bus.ts';
+import type { AlertEvent, AqiEvent, EventBus, ReadingEvent, StatusEvent } from '../events/bus.ts';
 import type { Logger } from '../log.ts';
 import type { DeviceRegistry } from '../registry/index.ts';
 import type { AlertQueries } from '../storage/alerts.ts';
@@ -145,6 +145,19 @@ export function createLive(deps: {
       state.alert(alert);
       toMatching(alert, (socket) => socket.emit('alert', { action, alert: alertJson(alert) }));
     },
+    aqi: (event: AqiEvent) => {
+      const aqi = {
+        value: event.aqi,
+        band: event.band,
+        vi: event.vi,
+        en: event.en,
+        colour: event.colour,
+        dominant: event.dominant,
+        hour: event.hourStart.toISOString(),
+      };
+      state.aqi(event.deviceId, aqi);
+      toMatching(event, (socket) => socket.emit('device_aqi', { deviceId: event.deviceId, aqi }));
+    },
     deviceChanged: ({ deviceId, change }: { deviceId: string; change: string }) => {
       if (change === 'deleted') state.removeDevice(deviceId);
       else {
@@ -168,6 +181,7 @@ export function createLive(deps: {
       bus.on('status', listeners.status);
       bus.on('alert', listeners.alert);
       bus.on('deviceChanged', listeners.deviceChanged);
+      bus.on('aqi', listeners.aqi);
       timer = setInterval(flush, deps.coalesceMs);
       timer.unref();
     },
@@ -177,6 +191,7 @@ export function createLive(deps: {
       bus.off('status', listeners.status);
       bus.off('alert', listeners.alert);
       bus.off('deviceChanged', listeners.deviceChanged);
+      bus.off('aqi', listeners.aqi);
       live.disconnectSockets(true);
       // io.close() would also close the HTTP server, which belongs to Fastify: close only the engine.
       io.engine.close();

@@ -18,6 +18,16 @@ export interface LiveDevice {
   metrics: Record<string, number>;
   /** The most severe active alert on the device, if any. */
   alert: 'info' | 'warning' | 'critical' | null;
+  /** Environment stations: the last hourly VN_AQI with its category (Decision 1459/QĐ-TCMT). */
+  aqi?: {
+    value: number;
+    band: number;
+    vi: string;
+    en: string;
+    colour: string;
+    dominant: string;
+    hour: string;
+  };
 }
 
 const rank = { info: 1, warning: 2, critical: 3 } as const;
@@ -50,6 +60,7 @@ export function createLiveState() {
         ts: current?.ts ?? null,
         metrics: current?.metrics ?? {},
         alert: worstAlert(row.id),
+        ...(current?.aqi ? { aqi: current.aqi } : {}),
       });
     },
     removeDevice(id: string) {
@@ -81,6 +92,10 @@ export function createLiveState() {
       alerts.set(alert.deviceId, open);
       const device = devices.get(alert.deviceId);
       if (device) device.alert = worstAlert(alert.deviceId);
+    },
+    aqi(deviceId: string, aqi: NonNullable<LiveDevice['aqi']>) {
+      const device = devices.get(deviceId);
+      if (device) device.aqi = aqi;
     },
     get: (id: string) => devices.get(id),
     all: () => devices.values(),

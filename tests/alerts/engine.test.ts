@@ -203,6 +203,15 @@ describe('air quality and lighting', () => {
     expect(alert).toMatchObject({ state: 'open', severity: 'warning' });
     expect(alert.message_vi).toBe('Chỉ số AQI Xấu (179) tại Minh An, chất ô nhiễm chính PM25');
     expect(alert.message_en).toBe('AQI Bad (179) in Minh An, dominant pollutant PM25');
+    // The console's device state carries the hourly AQI in its category colour.
+    expect(app.live.state.get(station.id)?.aqi).toMatchObject({
+      value: 179,
+      band: 4,
+      vi: 'Xấu',
+      en: 'Bad',
+      colour: '#ff0000',
+      dominant: 'pm25',
+    });
   });
 
   it('opens a streetlight alert when the lamp stays dark at night, not by day', async () => {
