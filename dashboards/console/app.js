@@ -73,6 +73,7 @@ function upsertMarker(device) {
     state.cluster.addLayer(marker);
   }
   marker.setStyle({ fillColor: colours[look] });
+  if (marker.deviceState !== undefined && marker.deviceState !== look) state.cluster.refreshClusters(marker);
   marker.deviceState = look;
   marker.bindTooltip(device.name);
 }
@@ -365,6 +366,18 @@ async function start() {
     disableClusteringAtZoom: 16,
     maxClusterRadius: 40,
     chunkedLoading: true,
+    // A cluster wears the colour of its worst device: a fire in the Old Town shows red at any zoom.
+    iconCreateFunction: (cluster) => {
+      const order = ['critical', 'warning', 'info', 'offline', 'ok'];
+      const looks = cluster.getAllChildMarkers().map((m) => m.deviceState ?? 'ok');
+      const worst = order.find((look) => looks.includes(look)) ?? 'ok';
+      const size = cluster.getChildCount();
+      return L.divIcon({
+        html: `<div style="background:${colours[worst]}">${size}</div>`,
+        className: `cluster cluster-${worst}`,
+        iconSize: [36, 36],
+      });
+    },
   });
   state.map.addLayer(state.cluster);
   applyLanguage();
@@ -415,6 +428,7 @@ window.iocConsole = {
   markerState: (id) => state.markers.get(id)?.deviceState ?? null,
   devices: () => state.devices.size,
   open: (id) => openPanel(id),
+  zoom: (level) => state.map.setZoom(level, { animate: false }),
 };
 
 applyLanguage();

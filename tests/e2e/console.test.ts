@@ -104,6 +104,9 @@ describe('operators console', () => {
       'Báo cháy tại Cảm biến cháy – Hội quán Phúc Kiến (Minh An)',
     );
     expect(await page.textContent('#count-critical')).not.toBe('0');
+    // Zoomed out, the device sits in a cluster, and the cluster is red.
+    await page.evaluate('window.iocConsole.zoom(12)');
+    await page.waitForSelector('.cluster-critical', { timeout: 2_000 });
   });
 
   it('shows an acknowledgement made in one browser in another', async () => {
