@@ -4,8 +4,8 @@
 // and the page's frame times with every device on the map, while telemetry batches arrive every 20 ms.
 import { fork } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { chromium } from 'playwright-core';
 import { generatedSecretCost, hashSecret } from '../src/auth/secrets.ts';
+import { launchChromium } from '../tests/helpers/browser.ts';
 import { startMeasuredApp } from './measured-app.ts';
 
 const { values } = parseArgs({
@@ -66,18 +66,7 @@ const publishers = await app.registry.createMany(
 // Live state learns of devices from the registry's change events; the bulk insert above bypassed them.
 for (const device of app.registry.all()) app.live.state.upsertDevice(device);
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-  ],
-});
+const browser = await launchChromium();
 const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
 await page.goto(`http://127.0.0.1:${app.httpPort}/`);
 await page.fill('#username', 'admin');

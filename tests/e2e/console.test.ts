@@ -1,22 +1,14 @@
 // The console in a real headless Chromium: log in, see the fleet, a fire alarm turns its marker red
 // and lists the alert, an acknowledgement made in one browser shows in another, the language switches,
 // and a dim command reaches a simulated streetlight.
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningFleet, runFleet } from '../../simulators/fleet.ts';
 import { topicPrefix } from '../../src/registry/fleets.ts';
 import { startTestApp, type TestApp, testAdminPassword } from '../helpers/app.ts';
+import { launchChromium } from '../helpers/browser.ts';
 import { connectDevice, eventually, publish } from '../helpers/mqtt.ts';
 
-const chromiumFlags = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 let app: TestApp;
 let browser: Browser;
 let fleet: RunningFleet;
@@ -69,7 +61,7 @@ beforeAll(async () => {
     seed: 5,
   });
   // CI installs Debian's chromium; without it this fails here, loudly.
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumFlags });
+  browser = await launchChromium();
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
