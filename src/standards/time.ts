@@ -1,17 +1,26 @@
-// Local time in Asia/Ho_Chi_Minh: UTC+7 all year (no daylight saving), so a fixed offset is exact
-// and much cheaper than Intl on the hot path.
+// Local time in Asia/Ho_Chi_Minh, where every day/night window and reporting day of the IOC is defined.
+// Vietnam keeps UTC+7 all year (no daylight saving), so a fixed offset is exact and far cheaper than
+// Intl on the hot path. Time is always passed in; nothing here reads the clock.
 const offsetMs = 7 * 3_600_000;
+const dayMs = 86_400_000;
 
 export interface LocalParts {
   year: number;
+  /** 1–12 */
   month: number;
+  /** 1–31 */
   day: number;
+  /** 0–23 */
   hour: number;
+  /** 0–59 */
   minute: number;
+  /** hour·60 + minute, 0–1439 */
   minuteOfDay: number;
+  /** 0 = Sunday … 6 = Saturday */
   dayOfWeek: number;
 }
 
+/** Calendar fields of `at` on the Asia/Ho_Chi_Minh wall clock. */
 export function localParts(at: Date): LocalParts {
   const local = new Date(at.getTime() + offsetMs);
   const hour = local.getUTCHours();
@@ -27,13 +36,17 @@ export function localParts(at: Date): LocalParts {
   };
 }
 
-/** The instant of local midnight starting the local day of `at`. */
+/** The instant of local 00:00 that starts the local day of `at` (17:00 UTC of the previous UTC day). */
 export function localMidnight(at: Date): Date {
   const local = at.getTime() + offsetMs;
-  return new Date(local - (((local % 86_400_000) + 86_400_000) % 86_400_000) - offsetMs);
+  const sinceMidnight = ((local % dayMs) + dayMs) % dayMs; // also right before 1970
+  return new Date(local - sinceMidnight - offsetMs);
 }
 
-/** Whether the local time of day is in [start, end) minutes; a window may wrap midnight (1260 → 360). */
+/**
+ * Whether the local time of day of `at` is in [startMinute, endMinute): start inclusive, end exclusive.
+ * A window with start > end wraps midnight (21:00 → 06:00 is 1260 → 360); start = end is empty.
+ */
 export function isWithinLocalWindow(at: Date, startMinute: number, endMinute: number): boolean {
   const m = localParts(at).minuteOfDay;
   return startMinute <= endMinute ? m >= startMinute && m < endMinute : m >= startMinute || m < endMinute;

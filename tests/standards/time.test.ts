@@ -1,58 +1,56 @@
+// Local time of Asia/Ho_Chi_Minh: UTC+7 all year, so the local day starts at 17:00 UTC.
 import { describe, expect, it } from 'vitest';
-import {
-  energyAverage,
-  isDark,
-  isWithinLocalWindow,
-  localMidnight,
-  localParts,
-  noiseLimit,
-} from '../../src/standards/index.ts';
+import { isWithinLocalWindow, localMidnight, localParts } from '../../src/standards/index.ts';
 
-describe('QCVN 26:2010 day and night (Asia/Ho_Chi_Minh)', () => {
+describe('local day boundaries', () => {
   it.each([
-    ['2026-11-22T22:59:00Z', 'special', 45, 'night'], // 05:59 local
-    ['2026-11-22T23:00:00Z', 'special', 55, 'day'], // 06:00 local
-    ['2026-11-23T13:59:00Z', 'normal', 70, 'day'], // 20:59 local
-    ['2026-11-23T14:00:00Z', 'normal', 55, 'night'], // 21:00 local
-  ] as const)('%s in a %s area: %d dBA (%s)', (at, zone, limitDb, period) => {
-    expect(noiseLimit(zone, new Date(at))).toEqual({ limitDb, period });
+    ['2026-11-22T17:00:00Z', '2026-11-22T17:00:00.000Z'], // local 00:00 on the 23rd
+    ['2026-11-22T16:59:59.999Z', '2026-11-21T17:00:00.000Z'], // local 23:59:59.999 on the 22nd
+    ['2026-11-23T05:00:00Z', '2026-11-22T17:00:00.000Z'],
+    ['2026-12-31T17:00:00Z', '2026-12-31T17:00:00.000Z'], // local new year
+    ['1969-12-31T20:00:00Z', '1969-12-31T17:00:00.000Z'], // negative epoch milliseconds
+  ])('the local day of %s starts at %s', (at, midnight) => {
+    expect(localMidnight(new Date(at)).toISOString()).toBe(midnight);
   });
 
-  it('averages levels by energy, not arithmetically', () => {
-    expect(energyAverage([60, 70])).toBeCloseTo(67.4, 1);
-  });
-
-  it('treats windows that wrap midnight, start inclusive and end exclusive', () => {
-    expect(isWithinLocalWindow(new Date('2026-11-23T14:00:00Z'), 1260, 360)).toBe(true); // 21:00
-    expect(isWithinLocalWindow(new Date('2026-11-22T22:59:00Z'), 1260, 360)).toBe(true); // 05:59
-    expect(isWithinLocalWindow(new Date('2026-11-22T23:00:00Z'), 1260, 360)).toBe(false); // 06:00
-  });
-
-  it('starts the local day at 17:00 UTC', () => {
-    expect(localMidnight(new Date('2026-11-22T17:00:00Z')).toISOString()).toBe('2026-11-22T17:00:00.000Z');
-    expect(localMidnight(new Date('2026-11-22T16:59:59Z')).toISOString()).toBe('2026-11-21T17:00:00.000Z');
-    expect(localParts(new Date('2026-11-22T17:30:00Z'))).toMatchObject({
-      year: 2026,
-      month: 11,
-      day: 23,
-      hour: 0,
-      minute: 30,
-    });
+  it.each([
+    [
+      '2026-11-22T16:59:00Z',
+      { year: 2026, month: 11, day: 22, hour: 23, minute: 59, minuteOfDay: 1439, dayOfWeek: 0 },
+    ],
+    [
+      '2026-11-22T17:00:00Z',
+      { year: 2026, month: 11, day: 23, hour: 0, minute: 0, minuteOfDay: 0, dayOfWeek: 1 },
+    ],
+    [
+      '2026-12-31T17:30:00Z',
+      { year: 2027, month: 1, day: 1, hour: 0, minute: 30, minuteOfDay: 30, dayOfWeek: 5 },
+    ],
+    [
+      '2028-02-28T18:00:00Z',
+      { year: 2028, month: 2, day: 29, hour: 1, minute: 0, minuteOfDay: 60, dayOfWeek: 2 },
+    ],
+  ])('%s is local %o', (at, parts) => {
+    expect(localParts(new Date(at))).toEqual(parts);
   });
 });
 
-describe('daylight for streetlights', () => {
-  const hcmc = [10.78, 106.7] as const;
-  // Almanac times for Ho Chi Minh City: 21 Dec 2026 sunrise ≈ 06:06, sunset ≈ 17:32 local.
+describe('local windows', () => {
   it.each([
-    ['2026-12-20T23:00:00Z', true], // 06:00 local, before sunrise
-    ['2026-12-20T23:15:00Z', false], // 06:15 local
-    ['2026-12-21T10:25:00Z', false], // 17:25 local
-    ['2026-12-21T10:40:00Z', true], // 17:40 local
-    ['2026-06-21T11:05:00Z', false], // 18:05 local in June, still light
-    ['2026-06-21T05:00:00Z', false], // noon
-    ['2026-06-20T17:00:00Z', true], // midnight
-  ])('at %s it is dark: %s', (at, dark) => {
-    expect(isDark(new Date(at), ...hcmc)).toBe(dark);
+    // 21:00 → 06:00 wraps midnight
+    ['2026-11-23T13:59:00Z', 1260, 360, false], // 20:59
+    ['2026-11-23T14:00:00Z', 1260, 360, true], // 21:00, start inclusive
+    ['2026-11-23T17:00:00Z', 1260, 360, true], // 00:00
+    ['2026-11-22T22:59:00Z', 1260, 360, true], // 05:59
+    ['2026-11-22T23:00:00Z', 1260, 360, false], // 06:00, end exclusive
+    // 06:00 → 21:00 does not
+    ['2026-11-22T22:59:00Z', 360, 1260, false],
+    ['2026-11-22T23:00:00Z', 360, 1260, true],
+    ['2026-11-23T13:59:00Z', 360, 1260, true],
+    ['2026-11-23T14:00:00Z', 360, 1260, false],
+    // start = end is empty
+    ['2026-11-23T14:00:00Z', 1260, 1260, false],
+  ])('%s in [%d, %d): %s', (at, start, end, inside) => {
+    expect(isWithinLocalWindow(new Date(at), start, end)).toBe(inside);
   });
 });
