@@ -23,9 +23,35 @@ export const ConfigSchema = z
     DATA_DIR: z.string().min(1).default('./data'),
     HTTP_HOST: z.string().min(1).default('0.0.0.0'),
     HTTP_PORT: port.default(8080),
+    /** HTTPS for the API and the console: PEM certificate chain and key (both or neither). */
+    HTTP_TLS_CERT_FILE: z.string().min(1).optional(),
+    HTTP_TLS_KEY_FILE: z.string().min(1).optional(),
+    /** Largest accepted HTTP request body; larger ones get 413 PAYLOAD_TOO_LARGE. */
+    HTTP_BODY_LIMIT_BYTES: z.coerce.number().int().min(1_024).max(16_777_216).default(1_048_576),
+    /** Browser origins allowed to call the API from another site; unset: same origin only (no CORS headers). */
+    CORS_ORIGINS: z
+      .string()
+      .transform((list) =>
+        list
+          .split(',')
+          .map((o) => o.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.url().regex(/^https?:\/\/[^/]+$/, 'an origin is scheme://host[:port], no path')))
+      .default([]),
     MQTT_HOST: z.string().min(1).default('0.0.0.0'),
     MQTT_PORT: port.default(1883),
     MQTT_WS_PORT: port.optional(),
+    /** MQTT over TLS (and WSS on MQTT_WS_PORT) when certificate and key are set. */
+    MQTT_TLS_PORT: port.default(8883),
+    MQTT_TLS_CERT_FILE: z.string().min(1).optional(),
+    MQTT_TLS_KEY_FILE: z.string().min(1).optional(),
+    /** CA that signs device certificates: a device may then log in with a certificate whose CN is its id. */
+    MQTT_TLS_CA_FILE: z.string().min(1).optional(),
+    /** Refuse TLS clients without a device certificate signed by MQTT_TLS_CA_FILE. */
+    MQTT_TLS_REQUIRE_CLIENT_CERT: flag.default(false),
+    /** Plain MQTT on MQTT_PORT. Unset: on without TLS outside production, off once TLS is configured. */
+    MQTT_ALLOW_PLAINTEXT: flag.optional(),
     MQTT_URL: optionalUrl(['mqtt', 'mqtts', 'ws', 'wss']),
     /** Development only: let MQTT clients connect without credentials. Refused in production. */
     MQTT_ALLOW_ANONYMOUS: flag.default(false),
@@ -34,6 +60,9 @@ export const ConfigSchema = z
     ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
     JWT_SECRET: z.string().min(1).optional(),
     JWT_TTL_S: z.coerce.number().int().min(60).max(604_800).default(43_200),
+    /** Failed logins for one account (from any address) before it is locked for LOGIN_LOCKOUT_S. */
+    LOGIN_LOCKOUT_FAILURES: z.coerce.number().int().min(3).max(1_000).default(20),
+    LOGIN_LOCKOUT_S: z.coerce.number().int().min(10).max(86_400).default(900),
     /** Largest number of readings waiting for the database; beyond it publishers wait (back-pressure). */
     INGEST_QUEUE_LIMIT: z.coerce.number().int().min(100).default(100_000),
     INGEST_BATCH_ROWS: z.coerce.number().int().min(1).max(50_000).default(5_000),
@@ -53,14 +82,43 @@ export const ConfigSchema = z
     TELEMETRY_RETENTION_DAYS: z.coerce.number().int().min(1).default(90),
   })
   .superRefine((c, ctx) => {
+    const issue = (name: string, message: string) => ctx.addIssue({ code: 'custom', path: [name], message });
+    for (const [cert, key] of [
+      ['HTTP_TLS_CERT_FILE', 'HTTP_TLS_KEY_FILE'],
+      ['MQTT_TLS_CERT_FILE', 'MQTT_TLS_KEY_FILE'],
+    ] as const) {
+      if (Boolean(c[cert]) !== Boolean(c[key]))
+        issue(c[cert] ? key : cert, `set ${cert} and ${key} together`);
+    }
+    if (c.MQTT_TLS_CA_FILE && !c.MQTT_TLS_CERT_FILE)
+      issue(
+        'MQTT_TLS_CA_FILE',
+        'device certificates need MQTT over TLS: set MQTT_TLS_CERT_FILE and MQTT_TLS_KEY_FILE',
+      );
+    if (c.MQTT_TLS_REQUIRE_CLIENT_CERT && !c.MQTT_TLS_CA_FILE)
+      issue('MQTT_TLS_REQUIRE_CLIENT_CERT', 'needs MQTT_TLS_CA_FILE, the CA that signs device certificates');
+    if (c.MQTT_ALLOW_PLAINTEXT === false && !c.MQTT_TLS_CERT_FILE)
+      issue(
+        'MQTT_ALLOW_PLAINTEXT',
+        'is false and MQTT over TLS is not configured: devices could not connect at all',
+      );
     if (c.NODE_ENV !== 'production') return;
     if (!c.JWT_SECRET || c.JWT_SECRET.length < 32) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['JWT_SECRET'],
-        message:
-          'is required in production and must be at least 32 characters (try: openssl rand -base64 48)',
-      });
+      issue(
+        'JWT_SECRET',
+        'is required in production and must be at least 32 characters (try: openssl rand -base64 48)',
+      );
+    } else if (isWeakSecret(c.JWT_SECRET)) {
+      issue(
+        'JWT_SECRET',
+        'looks like a placeholder or a pattern; generate one with: openssl rand -base64 48',
+      );
+    }
+    if (!c.MQTT_TLS_CERT_FILE && c.MQTT_ALLOW_PLAINTEXT === undefined) {
+      issue(
+        'MQTT_TLS_CERT_FILE',
+        'production needs MQTT over TLS (MQTT_TLS_CERT_FILE, MQTT_TLS_KEY_FILE), or MQTT_ALLOW_PLAINTEXT=true when TLS ends before the IOC or devices sit on a closed network',
+      );
     }
     if (c.MQTT_ALLOW_ANONYMOUS) {
       ctx.addIssue({
@@ -70,6 +128,18 @@ export const ConfigSchema = z
       });
     }
   });
+
+/**
+ * A secret that is long enough but guessable: a known placeholder, or too few distinct characters
+ * (`xxxx…`, `abcabc…`). `openssl rand -base64 48` has about 40 distinct characters.
+ */
+export function isWeakSecret(secret: string): boolean {
+  const folded = secret.toLowerCase().replace(/[^a-z0-9]/g, '');
+  const placeholders =
+    /(changeme|change|secret|password|default|example|placeholder|jwt|token|test|demo|your|here|key|production|prod|super|my)/g;
+  const rest = folded.replace(placeholders, '').replace(/[0-9]/g, '');
+  return new Set(secret).size < 12 || rest.length < 10;
+}
 
 export type Config = z.infer<typeof ConfigSchema>;
 

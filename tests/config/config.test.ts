@@ -37,12 +37,63 @@ describe('configuration', () => {
     }
   });
 
+  const strongSecret = 'q7Rk2vN9pLx4Tz8WcYb3HmJd6FsGa5Ue1KoPiVnQ';
+  const production = { NODE_ENV: 'production', JWT_SECRET: strongSecret, MQTT_ALLOW_PLAINTEXT: 'true' };
+
   it('refuses production without a strong JWT_SECRET or with anonymous MQTT', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET: is required in production/);
-    expect(() =>
-      loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40), MQTT_ALLOW_ANONYMOUS: 'true' }),
-    ).toThrow(/MQTT_ALLOW_ANONYMOUS.*: is a development switch/);
-    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40) }).NODE_ENV).toBe('production');
+    expect(() => loadConfig({ ...production, MQTT_ALLOW_ANONYMOUS: 'true' })).toThrow(
+      /MQTT_ALLOW_ANONYMOUS.*: is a development switch/,
+    );
+    expect(loadConfig(production).NODE_ENV).toBe('production');
+  });
+
+  it.each([
+    'x'.repeat(40),
+    'changeme-changeme-changeme-changeme',
+    'my-super-secret-jwt-token-for-production-2024',
+    'abcdefabcdefabcdefabcdefabcdefabcdef',
+  ])('refuses a long but guessable JWT_SECRET in production (%s)', (weak) => {
+    expect(() => loadConfig({ ...production, JWT_SECRET: weak })).toThrow(
+      /JWT_SECRET: looks like a placeholder or a pattern/,
+    );
+    // Development takes it (and generates its own when unset).
+    expect(loadConfig({ JWT_SECRET: weak }).JWT_SECRET).toBe(weak);
+  });
+
+  it('refuses plain MQTT in production unless it is asked for explicitly', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: strongSecret })).toThrow(
+      /MQTT_TLS_CERT_FILE: production needs MQTT over TLS/,
+    );
+    const tls = loadConfig({
+      NODE_ENV: 'production',
+      JWT_SECRET: strongSecret,
+      MQTT_TLS_CERT_FILE: '/etc/ioc/server.crt',
+      MQTT_TLS_KEY_FILE: '/etc/ioc/server.key',
+    });
+    expect(tls.MQTT_ALLOW_PLAINTEXT).toBeUndefined();
+  });
+
+  it('wants certificate and key together, and a CA before requiring device certificates', () => {
+    expect(() => loadConfig({ MQTT_TLS_CERT_FILE: '/c' })).toThrow(
+      /MQTT_TLS_KEY_FILE: set MQTT_TLS_CERT_FILE and MQTT_TLS_KEY_FILE together/,
+    );
+    expect(() => loadConfig({ HTTP_TLS_KEY_FILE: '/k' })).toThrow(
+      /HTTP_TLS_CERT_FILE: set HTTP_TLS_CERT_FILE/,
+    );
+    expect(() => loadConfig({ MQTT_TLS_REQUIRE_CLIENT_CERT: 'true' })).toThrow(
+      /MQTT_TLS_REQUIRE_CLIENT_CERT.*: needs MQTT_TLS_CA_FILE/,
+    );
+    expect(() => loadConfig({ MQTT_ALLOW_PLAINTEXT: 'false' })).toThrow(/devices could not connect at all/);
+  });
+
+  it('reads CORS_ORIGINS as a list of origins, empty by default', () => {
+    expect(loadConfig({}).CORS_ORIGINS).toEqual([]);
+    expect(
+      loadConfig({ CORS_ORIGINS: 'https://ioc.tayninh.gov.vn, http://localhost:5173' }).CORS_ORIGINS,
+    ).toEqual(['https://ioc.tayninh.gov.vn', 'http://localhost:5173']);
+    expect(() => loadConfig({ CORS_ORIGINS: 'https://ioc.tayninh.gov.vn/console' })).toThrow(/CORS_ORIGINS/);
+    expect(() => loadConfig({ CORS_ORIGINS: '*' })).toThrow(/CORS_ORIGINS/);
   });
 });
 
