@@ -44,7 +44,9 @@ export interface RunningApp {
   metrics: Metrics;
   http: FastifyInstance;
   httpPort: number;
-  mqttPort: number;
+  /** Plain MQTT; undefined when it is off (TLS only). */
+  mqttPort: number | undefined;
+  mqttTlsPort: number | undefined;
   mqttWsPort: number | undefined;
   databaseUrl: string;
   /** Set only on the very first start when no ADMIN_PASSWORD was given. */
@@ -133,7 +135,7 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
 
     const broker = createBroker({ config, registry, ingest, metrics, log: log.child({ area: 'broker' }) });
     running.push(() => broker.stop());
-    const { port: mqttPort, wsPort: mqttWsPort } = await broker.start();
+    const { port: mqttPort, tlsPort: mqttTlsPort, wsPort: mqttWsPort } = await broker.start();
 
     const commands = createCommands({
       queries: createCommandQueries(pool),
@@ -183,6 +185,7 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       {
         httpPort,
         mqttPort,
+        mqttTlsPort,
         mqttWsPort,
         devices: registry.size(),
         startupMs: Date.now() - started,
@@ -208,6 +211,7 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       http,
       httpPort,
       mqttPort,
+      mqttTlsPort,
       mqttWsPort,
       databaseUrl,
       generatedAdminPassword,

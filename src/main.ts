@@ -24,8 +24,12 @@ async function main() {
         '  Keep it now; it is not shown again (set ADMIN_PASSWORD before the first start to choose it).\n\n',
     );
   }
+  const mqtt = [
+    app.mqttPort !== undefined ? `mqtt://localhost:${app.mqttPort}` : '',
+    app.mqttTlsPort !== undefined ? `mqtts://localhost:${app.mqttTlsPort}` : '',
+  ].filter(Boolean);
   process.stdout.write(
-    `  IOC: http://localhost:${app.httpPort}/  API docs: http://localhost:${app.httpPort}/docs  MQTT: mqtt://localhost:${app.mqttPort}\n`,
+    `  IOC: http://localhost:${app.httpPort}/  API docs: http://localhost:${app.httpPort}/docs  MQTT: ${mqtt.join(' ')}\n`,
   );
   let signalled = false;
   const shutdown = (signal: string) => {

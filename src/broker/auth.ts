@@ -4,6 +4,7 @@
 import type { Client } from 'aedes';
 import { deviceTopic } from '../ingest/topics.ts';
 import type { DeviceRegistry } from '../registry/index.ts';
+import type { ClientCertificate } from './tls.ts';
 
 // CONNACK return codes of MQTT 3.1.1 [MQTT-3.2.2.3].
 export const connackBadCredentials = 4;
@@ -14,16 +15,38 @@ export type AuthOutcome =
   | {
       ok: false;
       returnCode: number;
-      reason: 'no_credentials' | 'client_id_mismatch' | 'unknown_device' | 'bad_secret';
+      reason:
+        | 'no_credentials'
+        | 'client_id_mismatch'
+        | 'unknown_device'
+        | 'bad_secret'
+        | 'bad_certificate'
+        | 'certificate_mismatch';
     };
 
+/**
+ * A verified client certificate (CN = device id) stands in for the password; a password sent beside
+ * it must still be right. Without a certificate the device's own secret is checked.
+ */
 export async function authenticateDevice(
   registry: DeviceRegistry,
   clientId: string,
   username: string | undefined,
   password: Buffer | undefined,
   allowAnonymous: boolean,
+  certificate: ClientCertificate = null,
 ): Promise<AuthOutcome> {
+  if (certificate && 'invalid' in certificate)
+    return { ok: false, returnCode: connackBadCredentials, reason: 'bad_certificate' };
+  if (certificate) {
+    const id = certificate.deviceId;
+    if (clientId !== id || (username !== undefined && username !== id))
+      return { ok: false, returnCode: connackBadCredentials, reason: 'certificate_mismatch' };
+    if (!registry.get(id)) return { ok: false, returnCode: connackBadCredentials, reason: 'unknown_device' };
+    if (password !== undefined && !(await registry.verifyCredentials(id, password.toString('utf8'))))
+      return { ok: false, returnCode: connackBadCredentials, reason: 'bad_secret' };
+    return { ok: true, deviceId: id };
+  }
   if (username === undefined && password === undefined) {
     return allowAnonymous
       ? { ok: true, deviceId: null }

@@ -1,10 +1,14 @@
-// The embedded MQTT broker (aedes) on MQTT_PORT, and MQTT over websockets on MQTT_WS_PORT when set.
+// The embedded MQTT broker (aedes): plain TCP on MQTT_PORT when allowed, TLS on MQTT_TLS_PORT when a
+// certificate is configured (device certificates optional, see tls.ts), websockets on MQTT_WS_PORT
+// (WSS once TLS is configured).
 // Every device publish goes to ingest from authorizePublish, and the callback (hence the QoS 1 PUBACK)
 // waits until ingest has stored it or kept it as a dead letter: acknowledged means in the database.
 // Refused publishes are re-addressed to a topic nobody may subscribe to, so they reach no one.
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { createServer, type Server } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import type { Config } from '../config.ts';
@@ -15,9 +19,11 @@ import { listen } from '../net.ts';
 import type { DeviceRegistry } from '../registry/index.ts';
 import { allowedSubscription, authenticateDevice, identityOf, rememberIdentity } from './auth.ts';
 import { PacketSizeGuard } from './packetGuard.ts';
+import { certificateOf, mqttTlsOptions, plaintextMqtt, rememberCertificate, type TlsConfig } from './tls.ts';
 
 export interface Broker {
-  start(): Promise<{ port: number; wsPort: number | undefined }>;
+  /** port: plain MQTT (undefined when off); tlsPort: MQTT over TLS (undefined when not configured). */
+  start(): Promise<{ port: number | undefined; tlsPort: number | undefined; wsPort: number | undefined }>;
   stop(): Promise<void>;
   /** Publishes from the IOC itself (commands to devices). */
   publish(topic: string, payload: string, qos?: 0 | 1): Promise<void>;
@@ -30,8 +36,14 @@ const refusedTopicPrefix = '$IOC/refused/';
 export function createBroker(deps: {
   config: Pick<
     Config,
-    'MQTT_HOST' | 'MQTT_PORT' | 'MQTT_WS_PORT' | 'MQTT_ALLOW_ANONYMOUS' | 'MQTT_MAX_PAYLOAD_BYTES'
-  >;
+    | 'MQTT_HOST'
+    | 'MQTT_PORT'
+    | 'MQTT_WS_PORT'
+    | 'MQTT_ALLOW_ANONYMOUS'
+    | 'MQTT_MAX_PAYLOAD_BYTES'
+    | 'MQTT_TLS_PORT'
+  > &
+    TlsConfig;
   registry: DeviceRegistry;
   ingest: Ingest;
   metrics: Metrics;
@@ -40,6 +52,7 @@ export function createBroker(deps: {
   const { config, registry, ingest, metrics, log } = deps;
   let aedes: Aedes | undefined;
   let tcp: Server | undefined;
+  let secure: Server | undefined;
   let http: HttpServer | undefined;
   let wss: WebSocketServer | undefined;
   let listening = false;
@@ -75,7 +88,15 @@ export function createBroker(deps: {
       heartbeatInterval: 60_000,
       connectTimeout: 30_000,
       authenticate(client, username, password, done) {
-        authenticateDevice(registry, client.id, username, password, config.MQTT_ALLOW_ANONYMOUS).then(
+        const certificate = certificateOf(client.conn);
+        authenticateDevice(
+          registry,
+          client.id,
+          username,
+          password,
+          config.MQTT_ALLOW_ANONYMOUS,
+          certificate,
+        ).then(
           (outcome) => {
             if (!outcome.ok) return refuseAuth(client, outcome.reason, outcome.returnCode, done);
             rememberIdentity(client, outcome.deviceId);
@@ -133,25 +154,44 @@ export function createBroker(deps: {
       aedes.on('clientError', (client, error) =>
         log.debug({ clientId: client.id, err: error }, 'MQTT client error'),
       );
-      tcp = createServer((socket) => aedes!.handle(guarded(socket)));
-      const port = await listen(tcp, config.MQTT_PORT, config.MQTT_HOST, 'MQTT_PORT');
+      const tls = mqttTlsOptions(config);
+      let port: number | undefined;
+      if (plaintextMqtt(config)) {
+        tcp = createServer((socket) => aedes!.handle(guarded(socket)));
+        port = await listen(tcp, config.MQTT_PORT, config.MQTT_HOST, 'MQTT_PORT');
+      }
+      let tlsPort: number | undefined;
+      if (tls) {
+        secure = createTlsServer(tls, (socket) =>
+          aedes!.handle(rememberCertificate(guarded(socket), socket)),
+        );
+        // No certificate where one is required, one from another CA, an old protocol: no CONNECT at all.
+        secure.on('tlsClientError', () => metrics.mqttAuthFailures.inc({ reason: 'tls_handshake' }));
+        tlsPort = await listen(secure, config.MQTT_TLS_PORT, config.MQTT_HOST, 'MQTT_TLS_PORT');
+      }
       let wsPort: number | undefined;
       if (config.MQTT_WS_PORT !== undefined) {
-        http = createHttpServer((_req, res) => res.writeHead(426).end('MQTT over websockets only'));
+        const upgradeOnly = (_req: unknown, res: import('node:http').ServerResponse) =>
+          res.writeHead(426).end('MQTT over websockets only');
+        http = tls ? createHttpsServer(tls, upgradeOnly) : createHttpServer(upgradeOnly);
+        if (tls) http.on('tlsClientError', () => metrics.mqttAuthFailures.inc({ reason: 'tls_handshake' }));
         wss = new WebSocketServer({ server: http });
-        wss.on('connection', (socket, req) => aedes!.handle(guarded(createWebSocketStream(socket)), req));
+        wss.on('connection', (socket, req) => {
+          const stream = guarded(createWebSocketStream(socket));
+          aedes!.handle(tls ? rememberCertificate(stream, req.socket as TLSSocket) : stream, req);
+        });
         wsPort = await listen(http, config.MQTT_WS_PORT, config.MQTT_HOST, 'MQTT_WS_PORT');
       }
       listening = true;
-      log.info({ port, wsPort }, 'MQTT broker listening');
-      return { port, wsPort };
+      log.info({ port, tlsPort, wsPort, wss: Boolean(tls && wsPort !== undefined) }, 'MQTT broker listening');
+      return { port, tlsPort, wsPort };
     },
 
     async stop() {
       listening = false;
       // Stop taking connections, then close the clients (their wills go through ingest as usual).
       wss?.close();
-      const closing = [http, tcp].map((server) =>
+      const closing = [http, tcp, secure].map((server) =>
         server ? new Promise<void>((ok) => server.close(() => ok())) : undefined,
       );
       if (aedes) await new Promise<void>((ok) => aedes!.close(() => ok()));
