@@ -1,0 +1,141 @@
+// The benchmark's report: the machine, the ceilings, every step with its ratios, the knees, and the
+// issue's targets judged from the same run. JSON for tools, a markdown table for people.
+import type { InsertCeiling } from './ceilings.ts';
+import type { StepResult } from './step.ts';
+
+export interface BrokerCeiling {
+  qos: 0 | 1;
+  devices: number;
+  messagesPerSecond: number;
+  seconds: number;
+}
+
+export interface Knee {
+  qos: 0 | 1;
+  devices: number;
+  /** The highest offered rate the system still took in full with p99 publish → stored under 1 s. */
+  kneeMessagesPerSecond: number | null;
+  brokeAt: number | null;
+  reason: string | null;
+}
+
+export interface Target {
+  name: string;
+  goal: string;
+  measured: string;
+  met: boolean;
+}
+
+export interface BenchReport {
+  date: string;
+  mode: 'full' | 'smoke';
+  machine: Record<string, string | number>;
+  setup: Record<string, number>;
+  ceilings: { broker: BrokerCeiling[]; insert: InsertCeiling; insertMessagesPerSecond: number };
+  steps: Array<StepResult & { brokerRatio: number | null; insertRatio: number }>;
+  knees: Knee[];
+  targets: Target[];
+}
+
+export const targets = { qos0: 20_000, qos1: 10_000 };
+
+export function judgeTargets(report: Omit<BenchReport, 'targets'>, fleetSize: number): Target[] {
+  const at = (kind: string, qos: 0 | 1) =>
+    report.steps.find((s) => s.kind === kind && s.qos === qos && s.devices === fleetSize);
+  const list: Target[] = [];
+  for (const qos of [0, 1] as const) {
+    const max = at('max', qos);
+    const goal = qos === 0 ? targets.qos0 : targets.qos1;
+    if (max) {
+      list.push({
+        name: `QoS ${qos} sustained, ${fleetSize} devices, no loss`,
+        goal: `≥ ${goal} msg/s, 0 lost`,
+        measured: `${max.messagesPerSecond} msg/s, ${max.lost} lost`,
+        met: max.messagesPerSecond >= goal && max.lost === 0,
+      });
+      list.push({
+        name: `QoS ${qos} end-to-end vs broker alone`,
+        goal: '≥ 50 %',
+        measured: max.brokerRatio === null ? 'n/a' : `${Math.round(max.brokerRatio * 100)} %`,
+        met: max.brokerRatio !== null && max.brokerRatio >= 0.5,
+      });
+    }
+    const half = at('half', qos);
+    if (half) {
+      list.push({
+        name: `QoS ${qos} at ${half.rate} msg/s: publish → stored p99`,
+        goal: '< 1000 ms',
+        measured: `${half.storeLatencyMs.p99} ms`,
+        met: half.storeLatencyMs.p99 < 1000,
+      });
+      if (half.consoleLatencyMs) {
+        list.push({
+          name: `QoS ${qos} at ${half.rate} msg/s: publish → console p99`,
+          goal: '< 500 ms',
+          measured: `${half.consoleLatencyMs.p99} ms`,
+          met: half.consoleLatencyMs.p99 < 500,
+        });
+      }
+      if (half.alarmLatencyMs) {
+        list.push({
+          name: `QoS ${qos} at ${half.rate} msg/s: fire alarm → alert stored p99`,
+          goal: '< 200 ms',
+          measured: `${half.alarmLatencyMs.p99} ms`,
+          met: half.alarmLatencyMs.p99 < 200,
+        });
+      }
+    }
+  }
+  const big = report.steps.filter((s) => s.devices === fleetSize);
+  if (big.length > 0) {
+    const rss = Math.max(...big.map((s) => s.rssMaxMiB));
+    list.push({
+      name: `RSS with ${fleetSize} devices and ${report.setup.consoles} consoles`,
+      goal: '< 1536 MiB',
+      measured: `${rss} MiB`,
+      met: rss < 1536,
+    });
+  }
+  return list;
+}
+
+const ms = (l: { p50: number; p99: number; max: number } | null) =>
+  l && !Number.isNaN(l.p50) ? `${l.p50} / ${l.p99} / ${l.max}` : '–';
+const pct = (x: number | null) => (x === null ? '–' : `${Math.round(x * 100)} %`);
+
+export function markdown(report: BenchReport): string {
+  const m = report.machine;
+  const lines = [
+    `Benchmark of ${report.date} (${report.mode}) on ${m.cpus} × ${m.cpu}, ${m.memoryGiB} GiB, ${m.os}; ` +
+      `Node ${m.node}; ${m.database} on the same machine.`,
+    '',
+    `Ceilings in the same run: broker alone (aedes → null consumer) ${report.ceilings.broker
+      .map((b) => `QoS ${b.qos}, ${b.devices} devices: ${b.messagesPerSecond} msg/s`)
+      .join('; ')}. PostgreSQL bulk insert alone (the writer's statement, ` +
+      `${report.ceilings.insert.batchRows}-row batches × ${report.ceilings.insert.concurrency}): ` +
+      `${report.ceilings.insert.rowsPerSecond} rows/s ≈ ${report.ceilings.insertMessagesPerSecond} msg/s at 4 metrics.`,
+    '',
+    '| step | QoS | devices | offered msg/s | stored msg/s | rows/s | ÷ broker | ÷ insert | publish → stored p50/p99/max ms | QoS 1 ack p99 ms | → console p50/p99/max ms | alarm → alert p50/p99/max ms | lost | RSS MiB | system CPU % | machine CPU % | dead letters |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const s of report.steps) {
+    lines.push(
+      `| ${s.name} | ${s.qos} | ${s.devices} | ${s.rate || 'max'} | ${s.messagesPerSecond} | ${s.rowsPerSecond} | ${pct(s.brokerRatio)} | ${pct(s.insertRatio)} | ${ms(s.storeLatencyMs)} | ${s.ackLatencyMs ? s.ackLatencyMs.p99 : '–'} | ${ms(s.consoleLatencyMs)} | ${ms(s.alarmLatencyMs)} | ${s.lost} | ${s.rssMaxMiB} | ${s.systemCpuPct} | ${s.machineCpuPct} | ${s.deadLetters} |`,
+    );
+  }
+  if (report.knees.length > 0) {
+    lines.push('', 'Knee (ramp: the highest offered rate taken in full with publish → stored p99 < 1 s):');
+    for (const k of report.knees) {
+      lines.push(
+        `- QoS ${k.qos}, ${k.devices} devices: ${k.kneeMessagesPerSecond ?? 'below the first step'} msg/s` +
+          (k.brokeAt ? `; broke at ${k.brokeAt} msg/s (${k.reason})` : '; did not break within the ramp'),
+      );
+    }
+  }
+  if (report.targets.length > 0) {
+    lines.push('', '| target | goal | measured | met |', '|---|---|---|---|');
+    for (const t of report.targets)
+      lines.push(`| ${t.name} | ${t.goal} | ${t.measured} | ${t.met ? 'yes' : 'no'} |`);
+  }
+  return `${lines.join('\n')}\n`;
+}

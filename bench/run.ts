@@ -1,0 +1,292 @@
+// npm run bench -- [--smoke] [--seconds 60] [--ramp-seconds 10] [--devices 1000,10000] [--qos 0,1]
+//                  [--steps max,half,ramp] [--consoles 100] [--out bench/results]
+// The end-to-end benchmark (issue 8). The system runs in this process as `npm start` would run it
+// (embedded broker; DATABASE_URL's PostgreSQL in a fresh database, else the embedded one); the
+// field runs in other processes: a generator with one MQTT connection per device and its own
+// credentials, fire sensors, and socket.io consoles. Ceilings are measured in the same run (the
+// broker alone, PostgreSQL's bulk insert alone) and every step is reported as a ratio to them.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, release, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startMeasuredApp } from '../scripts/measured-app.ts';
+import { measureInsertCeiling, startNullBroker } from './ceilings.ts';
+import { registerFleet, startConsoles, startGenerator, stationMarker } from './fleet.ts';
+import { watchTelemetryInserts } from './probe.ts';
+import {
+  type BenchReport,
+  type BrokerCeiling,
+  judgeTargets,
+  type Knee,
+  markdown,
+  targets,
+} from './report.ts';
+import { runStep, type StepResult, type StepSpec } from './step.ts';
+
+const { values } = parseArgs({
+  options: {
+    smoke: { type: 'boolean', default: false },
+    seconds: { type: 'string' },
+    'ramp-seconds': { type: 'string' },
+    'ceiling-seconds': { type: 'string' },
+    devices: { type: 'string' },
+    qos: { type: 'string', default: '0,1' },
+    steps: { type: 'string', default: 'max,half,ramp' },
+    consoles: { type: 'string' },
+    out: { type: 'string' },
+  },
+});
+const smoke = values.smoke;
+const list = (text: string) => text.split(',').map(Number);
+const stepSeconds = Number(values.seconds ?? (smoke ? 2 : 60));
+const rampSeconds = Number(values['ramp-seconds'] ?? (smoke ? 1 : 10));
+const ceilingSeconds = Number(values['ceiling-seconds'] ?? (smoke ? 1 : 15));
+const deviceCounts = list(values.devices ?? (smoke ? '40' : '1000,10000')).sort((a, b) => a - b);
+const qosList = list(values.qos) as Array<0 | 1>;
+const kinds = new Set(values.steps.split(','));
+const consoleCount = Number(values.consoles ?? (smoke ? 3 : 100));
+const outDir = values.out ?? (smoke ? join(tmpdir(), 'ioc-bench-smoke') : 'bench/results');
+const fleetSize = deviceCounts[deviceCounts.length - 1]!;
+const goal = (qos: 0 | 1) => (smoke ? 1_000 : qos === 0 ? targets.qos0 : targets.qos1);
+
+// The plan, so the fleet has one fresh fire sensor per alarm trial.
+const plan: Array<StepSpec | { ramp: true; qos: 0 | 1; devices: number }> = [];
+for (const devices of deviceCounts) {
+  for (const qos of qosList) {
+    const full = devices === fleetSize;
+    if (kinds.has('max'))
+      plan.push({
+        name: 'sustained, max',
+        kind: 'max',
+        qos,
+        devices,
+        rate: 0,
+        seconds: stepSeconds,
+        alarmTrials: Math.min(20, Math.floor(stepSeconds / 2)),
+      });
+    if (full && kinds.has('half'))
+      plan.push({
+        name: 'sustained, half target',
+        kind: 'half',
+        qos,
+        devices,
+        rate: goal(qos) / 2,
+        seconds: stepSeconds,
+        alarmTrials: Math.max(2, Math.min(30, stepSeconds)),
+      });
+    if (full && kinds.has('ramp')) plan.push({ ramp: true, qos, devices });
+  }
+}
+const fireSensors = plan.reduce((n, s) => n + ('ramp' in s ? 0 : s.alarmTrials), 0);
+
+const runStarted = Date.now();
+const measured = await startMeasuredApp('bench');
+const { app } = measured;
+const probe = watchTelemetryInserts(app.pool, (id) => id.includes(stationMarker));
+const alertOpenedAt = new Map<string, number>();
+app.bus.on('alert', ({ action, alert }) => {
+  if (action === 'opened' && alert.ruleName === 'Fire alarm') alertOpenedAt.set(alert.deviceId, Date.now());
+});
+const log = (text: string) =>
+  console.error(`[bench ${((Date.now() - runStarted) / 1000).toFixed(0)}s] ${text}`);
+
+const fleet = await registerFleet(app, fleetSize, fireSensors);
+log(`registered ${fleet.stations.length} stations and ${fleet.fire.length} fire sensors in ${fleet.ms} ms`);
+const generator = startGenerator();
+const alarms = startGenerator();
+const consoles = consoleCount > 0 ? startConsoles() : undefined;
+
+// Ceiling 1: the broker alone, same generator, same connections, every message to a null consumer.
+const brokerCeilings: BrokerCeiling[] = [];
+const nullBroker = await startNullBroker();
+for (const devices of deviceCounts) {
+  await generator.request(
+    {
+      type: 'connect',
+      url: `mqtt://127.0.0.1:${nullBroker.port}`,
+      devices: fleet.stations.slice(0, devices),
+    },
+    'connected',
+  );
+  for (const qos of qosList) {
+    nullBroker.reset();
+    const window = Math.max(2, Math.min(16, Math.ceil(40_000 / devices)));
+    const { stats } = await generator.request(
+      { type: 'run', qos, rate: 0, seconds: ceilingSeconds, window },
+      'ran',
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    const seconds = (nullBroker.lastDeliveredAt() - stats.startedAt) / 1000;
+    const ceiling = {
+      qos,
+      devices,
+      messagesPerSecond: Math.round(nullBroker.delivered() / seconds),
+      seconds,
+    };
+    brokerCeilings.push(ceiling);
+    log(`broker alone: ${JSON.stringify(ceiling)}`);
+  }
+  await generator.request({ type: 'disconnect' }, 'disconnected');
+}
+await nullBroker.close();
+
+// Ceiling 2: PostgreSQL's bulk insert alone, with the writer's statement, batch size and concurrency.
+const insert = await measureInsertCeiling(
+  app.pool,
+  fleet.stations.map((s) => s.id),
+  { seconds: ceilingSeconds, batchRows: app.config.INGEST_BATCH_ROWS, concurrency: 2 },
+);
+await app.pool.query('TRUNCATE telemetry, device_latest');
+const insertMessagesPerSecond = Math.round(insert.rowsPerSecond / 4);
+log(`insert alone: ${JSON.stringify(insert)}`);
+
+// The field connects to the system.
+const fireConnect = await alarms.request(
+  { type: 'connect', url: `mqtt://127.0.0.1:${app.mqttPort}`, devices: fleet.fire },
+  'connected',
+);
+let consoleConnectMs = 0;
+if (consoles) {
+  const login = await fetch(`http://127.0.0.1:${app.httpPort}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: 'measurement-password' }),
+  });
+  const { token } = (await login.json()) as { token: string };
+  // One console in ten watches the whole of Tây Ninh, the others a ward each, as ward operators would.
+  const wards = (['tay-ninh', 'hoi-an'] as const).flatMap((city) =>
+    app.catalog.fleets.get(city)!.wards.map((w) => ({ city, wards: [w.id] })),
+  );
+  const subscriptions = Array.from({ length: consoleCount }, (_, i) =>
+    i % 10 === 0 ? { city: 'tay-ninh' } : wards[i % wards.length]!,
+  );
+  const connected = await consoles.request(
+    { type: 'connect', url: `http://127.0.0.1:${app.httpPort}`, token, subscriptions },
+    'connected',
+  );
+  consoleConnectMs = connected.ms;
+  log(`${connected.connected} consoles connected in ${connected.ms} ms`);
+}
+
+const steps: StepResult[] = [];
+const knees: Knee[] = [];
+const connectMs: Record<string, number> = {};
+let connectedStations = 0;
+const context = { app, generator, alarms, consoles, probe, alertOpenedAt };
+for (const entry of plan) {
+  if (entry.devices > connectedStations) {
+    const result = await generator.request(
+      {
+        type: 'connect',
+        url: `mqtt://127.0.0.1:${app.mqttPort}`,
+        devices: fleet.stations.slice(connectedStations, entry.devices),
+      },
+      'connected',
+    );
+    connectMs[`connect${entry.devices}Ms`] = result.ms;
+    log(`${result.connected} stations connected in ${result.ms} ms (${result.refused} refused)`);
+    connectedStations = entry.devices;
+  }
+  if (!('ramp' in entry)) {
+    const result = await runStep(context, entry);
+    steps.push(result);
+    log(
+      `${entry.name} QoS ${entry.qos} ${entry.devices}: ${result.messagesPerSecond} msg/s, lost ${result.lost}`,
+    );
+    continue;
+  }
+  // The ramp: offered load in steps of a fifth of the target, until publish → stored breaks.
+  const knee: Knee = {
+    qos: entry.qos,
+    devices: entry.devices,
+    kneeMessagesPerSecond: null,
+    brokeAt: null,
+    reason: null,
+  };
+  for (let i = 1; i <= (smoke ? 2 : 10); i++) {
+    const rate = Math.round((goal(entry.qos) / 5) * i);
+    const result = await runStep(context, {
+      name: `ramp ${i}`,
+      kind: 'ramp',
+      qos: entry.qos,
+      devices: entry.devices,
+      rate,
+      seconds: rampSeconds,
+      alarmTrials: 0,
+    });
+    steps.push(result);
+    log(
+      `ramp QoS ${entry.qos} at ${rate}: ${result.messagesPerSecond} msg/s, p99 ${result.storeLatencyMs.p99} ms`,
+    );
+    const reasons = [
+      result.lost > 0 ? `${result.lost} lost` : '',
+      result.storeLatencyMs.p99 >= 1000 ? `publish → stored p99 ${result.storeLatencyMs.p99} ms` : '',
+      result.messagesPerSecond < 0.9 * rate
+        ? `stored ${result.messagesPerSecond} msg/s of ${rate} offered`
+        : '',
+    ].filter(Boolean);
+    if (reasons.length > 0) {
+      knee.brokeAt = rate;
+      knee.reason = reasons.join(', ');
+      break;
+    }
+    knee.kneeMessagesPerSecond = rate;
+  }
+  knees.push(knee);
+}
+
+const { rows } = await app.pool.query<{ version: string }>('SELECT version()');
+const cpuList = cpus();
+const partial: Omit<BenchReport, 'targets'> = {
+  date: new Date(runStarted).toISOString(),
+  mode: smoke ? 'smoke' : 'full',
+  machine: {
+    cpu: cpuList[0]?.model.trim() ?? 'unknown',
+    cpus: cpuList.length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    os: `Linux ${release()}`,
+    node: process.versions.node,
+    database: `${rows[0]!.version.split(' on ')[0]} (${measured.database})`,
+  },
+  setup: {
+    stations: fleetSize,
+    fireSensors,
+    consoles: consoleCount,
+    registerMs: fleet.ms,
+    fireConnectMs: fireConnect.ms,
+    consoleConnectMs,
+    ...connectMs,
+    stepSeconds,
+    rampSeconds,
+    ceilingSeconds,
+    batchRows: app.config.INGEST_BATCH_ROWS,
+    flushMs: app.config.INGEST_FLUSH_MS,
+    liveCoalesceMs: app.config.LIVE_COALESCE_MS,
+    durationS: 0,
+  },
+  ceilings: { broker: brokerCeilings, insert, insertMessagesPerSecond },
+  steps: steps.map((s) => {
+    const ceiling = brokerCeilings.find((b) => b.qos === s.qos && b.devices === s.devices);
+    return {
+      ...s,
+      brokerRatio: ceiling ? Math.round((s.messagesPerSecond / ceiling.messagesPerSecond) * 100) / 100 : null,
+      insertRatio: Math.round((s.rowsPerSecond / insert.rowsPerSecond) * 100) / 100,
+    };
+  }),
+  knees,
+};
+partial.setup.durationS = Math.round((Date.now() - runStarted) / 1000);
+const report: BenchReport = { ...partial, targets: smoke ? [] : judgeTargets(partial, fleetSize) };
+await mkdir(outDir, { recursive: true });
+const stem = join(outDir, report.date.slice(0, 10));
+await writeFile(`${stem}.json`, `${JSON.stringify(report, null, 2)}\n`);
+await writeFile(`${stem}.md`, markdown(report));
+console.log(markdown(report));
+log(`report: ${stem}.json and ${stem}.md`);
+
+generator.close();
+alarms.close();
+consoles?.close();
+await measured.close();
+const lost = steps.reduce((n, s) => n + s.lost, 0);
+process.exit(lost > 0 || probe.inserts() === 0 ? 1 : 0);

@@ -1,0 +1,164 @@
+// One measured step: the generator offers a load for a fixed time while fire sensors raise alarms
+// and the consoles listen; then the system drains, and what it stored is counted against what was
+// published (and, QoS 1, acknowledged). The table is emptied afterwards so every step starts alike.
+import { readFileSync } from 'node:fs';
+import type { RunningApp } from '../src/app.ts';
+import type { Consoles, Generator } from './fleet.ts';
+import { stationMarker } from './fleet.ts';
+import { Histogram, type LatencySummary } from './histogram.ts';
+import type { StoreProbe } from './probe.ts';
+
+export interface StepSpec {
+  name: string;
+  kind: 'max' | 'half' | 'ramp' | 'smoke';
+  qos: 0 | 1;
+  devices: number;
+  /** Offered messages/s; 0 = as many as the system accepts. */
+  rate: number;
+  seconds: number;
+  alarmTrials: number;
+}
+
+export interface StepResult extends StepSpec {
+  published: number;
+  acknowledged: number | null;
+  storedMessages: number;
+  storedRows: number;
+  /** Published (QoS 0) or acknowledged (QoS 1) but not stored. Must be 0. */
+  lost: number;
+  messagesPerSecond: number;
+  rowsPerSecond: number;
+  storeLatencyMs: LatencySummary;
+  ackLatencyMs: LatencySummary | null;
+  consoleLatencyMs: LatencySummary | null;
+  consoleBatches: number;
+  alarmLatencyMs: LatencySummary | null;
+  rssMaxMiB: number;
+  /** Of one core. */
+  systemCpuPct: number;
+  generatorCpuPct: number;
+  consolesCpuPct: number;
+  /** Of all cores of the machine. */
+  machineCpuPct: number;
+  deadLetters: number;
+  disconnected: number;
+}
+
+export interface StepContext {
+  app: RunningApp;
+  generator: Generator;
+  alarms: Generator;
+  consoles: Consoles | undefined;
+  probe: StoreProbe;
+  alertOpenedAt: Map<string, number>;
+}
+
+function machineTicks(): { busy: number; total: number } {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.reduce((a, b) => a + b, 0);
+  const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+  return { busy: total - idle, total };
+}
+
+async function deadLetterCount(app: RunningApp): Promise<number> {
+  const { values } = await app.metrics.deadLetters.get();
+  return values.reduce((sum, v) => sum + v.value, 0);
+}
+
+const round = (x: number) => Math.round(x * 10) / 10;
+
+export async function runStep(context: StepContext, spec: StepSpec): Promise<StepResult> {
+  const { app, generator, alarms, consoles, probe, alertOpenedAt } = context;
+  probe.reset();
+  if (consoles) await consoles.request({ type: 'reset' }, 'reset');
+  const deadBefore = await deadLetterCount(app);
+  const machineBefore = machineTicks();
+  const cpuBefore = process.cpuUsage();
+  const wallBefore = Date.now();
+  let rssMax = process.memoryUsage.rss();
+  const sampler = setInterval(() => {
+    rssMax = Math.max(rssMax, process.memoryUsage.rss());
+  }, 250);
+
+  const window = Math.max(2, Math.min(16, Math.ceil(40_000 / spec.devices)));
+  const running = generator.request(
+    { type: 'run', qos: spec.qos, rate: spec.rate, seconds: spec.seconds, window },
+    'ran',
+  );
+  // Alarms spread over the step, after a second of load.
+  const alarmSent =
+    spec.alarmTrials > 0
+      ? new Promise((r) => setTimeout(r, 1_000)).then(() =>
+          alarms.request(
+            {
+              type: 'alarms',
+              count: spec.alarmTrials,
+              intervalMs: Math.floor(((spec.seconds - 1.5) * 1000) / spec.alarmTrials),
+            },
+            'alarmed',
+          ),
+        )
+      : Promise.resolve({ sentAt: {} as Record<string, number> });
+  const { stats } = await running;
+  const { sentAt } = await alarmSent;
+
+  // Drain: the writer's queue empty and no telemetry insert for half a second.
+  const drainDeadline = Date.now() + 120_000;
+  while (Date.now() < drainDeadline) {
+    if (app.writer.pending() === 0 && Date.now() - probe.lastStoredAt() > 500) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const wall = Date.now() - wallBefore;
+  const cpu = process.cpuUsage(cpuBefore);
+  const machineAfter = machineTicks();
+  clearInterval(sampler);
+  const consoleReport = consoles ? await consoles.request({ type: 'report' }, 'report') : undefined;
+
+  const { rows } = await app.pool.query<{ rows: string; messages: string }>(
+    `SELECT count(*) AS rows, count(*) FILTER (WHERE metric = 'pm25') AS messages
+     FROM telemetry WHERE device_id LIKE $1`,
+    [`%${stationMarker}%`],
+  );
+  const storedRows = Number(rows[0]!.rows);
+  const storedMessages = Number(rows[0]!.messages);
+  await app.pool.query('TRUNCATE telemetry');
+
+  const alarmLatency = new Histogram();
+  for (const [deviceId, at] of Object.entries(sentAt)) {
+    const opened = alertOpenedAt.get(deviceId);
+    alarmLatency.add(opened === undefined ? 60_000 : opened - at); // never opened counts as a minute
+  }
+  const ackLatency = new Histogram();
+  ackLatency.merge(stats.ackLatency);
+  const consoleLatency = new Histogram();
+  if (consoleReport) consoleLatency.merge(consoleReport.latency);
+
+  const acknowledged = spec.qos === 1 ? stats.acked : null;
+  const lost = Math.max(0, (acknowledged ?? stats.published) - storedMessages);
+  const elapsed = Math.max(1, probe.lastStoredAt() - stats.startedAt) / 1000;
+  return {
+    ...spec,
+    published: stats.published,
+    acknowledged,
+    storedMessages,
+    storedRows,
+    lost,
+    messagesPerSecond: Math.round(storedMessages / elapsed),
+    rowsPerSecond: Math.round(storedRows / elapsed),
+    storeLatencyMs: probe.latency.summary(),
+    ackLatencyMs: spec.qos === 1 ? ackLatency.summary() : null,
+    consoleLatencyMs: consoleReport ? consoleLatency.summary() : null,
+    consoleBatches: consoleReport?.batches ?? 0,
+    alarmLatencyMs: spec.alarmTrials > 0 ? alarmLatency.summary() : null,
+    rssMaxMiB: Math.round(rssMax / 1_048_576),
+    systemCpuPct: round(((cpu.user + cpu.system) / 1000 / wall) * 100),
+    generatorCpuPct: round((stats.cpuMs / (stats.flushedAt - stats.startedAt)) * 100),
+    consolesCpuPct: consoleReport ? round((consoleReport.cpuMs / wall) * 100) : 0,
+    machineCpuPct: round(
+      ((machineAfter.busy - machineBefore.busy) / Math.max(1, machineAfter.total - machineBefore.total)) *
+        100,
+    ),
+    deadLetters: (await deadLetterCount(app)) - deadBefore,
+    disconnected: stats.disconnected,
+  };
+}
