@@ -51,7 +51,9 @@ export class SimulatedDevice {
   link!: MqttLink;
   private timer: NodeJS.Timeout | undefined;
   private seq = 0;
+  private lastTs = 0;
   private overrides: Record<string, number | Ramp> | undefined;
+  private noise: Record<string, number> | undefined;
   private backlog: Array<{ ts: number; seq: number; metrics: Record<string, number> }> | undefined;
   /** Network down on purpose (scenario outage): no reconnect until it returns. */
   held = false;
@@ -90,7 +92,9 @@ export class SimulatedDevice {
   tick() {
     this.next();
     if (this.silent) return;
-    const now = this.context.clock.now();
+    // Two readings of one device never share a ts (the IOC would keep one): at high speed they could.
+    const now = Math.max(this.context.clock.now(), this.lastTs + 1);
+    this.lastTs = now;
     const metrics = sample(this.kind, this.state, new Date(now), this.intervalMs / 1000, this.random);
     if (this.overrides) this.applyOverrides(metrics, now);
     const reading = { ts: now, seq: ++this.seq, metrics };
@@ -187,9 +191,15 @@ export class SimulatedDevice {
   // —— what scenarios steer ——
 
   /** Fixed values (or linear ramps over simulated time) replacing the model's, until cleared. */
-  override(set: Record<string, number>, ramp: Record<string, [number, number]> = {}, overS = 0) {
+  override(
+    set: Record<string, number>,
+    ramp: Record<string, [number, number]> = {},
+    overS = 0,
+    noise: Record<string, number> = {},
+  ) {
     const now = this.context.clock.now();
     this.overrides ??= {};
+    if (Object.keys(noise).length > 0) this.noise = { ...this.noise, ...noise };
     Object.assign(this.overrides, set);
     for (const [metric, [from, to]] of Object.entries(ramp)) {
       this.overrides[metric] = { from, to, startMs: now, endMs: now + overS * 1000 };
@@ -197,8 +207,15 @@ export class SimulatedDevice {
   }
 
   clearOverrides(metrics?: string[]) {
-    if (!metrics) this.overrides = undefined;
-    else if (this.overrides) for (const m of metrics) delete this.overrides[m];
+    if (!metrics) {
+      this.overrides = undefined;
+      this.noise = undefined;
+      return;
+    }
+    for (const m of metrics) {
+      if (this.overrides) delete this.overrides[m];
+      if (this.noise) delete this.noise[m];
+    }
   }
 
   private applyOverrides(metrics: Record<string, number>, now: number) {
@@ -211,6 +228,9 @@ export class SimulatedDevice {
             : Math.min(1, Math.max(0, (now - value.startMs) / (value.endMs - value.startMs)));
         metrics[metric] = Math.round((value.from + (value.to - value.from) * f) * 100) / 100;
       }
+      // A noisy sensor scatters around the value it is made to read.
+      const spread = this.noise?.[metric];
+      if (spread) metrics[metric] = Math.round((metrics[metric]! + this.random.between(-spread, spread)) * 10) / 10;
     }
   }
 

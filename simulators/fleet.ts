@@ -50,6 +50,8 @@ export interface RunningFleet {
   ready: Promise<void>;
   /** Resolves when every device is connected, or rejects after `timeoutMs`. */
   allConnected(timeoutMs?: number): Promise<void>;
+  /** Stops reporting but stays connected (still answering commands). */
+  pause(): void;
   stop(): Promise<void>;
 }
 
@@ -134,7 +136,7 @@ export function runFleet(options: FleetOptions): RunningFleet {
           backoffMs = 1_000;
           device.onConnected();
           // Like real hardware, a device reports once as soon as it is (re)connected.
-          if (!device.silent) device.tick();
+          if (!device.silent && !context.stopped) device.tick();
         },
         closed: (refused) => {
           if (refused !== undefined) stats.errors++;
@@ -191,6 +193,10 @@ export function runFleet(options: FleetOptions): RunningFleet {
         if (Date.now() > deadline) throw new Error(`${connected()} of ${count} devices connected`);
         await new Promise((r) => setTimeout(r, 50));
       }
+    },
+    pause() {
+      context.stopped = true;
+      for (const device of devices.values()) device.unschedule();
     },
     async stop() {
       context.stopped = true;
