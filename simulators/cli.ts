@@ -1,26 +1,55 @@
-// npm run simulate -- [options]: a simulated fleet publishing into a running IOC over real MQTT.
+// npm run simulate -- [options]: a simulated fleet, or a scenario, publishing into a running IOC over real MQTT.
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadCatalog } from '../src/catalog/index.ts';
 import { loadConfig } from '../src/config.ts';
-import { readCredentialsFile } from '../src/registry/credentialsFile.ts';
-import { runFleet } from './fleet.ts';
+import { readCredentialsFile, writeCredentialsFile } from '../src/registry/credentialsFile.ts';
+import { createClock } from './clock.ts';
+import { type RunningFleet, runFleet } from './fleet.ts';
+import { startProgress } from './progress.ts';
+import { registerGenerated } from './register.ts';
+import { listScenarios, loadScenario, replayScenario } from './scenario.ts';
 
 const help = `Usage: npm run simulate -- [options]
 
-Connects every device of the credentials file (written by npm run fleet:load) to the IOC's broker
-and publishes realistic telemetry, each device with its own credentials, last will and status.
+Mô phỏng thiết bị hiện trường / simulated field devices. Every device connects to the IOC's broker
+with its own credentials (from npm run fleet:load), a last will and a retained status, publishes
+realistic telemetry at its kind's reporting interval (with jitter), obeys cmd messages and answers
+cmd_result. Ctrl-C stops cleanly: each device says it is offline, waits for its acknowledgements and
+disconnects; a summary follows.
 
-  --credentials <file>  default: $DATA_DIR/fleet-credentials.json
-  --mqtt-url <url>      default: the url in the credentials file
+Which devices
+  --credentials <file>  credentials file (default: $DATA_DIR/fleet-credentials.json)
+  --mqtt-url <url>      broker (default: the url in the credentials file)
   --city <id>           only this city's devices (tay-ninh, hoi-an)
   --kind <kind>         only this kind; repeat for several
-  --devices <n>         only the first n devices
+  --devices <n>         only the first n devices of the file
+  --generate <n>        first register n generated devices spread over the wards of both cities
+                        (ids gen-{city}-{ward}-{kind}-{nnnnnn}) through the IOC's API, add their
+                        secrets to the credentials file, and simulate them
+  --url <url>           the IOC's HTTP address for --generate (default: http://localhost:$HTTP_PORT)
+  --user <name>         admin account for --generate (default: admin)
+  --password <pw>       its password (default: $ADMIN_PASSWORD)
+
+How they behave
   --rate <msg/s>        total telemetry messages per second across the fleet
-                        (default: each kind's own reporting interval from devices/kinds)
+                        (default: each kind's own interval from devices/kinds)
   --qos <0|1>           default: 1
-  --duration <s>        stop after this many seconds (default: run until Ctrl-C)
   --seed <n>            default: 1; the same seed replays the same values
+  --speed <x>           simulated time runs x times faster than real time (default: 1); an
+                        accelerated run is stamped in the past so that it ends now
+  --drop <p>            probability that a reading is lost on the radio (default: 0.001)
+  --link-drops <p>      probability per reading that the link drops and reconnects (default: 0.0005)
+  --connect-rate <n>    connections opened per second at start (default: 200)
+  --duration <s>        stop after this many real seconds (default: run until Ctrl-C)
+
+Scenarios (simulators/scenarios/*.json)
+  --scenario <name>     replay one scenario with its own devices, then stop; prints what the IOC
+                        should show. Scenarios with a time of day (e.g. 20:00) are stamped on the
+                        latest past such day: run the IOC with INGEST_LATE_AFTER_S above their age
+                        (e.g. 172800) to have them judged as live, or add --end-now
+  --end-now             ignore the scenario's time of day: it ends at the present
+  --list-scenarios      list the scenarios and what each shows
   -h, --help            this text
 `;
 
@@ -32,10 +61,21 @@ async function main() {
       city: { type: 'string' },
       kind: { type: 'string', multiple: true },
       devices: { type: 'string' },
+      generate: { type: 'string' },
+      url: { type: 'string' },
+      user: { type: 'string', default: 'admin' },
+      password: { type: 'string' },
       rate: { type: 'string' },
       qos: { type: 'string', default: '1' },
-      duration: { type: 'string' },
       seed: { type: 'string', default: '1' },
+      speed: { type: 'string', default: '1' },
+      drop: { type: 'string', default: '0.001' },
+      'link-drops': { type: 'string', default: '0.0005' },
+      'connect-rate': { type: 'string', default: '200' },
+      duration: { type: 'string' },
+      scenario: { type: 'string' },
+      'end-now': { type: 'boolean', default: false },
+      'list-scenarios': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -43,51 +83,139 @@ async function main() {
     process.stdout.write(help);
     return;
   }
+  const catalog = loadCatalog();
+  if (values['list-scenarios']) {
+    for (const name of listScenarios()) {
+      const s = loadScenario(name);
+      process.stdout.write(`${name}\n  ${s.title.vi} / ${s.title.en}\n  ${s.shows.en}\n\n`);
+    }
+    return;
+  }
   const config = loadConfig();
   const path = values.credentials ?? join(config.DATA_DIR, 'fleet-credentials.json');
+  const speed = Number(values.speed);
+  const qos = values.qos === '0' ? 0 : 1;
+  if (!(speed > 0)) throw new Error('--speed must be a positive number');
+
+  if (values.generate) {
+    const count = Number(values.generate);
+    const url = values.url ?? `http://localhost:${config.HTTP_PORT}`;
+    const password = values.password ?? config.ADMIN_PASSWORD;
+    if (!password) throw new Error('--generate needs the admin password: --password or ADMIN_PASSWORD');
+    process.stdout.write(`registering ${count} generated devices at ${url} …\n`);
+    const issued = await registerGenerated({
+      url,
+      user: values.user,
+      password,
+      catalog,
+      count,
+      seed: Number(values.seed),
+    });
+    const mqttUrl =
+      values['mqtt-url'] ??
+      (await readCredentialsFile(path))?.mqttUrl ??
+      `mqtt://localhost:${config.MQTT_PORT}`;
+    await writeCredentialsFile(path, mqttUrl, issued);
+    process.stdout.write(`${issued.length} generated devices registered; credentials in ${path}\n`);
+  }
+
   const file = await readCredentialsFile(path);
   if (!file) throw new Error(`cannot read ${path}; run npm run fleet:load first`);
-  let devices = file.devices;
-  if (values.city) devices = devices.filter((d) => d.city === values.city);
-  if (values.kind) devices = devices.filter((d) => values.kind!.includes(d.kind));
-  if (values.devices) devices = devices.slice(0, Number(values.devices));
-  if (devices.length === 0) throw new Error('no device matches the options');
-  const qos = values.qos === '0' ? 0 : 1;
-  const fleet = runFleet({
-    mqttUrl: values['mqtt-url'] ?? file.mqttUrl,
-    devices,
-    catalog: loadCatalog(),
-    rate: values.rate ? Number(values.rate) : undefined,
-    qos,
-    seed: Number(values.seed),
-  });
+  const mqttUrl = values['mqtt-url'] ?? file.mqttUrl;
   const started = Date.now();
-  let last = { at: started, published: 0 };
-  const report = setInterval(() => {
-    const now = Date.now();
-    const rate = ((fleet.stats.published - last.published) * 1000) / (now - last.at);
-    last = { at: now, published: fleet.stats.published };
+  let fleet: RunningFleet;
+  let total: number;
+  let simNow: () => number;
+  let finished: Promise<void> | undefined;
+
+  if (values.scenario) {
+    const scenario = loadScenario(values.scenario);
+    const replay = replayScenario({
+      scenario,
+      catalog,
+      mqttUrl,
+      credentials: file.devices,
+      speed,
+      qos,
+      seed: Number(values.seed),
+      endNow: values['end-now'],
+      onStep: (step, at) =>
+        process.stdout.write(
+          `\n${new Date(at).toISOString().slice(0, 19)}Z  ${step.group}: ${step.note ?? describeStep(step)}\n`,
+        ),
+    });
+    fleet = replay.fleet;
+    total = fleet.devices.size;
+    simNow = () => Math.min(Date.now() * 0 + replay.startMs + (Date.now() - started) * speed, replay.endMs);
+    finished = replay.finished;
     process.stdout.write(
-      `${new Date().toISOString().slice(11, 19)}  connected ${fleet.connected()}/${devices.length}  ` +
-        `${rate.toFixed(1)} msg/s  published ${fleet.stats.published}  acked ${fleet.stats.acknowledged}  ` +
-        `commands ${fleet.stats.commands}  errors ${fleet.stats.errors}\n`,
+      `${scenario.title.vi}\n${scenario.title.en}\n` +
+        `${new Date(replay.startMs).toISOString()} → ${new Date(replay.endMs).toISOString()} at ×${speed}, ${total} devices\n` +
+        `IOC sẽ hiển thị / the IOC should show:\n  ${scenario.shows.vi}\n  ${scenario.shows.en}\n`,
     );
-  }, 5_000);
-  const stop = async () => {
-    clearInterval(report);
+  } else {
+    let devices = file.devices;
+    if (values.generate) devices = devices.filter((d) => d.id.startsWith('gen-'));
+    if (values.city) devices = devices.filter((d) => d.city === values.city);
+    if (values.kind) devices = devices.filter((d) => values.kind!.includes(d.kind));
+    if (values.devices) devices = devices.slice(0, Number(values.devices));
+    if (values.generate) devices = devices.slice(0, Number(values.generate));
+    if (devices.length === 0) throw new Error('no device matches the options');
+    const clock = createClock(Date.now() - (speed > 1 ? 0 : 0), speed);
+    fleet = runFleet({
+      mqttUrl,
+      devices,
+      catalog,
+      rate: values.rate ? Number(values.rate) : undefined,
+      qos,
+      seed: Number(values.seed),
+      clock,
+      dropRate: Number(values.drop),
+      linkDropRate: Number(values['link-drops']),
+      connectRate: Number(values['connect-rate']),
+    });
+    total = devices.length;
+    simNow = clock.now;
+    process.stdout.write(`simulating ${devices.length} devices against ${mqttUrl} (QoS ${qos}, ×${speed})\n`);
+  }
+
+  const stopProgress = startProgress(fleet, total, simNow);
+  let stopping = false;
+  const stop = async (why: string) => {
+    if (stopping) return;
+    stopping = true;
+    stopProgress();
+    process.stdout.write(`${why}: disconnecting ${fleet.connected()} devices …\n`);
     await fleet.stop();
+    const s = fleet.stats;
     const seconds = (Date.now() - started) / 1000;
+    const memory = process.memoryUsage();
     process.stdout.write(
-      `stopped after ${seconds.toFixed(0)} s: ${fleet.stats.published} published, ${fleet.stats.acknowledged} acknowledged, ${fleet.stats.errors} errors\n`,
+      `stopped after ${seconds.toFixed(0)} s: ${s.published} published, ${s.acknowledged} acknowledged, ${s.errors} errors\n` +
+        `  ${s.readings} readings, ${s.dropped} dropped on the radio, ${s.reconnects} link drops, ${s.commands} commands, ` +
+        `${s.garbage} malformed; memory ${(memory.rss / 1_048_576).toFixed(0)} MiB\n`,
     );
     process.exit(0);
   };
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
-  if (values.duration) setTimeout(() => void stop(), Number(values.duration) * 1000);
-  process.stdout.write(
-    `simulating ${devices.length} devices against ${values['mqtt-url'] ?? file.mqttUrl} (QoS ${qos})\n`,
-  );
+  process.once('SIGINT', () => void stop('Ctrl-C'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  if (values.duration) setTimeout(() => void stop('--duration reached'), Number(values.duration) * 1000);
+  if (finished) void finished.then(() => stop('scenario finished'));
+}
+
+function describeStep(step: {
+  set?: object;
+  ramp?: object;
+  clear?: unknown;
+  event?: { type: string };
+  network?: string;
+  raw?: object;
+}): string {
+  if (step.network) return `network ${step.network}`;
+  if (step.event) return `event ${step.event.type}`;
+  if (step.raw) return 'malformed message';
+  if (step.clear) return 'back to normal';
+  return JSON.stringify(step.set ?? step.ramp ?? {});
 }
 
 main().catch((error) => {

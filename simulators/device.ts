@@ -89,8 +89,13 @@ export class SimulatedDevice {
     this.timer = setTimeout(() => this.tick(), this.context.clock.realDelay(this.intervalMs * jitter));
   }
 
-  tick() {
+  private tick() {
     this.next();
+    this.report();
+  }
+
+  /** Takes and sends (or keeps, when offline) one reading now. */
+  report() {
     if (this.silent) return;
     // Two readings of one device never share a ts (the IOC would keep one): at high speed they could.
     const now = Math.max(this.context.clock.now(), this.lastTs + 1);
@@ -230,7 +235,8 @@ export class SimulatedDevice {
       }
       // A noisy sensor scatters around the value it is made to read.
       const spread = this.noise?.[metric];
-      if (spread) metrics[metric] = Math.round((metrics[metric]! + this.random.between(-spread, spread)) * 10) / 10;
+      if (spread)
+        metrics[metric] = Math.round((metrics[metric]! + this.random.between(-spread, spread)) * 10) / 10;
     }
   }
 

@@ -6,6 +6,7 @@ import type { Catalog } from '../src/catalog/index.ts';
 import type { KindName } from '../src/catalog/schema.ts';
 import { createClock, type SimClock } from './clock.ts';
 import { type DeviceContext, type FleetStats, SimulatedDevice } from './device.ts';
+import { generatedPlace } from './generatedFleet.ts';
 import { initialState, type Place } from './models.ts';
 import { brokerAddress, MqttLink } from './mqttLink.ts';
 import { createRandom, hashString } from './random.ts';
@@ -104,7 +105,12 @@ export function runFleet(options: FleetOptions): RunningFleet {
   function create(credentials: SimulatedDeviceCredentials, index: number) {
     const kind = credentials.kind as KindName;
     const random = createRandom(hashString(credentials.id) ^ options.seed);
-    const state = initialState(random, places.get(credentials.id) ?? cityCentre(credentials.city));
+    const state = initialState(
+      random,
+      places.get(credentials.id) ??
+        generatedPlace(options.catalog, credentials.id) ??
+        cityCentre(credentials.city),
+    );
     const interval = intervalMs(kind);
     const device = new SimulatedDevice(
       credentials.id,
@@ -136,7 +142,7 @@ export function runFleet(options: FleetOptions): RunningFleet {
           backoffMs = 1_000;
           device.onConnected();
           // Like real hardware, a device reports once as soon as it is (re)connected.
-          if (!device.silent && !context.stopped) device.tick();
+          if (!context.stopped) device.report();
         },
         closed: (refused) => {
           if (refused !== undefined) stats.errors++;

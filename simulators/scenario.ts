@@ -37,7 +37,9 @@ const Step = z
     silent: z.boolean().optional(),
     raw: z
       .object({
-        topic: z.string().describe('a channel (telemetry, status, event, …) or a whole topic; {id} is the device id'),
+        topic: z
+          .string()
+          .describe('a channel (telemetry, status, event, …) or a whole topic; {id} is the device id'),
         text: z.string().optional(),
         json: z.unknown().optional(),
         bytes: z.number().int().positive().optional().describe('a JSON reading padded to this size'),
@@ -91,9 +93,12 @@ export function loadScenario(name: string): Scenario {
   const path = name.endsWith('.json') ? name : join(scenariosDir, `${name}.json`);
   const parsed = Scenario.safeParse(JSON.parse(readFileSync(path, 'utf8')));
   if (!parsed.success)
-    throw new Error(`${path}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new Error(
+      `${path}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   for (const step of parsed.data.steps)
-    if (!(step.group in parsed.data.groups)) throw new Error(`${path}: step at ${step.at} s names unknown group ${step.group}`);
+    if (!(step.group in parsed.data.groups))
+      throw new Error(`${path}: step at ${step.at} s names unknown group ${step.group}`);
   return parsed.data;
 }
 
@@ -112,12 +117,14 @@ export function resolveGroups(scenario: Scenario, catalog: Catalog): Map<string,
   const groups = new Map<string, string[]>();
   for (const [name, spec] of Object.entries(scenario.groups)) {
     if (Array.isArray(spec)) {
-      for (const id of spec) if (!byId.has(id)) throw new Error(`${scenario.name}: ${id} is not in the ${scenario.city} fleet`);
+      for (const id of spec)
+        if (!byId.has(id)) throw new Error(`${scenario.name}: ${id} is not in the ${scenario.city} fleet`);
       groups.set(name, spec);
       continue;
     }
     const centre = spec.near ? byId.get(spec.near) : undefined;
-    if (spec.near && !centre) throw new Error(`${scenario.name}: ${spec.near} is not in the ${scenario.city} fleet`);
+    if (spec.near && !centre)
+      throw new Error(`${scenario.name}: ${spec.near} is not in the ${scenario.city} fleet`);
     let ids = fleet.devices
       .filter((d) => d.kind === spec.kind && (!spec.ward || d.ward === spec.ward))
       .filter((d) => !centre || (d.id !== centre.id && metres(centre, d) <= (spec.withinM ?? 50)))
@@ -142,7 +149,10 @@ function applyStep(step: ScenarioStep, device: SimulatedDevice) {
     let payload: string | Buffer = step.raw.text ?? JSON.stringify(step.raw.json ?? {});
     if (step.raw.bytes) {
       const reading = JSON.stringify({ ts: Date.now(), metrics: {}, padding: '' });
-      payload = reading.replace('"padding":""', `"padding":"${'x'.repeat(Math.max(0, step.raw.bytes - reading.length))}"`);
+      payload = reading.replace(
+        '"padding":""',
+        `"padding":"${'x'.repeat(Math.max(0, step.raw.bytes - reading.length))}"`,
+      );
     }
     device.raw(topic, payload);
   }
@@ -178,7 +188,8 @@ export function replayScenario(options: ReplayOptions): Replay {
   const ids = new Set([...groups.values()].flat());
   const byId = new Map(options.credentials.map((c) => [c.id, c]));
   const missing = [...ids].filter((id) => !byId.has(id));
-  if (missing.length > 0) throw new Error(`no credentials for ${missing.join(', ')}; run npm run fleet:load first`);
+  if (missing.length > 0)
+    throw new Error(`no credentials for ${missing.join(', ')}; run npm run fleet:load first`);
   const durationMs = scenario.durationS * 1000;
   const startMs = replayStart(durationMs, speed, options.endNow ? undefined : scenario.startLocal);
   const clock = createClock(startMs, speed);

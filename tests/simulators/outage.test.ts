@@ -7,7 +7,13 @@ import { loadScenario, replayScenario } from '../../simulators/scenario.ts';
 import type { DeviceCredentials } from '../../src/registry/fleets.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { eventually } from '../helpers/mqtt.ts';
-import { expectedAlerts, readingCounts, registerScenarioDevices, shownAlerts, shownDeadLetters } from './replay.ts';
+import {
+  expectedAlerts,
+  readingCounts,
+  registerScenarioDevices,
+  shownAlerts,
+  shownDeadLetters,
+} from './replay.ts';
 
 const scenario = loadScenario('network-outage-backlog');
 let app: TestApp;
@@ -38,8 +44,12 @@ describe('a 30-minute network outage, replayed', () => {
           const ids = credentials.map((c) => c.id);
           const offline = await eventually(
             async () =>
-              (await app.pool.query('SELECT count(*)::int AS n FROM devices WHERE id = ANY($1) AND NOT online', [ids]))
-                .rows[0].n,
+              (
+                await app.pool.query(
+                  'SELECT count(*)::int AS n FROM devices WHERE id = ANY($1) AND NOT online',
+                  [ids],
+                )
+              ).rows[0].n,
             (n) => n === ids.length,
           );
           expect(offline).toBe(ids.length);

@@ -14,7 +14,10 @@ const start = Date.parse('2026-03-01T00:00:00+07:00');
 /** Samples every device of `kind` in a city over `days`, at the kind's reporting interval. */
 function simulate(kind: KindName, city: string, days: number, limit = 20, seed = 1) {
   const intervalS = catalog.kind(kind).reportingIntervalS;
-  const devices = catalog.fleets.get(city as never)!.devices.filter((d) => d.kind === kind).slice(0, limit);
+  const devices = catalog.fleets
+    .get(city as never)!
+    .devices.filter((d) => d.kind === kind)
+    .slice(0, limit);
   return devices.map((d) => {
     const random = createRandom(hashString(d.id) ^ seed);
     const state = initialState(random, places.get(d.id)!);
@@ -48,7 +51,9 @@ describe('simulated signals are plausible', () => {
   it('lamps burn only when it is dark at their pole, dimmed after midnight', () => {
     for (const { device, readings } of simulate('streetlight', 'hoi-an', 2)) {
       for (const { at, metrics } of readings) {
-        expect(metrics.lamp_on, `${device.id} at ${at.toISOString()}`).toBe(isDark(at, device.lat, device.lon) ? 1 : 0);
+        expect(metrics.lamp_on, `${device.id} at ${at.toISOString()}`).toBe(
+          isDark(at, device.lat, device.lon) ? 1 : 0,
+        );
         if (metrics.lamp_on === 1) expect(metrics.dim_pct).toBe(localHour(at) < 5 ? 60 : 100);
       }
     }

@@ -1,12 +1,16 @@
 // What the scenario replay tests share: register a scenario's devices in the running IOC, and read
 // back what the IOC shows about them (alerts, dead letters, stored readings) in the scenario's terms.
+
+import { type Replay, resolveGroups, type Scenario } from '../../simulators/scenario.ts';
+import type { RunningApp } from '../../src/app.ts';
 import type { Catalog } from '../../src/catalog/index.ts';
 import type { DeviceCredentials } from '../../src/registry/fleets.ts';
 import { topicPrefix } from '../../src/registry/fleets.ts';
-import type { RunningApp } from '../../src/app.ts';
-import { resolveGroups, type Replay, type Scenario } from '../../simulators/scenario.ts';
 
-export async function registerScenarioDevices(app: RunningApp, scenarios: Scenario[]): Promise<DeviceCredentials[]> {
+export async function registerScenarioDevices(
+  app: RunningApp,
+  scenarios: Scenario[],
+): Promise<DeviceCredentials[]> {
   const fields = scenarios.flatMap((scenario) => {
     const fleet = app.catalog.fleets.get(scenario.city)!;
     const ids = new Set([...resolveGroups(scenario, app.catalog).values()].flat());

@@ -1,0 +1,133 @@
+// npm run measure:simulator -- [--devices 20000] [--hold 60] [--connect-rate 400]
+// How many simulated devices one simulator process holds, and what each costs in memory. The IOC runs
+// in this process (fresh database, embedded broker); the simulator runs as `npm run simulate` in a
+// child process with a generated fleet, each device on its own MQTT connection with its own secret,
+// reporting at its kind's normal interval. The child's resident memory is sampled from /proc.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { generateFleet } from '../simulators/generatedFleet.ts';
+import { writeCredentialsFile } from '../src/registry/credentialsFile.ts';
+import { topicPrefix } from '../src/registry/fleets.ts';
+import { startMeasuredApp } from './measured-app.ts';
+
+const { values } = parseArgs({
+  options: {
+    devices: { type: 'string', default: '20000' },
+    hold: { type: 'string', default: '60' },
+    'connect-rate': { type: 'string', default: '400' },
+  },
+});
+const count = Number(values.devices);
+const holdS = Number(values.hold);
+const root = new URL('../', import.meta.url).pathname;
+
+const rssMiB = (pid: number) => {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);
+  return line ? Number(line[1]) / 1024 : 0;
+};
+
+const measured = await startMeasuredApp('simulator');
+const { app } = measured;
+const dir = await mkdtemp(join(tmpdir(), 'ioc-measure-sim-'));
+try {
+  const log = (text: string) => process.stdout.write(`${text}\n`);
+  log(`registering ${count} generated devices (one scrypt hash each) …`);
+  const devices = generateFleet(app.catalog, count, 1);
+  const credentials = [];
+  for (let i = 0; i < devices.length; i += 2000) {
+    for (const { id, secret } of await app.registry.createMany(devices.slice(i, i + 2000))) {
+      const d = app.registry.get(id)!;
+      credentials.push({ id, kind: d.kind, city: d.city, topicPrefix: topicPrefix(d), secret });
+    }
+  }
+  const file = join(dir, 'credentials.json');
+  await writeCredentialsFile(file, `mqtt://127.0.0.1:${app.mqttPort}`, credentials);
+  const expectedRate = devices.reduce((sum, d) => sum + 1 / app.catalog.kind(d.kind).reportingIntervalS, 0);
+
+  // The cost of the process itself (Node, tsx, the catalog): the same command holding one device.
+  const idle = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'simulators/cli.ts', '--credentials', file, '--devices', '1', '--duration', '10'],
+    { cwd: root, stdio: 'ignore' },
+  );
+  const baseline = await new Promise<number>((ok) => setTimeout(() => ok(rssMiB(idle.pid!)), 8000));
+  await new Promise((ok) => idle.on('exit', ok));
+
+  const connectS = Math.ceil(count / Number(values['connect-rate'])) + 60;
+  log(`starting the simulator: ${count} devices, up to ${connectS} s to connect, then ${holdS} s held`);
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'simulators/cli.ts',
+      '--credentials',
+      file,
+      '--connect-rate',
+      values['connect-rate'],
+      '--drop',
+      '0',
+      '--link-drops',
+      '0',
+      '--duration',
+      String(connectS + holdS),
+    ],
+    { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let connected = 0;
+  let rate = 0;
+  let summary = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n')) {
+      const m = line.match(/connected (\d+)\/\d+\s+([\d.]+) msg\/s/);
+      if (m) {
+        connected = Number(m[1]);
+        rate = Number(m[2]);
+      }
+      if (line.startsWith('stopped') || line.startsWith('  ')) summary += `${line}\n`;
+    }
+  });
+  const samples: Array<{ connected: number; rss: number; rate: number }> = [];
+  let allConnectedAt: number | undefined;
+  let peakRss = 0;
+  const timer = setInterval(() => {
+    try {
+      const rss = rssMiB(child.pid!);
+      peakRss = Math.max(peakRss, rss);
+      samples.push({ connected, rss, rate });
+      if (connected >= count && allConnectedAt === undefined) allConnectedAt = Date.now();
+    } catch {}
+  }, 1000);
+  await new Promise((ok) => child.on('exit', ok));
+  clearInterval(timer);
+
+  const held = samples.filter((s) => s.connected === Math.max(...samples.map((x) => x.connected)));
+  const largest = held[0]?.connected ?? 0;
+  const steady = held.slice(Math.floor((held.length * 2) / 3));
+  const rssHeld = steady.length ? steady.reduce((a, s) => a + s.rss, 0) / steady.length : 0;
+  const rateHeld = steady.length ? steady.reduce((a, s) => a + s.rate, 0) / steady.length : 0;
+  log('');
+  log(`devices asked for:         ${count}`);
+  log(
+    `largest fleet held:        ${largest} connected at once${allConnectedAt ? '' : ' (not all connected)'}`,
+  );
+  log(
+    `simulator memory:          ${baseline.toFixed(0)} MiB holding one device, ${rssHeld.toFixed(0)} MiB held (peak ${peakRss.toFixed(0)} MiB)`,
+  );
+  log(
+    `memory per device:         ${largest ? (((rssHeld - baseline) * 1024) / largest).toFixed(1) : '–'} KiB (RSS growth / connected devices)`,
+  );
+  log(
+    `telemetry while held:      ${rateHeld.toFixed(0)} msg/s (the kinds' normal intervals give ${expectedRate.toFixed(0)} msg/s)`,
+  );
+  log(`IOC broker clients:        ${app.broker.connectedClients()} after the simulator stopped`);
+  process.stdout.write(summary);
+} finally {
+  await measured.close();
+  await rm(dir, { recursive: true, force: true });
+  process.exit(0);
+}
