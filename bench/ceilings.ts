@@ -55,14 +55,21 @@ export interface InsertCeiling {
   seconds: number;
 }
 
+// PostgreSQL's own ceiling for raw rows: the same UNNEST insert into telemetry and nothing else
+// (no rollup, no latest values), to show what the writer's statement costs on top of it.
+const plainInsertSql = `INSERT INTO telemetry (time, device_id, metric, value)
+  SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::float8[]) ON CONFLICT DO NOTHING`;
+
 /**
- * Rows/s PostgreSQL takes through the telemetry insert alone: `concurrency` connections, each
- * inserting batches of `batchRows` rows (4 metrics per reading, fresh times) for `seconds`.
+ * Rows/s PostgreSQL takes through a telemetry insert alone: `concurrency` connections, each
+ * inserting batches of `batchRows` rows for `seconds`, 4 metrics per reading, every device in turn
+ * (as a fleet reports) with a fresh second for each round. `statement`: the writer's own insert
+ * (raw rows, hourly rollup, latest values) or the raw rows alone.
  */
 export async function measureInsertCeiling(
   pool: pg.Pool,
   deviceIds: string[],
-  options: { seconds: number; batchRows: number; concurrency: number },
+  options: { seconds: number; batchRows: number; concurrency: number; statement: 'writer' | 'plain' },
 ): Promise<InsertCeiling> {
   const metrics = ['pm25', 'pm10', 'no2', 'temp_c'];
   let clock = Date.now() - 3_600_000;
@@ -70,8 +77,10 @@ export async function measureInsertCeiling(
   const batch = (): TelemetryColumns => {
     const columns: TelemetryColumns = { time: [], deviceId: [], metric: [], value: [] };
     for (let i = 0; i < options.batchRows / metrics.length; i++) {
-      const time = new Date(clock++);
-      const id = deviceIds[device++ % deviceIds.length]!;
+      const time = new Date(clock);
+      const id = deviceIds[device]!;
+      device = (device + 1) % deviceIds.length;
+      if (device === 0) clock += 1_000;
       for (const metric of metrics) {
         columns.time.push(time);
         columns.deviceId.push(id);
@@ -81,6 +90,11 @@ export async function measureInsertCeiling(
     }
     return columns;
   };
+  const insert = async (columns: TelemetryColumns) => {
+    if (options.statement === 'writer') return insertTelemetry(pool, columns);
+    await pool.query(plainInsertSql, [columns.time, columns.deviceId, columns.metric, columns.value]);
+    return columns.time.length;
+  };
   let rows = 0;
   const started = Date.now();
   const endAt = started + options.seconds * 1000;
@@ -88,7 +102,7 @@ export async function measureInsertCeiling(
     Array.from({ length: options.concurrency }, async () => {
       let next = batch();
       while (Date.now() < endAt) {
-        const writing = insertTelemetry(pool, next);
+        const writing = insert(next);
         next = batch(); // built while the database works, as the writer does
         rows += await writing;
       }

@@ -93,6 +93,11 @@ export class LoadProcess<Command extends { type: string }, Reply extends { type:
     });
   }
 
+  /** A command without an answer. */
+  tell(command: Command): void {
+    if (this.child.connected) this.child.send(command);
+  }
+
   close(): void {
     if (this.child.connected) this.child.send({ type: 'exit' });
     this.child.disconnect?.();

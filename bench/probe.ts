@@ -10,6 +10,8 @@ export interface StoreProbe {
   lastStoredAt(): number;
   /** Telemetry inserts seen; 0 after a loaded run means the probe no longer recognises the insert. */
   inserts(): number;
+  /** Messages of counted devices stored since the last reset. */
+  messages(): number;
   reset(): void;
 }
 
@@ -19,6 +21,7 @@ export function watchTelemetryInserts(pool: pg.Pool, counts: (deviceId: string) 
   const latency = new Histogram();
   let lastStoredAt = 0;
   let inserts = 0;
+  let messages = 0;
 
   function record(values: unknown[]) {
     const now = Date.now();
@@ -35,7 +38,10 @@ export function watchTelemetryInserts(pool: pg.Pool, counts: (deviceId: string) 
       if (time === previousTime && deviceId === previousDevice) continue;
       previousTime = time;
       previousDevice = deviceId;
-      if (counts(deviceId)) latency.add(now - time);
+      if (counts(deviceId)) {
+        latency.add(now - time);
+        messages++;
+      }
     }
   }
 
@@ -67,7 +73,9 @@ export function watchTelemetryInserts(pool: pg.Pool, counts: (deviceId: string) 
     latency,
     lastStoredAt: () => lastStoredAt,
     inserts: () => inserts,
+    messages: () => messages,
     reset() {
+      messages = 0;
       latency.reset();
       lastStoredAt = 0;
       inserts = 0;

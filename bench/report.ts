@@ -31,7 +31,12 @@ export interface BenchReport {
   mode: 'full' | 'smoke';
   machine: Record<string, string | number>;
   setup: Record<string, number>;
-  ceilings: { broker: BrokerCeiling[]; insert: InsertCeiling; insertMessagesPerSecond: number };
+  ceilings: {
+    broker: BrokerCeiling[];
+    insert: InsertCeiling;
+    plainInsert: InsertCeiling;
+    insertMessagesPerSecond: number;
+  };
   steps: Array<StepResult & { brokerRatio: number | null; insertRatio: number }>;
   knees: Knee[];
   targets: Target[];
@@ -107,13 +112,15 @@ export function markdown(report: BenchReport): string {
   const m = report.machine;
   const lines = [
     `Benchmark of ${report.date} (${report.mode}) on ${m.cpus} × ${m.cpu}, ${m.memoryGiB} GiB, ${m.os}; ` +
-      `Node ${m.node}; ${m.database} on the same machine.`,
+      `Node ${m.node}; ${m.database} on the same machine; load average ${m.loadAverageAtStart} at the start, ` +
+      `${m.loadAverageAtEnd} at the end (the machine is shared).`,
     '',
     `Ceilings in the same run: broker alone (aedes → null consumer) ${report.ceilings.broker
       .map((b) => `QoS ${b.qos}, ${b.devices} devices: ${b.messagesPerSecond} msg/s`)
       .join('; ')}. PostgreSQL bulk insert alone (the writer's statement, ` +
       `${report.ceilings.insert.batchRows}-row batches × ${report.ceilings.insert.concurrency}): ` +
-      `${report.ceilings.insert.rowsPerSecond} rows/s ≈ ${report.ceilings.insertMessagesPerSecond} msg/s at 4 metrics.`,
+      `${report.ceilings.insert.rowsPerSecond} rows/s ≈ ${report.ceilings.insertMessagesPerSecond} msg/s at 4 metrics; ` +
+      `raw rows alone (no rollup, no latest values) ${report.ceilings.plainInsert.rowsPerSecond} rows/s.`,
     '',
     '| step | QoS | devices | offered msg/s | stored msg/s | rows/s | ÷ broker | ÷ insert | publish → stored p50/p99/max ms | QoS 1 ack p99 ms | → console p50/p99/max ms | alarm → alert p50/p99/max ms | lost | RSS MiB | system CPU % | machine CPU % | dead letters |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',

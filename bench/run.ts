@@ -6,7 +6,7 @@
 // credentials, fire sensors, and socket.io consoles. Ceilings are measured in the same run (the
 // broker alone, PostgreSQL's bulk insert alone) and every step is reported as a ratio to them.
 import { mkdir, writeFile } from 'node:fs/promises';
-import { cpus, release, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startMeasuredApp } from '../scripts/measured-app.ts';
@@ -21,7 +21,7 @@ import {
   markdown,
   targets,
 } from './report.ts';
-import { runStep, type StepResult, type StepSpec } from './step.ts';
+import { flowControl, runStep, type StepResult, type StepSpec } from './step.ts';
 
 const { values } = parseArgs({
   options: {
@@ -79,7 +79,11 @@ for (const devices of deviceCounts) {
 }
 const fireSensors = plan.reduce((n, s) => n + ('ramp' in s ? 0 : s.alarmTrials), 0);
 
+// A profiled run stopped early still writes its profile (--cpu-prof writes on exit).
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+
 const runStarted = Date.now();
+const loadAtStart = loadavg()[0]!.toFixed(2);
 const measured = await startMeasuredApp('bench');
 const { app } = measured;
 const probe = watchTelemetryInserts(app.pool, (id) => id.includes(stationMarker));
@@ -110,11 +114,15 @@ for (const devices of deviceCounts) {
   );
   for (const qos of qosList) {
     nullBroker.reset();
-    const window = Math.max(2, Math.min(16, Math.ceil(40_000 / devices)));
+    const credit = setInterval(
+      () => generator.tell({ type: 'stored', messages: nullBroker.delivered() }),
+      50,
+    );
     const { stats } = await generator.request(
-      { type: 'run', qos, rate: 0, seconds: ceilingSeconds, window },
+      { type: 'run', qos, rate: 0, seconds: ceilingSeconds, ...flowControl({ qos, devices }) },
       'ran',
     );
+    clearInterval(credit);
     await new Promise((r) => setTimeout(r, 200));
     const seconds = (nullBroker.lastDeliveredAt() - stats.startedAt) / 1000;
     const ceiling = {
@@ -130,15 +138,19 @@ for (const devices of deviceCounts) {
 }
 await nullBroker.close();
 
-// Ceiling 2: PostgreSQL's bulk insert alone, with the writer's statement, batch size and concurrency.
-const insert = await measureInsertCeiling(
-  app.pool,
-  fleet.stations.map((s) => s.id),
-  { seconds: ceilingSeconds, batchRows: app.config.INGEST_BATCH_ROWS, concurrency: 2 },
-);
+// Ceiling 2: PostgreSQL's bulk insert alone: the writer's statement with its batch size and
+// concurrency, and the raw rows alone (what the statement's rollup and latest values cost).
+const insertOptions = { seconds: ceilingSeconds, batchRows: app.config.INGEST_BATCH_ROWS, concurrency: 2 };
+const stationIds = fleet.stations.map((s) => s.id);
+const insert = await measureInsertCeiling(app.pool, stationIds, { ...insertOptions, statement: 'writer' });
 await app.pool.query('TRUNCATE telemetry, device_latest');
+const plainInsert = await measureInsertCeiling(app.pool, stationIds, {
+  ...insertOptions,
+  statement: 'plain',
+});
+await app.pool.query('TRUNCATE telemetry');
 const insertMessagesPerSecond = Math.round(insert.rowsPerSecond / 4);
-log(`insert alone: ${JSON.stringify(insert)}`);
+log(`insert alone: writer's statement ${JSON.stringify(insert)}; raw rows ${JSON.stringify(plainInsert)}`);
 
 // The field connects to the system.
 const fireConnect = await alarms.request(
@@ -245,6 +257,9 @@ const partial: Omit<BenchReport, 'targets'> = {
     cpus: cpuList.length,
     memoryGiB: Math.round(totalmem() / 2 ** 30),
     os: `Linux ${release()}`,
+    // The machine is shared: other work running beside the bench shows here.
+    loadAverageAtStart: loadAtStart,
+    loadAverageAtEnd: loadavg()[0]!.toFixed(2),
     node: process.versions.node,
     database: `${rows[0]!.version.split(' on ')[0]} (${measured.database})`,
   },
@@ -264,7 +279,7 @@ const partial: Omit<BenchReport, 'targets'> = {
     liveCoalesceMs: app.config.LIVE_COALESCE_MS,
     durationS: 0,
   },
-  ceilings: { broker: brokerCeilings, insert, insertMessagesPerSecond },
+  ceilings: { broker: brokerCeilings, insert, plainInsert, insertMessagesPerSecond },
   steps: steps.map((s) => {
     const ceiling = brokerCeilings.find((b) => b.qos === s.qos && b.devices === s.devices);
     return {

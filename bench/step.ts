@@ -67,6 +67,18 @@ async function deadLetterCount(app: RunningApp): Promise<number> {
 
 const round = (x: number) => Math.round(x * 10) / 10;
 
+/**
+ * How much the generator may have outstanding: QoS 1 devices wait for their PUBACKs (a window per
+ * device, fewer the more devices); QoS 0 devices are held within 20,000 messages of what the system
+ * has stored, or the kernel's socket buffers would swallow minutes of messages.
+ */
+export function flowControl(spec: Pick<StepSpec, 'qos' | 'devices'>): { window: number; cap: number } {
+  return {
+    window: Math.max(2, Math.min(16, Math.ceil(40_000 / spec.devices))),
+    cap: spec.qos === 0 ? 20_000 : Number.MAX_SAFE_INTEGER,
+  };
+}
+
 export async function runStep(context: StepContext, spec: StepSpec): Promise<StepResult> {
   const { app, generator, alarms, consoles, probe, alertOpenedAt } = context;
   probe.reset();
@@ -80,11 +92,11 @@ export async function runStep(context: StepContext, spec: StepSpec): Promise<Ste
     rssMax = Math.max(rssMax, process.memoryUsage.rss());
   }, 250);
 
-  const window = Math.max(2, Math.min(16, Math.ceil(40_000 / spec.devices)));
   const running = generator.request(
-    { type: 'run', qos: spec.qos, rate: spec.rate, seconds: spec.seconds, window },
+    { type: 'run', qos: spec.qos, rate: spec.rate, seconds: spec.seconds, ...flowControl(spec) },
     'ran',
   );
+  const credit = setInterval(() => generator.tell({ type: 'stored', messages: probe.messages() }), 50);
   // Alarms spread over the step, after a second of load.
   const alarmSent =
     spec.alarmTrials > 0
@@ -100,6 +112,7 @@ export async function runStep(context: StepContext, spec: StepSpec): Promise<Ste
         )
       : Promise.resolve({ sentAt: {} as Record<string, number> });
   const { stats } = await running;
+  clearInterval(credit);
   const { sentAt } = await alarmSent;
 
   // Drain: the writer's queue empty and no telemetry insert for half a second.

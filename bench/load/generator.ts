@@ -34,7 +34,8 @@ function telemetryPayload(ts: number, seq: number): string {
 }
 
 let devices: Device[] = [];
-let active = false;
+// Messages the system has stored in this run, as bench/run.ts last told us (see `cap` in run()).
+let stored = 0;
 const send = (reply: GeneratorReply) => process.send!(reply);
 
 async function connectAll(
@@ -125,8 +126,9 @@ function publish(device: Device, qos: 0 | 1, now: number): void {
 
 /** Offers `rate` messages/s (0: as many as the system takes) for `seconds`, round-robin over devices. */
 async function run(command: Extract<GeneratorCommand, { type: 'run' }>): Promise<RunStats> {
-  const { qos, rate, seconds, window } = command;
+  const { qos, rate, seconds, window, cap } = command;
   stats = emptyStats();
+  stored = 0;
   ackLatency.reset();
   const cpuBefore = process.cpuUsage();
   const startedAt = Date.now();
@@ -135,7 +137,6 @@ async function run(command: Extract<GeneratorCommand, { type: 'run' }>): Promise
   // QoS 0 has no acknowledgement: a device holds back while its socket has this much unsent.
   const socketCap = 4_096;
   let cursor = 0;
-  active = true;
   await new Promise<void>((done) => {
     const tick = () => {
       const now = Date.now();
@@ -143,6 +144,10 @@ async function run(command: Extract<GeneratorCommand, { type: 'run' }>): Promise
       let due = rate > 0 ? Math.floor(((now - startedAt) / 1000) * rate) - stats.published : 5_000;
       // Past the knee the deficit would only grow: offer at most a second's worth in one go.
       if (rate > 0) due = Math.min(due, rate);
+      // QoS 0 has no acknowledgement, and the kernel's socket buffers would take minutes of
+      // messages: stay within `cap` messages of what the system has stored, so a step measures the
+      // system's capacity rather than the depth of those buffers.
+      due = Math.min(due, cap - (stats.published - stored));
       let blockedInARow = 0;
       while (due > 0 && blockedInARow < devices.length) {
         const device = devices[cursor]!;
@@ -158,13 +163,12 @@ async function run(command: Extract<GeneratorCommand, { type: 'run' }>): Promise
         publish(device, qos, now);
         due--;
       }
-      if (rate > 0 || blockedInARow >= devices.length) setTimeout(tick, rate > 0 ? 2 : 1);
+      if (rate > 0 || due <= 0 || blockedInARow >= devices.length) setTimeout(tick, rate > 0 ? 2 : 1);
       else setImmediate(tick);
     };
     tick();
   });
   stats.endedAt = Date.now();
-  active = false;
   // Everything written must leave this process, and (QoS 1) be acknowledged, before the system side
   // counts what it stored.
   const deadline = Date.now() + 60_000;
@@ -227,10 +231,12 @@ process.on('message', (command: GeneratorCommand) => {
         send({ type: 'disconnected' });
         break;
       }
+      case 'stored':
+        stored = command.messages;
+        break;
       case 'exit':
         process.exit(0);
     }
   })();
 });
 process.on('disconnect', () => process.exit(0));
-void active;

@@ -17,7 +17,10 @@ export type GeneratorCommand =
       seconds: number;
       /** QoS 1: messages a device may have unacknowledged. */
       window: number;
+      /** Most messages published and not yet stored (told by `stored` messages) at any time. */
+      cap: number;
     }
+  | { type: 'stored'; messages: number }
   | { type: 'alarms'; count: number; intervalMs: number }
   | { type: 'disconnect' }
   | { type: 'exit' };

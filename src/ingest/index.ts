@@ -67,6 +67,16 @@ export function createIngest(deps: {
   // statement instead of once per message.
   let seen = new Map<string, Date>();
   let seenTimer: NodeJS.Timeout | undefined;
+  // Counters bound to their label once: prom-client hashes the labels on every unbound inc().
+  const channelCounters = new Map<string, { inc(): void }>();
+  const countChannel = (channel: string) => {
+    let counter = channelCounters.get(channel);
+    if (!counter) {
+      counter = metrics.mqttMessages.labels(channel);
+      channelCounters.set(channel, counter);
+    }
+    counter.inc();
+  };
 
   function refuse(
     message: InboundMessage,
@@ -123,7 +133,7 @@ export function createIngest(deps: {
       refuse(message, 'UNKNOWN_TOPIC', 'topic is not ioc/{city}/{kind}/{deviceId}/{telemetry|status|event}');
       return false;
     }
-    metrics.mqttMessages.inc({ channel: topic.channel });
+    countChannel(topic.channel);
     if (message.senderId !== null && topic.deviceId !== message.senderId) {
       refuse(
         message,
@@ -163,8 +173,8 @@ export function createIngest(deps: {
     if (topic.channel === 'telemetry') {
       const { readings, refusals } = parseTelemetry(json.value, catalog.kind(device.kind), rules);
       refuseAll(message, refusals, device.id);
+      if (readings.length > 0) metrics.readingsAccepted.inc(readings.length);
       for (const reading of readings) {
-        metrics.readingsAccepted.inc();
         const late = receivedAt.getTime() - reading.ts.getTime() > lateAfterMs;
         bus.emit('reading', {
           ...ref,
@@ -219,6 +229,21 @@ export function createIngest(deps: {
       );
     }
 
+    if (writes.length === 1) {
+      // The common case, one reading per message, without allSettled's array of results.
+      try {
+        await writes[0];
+        return true;
+      } catch (error) {
+        refuse(
+          message,
+          'STORAGE_FAILED',
+          `the database refused this message: ${(error as Error).message}`,
+          device.id,
+        );
+        return false;
+      }
+    }
     const results = await Promise.allSettled(writes);
     for (const result of results) {
       if (result.status === 'rejected') {

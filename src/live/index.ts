@@ -82,7 +82,19 @@ export function createLive(deps: {
     socket.emit('snapshot', { serverTime: new Date().toISOString(), subscription, devices, alerts });
   }
 
+  // Sockets with the same subscription share a room, so a telemetry batch is filtered and encoded
+  // once per distinct subscription, not once per console.
+  const roomPrefix = 'subscription:';
+  const subscriptions = new Map<string, Subscription>();
+  function joinSubscriptionRoom(socket: Socket) {
+    for (const room of socket.rooms) if (room.startsWith(roomPrefix)) void socket.leave(room);
+    const subscription = (socket.data as SocketData).subscription;
+    subscriptions.set(JSON.stringify(subscription), subscription);
+    void socket.join(`${roomPrefix}${JSON.stringify(subscription)}`);
+  }
+
   live.on('connection', (socket) => {
+    joinSubscriptionRoom(socket);
     void snapshot(socket).catch((error) => log.warn({ err: error }, 'snapshot failed'));
     socket.on('subscribe', (payload: unknown, ack?: (answer: unknown) => void) => {
       const parsed = Subscription.safeParse(payload ?? {});
@@ -94,6 +106,7 @@ export function createLive(deps: {
         return;
       }
       (socket.data as SocketData).subscription = parsed.data;
+      joinSubscriptionRoom(socket);
       if (typeof ack === 'function') ack({ ok: true, subscription: parsed.data });
       void snapshot(socket).catch((error) => log.warn({ err: error }, 'snapshot failed'));
     });
@@ -109,10 +122,18 @@ export function createLive(deps: {
     if (pending.size === 0) return;
     const batch = [...pending.values()];
     pending = new Map();
-    for (const socket of live.sockets.values()) {
-      const subscription = (socket.data as SocketData).subscription;
-      const mine = batch.filter((b) => matches(subscription, b.place)).map(({ place: _p, ...b }) => b);
-      if (mine.length > 0) socket.volatile.emit('telemetry', mine);
+    const rooms = live.adapter.rooms;
+    for (const [key, subscription] of subscriptions) {
+      const room = `${roomPrefix}${key}`;
+      if (!rooms.get(room)?.size) {
+        subscriptions.delete(key); // its last console left
+        continue;
+      }
+      const mine = [];
+      for (const b of batch) {
+        if (matches(subscription, b.place)) mine.push({ deviceId: b.deviceId, ts: b.ts, metrics: b.metrics });
+      }
+      if (mine.length > 0) live.to(room).volatile.emit('telemetry', mine);
     }
   }
 
@@ -121,12 +142,17 @@ export function createLive(deps: {
       state.reading(event.deviceId, event.ts, event.metrics);
       if (event.late) return; // a backlog changes history, not what the console shows as now
       const current = pending.get(event.deviceId);
-      if (current && current.ts >= event.ts.toISOString()) Object.assign(current.metrics, event.metrics);
-      else
+      const ts = event.ts.toISOString();
+      if (current && current.ts >= ts) Object.assign(current.metrics, event.metrics);
+      else if (current) {
+        current.ts = ts;
+        current.place = event;
+        Object.assign(current.metrics, event.metrics);
+      } else
         pending.set(event.deviceId, {
           deviceId: event.deviceId,
-          ts: event.ts.toISOString(),
-          metrics: { ...current?.metrics, ...event.metrics },
+          ts,
+          metrics: { ...event.metrics },
           place: event,
         });
     },
