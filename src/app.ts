@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { type Alerts, createAlerts } from './alerts/index.ts';
 import { createApiServer } from './api/server.ts';
+import { createAudit } from './audit/index.ts';
 import { createAuth, resolveJwtSecret } from './auth/index.ts';
 import { type Broker, createBroker } from './broker/index.ts';
 import { type Catalog, loadCatalog } from './catalog/index.ts';
@@ -19,7 +20,7 @@ import { createTelemetryWriter, type TelemetryWriter } from './ingest/writer.ts'
 import { createLive, type Live } from './live/index.ts';
 import type { Logger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics/index.ts';
-import { explainListenError } from './net.ts';
+import { explainListenError, readPem } from './net.ts';
 import { createDeviceRegistry, type DeviceRegistry } from './registry/index.ts';
 import { createCommandQueries } from './storage/commands.ts';
 import { createDeviceQueries } from './storage/devices.ts';
@@ -89,6 +90,7 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       users,
       jwtSecret,
       ttlSeconds: config.JWT_TTL_S,
+      lockout: { failures: config.LOGIN_LOCKOUT_FAILURES, seconds: config.LOGIN_LOCKOUT_S },
       log: log.child({ area: 'auth' }),
     });
     const generatedAdminPassword = await auth.bootstrapAdmin(config.ADMIN_PASSWORD);
@@ -162,6 +164,18 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       registry,
       deviceQueries,
       metrics,
+      audit: createAudit({ pool, metrics, log: log.child({ area: 'audit' }) }),
+      http: {
+        tls:
+          config.HTTP_TLS_CERT_FILE && config.HTTP_TLS_KEY_FILE
+            ? {
+                cert: readPem(config.HTTP_TLS_CERT_FILE, 'HTTP_TLS_CERT_FILE'),
+                key: readPem(config.HTTP_TLS_KEY_FILE, 'HTTP_TLS_KEY_FILE'),
+              }
+            : undefined,
+        bodyLimit: config.HTTP_BODY_LIMIT_BYTES,
+        corsOrigins: config.CORS_ORIGINS,
+      },
       log: log.child({ area: 'api' }),
     });
     running.push(() => http.close());

@@ -11,6 +11,7 @@ export const errorStatus = {
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
   RATE_LIMITED: 429,
+  ACCOUNT_LOCKED: 429,
   INTERNAL: 500,
   NOT_READY: 503,
 } as const;

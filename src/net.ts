@@ -1,4 +1,6 @@
-// Listening on a configured port, with an error that names the setting when the port is taken.
+// Listening on a configured port, with an error that names the setting when the port is taken, and
+// reading the PEM files a TLS listener is configured with.
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:net';
 
 /** Turns EADDRINUSE / EACCES into a message that says which setting to change. */
@@ -28,4 +30,15 @@ export function listen(server: Server, port: number, host: string, setting: stri
       ok(typeof address === 'object' && address ? address.port : port);
     });
   });
+}
+
+/** Reads a PEM file named by a setting; a missing or unreadable file stops start-up naming the setting. */
+export function readPem(path: string, setting: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new Error(
+      `${setting}=${path} cannot be read (${(error as NodeJS.ErrnoException).code}); check the path and its permissions`,
+    );
+  }
 }

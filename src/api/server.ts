@@ -5,6 +5,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Alerts } from '../alerts/index.ts';
+import type { Audit } from '../audit/index.ts';
 import type { Auth } from '../auth/index.ts';
 import type { Broker } from '../broker/index.ts';
 import type { Catalog } from '../catalog/index.ts';
@@ -16,9 +17,14 @@ import type { DeviceRegistry } from '../registry/index.ts';
 import type { DeviceQueries } from '../storage/devices.ts';
 import type { Pool } from '../storage/pool.ts';
 import type { UserQueries } from '../storage/users.ts';
+import { installAuditTrail } from './plugins/audit.ts';
+import { installCors } from './plugins/cors.ts';
 import { installErrorHandling } from './plugins/errors.ts';
+import { installNulGuard } from './plugins/nulGuard.ts';
 import { installRoles } from './plugins/roles.ts';
+import { installSecurityHeaders } from './plugins/securityHeaders.ts';
 import { alertRoutes } from './routes/alerts.ts';
+import { auditRoutes } from './routes/audit.ts';
 import { authRoutes } from './routes/auth.ts';
 import { commandRoutes } from './routes/commands.ts';
 import { consoleRoutes } from './routes/console.ts';
@@ -42,6 +48,9 @@ export interface ApiAreas {
   registry: DeviceRegistry;
   deviceQueries: DeviceQueries;
   metrics: Metrics;
+  audit: Audit;
+  /** HTTPS certificate and key (PEM) when configured, the body limit, the CORS allowlist. */
+  http: { tls: { cert: Buffer; key: Buffer } | undefined; bodyLimit: number; corsOrigins: readonly string[] };
   log: Logger;
 }
 
@@ -50,13 +59,18 @@ export async function createApiServer(areas: ApiAreas): Promise<FastifyInstance>
     loggerInstance: areas.log as FastifyBaseLogger,
     // The API logs its own lifecycle and failures; a line per request is noise at a control room's rates.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: 1_048_576,
+    bodyLimit: areas.http.bodyLimit,
     trustProxy: false,
-  });
+    ...(areas.http.tls ? { https: { ...areas.http.tls, minVersion: 'TLSv1.2' as const } } : {}),
+  }) as unknown as FastifyInstance;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
   installRoles(app, areas.auth);
+  installSecurityHeaders(app, { tileUrl: areas.consoleTileUrl, https: areas.http.tls !== undefined });
+  installCors(app, areas.http.corsOrigins);
+  installNulGuard(app);
+  installAuditTrail(app, areas.audit, areas.metrics);
 
   await app.register(swagger, {
     openapi: {
@@ -78,7 +92,8 @@ export async function createApiServer(areas: ApiAreas): Promise<FastifyInstance>
   await app.register(healthRoutes, { pool: areas.pool, broker: areas.broker, metrics: areas.metrics });
   await app.register(
     async (api) => {
-      await api.register(authRoutes, { auth: areas.auth, users: areas.users });
+      await api.register(authRoutes, { auth: areas.auth, users: areas.users, audit: areas.audit });
+      await api.register(auditRoutes, { audit: areas.audit });
       await api.register(deviceRoutes, {
         registry: areas.registry,
         queries: areas.deviceQueries,

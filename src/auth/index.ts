@@ -30,6 +30,8 @@ export interface Auth {
   hashPassword(password: string): Promise<string>;
   /** Drops the cached account after an admin changed it. */
   forget(username: string): void;
+  /** Lifts a lockout (an admin reset the password or re-enabled the account). */
+  unlock(username: string): void;
   /** Creates the admin account on first start; returns the generated password when one was made. */
   bootstrapAdmin(password: string | undefined): Promise<string | undefined>;
 }
@@ -59,10 +61,16 @@ export function createAuth(deps: {
   users: UserQueries;
   jwtSecret: Uint8Array;
   ttlSeconds: number;
+  lockout: { failures: number; seconds: number };
   log: Logger;
 }): Auth {
   const { users, jwtSecret, ttlSeconds, log } = deps;
-  const throttle = createLoginThrottle({ maxFailures: 10, windowMs: 15 * 60_000 });
+  const throttle = createLoginThrottle({
+    maxFailures: 10,
+    windowMs: 15 * 60_000,
+    lockoutFailures: deps.lockout.failures,
+    lockoutMs: deps.lockout.seconds * 1000,
+  });
   const accounts = new Map<string, { user: UserRow | undefined; at: number }>();
 
   async function account(username: string): Promise<UserRow | undefined> {
@@ -75,22 +83,30 @@ export function createAuth(deps: {
 
   return {
     async login(username, password, from) {
-      const wait = throttle.retryAfter(username, from);
-      if (wait > 0) {
+      const wait = throttle.wait(username, from);
+      if (wait) {
+        const minutes = Math.ceil(wait.ms / 60_000);
+        const details = { retryAfterSeconds: Math.ceil(wait.ms / 1000) };
+        if (wait.reason === 'account') {
+          throw new AppError(
+            'ACCOUNT_LOCKED',
+            `this account is locked after repeated failed logins; try again in ${minutes} minutes or ask an admin to reset its password`,
+            details,
+          );
+        }
         throw new AppError(
           'RATE_LIMITED',
-          `too many failed logins; try again in ${Math.ceil(wait / 60_000)} minutes`,
-          {
-            retryAfterSeconds: Math.ceil(wait / 1000),
-          },
+          `too many failed logins; try again in ${minutes} minutes`,
+          details,
         );
       }
       const user = await users.byUsername(username);
       dummyHash ??= hashSecret(randomBytes(16).toString('hex'), passwordCost);
       const ok = await verifySecret(password, user?.passwordHash ?? (await dummyHash));
       if (!user || !ok || user.disabled) {
-        throttle.failed(username, from);
-        log.warn({ username, from }, 'failed login');
+        if (throttle.failed(username, from))
+          log.warn({ username, from }, 'account locked after repeated failed logins');
+        else log.warn({ username, from }, 'failed login');
         throw new AppError('UNAUTHENTICATED', 'wrong username or password');
       }
       throttle.succeeded(username, from);
@@ -136,6 +152,7 @@ export function createAuth(deps: {
 
     hashPassword: (password) => hashSecret(password, passwordCost),
     forget: (username) => accounts.delete(username),
+    unlock: (username) => throttle.unlock(username),
 
     async bootstrapAdmin(password) {
       if ((await users.count()) > 0) return undefined;

@@ -1,10 +1,10 @@
 // Transport security of the embedded broker: which listeners run (plain TCP only when configured),
 // the TLS options built from the configured PEM files, and the device a verified client certificate
 // names (its CN, checked against MQTT_TLS_CA_FILE by the TLS handshake itself).
-import { readFileSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket, TlsOptions } from 'node:tls';
 import type { Config } from '../config.ts';
+import { readPem } from '../net.ts';
 
 export type TlsConfig = Pick<
   Config,
@@ -15,17 +15,6 @@ export type TlsConfig = Pick<
   | 'MQTT_TLS_REQUIRE_CLIENT_CERT'
   | 'MQTT_ALLOW_PLAINTEXT'
 >;
-
-/** Reads a PEM file named by a setting; a missing or unreadable file stops start-up naming the setting. */
-export function readPem(path: string, setting: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (error) {
-    throw new Error(
-      `${setting}=${path} cannot be read (${(error as NodeJS.ErrnoException).code}); check the path and its permissions`,
-    );
-  }
-}
 
 /** Plain MQTT runs when asked for, or by default only while TLS is not configured (development). */
 export function plaintextMqtt(config: TlsConfig): boolean {

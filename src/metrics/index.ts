@@ -59,6 +59,23 @@ export function createMetrics() {
       help: 'Failed batch writes (retried)',
       registers,
     }),
+    auditEntries: new Counter({
+      name: 'ioc_audit_entries_total',
+      help: 'Audit log entries (operator and admin actions, logins, refused accesses), by outcome',
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
+    auditWriteFailures: new Counter({
+      name: 'ioc_audit_write_failures_total',
+      help: 'Audit entries that could not be stored (the database refused or was down)',
+      registers,
+    }),
+    httpRefused: new Counter({
+      name: 'ioc_http_refused_total',
+      help: 'HTTP requests refused as unauthenticated (401), forbidden (403), too large (413) or throttled (429)',
+      labelNames: ['status'] as const,
+      registers,
+    }),
   };
 }
 

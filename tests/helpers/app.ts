@@ -26,7 +26,10 @@ export interface TestApp extends RunningApp {
   ): Promise<{ status: number; body: any }>;
 }
 
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(
+  env: Record<string, string> = {},
+  options: { logDestination?: { write(line: string): void } } = {},
+): Promise<TestApp> {
   const database = await createTestDatabase();
   const dataDir = await mkdtemp(join(tmpdir(), 'ioc-test-data-'));
   const config = loadConfig({
@@ -41,7 +44,8 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     INGEST_FLUSH_MS: '10',
     ...env,
   });
-  const app = await startApp(config, createLogger(config.LOG_LEVEL)).catch(async (error) => {
+  const log = createLogger(config.LOG_LEVEL, options.logDestination);
+  const app = await startApp(config, log).catch(async (error) => {
     await database.drop();
     await rm(dataDir, { recursive: true, force: true });
     throw error;

@@ -37,9 +37,10 @@ export function installRoles(app: FastifyInstance, auth: Auth): void {
       );
     }
     const principal = await auth.verifyToken(header.slice('Bearer '.length).trim());
+    // Known before the role check, so the audit trail names who was refused.
+    request.principal = principal;
     if (rank[principal.role] < rank[role]) {
       throw new AppError('FORBIDDEN', `this needs the ${role} role; you are ${principal.role}`);
     }
-    request.principal = principal;
   });
 }

@@ -1,7 +1,9 @@
-// Sessions and accounts: login (throttled), logout, own password; admins manage users.
+// Sessions and accounts: login (throttled, locked out after repeated failures), logout, own password;
+// admins manage users. Login and logout write their own audit entries; the rest go through the hook.
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { Audit } from '../../audit/index.ts';
 import type { Auth } from '../../auth/index.ts';
 import { AppError } from '../../errors.ts';
 import { roles, type UserQueries } from '../../storage/users.ts';
@@ -17,8 +19,11 @@ const UserBody = z.object({
   createdAt: z.string(),
 });
 
-export async function authRoutes(app: FastifyInstance, opts: { auth: Auth; users: UserQueries }) {
-  const { auth, users } = opts;
+export async function authRoutes(
+  app: FastifyInstance,
+  opts: { auth: Auth; users: UserQueries; audit: Audit },
+) {
+  const { auth, users, audit } = opts;
   const r = app.withTypeProvider<ZodTypeProvider>();
   const errors = {
     400: ErrorBody,
@@ -32,11 +37,13 @@ export async function authRoutes(app: FastifyInstance, opts: { auth: Auth; users
   r.post(
     '/auth/login',
     {
-      config: { role: 'public' },
+      config: { role: 'public', audit: 'explicit' },
+      // A login is a few dozen bytes; anything bigger is not one.
+      bodyLimit: 4_096,
       schema: {
         tags: ['auth'],
         summary:
-          'Log in; the token goes in `Authorization: Bearer <token>`. 10 failures in 15 min lock the pair (user, address)',
+          'Log in; the token goes in `Authorization: Bearer <token>`. 10 failures in 15 min lock the pair (user, address); LOGIN_LOCKOUT_FAILURES from anywhere lock the account for LOGIN_LOCKOUT_S',
         body: z
           .object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) })
           .strict(),
@@ -47,19 +54,30 @@ export async function authRoutes(app: FastifyInstance, opts: { auth: Auth; users
       },
     },
     async (request) => {
-      const { token, expiresAt, role } = await auth.login(
-        request.body.username,
-        request.body.password,
-        request.ip,
-      );
-      return { token, expiresAt: expiresAt.toISOString(), role };
+      const { username, password } = request.body;
+      const entry = { actor: username, action: 'auth.login', target: username, ip: request.ip };
+      try {
+        const { token, expiresAt, role } = await auth.login(username, password, request.ip);
+        await audit.record({ ...entry, actorRole: role, outcome: 'success', status: 200, details: {} });
+        return { token, expiresAt: expiresAt.toISOString(), role };
+      } catch (error) {
+        const refused = error instanceof AppError ? error : undefined;
+        await audit.record({
+          ...entry,
+          actorRole: null,
+          outcome: refused?.statusCode === 429 ? 'denied' : 'failure',
+          status: refused?.statusCode ?? 500,
+          details: { error: refused?.code ?? 'INTERNAL' },
+        });
+        throw error;
+      }
     },
   );
 
   r.post(
     '/auth/logout',
     {
-      config: { role: 'viewer' },
+      config: { role: 'viewer', audit: 'explicit' },
       schema: {
         tags: ['auth'],
         summary: 'End every session of the calling user',
@@ -67,7 +85,18 @@ export async function authRoutes(app: FastifyInstance, opts: { auth: Auth; users
       },
     },
     async (request, reply) => {
-      await auth.logout(request.principal!.username);
+      const { username, role } = request.principal!;
+      await auth.logout(username);
+      await audit.record({
+        actor: username,
+        actorRole: role,
+        action: 'auth.logout',
+        target: username,
+        ip: request.ip,
+        outcome: 'success',
+        status: 204,
+        details: {},
+      });
       return reply.code(204).send(null);
     },
   );
@@ -159,6 +188,7 @@ export async function authRoutes(app: FastifyInstance, opts: { auth: Auth; users
         throw new AppError('NOT_FOUND', `user ${username} does not exist`);
       }
       auth.forget(username);
+      if (passwordHash || request.body.disabled === false) auth.unlock(username);
       return reply.code(204).send(null);
     },
   );

@@ -1,0 +1,66 @@
+// The audit log table (migrations/007_audit.sql): append and read, nothing else. The table itself
+// refuses UPDATE and DELETE, so there is deliberately no query here that could try.
+import type { Pool } from './pool.ts';
+
+export const auditOutcomes = ['success', 'failure', 'denied'] as const;
+export type AuditOutcome = (typeof auditOutcomes)[number];
+
+export interface AuditEntry {
+  actor: string | null;
+  actorRole: string | null;
+  action: string;
+  target: string | null;
+  ip: string;
+  outcome: AuditOutcome;
+  status: number | null;
+  details: Record<string, unknown>;
+}
+
+export interface AuditRecord extends AuditEntry {
+  id: number;
+  at: Date;
+}
+
+export interface AuditQuery {
+  actor?: string;
+  action?: string;
+  target?: string;
+  outcome?: AuditOutcome;
+  ip?: string;
+  from?: Date;
+  to?: Date;
+  beforeId?: number;
+  limit: number;
+}
+
+export async function insertAudit(pool: Pool, e: AuditEntry): Promise<void> {
+  await pool.query(
+    `INSERT INTO audit_log (actor, actor_role, action, target, ip, outcome, status, details)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    [e.actor, e.actorRole, e.action, e.target, e.ip, e.outcome, e.status, JSON.stringify(e.details)],
+  );
+}
+
+export async function listAudit(pool: Pool, q: AuditQuery): Promise<AuditRecord[]> {
+  const { rows } = await pool.query<AuditRecord>(
+    `SELECT id::int, at, actor, actor_role AS "actorRole", action, target, ip, outcome, status, details
+     FROM audit_log
+     WHERE ($1::text IS NULL OR actor = $1) AND ($2::text IS NULL OR action = $2)
+       AND ($3::text IS NULL OR target = $3) AND ($4::text IS NULL OR outcome = $4)
+       AND ($5::text IS NULL OR ip = $5) AND ($6::timestamptz IS NULL OR at >= $6)
+       AND ($7::timestamptz IS NULL OR at < $7) AND ($8::bigint IS NULL OR id < $8)
+     ORDER BY id DESC LIMIT $9`,
+    [
+      q.actor ?? null,
+      q.action ?? null,
+      q.target ?? null,
+      q.outcome ?? null,
+      q.ip ?? null,
+      q.from ?? null,
+      q.to ?? null,
+      q.beforeId ?? null,
+      q.limit,
+    ],
+  );
+  return rows;
+}
