@@ -1,16 +1,22 @@
-// npm run measure:simulator -- [--devices 20000] [--hold 60] [--connect-rate 400]
-// How many simulated devices one simulator process holds, and what each costs in memory. The IOC runs
-// in this process (fresh database, embedded broker); the simulator runs as `npm run simulate` in a
-// child process with a generated fleet, each device on its own MQTT connection with its own secret,
-// reporting at its kind's normal interval. The child's resident memory is sampled from /proc.
+// npm run measure:simulator -- [--devices 20000] [--hold 60] [--connect-rate 400] [--against broker|ioc]
+// How many simulated devices one simulator process holds, and what each costs in memory. The simulator
+// runs as `npm run simulate` in a child process with a generated fleet, each device on its own MQTT
+// connection with its own secret, reporting at its kind's normal interval; its resident memory is
+// sampled from /proc. `--against broker` (default) measures the simulator alone, against a bare aedes
+// broker in this process; `--against ioc` against the whole IOC (fresh database, every secret checked
+// with scrypt, every reading stored), where the IOC's own capacity on this machine sets the pace.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { Aedes } from 'aedes';
 import { generateFleet } from '../simulators/generatedFleet.ts';
+import { loadCatalog } from '../src/catalog/index.ts';
 import { writeCredentialsFile } from '../src/registry/credentialsFile.ts';
+import type { DeviceCredentials } from '../src/registry/fleets.ts';
 import { topicPrefix } from '../src/registry/fleets.ts';
 import { startMeasuredApp } from './measured-app.ts';
 
@@ -19,6 +25,7 @@ const { values } = parseArgs({
     devices: { type: 'string', default: '20000' },
     hold: { type: 'string', default: '60' },
     'connect-rate': { type: 'string', default: '400' },
+    against: { type: 'string', default: 'broker' },
   },
 });
 const count = Number(values.devices);
@@ -30,23 +37,52 @@ const rssMiB = (pid: number) => {
   return line ? Number(line[1]) / 1024 : 0;
 };
 
-const measured = await startMeasuredApp('simulator');
-const { app } = measured;
-const dir = await mkdtemp(join(tmpdir(), 'ioc-measure-sim-'));
-try {
-  const log = (text: string) => process.stdout.write(`${text}\n`);
-  log(`registering ${count} generated devices (one scrypt hash each) …`);
-  const devices = generateFleet(app.catalog, count, 1);
-  const credentials = [];
+const catalog = loadCatalog();
+const devices = generateFleet(catalog, count, 1);
+const log = (text: string) => process.stdout.write(`${text}\n`);
+let target: { mqttPort: number; clients(): number; close(): Promise<void> };
+let credentials: DeviceCredentials[];
+if (values.against === 'ioc') {
+  const measured = await startMeasuredApp('simulator');
+  const { app } = measured;
+  log(`registering ${count} generated devices in the IOC (one scrypt hash each) …`);
+  credentials = [];
   for (let i = 0; i < devices.length; i += 2000) {
     for (const { id, secret } of await app.registry.createMany(devices.slice(i, i + 2000))) {
       const d = app.registry.get(id)!;
       credentials.push({ id, kind: d.kind, city: d.city, topicPrefix: topicPrefix(d), secret });
     }
   }
+  target = {
+    mqttPort: app.mqttPort ?? 0,
+    clients: () => app.broker.connectedClients(),
+    close: () => measured.close(),
+  };
+} else {
+  const broker = await Aedes.createBroker();
+  const server = createServer(broker.handle);
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  credentials = devices.map((d) => ({
+    id: d.id,
+    kind: d.kind,
+    city: d.city,
+    topicPrefix: topicPrefix(d),
+    secret: 'x',
+  }));
+  target = {
+    mqttPort: (server.address() as AddressInfo).port,
+    clients: () => broker.connectedClients,
+    close: async () => {
+      await new Promise<void>((ok) => broker.close(() => ok()));
+      server.close();
+    },
+  };
+}
+const dir = await mkdtemp(join(tmpdir(), 'ioc-measure-sim-'));
+try {
   const file = join(dir, 'credentials.json');
-  await writeCredentialsFile(file, `mqtt://127.0.0.1:${app.mqttPort}`, credentials);
-  const expectedRate = devices.reduce((sum, d) => sum + 1 / app.catalog.kind(d.kind).reportingIntervalS, 0);
+  await writeCredentialsFile(file, `mqtt://127.0.0.1:${target.mqttPort}`, credentials);
+  const expectedRate = devices.reduce((sum, d) => sum + 1 / catalog.kind(d.kind).reportingIntervalS, 0);
 
   // The cost of the process itself (Node, tsx, the catalog): the same command holding one device.
   const idle = spawn(
@@ -124,10 +160,11 @@ try {
   log(
     `telemetry while held:      ${rateHeld.toFixed(0)} msg/s (the kinds' normal intervals give ${expectedRate.toFixed(0)} msg/s)`,
   );
-  log(`IOC broker clients:        ${app.broker.connectedClients()} after the simulator stopped`);
+  log(`against:                   ${values.against === 'ioc' ? 'the whole IOC' : 'a bare aedes broker'}`);
+  log(`broker clients afterwards: ${target.clients()}`);
   process.stdout.write(summary);
 } finally {
-  await measured.close();
+  await target.close();
   await rm(dir, { recursive: true, force: true });
   process.exit(0);
 }

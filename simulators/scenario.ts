@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Catalog } from '../src/catalog/index.ts';
-import { createClock, replayStart } from './clock.ts';
+import { createClock, replayStart, type SimClock } from './clock.ts';
 import type { SimulatedDevice } from './device.ts';
 import { type RunningFleet, runFleet, type SimulatedDeviceCredentials } from './fleet.ts';
 
@@ -160,6 +160,7 @@ function applyStep(step: ScenarioStep, device: SimulatedDevice) {
 
 export interface Replay {
   fleet: RunningFleet;
+  clock: SimClock;
   groups: Map<string, string[]>;
   /** Simulated start and end (ms since the epoch). */
   startMs: number;
@@ -217,5 +218,5 @@ export function replayScenario(options: ReplayOptions): Replay {
       done();
     });
   });
-  return { fleet, groups, startMs, endMs: startMs + durationMs, finished };
+  return { fleet, clock, groups, startMs, endMs: startMs + durationMs, finished };
 }

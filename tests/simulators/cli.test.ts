@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listScenarios } from '../../simulators/scenario.ts';
 import { startTestApp, type TestApp, testAdminPassword } from '../helpers/app.ts';
 import { eventually } from '../helpers/mqtt.ts';
 
@@ -95,7 +96,23 @@ describe('npm run fleet:load and npm run simulate', () => {
 
   it('simulate --help explains its options', async () => {
     const { stdout } = await tsx('simulators/cli.ts', ['--help']);
-    for (const option of ['--credentials', '--rate', '--qos', '--duration', '--seed'])
+    for (const option of [
+      '--credentials',
+      '--rate',
+      '--qos',
+      '--duration',
+      '--seed',
+      '--speed',
+      '--generate',
+      '--scenario',
+      '--drop',
+    ])
       expect(stdout).toContain(option);
+  });
+
+  it('simulate --list-scenarios names every scenario with what the IOC should show', async () => {
+    const { stdout } = await tsx('simulators/cli.ts', ['--list-scenarios']);
+    for (const name of listScenarios()) expect(stdout).toContain(name);
+    expect(stdout).toContain('Cháy nhà cổ trên phố Nguyễn Thái Học');
   });
 });
