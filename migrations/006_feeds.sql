@@ -90,6 +90,23 @@ END
 $$;
 CREATE TRIGGER alerts_stamp_change BEFORE UPDATE ON alerts FOR EACH ROW EXECUTE FUNCTION alerts_stamp_change();
 
+-- Alert-derived indicators (counts, times to acknowledge and resolve, floods, overflows, lamp faults)
+-- change when an alert or a lamp fault does: mark its hour so the refresher republishes it.
+CREATE FUNCTION mark_hour_dirty() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_TABLE_NAME = 'alerts' THEN
+    INSERT INTO rollup_dirty (hour) VALUES (date_bin('1 hour', NEW.opened_at, '2000-01-01'));
+  ELSE
+    INSERT INTO rollup_dirty (hour) VALUES (date_bin('1 hour', NEW.time, '2000-01-01'));
+  END IF;
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER alerts_mark_hour_dirty AFTER INSERT OR UPDATE ON alerts
+  FOR EACH ROW EXECUTE FUNCTION mark_hour_dirty();
+CREATE TRIGGER lamp_faults_mark_hour_dirty AFTER INSERT ON device_events
+  FOR EACH ROW WHEN (NEW.type = 'lamp_fault') EXECUTE FUNCTION mark_hour_dirty();
+
 -- Keys for machine clients (the provincial IOC): read-only, feeds only. The key is shown once; only
 -- its scrypt hash is kept, found by its public prefix.
 CREATE TABLE api_keys (

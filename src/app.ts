@@ -14,6 +14,7 @@ import { type Catalog, loadCatalog } from './catalog/index.ts';
 import { type Commands, createCommands } from './commands/index.ts';
 import type { Config } from './config.ts';
 import { createEventBus, type EventBus } from './events/bus.ts';
+import { createFeeds, type Feeds } from './feeds/index.ts';
 import { createDeadLetterSink } from './ingest/deadLetters.ts';
 import { createIngest, type Ingest } from './ingest/index.ts';
 import { createTelemetryWriter, type TelemetryWriter } from './ingest/writer.ts';
@@ -37,6 +38,7 @@ export interface RunningApp {
   catalog: Catalog;
   registry: DeviceRegistry;
   alerts: Alerts;
+  feeds: Feeds;
   commands: Commands;
   live: Live;
   broker: Broker;
@@ -131,6 +133,15 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
     await retention.start();
     running.push(() => retention.stop());
 
+    const feeds = createFeeds({
+      pool,
+      catalog,
+      log: log.child({ area: 'feeds' }),
+      publishDelayS: config.FEEDS_PUBLISH_DELAY_S,
+    });
+    feeds.start(config.FEEDS_REFRESH_S);
+    running.push(() => feeds.stop());
+
     const alerts = createAlerts({ pool, bus, registry, catalog, log: log.child({ area: 'alerts' }) });
     await alerts.start();
     running.push(() => alerts.stop());
@@ -164,6 +175,7 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       registry,
       deviceQueries,
       metrics,
+      feeds: { feeds, ratePerMinute: config.FEEDS_RATE_PER_MIN, openData: config.OPEN_DATA_ENABLED },
       audit: createAudit({ pool, metrics, log: log.child({ area: 'audit' }) }),
       http: {
         tls:
@@ -216,6 +228,7 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       catalog,
       registry,
       alerts,
+      feeds,
       commands,
       live,
       broker,

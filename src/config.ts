@@ -80,6 +80,14 @@ export const ConfigSchema = z
     /** A command without a cmd_result after this many seconds is marked timed_out. */
     COMMAND_TIMEOUT_S: z.coerce.number().int().min(1).max(3_600).default(30),
     TELEMETRY_RETENTION_DAYS: z.coerce.number().int().min(1).default(90),
+    /** Seconds between passes of the indicator refresher (changed hours → ward and city indicators). */
+    FEEDS_REFRESH_S: z.coerce.number().int().min(1).max(3_600).default(60),
+    /** An hour (or day) is published to the province feeds this long after it ends, to let late readings in. */
+    FEEDS_PUBLISH_DELAY_S: z.coerce.number().int().min(0).max(86_400).default(600),
+    /** Feed requests per minute allowed to one API key (a short burst of that many, then a steady rate). */
+    FEEDS_RATE_PER_MIN: z.coerce.number().int().min(1).max(100_000).default(120),
+    /** The anonymous open-data endpoints (/api/v1/open/...): ward and city aggregates without cameras or security details. */
+    OPEN_DATA_ENABLED: flag.default(false),
   })
   .superRefine((c, ctx) => {
     const issue = (name: string, message: string) => ctx.addIssue({ code: 'custom', path: [name], message });

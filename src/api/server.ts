@@ -11,6 +11,7 @@ import type { Broker } from '../broker/index.ts';
 import type { Catalog } from '../catalog/index.ts';
 import type { Commands } from '../commands/index.ts';
 import type { EventBus } from '../events/bus.ts';
+import type { Feeds } from '../feeds/index.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/index.ts';
 import type { DeviceRegistry } from '../registry/index.ts';
@@ -30,6 +31,7 @@ import { commandRoutes } from './routes/commands.ts';
 import { consoleRoutes } from './routes/console.ts';
 import { deadLetterRoutes } from './routes/deadLetters.ts';
 import { deviceRoutes } from './routes/devices.ts';
+import { feedRoutes } from './routes/feeds.ts';
 import { fleetRoutes } from './routes/fleets.ts';
 import { healthRoutes } from './routes/health.ts';
 import { ruleRoutes } from './routes/rules.ts';
@@ -51,6 +53,8 @@ export interface ApiAreas {
   audit: Audit;
   /** HTTPS certificate and key (PEM) when configured, the body limit, the CORS allowlist. */
   http: { tls: { cert: Buffer; key: Buffer } | undefined; bodyLimit: number; corsOrigins: readonly string[] };
+  /** Province feeds, their per-key rate and whether the anonymous open-data endpoints are on. */
+  feeds: { feeds: Feeds; ratePerMinute: number; openData: boolean };
   log: Logger;
 }
 
@@ -66,7 +70,7 @@ export async function createApiServer(areas: ApiAreas): Promise<FastifyInstance>
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
-  installRoles(app, areas.auth);
+  installRoles(app, areas.auth, areas.feeds.feeds.apiKeys);
   installSecurityHeaders(app, { tileUrl: areas.consoleTileUrl, https: areas.http.tls !== undefined });
   installCors(app, areas.http.corsOrigins);
   installNulGuard(app);
@@ -81,7 +85,12 @@ export async function createApiServer(areas: ApiAreas): Promise<FastifyInstance>
           'Trung tâm điều hành thông minh (IOC) cấp thành phố — City Intelligent Operations Center. ' +
           'Log in at POST /api/v1/auth/login and send `Authorization: Bearer <token>`.',
       },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
+        },
+      },
       security: [{ bearer: [] }],
     },
     transform: jsonSchemaTransform,
@@ -109,6 +118,7 @@ export async function createApiServer(areas: ApiAreas): Promise<FastifyInstance>
       await api.register(alertRoutes, { alerts: areas.alerts });
       await api.register(commandRoutes, { commands: areas.commands });
       await api.register(ruleRoutes, { alerts: areas.alerts, bus: areas.bus });
+      await api.register(feedRoutes, { ...areas.feeds, catalog: areas.catalog });
     },
     { prefix: '/api/v1' },
   );

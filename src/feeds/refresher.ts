@@ -4,27 +4,25 @@
 // reading changes it). One pass is one transaction under an advisory lock: with several instances
 // only one refreshes at a time, and a failed pass gives its marks back by rolling back.
 import type { Logger } from '../log.ts';
+import { isDark, qcvn26Limits } from '../standards/index.ts';
 import type { Pool, PoolClient } from '../storage/pool.ts';
 import {
-  dayRows,
-  energyHours,
-  feedDevices,
-  hourRows,
+  dailyAqiInputs,
   lastPublishedHour,
-  noiseOver,
+  markDirty,
   publish,
-  replaceDay,
+  replaceDays,
   replaceHourIndicators,
-  reportedIn,
   takeDirtyHours,
 } from '../storage/rollups.ts';
-import { dayComponents, energyIncrement, hourComponents, noiseLimitsAt } from './compute.ts';
-import { pollutantMetrics } from './indicators.ts';
+import { areaAqiComponents } from './areaAqi.ts';
+import { indicators, pollutantMetrics } from './indicators.ts';
 import { localDate, localDayStart } from './periods.ts';
 
 const hourMs = 3_600_000;
-const hourMetrics = [...pollutantMetrics, 'laeq_db', 'lamp_on', 'recording'];
-const dayMetrics = [...pollutantMetrics, 'fill_pct'];
+/** A bin needs collecting once it has been this full (the default waste-full rule). */
+const collectionFillPct = 80;
+const aggregations = indicators.map((i) => ({ indicator: i.id, aggregation: i.aggregation }));
 /** Advisory lock key of the refresher ("IOCFEED"). */
 const lockKey = 0x10cfeed;
 /** Hours recomputed in one transaction at most; a long backlog takes several passes. */
@@ -37,6 +35,8 @@ export interface RefresherOptions {
   publishDelayS: number;
   /** Minutes one reading stands for, per kind. */
   readingMinutes: (kind: string) => number;
+  /** Each city's centre: street lighting is judged in the hours the sun is down there. */
+  cities: ReadonlyArray<{ id: string; lat: number; lon: number }>;
   clock?: () => Date;
 }
 
@@ -49,9 +49,9 @@ export interface PassResult {
 }
 
 export interface Refresher {
-  /** One pass; returns what it did. */
-  runOnce(): Promise<PassResult>;
-  /** Passes until nothing is left to do (a backlog of history, a test). */
+  /** One pass; returns what it did. `wait`: queue behind another instance's pass instead of skipping. */
+  runOnce(wait?: boolean): Promise<PassResult>;
+  /** Passes until nothing is left to do (a backlog of history, a test), waiting for the lock. */
   runUntilIdle(): Promise<PassResult>;
   start(intervalS: number): void;
   stop(): Promise<void>;
@@ -63,12 +63,14 @@ export function createRefresher(options: RefresherOptions): Refresher {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> = Promise.resolve();
 
-  async function pass(client: PoolClient): Promise<PassResult> {
-    const { rows } = await client.query<{ locked: boolean }>(
-      'SELECT pg_try_advisory_xact_lock($1) AS locked',
+  async function pass(client: PoolClient, wait: boolean): Promise<PassResult> {
+    const lock = await client.query<{ locked: boolean }>(
+      wait
+        ? 'SELECT true AS locked FROM pg_advisory_xact_lock($1)'
+        : 'SELECT pg_try_advisory_xact_lock($1) AS locked',
       [lockKey],
     );
-    if (!rows[0]?.locked) return { hours: 0, days: 0, published: 0, skipped: true };
+    if (!lock.rows[0]?.locked) return { hours: 0, days: 0, published: 0, skipped: true };
 
     const now = clock().getTime();
     const currentHour = Math.floor(now / hourMs) * hourMs;
@@ -93,35 +95,31 @@ export function createRefresher(options: RefresherOptions): Refresher {
     if (ordered.length === 0) return { hours: 0, days: 0, published: 0, skipped: false };
     const done = new Set(ordered);
     const leftOver = [...changed].filter((h) => !done.has(h));
-    if (leftOver.length > 0) {
-      await client.query('INSERT INTO rollup_dirty (hour) SELECT unnest($1::timestamptz[])', [
-        leftOver.map((h) => new Date(h)),
-      ]);
-    }
+    await markDirty(
+      client,
+      leftOver.map((h) => new Date(h)),
+    );
 
-    const devices = await feedDevices(client);
-    const readingMinutes = options.readingMinutes;
-    for (const h of ordered) {
-      const hour = new Date(h);
-      const energy = await energyHours(client, hour);
-      const components = hourComponents({
-        hour,
-        devices,
-        rows: await hourRows(client, hour, hourMetrics),
-        reported: await reportedIn(client, hour),
-        noiseOver: await noiseOver(client, hour, noiseLimitsAt(hour)),
-        energyKwh: new Map(energy.map((e) => [e.deviceId, energyIncrement(e, e.previousMax)])),
-        readingMinutes,
-      });
-      await replaceHourIndicators(client, hour, components);
-    }
+    const hourDates = ordered.map((h) => new Date(h));
+    const dark = options.cities.flatMap((city) =>
+      hourDates
+        .filter((hour) => isDark(new Date(hour.getTime() + hourMs / 2), city.lat, city.lon))
+        .map((hour) => ({ city: city.id, hour })),
+    );
+    await replaceHourIndicators(client, hourDates, {
+      dark,
+      noiseLimits: qcvn26Limits,
+      noiseReadingMinutes: options.readingMinutes('noise'),
+      pollutants: pollutantMetrics,
+      aggregations,
+      mostOfTheHour: 0.5,
+    });
 
     const days = new Map<string, Date>();
     for (const h of ordered) days.set(localDate(new Date(h)), localDayStart(new Date(h)));
-    for (const [day, dayStart] of days) {
-      const daily = dayComponents({ devices, rows: await dayRows(client, dayStart, dayMetrics) });
-      await replaceDay(client, day, dayStart, daily);
-    }
+    const dayList = [...days.keys()];
+    const aqi = areaAqiComponents(await dailyAqiInputs(client, dayList));
+    await replaceDays(client, dayList, aqi, collectionFillPct);
 
     const closedHours = ordered.filter((h) => h <= closedBefore).map((h) => new Date(h));
     const closedDays = [...days.values()].filter(
@@ -137,11 +135,11 @@ export function createRefresher(options: RefresherOptions): Refresher {
     };
   }
 
-  async function runOnce(): Promise<PassResult> {
+  async function runOnce(wait = false): Promise<PassResult> {
     const client = await pool.connect();
     try {
       await client.query('BEGIN');
-      const result = await pass(client);
+      const result = await pass(client, wait);
       await client.query('COMMIT');
       return result;
     } catch (error) {
@@ -152,10 +150,10 @@ export function createRefresher(options: RefresherOptions): Refresher {
     }
   }
 
-  async function runUntilIdle(): Promise<PassResult> {
+  async function drain(wait: boolean): Promise<PassResult> {
     const total: PassResult = { hours: 0, days: 0, published: 0, skipped: false };
     for (;;) {
-      const result = await runOnce();
+      const result = await runOnce(wait);
       total.hours += result.hours;
       total.days += result.days;
       total.published += result.published;
@@ -165,10 +163,10 @@ export function createRefresher(options: RefresherOptions): Refresher {
 
   return {
     runOnce,
-    runUntilIdle,
+    runUntilIdle: () => drain(true),
     start(intervalS) {
       const tick = () => {
-        running = runUntilIdle().then(
+        running = drain(false).then(
           (r) => r.hours > 0 && log.debug(r, 'indicators refreshed'),
           (error) =>
             log.warn({ err: error }, 'indicator refresh failed; its hours stay marked and are retried'),

@@ -1,7 +1,10 @@
-// Queries of the rollup refresher: what changed, the inputs of an hour's and a day's indicators, and
-// the writes of their results. Every function takes the refresher's transaction client.
-import type { Component, FeedDevice, HourlyRow } from '../feeds/compute.ts';
+// Queries of the rollup refresher: what changed, and the recomputation of hours and days into
+// indicator components per ward and for the whole city (ward ''). The arithmetic stays in the
+// database (GROUPING SETS give the ward and the city rows in one pass), so a year of history for
+// thousands of devices is recomputed without moving its rows into the process.
 import type { PoolClient } from './pool.ts';
+
+const tz = "'Asia/Ho_Chi_Minh'";
 
 /** Takes the marks of changed hours; the caller's transaction recomputes them or gives them back. */
 export async function takeDirtyHours(client: PoolClient): Promise<Date[]> {
@@ -11,6 +14,11 @@ export async function takeDirtyHours(client: PoolClient): Promise<Date[]> {
   return rows.map((r) => r.hour);
 }
 
+export async function markDirty(client: PoolClient, hours: readonly Date[]): Promise<void> {
+  if (hours.length === 0) return;
+  await client.query('INSERT INTO rollup_dirty (hour) SELECT unnest($1::timestamptz[])', [hours]);
+}
+
 export async function lastPublishedHour(client: PoolClient): Promise<Date | undefined> {
   const { rows } = await client.query<{ start: Date | null }>(
     "SELECT max(start) AS start FROM feed_publications WHERE scope = 'hour'",
@@ -18,137 +26,232 @@ export async function lastPublishedHour(client: PoolClient): Promise<Date | unde
   return rows[0]?.start ?? undefined;
 }
 
-export async function feedDevices(client: PoolClient): Promise<FeedDevice[]> {
-  const { rows } = await client.query<FeedDevice>(
-    `SELECT id, kind, city, ward, zone, lat, lon, created_at AS "createdAt" FROM devices`,
-  );
-  return rows;
+export interface HourRules {
+  /** Hours in which the sun is down, per city (street lighting is judged in those only). */
+  dark: Array<{ city: string; hour: Date }>;
+  noiseLimits: { special: { day: number; night: number }; normal: { day: number; night: number } };
+  /** Minutes one noise reading stands for (the noise kind's reporting interval). */
+  noiseReadingMinutes: number;
+  pollutants: readonly string[];
+  /** How each indicator turns components into a value, for the `max` column (the hour's own value). */
+  aggregations: ReadonlyArray<{ indicator: string; aggregation: string }>;
+  /** A lamp or a camera counts as on / recording for an hour when it said so at least this share of it. */
+  mostOfTheHour: number;
 }
 
-export async function hourRows(
-  client: PoolClient,
-  hour: Date,
-  metrics: readonly string[],
-): Promise<HourlyRow[]> {
-  const { rows } = await client.query<HourlyRow>(
-    `SELECT device_id AS "deviceId", metric, count, sum, min, max FROM telemetry_hourly
-     WHERE hour = $1 AND metric = ANY($2)`,
-    [hour, metrics],
-  );
-  return rows;
-}
-
-/** Devices that sent anything in this hour. */
-export async function reportedIn(client: PoolClient, hour: Date): Promise<Set<string>> {
-  const { rows } = await client.query<{ device_id: string }>(
-    'SELECT DISTINCT device_id FROM telemetry_hourly WHERE hour = $1',
-    [hour],
-  );
-  return new Set(rows.map((r) => r.device_id));
-}
-
-/** Per noise device, readings of this hour above each zone's limit (from raw telemetry). */
-export async function noiseOver(
-  client: PoolClient,
-  hour: Date,
-  limits: { special: number; normal: number },
-): Promise<Map<string, { overSpecial: number; overNormal: number }>> {
-  const { rows } = await client.query<{ device_id: string; over_special: number; over_normal: number }>(
-    `SELECT device_id, count(*) FILTER (WHERE value > $2)::int AS over_special,
-            count(*) FILTER (WHERE value > $3)::int AS over_normal
-     FROM telemetry WHERE metric = 'laeq_db' AND time >= $1 AND time < $1 + interval '1 hour'
-     GROUP BY device_id`,
-    [hour, limits.special, limits.normal],
-  );
-  return new Map(rows.map((r) => [r.device_id, { overSpecial: r.over_special, overNormal: r.over_normal }]));
-}
-
-/** Per meter, this hour's lowest and highest reading and the highest of its last earlier hour (a week back at most). */
-export async function energyHours(
-  client: PoolClient,
-  hour: Date,
-): Promise<Array<{ deviceId: string; min: number; max: number; previousMax: number | null }>> {
-  const { rows } = await client.query(
-    `SELECT h.device_id AS "deviceId", h.min, h.max,
-            (SELECT p.max FROM telemetry_hourly p
-             WHERE p.device_id = h.device_id AND p.metric = 'energy_kwh' AND p.hour < $1
-               AND p.hour >= $1 - interval '7 days'
-             ORDER BY p.hour DESC LIMIT 1) AS "previousMax"
-     FROM telemetry_hourly h WHERE h.hour = $1 AND h.metric = 'energy_kwh'`,
-    [hour],
-  );
-  return rows;
-}
-
-/** The day's hourly rows of the metrics behind the daily-only indicators. */
-export async function dayRows(
-  client: PoolClient,
-  dayStart: Date,
-  metrics: readonly string[],
-): Promise<Array<HourlyRow & { hour: Date }>> {
-  const { rows } = await client.query<HourlyRow & { hour: Date }>(
-    `SELECT device_id AS "deviceId", metric, hour, count, sum, min, max FROM telemetry_hourly
-     WHERE hour >= $1 AND hour < $1 + interval '1 day' AND metric = ANY($2)`,
-    [dayStart, metrics],
-  );
-  return rows;
-}
-
-function componentColumns(components: readonly Component[]) {
-  return [
-    components.map((c) => c.city),
-    components.map((c) => c.ward),
-    components.map((c) => c.indicator),
-    components.map((c) => c.dim),
-    components.map((c) => c.sum),
-    components.map((c) => c.count),
-    components.map((c) => c.max),
-  ];
-}
-
-export async function replaceHourIndicators(
-  client: PoolClient,
-  hour: Date,
-  components: readonly Component[],
-): Promise<void> {
-  await client.query('DELETE FROM indicator_hourly WHERE hour = $1', [hour]);
+/** Recomputes the hourly indicator components of these hours from the rollups (and raw noise). */
+export async function replaceHourIndicators(client: PoolClient, hours: readonly Date[], rules: HourRules) {
+  await client.query('DELETE FROM indicator_hourly WHERE hour = ANY($1)', [hours]);
+  const { special, normal } = rules.noiseLimits;
   await client.query(
-    `INSERT INTO indicator_hourly (hour, city, ward, indicator, dim, sum, count, max)
-     SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::float8[], $8::float8[])`,
-    [hour, ...componentColumns(components)],
+    `WITH hours AS (SELECT unnest($1::timestamptz[]) AS hour),
+     rollup AS (
+       SELECT h.hour, h.device_id, h.metric, h.count, h.sum, h.min, h.max, d.city, d.ward, d.kind
+       FROM telemetry_hourly h JOIN devices d ON d.id = h.device_id WHERE h.hour = ANY($1)
+     ),
+     registered AS (
+       SELECT hours.hour, d.id, d.city, d.ward, d.kind
+       FROM hours JOIN devices d ON d.created_at < hours.hour + interval '1 hour'
+     ),
+     reported AS (SELECT DISTINCT hour, device_id FROM rollup),
+     dark AS (SELECT * FROM unnest($2::text[], $3::timestamptz[]) AS k(city, hour)),
+     noise AS (
+       SELECT hours.hour, d.city, d.ward,
+              extract(hour FROM hours.hour AT TIME ZONE ${tz}) BETWEEN 6 AND 20 AS day,
+              count(*) FILTER (WHERE t.value > CASE
+                WHEN d.zone = 'special' AND extract(hour FROM hours.hour AT TIME ZONE ${tz}) BETWEEN 6 AND 20 THEN $4::float8
+                WHEN d.zone = 'special' THEN $5::float8
+                WHEN extract(hour FROM hours.hour AT TIME ZONE ${tz}) BETWEEN 6 AND 20 THEN $6::float8
+                ELSE $7::float8 END) AS over
+       FROM hours JOIN devices d ON d.kind = 'noise'
+       JOIN telemetry t ON t.device_id = d.id AND t.metric = 'laeq_db'
+                       AND t.time >= hours.hour AND t.time < hours.hour + interval '1 hour'
+       GROUP BY hours.hour, d.id, d.city, d.ward
+     ),
+     meters AS (
+       SELECT device_id, hour, min, max, lag(max) OVER (PARTITION BY device_id ORDER BY hour) AS previous
+       FROM telemetry_hourly
+       WHERE metric = 'energy_kwh' AND hour >= (SELECT min(hour) FROM hours) - interval '7 days'
+         AND hour <= (SELECT max(hour) FROM hours)
+     ),
+     parts (hour, city, ward, indicator, dim, sum, count) AS (
+       SELECT r.hour, r.city, r.ward, 'device_availability_pct', r.kind, count(p.device_id)::float8, count(*)::float8
+       FROM registered r LEFT JOIN reported p ON p.hour = r.hour AND p.device_id = r.id
+       GROUP BY GROUPING SETS ((r.hour, r.city, r.ward, r.kind), (r.hour, r.city, r.kind))
+       UNION ALL
+       SELECT hour, city, ward, metric || '_mean', '', sum(sum), sum(count)::float8
+       FROM rollup WHERE kind = 'environment' AND metric = ANY($9)
+       GROUP BY GROUPING SETS ((hour, city, ward, metric), (hour, city, metric))
+       UNION ALL
+       SELECT r.hour, r.city, r.ward, 'camera_uptime_pct', '',
+              (count(*) FILTER (WHERE c.sum / c.count >= $12))::float8, count(*)::float8
+       FROM registered r LEFT JOIN rollup c ON c.hour = r.hour AND c.device_id = r.id AND c.metric = 'recording'
+       WHERE r.kind = 'camera'
+       GROUP BY GROUPING SETS ((r.hour, r.city, r.ward), (r.hour, r.city))
+       UNION ALL
+       SELECT l.hour, l.city, l.ward, 'streetlight_availability_pct', '',
+              (count(*) FILTER (WHERE l.sum / l.count >= $12))::float8, count(*)::float8
+       FROM rollup l JOIN dark k ON k.city = l.city AND k.hour = l.hour
+       WHERE l.kind = 'streetlight' AND l.metric = 'lamp_on'
+       GROUP BY GROUPING SETS ((l.hour, l.city, l.ward), (l.hour, l.city))
+       UNION ALL
+       -- A meter that went backwards was reset or replaced: only what it counted since then counts.
+       SELECT m.hour, d.city, d.ward, 'streetlight_energy_kwh', '',
+              sum(CASE WHEN m.previous IS NULL OR m.max < m.previous THEN m.max - m.min ELSE m.max - m.previous END),
+              count(*)::float8
+       FROM meters m JOIN devices d ON d.id = m.device_id
+       WHERE m.hour = ANY($1)
+       GROUP BY GROUPING SETS ((m.hour, d.city, d.ward), (m.hour, d.city))
+       UNION ALL
+       SELECT hour, city, ward, 'noise_exceedance_minutes', CASE WHEN day THEN 'day' ELSE 'night' END,
+              sum(least(60, over * $8::float8)), count(*)::float8
+       FROM noise GROUP BY GROUPING SETS ((hour, city, ward, day), (hour, city, day))
+     )
+     INSERT INTO indicator_hourly (hour, city, ward, indicator, dim, sum, count, max)
+     SELECT p.hour, p.city, coalesce(p.ward, ''), p.indicator, p.dim, p.sum, p.count,
+            CASE a.aggregation WHEN 'mean' THEN p.sum / nullif(p.count, 0)
+                               WHEN 'percent' THEN 100 * p.sum / nullif(p.count, 0) ELSE p.sum END
+     FROM parts p JOIN unnest($10::text[], $11::text[]) AS a(indicator, aggregation) USING (indicator)`,
+    [
+      hours,
+      rules.dark.map((d) => d.city),
+      rules.dark.map((d) => d.hour),
+      special.day,
+      special.night,
+      normal.day,
+      normal.night,
+      rules.noiseReadingMinutes,
+      rules.pollutants,
+      rules.aggregations.map((a) => a.indicator),
+      rules.aggregations.map((a) => a.aggregation),
+      rules.mostOfTheHour,
+    ],
   );
+}
+
+/** The inputs of a station's daily VN_AQI, per environment device and local day. */
+export interface DailyAqiRow {
+  deviceId: string;
+  city: string;
+  ward: string;
+  day: string;
+  pm25_24h: number | null;
+  pm10_24h: number | null;
+  o3_1hMax: number | null;
+  o3_8hMax: number | null;
+  no2_1hMax: number | null;
+  so2_1hMax: number | null;
+  co_1hMax: number | null;
 }
 
 /**
- * A local day's indicators: the hourly ones summed over its 24 hours, plus the daily-only ones.
- * Also the day's per-device rollup. `day` is the local date (YYYY-MM-DD), `dayStart` its first instant.
+ * Per station and local day: 24-hour means of dust, the highest hourly mean of each gas, and the
+ * highest 8-hour running mean of O3 over windows ending in the day with at least six hours measured.
  */
-export async function replaceDay(
+export async function dailyAqiInputs(client: PoolClient, days: readonly string[]): Promise<DailyAqiRow[]> {
+  if (days.length === 0) return [];
+  const { rows } = await client.query<DailyAqiRow>(
+    `WITH m AS (
+       SELECT h.device_id, d.city, d.ward, (h.hour AT TIME ZONE ${tz})::date AS day, h.hour, h.metric,
+              h.sum, h.count, h.sum / h.count AS mean
+       FROM telemetry_hourly h JOIN devices d ON d.id = h.device_id
+       WHERE d.kind = 'environment' AND h.metric IN ('pm25', 'pm10', 'o3', 'no2', 'so2', 'co')
+         AND h.hour = ANY($1::timestamptz[])
+     ), wanted AS (SELECT * FROM m),
+     o3 AS (
+       SELECT device_id, day,
+              avg(mean) OVER w AS mean8, count(*) OVER w AS n8
+       FROM wanted WHERE metric = 'o3'
+       WINDOW w AS (PARTITION BY device_id, day ORDER BY hour RANGE BETWEEN interval '7 hours' PRECEDING AND CURRENT ROW)
+     ), o3max AS (SELECT device_id, day, max(mean8) AS o3_8h FROM o3 WHERE n8 >= 6 GROUP BY device_id, day)
+     SELECT w.device_id AS "deviceId", w.city, w.ward, to_char(w.day, 'YYYY-MM-DD') AS day,
+            sum(w.sum) FILTER (WHERE metric = 'pm25') / sum(w.count) FILTER (WHERE metric = 'pm25') AS pm25_24h,
+            sum(w.sum) FILTER (WHERE metric = 'pm10') / sum(w.count) FILTER (WHERE metric = 'pm10') AS pm10_24h,
+            max(w.mean) FILTER (WHERE metric = 'o3') AS "o3_1hMax",
+            max(o.o3_8h) AS "o3_8hMax",
+            max(w.mean) FILTER (WHERE metric = 'no2') AS "no2_1hMax",
+            max(w.mean) FILTER (WHERE metric = 'so2') AS "so2_1hMax",
+            max(w.mean) FILTER (WHERE metric = 'co') AS "co_1hMax"
+     FROM wanted w LEFT JOIN o3max o ON o.device_id = w.device_id AND o.day = w.day
+     GROUP BY w.device_id, w.city, w.ward, w.day`,
+    [hoursOf(days)],
+  );
+  return rows;
+}
+
+/** Every hour of these local days: the rollups are found by the hour index, however far apart the days are. */
+function hoursOf(days: readonly string[]): Date[] {
+  return days.flatMap((day) => {
+    const start = Date.parse(`${day}T00:00:00+07:00`);
+    return Array.from({ length: 24 }, (_, h) => new Date(start + h * 3_600_000));
+  });
+}
+
+export interface DayComponent {
+  day: string;
+  city: string;
+  ward: string;
+  indicator: string;
+  dim: string;
+  sum: number;
+  count: number;
+  max: number | null;
+}
+
+/**
+ * Local days' indicators: the hourly components summed over each day, the bins that needed
+ * collecting, and the daily-only components computed by the caller (the VN_AQI); also the days'
+ * per-device rollup. `days` are local dates (YYYY-MM-DD).
+ */
+export async function replaceDays(
   client: PoolClient,
-  day: string,
-  dayStart: Date,
-  dailyOnly: readonly Component[],
+  days: readonly string[],
+  computed: readonly DayComponent[],
+  collectionFillPct: number,
 ): Promise<void> {
-  await client.query('DELETE FROM indicator_daily WHERE day = $1', [day]);
+  if (days.length === 0) return;
+  const hours = hoursOf(days);
+  await client.query('DELETE FROM indicator_daily WHERE day = ANY($1::date[])', [days]);
   await client.query(
     `INSERT INTO indicator_daily (day, city, ward, indicator, dim, sum, count, max)
-     SELECT $1, city, ward, indicator, dim, sum(sum), sum(count), max(max) FROM indicator_hourly
-     WHERE hour >= $2 AND hour < $2 + interval '1 day'
-     GROUP BY city, ward, indicator, dim`,
-    [day, dayStart],
+     SELECT (hour AT TIME ZONE ${tz})::date, city, ward, indicator, dim, sum(sum), sum(count), max(max)
+     FROM indicator_hourly WHERE hour = ANY($1::timestamptz[])
+     GROUP BY 1, city, ward, indicator, dim`,
+    [hours],
   );
   await client.query(
     `INSERT INTO indicator_daily (day, city, ward, indicator, dim, sum, count, max)
-     SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::float8[], $8::float8[])`,
-    [day, ...componentColumns(dailyOnly)],
+     SELECT day, city, coalesce(ward, ''), 'waste_bins_need_collection', '', count(*), count(*), count(*)
+     FROM (
+       SELECT (h.hour AT TIME ZONE ${tz})::date AS day, d.city, d.ward, h.device_id
+       FROM telemetry_hourly h JOIN devices d ON d.id = h.device_id
+       WHERE d.kind = 'waste' AND h.metric = 'fill_pct' AND h.hour = ANY($1::timestamptz[])
+       GROUP BY 1, d.city, d.ward, h.device_id HAVING max(h.max) >= $2
+     ) bins
+     GROUP BY GROUPING SETS ((day, city, ward), (day, city))`,
+    [hours, collectionFillPct],
   );
-  await client.query('DELETE FROM telemetry_daily WHERE day = $1', [day]);
+  await client.query(
+    `INSERT INTO indicator_daily (day, city, ward, indicator, dim, sum, count, max)
+     SELECT * FROM unnest($1::date[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::float8[], $8::float8[])`,
+    [
+      computed.map((c) => c.day),
+      computed.map((c) => c.city),
+      computed.map((c) => c.ward),
+      computed.map((c) => c.indicator),
+      computed.map((c) => c.dim),
+      computed.map((c) => c.sum),
+      computed.map((c) => c.count),
+      computed.map((c) => c.max),
+    ],
+  );
+  await client.query('DELETE FROM telemetry_daily WHERE day = ANY($1::date[])', [days]);
   await client.query(
     `INSERT INTO telemetry_daily (device_id, metric, day, count, sum, min, max)
-     SELECT device_id, metric, $1, sum(count), sum(sum), min(min), max(max) FROM telemetry_hourly
-     WHERE hour >= $2 AND hour < $2 + interval '1 day'
-     GROUP BY device_id, metric`,
-    [day, dayStart],
+     SELECT device_id, metric, (hour AT TIME ZONE ${tz})::date, sum(count), sum(sum), min(min), max(max)
+     FROM telemetry_hourly WHERE hour = ANY($1::timestamptz[])
+     GROUP BY device_id, metric, 3`,
+    [hours],
   );
 }
 

@@ -14,7 +14,14 @@ let database: TestDatabase;
 let pool: Pool;
 const now = new Date('2026-11-20T00:00:00Z');
 const refresher = () =>
-  createRefresher({ pool, log, publishDelayS: 600, readingMinutes: () => 1, clock: () => now });
+  createRefresher({
+    pool,
+    log,
+    publishDelayS: 600,
+    readingMinutes: () => 1,
+    cities: [{ id: 'hoi-an', lat: 15.8801, lon: 108.338 }],
+    clock: () => now,
+  });
 
 /** Local (UTC+7) wall-clock time to an instant. */
 const local = (text: string) => new Date(`${text}+07:00`);

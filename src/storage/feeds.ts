@@ -1,0 +1,263 @@
+// Read queries of the province feeds: indicator components per reporting period, device aggregates of
+// published hours and days, and alerts by change. Incremental reads use transaction ids: `hi` is the
+// oldest transaction still running when a read began, so everything below it is settled and a later
+// read starting from it misses nothing and repeats nothing.
+import type { Pool } from './pool.ts';
+
+export type StoredPeriod = 'hour' | 'day' | 'month' | 'quarter' | 'year';
+
+export interface ComponentRow {
+  /** hour: the hour's instant; otherwise the local date (YYYY-MM-DD) the period starts on. */
+  bucket: string;
+  ward: string;
+  indicator: string;
+  dim: string;
+  sum: number;
+  count: number;
+  max: number | null;
+}
+
+export interface IndicatorQuery {
+  city: string;
+  /** A ward, every ward ('*'), or the whole city (''). */
+  ward: string;
+  period: StoredPeriod;
+  from: Date;
+  to: Date;
+}
+
+const tz = "'Asia/Ho_Chi_Minh'";
+
+/** The settled horizon: every transaction below it has ended. */
+export async function settledXid(pool: Pool): Promise<string> {
+  const { rows } = await pool.query<{ xid: string }>(
+    'SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xid',
+  );
+  return rows[0]!.xid;
+}
+
+const wardFilter = (param: string) => `(CASE WHEN ${param} = '*' THEN ward <> '' ELSE ward = ${param} END)`;
+
+/** Indicator components of the refresher's tables, added up per period. */
+export async function readIndicatorComponents(pool: Pool, q: IndicatorQuery): Promise<ComponentRow[]> {
+  if (q.period === 'hour') {
+    const { rows } = await pool.query<ComponentRow>(
+      `SELECT to_char(hour AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS bucket, ward, indicator, dim, sum, count, max
+       FROM indicator_hourly WHERE city = $1 AND ${wardFilter('$2')} AND hour >= $3 AND hour < $4`,
+      [q.city, q.ward, q.from, q.to],
+    );
+    return rows;
+  }
+  const bucket = q.period === 'day' ? 'day' : `date_trunc('${q.period}', day::timestamp)::date`;
+  const { rows } = await pool.query<ComponentRow>(
+    `SELECT to_char(${bucket}, 'YYYY-MM-DD') AS bucket, ward, indicator, dim,
+            sum(sum) AS sum, sum(count) AS count, max(max) AS max
+     FROM indicator_daily
+     WHERE city = $1 AND ${wardFilter('$2')}
+       AND day >= ($3::timestamptz AT TIME ZONE ${tz})::date AND day < ($4::timestamptz AT TIME ZONE ${tz})::date
+     GROUP BY 1, ward, indicator, dim`,
+    [q.city, q.ward, q.from, q.to],
+  );
+  return rows;
+}
+
+/**
+ * Components that come from alerts and device events, counted when they happen (so an
+ * acknowledgement made next week still moves this week's mean time to acknowledge).
+ */
+export async function readAlertComponents(pool: Pool, q: IndicatorQuery): Promise<ComponentRow[]> {
+  const bucketOf = (column: string) =>
+    q.period === 'hour'
+      ? `to_char(date_bin('1 hour', ${column}, '2000-01-01') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`
+      : `to_char(date_trunc('${q.period}', ${column} AT TIME ZONE ${tz}), 'YYYY-MM-DD')`;
+  const wardOut = q.ward === '' ? "''" : 'ward';
+  const { rows } = await pool.query<ComponentRow>(
+    `WITH a AS (
+       SELECT a.*, r.metric AS rule_metric, r.threshold AS rule_threshold, r.comparison AS rule_comparison
+       FROM alerts a JOIN alert_rules r ON r.id = a.rule_id
+       WHERE a.city = $1 AND ($2 IN ('', '*') OR a.ward = $2) AND a.opened_at >= $3 AND a.opened_at < $4
+     ), e AS (
+       SELECT e.time, d.ward FROM device_events e JOIN devices d ON d.id = e.device_id
+       WHERE e.type = 'lamp_fault' AND d.city = $1 AND ($2 IN ('', '*') OR d.ward = $2)
+         AND e.time >= $3 AND e.time < $4
+     )
+     SELECT ${bucketOf('opened_at')} AS bucket, ${wardOut} AS ward, 'alerts_count' AS indicator,
+            kind || ':' || severity AS dim, count(*)::float8 AS sum, count(*)::float8 AS count, NULL::float8 AS max
+     FROM a GROUP BY 1, 2, 4
+     UNION ALL
+     SELECT ${bucketOf('opened_at')}, ${wardOut}, 'alert_mtta_min', severity,
+            sum(extract(epoch FROM acknowledged_at - opened_at) / 60), count(*), max(extract(epoch FROM acknowledged_at - opened_at) / 60)
+     FROM a WHERE acknowledged_at IS NOT NULL GROUP BY 1, 2, 4
+     UNION ALL
+     SELECT ${bucketOf('opened_at')}, ${wardOut}, 'alert_mttr_min', severity,
+            sum(extract(epoch FROM resolved_at - opened_at) / 60), count(*), max(extract(epoch FROM resolved_at - opened_at) / 60)
+     FROM a WHERE resolved_at IS NOT NULL GROUP BY 1, 2, 4
+     UNION ALL
+     SELECT ${bucketOf('opened_at')}, ${wardOut}, 'flood_events', '', count(*), count(*), NULL
+     FROM a WHERE rule_metric = 'water_level_cm' AND rule_comparison IN ('>', '>=') GROUP BY 1, 2
+     UNION ALL
+     SELECT ${bucketOf('opened_at')}, ${wardOut}, 'waste_overflow_events', '', count(*), count(*), NULL
+     FROM a WHERE rule_metric = 'fill_pct' AND rule_comparison IN ('>', '>=') AND rule_threshold >= 100 GROUP BY 1, 2
+     UNION ALL
+     SELECT ${bucketOf('time')}, ${wardOut}, 'streetlight_faults', '', count(*), count(*), NULL
+     FROM e GROUP BY 1, 2`,
+    [q.city, q.ward, q.from, q.to],
+  );
+  return rows;
+}
+
+export interface AggregateRow {
+  xid: string;
+  start: Date;
+  deviceId: string;
+  kind: string;
+  city: string;
+  ward: string;
+  metric: string;
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+}
+
+export interface AggregateQuery {
+  period: 'hour' | 'day';
+  lo: string;
+  hi: string;
+  /** Position after which this page starts: [xid, start ISO, deviceId, metric]. */
+  after?: [string, string, string, string];
+  city?: string;
+  ward?: string;
+  kind?: string;
+  metric?: string;
+  from?: Date;
+  to?: Date;
+  limit: number;
+}
+
+/** Per-device rollups of the hours or days published with a transaction id in [lo, hi), in that order. */
+export async function readPublishedAggregates(pool: Pool, q: AggregateQuery): Promise<AggregateRow[]> {
+  const join =
+    q.period === 'hour'
+      ? 'telemetry_hourly r ON r.hour = p.start'
+      : `telemetry_daily r ON r.day = (p.start AT TIME ZONE ${tz})::date`;
+  const after = q.after ?? ['0', '-infinity', '', ''];
+  const { rows } = await pool.query<AggregateRow>(
+    `SELECT p.xid::text AS xid, p.start, r.device_id AS "deviceId", d.kind, d.city, d.ward, r.metric,
+            r.count::int AS count, r.sum, r.min, r.max
+     FROM feed_publications p JOIN ${join} JOIN devices d ON d.id = r.device_id
+     WHERE p.scope = $1 AND p.xid >= $2::xid8 AND p.xid < $3::xid8
+       AND (p.xid, p.start, r.device_id, r.metric) > ($4::xid8, $5::timestamptz, $6, $7)
+       AND ($8::text IS NULL OR d.city = $8) AND ($9::text IS NULL OR d.ward = $9)
+       AND ($10::text IS NULL OR d.kind = $10) AND ($11::text IS NULL OR r.metric = $11)
+       AND ($12::timestamptz IS NULL OR p.start >= $12) AND ($13::timestamptz IS NULL OR p.start < $13)
+     ORDER BY p.xid, p.start, r.device_id, r.metric
+     LIMIT $14`,
+    [
+      q.period,
+      q.lo,
+      q.hi,
+      after[0],
+      after[1],
+      after[2],
+      after[3],
+      q.city ?? null,
+      q.ward ?? null,
+      q.kind ?? null,
+      q.metric ?? null,
+      q.from ?? null,
+      q.to ?? null,
+      q.limit,
+    ],
+  );
+  return rows;
+}
+
+/** Local days (YYYY-MM-DD) or hours (ISO) published with a transaction id in [lo, hi). */
+export async function publishedSince(
+  pool: Pool,
+  scope: 'hour' | 'day',
+  lo: string,
+  hi: string,
+): Promise<Date[]> {
+  const { rows } = await pool.query<{ start: Date }>(
+    'SELECT start FROM feed_publications WHERE scope = $1 AND xid >= $2::xid8 AND xid < $3::xid8 ORDER BY start',
+    [scope, lo, hi],
+  );
+  return rows.map((r) => r.start);
+}
+
+/** The newest published hour and day, to tell a complete period from one still filling. */
+export async function publishedThrough(pool: Pool): Promise<{ hour?: Date; day?: Date }> {
+  const { rows } = await pool.query<{ scope: 'hour' | 'day'; start: Date }>(
+    'SELECT scope, max(start) AS start FROM feed_publications GROUP BY scope',
+  );
+  const out: { hour?: Date; day?: Date } = {};
+  for (const r of rows) out[r.scope] = r.start;
+  return out;
+}
+
+export interface AlertFeedQuery {
+  lo: string;
+  hi: string;
+  after?: [string, number];
+  city?: string;
+  ward?: string;
+  kind?: string;
+  severity?: string;
+  from?: Date;
+  to?: Date;
+  limit: number;
+}
+
+export interface AlertFeedRow {
+  xid: string;
+  id: number;
+  ruleId: number;
+  ruleName: string;
+  deviceId: string;
+  kind: string;
+  city: string;
+  ward: string;
+  severity: string;
+  state: string;
+  messageVi: string;
+  messageEn: string;
+  value: number | null;
+  count: number;
+  openedAt: Date;
+  acknowledgedAt: Date | null;
+  resolvedAt: Date | null;
+}
+
+/** Alerts created or changed by transactions in [lo, hi), oldest change first. */
+export async function readAlertChanges(pool: Pool, q: AlertFeedQuery): Promise<AlertFeedRow[]> {
+  const after = q.after ?? ['0', 0];
+  const { rows } = await pool.query<AlertFeedRow>(
+    `SELECT a.change_xid::text AS xid, a.id::int AS id, a.rule_id AS "ruleId", r.name AS "ruleName",
+            a.device_id AS "deviceId", a.kind, a.city, a.ward, a.severity, a.state,
+            a.message_vi AS "messageVi", a.message_en AS "messageEn", a.value, a.count,
+            a.opened_at AS "openedAt", a.acknowledged_at AS "acknowledgedAt", a.resolved_at AS "resolvedAt"
+     FROM alerts a JOIN alert_rules r ON r.id = a.rule_id
+     WHERE a.change_xid >= $1::xid8 AND a.change_xid < $2::xid8 AND (a.change_xid, a.id) > ($3::xid8, $4::bigint)
+       AND ($5::text IS NULL OR a.city = $5) AND ($6::text IS NULL OR a.ward = $6)
+       AND ($7::text IS NULL OR a.kind = $7) AND ($8::text IS NULL OR a.severity = $8)
+       AND ($9::timestamptz IS NULL OR a.opened_at >= $9) AND ($10::timestamptz IS NULL OR a.opened_at < $10)
+     ORDER BY a.change_xid, a.id
+     LIMIT $11`,
+    [
+      q.lo,
+      q.hi,
+      after[0],
+      after[1],
+      q.city ?? null,
+      q.ward ?? null,
+      q.kind ?? null,
+      q.severity ?? null,
+      q.from ?? null,
+      q.to ?? null,
+      q.limit,
+    ],
+  );
+  return rows;
+}
