@@ -28,7 +28,7 @@ export interface Target {
 
 export interface BenchReport {
   date: string;
-  mode: 'full' | 'smoke';
+  mode: 'full' | 'partial' | 'smoke';
   machine: Record<string, string | number>;
   setup: Record<string, number>;
   ceilings: {

@@ -1,5 +1,7 @@
 // npm run bench -- [--smoke] [--seconds 60] [--ramp-seconds 10] [--devices 1000,10000] [--qos 0,1]
-//                  [--steps max,half,ramp] [--consoles 100] [--out bench/results]
+//                  [--steps max,half,ramp] [--rate msg/s] [--consoles 100] [--out bench/results]
+// Without options: the full run, written to bench/results/<date>.json and .md. With --smoke or any
+// narrowing option, the report goes to the temporary folder unless --out says where.
 // The end-to-end benchmark (issue 8). The system runs in this process as `npm start` would run it
 // (embedded broker; DATABASE_URL's PostgreSQL in a fresh database, else the embedded one); the
 // field runs in other processes: a generator with one MQTT connection per device and its own
@@ -33,19 +35,29 @@ const { values } = parseArgs({
     qos: { type: 'string', default: '0,1' },
     steps: { type: 'string', default: 'max,half,ramp' },
     consoles: { type: 'string' },
+    /** The max steps offer this rate instead of as many messages as the system accepts. */
+    rate: { type: 'string', default: '0' },
     out: { type: 'string' },
   },
 });
 const smoke = values.smoke;
+const narrowed =
+  ['seconds', 'ramp-seconds', 'ceiling-seconds', 'devices', 'consoles'].some(
+    (name) => values[name as keyof typeof values] !== undefined,
+  ) ||
+  values.qos !== '0,1' ||
+  values.steps !== 'max,half,ramp' ||
+  values.rate !== '0';
+const mode = smoke ? 'smoke' : narrowed ? 'partial' : 'full';
 const list = (text: string) => text.split(',').map(Number);
 const stepSeconds = Number(values.seconds ?? (smoke ? 2 : 60));
 const rampSeconds = Number(values['ramp-seconds'] ?? (smoke ? 1 : 10));
-const ceilingSeconds = Number(values['ceiling-seconds'] ?? (smoke ? 1 : 15));
+const ceilingSeconds = Number(values['ceiling-seconds'] ?? (smoke ? 1 : Math.min(15, stepSeconds)));
 const deviceCounts = list(values.devices ?? (smoke ? '40' : '1000,10000')).sort((a, b) => a - b);
 const qosList = list(values.qos) as Array<0 | 1>;
 const kinds = new Set(values.steps.split(','));
 const consoleCount = Number(values.consoles ?? (smoke ? 3 : 100));
-const outDir = values.out ?? (smoke ? join(tmpdir(), 'ioc-bench-smoke') : 'bench/results');
+const outDir = values.out ?? (mode === 'full' ? 'bench/results' : join(tmpdir(), `ioc-bench-${mode}`));
 const fleetSize = deviceCounts[deviceCounts.length - 1]!;
 const goal = (qos: 0 | 1) => (smoke ? 1_000 : qos === 0 ? targets.qos0 : targets.qos1);
 
@@ -60,7 +72,7 @@ for (const devices of deviceCounts) {
         kind: 'max',
         qos,
         devices,
-        rate: 0,
+        rate: Number(values.rate),
         seconds: stepSeconds,
         alarmTrials: Math.min(20, Math.floor(stepSeconds / 2)),
       });
@@ -251,7 +263,7 @@ const { rows } = await app.pool.query<{ version: string }>('SELECT version()');
 const cpuList = cpus();
 const partial: Omit<BenchReport, 'targets'> = {
   date: new Date(runStarted).toISOString(),
-  mode: smoke ? 'smoke' : 'full',
+  mode,
   machine: {
     cpu: cpuList[0]?.model.trim() ?? 'unknown',
     cpus: cpuList.length,
@@ -291,7 +303,7 @@ const partial: Omit<BenchReport, 'targets'> = {
   knees,
 };
 partial.setup.durationS = Math.round((Date.now() - runStarted) / 1000);
-const report: BenchReport = { ...partial, targets: smoke ? [] : judgeTargets(partial, fleetSize) };
+const report: BenchReport = { ...partial, targets: mode === 'smoke' ? [] : judgeTargets(partial, fleetSize) };
 await mkdir(outDir, { recursive: true });
 const stem = join(outDir, report.date.slice(0, 10));
 await writeFile(`${stem}.json`, `${JSON.stringify(report, null, 2)}\n`);

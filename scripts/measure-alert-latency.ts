@@ -1,10 +1,10 @@
 // npm run measure:alert-latency -- [--background 2000] [--devices 200] [--trials 30]
 // Fire alarm → alert row stored, under a background load of ordinary telemetry: the app in this
-// process, the background publishers in another (scripts/measure-ingest-publisher.ts), and fire
+// process, the background publishers in another (the benchmark's generator, bench/load/), and fire
 // sensors here publishing alarms one at a time at QoS 1. The clock starts before the PUBLISH leaves.
-import { fork } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
+import { startGenerator } from '../bench/fleet.ts';
 import { startMeasuredApp } from './measured-app.ts';
 
 const { values } = parseArgs({
@@ -38,17 +38,20 @@ const fires = await app.registry.createMany(
   })),
 );
 
-const publisher = fork(new URL('./measure-ingest-publisher.ts', import.meta.url).pathname, [], {
-  execArgv: ['--import', 'tsx'],
-});
+const publisher = startGenerator();
+await publisher.request(
+  {
+    type: 'connect',
+    url: `mqtt://127.0.0.1:${app.mqttPort}`,
+    devices: envs.map((e) => ({ ...e, topic: `ioc/tay-ninh/environment/${e.id}/telemetry` })),
+  },
+  'connected',
+);
 const seconds = Math.ceil(trials * 0.3) + 5;
-publisher.send({
-  url: `mqtt://127.0.0.1:${app.mqttPort}`,
-  credentials: envs,
-  seconds,
-  qos: 1,
-  rate: background,
-});
+const backgroundRun = publisher.request(
+  { type: 'run', qos: 1, rate: background, seconds, window: 16, cap: Number.MAX_SAFE_INTEGER },
+  'ran',
+);
 await new Promise((r) => setTimeout(r, 2_000)); // let the background load settle
 
 const opened = new Map<string, number>();
@@ -74,9 +77,7 @@ for (const sensor of fires) {
   await client.endAsync();
   await new Promise((r) => setTimeout(r, 200));
 }
-const background_ = await new Promise<{ messages: number }>((ok) =>
-  publisher.once('message', (m) => ok(m as never)),
-);
+const background_ = { messages: (await backgroundRun).stats.published };
 latencies.sort((a, b) => a - b);
 const at = (q: number) =>
   Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]! * 10) / 10;
@@ -92,6 +93,6 @@ console.log(
     2,
   ),
 );
-publisher.kill();
+publisher.close();
 await measured.close();
 process.exit(0);

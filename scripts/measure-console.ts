@@ -2,8 +2,8 @@
 // The console under load in headless Chromium: publish → browser latency of live telemetry (the
 // reading's ts, stamped at publish, against the browser's clock on arrival; same machine, same clock)
 // and the page's frame times with every device on the map, while telemetry batches arrive every 20 ms.
-import { fork } from 'node:child_process';
 import { parseArgs } from 'node:util';
+import { startGenerator } from '../bench/fleet.ts';
 import { generatedSecretCost, hashSecret } from '../src/auth/secrets.ts';
 import { launchChromium } from '../tests/helpers/browser.ts';
 import { startMeasuredApp } from './measured-app.ts';
@@ -90,20 +90,21 @@ await page.evaluate(`
   }
   requestAnimationFrame(tick);
 `);
-const publisher = fork(new URL('./measure-ingest-publisher.ts', import.meta.url).pathname, [], {
-  execArgv: ['--import', 'tsx'],
-});
-publisher.send({
-  url: `mqtt://127.0.0.1:${app.mqttPort}`,
-  credentials: publishers,
-  seconds,
-  qos: 1,
-  rate: Number(values.background),
-  stampNow: true,
-});
-const published = await new Promise<{ messages: number }>((ok) =>
-  publisher.once('message', (m) => ok(m as never)),
+// The publishers, in their own process: the benchmark's generator (readings stamped at publish).
+const publisher = startGenerator();
+await publisher.request(
+  {
+    type: 'connect',
+    url: `mqtt://127.0.0.1:${app.mqttPort}`,
+    devices: publishers.map((p) => ({ ...p, topic: `ioc/tay-ninh/environment/${p.id}/telemetry` })),
+  },
+  'connected',
 );
+const { stats } = await publisher.request(
+  { type: 'run', qos: 1, rate: Number(values.background), seconds, window: 16, cap: Number.MAX_SAFE_INTEGER },
+  'ran',
+);
+const published = { messages: stats.published };
 const { latencies, frames } = (await page.evaluate(
   '({ latencies: window.iocConsole.record, frames: window.frames_ })',
 )) as {
@@ -139,7 +140,7 @@ console.log(
     2,
   ),
 );
-publisher.kill();
+publisher.close();
 await browser.close();
 await measured.close();
 process.exit(0);

@@ -26,7 +26,10 @@ async function connect(url: string, token: string, subscriptions: Array<Record<s
             reconnection: false,
           });
           socket.once('connect_error', fail);
+          // A console that gets no snapshot ends this process, and the bench with it, with the reason.
+          const timeout = setTimeout(() => fail(new Error('no snapshot within 60 s')), 60_000);
           socket.once('snapshot', () => {
+            clearTimeout(timeout);
             if (Object.keys(subscription).length === 0) return ok(socket);
             socket.emit('subscribe', subscription, () => ok(socket));
           });

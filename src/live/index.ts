@@ -74,11 +74,22 @@ export function createLive(deps: {
     );
   });
 
+  // Consoles connecting together (a shift change, a server restart) share one query of the active
+  // alerts: a hundred at once would otherwise queue for the pool until their connects time out.
+  let activeAlerts: ReturnType<AlertQueries['active']> | undefined;
+  function currentAlerts() {
+    activeAlerts ??= alertQueries.active().finally(() => {
+      activeAlerts = undefined;
+    });
+    return activeAlerts;
+  }
+
   async function snapshot(socket: Socket) {
     const subscription = (socket.data as SocketData).subscription;
+    const active = await currentAlerts();
     const devices: LiveDevice[] = [];
     for (const device of state.all()) if (matches(subscription, device)) devices.push(device);
-    const alerts = (await alertQueries.active()).filter((a) => matches(subscription, a)).map(alertJson);
+    const alerts = active.filter((a) => matches(subscription, a)).map(alertJson);
     socket.emit('snapshot', { serverTime: new Date().toISOString(), subscription, devices, alerts });
   }
 
