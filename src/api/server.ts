@@ -118,7 +118,7 @@ export async function createApiServer(areas: ApiAreas): Promise<FastifyInstance>
       await api.register(alertRoutes, { alerts: areas.alerts });
       await api.register(commandRoutes, { commands: areas.commands });
       await api.register(ruleRoutes, { alerts: areas.alerts, bus: areas.bus });
-      await api.register(feedRoutes, { ...areas.feeds, catalog: areas.catalog });
+      await api.register(feedRoutes, { ...areas.feeds, pool: areas.pool, catalog: areas.catalog });
     },
     { prefix: '/api/v1' },
   );

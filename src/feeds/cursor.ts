@@ -1,18 +1,23 @@
-// The opaque cursor of incremental feed reads. It carries the transaction-id window being read, the
-// position inside it when a page was full, and a fingerprint of the filters, so a cursor is only
-// ever continued by the query that made it. Base64url JSON: opaque to clients, readable in a log.
+// The opaque cursor of incremental feed reads. It carries the database snapshot of the last read
+// (what the client has seen all of), the snapshot being paged through and the position in it when a
+// page was full, and a fingerprint of the filters, so a cursor is only ever continued by the query
+// that made it. Base64url JSON: opaque to clients, readable in a log.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { AppError } from '../errors.ts';
 
+/** pg_snapshot text: xmin:xmax:xip,xip,… */
+const Snapshot = z.string().regex(/^\d+:\d+:[\d,]*$/);
+
 const CursorState = z.object({
-  v: z.literal(1),
+  v: z.literal(2),
   feed: z.enum(['indicators', 'aggregates', 'alerts']),
   /** Fingerprint of the filters the read was started with. */
   f: z.string(),
-  lo: z.string().regex(/^\d+$/),
-  /** Set while paging through one window; unset, the next read takes a new horizon. */
-  hi: z.string().regex(/^\d+$/).optional(),
+  /** The snapshot of the read whose results the client has; unset: nothing yet. */
+  since: Snapshot.optional(),
+  /** Set while paging through one window; unset, the next read takes a new snapshot. */
+  until: Snapshot.optional(),
   after: z.array(z.union([z.string(), z.number()])).optional(),
 });
 export type CursorState = z.infer<typeof CursorState>;

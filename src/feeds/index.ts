@@ -12,10 +12,10 @@ import {
   readAlertChanges,
   readAlertComponents,
   readIndicatorComponents,
+  readInSnapshot,
   readPublishedAggregates,
-  settledXid,
 } from '../storage/feeds.ts';
-import type { Pool } from '../storage/pool.ts';
+import type { Pool, PoolClient } from '../storage/pool.ts';
 import { type ApiKeys, createApiKeys } from './apiKeys.ts';
 import { type CursorState, decodeCursor, encodeCursor, fingerprint } from './cursor.ts';
 import { type IndicatorDefinition, indicatorById, indicators, indicatorValue } from './indicators.ts';
@@ -171,13 +171,15 @@ export function createFeeds(deps: {
     }
   }
 
-  async function components(request: IndicatorRequest, from: Date, to: Date): Promise<ComponentRow[]> {
+  async function components(
+    client: PoolClient,
+    request: IndicatorRequest,
+    from: Date,
+    to: Date,
+  ): Promise<ComponentRow[]> {
     const query = { city: request.city, ward: request.ward ?? '', period: request.period, from, to };
-    const [rollup, alerts] = await Promise.all([
-      readIndicatorComponents(pool, query),
-      readAlertComponents(pool, query),
-    ]);
-    return [...rollup, ...alerts];
+    const rollup = await readIndicatorComponents(client, query);
+    return [...rollup, ...(await readAlertComponents(client, query))];
   }
 
   function toItems(
@@ -191,7 +193,8 @@ export function createFeeds(deps: {
     for (const row of rows) {
       const definition = wanted.get(row.indicator);
       if (!definition) continue;
-      if (request.open && row.indicator === 'alerts_count' && row.dim.startsWith('camera:')) continue;
+      // Open data says nothing about the cameras: not their uptime, availability or alerts.
+      if (request.open && (row.dim === 'camera' || row.dim.startsWith('camera:'))) continue;
       const start = request.period === 'hour' ? new Date(row.bucket) : dateStart(row.bucket);
       const end = periodEnd(request.period, start);
       const sum = Number(row.sum);
@@ -227,8 +230,8 @@ export function createFeeds(deps: {
   }
 
   /** The end of what is published as final at the resolution the period is built from. */
-  async function finalThrough(period: Period): Promise<Date | undefined> {
-    const through = await publishedThrough(pool);
+  async function finalThrough(client: PoolClient, period: Period): Promise<Date | undefined> {
+    const through = await publishedThrough(client);
     if (period === 'hour') return through.hour && new Date(through.hour.getTime() + 3_600_000);
     return through.day && new Date(through.day.getTime() + dayMs);
   }
@@ -247,7 +250,8 @@ export function createFeeds(deps: {
         to: undefined,
         indicator: request.indicator?.join(','),
       };
-      if (!request.cursor) {
+      const state = request.cursor ? decodeCursor(request.cursor, 'indicators', filters) : undefined;
+      if (!state) {
         if (!request.from || !request.to) {
           throw new AppError(
             'VALIDATION_FAILED',
@@ -255,46 +259,52 @@ export function createFeeds(deps: {
           );
         }
         checkRange(request.period, request.from, request.to);
-        // The horizon is taken before reading: whatever commits later is in the next incremental read.
-        const hi = await settledXid(pool);
-        const from = periodStart(request.period, request.from);
-        const rows = await components(request, from, request.to);
-        const items = toItems(request, rows, await finalThrough(request.period));
-        return { items, hasMore: false, cursor: cursorFor('indicators', filters, hi) };
       }
-      const state = decodeCursor(request.cursor, 'indicators', filters);
-      const hi = await settledXid(pool);
-      const scope = request.period === 'hour' ? 'hour' : 'day';
-      const touched = new Map<number, Date>();
-      for (const start of await publishedSince(pool, scope, state.lo, hi)) {
-        const bucket = periodStart(request.period, start);
-        if (request.from && periodEnd(request.period, bucket) <= request.from) continue;
-        if (request.to && bucket >= request.to) continue;
-        touched.set(bucket.getTime(), bucket);
-      }
-      if (touched.size === 0)
-        return { items: [], hasMore: false, cursor: cursorFor('indicators', filters, hi) };
-      const starts = [...touched.keys()].sort((a, b) => a - b);
-      const rows = await components(
-        request,
-        new Date(starts[0]!),
-        periodEnd(request.period, new Date(starts.at(-1)!)),
-      );
-      const items = toItems(request, rows, await finalThrough(request.period)).filter((i) =>
-        touched.has(Date.parse(i.start)),
-      );
-      return { items, hasMore: false, cursor: cursorFor('indicators', filters, hi) };
+      // One snapshot for the read and the cursor: the next read starts exactly where this one saw.
+      return readInSnapshot(pool, async (client, snapshot) => {
+        const next = cursorFor('indicators', filters, snapshot);
+        if (!state) {
+          const from = periodStart(request.period, request.from!);
+          const rows = await components(client, request, from, request.to!);
+          return {
+            items: toItems(request, rows, await finalThrough(client, request.period)),
+            hasMore: false,
+            cursor: next,
+          };
+        }
+        const scope = request.period === 'hour' ? 'hour' : 'day';
+        const touched = new Map<number, Date>();
+        for (const start of await publishedSince(client, scope, state.since!, snapshot)) {
+          const bucket = periodStart(request.period, start);
+          if (request.from && periodEnd(request.period, bucket) <= request.from) continue;
+          if (request.to && bucket >= request.to) continue;
+          touched.set(bucket.getTime(), bucket);
+        }
+        if (touched.size === 0) return { items: [], hasMore: false, cursor: next };
+        const starts = [...touched.keys()].sort((a, b) => a - b);
+        const rows = await components(
+          client,
+          request,
+          new Date(starts[0]!),
+          periodEnd(request.period, new Date(starts.at(-1)!)),
+        );
+        const items = toItems(request, rows, await finalThrough(client, request.period)).filter((i) =>
+          touched.has(Date.parse(i.start)),
+        );
+        return { items, hasMore: false, cursor: next };
+      });
     },
 
     async aggregates(request) {
       const filters = { ...request, cursor: undefined, limit: undefined };
       const state = request.cursor ? decodeCursor(request.cursor, 'aggregates', filters) : undefined;
-      const lo = state?.lo ?? '0';
-      const hi = state?.hi ?? (await settledXid(pool));
+      const since = state?.since;
+      // A window is paged through at the snapshot it started with; a new read takes a new one.
+      const until = state?.until ?? (await currentSnapshot(pool));
       const rows = await readPublishedAggregates(pool, {
         period: request.period,
-        lo,
-        hi,
+        since,
+        until,
         after: state?.after as [string, string, string, string] | undefined,
         city: request.city,
         ward: request.ward,
@@ -323,25 +333,25 @@ export function createFeeds(deps: {
       const hasMore = rows.length === request.limit && last !== undefined;
       const next: CursorState = hasMore
         ? {
-            v: 1,
+            v: 2,
             feed: 'aggregates',
             f: fingerprint(filters),
-            lo,
-            hi,
+            since,
+            until,
             after: [last.xid, last.start.toISOString(), last.deviceId, last.metric],
           }
-        : { v: 1, feed: 'aggregates', f: fingerprint(filters), lo: hi };
+        : { v: 2, feed: 'aggregates', f: fingerprint(filters), since: until };
       return { items, hasMore, cursor: encodeCursor(next) };
     },
 
     async alerts(request) {
       const filters = { ...request, cursor: undefined, limit: undefined };
       const state = request.cursor ? decodeCursor(request.cursor, 'alerts', filters) : undefined;
-      const lo = state?.lo ?? '0';
-      const hi = state?.hi ?? (await settledXid(pool));
+      const since = state?.since;
+      const until = state?.until ?? (await currentSnapshot(pool));
       const rows = await readAlertChanges(pool, {
-        lo,
-        hi,
+        since,
+        until,
         after: state?.after as [string, number] | undefined,
         city: request.city,
         ward: request.ward,
@@ -364,8 +374,8 @@ export function createFeeds(deps: {
       const last = rows.at(-1);
       const hasMore = rows.length === request.limit && last !== undefined;
       const next: CursorState = hasMore
-        ? { v: 1, feed: 'alerts', f: fingerprint(filters), lo, hi, after: [last.xid, last.id] }
-        : { v: 1, feed: 'alerts', f: fingerprint(filters), lo: hi };
+        ? { v: 2, feed: 'alerts', f: fingerprint(filters), since, until, after: [last.xid, last.id] }
+        : { v: 2, feed: 'alerts', f: fingerprint(filters), since: until };
       return { items, hasMore, cursor: encodeCursor(next) };
     },
 
@@ -379,8 +389,18 @@ export function createFeeds(deps: {
   };
 }
 
-function cursorFor(feed: CursorState['feed'], filters: Record<string, unknown>, hi: string): string {
-  return encodeCursor({ v: 1, feed, f: fingerprint(filters), lo: hi });
+function cursorFor(feed: CursorState['feed'], filters: Record<string, unknown>, since: string): string {
+  return encodeCursor({ v: 2, feed, f: fingerprint(filters), since });
+}
+
+/**
+ * The snapshot a new window of paged reads is bounded by. Taken on its own: a page read later in
+ * another transaction still sees only what this snapshot saw (pg_visible_in_snapshot), so the window
+ * holds still while it is paged through.
+ */
+async function currentSnapshot(pool: Pool): Promise<string> {
+  const { rows } = await pool.query<{ snapshot: string }>('SELECT pg_current_snapshot()::text AS snapshot');
+  return rows[0]!.snapshot;
 }
 
 /** Values to 4 decimal places: what a report shows, without float noise like 56.99999999. */

@@ -1,8 +1,11 @@
 // Read queries of the province feeds: indicator components per reporting period, device aggregates of
-// published hours and days, and alerts by change. Incremental reads use transaction ids: `hi` is the
-// oldest transaction still running when a read began, so everything below it is settled and a later
-// read starting from it misses nothing and repeats nothing.
-import type { Pool } from './pool.ts';
+// published hours and days, and alerts by change. Incremental reads compare snapshots: a record
+// (publication, alert version) is new to a reader when its transaction is visible in the reader's
+// current snapshot and was not in the one the reader's cursor holds. Nothing waits for another
+// transaction, nothing committed late is skipped, and nothing is delivered twice.
+import type { Pool, PoolClient } from './pool.ts';
+
+type Queryable = Pool | PoolClient;
 
 export type StoredPeriod = 'hour' | 'day' | 'month' | 'quarter' | 'year';
 
@@ -28,18 +31,41 @@ export interface IndicatorQuery {
 
 const tz = "'Asia/Ho_Chi_Minh'";
 
-/** The settled horizon: every transaction below it has ended. */
-export async function settledXid(pool: Pool): Promise<string> {
-  const { rows } = await pool.query<{ xid: string }>(
-    'SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xid',
-  );
-  return rows[0]!.xid;
+/**
+ * Runs `read` in one read-only repeatable-read transaction and hands it that transaction's snapshot
+ * (as text), so what is read and the snapshot a cursor remembers are the same thing.
+ */
+export async function readInSnapshot<T>(
+  pool: Pool,
+  read: (client: PoolClient, snapshot: string) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const { rows } = await client.query<{ snapshot: string }>(
+      'SELECT pg_current_snapshot()::text AS snapshot',
+    );
+    const result = await read(client, rows[0]!.snapshot);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
 }
+
+/** SQL: `column` (an xid8) was committed after snapshot `since` (null: ever) and by snapshot `until`. */
+const changedBetween = (column: string, since: string, until: string) =>
+  `(${since}::pg_snapshot IS NULL OR (${column} >= pg_snapshot_xmin(${since}::pg_snapshot)
+     AND NOT pg_visible_in_snapshot(${column}, ${since}::pg_snapshot)))
+   AND pg_visible_in_snapshot(${column}, ${until}::pg_snapshot)`;
 
 const wardFilter = (param: string) => `(CASE WHEN ${param} = '*' THEN ward <> '' ELSE ward = ${param} END)`;
 
 /** Indicator components of the refresher's tables, added up per period. */
-export async function readIndicatorComponents(pool: Pool, q: IndicatorQuery): Promise<ComponentRow[]> {
+export async function readIndicatorComponents(pool: Queryable, q: IndicatorQuery): Promise<ComponentRow[]> {
   if (q.period === 'hour') {
     const { rows } = await pool.query<ComponentRow>(
       `SELECT to_char(hour AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS bucket, ward, indicator, dim, sum, count, max
@@ -65,7 +91,7 @@ export async function readIndicatorComponents(pool: Pool, q: IndicatorQuery): Pr
  * Components that come from alerts and device events, counted when they happen (so an
  * acknowledgement made next week still moves this week's mean time to acknowledge).
  */
-export async function readAlertComponents(pool: Pool, q: IndicatorQuery): Promise<ComponentRow[]> {
+export async function readAlertComponents(pool: Queryable, q: IndicatorQuery): Promise<ComponentRow[]> {
   const bucketOf = (column: string) =>
     q.period === 'hour'
       ? `to_char(date_bin('1 hour', ${column}, '2000-01-01') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`
@@ -122,8 +148,9 @@ export interface AggregateRow {
 
 export interface AggregateQuery {
   period: 'hour' | 'day';
-  lo: string;
-  hi: string;
+  /** The snapshot of the previous read; undefined: from the beginning. */
+  since: string | undefined;
+  until: string;
   /** Position after which this page starts: [xid, start ISO, deviceId, metric]. */
   after?: [string, string, string, string];
   city?: string;
@@ -135,8 +162,8 @@ export interface AggregateQuery {
   limit: number;
 }
 
-/** Per-device rollups of the hours or days published with a transaction id in [lo, hi), in that order. */
-export async function readPublishedAggregates(pool: Pool, q: AggregateQuery): Promise<AggregateRow[]> {
+/** Per-device rollups of the hours or days published between two snapshots, in publication order. */
+export async function readPublishedAggregates(pool: Queryable, q: AggregateQuery): Promise<AggregateRow[]> {
   const join =
     q.period === 'hour'
       ? 'telemetry_hourly r ON r.hour = p.start'
@@ -146,7 +173,7 @@ export async function readPublishedAggregates(pool: Pool, q: AggregateQuery): Pr
     `SELECT p.xid::text AS xid, p.start, r.device_id AS "deviceId", d.kind, d.city, d.ward, r.metric,
             r.count::int AS count, r.sum, r.min, r.max
      FROM feed_publications p JOIN ${join} JOIN devices d ON d.id = r.device_id
-     WHERE p.scope = $1 AND p.xid >= $2::xid8 AND p.xid < $3::xid8
+     WHERE p.scope = $1 AND ${changedBetween('p.xid', '$2', '$3')}
        AND (p.xid, p.start, r.device_id, r.metric) > ($4::xid8, $5::timestamptz, $6, $7)
        AND ($8::text IS NULL OR d.city = $8) AND ($9::text IS NULL OR d.ward = $9)
        AND ($10::text IS NULL OR d.kind = $10) AND ($11::text IS NULL OR r.metric = $11)
@@ -155,8 +182,8 @@ export async function readPublishedAggregates(pool: Pool, q: AggregateQuery): Pr
      LIMIT $14`,
     [
       q.period,
-      q.lo,
-      q.hi,
+      q.since ?? null,
+      q.until,
       after[0],
       after[1],
       after[2],
@@ -173,22 +200,22 @@ export async function readPublishedAggregates(pool: Pool, q: AggregateQuery): Pr
   return rows;
 }
 
-/** Local days (YYYY-MM-DD) or hours (ISO) published with a transaction id in [lo, hi). */
+/** Hours or local days (their first instant) published between two snapshots. */
 export async function publishedSince(
-  pool: Pool,
+  pool: Queryable,
   scope: 'hour' | 'day',
-  lo: string,
-  hi: string,
+  since: string,
+  until: string,
 ): Promise<Date[]> {
   const { rows } = await pool.query<{ start: Date }>(
-    'SELECT start FROM feed_publications WHERE scope = $1 AND xid >= $2::xid8 AND xid < $3::xid8 ORDER BY start',
-    [scope, lo, hi],
+    `SELECT start FROM feed_publications WHERE scope = $1 AND ${changedBetween('xid', '$2', '$3')} ORDER BY start`,
+    [scope, since, until],
   );
   return rows.map((r) => r.start);
 }
 
 /** The newest published hour and day, to tell a complete period from one still filling. */
-export async function publishedThrough(pool: Pool): Promise<{ hour?: Date; day?: Date }> {
+export async function publishedThrough(pool: Queryable): Promise<{ hour?: Date; day?: Date }> {
   const { rows } = await pool.query<{ scope: 'hour' | 'day'; start: Date }>(
     'SELECT scope, max(start) AS start FROM feed_publications GROUP BY scope',
   );
@@ -198,8 +225,8 @@ export async function publishedThrough(pool: Pool): Promise<{ hour?: Date; day?:
 }
 
 export interface AlertFeedQuery {
-  lo: string;
-  hi: string;
+  since: string | undefined;
+  until: string;
   after?: [string, number];
   city?: string;
   ward?: string;
@@ -230,8 +257,8 @@ export interface AlertFeedRow {
   resolvedAt: Date | null;
 }
 
-/** Alerts created or changed by transactions in [lo, hi), oldest change first. */
-export async function readAlertChanges(pool: Pool, q: AlertFeedQuery): Promise<AlertFeedRow[]> {
+/** Alerts created or changed between two snapshots, oldest change first. */
+export async function readAlertChanges(pool: Queryable, q: AlertFeedQuery): Promise<AlertFeedRow[]> {
   const after = q.after ?? ['0', 0];
   const { rows } = await pool.query<AlertFeedRow>(
     `SELECT a.change_xid::text AS xid, a.id::int AS id, a.rule_id AS "ruleId", r.name AS "ruleName",
@@ -239,15 +266,15 @@ export async function readAlertChanges(pool: Pool, q: AlertFeedQuery): Promise<A
             a.message_vi AS "messageVi", a.message_en AS "messageEn", a.value, a.count,
             a.opened_at AS "openedAt", a.acknowledged_at AS "acknowledgedAt", a.resolved_at AS "resolvedAt"
      FROM alerts a JOIN alert_rules r ON r.id = a.rule_id
-     WHERE a.change_xid >= $1::xid8 AND a.change_xid < $2::xid8 AND (a.change_xid, a.id) > ($3::xid8, $4::bigint)
+     WHERE ${changedBetween('a.change_xid', '$1', '$2')} AND (a.change_xid, a.id) > ($3::xid8, $4::bigint)
        AND ($5::text IS NULL OR a.city = $5) AND ($6::text IS NULL OR a.ward = $6)
        AND ($7::text IS NULL OR a.kind = $7) AND ($8::text IS NULL OR a.severity = $8)
        AND ($9::timestamptz IS NULL OR a.opened_at >= $9) AND ($10::timestamptz IS NULL OR a.opened_at < $10)
      ORDER BY a.change_xid, a.id
      LIMIT $11`,
     [
-      q.lo,
-      q.hi,
+      q.since ?? null,
+      q.until,
       after[0],
       after[1],
       q.city ?? null,

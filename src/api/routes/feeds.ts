@@ -12,12 +12,15 @@ import { AppError } from '../../errors.ts';
 import { toCsv } from '../../feeds/csv.ts';
 import type { Feeds, IndicatorRequest } from '../../feeds/index.ts';
 import { indicators } from '../../feeds/indicators.ts';
+import { ngsiEntities, ngsiTypes } from '../../feeds/ngsiLd.ts';
 import { parseBound, periods } from '../../feeds/periods.ts';
 import { createRateLimiter } from '../../feeds/rateLimit.ts';
+import type { Pool } from '../../storage/pool.ts';
 import { ErrorBody } from '../schemas.ts';
 
 export interface FeedRouteOptions {
   feeds: Feeds;
+  pool: Pool;
   catalog: Catalog;
   ratePerMinute: number;
   openData: boolean;
@@ -40,7 +43,7 @@ const Bound = z
 const Format = z.enum(['json', 'csv']).default('json');
 const Cursor = z
   .string()
-  .max(2_000)
+  .max(16_000)
   .describe('the `cursor` of the previous read, to continue or get what changed');
 const IndicatorList = z
   .string()
@@ -422,6 +425,31 @@ export async function feedRoutes(app: FastifyInstance, opts: FeedRouteOptions) {
     async () => ({ items: indicators.map((i) => ({ ...i })) }),
   );
 
+  r.get(
+    '/feeds/ngsi-ld/entities',
+    {
+      config: { role: 'feed' },
+      schema: {
+        tags: ['feeds'],
+        summary: 'Latest observations as NGSI-LD entities (FIWARE Smart Data Models), for context brokers',
+        querystring: z
+          .object({
+            type: z.enum(ngsiTypes),
+            city: CityId.optional(),
+            ward: z.string().max(100).optional(),
+            limit: z.coerce.number().int().min(1).max(10_000).default(1_000),
+          })
+          .strict(),
+        response: { 200: z.array(z.record(z.string(), z.unknown())), ...errors },
+      },
+    },
+    async (request, reply) => {
+      if (request.query.city) checkWard(request.query.city, request.query.ward);
+      reply.type('application/ld+json; charset=utf-8');
+      return ngsiEntities(opts.pool, request.query);
+    },
+  );
+
   // API keys, for admins.
   const KeyRecord = z.object({
     id: z.number(),
@@ -497,7 +525,9 @@ export async function feedRoutes(app: FastifyInstance, opts: FeedRouteOptions) {
     if (hit && hit.until > Date.now()) return hit.page;
     const page = (await load()) as never;
     if (cache.size > 1_000) cache.clear();
-    cache.set(key, { page, until: Date.now() + openCacheMs });
+    // An empty page is not kept: the data may be a moment behind (see docs/feeds.md), not absent.
+    if ((page as { items: unknown[] }).items.length > 0)
+      cache.set(key, { page, until: Date.now() + openCacheMs });
     return page;
   }
 
