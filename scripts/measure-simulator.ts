@@ -93,7 +93,7 @@ try {
   const baseline = await new Promise<number>((ok) => setTimeout(() => ok(rssMiB(idle.pid!)), 8000));
   await new Promise((ok) => idle.on('exit', ok));
 
-  const connectS = Math.ceil(count / Number(values['connect-rate'])) + 60;
+  const connectS = Math.ceil(count / Number(values['connect-rate'])) + 150;
   log(`starting the simulator: ${count} devices, up to ${connectS} s to connect, then ${holdS} s held`);
   const child = spawn(
     process.execPath,

@@ -54,6 +54,7 @@ export class SimulatedDevice {
   private lastTs = 0;
   private overrides: Record<string, number | Ramp> | undefined;
   private noise: Record<string, number> | undefined;
+  private outbox: Array<[string, string | Buffer]> | undefined;
   private backlog: Array<{ ts: number; seq: number; metrics: Record<string, number> }> | undefined;
   /** Network down on purpose (scenario outage): no reconnect until it returns. */
   held = false;
@@ -154,6 +155,9 @@ export class SimulatedDevice {
       true,
     );
     this.link.subscribe(`${this.prefix}cmd`);
+    const outbox = this.outbox;
+    this.outbox = undefined;
+    for (const [topic, payload] of outbox ?? []) this.link.publish(topic, payload, 1);
     const backlog = this.backlog;
     this.backlog = undefined;
     if (backlog)
@@ -241,11 +245,16 @@ export class SimulatedDevice {
   }
 
   event(type: string, data: Record<string, unknown>, id?: string) {
-    this.link.publish(
+    this.sendOrKeep(
       `${this.prefix}event`,
       JSON.stringify({ ts: this.context.clock.now(), type, ...(id === undefined ? {} : { id }), data }),
-      1,
     );
+  }
+
+  /** Events and raw messages wait for the link like readings do: none is lost to a slow connect. */
+  private sendOrKeep(topic: string, payload: string | Buffer) {
+    if (this.link.connected) this.link.publish(topic, payload, 1);
+    else (this.outbox ??= []).push([topic, payload]);
   }
 
   /** The network goes away (no goodbye: the broker publishes the last will) and readings pile up. */
@@ -263,6 +272,6 @@ export class SimulatedDevice {
   raw(topic: string, payload: string | Buffer) {
     this.context.stats.garbage++;
     const full = topic.includes('/') ? topic : `${this.prefix}${topic}`;
-    this.link.publish(full, payload, 1);
+    this.sendOrKeep(full, payload);
   }
 }
