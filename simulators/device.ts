@@ -254,7 +254,10 @@ export class SimulatedDevice {
   /** Events and raw messages wait for the link like readings do: none is lost to a slow connect. */
   private sendOrKeep(topic: string, payload: string | Buffer) {
     if (this.link.connected) this.link.publish(topic, payload, 1);
-    else (this.outbox ??= []).push([topic, payload]);
+    else {
+      this.outbox ??= [];
+      this.outbox.push([topic, payload]);
+    }
   }
 
   /** The network goes away (no goodbye: the broker publishes the last will) and readings pile up. */
