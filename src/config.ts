@@ -167,7 +167,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (parsed.success) return parsed.data;
   const lines = parsed.error.issues.map((issue) => {
     const name = issue.path.join('.') || '(environment)';
-    const given = name in input && !/SECRET|PASSWORD/.test(name) ? ` (got "${input[name]}")` : '';
+    const given = name in input && !/SECRET|PASSWORD|TOKEN|API_KEY/.test(name) ? ` (got "${input[name]}")` : '';
     return `  ${name}${given}: ${issue.message}`;
   });
   throw new ConfigError(`Invalid configuration, fix these environment variables:\n${lines.join('\n')}`);

@@ -20,6 +20,7 @@ export const secretFields = [
   'authorization',
   'cookie',
   'x-api-key',
+  'x-ioc-hook-token',
   'set-cookie',
 ];
 

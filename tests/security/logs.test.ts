@@ -65,7 +65,7 @@ describe('secrets in logs', () => {
     expect(lines.length).toBeGreaterThan(10); // trace level really wrote things
     for (const secret of secrets)
       expect(written, `a secret of ${secret.length} characters`).not.toContain(secret);
-  });
+  }, 120_000); // a dozen scrypt hashes: slow on a loaded machine
 
   it('redacts secret fields and headers wherever a careless log line puts them', () => {
     const captured: string[] = [];
