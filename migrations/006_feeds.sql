@@ -121,6 +121,13 @@ CREATE TABLE api_keys (
   revoked_by   text
 );
 
+-- Telemetry stored before this migration: rolled up once here, and every hour of it marked, so the
+-- refresher computes its indicators in the background after the upgrade.
+INSERT INTO telemetry_hourly (device_id, metric, hour, count, sum, min, max)
+SELECT device_id, metric, date_bin('1 hour', time, '2000-01-01'), count(*), sum(value), min(value), max(value)
+FROM telemetry GROUP BY 1, 2, 3;
+INSERT INTO rollup_dirty (hour) SELECT DISTINCT hour FROM telemetry_hourly;
+
 -- Under TimescaleDB the hourly rollup is partitioned by time like the raw table (same statements,
 -- same answers; see the decision record for why it is not a continuous aggregate).
 DO $$

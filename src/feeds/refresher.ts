@@ -62,6 +62,7 @@ export function createRefresher(options: RefresherOptions): Refresher {
   const clock = options.clock ?? (() => new Date());
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> = Promise.resolve();
+  let stopped = false;
 
   async function pass(client: PoolClient, wait: boolean): Promise<PassResult> {
     const lock = await client.query<{ locked: boolean }>(
@@ -157,7 +158,8 @@ export function createRefresher(options: RefresherOptions): Refresher {
       total.hours += result.hours;
       total.days += result.days;
       total.published += result.published;
-      if (result.skipped || result.hours < maxHoursPerPass) return { ...total, skipped: result.skipped };
+      // A backlog (an import, a long outage) is worked off pass by pass; stopping ends it between passes.
+      if (result.skipped || result.hours < maxHoursPerPass || stopped) return { ...total, skipped: result.skipped };
     }
   }
 
@@ -177,6 +179,7 @@ export function createRefresher(options: RefresherOptions): Refresher {
       tick();
     },
     async stop() {
+      stopped = true;
       if (timer) clearInterval(timer);
       await running;
     },
