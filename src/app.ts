@@ -9,8 +9,11 @@ import { type Alerts, createAlerts } from './alerts/index.ts';
 import { createApiServer } from './api/server.ts';
 import { createAudit } from './audit/index.ts';
 import { createAuth, resolveJwtSecret } from './auth/index.ts';
+import { createDynsecAccounts } from './broker/dynsec.ts';
+import { createExternalBroker } from './broker/external.ts';
 import { type Broker, createBroker } from './broker/index.ts';
 import { type Catalog, loadCatalog } from './catalog/index.ts';
+import { createChangeNotifier } from './cluster/notify.ts';
 import { type Commands, createCommands } from './commands/index.ts';
 import type { Config } from './config.ts';
 import { createEventBus, type EventBus } from './events/bus.ts';
@@ -83,8 +86,31 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
     const bus = createEventBus();
     const catalog = loadCatalog();
     const deviceQueries = createDeviceQueries(pool);
-    const registry = createDeviceRegistry({ queries: deviceQueries, catalog, bus });
+    // Mosquitto dynamic security: device accounts on the broker follow the registry (and the IOC's
+    // own ingest account is made sure of before ingest connects).
+    const accounts = config.MQTT_DYNSEC_ADMIN_USERNAME
+      ? createDynsecAccounts({ config, log: log.child({ area: 'dynsec' }) })
+      : undefined;
+    if (accounts) {
+      running.push(() => accounts.stop());
+      await accounts.start();
+    }
+    const registry = createDeviceRegistry({ queries: deviceQueries, catalog, bus, accounts });
     await registry.load();
+    // Several instances on one database (an external broker or Redis): registry and rule changes made
+    // on one are announced to the others (LISTEN/NOTIFY).
+    if (config.MQTT_URL || config.REDIS_URL) {
+      const notifier = createChangeNotifier({
+        databaseUrl,
+        pool,
+        bus,
+        registry,
+        instanceId: config.INSTANCE_ID,
+        log: log.child({ area: 'cluster' }),
+      });
+      await notifier.start();
+      running.push(() => notifier.stop());
+    }
 
     const users = createUserQueries(pool);
     const jwtSecret = await resolveJwtSecret(config.JWT_SECRET, config.DATA_DIR);
@@ -146,7 +172,10 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
     await alerts.start();
     running.push(() => alerts.stop());
 
-    const broker = createBroker({ config, registry, ingest, metrics, log: log.child({ area: 'broker' }) });
+    // MQTT_URL: the city's broker (shared subscriptions over every instance) instead of the embedded one.
+    const broker = config.MQTT_URL
+      ? createExternalBroker({ config, ingest, metrics, log: log.child({ area: 'broker' }) })
+      : createBroker({ config, registry, ingest, metrics, log: log.child({ area: 'broker' }) });
     running.push(() => broker.stop());
     const { port: mqttPort, tlsPort: mqttTlsPort, wsPort: mqttWsPort } = await broker.start();
 

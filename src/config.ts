@@ -1,5 +1,6 @@
 // The environment, parsed once. Nothing else reads process.env: areas receive what they need from here.
 // A wrong value stops start-up with a message naming the variable and what it accepts.
+import { hostname } from 'node:os';
 import { z } from 'zod';
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -56,7 +57,38 @@ export const ConfigSchema = z
     /** Development only: let MQTT clients connect without credentials. Refused in production. */
     MQTT_ALLOW_ANONYMOUS: flag.default(false),
     MQTT_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(256).max(16_777_216).default(65_536),
+    /** External broker mode (scale-out): the shared-subscription group every IOC instance joins. */
+    MQTT_SHARED_GROUP: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only (it is a topic level)')
+      .default('ioc'),
+    /** The IOC's own account on the external broker (subscribes to devices' topics, publishes cmd). */
+    MQTT_INGEST_USERNAME: z.string().min(1).optional(),
+    MQTT_INGEST_PASSWORD: z.string().min(1).optional(),
+    /** Mosquitto dynamic security: an admin account that may publish to $CONTROL/dynamic-security/v1. */
+    MQTT_DYNSEC_ADMIN_USERNAME: z.string().min(1).optional(),
+    MQTT_DYNSEC_ADMIN_PASSWORD: z.string().min(1).optional(),
+    /** Shared token EMQX sends to /api/v1/broker/auth and /acl; unset: those endpoints do not exist. */
+    MQTT_AUTH_HOOK_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
     REDIS_URL: optionalUrl(['redis', 'rediss']),
+    /** Prefix of every Redis key and channel of this deployment (several deployments may share a Redis). */
+    REDIS_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9_:.-]{1,64}$/)
+      .default('ioc'),
+    /**
+     * This instance's name: MQTT client id ioc-ingest-<INSTANCE_ID> on an external broker, whose
+     * persistent session waits for it. Keep it stable across restarts (the default is not).
+     */
+    INSTANCE_ID: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . and - only')
+      .default(
+        () =>
+          `${hostname()
+            .replace(/[^A-Za-z0-9_.-]/g, '-')
+            .slice(0, 40)}-${process.pid}`,
+      ),
     ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
     JWT_SECRET: z.string().min(1).optional(),
     JWT_TTL_S: z.coerce.number().int().min(60).max(604_800).default(43_200),
@@ -110,6 +142,18 @@ export const ConfigSchema = z
         'MQTT_ALLOW_PLAINTEXT',
         'is false and MQTT over TLS is not configured: devices could not connect at all',
       );
+    if (c.MQTT_URL && Boolean(c.MQTT_INGEST_USERNAME) !== Boolean(c.MQTT_INGEST_PASSWORD))
+      issue(
+        c.MQTT_INGEST_USERNAME ? 'MQTT_INGEST_PASSWORD' : 'MQTT_INGEST_USERNAME',
+        'set MQTT_INGEST_USERNAME and MQTT_INGEST_PASSWORD together',
+      );
+    if (Boolean(c.MQTT_DYNSEC_ADMIN_USERNAME) !== Boolean(c.MQTT_DYNSEC_ADMIN_PASSWORD))
+      issue(
+        c.MQTT_DYNSEC_ADMIN_USERNAME ? 'MQTT_DYNSEC_ADMIN_PASSWORD' : 'MQTT_DYNSEC_ADMIN_USERNAME',
+        'set MQTT_DYNSEC_ADMIN_USERNAME and MQTT_DYNSEC_ADMIN_PASSWORD together',
+      );
+    if (c.MQTT_DYNSEC_ADMIN_USERNAME && !c.MQTT_URL)
+      issue('MQTT_DYNSEC_ADMIN_USERNAME', 'provisions an external Mosquitto: set MQTT_URL too');
     if (c.NODE_ENV !== 'production') return;
     if (!c.JWT_SECRET || c.JWT_SECRET.length < 32) {
       issue(
@@ -167,7 +211,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (parsed.success) return parsed.data;
   const lines = parsed.error.issues.map((issue) => {
     const name = issue.path.join('.') || '(environment)';
-    const given = name in input && !/SECRET|PASSWORD|TOKEN|API_KEY/.test(name) ? ` (got "${input[name]}")` : '';
+    const given =
+      name in input && !/SECRET|PASSWORD|TOKEN|API_KEY/.test(name) ? ` (got "${input[name]}")` : '';
     return `  ${name}${given}: ${issue.message}`;
   });
   throw new ConfigError(`Invalid configuration, fix these environment variables:\n${lines.join('\n')}`);

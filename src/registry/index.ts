@@ -7,6 +7,7 @@ import type { Catalog } from '../catalog/index.ts';
 import { AppError } from '../errors.ts';
 import type { EventBus } from '../events/bus.ts';
 import type { DeviceFields, DeviceQueries, DeviceRow } from '../storage/devices.ts';
+import type { BrokerAccounts } from './brokerAccounts.ts';
 
 export type RegisteredDevice = Omit<DeviceRow, 'secretHash'>;
 
@@ -24,6 +25,8 @@ export interface DeviceRegistry {
   verifyCredentials(id: string, secret: string): Promise<boolean>;
   /** Applies a status change to the cached row (the database row is written by ingest). */
   noteStatus(id: string, online: boolean, at: Date): void;
+  /** Re-reads one device from the database: another instance changed it (cluster/notify.ts). */
+  refresh(id: string): Promise<void>;
 }
 
 export function publicDevice(row: DeviceRow): RegisteredDevice {
@@ -31,14 +34,20 @@ export function publicDevice(row: DeviceRow): RegisteredDevice {
   return device;
 }
 
+const brokerUnavailable = (error: Error): never => {
+  throw new AppError('NOT_READY', `the MQTT broker did not take the change: ${error.message}`);
+};
+
 const fingerprint = (secret: string) => createHash('sha256').update(secret).digest();
 
 export function createDeviceRegistry(deps: {
   queries: DeviceQueries;
   catalog: Catalog;
   bus: EventBus;
+  /** An external broker that keeps its own device accounts (Mosquitto dynamic security). */
+  accounts?: BrokerAccounts;
 }): DeviceRegistry {
-  const { queries, catalog, bus } = deps;
+  const { queries, catalog, bus, accounts } = deps;
   const devices = new Map<string, DeviceRow>();
   // Reconnects are frequent on poor links; after one full scrypt check we remember a fast
   // fingerprint of the accepted secret, dropped whenever the credentials change.
@@ -73,6 +82,16 @@ export function createDeviceRegistry(deps: {
       if (inserted.length === 0) throw new AppError('DEVICE_EXISTS', `device ${fields.id} already exists`);
       const row = await queries.get(fields.id);
       if (!row) throw new Error(`device ${fields.id} vanished after insert`);
+      if (accounts) {
+        // No device the broker would refuse: without its account the registration is undone.
+        await accounts.provision([{ device: row, secret }]).catch(async (error: Error) => {
+          await queries.remove(row.id);
+          throw new AppError(
+            'NOT_READY',
+            `the MQTT broker did not take the device's account: ${error.message}`,
+          );
+        });
+      }
       devices.set(row.id, row);
       bus.emit('deviceChanged', { deviceId: row.id, change: 'created' });
       return { device: publicDevice(row), secret };
@@ -90,8 +109,19 @@ export function createDeviceRegistry(deps: {
       const inserted = new Set(
         await queries.insertMany(withSecrets.map((d) => ({ ...d.fields, secretHash: d.secretHash }))),
       );
-      for (const row of await queries.getMany([...inserted])) devices.set(row.id, row);
       const created = withSecrets.filter((d) => inserted.has(d.fields.id));
+      if (accounts) {
+        await accounts
+          .provision(created.map((d) => ({ device: d.fields, secret: d.secret })))
+          .catch(async (error: Error) => {
+            for (const d of created) await queries.remove(d.fields.id);
+            throw new AppError(
+              'NOT_READY',
+              `the MQTT broker did not take the devices' accounts: ${error.message}`,
+            );
+          });
+      }
+      for (const row of await queries.getMany([...inserted])) devices.set(row.id, row);
       for (const d of created) bus.emit('deviceChanged', { deviceId: d.fields.id, change: 'created' });
       return created.map((d) => ({ id: d.fields.id, secret: d.secret }));
     },
@@ -108,6 +138,8 @@ export function createDeviceRegistry(deps: {
     },
 
     async remove(id) {
+      // Off the broker first: a device the IOC no longer knows must not keep a working login.
+      if (accounts && devices.has(id)) await accounts.remove(id).catch(brokerUnavailable);
       if (!(await queries.remove(id))) throw new AppError('DEVICE_NOT_FOUND', `device ${id} does not exist`);
       devices.delete(id);
       verified.delete(id);
@@ -119,6 +151,8 @@ export function createDeviceRegistry(deps: {
       if (!row) throw new AppError('DEVICE_NOT_FOUND', `device ${id} does not exist`);
       const secret = generateSecret();
       const secretHash = await hashSecret(secret, generatedSecretCost);
+      // The broker first: if it refuses, the old secret keeps working everywhere.
+      if (accounts) await accounts.rotate(row, secret).catch(brokerUnavailable);
       if (!(await queries.setSecretHash(id, secretHash))) {
         throw new AppError('DEVICE_NOT_FOUND', `device ${id} does not exist`);
       }
@@ -139,6 +173,13 @@ export function createDeviceRegistry(deps: {
       // Only remember the secret if the credentials were not rotated while we were hashing.
       if (ok && devices.get(id)?.secretHash === hashAtStart) verified.set(id, presented);
       return ok;
+    },
+
+    async refresh(id) {
+      const row = await queries.get(id);
+      verified.delete(id);
+      if (row) devices.set(id, row);
+      else devices.delete(id);
     },
 
     noteStatus(id, online, at) {

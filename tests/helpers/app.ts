@@ -28,9 +28,15 @@ export interface TestApp extends RunningApp {
 
 export async function startTestApp(
   env: Record<string, string> = {},
-  options: { logDestination?: { write(line: string): void } } = {},
+  options: {
+    logDestination?: { write(line: string): void };
+    /** Another instance on this (existing) database: it is neither created nor dropped here. */
+    databaseUrl?: string;
+  } = {},
 ): Promise<TestApp> {
-  const database = await createTestDatabase();
+  const database = options.databaseUrl
+    ? { url: options.databaseUrl, drop: async () => {} }
+    : await createTestDatabase();
   const dataDir = await mkdtemp(join(tmpdir(), 'ioc-test-data-'));
   const config = loadConfig({
     DATABASE_URL: database.url,

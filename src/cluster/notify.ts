@@ -1,0 +1,148 @@
+// Keeps the in-memory caches of several instances on one PostgreSQL coherent: a device created,
+// changed, rotated or deleted on one instance, or a rule edited there, is announced with NOTIFY, and
+// every other instance re-reads that device (or its rules) and tells its own areas on its bus, as if
+// the change had happened locally. A dedicated connection LISTENs; it reconnects when lost (changes
+// made meanwhile reach it only with the next change of that device: documented in decision 0007).
+import pg from 'pg';
+import type { EventBus } from '../events/bus.ts';
+import type { Logger } from '../log.ts';
+import type { DeviceRegistry } from '../registry/index.ts';
+import type { Pool } from '../storage/pool.ts';
+
+export const changesChannel = 'ioc_changes';
+/** NOTIFY payloads must stay under 8000 bytes. */
+const payloadLimit = 7_000;
+
+type Change = 'created' | 'updated' | 'deleted' | 'credentials';
+type Notice = { from: string; devices: Array<[string, Change]> } | { from: string; rules: true };
+
+export function createChangeNotifier(deps: {
+  databaseUrl: string;
+  pool: Pool;
+  bus: EventBus;
+  registry: DeviceRegistry;
+  instanceId: string;
+  log: Logger;
+}) {
+  const { pool, bus, registry, instanceId, log } = deps;
+  let listener: pg.Client | undefined;
+  let stopped = false;
+  let reconnectTimer: NodeJS.Timeout | undefined;
+  // Set while a change from elsewhere is replayed on our bus, so it is not announced back.
+  let replaying = false;
+  let pending: Array<[string, Change]> = [];
+  let flushScheduled = false;
+
+  async function announce(notice: Notice) {
+    await pool
+      .query('SELECT pg_notify($1, $2)', [changesChannel, JSON.stringify(notice)])
+      .catch((error) => log.warn({ err: error }, 'could not announce a change to the other instances'));
+  }
+
+  function flushDevices() {
+    flushScheduled = false;
+    const list = pending;
+    pending = [];
+    // A fleet registration announces its devices in a few notices, not one per device.
+    let chunk: Array<[string, Change]> = [];
+    let size = 0;
+    for (const entry of list) {
+      const bytes = entry[0].length + 20;
+      if (size + bytes > payloadLimit && chunk.length > 0) {
+        void announce({ from: instanceId, devices: chunk });
+        chunk = [];
+        size = 0;
+      }
+      chunk.push(entry);
+      size += bytes;
+    }
+    if (chunk.length > 0) void announce({ from: instanceId, devices: chunk });
+  }
+
+  const onDeviceChanged = ({ deviceId, change }: { deviceId: string; change: Change }) => {
+    if (replaying) return;
+    pending.push([deviceId, change]);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flushDevices);
+    }
+  };
+  const onRulesChanged = () => {
+    if (!replaying) void announce({ from: instanceId, rules: true });
+  };
+
+  async function receive(payload: string | undefined) {
+    let notice: Notice;
+    try {
+      notice = JSON.parse(payload ?? '') as Notice;
+    } catch {
+      return;
+    }
+    if (notice.from === instanceId) return;
+    if ('rules' in notice) {
+      replay(() => bus.emit('rulesChanged'));
+      return;
+    }
+    for (const [deviceId, change] of notice.devices) {
+      await registry
+        .refresh(deviceId)
+        .catch((error) => log.warn({ err: error, deviceId }, 'could not re-read a changed device'));
+      replay(() => bus.emit('deviceChanged', { deviceId, change }));
+    }
+  }
+
+  function replay(emit: () => void) {
+    replaying = true;
+    try {
+      emit();
+    } finally {
+      replaying = false;
+    }
+  }
+
+  // Notices are applied in arrival order, one at a time.
+  let chain = Promise.resolve();
+
+  async function connect() {
+    const client = new pg.Client({ connectionString: deps.databaseUrl });
+    client.on('notification', (message) => {
+      chain = chain.then(() => receive(message.payload));
+    });
+    client.on('error', (error) => {
+      log.warn({ err: error }, 'lost the LISTEN connection; reconnecting');
+      void client.end().catch(() => {});
+      if (listener === client) listener = undefined;
+      scheduleReconnect();
+    });
+    await client.connect();
+    await client.query(`LISTEN ${changesChannel}`);
+    listener = client;
+  }
+
+  function scheduleReconnect() {
+    if (stopped || reconnectTimer) return;
+    reconnectTimer = setTimeout(() => {
+      reconnectTimer = undefined;
+      connect().catch(() => scheduleReconnect());
+    }, 1_000);
+    reconnectTimer.unref();
+  }
+
+  return {
+    async start() {
+      await connect();
+      bus.on('deviceChanged', onDeviceChanged);
+      bus.on('rulesChanged', onRulesChanged);
+    },
+    async stop() {
+      stopped = true;
+      bus.off('deviceChanged', onDeviceChanged);
+      bus.off('rulesChanged', onRulesChanged);
+      if (reconnectTimer) clearTimeout(reconnectTimer);
+      if (pending.length > 0) flushDevices();
+      await chain;
+      await listener?.end().catch(() => {});
+      listener = undefined;
+    },
+  };
+}
