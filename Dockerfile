@@ -10,6 +10,9 @@ COPY devices ./devices
 COPY migrations ./migrations
 COPY simulators ./simulators
 COPY dashboards ./dashboards
+# DATA_DIR for the process and the simulator's fleet credentials: a named volume mounted here takes
+# this owner, so the unprivileged user can write to it.
+RUN mkdir -p /data && chown node:node /data
 USER node
 EXPOSE 8080 1883
 HEALTHCHECK --interval=10s --timeout=3s --retries=5 CMD node -e "fetch('http://127.0.0.1:8080/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"

@@ -268,9 +268,7 @@ describe('Prometheus panels', () => {
   it('name only metrics the app registers', async () => {
     const registered = new Set(
       (await createMetrics().registry.getMetricsAsJSON()).flatMap((m) =>
-        m.type === ('histogram' as typeof m.type)
-          ? [`${m.name}_bucket`, `${m.name}_sum`, `${m.name}_count`]
-          : [m.name],
+        String(m.type) === 'histogram' ? [`${m.name}_bucket`, `${m.name}_sum`, `${m.name}_count`] : [m.name],
       ),
     );
     const expressions = dashboards.flatMap(([, d]) =>
