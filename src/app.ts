@@ -4,6 +4,7 @@
 //   Fastify API (roles on every route) reads the registry and the store; commands go out via the broker.
 
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { type Alerts, createAlerts } from './alerts/index.ts';
 import { createApiServer } from './api/server.ts';
@@ -13,6 +14,7 @@ import { createDynsecAccounts } from './broker/dynsec.ts';
 import { createExternalBroker } from './broker/external.ts';
 import { type Broker, createBroker } from './broker/index.ts';
 import { type Catalog, loadCatalog } from './catalog/index.ts';
+import { startCluster } from './cluster/index.ts';
 import { createChangeNotifier } from './cluster/notify.ts';
 import { type Commands, createCommands } from './commands/index.ts';
 import type { Config } from './config.ts';
@@ -20,6 +22,7 @@ import { createEventBus, type EventBus } from './events/bus.ts';
 import { createFeeds, type Feeds } from './feeds/index.ts';
 import { createDeadLetterSink } from './ingest/deadLetters.ts';
 import { createIngest, type Ingest } from './ingest/index.ts';
+import { createRateLimiter } from './ingest/rateLimit.ts';
 import { createTelemetryWriter, type TelemetryWriter } from './ingest/writer.ts';
 import { createLive, type Live } from './live/index.ts';
 import type { Logger } from './log.ts';
@@ -111,6 +114,11 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       await notifier.start();
       running.push(() => notifier.stop());
     }
+    // REDIS_URL: several instances as one (live view, alert leader fed by every instance).
+    const cluster = config.REDIS_URL
+      ? await startCluster({ config, databaseUrl, bus, log: log.child({ area: 'cluster' }) })
+      : undefined;
+    if (cluster) running.push(() => cluster.stop());
 
     const users = createUserQueries(pool);
     const jwtSecret = await resolveJwtSecret(config.JWT_SECRET, config.DATA_DIR);
@@ -132,9 +140,13 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
         batchRows: config.INGEST_BATCH_ROWS,
         flushMs: config.INGEST_FLUSH_MS,
         queueLimit: config.INGEST_QUEUE_LIMIT,
+        journal: { dir: join(config.DATA_DIR, 'journal'), maxBytes: config.JOURNAL_MAX_BYTES },
+        journalAfterMs: config.JOURNAL_AFTER_MS,
       },
     });
     running.push(() => writer.stop());
+    // A journal left by a crash is replayed before anything new is written (docs/decisions/0008-journal.md).
+    await writer.start();
     const deadLetters = createDeadLetterSink({ pool, log: ingestLog, metrics, bus });
     running.push(() => deadLetters.stop());
     const ingest = createIngest({
@@ -147,6 +159,12 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       pool,
       log: ingestLog,
       config,
+      rateLimit: createRateLimiter({
+        devicePerS: config.INGEST_DEVICE_RATE_PER_S,
+        deviceBurst: config.INGEST_DEVICE_BURST,
+        globalPerS: config.INGEST_GLOBAL_RATE_PER_S,
+        onLimited: (scope) => metrics.rateLimited.inc({ scope }),
+      }),
     });
     ingest.start();
     running.push(() => ingest.stop());
@@ -168,9 +186,20 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
     feeds.start(config.FEEDS_REFRESH_S);
     running.push(() => feeds.stop());
 
-    const alerts = createAlerts({ pool, bus, registry, catalog, log: log.child({ area: 'alerts' }) });
-    await alerts.start();
+    const alerts = createAlerts({
+      pool,
+      bus,
+      registry,
+      catalog,
+      log: log.child({ area: 'alerts' }),
+      input: cluster?.evaluationBus,
+    });
+    await alerts.start({ evaluate: !cluster });
     running.push(() => alerts.stop());
+    if (cluster) {
+      await cluster.lead(alerts);
+      running.push(() => cluster.stopLeading());
+    }
 
     // MQTT_URL: the city's broker (shared subscriptions over every instance) instead of the embedded one.
     const broker = config.MQTT_URL
@@ -224,7 +253,8 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       server: http.server,
       auth,
       registry,
-      bus,
+      bus: cluster?.liveBus ?? bus,
+      adapter: cluster?.adapter,
       alertQueries: alerts.queries,
       pool,
       log: log.child({ area: 'live' }),
@@ -232,6 +262,7 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
     });
     await live.start();
     running.push(() => live.stop());
+    cluster?.attachLive(live.io.of('/live'));
     await http.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT }).catch((error) => {
       throw explainListenError(error, 'HTTP_PORT', config.HTTP_PORT, config.HTTP_HOST);
     });

@@ -40,6 +40,9 @@ const repeatWriteMs = 10_000;
 
 export function createAlertEngine(deps: {
   bus: EventBus;
+  /** Where readings, status, events and changes come from; default `bus`. Several instances: the
+   * leader's feed of every instance's events (src/cluster/alertFeed.ts). */
+  input?: EventBus;
   registry: DeviceRegistry;
   catalog: Catalog;
   queries: AlertQueries;
@@ -359,7 +362,8 @@ export function createAlertEngine(deps: {
 
   function subscribe(how: 'on' | 'off') {
     for (const [event, listener] of Object.entries(listeners)) {
-      (bus[how] as (event: string, listener: (...args: never[]) => void) => EventBus)(event, listener);
+      const input = deps.input ?? bus;
+      (input[how] as (event: string, listener: (...args: never[]) => void) => EventBus)(event, listener);
     }
   }
 

@@ -23,47 +23,76 @@ export function createAlerts(deps: {
   log: Logger;
   clock?: () => Date;
   sweepMs?: number;
+  /** Several instances: the events the engine evaluates (every instance's), fed to the leader only. */
+  input?: EventBus;
 }) {
   const clock = deps.clock ?? (() => new Date());
   const queries = createAlertQueries(deps.pool);
   const webhookQueries = createWebhookQueries(deps.pool);
   const lifecycle = createAlertLifecycle({ queries, bus: deps.bus, clock });
-  const aqi = createAqiTracker();
-  const engine = createAlertEngine({
-    bus: deps.bus,
-    registry: deps.registry,
-    catalog: deps.catalog,
-    queries,
-    lifecycle,
-    aqi,
-    log: deps.log,
-    clock,
-    sweepMs: deps.sweepMs ?? 10_000,
-  });
+  // A fresh engine each time evaluation starts: a new alert leader rebuilds its state from the database.
+  const createEngine = () => {
+    const aqi = createAqiTracker();
+    const engine = createAlertEngine({
+      bus: deps.bus,
+      input: deps.input,
+      registry: deps.registry,
+      catalog: deps.catalog,
+      queries,
+      lifecycle,
+      aqi,
+      log: deps.log,
+      clock,
+      sweepMs: deps.sweepMs ?? 10_000,
+    });
+    return { aqi, engine };
+  };
+  let { aqi, engine } = createEngine();
+  let evaluating = false;
   const webhooks = createWebhookNotifier({ queries: webhookQueries, bus: deps.bus, log: deps.log, clock });
+
+  async function startEvaluating() {
+    if (evaluating) return;
+    evaluating = true;
+    ({ aqi, engine } = createEngine());
+    // NowCast needs the last hours: rebuild the stations' hourly means from stored telemetry.
+    const { rows } = await deps.pool.query<{ deviceId: string; metric: string; hour: Date; mean: number }>(
+      `SELECT device_id AS "deviceId", metric, date_trunc('hour', time) AS hour, avg(value) AS mean
+         FROM telemetry WHERE time >= $1 AND metric IN ('pm25', 'pm10', 'o3', 'no2', 'so2', 'co')
+         GROUP BY 1, 2, 3`,
+      [new Date(Math.floor(clock().getTime() / 3_600_000) * 3_600_000 - 12 * 3_600_000)],
+    );
+    aqi.seed(rows.filter((r) => r.hour.getTime() < Math.floor(clock().getTime() / 3_600_000) * 3_600_000));
+    await engine.start();
+  }
+
+  async function stopEvaluating() {
+    if (!evaluating) return;
+    evaluating = false;
+    await engine.stop();
+  }
 
   return {
     queries,
     webhookQueries,
     lifecycle,
-    engine,
+    /** The running engine (a new one each time this instance starts evaluating). */
+    get engine() {
+      return engine;
+    },
     webhooks,
-    async start() {
+    /** `evaluate: false` with several instances: only the alert leader evaluates (startEvaluating). */
+    async start(options: { evaluate?: boolean } = {}) {
       const added = await queries.seedRules(loadDefaultRules());
       if (added > 0) deps.log.info({ added }, 'default alert rules seeded');
-      // NowCast needs the last hours: rebuild the stations' hourly means from stored telemetry.
-      const { rows } = await deps.pool.query<{ deviceId: string; metric: string; hour: Date; mean: number }>(
-        `SELECT device_id AS "deviceId", metric, date_trunc('hour', time) AS hour, avg(value) AS mean
-         FROM telemetry WHERE time >= $1 AND metric IN ('pm25', 'pm10', 'o3', 'no2', 'so2', 'co')
-         GROUP BY 1, 2, 3`,
-        [new Date(Math.floor(clock().getTime() / 3_600_000) * 3_600_000 - 12 * 3_600_000)],
-      );
-      aqi.seed(rows.filter((r) => r.hour.getTime() < Math.floor(clock().getTime() / 3_600_000) * 3_600_000));
-      await engine.start();
+      if (options.evaluate ?? true) await startEvaluating();
       webhooks.start();
     },
+    startEvaluating,
+    stopEvaluating,
+    isEvaluating: () => evaluating,
     async stop() {
-      await engine.stop();
+      await stopEvaluating();
       await webhooks.stop();
     },
   };

@@ -49,10 +49,13 @@ export function createLive(deps: {
   pool: Pool;
   log: Logger;
   coalesceMs: number;
+  /** Several instances (REDIS_URL): the socket.io Redis adapter (src/cluster/index.ts). */
+  adapter?: Parameters<Server['adapter']>[0];
 }) {
   const { auth, registry, bus, alertQueries, pool, log } = deps;
   const state = createLiveState();
   const io = new Server(deps.server, { serveClient: false, cors: { origin: false } });
+  if (deps.adapter) io.adapter(deps.adapter);
   const live = io.of('/live');
   let pending = new Map<
     string,
@@ -144,7 +147,9 @@ export function createLive(deps: {
       for (const b of batch) {
         if (matches(subscription, b.place)) mine.push({ deviceId: b.deviceId, ts: b.ts, metrics: b.metrics });
       }
-      if (mine.length > 0) live.to(room).volatile.emit('telemetry', mine);
+      // Local: with several instances each one serves its own consoles from the shared view
+      // (src/cluster/liveRelay.ts), so a batch must not also cross the Redis adapter.
+      if (mine.length > 0) live.local.to(room).volatile.emit('telemetry', mine);
     }
   }
 

@@ -1,0 +1,116 @@
+// What a console sees, across instances: every instance's live layer reads a "view" bus that carries
+// its own bus's readings, status, alerts and AQI plus those of every other instance, relayed through
+// the socket.io Redis adapter (serverSideEmit on /live). Each instance then serves its own consoles
+// from a complete state (snapshots included) and emits to its own sockets only, so nothing reaches a
+// console twice. Readings are relayed coalesced (newest values per device per window); alerts and
+// status changes one by one, at once.
+import type { Namespace } from 'socket.io';
+import {
+  type AlertEvent,
+  type AqiEvent,
+  createEventBus,
+  type EventBus,
+  type ReadingEvent,
+  type StatusEvent,
+} from '../events/bus.ts';
+import type { Logger } from '../log.ts';
+import type { AlertRecord } from '../storage/alerts.ts';
+
+const readingWindowMs = 100;
+const alertDates = ['openedAt', 'lastSeenAt', 'acknowledgedAt', 'resolvedAt'] as const;
+
+type WireReading = Omit<ReadingEvent, 'ts' | 'receivedAt'> & { ts: number; receivedAt: number };
+
+export function createLiveRelay(deps: { bus: EventBus; log: Logger }) {
+  const { bus, log } = deps;
+  const view = createEventBus();
+  let namespace: Namespace | undefined;
+  let pending = new Map<string, WireReading>();
+  let timer: NodeJS.Timeout | undefined;
+
+  function send(event: string, payload: unknown) {
+    try {
+      namespace?.serverSideEmit(event, payload);
+    } catch (error) {
+      log.warn({ err: error, event }, 'could not relay live data to the other instances');
+    }
+  }
+
+  function flushReadings() {
+    timer = undefined;
+    if (pending.size === 0) return;
+    const batch = [...pending.values()];
+    pending = new Map();
+    send('ioc:readings', batch);
+  }
+
+  const local = {
+    reading: (e: ReadingEvent) => {
+      view.emit('reading', e);
+      const current = pending.get(e.deviceId);
+      if (current && current.ts > e.ts.getTime()) Object.assign(current.metrics, e.metrics);
+      else
+        pending.set(e.deviceId, {
+          ...e,
+          metrics: { ...current?.metrics, ...e.metrics },
+          ts: e.ts.getTime(),
+          receivedAt: e.receivedAt.getTime(),
+        });
+      timer ??= setTimeout(flushReadings, readingWindowMs);
+    },
+    status: (e: StatusEvent) => {
+      view.emit('status', e);
+      send('ioc:status', { ...e, ts: e.ts.getTime() });
+    },
+    alert: (e: AlertEvent) => {
+      view.emit('alert', e);
+      send('ioc:alert', JSON.parse(JSON.stringify(e)));
+    },
+    aqi: (e: AqiEvent) => {
+      view.emit('aqi', e);
+      send('ioc:aqi', { ...e, hourStart: e.hourStart.getTime() });
+    },
+    deviceChanged: (e: { deviceId: string; change: 'created' | 'updated' | 'deleted' | 'credentials' }) =>
+      view.emit('deviceChanged', e),
+  };
+
+  const remote = {
+    'ioc:readings': (batch: WireReading[]) => {
+      for (const r of batch)
+        view.emit('reading', { ...r, ts: new Date(r.ts), receivedAt: new Date(r.receivedAt) });
+    },
+    'ioc:status': (e: Omit<StatusEvent, 'ts'> & { ts: number }) =>
+      view.emit('status', { ...e, ts: new Date(e.ts) }),
+    'ioc:alert': (e: AlertEvent) => {
+      const alert = { ...e.alert } as AlertRecord & Record<string, unknown>;
+      for (const field of alertDates) {
+        const value = alert[field];
+        if (value !== null && value !== undefined)
+          (alert as Record<string, unknown>)[field] = new Date(value);
+      }
+      view.emit('alert', { action: e.action, alert });
+    },
+    'ioc:aqi': (e: Omit<AqiEvent, 'hourStart'> & { hourStart: number }) =>
+      view.emit('aqi', { ...e, hourStart: new Date(e.hourStart) }),
+  };
+
+  return {
+    /** The bus the live layer reads. */
+    view,
+    start() {
+      for (const [event, listener] of Object.entries(local)) bus.on(event as 'reading', listener as never);
+    },
+    /** Once the live layer exists: relay through its namespace (the Redis adapter carries it). */
+    attach(live: Namespace) {
+      namespace = live;
+      for (const [event, listener] of Object.entries(remote))
+        (live as unknown as { on(e: string, l: (...args: never[]) => void): void }).on(event, listener);
+    },
+    stop() {
+      for (const [event, listener] of Object.entries(local)) bus.off(event as 'reading', listener as never);
+      if (timer) clearTimeout(timer);
+      flushReadings();
+      namespace = undefined;
+    },
+  };
+}
