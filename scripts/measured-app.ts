@@ -35,6 +35,8 @@ export async function startMeasuredApp(
       MQTT_HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
       ADMIN_PASSWORD: 'measurement-password',
+      // A bench device sends far above a field device's rate: no per-device limit unless asked.
+      INGEST_DEVICE_RATE_PER_S: '0',
       ...env,
     }),
     createLogger('warn'),

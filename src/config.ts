@@ -105,6 +105,15 @@ export const ConfigSchema = z
     INGEST_MAX_AGE_DAYS: z.coerce.number().int().min(1).default(30),
     /** Readings older than this at arrival are stored as backlog and flagged `late` on the bus. */
     INGEST_LATE_AFTER_S: z.coerce.number().int().min(1).default(300),
+    /** Local durable journal (DATA_DIR/journal) that takes acknowledged writes while the database is out. */
+    JOURNAL_MAX_BYTES: z.coerce.number().int().min(65_536).default(1_073_741_824),
+    /** A batch the database has not stored within this long goes to the journal (database hanging or crawling). */
+    JOURNAL_AFTER_MS: z.coerce.number().int().min(100).max(600_000).default(2_000),
+    /** Messages per second one device may send (bursts of INGEST_DEVICE_BURST); the excess is refused as RATE_LIMITED. 0: no limit. */
+    INGEST_DEVICE_RATE_PER_S: z.coerce.number().min(0).default(20),
+    INGEST_DEVICE_BURST: z.coerce.number().int().min(1).default(200),
+    /** Messages per second over all devices; beyond it messages are delayed (back-pressure), QoS 0 dropped. 0: no limit. */
+    INGEST_GLOBAL_RATE_PER_S: z.coerce.number().min(0).default(0),
     /** Map tiles for the console, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png; unset: a plain map. */
     CONSOLE_TILE_URL: z.string().url().optional(),
     /** Live telemetry to consoles is batched over this window (alerts never wait). */
@@ -112,6 +121,12 @@ export const ConfigSchema = z
     /** A command without a cmd_result after this many seconds is marked timed_out. */
     COMMAND_TIMEOUT_S: z.coerce.number().int().min(1).max(3_600).default(30),
     TELEMETRY_RETENTION_DAYS: z.coerce.number().int().min(1).default(90),
+    /** Hourly and daily rollups (device and indicator) are kept this long: years, for the province's reports. */
+    ROLLUP_RETENTION_DAYS: z.coerce.number().int().min(1).default(3_650),
+    /** Dead letters older than this are pruned. */
+    DEAD_LETTER_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
+    /** Webhook delivery logs (delivered or failed) older than this are pruned. */
+    WEBHOOK_LOG_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
     /** Seconds between passes of the indicator refresher (changed hours → ward and city indicators). */
     FEEDS_REFRESH_S: z.coerce.number().int().min(1).max(3_600).default(60),
     /** An hour (or day) is published to the province feeds this long after it ends, to let late readings in. */

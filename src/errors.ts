@@ -43,5 +43,6 @@ export const deadLetterReasons = [
   'UNKNOWN_TOPIC',
   'TOPIC_NOT_ALLOWED',
   'UNKNOWN_METRIC',
+  'RATE_LIMITED',
 ] as const;
 export type DeadLetterReason = (typeof deadLetterReasons)[number];

@@ -114,7 +114,14 @@ export function createBroker(deps: {
         const senderId = identityOf(client) ?? null;
         const isWill = (client as unknown as { will?: unknown }).will === packet;
         const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-        const message = { topic: packet.topic, payload, receivedAt: new Date(), senderId, lastWill: isWill };
+        const message = {
+          topic: packet.topic,
+          payload,
+          receivedAt: new Date(),
+          senderId,
+          lastWill: isWill,
+          qos: packet.qos,
+        };
         if (packet.topic.startsWith('$')) {
           // $SYS and our own $IOC topics belong to the broker: a device writing there is misbehaving.
           ingest.refuse(message, 'TOPIC_NOT_ALLOWED', 'devices may not publish to $ topics');

@@ -20,6 +20,7 @@ import {
   type Refusal,
   type TimeRules,
 } from './payloads.ts';
+import type { RateLimiter } from './rateLimit.ts';
 import { parseTopic } from './topics.ts';
 import type { TelemetryWriter } from './writer.ts';
 
@@ -31,6 +32,8 @@ export interface InboundMessage {
   senderId: string | null;
   /** The broker published the sender's last will (its connection dropped). */
   lastWill?: boolean;
+  /** MQTT QoS when known: a QoS 0 message may be dropped (and counted) under overload. */
+  qos?: number;
 }
 
 export interface Ingest {
@@ -60,8 +63,10 @@ export function createIngest(deps: {
   pool: Pool;
   log: Logger;
   config: IngestConfig;
+  /** Per-device and global message-rate limits (rateLimit.ts); none: unlimited. */
+  rateLimit?: RateLimiter;
 }): Ingest {
-  const { catalog, registry, bus, writer, deadLetters, metrics, pool, log, config } = deps;
+  const { catalog, registry, bus, writer, deadLetters, metrics, pool, log, config, rateLimit } = deps;
   const lateAfterMs = config.INGEST_LATE_AFTER_S * 1000;
   // Last time each device was heard from, written to devices.last_seen every few seconds in one
   // statement instead of once per message.
@@ -160,6 +165,26 @@ export function createIngest(deps: {
       refuse(message, 'TOPIC_NOT_ALLOWED', 'devices subscribe to cmd; they do not publish on it', device.id);
       return false;
     }
+    const droppable = message.qos === 0;
+    if (rateLimit) {
+      const admission = rateLimit.admit(device.id, droppable);
+      if (!admission.ok) {
+        if (admission.report !== undefined) {
+          log.warn(
+            { deviceId: device.id, refused: admission.report },
+            'device over its message rate: throttled',
+          );
+          refuse(
+            message,
+            'RATE_LIMITED',
+            `${admission.report} message(s) over this device's rate limit were refused since the last report; send at most the configured rate (INGEST_DEVICE_RATE_PER_S)`,
+            device.id,
+          );
+        }
+        return false;
+      }
+      if (admission.delayMs > 0) await new Promise((r) => setTimeout(r, admission.delayMs));
+    }
     const json = parseJson(payload);
     if (!json.ok) {
       refuseAll(message, [json.refusal], device.id);
@@ -190,6 +215,7 @@ export function createIngest(deps: {
           writer.write(
             { telemetry: { time: reading.ts, deviceId: device.id, metrics: reading.metrics } },
             urgent,
+            droppable && !urgent,
           ),
         );
       }

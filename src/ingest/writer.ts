@@ -1,7 +1,11 @@
 // The batch writer: accepted readings wait here, in a bounded queue, until the database has them.
 // A message's promise resolves once its rows are stored, so the broker acknowledges QoS 1 only then.
 // When the queue is full, new writes wait for room (back-pressure to the publishers, not memory growth).
-// A database outage is retried with back-off; nothing accepted is dropped.
+// With a journal (docs/decisions/0008-journal.md): a batch the database fails or does not store within
+// journalAfterMs goes to the local journal instead, and so does every write after it, resolving once
+// fsync'd; the journal is replayed into the database in order, and the writer goes back to direct
+// writes once it is empty. Without one, an outage is retried with back-off. Nothing accepted is dropped
+// (QoS 0 aside, which may be dropped, counted, when every queue is full).
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/index.ts';
 import type { Pool } from '../storage/pool.ts';
@@ -13,6 +17,7 @@ import {
   type StatusRow,
   type TelemetryColumns,
 } from '../storage/telemetry.ts';
+import { createJournal, type Journal, type JournalCursor } from './journal.ts';
 
 export interface WriteRequest {
   telemetry?: { time: Date; deviceId: string; metrics: Record<string, number> };
@@ -21,6 +26,8 @@ export interface WriteRequest {
 }
 
 interface Batch {
+  /** The writes themselves, kept to move the batch to the journal should the database fail it. */
+  requests: WriteRequest[];
   telemetry: TelemetryColumns;
   statuses: StatusRow[];
   events: EventRow[];
@@ -34,18 +41,55 @@ export interface WriterOptions {
   queueLimit: number;
   /** Batches written at the same time, each on its own connection. */
   concurrency?: number;
+  /** The local durable journal (DATA_DIR/journal); without it an outage holds the publishers back. */
+  journal?: { dir: string; maxBytes: number; segmentBytes?: number };
+  /** A batch not stored within this long moves to the journal (the database is down or too slow). */
+  journalAfterMs?: number;
+  /** How long stop() lets the journal replay before leaving the rest for the next start. */
+  stopReplayMs?: number;
 }
 
 export interface TelemetryWriter {
-  write(request: WriteRequest, urgent?: boolean): Promise<void>;
+  /** Opens the journal and replays what an earlier run left in it (before any new write). */
+  start(): Promise<void>;
+  /**
+   * Resolves once the write is stored, or synced to the journal. A droppable write (QoS 0) is dropped,
+   * and counted, instead of waiting when every queue is full.
+   */
+  write(request: WriteRequest, urgent?: boolean, droppable?: boolean): Promise<void>;
   /** Rows accepted but not yet stored. */
   pending(): number;
-  /** Resolves when everything accepted so far is stored. */
+  /** Writes go to the journal (the database is failing, or the journal is being replayed). */
+  degraded(): boolean;
+  /**
+   * Resolves when everything accepted so far is stored; while the database is out, once it is synced
+   * to the journal and the replay had stopReplayMs to finish.
+   */
   drain(): Promise<void>;
   stop(): Promise<void>;
 }
 
+/** A write as a journal record: JSON, dates as ISO strings. */
+export function encodeRequest(request: WriteRequest): Buffer {
+  return Buffer.from(JSON.stringify(request));
+}
+
+export function decodeRequest(record: Buffer): WriteRequest {
+  const r = JSON.parse(record.toString('utf8')) as WriteRequest;
+  if (r.telemetry) r.telemetry.time = new Date(r.telemetry.time);
+  if (r.status) r.status.time = new Date(r.status.time);
+  if (r.event) {
+    r.event.time = new Date(r.event.time);
+    r.event.receivedAt = new Date(r.event.receivedAt);
+  }
+  return r;
+}
+
+const timedOut = Symbol('timed out');
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
 const emptyBatch = (): Batch => ({
+  requests: [],
   telemetry: { time: [], deviceId: [], metric: [], value: [] },
   statuses: [],
   events: [],
@@ -71,6 +115,8 @@ export function createTelemetryWriter(deps: {
 }): TelemetryWriter {
   const { pool, log, metrics, options } = deps;
   const concurrency = options.concurrency ?? 2;
+  const journalAfterMs = options.journalAfterMs ?? 2_000;
+  const stopReplayMs = options.stopReplayMs ?? 15_000;
   let current = emptyBatch();
   const sealed: Batch[] = [];
   let inFlight = 0;
@@ -84,9 +130,35 @@ export function createTelemetryWriter(deps: {
   const idle = () => queued === 0 && current.size === 0 && waitingForRoom === 0;
   const drainWaiters: Array<() => void> = [];
   let lastErrorLog = 0;
+  let lastFullLog = 0;
+
+  // The journal and the writer's mode: 'direct' (batches to the database, acknowledged once stored) or
+  // 'journal' (every write to the journal, acknowledged once synced, replayed in order).
+  let mode: 'direct' | 'journal' = 'direct';
+  let replaying: Promise<void> | undefined;
+  let stopReplay = false;
+  const journal: Journal | undefined = options.journal
+    ? createJournal({
+        dir: options.journal.dir,
+        maxBytes: options.journal.maxBytes,
+        segmentBytes: options.journal.segmentBytes,
+        onFull: (bytes) => {
+          metrics.journalFull.inc();
+          const now = Date.now();
+          if (now - lastFullLog > 30_000) {
+            lastFullLog = now;
+            log.error(
+              { journalBytes: bytes, maxBytes: options.journal!.maxBytes },
+              'ingest journal is full: publishers are held back until the database takes its records (raise JOURNAL_MAX_BYTES or bring the database back)',
+            );
+          }
+        },
+      })
+    : undefined;
 
   function updateGauge() {
     metrics.queueRows.set(queued);
+    if (journal) metrics.journalBytes.set(journal.stats().bytes);
   }
 
   function seal() {
@@ -99,42 +171,115 @@ export function createTelemetryWriter(deps: {
     current = emptyBatch();
   }
 
+  function batchDone(batch: Batch) {
+    queued -= batch.size;
+    updateGauge();
+    wakeRoom();
+    if (idle()) while (drainWaiters.length > 0) drainWaiters.shift()!();
+  }
+
+  function wakeRoom() {
+    while (roomWaiters.length > 0 && (mode === 'journal' || queued < options.queueLimit))
+      roomWaiters.shift()!();
+  }
+
   function pump() {
     while (inFlight < concurrency && sealed.length > 0) {
       const batch = sealed.shift()!;
       inFlight++;
       void store(batch).finally(() => {
         inFlight--;
-        queued -= batch.size;
-        updateGauge();
-        while (roomWaiters.length > 0 && queued < options.queueLimit) roomWaiters.shift()!();
-        if (idle()) while (drainWaiters.length > 0) drainWaiters.shift()!();
+        batchDone(batch);
         pump();
       });
     }
   }
 
+  async function insertBatch(batch: Pick<Batch, 'telemetry' | 'statuses' | 'events'>): Promise<number> {
+    const stored = await insertTelemetry(pool, batch.telemetry);
+    await insertStatuses(pool, batch.statuses);
+    await insertEvents(pool, batch.events);
+    return stored;
+  }
+
+  function countStored(batch: Pick<Batch, 'telemetry'>, stored: number, started: bigint) {
+    metrics.flushSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    metrics.rowsStored.inc(stored);
+    metrics.rowsDuplicate.inc(batch.telemetry.time.length - stored);
+  }
+
+  function logFailure(error: unknown, attempt: number, rows: number, transient: boolean, what: string) {
+    metrics.storageErrors.inc();
+    const now = Date.now();
+    if (now - lastErrorLog > 5_000) {
+      lastErrorLog = now;
+      log.error({ err: error, attempt, rows, transient }, what);
+    }
+  }
+
+  /** Moves a batch to the journal; its writers are answered once it is synced there. */
+  async function spill(batch: Batch): Promise<void> {
+    const appended = batch.requests.map((request) => journal!.append(encodeRequest(request)));
+    const results = await Promise.allSettled(appended);
+    const failed = results.find((r) => r.status === 'rejected');
+    for (const waiter of batch.waiters) {
+      if (failed) waiter.reject(failed.reason as Error);
+      else waiter.resolve();
+    }
+    updateGauge();
+  }
+
+  function enterJournalMode(reason: string, error?: unknown) {
+    if (mode === 'journal' || !journal) return;
+    mode = 'journal';
+    metrics.ingestDegraded.set(1);
+    log.warn({ err: error, reason }, 'database unavailable: ingest continues into the local journal');
+    // What waits in memory goes to the journal too, in order, rather than wait for the database.
+    seal();
+    for (const batch of sealed.splice(0)) void spill(batch).finally(() => batchDone(batch));
+    wakeRoom();
+    replaying ??= replay().finally(() => {
+      replaying = undefined;
+    });
+  }
+
   async function store(batch: Batch): Promise<void> {
     let attempt = 0;
     for (;;) {
+      if (mode === 'journal') return spill(batch);
       const started = process.hrtime.bigint();
+      const insert = insertBatch(batch);
       try {
-        const stored = await insertTelemetry(pool, batch.telemetry);
-        await insertStatuses(pool, batch.statuses);
-        await insertEvents(pool, batch.events);
-        metrics.flushSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
-        metrics.rowsStored.inc(stored);
-        metrics.rowsDuplicate.inc(batch.telemetry.time.length - stored);
+        let stored: number;
+        if (journal) {
+          let deadline: NodeJS.Timeout | undefined;
+          const outcome = await Promise.race([
+            insert,
+            new Promise<typeof timedOut>((r) => {
+              deadline = setTimeout(() => r(timedOut), journalAfterMs);
+            }),
+          ]).finally(() => clearTimeout(deadline));
+          if (outcome === timedOut) {
+            // The database hangs or crawls: the journal answers the devices, the replay stores the
+            // batch later (a statement that still completes makes that replay a no-op, not a duplicate).
+            insert.catch(() => {});
+            enterJournalMode(`a batch was not stored within ${journalAfterMs} ms`);
+            return spill(batch);
+          }
+          stored = outcome;
+        } else {
+          stored = await insert;
+        }
+        countStored(batch, stored, started);
         for (const waiter of batch.waiters) waiter.resolve();
         return;
       } catch (error) {
         attempt++;
-        metrics.storageErrors.inc();
         const transient = isTransient(error);
-        const now = Date.now();
-        if (now - lastErrorLog > 5_000) {
-          lastErrorLog = now;
-          log.error({ err: error, attempt, rows: batch.size, transient }, 'batch write failed; retrying');
+        logFailure(error, attempt, batch.size, transient, 'batch write failed; retrying');
+        if (transient && journal) {
+          enterJournalMode('the database failed a batch', error);
+          return spill(batch);
         }
         if (!transient && attempt >= 3) {
           // The database refuses these rows themselves (a bug, not an outage): hand them back so
@@ -142,13 +287,82 @@ export function createTelemetryWriter(deps: {
           for (const waiter of batch.waiters) waiter.reject(error as Error);
           return;
         }
-        await new Promise((r) => setTimeout(r, Math.min(5_000, 100 * 2 ** Math.min(attempt, 6))));
+        await sleep(Math.min(5_000, 100 * 2 ** Math.min(attempt, 6)));
       }
+    }
+  }
+
+  function toBatch(requests: WriteRequest[]): Batch {
+    const batch = emptyBatch();
+    for (const request of requests) add(batch, request);
+    return batch;
+  }
+
+  /** Stores replayed records; rows the database refuses as such are logged and skipped one by one. */
+  async function storeReplayed(requests: WriteRequest[]): Promise<boolean> {
+    const batch = toBatch(requests);
+    let attempt = 0;
+    while (!stopReplay) {
+      const started = process.hrtime.bigint();
+      try {
+        countStored(batch, await insertBatch(batch), started);
+        return true;
+      } catch (error) {
+        attempt++;
+        const transient = isTransient(error);
+        logFailure(error, attempt, batch.size, transient, 'journal replay: batch write failed; retrying');
+        if (!transient && attempt >= 3) {
+          for (const request of requests) {
+            const one = toBatch([request]);
+            await insertBatch(one).then(
+              (stored) => countStored(one, stored, started),
+              (e) => {
+                metrics.journalRefused.inc();
+                log.error({ err: e, request }, 'journal replay: the database refused a record; skipped');
+              },
+            );
+          }
+          return true;
+        }
+        await sleep(Math.min(5_000, 100 * 2 ** Math.min(attempt, 6)));
+      }
+    }
+    return false;
+  }
+
+  /** Replays the journal in order until it is empty, then returns the writer to direct writes. */
+  async function replay(): Promise<void> {
+    const j = journal!;
+    let cursor: JournalCursor = j.head();
+    const replayLimit = Math.max(100, Math.min(options.batchRows, 5_000));
+    while (!stopReplay) {
+      const { records, next } = await j.read(cursor, replayLimit);
+      if (records.length > 0) {
+        if (!(await storeReplayed(records.map(decodeRequest)))) return;
+        metrics.journalReplayed.inc(records.length);
+        cursor = next;
+        await j.release(cursor);
+        updateGauge();
+        continue;
+      }
+      await j.release(cursor);
+      if (j.empty()) {
+        // Everything synced is stored and nothing is on its way in: back to direct writes, in this tick.
+        mode = 'direct';
+        metrics.ingestDegraded.set(0);
+        updateGauge();
+        log.info('journal replayed: ingest writes to the database again');
+        wakeRoom();
+        return;
+      }
+      await j.synced();
+      await sleep(5);
     }
   }
 
   function add(batch: Batch, request: WriteRequest): number {
     let rows = 0;
+    batch.requests.push(request);
     const t = request.telemetry;
     if (t) {
       for (const metric in t.metrics) {
@@ -171,14 +385,49 @@ export function createTelemetryWriter(deps: {
     return rows;
   }
 
-  return {
-    async write(request, urgent = false) {
+  function dropped(): Promise<void> {
+    metrics.messagesDropped.inc();
+    return Promise.resolve();
+  }
+
+  async function waitForReplay(ms: number) {
+    if (!replaying) return;
+    let deadline: NodeJS.Timeout | undefined;
+    await Promise.race([replaying, new Promise<void>((r) => (deadline = setTimeout(r, ms)))]);
+    clearTimeout(deadline);
+  }
+
+  const writer: TelemetryWriter = {
+    async start() {
+      if (!journal) return;
+      const found = await journal.open();
+      updateGauge();
+      if (found.discardedBytes > 0) {
+        log.warn({ discardedBytes: found.discardedBytes }, 'journal: a torn record at the end was cut off');
+      }
+      if (!journal.empty()) {
+        log.info(
+          { records: found.records, bytes: found.bytes },
+          'journal: replaying what the previous run left, before new data',
+        );
+        enterJournalMode('the journal holds records from the previous run');
+      }
+    },
+
+    async write(request, urgent = false, droppable = false) {
       if (stopped) throw new Error('writer stopped');
       if (!request.telemetry && !request.status && !request.event) return;
-      while (queued >= options.queueLimit) {
+      while (mode === 'direct' && queued >= options.queueLimit) {
+        if (droppable) return dropped();
         waitingForRoom++;
         await new Promise<void>((r) => roomWaiters.push(r));
         waitingForRoom--;
+      }
+      if (mode === 'journal' && journal) {
+        if (droppable && journal.full()) return dropped();
+        const appended = journal.append(encodeRequest(request));
+        if (idle()) while (drainWaiters.length > 0) drainWaiters.shift()!();
+        return appended;
       }
       const done = new Promise<void>((resolve, reject) => current.waiters.push({ resolve, reject }));
       queued += add(current, request);
@@ -197,17 +446,32 @@ export function createTelemetryWriter(deps: {
     },
 
     pending: () => queued,
+    degraded: () => mode === 'journal',
 
-    drain() {
+    async drain() {
       seal();
       pump();
-      if (idle()) return Promise.resolve();
-      return new Promise<void>((r) => drainWaiters.push(r));
+      if (!idle()) await new Promise<void>((r) => drainWaiters.push(r));
+      if (journal && mode === 'journal') {
+        await journal.synced();
+        await waitForReplay(stopReplayMs);
+      }
     },
 
     async stop() {
-      await this.drain();
+      await writer.drain();
       stopped = true;
+      if (!journal) return;
+      stopReplay = true;
+      await replaying;
+      await journal.close();
+      if (!journal.empty()) {
+        log.warn(
+          { journalBytes: journal.stats().bytes },
+          'stopping with records still in the journal: they are replayed at the next start',
+        );
+      }
     },
   };
+  return writer;
 }

@@ -54,6 +54,42 @@ export function createMetrics() {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     }),
+    ingestDegraded: new Gauge({
+      name: 'ioc_ingest_degraded',
+      help: '1 while ingest writes to the local journal (the database is failing or the journal is being replayed)',
+      registers,
+    }),
+    journalBytes: new Gauge({
+      name: 'ioc_ingest_journal_bytes',
+      help: 'Bytes in the local ingest journal (acknowledged, not yet in the database); bounded by JOURNAL_MAX_BYTES',
+      registers,
+    }),
+    journalFull: new Counter({
+      name: 'ioc_ingest_journal_full_total',
+      help: 'Writes that found the journal full and waited (publishers held back)',
+      registers,
+    }),
+    journalReplayed: new Counter({
+      name: 'ioc_ingest_journal_replayed_total',
+      help: 'Journal records replayed into the database',
+      registers,
+    }),
+    journalRefused: new Counter({
+      name: 'ioc_ingest_journal_refused_total',
+      help: 'Journal records the database refused as such on replay (logged, skipped)',
+      registers,
+    }),
+    messagesDropped: new Counter({
+      name: 'ioc_ingest_dropped_total',
+      help: 'QoS 0 writes dropped because every queue was full (overload)',
+      registers,
+    }),
+    rateLimited: new Counter({
+      name: 'ioc_ingest_rate_limited_total',
+      help: 'MQTT messages over a rate limit: refused (scope=device) or delayed (scope=global)',
+      labelNames: ['scope'] as const,
+      registers,
+    }),
     storageErrors: new Counter({
       name: 'ioc_storage_errors_total',
       help: 'Failed batch writes (retried)',

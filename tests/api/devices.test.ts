@@ -183,7 +183,10 @@ describe('health, readiness, metrics and docs', () => {
     expect(await app.request('GET', '/healthz')).toEqual({ status: 200, body: { status: 'ok' } });
     expect(await app.request('GET', '/readyz')).toEqual({
       status: 200,
-      body: { status: 'ready', checks: { database: 'ok', broker: 'ok' } },
+      body: {
+        status: 'ready',
+        checks: { database: 'ok', broker: 'ok', journal: { state: 'idle', bytes: 0 } },
+      },
     });
   });
 

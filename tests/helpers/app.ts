@@ -48,6 +48,8 @@ export async function startTestApp(
     ADMIN_PASSWORD: testAdminPassword,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     INGEST_FLUSH_MS: '10',
+    // Tests publish bursts from one device; the ones about rate limits set them.
+    INGEST_DEVICE_RATE_PER_S: '0',
     ...env,
   });
   const log = createLogger(config.LOG_LEVEL, options.logDestination);
