@@ -235,6 +235,18 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       metrics,
       feeds: { feeds, ratePerMinute: config.FEEDS_RATE_PER_MIN, openData: config.OPEN_DATA_ENABLED },
       audit: createAudit({ pool, metrics, log: log.child({ area: 'audit' }) }),
+      brokerHooks:
+        config.MQTT_URL || config.MQTT_AUTH_HOOK_TOKEN
+          ? {
+              token: config.MQTT_AUTH_HOOK_TOKEN,
+              ingest: {
+                username: config.MQTT_INGEST_USERNAME,
+                password: config.MQTT_INGEST_PASSWORD,
+                group: config.MQTT_SHARED_GROUP,
+              },
+              accounts,
+            }
+          : undefined,
       http: {
         tls:
           config.HTTP_TLS_CERT_FILE && config.HTTP_TLS_KEY_FILE

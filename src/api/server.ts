@@ -27,6 +27,7 @@ import { installSecurityHeaders } from './plugins/securityHeaders.ts';
 import { alertRoutes } from './routes/alerts.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { authRoutes } from './routes/auth.ts';
+import { type BrokerHookOptions, brokerHookRoutes } from './routes/brokerHooks.ts';
 import { commandRoutes } from './routes/commands.ts';
 import { consoleRoutes } from './routes/console.ts';
 import { deadLetterRoutes } from './routes/deadLetters.ts';
@@ -55,6 +56,8 @@ export interface ApiAreas {
   http: { tls: { cert: Buffer; key: Buffer } | undefined; bodyLimit: number; corsOrigins: readonly string[] };
   /** Province feeds, their per-key rate and whether the anonymous open-data endpoints are on. */
   feeds: { feeds: Feeds; ratePerMinute: number; openData: boolean };
+  /** An external broker's hooks (EMQX auth/ACL) and account sync (Mosquitto dynamic security). */
+  brokerHooks?: Omit<BrokerHookOptions, 'registry' | 'metrics'>;
   log: Logger;
 }
 
@@ -119,6 +122,13 @@ export async function createApiServer(areas: ApiAreas): Promise<FastifyInstance>
       await api.register(commandRoutes, { commands: areas.commands });
       await api.register(ruleRoutes, { alerts: areas.alerts, bus: areas.bus });
       await api.register(feedRoutes, { ...areas.feeds, pool: areas.pool, catalog: areas.catalog });
+      if (areas.brokerHooks) {
+        await api.register(brokerHookRoutes, {
+          ...areas.brokerHooks,
+          registry: areas.registry,
+          metrics: areas.metrics,
+        });
+      }
     },
     { prefix: '/api/v1' },
   );

@@ -1,11 +1,14 @@
 // External broker mode on a real Mosquitto with dynamic security: two IOC instances on one database
 // share the devices' topics through a shared subscription, every reading is stored once, and devices
 // created, rotated or deleted through the API are created, changed or removed on the broker.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { startMosquitto, type TestMosquitto } from '../helpers/mosquitto.ts';
 import { connectDevice, eventually, publish } from '../helpers/mqtt.ts';
 
+const run = promisify(execFile);
 let mosquitto: TestMosquitto;
 let a: TestApp;
 let b: TestApp;
@@ -116,6 +119,23 @@ describe('device accounts on Mosquitto (dynamic security)', () => {
     await expect(connectDevice(mosquitto.url, device(102).id, old)).rejects.toThrow(
       /Bad username or password|Not authorized/i,
     );
+  });
+
+  it('gives a device without a broker account (registered before the switch) one, with a new secret', async () => {
+    const created = await a.request('POST', '/api/v1/devices', admin, device(104));
+    const old = created.body.credentials.secret as string;
+    // As if the device had been registered while the embedded broker was in use.
+    await run('mosquitto_ctrl', [
+      ...['-h', '127.0.0.1', '-p', String(mosquitto.port)],
+      ...['-u', mosquitto.admin.username, '-P', mosquitto.admin.password],
+      ...['dynsec', 'deleteClient', device(104).id],
+    ]);
+    await expect(connectDevice(mosquitto.url, device(104).id, old)).rejects.toThrow();
+    const sync = await a.request('POST', '/api/v1/broker/sync', admin, {});
+    expect(sync.status).toBe(200);
+    expect(sync.body.rotated.map((r: { id: string }) => r.id)).toEqual([device(104).id]);
+    const client = await connectDevice(mosquitto.url, device(104).id, sync.body.rotated[0].secret);
+    await client.endAsync();
   });
 
   it('refuses a deleted device', async () => {
