@@ -13,6 +13,8 @@ const device = {
   ward: 'phuong-1',
   lat: 11.3,
   lon: 106.1,
+  pole: null,
+  zone: null,
   name: 'Tiếng ồn thử',
 } as const;
 const own = (channel: string) => `ioc/tay-ninh/noise/${device.id}/${channel}`;
