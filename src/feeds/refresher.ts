@@ -8,6 +8,7 @@ import { isDark, qcvn26Limits } from '../standards/index.ts';
 import type { Pool, PoolClient } from '../storage/pool.ts';
 import {
   dailyAqiInputs,
+  foldHourlyDeltas,
   lastPublishedHour,
   markDirty,
   publish,
@@ -77,7 +78,7 @@ export function createRefresher(options: RefresherOptions): Refresher {
     const currentHour = Math.floor(now / hourMs) * hourMs;
     const closedBefore = Math.floor((now - options.publishDelayS * 1000) / hourMs) * hourMs - hourMs; // last closed hour
     const changed = new Set<number>();
-    for (const hour of await takeDirtyHours(client)) {
+    for (const hour of [...(await foldHourlyDeltas(client)), ...(await takeDirtyHours(client))]) {
       // An energy meter's next hour is measured against this one, so it changes too.
       for (const h of [hour.getTime(), hour.getTime() + hourMs]) if (h <= currentHour) changed.add(h);
     }
@@ -159,7 +160,8 @@ export function createRefresher(options: RefresherOptions): Refresher {
       total.days += result.days;
       total.published += result.published;
       // A backlog (an import, a long outage) is worked off pass by pass; stopping ends it between passes.
-      if (result.skipped || result.hours < maxHoursPerPass || stopped) return { ...total, skipped: result.skipped };
+      if (result.skipped || result.hours < maxHoursPerPass || stopped)
+        return { ...total, skipped: result.skipped };
     }
   }
 

@@ -14,6 +14,26 @@ export async function takeDirtyHours(client: PoolClient): Promise<Date[]> {
   return rows.map((r) => r.hour);
 }
 
+/**
+ * Folds the partial aggregates that ingest appended into telemetry_hourly (one upsert, in key order,
+ * by the one refresher holding the lock) and returns the hours they touched.
+ */
+export async function foldHourlyDeltas(client: PoolClient): Promise<Date[]> {
+  const { rows } = await client.query<{ hour: Date }>(
+    `WITH taken AS (DELETE FROM telemetry_hourly_delta RETURNING *),
+     folded AS (
+       INSERT INTO telemetry_hourly AS h (device_id, metric, hour, count, sum, min, max)
+       SELECT device_id, metric, hour, sum(count)::int, sum(sum), min(min), max(max) FROM taken
+       GROUP BY device_id, metric, hour ORDER BY device_id, metric, hour
+       ON CONFLICT (device_id, metric, hour) DO UPDATE
+       SET count = h.count + excluded.count, sum = h.sum + excluded.sum,
+           min = least(h.min, excluded.min), max = greatest(h.max, excluded.max)
+     )
+     SELECT DISTINCT hour FROM taken ORDER BY hour`,
+  );
+  return rows.map((r) => r.hour);
+}
+
 export async function markDirty(client: PoolClient, hours: readonly Date[]): Promise<void> {
   if (hours.length === 0) return;
   await client.query('INSERT INTO rollup_dirty (hour) SELECT unnest($1::timestamptz[])', [hours]);

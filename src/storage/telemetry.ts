@@ -1,6 +1,6 @@
 // Batched writes and reads of raw telemetry. One round-trip per batch: UNNEST of column arrays into
-// telemetry (a redelivered reading hits the primary key and is skipped), into its hourly rollup and
-// into device_latest.
+// telemetry (a redelivered reading hits the primary key and is skipped), the batch's hourly partial
+// aggregates (folded into telemetry_hourly by the refresher) and device_latest.
 import type { Pool, PoolClient } from './pool.ts';
 
 export interface TelemetryColumns {
@@ -35,15 +35,11 @@ WITH input AS (
   ON CONFLICT DO NOTHING
   RETURNING time, device_id, metric, value
 ), hourly AS (
-  -- Only rows that were new: a redelivery adds nothing to the rollup.
-  INSERT INTO telemetry_hourly AS h (device_id, metric, hour, count, sum, min, max)
+  -- Only rows that were new: a redelivery adds nothing. Appended, never upserted, so concurrent
+  -- batches take no row locks here; the refresher folds these into telemetry_hourly.
+  INSERT INTO telemetry_hourly_delta (device_id, metric, hour, count, sum, min, max)
   SELECT device_id, metric, date_bin('1 hour', time, '2000-01-01'), count(*), sum(value), min(value), max(value)
   FROM stored GROUP BY 1, 2, 3
-  ON CONFLICT (device_id, metric, hour) DO UPDATE
-  SET count = h.count + excluded.count, sum = h.sum + excluded.sum,
-      min = least(h.min, excluded.min), max = greatest(h.max, excluded.max)
-), dirty AS (
-  INSERT INTO rollup_dirty (hour) SELECT DISTINCT date_bin('1 hour', time, '2000-01-01') FROM stored
 ), latest AS (
   INSERT INTO device_latest (device_id, metric, time, value)
   SELECT DISTINCT ON (device_id, metric) device_id, metric, time, value FROM input

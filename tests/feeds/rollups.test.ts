@@ -63,7 +63,7 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   await pool.query(
-    'TRUNCATE devices, telemetry, telemetry_hourly, telemetry_daily, rollup_dirty, indicator_hourly, indicator_daily, feed_publications',
+    'TRUNCATE devices, telemetry, telemetry_hourly, telemetry_hourly_delta, telemetry_daily, rollup_dirty, indicator_hourly, indicator_daily, feed_publications',
   );
 });
 
@@ -76,9 +76,14 @@ describe('hourly rollups', () => {
     ];
     expect(await store(batch)).toBe(3);
     expect(await store(batch)).toBe(0);
-    const hourly = async () =>
-      (await pool.query('SELECT count, sum, min, max FROM telemetry_hourly WHERE device_id = $1', ['env-1']))
-        .rows;
+    const hourly = async () => {
+      await refresher().runUntilIdle(); // folds what ingest appended
+      const { rows } = await pool.query(
+        'SELECT count, sum, min, max FROM telemetry_hourly WHERE device_id = $1',
+        ['env-1'],
+      );
+      return rows;
+    };
     expect(await hourly()).toEqual([{ count: 3, sum: 90, min: 10, max: 60 }]);
 
     // A reading from the same hour arriving later, mixed with a redelivery of one already stored.
