@@ -2,7 +2,7 @@
 // stored as a scrypt hash found by the public prefix. A verified key is cached briefly so a job
 // polling every few seconds does not pay scrypt each time; revoking drops it from the cache at once
 // (other instances notice within the cache time).
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { generatedSecretCost, generateSecret, hashSecret, verifySecret } from '../auth/secrets.ts';
 import { AppError } from '../errors.ts';
 import type { ApiKeyQueries, ApiKeyRow } from '../storage/apiKeys.ts';
@@ -57,11 +57,13 @@ export function createApiKeys(queries: ApiKeyQueries): ApiKeys {
     async revoke(id, by) {
       const record = await queries.revoke(id, by);
       if (!record) throw new AppError('NOT_FOUND', `there is no API key ${id}`);
-      for (const [key, entry] of cache) if (entry.principal.keyId === id) cache.delete(key);
+      for (const [digest, entry] of cache) if (entry.principal.keyId === id) cache.delete(digest);
       return record;
     },
     async verify(key) {
-      const hit = cache.get(key);
+      // The cache is keyed by a digest, so the clear key is not kept in memory past this call.
+      const digest = createHash('sha256').update(key).digest('base64url');
+      const hit = cache.get(digest);
       if (hit && hit.until > Date.now()) {
         used.add(hit.principal.keyId);
         return hit.principal;
@@ -73,7 +75,7 @@ export function createApiKeys(queries: ApiKeyQueries): ApiKeys {
       const row = await queries.activeByPrefix(match[1]!);
       if (!row || !(await verifySecret(match[2]!, row.hash))) throw refuse();
       const principal: KeyPrincipal = { kind: 'api_key', keyId: row.id, name: row.name };
-      cache.set(key, { principal, until: Date.now() + cacheMs });
+      cache.set(digest, { principal, until: Date.now() + cacheMs });
       used.add(row.id);
       return principal;
     },
