@@ -32,6 +32,7 @@ import { createDeviceRegistry, type DeviceRegistry } from './registry/index.ts';
 import { createCommandQueries } from './storage/commands.ts';
 import { createDeviceQueries } from './storage/devices.ts';
 import { type EmbeddedDatabase, startEmbeddedPostgres } from './storage/embedded.ts';
+import { createHousekeeping } from './storage/housekeeping.ts';
 import { migrate } from './storage/migrate.ts';
 import { createPool, type Pool } from './storage/pool.ts';
 import { createRetention } from './storage/retention.ts';
@@ -176,6 +177,17 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
     });
     await retention.start();
     running.push(() => retention.stop());
+    const housekeeping = createHousekeeping({
+      pool,
+      log: log.child({ area: 'housekeeping' }),
+      days: {
+        rollups: config.ROLLUP_RETENTION_DAYS,
+        deadLetters: config.DEAD_LETTER_RETENTION_DAYS,
+        webhookDeliveries: config.WEBHOOK_LOG_RETENTION_DAYS,
+      },
+    });
+    await housekeeping.start();
+    running.push(() => housekeeping.stop());
 
     const feeds = createFeeds({
       pool,

@@ -13,6 +13,7 @@ export interface Retention {
 export function createRetention(deps: { pool: Pool; log: Logger; days: number }): Retention {
   const { pool, log, days } = deps;
   let timer: NodeJS.Timeout | undefined;
+  let first: NodeJS.Timeout | undefined;
 
   async function runOnce(now = new Date()): Promise<number> {
     const cutoff = new Date(now.getTime() - days * 86_400_000);
@@ -45,10 +46,12 @@ export function createRetention(deps: { pool: Pool; log: Logger; days: number })
         );
       timer = setInterval(tick, 3_600_000);
       timer.unref();
-      setTimeout(tick, 60_000).unref();
+      first = setTimeout(tick, 60_000);
+      first.unref();
     },
     stop() {
       if (timer) clearInterval(timer);
+      if (first) clearTimeout(first);
     },
     runOnce,
   };
