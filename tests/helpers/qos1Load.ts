@@ -32,12 +32,13 @@ export async function startQos1Load(
   }
   let sent = 0;
   const acked: Array<{ deviceId: string; ts: number }> = [];
-  const intervalMs = 20;
-  const perTick = Math.max(1, Math.round((options.perDevicePerSecond * intervalMs) / 1000));
+  // Steady: every 20 ms, each device sends what is due since the start.
+  const started = Date.now();
   const timer = setInterval(() => {
+    const due = Math.floor(((Date.now() - started) / 1000) * options.perDevicePerSecond);
     for (const c of clients) {
       if (!c.client.connected) continue;
-      for (let i = 0; i < perTick; i++) {
+      while (c.seq < due) {
         const ts = options.base + c.seq++ * 10;
         sent++;
         c.client.publish(
@@ -50,7 +51,7 @@ export async function startQos1Load(
         );
       }
     }
-  }, intervalMs);
+  }, 20);
   return {
     sent: () => sent,
     acked: () => acked,
