@@ -122,7 +122,9 @@ export function createJournal(options: {
   const roomWaiters: Array<{ framed: Buffer; resolve: () => void; reject: (error: Error) => void }> = [];
   const syncWaiters: Array<() => void> = [];
 
-  const totalBytes = () => diskBytes + pendingBytes;
+  // Bytes of the commit being written: still counted against maxBytes until they are on disk.
+  let writingBytes = 0;
+  const totalBytes = () => diskBytes + writingBytes + pendingBytes;
 
   async function openSegment(): Promise<void> {
     const segment: Segment = { id: nextId++, path: '', size: 0 };
@@ -139,8 +141,8 @@ export function createJournal(options: {
     try {
       while (pending.length > 0) {
         const buffers = pending;
-        const bytes = pendingBytes;
         const waiters = pendingWaiters;
+        writingBytes = pendingBytes;
         pending = [];
         pendingBytes = 0;
         pendingWaiters = [];
@@ -165,12 +167,14 @@ export function createJournal(options: {
             await handle.datasync();
             segment.size += runBytes;
             diskBytes += runBytes;
+            writingBytes -= runBytes;
             start = end;
           }
           for (const waiter of waiters) waiter.resolve();
         } catch (error) {
           // The disk refused (full, gone): these records are not durable, so they are not acknowledged.
           // The segment may hold part of them; a new one starts, and open() cuts such a tail off.
+          writingBytes = 0;
           const broken = active;
           active = undefined;
           await broken?.handle.close().catch(() => {});
@@ -282,7 +286,7 @@ export function createJournal(options: {
     },
 
     full: () => totalBytes() >= maxBytes || roomWaiters.length > 0,
-    empty: () => diskBytes === 0 && pendingBytes === 0,
+    empty: () => diskBytes === 0 && writingBytes === 0 && pendingBytes === 0 && !committing,
     stats: () => ({ bytes: totalBytes(), segments: segments.length, full: roomWaiters.length > 0 }),
     head: () => ({ segment: segments[0]?.id ?? nextId, offset: 0 }),
 
