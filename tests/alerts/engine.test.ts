@@ -2,6 +2,7 @@
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertEvent } from '../../src/events/bus.ts';
+import { localMidnight } from '../../src/standards/time.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { connectDevice, eventually, publish } from '../helpers/mqtt.ts';
 
@@ -51,7 +52,8 @@ const alertsOf = async (deviceId: string) => {
 
 beforeAll(async () => {
   // Readings up to a day old count as live here, so tests can lay out a timeline in the past.
-  app = await startTestApp({ INGEST_LATE_AFTER_S: '86400' });
+  // Readings up to two days old still count as live here (the lighting test uses the last night).
+  app = await startTestApp({ INGEST_LATE_AFTER_S: '172800' });
   admin = await app.login();
   for (const d of [fire, noise, bin, station, lamp]) secrets.set(d.id, (await app.registry.create(d)).secret);
   app.bus.on('alert', (e) => events.push(e));
@@ -216,8 +218,10 @@ describe('air quality and lighting', () => {
 
   it('opens a streetlight alert when the lamp stays dark at night, not by day', async () => {
     const sensor = await device(lamp);
-    const night = Date.parse('2026-11-22T15:00:00Z'); // 22:00 in Hội An
-    const day = Date.parse('2026-11-22T05:00:00Z'); // noon
+    // The latest 22:00 in Hội An that is safely past, and noon of that day: recent enough to be live.
+    let night = localMidnight(new Date()).getTime() + 22 * 3_600_000;
+    if (night > Date.now() - 15 * 60_000) night -= 86_400_000;
+    const day = night - 10 * 3_600_000;
     for (const m of [0, 5, 10, 11]) await sensor.send({ lamp_on: 0, power_w: 0.4 }, day + m * 60_000);
     expect((await alertsOf(lamp.id)).some((a) => a.key === 'streetlight-dark')).toBe(false);
     for (const m of [0, 5, 10, 11]) await sensor.send({ lamp_on: 0, power_w: 0.4 }, night + m * 60_000);

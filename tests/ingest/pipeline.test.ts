@@ -26,7 +26,8 @@ const deadLetters = () =>
   app.pool.query('SELECT reason, message, topic, payload_bytes FROM dead_letters ORDER BY id');
 
 beforeAll(async () => {
-  app = await startTestApp({ MQTT_MAX_PAYLOAD_BYTES: '2048' });
+  // Fixed timestamps from November 2026 stay acceptable whatever the date the suite runs on.
+  app = await startTestApp({ MQTT_MAX_PAYLOAD_BYTES: '2048', INGEST_MAX_AGE_DAYS: '3650' });
   secret = (await app.registry.create(device)).secret;
   client = await connectDevice(app.mqttUrl, device.id, secret);
 });
