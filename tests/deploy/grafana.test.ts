@@ -286,4 +286,25 @@ describe('Prometheus panels', () => {
     ).scrape_configs;
     expect(expressions.filter((e) => e.includes('job=')).join()).toContain(`job="${targets[0]!.job_name}"`);
   });
+
+  it('alert on the IOC itself with rules that name only metrics the app registers', async () => {
+    const registered = new Set((await createMetrics().registry.getMetricsAsJSON()).map((m) => m.name));
+    const config = parse(readFileSync(`${root}deploy/prometheus/prometheus.yml`, 'utf8')) as {
+      rule_files: string[];
+    };
+    expect(config.rule_files).toEqual(['/etc/prometheus/alerts.yml']);
+    const rules = (
+      parse(readFileSync(`${root}deploy/prometheus/alerts.yml`, 'utf8')) as {
+        groups: { rules: { alert: string; expr: string; annotations: { summary: string } }[] }[];
+      }
+    ).groups.flatMap((g) => g.rules);
+    expect(rules.map((r) => r.alert)).toEqual(
+      expect.arrayContaining(['IocJournalFull', 'IocIngestOnJournal']),
+    );
+    for (const rule of rules) {
+      for (const [name] of rule.expr.matchAll(/\bioc_\w+/g))
+        expect(registered.has(name), `${rule.alert}: ${name}`).toBe(true);
+      expect(rule.annotations.summary, rule.alert).toMatch(/ \/ /); // Vietnamese / English
+    }
+  });
 });
