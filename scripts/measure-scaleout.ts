@@ -52,12 +52,15 @@ async function startInstance(name: string): Promise<{ child: ChildProcess; url: 
       ...process.env,
       ...mosquitto.env(name),
       DATABASE_URL: databaseUrl.toString(),
-      DATA_DIR: dataDir,
+      // Each instance its own DATA_DIR: the ingest journal there belongs to one process.
+      DATA_DIR: join(dataDir, name),
       HTTP_HOST: '127.0.0.1',
       HTTP_PORT: '0',
       ADMIN_PASSWORD: adminPassword,
       JWT_SECRET: jwt,
       LOG_LEVEL: 'info',
+      // The backlog of 200 devices arrives at once: a per-device rate limit would refuse most of it.
+      INGEST_DEVICE_RATE_PER_S: '0',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -80,7 +83,7 @@ async function startInstance(name: string): Promise<{ child: ChildProcess; url: 
 }
 
 async function stopInstance(child: ChildProcess) {
-  if (child.exitCode !== null) return;
+  if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((ok) => child.once('exit', ok));
   child.kill('SIGTERM');
   await exited;
