@@ -161,7 +161,10 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       log: ingestLog,
       config,
       rateLimit: createRateLimiter({
-        devicePerS: config.INGEST_DEVICE_RATE_PER_S,
+        // Behind an external broker a device's messages were already acknowledged by the broker, and a
+        // backlog it redelivers after an instance restart arrives at full speed: refusing them here
+        // would lose acknowledged data. Flood control then belongs to the broker (EMQX rate limits).
+        devicePerS: config.MQTT_URL ? 0 : config.INGEST_DEVICE_RATE_PER_S,
         deviceBurst: config.INGEST_DEVICE_BURST,
         globalPerS: config.INGEST_GLOBAL_RATE_PER_S,
         onLimited: (scope) => metrics.rateLimited.inc({ scope }),
