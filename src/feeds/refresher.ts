@@ -5,7 +5,7 @@
 // only one refreshes at a time, and a failed pass gives its marks back by rolling back.
 import type { Logger } from '../log.ts';
 import { isDark, qcvn26Limits } from '../standards/index.ts';
-import type { Pool, PoolClient } from '../storage/pool.ts';
+import { inTransaction, type Pool, type PoolClient } from '../storage/pool.ts';
 import {
   dailyAqiInputs,
   foldHourlyDeltas,
@@ -137,20 +137,7 @@ export function createRefresher(options: RefresherOptions): Refresher {
     };
   }
 
-  async function runOnce(wait = false): Promise<PassResult> {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await pass(client, wait);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
-  }
+  const runOnce = (wait = false): Promise<PassResult> => inTransaction(pool, (client) => pass(client, wait));
 
   async function drain(wait: boolean): Promise<PassResult> {
     const total: PassResult = { hours: 0, days: 0, published: 0, skipped: false };

@@ -1,6 +1,6 @@
 // Typed queries on alert rules, alerts and their history.
 import type { Rule, RuleInput } from '../alerts/rules.ts';
-import type { Pool, PoolClient } from './pool.ts';
+import { inTransaction as inTx, type Pool, type PoolClient } from './pool.ts';
 
 export type AlertState = 'open' | 'acknowledged' | 'resolved';
 
@@ -86,20 +86,7 @@ export interface AlertFilter {
 }
 
 export function createAlertQueries(pool: Pool) {
-  async function inTransaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
-  }
+  const inTransaction = <T>(work: (client: PoolClient) => Promise<T>) => inTx(pool, work);
 
   async function byId(client: Pool | PoolClient, id: number): Promise<AlertRecord | undefined> {
     const { rows } = await client.query<AlertRecord>(

@@ -3,7 +3,7 @@
 // (publication, alert version) is new to a reader when its transaction is visible in the reader's
 // current snapshot and was not in the one the reader's cursor holds. Nothing waits for another
 // transaction, nothing committed late is skipped, and nothing is delivered twice.
-import type { Pool, PoolClient } from './pool.ts';
+import { inTransaction, type Pool, type PoolClient } from './pool.ts';
 
 type Queryable = Pool | PoolClient;
 
@@ -35,25 +35,20 @@ const tz = "'Asia/Ho_Chi_Minh'";
  * Runs `read` in one read-only repeatable-read transaction and hands it that transaction's snapshot
  * (as text), so what is read and the snapshot a cursor remembers are the same thing.
  */
-export async function readInSnapshot<T>(
+export function readInSnapshot<T>(
   pool: Pool,
   read: (client: PoolClient, snapshot: string) => Promise<T>,
 ): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const { rows } = await client.query<{ snapshot: string }>(
-      'SELECT pg_current_snapshot()::text AS snapshot',
-    );
-    const result = await read(client, rows[0]!.snapshot);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  return inTransaction(
+    pool,
+    async (client) => {
+      const { rows } = await client.query<{ snapshot: string }>(
+        'SELECT pg_current_snapshot()::text AS snapshot',
+      );
+      return read(client, rows[0]!.snapshot);
+    },
+    'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+  );
 }
 
 /** SQL: `column` (an xid8) was committed after snapshot `since` (null: ever) and by snapshot `until`. */

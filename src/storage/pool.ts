@@ -25,3 +25,26 @@ export async function hasTimescale(pool: Pool): Promise<boolean> {
   );
   return rows[0]?.on ?? false;
 }
+
+/**
+ * Runs `work` in one transaction on its own connection: committed when it returns, rolled back when
+ * it throws. `begin` chooses the isolation (a read-only snapshot, say).
+ */
+export async function inTransaction<T>(
+  pool: Pool,
+  work: (client: PoolClient) => Promise<T>,
+  begin = 'BEGIN',
+): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query(begin);
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}

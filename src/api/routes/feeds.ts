@@ -17,6 +17,7 @@ import { parseBound, periods } from '../../feeds/periods.ts';
 import { createRateLimiter } from '../../feeds/rateLimit.ts';
 import type { Pool } from '../../storage/pool.ts';
 import { ErrorBody } from '../schemas.ts';
+import { AlertBody } from './alerts.ts';
 
 export interface FeedRouteOptions {
   feeds: Feeds;
@@ -143,23 +144,14 @@ const AggregatePage = z
       hasMore: true,
     },
   });
-const AlertItem = z.object({
-  id: z.number(),
-  ruleId: z.number(),
-  ruleName: z.string(),
-  deviceId: z.string(),
-  kind: z.string(),
-  city: z.string(),
-  ward: z.string(),
+// An alert as the operators' API shows it, less what only operators need, plus the ward's name.
+const AlertItem = AlertBody.omit({
+  details: true,
+  lastSeenAt: true,
+  acknowledgedBy: true,
+  resolvedBy: true,
+}).extend({
   wardName: z.string(),
-  severity: z.string(),
-  state: z.string(),
-  message: z.object({ vi: z.string(), en: z.string() }),
-  value: z.number().nullable(),
-  count: z.number(),
-  openedAt: z.string(),
-  acknowledgedAt: z.string().nullable(),
-  resolvedAt: z.string().nullable(),
 });
 const AlertPage = z.object({ items: z.array(AlertItem), cursor: z.string(), hasMore: z.boolean() });
 
