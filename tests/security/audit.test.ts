@@ -127,7 +127,8 @@ describe('audit log', () => {
       authorization: `Bearer ${forged}`,
     });
     expect(res.status).toBe(401);
-    const [entry] = await entries('outcome=denied&action=DELETE%20/api/v1/devices/:id&limit=1');
+    // The entry is written after the answer: wait for the second refused DELETE (newest first).
+    const [entry] = await entries('outcome=denied&action=DELETE%20/api/v1/devices/:id', 2);
     expect(entry).toMatchObject({
       actor: null,
       status: 401,
