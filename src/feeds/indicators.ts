@@ -111,8 +111,8 @@ export const indicators: readonly IndicatorDefinition[] = [
     id: 'streetlight_availability_pct',
     name: { vi: 'Tỷ lệ chiếu sáng ban đêm', en: 'Streetlight availability' },
     description: {
-      vi: 'Phần trăm số giờ tối (mặt trời dưới đường chân trời tại cột đèn) mà đèn báo đang bật, trên số giờ tối có báo cáo.',
-      en: 'Percentage of dark hours (sun below the horizon at the pole) in which the lamp reported on, out of the dark hours it reported.',
+      vi: 'Phần trăm số giờ tối (mặt trời dưới đường chân trời tại thành phố) mà đèn báo đang bật, trên số giờ tối có báo cáo.',
+      en: 'Percentage of dark hours (sun below the horizon in the city) in which the lamp reported on, out of the dark hours it reported.',
     },
     unit: '%',
     group: 'key',
