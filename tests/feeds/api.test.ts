@@ -268,6 +268,12 @@ describe('the OpenAPI description', () => {
     expect(JSON.stringify(spec.paths['/api/v1/feeds/indicators'].get.responses['200'])).toContain(
       'Phường Minh An',
     );
+    expect(JSON.stringify(spec.paths['/api/v1/feeds/aggregates'].get.responses['200'])).toContain(
+      'ha-env-001',
+    );
+    expect(JSON.stringify(spec.paths['/api/v1/feeds/alerts'].get.responses['200'])).toContain(
+      'Nguyễn Thái Học',
+    );
   });
 });
 

@@ -153,7 +153,35 @@ const AlertItem = AlertBody.omit({
 }).extend({
   wardName: z.string(),
 });
-const AlertPage = z.object({ items: z.array(AlertItem), cursor: z.string(), hasMore: z.boolean() });
+const AlertPage = z.object({ items: z.array(AlertItem), cursor: z.string(), hasMore: z.boolean() }).meta({
+  example: {
+    items: [
+      {
+        id: 4182,
+        ruleId: 1,
+        ruleName: 'Fire alarm',
+        deviceId: 'ha-ma-fire-0006',
+        kind: 'fire',
+        city: 'hoi-an',
+        ward: 'minh-an',
+        wardName: 'Minh An',
+        severity: 'critical',
+        state: 'acknowledged',
+        message: {
+          vi: 'Báo cháy tại Cảm biến cháy – Nguyễn Thái Học (Minh An)',
+          en: 'Fire alarm at Fire sensor – Nguyễn Thái Học (Minh An)',
+        },
+        value: 1,
+        count: 3,
+        openedAt: '2026-11-29T07:02:11.000Z',
+        acknowledgedAt: '2026-11-29T07:02:40.000Z',
+        resolvedAt: null,
+      },
+    ],
+    cursor: 'eyJ2IjoyLCJmZWVkIjoiYWxlcnRzIiwiZiI6Ii...',
+    hasMore: false,
+  },
+});
 
 const indicatorColumns = [
   'period',
