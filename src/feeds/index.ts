@@ -4,6 +4,7 @@
 import type { Catalog } from '../catalog/index.ts';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { localDateStart } from '../standards/index.ts';
 import { createApiKeyQueries } from '../storage/apiKeys.ts';
 import {
   type ComponentRow,
@@ -19,7 +20,7 @@ import type { Pool, PoolClient } from '../storage/pool.ts';
 import { type ApiKeys, createApiKeys } from './apiKeys.ts';
 import { type CursorState, decodeCursor, encodeCursor, fingerprint } from './cursor.ts';
 import { type IndicatorDefinition, indicatorById, indicators, indicatorValue } from './indicators.ts';
-import { dateStart, type Period, periodEnd, periodLabel, periodStart } from './periods.ts';
+import { type Period, periodEnd, periodLabel, periodStart } from './periods.ts';
 import { createRefresher, type Refresher } from './refresher.ts';
 
 export interface IndicatorRequest {
@@ -195,7 +196,7 @@ export function createFeeds(deps: {
       if (!definition) continue;
       // Open data says nothing about the cameras: not their uptime, availability or alerts.
       if (request.open && (row.dim === 'camera' || row.dim.startsWith('camera:'))) continue;
-      const start = request.period === 'hour' ? new Date(row.bucket) : dateStart(row.bucket);
+      const start = request.period === 'hour' ? new Date(row.bucket) : localDateStart(row.bucket);
       const end = periodEnd(request.period, start);
       const sum = Number(row.sum);
       const count = Number(row.count);

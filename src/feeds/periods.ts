@@ -1,6 +1,6 @@
 // Reporting periods in local time (Asia/Ho_Chi_Minh, UTC+7 all year): the hour, day, month, quarter
 // and year a province report is about, their labels, and the bounds of a requested range.
-import { localMidnight, localParts } from '../standards/index.ts';
+import { localDateStart, localParts } from '../standards/index.ts';
 
 export const periods = ['hour', 'day', 'month', 'quarter', 'year'] as const;
 export type Period = (typeof periods)[number];
@@ -8,20 +8,14 @@ export type Period = (typeof periods)[number];
 const offsetMs = 7 * 3_600_000;
 const pad = (n: number) => String(n).padStart(2, '0');
 
+/** The instant of a local wall-clock time; months and days past their end roll over (month 13 = January). */
+const localInstant = (year: number, month: number, day = 1, hour = 0) =>
+  new Date(Date.UTC(year, month - 1, day, hour) - offsetMs);
+
 /** The local calendar date of `at`, as YYYY-MM-DD. */
 export function localDate(at: Date): string {
   const p = localParts(at);
   return `${p.year}-${pad(p.month)}-${pad(p.day)}`;
-}
-
-/** The instant the local day of `at` begins. */
-export function localDayStart(at: Date): Date {
-  return localMidnight(at);
-}
-
-/** The instant a local date (YYYY-MM-DD) begins. */
-export function dateStart(date: string): Date {
-  return new Date(Date.parse(`${date}T00:00:00Z`) - offsetMs);
 }
 
 /** The label of the period that contains `at`: 2026-11-29T14 (hour), 2026-11-29, 2026-11, 2026-Q4, 2026. */
@@ -31,7 +25,7 @@ export function periodLabel(period: Period, at: Date): string {
     case 'hour':
       return `${p.year}-${pad(p.month)}-${pad(p.day)}T${pad(p.hour)}:00+07:00`;
     case 'day':
-      return `${p.year}-${pad(p.month)}-${pad(p.day)}`;
+      return localDate(at);
     case 'month':
       return `${p.year}-${pad(p.month)}`;
     case 'quarter':
@@ -44,19 +38,17 @@ export function periodLabel(period: Period, at: Date): string {
 /** The first instant of the period that contains `at`. */
 export function periodStart(period: Period, at: Date): Date {
   const p = localParts(at);
-  const local = (year: number, month: number, day = 1, hour = 0) =>
-    new Date(Date.UTC(year, month - 1, day, hour) - offsetMs);
   switch (period) {
     case 'hour':
-      return local(p.year, p.month, p.day, p.hour);
+      return localInstant(p.year, p.month, p.day, p.hour);
     case 'day':
-      return local(p.year, p.month, p.day);
+      return localInstant(p.year, p.month, p.day);
     case 'month':
-      return local(p.year, p.month);
+      return localInstant(p.year, p.month);
     case 'quarter':
-      return local(p.year, Math.floor((p.month - 1) / 3) * 3 + 1);
+      return localInstant(p.year, Math.floor((p.month - 1) / 3) * 3 + 1);
     case 'year':
-      return local(p.year, 1);
+      return localInstant(p.year, 1);
   }
 }
 
@@ -64,19 +56,17 @@ export function periodStart(period: Period, at: Date): Date {
 export function periodEnd(period: Period, at: Date): Date {
   const start = periodStart(period, at);
   const p = localParts(start);
-  const local = (year: number, month: number, day = 1, hour = 0) =>
-    new Date(Date.UTC(year, month - 1, day, hour) - offsetMs);
   switch (period) {
     case 'hour':
       return new Date(start.getTime() + 3_600_000);
     case 'day':
-      return local(p.year, p.month, p.day + 1);
+      return localInstant(p.year, p.month, p.day + 1);
     case 'month':
-      return local(p.year, p.month + 1);
+      return localInstant(p.year, p.month + 1);
     case 'quarter':
-      return local(p.year, p.month + 3);
+      return localInstant(p.year, p.month + 3);
     case 'year':
-      return local(p.year + 1, 1);
+      return localInstant(p.year + 1, 1);
   }
 }
 
@@ -86,7 +76,7 @@ export function periodEnd(period: Period, at: Date): Date {
  */
 export function parseBound(text: string): Date | undefined {
   if (/^\d{4}-\d{2}-\d{2}$/.test(text)) {
-    const d = dateStart(text);
+    const d = localDateStart(text);
     return localDate(d) === text ? d : undefined; // 2026-02-30 is not a date
   }
   if (/^\d{4}-\d{2}$/.test(text)) return parseBound(`${text}-01`);

@@ -4,7 +4,7 @@
 // reading changes it). One pass is one transaction under an advisory lock: with several instances
 // only one refreshes at a time, and a failed pass gives its marks back by rolling back.
 import type { Logger } from '../log.ts';
-import { isDark, qcvn26Limits } from '../standards/index.ts';
+import { isDark, localMidnight, qcvn26Limits } from '../standards/index.ts';
 import { inTransaction, type Pool, type PoolClient } from '../storage/pool.ts';
 import {
   dailyAqiInputs,
@@ -18,7 +18,7 @@ import {
 } from '../storage/rollups.ts';
 import { areaAqiComponents } from './areaAqi.ts';
 import { indicators, pollutantMetrics } from './indicators.ts';
-import { localDate, localDayStart } from './periods.ts';
+import { localDate } from './periods.ts';
 
 const hourMs = 3_600_000;
 /** A bin needs collecting once it has been this full (the default waste-full rule). */
@@ -118,7 +118,7 @@ export function createRefresher(options: RefresherOptions): Refresher {
     });
 
     const days = new Map<string, Date>();
-    for (const h of ordered) days.set(localDate(new Date(h)), localDayStart(new Date(h)));
+    for (const h of ordered) days.set(localDate(new Date(h)), localMidnight(new Date(h)));
     const dayList = [...days.keys()];
     const aqi = areaAqiComponents(await dailyAqiInputs(client, dayList));
     await replaceDays(client, dayList, aqi, collectionFillPct);

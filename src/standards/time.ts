@@ -43,6 +43,11 @@ export function localMidnight(at: Date): Date {
   return new Date(local - sinceMidnight - offsetMs);
 }
 
+/** The instant a local calendar date (YYYY-MM-DD) begins: its 00:00 in Vietnam. */
+export function localDateStart(date: string): Date {
+  return new Date(Date.parse(`${date}T00:00:00Z`) - offsetMs);
+}
+
 /**
  * Whether the local time of day of `at` is in [startMinute, endMinute): start inclusive, end exclusive.
  * A window with start > end wraps midnight (21:00 → 06:00 is 1260 → 360); start = end is empty.

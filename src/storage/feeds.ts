@@ -3,6 +3,7 @@
 // (publication, alert version) is new to a reader when its transaction is visible in the reader's
 // current snapshot and was not in the one the reader's cursor holds. Nothing waits for another
 // transaction, nothing committed late is skipped, and nothing is delivered twice.
+import type { AlertRecord } from './alerts.ts';
 import { inTransaction, type Pool, type PoolClient } from './pool.ts';
 
 type Queryable = Pool | PoolClient;
@@ -232,25 +233,10 @@ export interface AlertFeedQuery {
   limit: number;
 }
 
-export interface AlertFeedRow {
+/** An alert as the feed reads it: the operators' record less what only operators need, with its change id. */
+export type AlertFeedRow = Omit<AlertRecord, 'details' | 'lastSeenAt' | 'acknowledgedBy' | 'resolvedBy'> & {
   xid: string;
-  id: number;
-  ruleId: number;
-  ruleName: string;
-  deviceId: string;
-  kind: string;
-  city: string;
-  ward: string;
-  severity: string;
-  state: string;
-  messageVi: string;
-  messageEn: string;
-  value: number | null;
-  count: number;
-  openedAt: Date;
-  acknowledgedAt: Date | null;
-  resolvedAt: Date | null;
-}
+};
 
 /** Alerts created or changed between two snapshots, oldest change first. */
 export async function readAlertChanges(pool: Queryable, q: AlertFeedQuery): Promise<AlertFeedRow[]> {

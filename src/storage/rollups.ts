@@ -2,6 +2,7 @@
 // indicator components per ward and for the whole city (ward ''). The arithmetic stays in the
 // database (GROUPING SETS give the ward and the city rows in one pass), so a year of history for
 // thousands of devices is recomputed without moving its rows into the process.
+import { localDateStart } from '../standards/time.ts';
 import type { PoolClient } from './pool.ts';
 
 const tz = "'Asia/Ho_Chi_Minh'";
@@ -202,7 +203,7 @@ export async function dailyAqiInputs(client: PoolClient, days: readonly string[]
 /** Every hour of these local days: the rollups are found by the hour index, however far apart the days are. */
 function hoursOf(days: readonly string[]): Date[] {
   return days.flatMap((day) => {
-    const start = Date.parse(`${day}T00:00:00+07:00`);
+    const start = localDateStart(day).getTime();
     return Array.from({ length: 24 }, (_, h) => new Date(start + h * 3_600_000));
   });
 }
