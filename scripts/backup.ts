@@ -8,17 +8,11 @@ import { mkdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.ts';
-import { createLogger } from '../src/log.ts';
-import { startEmbeddedPostgres } from '../src/storage/embedded.ts';
-import { findPgTool, serverMajor } from './pgTools.ts';
+import { findPgTool, serverMajor, withIocDatabase } from './pgTools.ts';
 
 const { values } = parseArgs({ options: { out: { type: 'string' }, 'pg-bin': { type: 'string' } } });
 const config = loadConfig();
-const embedded = config.DATABASE_URL
-  ? undefined
-  : await startEmbeddedPostgres(config.DATA_DIR, createLogger(config.LOG_LEVEL));
-try {
-  const url = config.DATABASE_URL ?? embedded!.url;
+await withIocDatabase(config, async (url) => {
   const pgDump = findPgTool('pg_dump', await serverMajor(url), values['pg-bin']);
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const out = values.out ?? join(config.DATA_DIR, 'backups', `ioc-${stamp}.dump`);
@@ -29,6 +23,4 @@ try {
   });
   const { size } = await stat(out);
   process.stdout.write(`backup written: ${out} (${size} bytes, ${Date.now() - started} ms, ${pgDump})\n`);
-} finally {
-  await embedded?.stop();
-}
+});

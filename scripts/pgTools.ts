@@ -5,6 +5,24 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
+import type { Config } from '../src/config.ts';
+import { createLogger } from '../src/log.ts';
+import { startEmbeddedPostgres } from '../src/storage/embedded.ts';
+
+/**
+ * Runs `work` against the IOC's database: DATABASE_URL, or the embedded PostgreSQL in DATA_DIR,
+ * started for the job and stopped after it (the IOC must be stopped: it holds that cluster).
+ */
+export async function withIocDatabase<T>(config: Config, work: (url: string) => Promise<T>): Promise<T> {
+  const embedded = config.DATABASE_URL
+    ? undefined
+    : await startEmbeddedPostgres(config.DATA_DIR, createLogger(config.LOG_LEVEL));
+  try {
+    return await work(config.DATABASE_URL ?? embedded!.url);
+  } finally {
+    await embedded?.stop();
+  }
+}
 
 export async function serverMajor(url: string): Promise<number> {
   const client = new pg.Client({ connectionString: url });

@@ -5,9 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.ts';
-import { createLogger } from '../src/log.ts';
-import { startEmbeddedPostgres } from '../src/storage/embedded.ts';
-import { findPgTool, serverMajor } from './pgTools.ts';
+import { findPgTool, serverMajor, withIocDatabase } from './pgTools.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -19,11 +17,7 @@ if (!file) {
   process.exit(2);
 }
 const config = loadConfig();
-const embedded = config.DATABASE_URL
-  ? undefined
-  : await startEmbeddedPostgres(config.DATA_DIR, createLogger(config.LOG_LEVEL));
-try {
-  const url = config.DATABASE_URL ?? embedded!.url;
+await withIocDatabase(config, async (url) => {
   const pgRestore = findPgTool('pg_restore', await serverMajor(url), values['pg-bin']);
   const started = Date.now();
   execFileSync(
@@ -40,6 +34,4 @@ try {
     { stdio: ['ignore', 'inherit', 'inherit'] },
   );
   process.stdout.write(`restored ${file} in ${Date.now() - started} ms\n`);
-} finally {
-  await embedded?.stop();
-}
+});
