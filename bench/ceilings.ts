@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { Aedes } from 'aedes';
 import type pg from 'pg';
-import { insertTelemetry, type TelemetryColumns } from '../src/storage/telemetry.ts';
+import { insertTelemetry, type TelemetryMessage, telemetryBatch } from '../src/storage/telemetry.ts';
 
 export interface NullBroker {
   port: number;
@@ -55,45 +55,73 @@ export interface InsertCeiling {
   seconds: number;
 }
 
-// PostgreSQL's own ceiling for raw rows: the same UNNEST insert into telemetry and nothing else
-// (no rollup, no latest values), to show what the writer's statement costs on top of it.
-const plainInsertSql = `INSERT INTO telemetry (time, device_id, metric, value)
+export type InsertStatement = 'writer' | 'messages' | 'narrow';
+
+// The writer's statement stores messages and appends them for the rollup; 'messages' is the raw
+// message rows alone (no rollup), to show what the rollup costs on top; 'narrow' is the layout
+// before migration 009 (one row per metric, keyed by device, metric and time, with its time index),
+// in a scratch table, to show what storing one row per message gained (docs/decisions/0009).
+const messagesInsertSql = `INSERT INTO telemetry_messages (device_id, time, metrics)
+  SELECT e->>0, to_timestamp((e->>1)::float8 / 1000), e->2 FROM jsonb_array_elements($1::jsonb) AS e
+  ON CONFLICT DO NOTHING`;
+const narrowSql = `INSERT INTO bench_narrow (time, device_id, metric, value)
   SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::float8[]) ON CONFLICT DO NOTHING`;
 
 /**
- * Rows/s PostgreSQL takes through a telemetry insert alone: `concurrency` connections, each
- * inserting batches of `batchRows` rows for `seconds`, 4 metrics per reading, every device in turn
- * (as a fleet reports) with a fresh second for each round. `statement`: the writer's own insert
- * (raw rows, hourly rollup, latest values) or the raw rows alone.
+ * Readings/s PostgreSQL takes through a telemetry insert alone: `concurrency` connections, each
+ * inserting batches of `batchRows` readings for `seconds`, 4 metrics per message, every device in
+ * turn (as a fleet reports) with a fresh second for each round.
  */
 export async function measureInsertCeiling(
   pool: pg.Pool,
   deviceIds: string[],
-  options: { seconds: number; batchRows: number; concurrency: number; statement: 'writer' | 'plain' },
+  options: { seconds: number; batchRows: number; concurrency: number; statement: InsertStatement },
 ): Promise<InsertCeiling> {
   const metrics = ['pm25', 'pm10', 'no2', 'temp_c'];
   let clock = Date.now() - 3_600_000;
   let device = 0;
-  const batch = (): TelemetryColumns => {
-    const columns: TelemetryColumns = { time: [], deviceId: [], metric: [], value: [] };
+  const batch = (): TelemetryMessage[] => {
+    const messages: TelemetryMessage[] = [];
     for (let i = 0; i < options.batchRows / metrics.length; i++) {
-      const time = new Date(clock);
       const id = deviceIds[device]!;
       device = (device + 1) % deviceIds.length;
       if (device === 0) clock += 1_000;
-      for (const metric of metrics) {
-        columns.time.push(time);
-        columns.deviceId.push(id);
-        columns.metric.push(metric);
-        columns.value.push(20.5 + (i % 30));
+      const values: Record<string, number> = {};
+      for (const metric of metrics) values[metric] = 20.5 + (i % 30);
+      messages.push({ deviceId: id, time: new Date(clock), metrics: values });
+    }
+    return messages;
+  };
+  if (options.statement === 'narrow') {
+    // The old primary key and time index, without the view's rewrite: a real table of that shape.
+    await pool.query(`CREATE TABLE IF NOT EXISTS bench_narrow (
+      time timestamptz NOT NULL, device_id text NOT NULL, metric text NOT NULL, value float8 NOT NULL,
+      PRIMARY KEY (device_id, metric, time))`);
+    await pool.query('CREATE INDEX IF NOT EXISTS bench_narrow_time ON bench_narrow (time DESC)');
+  }
+  const insert = async (messages: TelemetryMessage[]): Promise<number> => {
+    if (options.statement === 'writer') return insertTelemetry(pool, telemetryBatch(messages));
+    if (options.statement === 'messages') {
+      const built = telemetryBatch(messages);
+      await pool.query(messagesInsertSql, [built.json]);
+      return built.readings;
+    }
+    const rows = {
+      time: [] as Date[],
+      deviceId: [] as string[],
+      metric: [] as string[],
+      value: [] as number[],
+    };
+    for (const m of messages) {
+      for (const metric in m.metrics) {
+        rows.time.push(m.time);
+        rows.deviceId.push(m.deviceId);
+        rows.metric.push(metric);
+        rows.value.push(m.metrics[metric]!);
       }
     }
-    return columns;
-  };
-  const insert = async (columns: TelemetryColumns) => {
-    if (options.statement === 'writer') return insertTelemetry(pool, columns);
-    await pool.query(plainInsertSql, [columns.time, columns.deviceId, columns.metric, columns.value]);
-    return columns.time.length;
+    await pool.query(narrowSql, [rows.time, rows.deviceId, rows.metric, rows.value]);
+    return rows.time.length;
   };
   let rows = 0;
   const started = Date.now();
@@ -109,6 +137,7 @@ export async function measureInsertCeiling(
     }),
   );
   const seconds = (Date.now() - started) / 1000;
+  if (options.statement === 'narrow') await pool.query('DROP TABLE IF EXISTS bench_narrow');
   return {
     rowsPerSecond: Math.round(rows / seconds),
     batchRows: options.batchRows,

@@ -1,4 +1,4 @@
-// Publish → stored, observed on the system's own pool: when a query inserting into telemetry
+// Publish → stored, observed on the system's own pool: when a query inserting into telemetry_messages
 // completes, every message in it is stored, and its ts is its publish time (the generator stamps it).
 // An observer on the real pool and the real database, not a stand-in: the query runs unchanged.
 import type pg from 'pg';
@@ -27,17 +27,8 @@ export function watchTelemetryInserts(pool: pg.Pool, counts: (deviceId: string) 
     const now = Date.now();
     lastStoredAt = now;
     inserts++;
-    const times = values[0] as Date[];
-    const deviceIds = values[1] as string[];
-    let previousTime = -1;
-    let previousDevice = '';
-    for (let i = 0; i < times.length; i++) {
-      const time = times[i]!.getTime();
-      const deviceId = deviceIds[i]!;
-      // The rows of one message are adjacent and share device and time: one sample per message.
-      if (time === previousTime && deviceId === previousDevice) continue;
-      previousTime = time;
-      previousDevice = deviceId;
+    // The statement's one parameter: [[deviceId, epochMs, metrics], …], one entry per message.
+    for (const [deviceId, time] of JSON.parse(values[0] as string) as Array<[string, number]>) {
       if (counts(deviceId)) {
         latency.add(now - time);
         messages++;
@@ -52,9 +43,9 @@ export function watchTelemetryInserts(pool: pg.Pool, counts: (deviceId: string) 
       const [text, values] = args;
       if (
         typeof text === 'string' &&
-        /INSERT INTO telemetry\b/.test(text) &&
+        /INSERT INTO telemetry_messages\b/.test(text) &&
         Array.isArray(values) &&
-        Array.isArray(values[0]) &&
+        typeof values[0] === 'string' &&
         result instanceof Promise
       ) {
         result.then(

@@ -34,7 +34,10 @@ export interface BenchReport {
   ceilings: {
     broker: BrokerCeiling[];
     insert: InsertCeiling;
+    /** The message rows alone, without the rollup's append. */
     plainInsert: InsertCeiling;
+    /** The narrow layout before migration 009 (one row per metric), for comparison. */
+    narrowInsert?: InsertCeiling;
     insertMessagesPerSecond: number;
   };
   steps: Array<StepResult & { brokerRatio: number | null; insertRatio: number }>;
@@ -118,9 +121,12 @@ export function markdown(report: BenchReport): string {
     `Ceilings in the same run: broker alone (aedes → null consumer) ${report.ceilings.broker
       .map((b) => `QoS ${b.qos}, ${b.devices} devices: ${b.messagesPerSecond} msg/s`)
       .join('; ')}. PostgreSQL bulk insert alone (the writer's statement, ` +
-      `${report.ceilings.insert.batchRows}-row batches × ${report.ceilings.insert.concurrency}): ` +
-      `${report.ceilings.insert.rowsPerSecond} rows/s ≈ ${report.ceilings.insertMessagesPerSecond} msg/s at 4 metrics; ` +
-      `raw rows alone (no rollup, no latest values) ${report.ceilings.plainInsert.rowsPerSecond} rows/s.`,
+      `${report.ceilings.insert.batchRows}-reading batches × ${report.ceilings.insert.concurrency}): ` +
+      `${report.ceilings.insert.rowsPerSecond} readings/s ≈ ${report.ceilings.insertMessagesPerSecond} msg/s at 4 metrics; ` +
+      `message rows alone (no rollup) ${report.ceilings.plainInsert.rowsPerSecond} readings/s` +
+      (report.ceilings.narrowInsert
+        ? `; the narrow layout before migration 009 (a row per metric) ${report.ceilings.narrowInsert.rowsPerSecond} readings/s.`
+        : '.'),
     '',
     '| step | QoS | devices | offered msg/s | stored msg/s | rows/s | ÷ broker | ÷ insert | publish → stored p50/p99/max ms | QoS 1 ack p99 ms | → console p50/p99/max ms | alarm → alert p50/p99/max ms | lost | RSS MiB | system CPU % | machine CPU % | dead letters |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',

@@ -157,14 +157,20 @@ await nullBroker.close();
 const insertOptions = { seconds: ceilingSeconds, batchRows: app.config.INGEST_BATCH_ROWS, concurrency: 2 };
 const stationIds = fleet.stations.map((s) => s.id);
 const insert = await measureInsertCeiling(app.pool, stationIds, { ...insertOptions, statement: 'writer' });
-await app.pool.query('TRUNCATE telemetry, device_latest');
+await app.pool.query('TRUNCATE telemetry_messages, telemetry_pending');
 const plainInsert = await measureInsertCeiling(app.pool, stationIds, {
   ...insertOptions,
-  statement: 'plain',
+  statement: 'messages',
 });
-await app.pool.query('TRUNCATE telemetry');
+await app.pool.query('TRUNCATE telemetry_messages');
+const narrowInsert = await measureInsertCeiling(app.pool, stationIds, {
+  ...insertOptions,
+  statement: 'narrow',
+});
 const insertMessagesPerSecond = Math.round(insert.rowsPerSecond / 4);
-log(`insert alone: writer's statement ${JSON.stringify(insert)}; raw rows ${JSON.stringify(plainInsert)}`);
+log(
+  `insert alone: writer's statement ${JSON.stringify(insert)}; message rows ${JSON.stringify(plainInsert)}; narrow rows ${JSON.stringify(narrowInsert)}`,
+);
 
 // The field connects to the system.
 const fireConnect = await alarms.request(
@@ -293,7 +299,7 @@ const partial: Omit<BenchReport, 'targets'> = {
     liveCoalesceMs: app.config.LIVE_COALESCE_MS,
     durationS: 0,
   },
-  ceilings: { broker: brokerCeilings, insert, plainInsert, insertMessagesPerSecond },
+  ceilings: { broker: brokerCeilings, insert, plainInsert, narrowInsert, insertMessagesPerSecond },
   steps: steps.map((s) => {
     const ceiling = brokerCeilings.find((b) => b.qos === s.qos && b.devices === s.devices);
     return {

@@ -128,13 +128,14 @@ export async function runStep(context: StepContext, spec: StepSpec): Promise<Ste
   const consoleReport = consoles ? await consoles.request({ type: 'report' }, 'report') : undefined;
 
   const { rows } = await app.pool.query<{ rows: string; messages: string }>(
-    `SELECT count(*) AS rows, count(*) FILTER (WHERE metric = 'pm25') AS messages
-     FROM telemetry WHERE device_id LIKE $1`,
+    `SELECT sum((SELECT count(*) FROM jsonb_object_keys(metrics))) AS rows,
+            count(*) FILTER (WHERE metrics ? 'pm25') AS messages
+     FROM telemetry_messages WHERE device_id LIKE $1`,
     [`%${stationMarker}%`],
   );
-  const storedRows = Number(rows[0]!.rows);
+  const storedRows = Number(rows[0]!.rows ?? 0);
   const storedMessages = Number(rows[0]!.messages);
-  await app.pool.query('TRUNCATE telemetry');
+  await app.pool.query('TRUNCATE telemetry_messages, telemetry_pending');
 
   const alarmLatency = new Histogram();
   for (const [deviceId, at] of Object.entries(sentAt)) {

@@ -119,8 +119,8 @@ async function main() {
       }
       // Noise exceedance is counted from raw readings: one per hour for each noise meter.
       await pool.query(
-        `INSERT INTO telemetry (time, device_id, metric, value)
-         SELECT hour + interval '30 minutes', device_id, metric, sum / count FROM telemetry_hourly
+        `INSERT INTO telemetry_messages (time, device_id, metrics)
+         SELECT hour + interval '30 minutes', device_id, jsonb_build_object(metric, sum / count) FROM telemetry_hourly
          WHERE metric = 'laeq_db' AND hour >= $1 AND hour < $2`,
         [new Date(m), to],
       );

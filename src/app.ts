@@ -247,6 +247,7 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       catalog,
       registry,
       deviceQueries,
+      unflushedLatest: (id) => writer.unflushedLatest(id),
       metrics,
       feeds: { feeds, ratePerMinute: config.FEEDS_RATE_PER_MIN, openData: config.OPEN_DATA_ENABLED },
       audit: createAudit({ pool, metrics, log: log.child({ area: 'audit' }) }),

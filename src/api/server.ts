@@ -50,6 +50,8 @@ export interface ApiAreas {
   catalog: Catalog;
   registry: DeviceRegistry;
   deviceQueries: DeviceQueries;
+  /** The writer's latest values not yet in device_latest. */
+  unflushedLatest?: (deviceId: string) => Array<{ metric: string; time: Date; value: number }>;
   metrics: Metrics;
   audit: Audit;
   /** HTTPS certificate and key (PEM) when configured, the body limit, the CORS allowlist. */
@@ -110,6 +112,7 @@ export async function createApiServer(areas: ApiAreas): Promise<FastifyInstance>
         registry: areas.registry,
         queries: areas.deviceQueries,
         catalog: areas.catalog,
+        unflushedLatest: areas.unflushedLatest,
       });
       await api.register(telemetryRoutes, {
         pool: areas.pool,

@@ -6,6 +6,9 @@
 // fsync'd; the journal is replayed into the database in order, and the writer goes back to direct
 // writes once it is empty. Without one, an outage is retried with back-off. Nothing accepted is dropped
 // (QoS 0 aside, which may be dropped, counted, when every queue is full).
+// Latest values (device_latest) are kept in memory as batches are stored and upserted every
+// latestFlushMs in one statement, not by every batch: with thousands of devices each batch touches
+// each device once, and that upsert cost more than the raw insert itself (bench, issue 8).
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/index.ts';
 import type { Pool } from '../storage/pool.ts';
@@ -14,8 +17,10 @@ import {
   insertEvents,
   insertStatuses,
   insertTelemetry,
+  type LatestValue,
   type StatusRow,
-  type TelemetryColumns,
+  TelemetryBatchBuilder,
+  writeLatest,
 } from '../storage/telemetry.ts';
 import { createJournal, type Journal, type JournalCursor } from './journal.ts';
 
@@ -28,7 +33,7 @@ export interface WriteRequest {
 interface Batch {
   /** The writes themselves, kept to move the batch to the journal should the database fail it. */
   requests: WriteRequest[];
-  telemetry: TelemetryColumns;
+  telemetry: TelemetryBatchBuilder;
   statuses: StatusRow[];
   events: EventRow[];
   size: number;
@@ -47,6 +52,8 @@ export interface WriterOptions {
   journalAfterMs?: number;
   /** How long stop() lets the journal replay before leaving the rest for the next start. */
   stopReplayMs?: number;
+  /** How often stored readings' latest values are upserted into device_latest. */
+  latestFlushMs?: number;
 }
 
 export interface TelemetryWriter {
@@ -59,6 +66,8 @@ export interface TelemetryWriter {
   write(request: WriteRequest, urgent?: boolean, droppable?: boolean): Promise<void>;
   /** Rows accepted but not yet stored. */
   pending(): number;
+  /** A device's stored latest values not yet upserted into device_latest (at most latestFlushMs old). */
+  unflushedLatest(deviceId: string): LatestValue[];
   /** Writes go to the journal (the database is failing, or the journal is being replayed). */
   degraded(): boolean;
   /**
@@ -85,12 +94,24 @@ export function decodeRequest(record: Buffer): WriteRequest {
   return r;
 }
 
+type LatestByDevice = Map<string, Map<string, LatestValue>>;
+
+function keepNewest(into: LatestByDevice, value: LatestValue) {
+  let ofDevice = into.get(value.deviceId);
+  if (!ofDevice) {
+    ofDevice = new Map();
+    into.set(value.deviceId, ofDevice);
+  }
+  const known = ofDevice.get(value.metric);
+  if (!known || known.time < value.time) ofDevice.set(value.metric, value);
+}
+
 const timedOut = Symbol('timed out');
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 const emptyBatch = (): Batch => ({
   requests: [],
-  telemetry: { time: [], deviceId: [], metric: [], value: [] },
+  telemetry: new TelemetryBatchBuilder(),
   statuses: [],
   events: [],
   size: 0,
@@ -196,16 +217,69 @@ export function createTelemetryWriter(deps: {
   }
 
   async function insertBatch(batch: Pick<Batch, 'telemetry' | 'statuses' | 'events'>): Promise<number> {
-    const stored = await insertTelemetry(pool, batch.telemetry);
+    const stored = await insertTelemetry(pool, batch.telemetry.build());
     await insertStatuses(pool, batch.statuses);
     await insertEvents(pool, batch.events);
     return stored;
   }
 
-  function countStored(batch: Pick<Batch, 'telemetry'>, stored: number, started: bigint) {
+  function countStored(batch: Pick<Batch, 'telemetry' | 'requests'>, stored: number, started: bigint) {
     metrics.flushSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     metrics.rowsStored.inc(stored);
-    metrics.rowsDuplicate.inc(batch.telemetry.time.length - stored);
+    metrics.rowsDuplicate.inc(batch.telemetry.readings - stored);
+    noteLatest(batch.requests);
+  }
+
+  // Latest values of stored readings, per device and metric, waiting for the next flush; and the
+  // ones being written by the flush under way (both still shown by unflushedLatest).
+  let latest: LatestByDevice = new Map();
+  let flushing: LatestByDevice | undefined;
+  let latestTimer: NodeJS.Timeout | undefined;
+  let latestFlush: Promise<void> | undefined;
+  const latestFlushMs = options.latestFlushMs ?? 1_000;
+
+  function noteLatest(requests: readonly WriteRequest[]) {
+    for (const request of requests) {
+      const t = request.telemetry;
+      if (!t) continue;
+      for (const metric in t.metrics) {
+        keepNewest(latest, { deviceId: t.deviceId, metric, time: t.time, value: t.metrics[metric]! });
+      }
+    }
+    scheduleLatestFlush();
+  }
+
+  function scheduleLatestFlush() {
+    if (latestTimer || stopped || latest.size === 0) return;
+    latestTimer = setTimeout(() => {
+      latestTimer = undefined;
+      void flushLatest();
+    }, latestFlushMs);
+  }
+
+  /** Upserts the latest values noted so far; one flush at a time, a failed one retried later. */
+  function flushLatest(): Promise<void> {
+    latestFlush ??= (async () => {
+      while (latest.size > 0) {
+        flushing = latest;
+        latest = new Map();
+        const values = [...flushing.values()].flatMap((ofDevice) => [...ofDevice.values()]);
+        try {
+          await writeLatest(pool, values);
+        } catch (error) {
+          // Back in line, under anything newer noted meanwhile.
+          for (const value of values) keepNewest(latest, value);
+          logFailure(error, 1, values.length, isTransient(error), 'latest values not written; retrying');
+          return;
+        } finally {
+          flushing = undefined;
+        }
+      }
+    })().finally(() => {
+      latestFlush = undefined;
+      scheduleLatestFlush();
+    });
+    return latestFlush;
   }
 
   function logFailure(error: unknown, attempt: number, rows: number, transient: boolean, what: string) {
@@ -363,16 +437,7 @@ export function createTelemetryWriter(deps: {
   function add(batch: Batch, request: WriteRequest): number {
     let rows = 0;
     batch.requests.push(request);
-    const t = request.telemetry;
-    if (t) {
-      for (const metric in t.metrics) {
-        batch.telemetry.time.push(t.time);
-        batch.telemetry.deviceId.push(t.deviceId);
-        batch.telemetry.metric.push(metric);
-        batch.telemetry.value.push(t.metrics[metric]!);
-        rows++;
-      }
-    }
+    if (request.telemetry) rows += batch.telemetry.add(request.telemetry);
     if (request.status) {
       batch.statuses.push(request.status);
       rows++;
@@ -446,6 +511,10 @@ export function createTelemetryWriter(deps: {
     },
 
     pending: () => queued,
+    unflushedLatest: (deviceId) => [
+      ...(flushing?.get(deviceId)?.values() ?? []),
+      ...(latest.get(deviceId)?.values() ?? []),
+    ],
     degraded: () => mode === 'journal',
 
     async drain() {
@@ -456,14 +525,17 @@ export function createTelemetryWriter(deps: {
         await journal.synced();
         await waitForReplay(stopReplayMs);
       }
+      await flushLatest();
     },
 
     async stop() {
       await writer.drain();
       stopped = true;
+      clearTimeout(latestTimer);
       if (!journal) return;
       stopReplay = true;
       await replaying;
+      await flushLatest();
       await journal.close();
       if (!journal.empty()) {
         log.warn(

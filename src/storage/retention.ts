@@ -6,7 +6,7 @@ import { hasTimescale, type Pool } from './pool.ts';
 export interface Retention {
   start(): Promise<void>;
   stop(): void;
-  /** One pass of the plain-PostgreSQL deletion; returns rows deleted. */
+  /** One pass of the plain-PostgreSQL deletion; returns messages deleted. */
   runOnce(now?: Date): Promise<number>;
 }
 
@@ -20,7 +20,8 @@ export function createRetention(deps: { pool: Pool; log: Logger; days: number })
     let total = 0;
     for (;;) {
       const result = await pool.query(
-        `DELETE FROM telemetry WHERE ctid = ANY(ARRAY(SELECT ctid FROM telemetry WHERE time < $1 LIMIT 10000))`,
+        `DELETE FROM telemetry_messages
+         WHERE ctid = ANY(ARRAY(SELECT ctid FROM telemetry_messages WHERE time < $1 LIMIT 10000))`,
         [cutoff],
       );
       total += result.rowCount ?? 0;
@@ -31,12 +32,12 @@ export function createRetention(deps: { pool: Pool; log: Logger; days: number })
   return {
     async start() {
       if (await hasTimescale(pool)) {
-        await pool.query("SELECT remove_retention_policy('telemetry', if_exists => true)");
+        await pool.query("SELECT remove_retention_policy('telemetry_messages', if_exists => true)");
         await pool.query('SELECT add_retention_policy($1, make_interval(days => $2::int))', [
-          'telemetry',
+          'telemetry_messages',
           days,
         ]);
-        log.info({ days }, 'TimescaleDB retention policy set on telemetry');
+        log.info({ days }, 'TimescaleDB retention policy set on telemetry_messages');
         return;
       }
       const tick = () =>

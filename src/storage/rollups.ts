@@ -16,12 +16,23 @@ export async function takeDirtyHours(client: PoolClient): Promise<Date[]> {
 }
 
 /**
- * Folds the partial aggregates that ingest appended into telemetry_hourly (one upsert, in key order,
- * by the one refresher holding the lock) and returns the hours they touched.
+ * Folds what ingest stored since the last pass into telemetry_hourly (one upsert, in key order, by
+ * the one refresher holding the lock) and returns the hours it touched: the messages appended to
+ * telemetry_pending (migration 009), and partial aggregates left in telemetry_hourly_delta by a
+ * version before it.
  */
 export async function foldHourlyDeltas(client: PoolClient): Promise<Date[]> {
   const { rows } = await client.query<{ hour: Date }>(
-    `WITH taken AS (DELETE FROM telemetry_hourly_delta RETURNING *),
+    `WITH deltas AS (DELETE FROM telemetry_hourly_delta RETURNING device_id, metric, hour, count, sum, min, max),
+     messages AS (DELETE FROM telemetry_pending RETURNING device_id, time, metrics),
+     taken AS (
+       SELECT * FROM deltas
+       UNION ALL
+       SELECT m.device_id, e.key, date_bin('1 hour', m.time, '2000-01-01'), count(*)::int,
+              sum(e.value::float8), min(e.value::float8), max(e.value::float8)
+       FROM messages m CROSS JOIN LATERAL jsonb_each(m.metrics) AS e
+       GROUP BY 1, 2, 3
+     ),
      folded AS (
        INSERT INTO telemetry_hourly AS h (device_id, metric, hour, count, sum, min, max)
        SELECT device_id, metric, hour, sum(count)::int, sum(sum), min(min), max(max) FROM taken

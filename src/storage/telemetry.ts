@@ -1,13 +1,21 @@
-// Batched writes and reads of raw telemetry. One round-trip per batch: UNNEST of column arrays into
-// telemetry (a redelivered reading hits the primary key and is skipped), the batch's hourly partial
-// aggregates (folded into telemetry_hourly by the refresher) and device_latest.
+// Batched writes and reads of raw telemetry, one row per message (migration 009). One round-trip
+// per batch: the messages as one JSON document, inserted into telemetry_messages (a redelivered
+// message hits the primary key and is skipped) and appended to telemetry_pending, which the
+// refresher folds into telemetry_hourly. Latest values are written apart (writeLatest), from memory.
 import type { Pool, PoolClient } from './pool.ts';
 
-export interface TelemetryColumns {
-  time: Date[];
-  deviceId: string[];
-  metric: string[];
-  value: number[];
+export interface TelemetryMessage {
+  deviceId: string;
+  time: Date;
+  metrics: Record<string, number>;
+}
+
+/** A batch as the writer builds it: the JSON document the statement takes, and its reading count. */
+export interface TelemetryBatch {
+  /** `[[deviceId, epochMs, {metric: value}], …]` */
+  json: string;
+  messages: number;
+  readings: number;
 }
 
 export interface StatusRow {
@@ -26,40 +34,136 @@ export interface EventRow {
   receivedAt: Date;
 }
 
-const insertTelemetrySql = `
-WITH input AS (
-  SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::float8[]) AS t(time, device_id, metric, value)
-), stored AS (
-  INSERT INTO telemetry (time, device_id, metric, value)
-  SELECT time, device_id, metric, value FROM input
-  ON CONFLICT DO NOTHING
-  RETURNING time, device_id, metric, value
-), hourly AS (
-  -- Only rows that were new: a redelivery adds nothing. Appended, never upserted, so concurrent
-  -- batches take no row locks here; the refresher folds these into telemetry_hourly.
-  INSERT INTO telemetry_hourly_delta (device_id, metric, hour, count, sum, min, max)
-  SELECT device_id, metric, date_bin('1 hour', time, '2000-01-01'), count(*), sum(value), min(value), max(value)
-  FROM stored GROUP BY 1, 2, 3
-), latest AS (
-  INSERT INTO device_latest (device_id, metric, time, value)
-  SELECT DISTINCT ON (device_id, metric) device_id, metric, time, value FROM input
-  ORDER BY device_id, metric, time DESC
-  ON CONFLICT (device_id, metric) DO UPDATE SET time = excluded.time, value = excluded.value
-  WHERE device_latest.time < excluded.time
-  RETURNING 1
-)
-SELECT (SELECT count(*) FROM stored)::int AS stored`;
+/** Builds a batch incrementally without an array of objects per message (one string per batch). */
+export class TelemetryBatchBuilder {
+  private parts: string[] = [];
+  messages = 0;
+  readings = 0;
 
-/** Writes a batch; returns how many rows were new (the rest were redeliveries). */
-export async function insertTelemetry(client: Pool | PoolClient, rows: TelemetryColumns): Promise<number> {
-  if (rows.time.length === 0) return 0;
-  const result = await client.query<{ stored: number }>(insertTelemetrySql, [
-    rows.time,
-    rows.deviceId,
-    rows.metric,
-    rows.value,
-  ]);
-  return result.rows[0]?.stored ?? 0;
+  add(message: TelemetryMessage): number {
+    let n = 0;
+    for (const _ in message.metrics) n++;
+    if (n === 0) return 0;
+    this.parts.push(JSON.stringify([message.deviceId, message.time.getTime(), message.metrics]));
+    this.messages++;
+    this.readings += n;
+    return n;
+  }
+
+  build(): TelemetryBatch {
+    return { json: `[${this.parts.join(',')}]`, messages: this.messages, readings: this.readings };
+  }
+}
+
+export function telemetryBatch(messages: readonly TelemetryMessage[]): TelemetryBatch {
+  const builder = new TelemetryBatchBuilder();
+  for (const message of messages) builder.add(message);
+  return builder.build();
+}
+
+const input = `input AS (
+  SELECT e->>0 AS device_id, to_timestamp((e->>1)::float8 / 1000) AS time, e->2 AS metrics
+  FROM jsonb_array_elements($1::jsonb) AS e
+)`;
+
+const insertSql = `
+WITH ${input}, stored AS (
+  INSERT INTO telemetry_messages (device_id, time, metrics) SELECT device_id, time, metrics FROM input
+  ON CONFLICT DO NOTHING
+  RETURNING device_id, time, metrics
+), pending AS (
+  INSERT INTO telemetry_pending (device_id, time, metrics) SELECT device_id, time, metrics FROM stored
+)
+SELECT count(*)::int AS messages,
+       coalesce(sum((SELECT count(*) FROM jsonb_object_keys(metrics))), 0)::int AS readings
+FROM stored`;
+
+// Only when some messages of a batch were already stored (a redelivery, a journal replay, or a
+// second message with the same ts): adds the metrics the stored message lacks, and only those go to
+// the rollup, so a redelivered reading never counts twice.
+const mergeSql = `
+WITH ${input}, extra AS (
+  SELECT m.device_id, m.time, jsonb_object_agg(e.key, e.value) AS metrics
+  FROM input i
+  JOIN telemetry_messages m ON m.device_id = i.device_id AND m.time = i.time
+  CROSS JOIN LATERAL jsonb_each(i.metrics) AS e
+  WHERE NOT m.metrics ? e.key
+  GROUP BY m.device_id, m.time
+), merged AS (
+  UPDATE telemetry_messages m SET metrics = x.metrics || m.metrics FROM extra x
+  WHERE m.device_id = x.device_id AND m.time = x.time
+  RETURNING x.device_id, x.time, x.metrics
+), pending AS (
+  INSERT INTO telemetry_pending (device_id, time, metrics) SELECT device_id, time, metrics FROM merged
+)
+SELECT coalesce(sum((SELECT count(*) FROM jsonb_object_keys(metrics))), 0)::int AS readings FROM merged`;
+
+/** Writes a batch; returns how many readings (metric values) were new, the rest being redeliveries. */
+export async function insertTelemetry(client: Pool | PoolClient, batch: TelemetryBatch): Promise<number> {
+  if (batch.messages === 0) return 0;
+  const { rows } = await client.query<{ messages: number; readings: number }>(insertSql, [batch.json]);
+  const stored = rows[0] ?? { messages: 0, readings: 0 };
+  if (stored.messages === batch.messages) return stored.readings;
+  const merged = await client.query<{ readings: number }>(mergeSql, [batch.json]);
+  return stored.readings + (merged.rows[0]?.readings ?? 0);
+}
+
+/** The narrow form (one value per row), as tests and tools write it: grouped into messages. */
+export function messagesFromRows(rows: {
+  time: Date[];
+  deviceId: string[];
+  metric: string[];
+  value: number[];
+}): TelemetryMessage[] {
+  const byKey = new Map<string, TelemetryMessage>();
+  rows.time.forEach((time, i) => {
+    const key = `${rows.deviceId[i]}\u0000${time.getTime()}`;
+    let message = byKey.get(key);
+    if (!message) {
+      message = { deviceId: rows.deviceId[i]!, time, metrics: {} };
+      byKey.set(key, message);
+    }
+    message.metrics[rows.metric[i]!] ??= rows.value[i]!;
+  });
+  return [...byKey.values()];
+}
+
+export interface LatestValue {
+  deviceId: string;
+  metric: string;
+  time: Date;
+  value: number;
+}
+
+/**
+ * Upserts latest values, in key order (two instances flushing the same devices never deadlock);
+ * an older value never replaces a newer one.
+ */
+export async function writeLatest(client: Pool | PoolClient, values: readonly LatestValue[]): Promise<void> {
+  if (values.length === 0) return;
+  // One row per key: an upsert may not touch a row twice.
+  const newest = new Map<string, LatestValue>();
+  for (const v of values) {
+    const key = `${v.deviceId}\u0000${v.metric}`;
+    const known = newest.get(key);
+    if (!known || known.time < v.time) newest.set(key, v);
+  }
+  const sorted = [...newest.values()].sort((a, b) =>
+    a.deviceId === b.deviceId ? (a.metric < b.metric ? -1 : 1) : a.deviceId < b.deviceId ? -1 : 1,
+  );
+  await client.query(
+    `INSERT INTO device_latest (device_id, metric, time, value)
+     SELECT d, m, to_timestamp(t / 1000), v FROM unnest($1::text[], $2::text[], $3::float8[], $4::float8[]) AS u(d, m, t, v)
+     WHERE EXISTS (SELECT 1 FROM devices WHERE id = u.d) -- not for a device deleted since
+     ON CONFLICT (device_id, metric) DO UPDATE SET time = excluded.time, value = excluded.value
+     WHERE device_latest.time < excluded.time`,
+    [
+      sorted.map((v) => v.deviceId),
+      sorted.map((v) => v.metric),
+      sorted.map((v) => v.time.getTime()),
+      sorted.map((v) => v.value),
+    ],
+  );
 }
 
 export async function insertStatuses(client: Pool | PoolClient, rows: StatusRow[]): Promise<void> {
@@ -162,4 +266,12 @@ export async function readBucketed(
     [q.deviceId, q.from, q.to, q.metrics ?? null, q.bucketSeconds, q.limit],
   );
   return rows;
+}
+
+/** Writes readings given in the narrow form (tests and tools); returns how many were new. */
+export function insertTelemetryRows(
+  client: Pool | PoolClient,
+  rows: Parameters<typeof messagesFromRows>[0],
+): Promise<number> {
+  return insertTelemetry(client, telemetryBatch(messagesFromRows(rows)));
 }

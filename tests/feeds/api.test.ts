@@ -5,7 +5,7 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFeeds, type Feeds } from '../../src/feeds/index.ts';
 import { createLogger } from '../../src/log.ts';
-import { insertTelemetry } from '../../src/storage/telemetry.ts';
+import { insertTelemetryRows, writeLatest } from '../../src/storage/telemetry.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 
 let app: TestApp;
@@ -28,13 +28,18 @@ async function device(id: string, kind: string, ward: string) {
   );
 }
 
+/** Stores readings as the writer does: raw and rollup, then the latest values. */
 async function store(rows: Array<[string, string, Date, number]>) {
-  await insertTelemetry(app.pool, {
+  await insertTelemetryRows(app.pool, {
     deviceId: rows.map((r) => r[0]),
     metric: rows.map((r) => r[1]),
     time: rows.map((r) => r[2]),
     value: rows.map((r) => r[3]),
   });
+  await writeLatest(
+    app.pool,
+    rows.map(([deviceId, metric, time, value]) => ({ deviceId, metric, time, value })),
+  );
 }
 
 beforeAll(async () => {

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFeeds } from '../../src/feeds/index.ts';
 import { createLogger } from '../../src/log.ts';
-import { insertTelemetry } from '../../src/storage/telemetry.ts';
+import { insertTelemetryRows } from '../../src/storage/telemetry.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 
 let closed: TestApp;
@@ -21,7 +21,7 @@ beforeAll(async () => {
      ('ha-cam-o', 'camera', 'hoi-an', 'minh-an', 15.877, 108.326, 'c', 'x', '2026-01-01')`,
   );
   const at = new Date('2026-04-01T10:00:00+07:00');
-  await insertTelemetry(open.pool, {
+  await insertTelemetryRows(open.pool, {
     time: [at, at],
     deviceId: ['ha-env-o', 'ha-cam-o'],
     metric: ['pm25', 'recording'],

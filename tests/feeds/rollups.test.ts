@@ -6,7 +6,7 @@ import { createRefresher } from '../../src/feeds/refresher.ts';
 import { createLogger } from '../../src/log.ts';
 import { migrate } from '../../src/storage/migrate.ts';
 import { createPool, type Pool } from '../../src/storage/pool.ts';
-import { insertTelemetry } from '../../src/storage/telemetry.ts';
+import { insertTelemetryRows } from '../../src/storage/telemetry.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
 const log = createLogger('silent');
@@ -27,7 +27,7 @@ const refresher = () =>
 const local = (text: string) => new Date(`${text}+07:00`);
 
 async function store(rows: Array<[deviceId: string, metric: string, at: Date, value: number]>) {
-  return insertTelemetry(pool, {
+  return insertTelemetryRows(pool, {
     deviceId: rows.map((r) => r[0]),
     metric: rows.map((r) => r[1]),
     time: rows.map((r) => r[2]),
@@ -63,7 +63,7 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   await pool.query(
-    'TRUNCATE devices, telemetry, telemetry_hourly, telemetry_hourly_delta, telemetry_daily, rollup_dirty, indicator_hourly, indicator_daily, feed_publications',
+    'TRUNCATE devices, telemetry_messages, telemetry_pending, telemetry_hourly, telemetry_hourly_delta, telemetry_daily, rollup_dirty, indicator_hourly, indicator_daily, feed_publications',
   );
 });
 

@@ -9,7 +9,7 @@ import { createLogger } from '../../src/log.ts';
 import { migrate } from '../../src/storage/migrate.ts';
 import { createPool, hasTimescale, type Pool } from '../../src/storage/pool.ts';
 import { createRetention } from '../../src/storage/retention.ts';
-import { insertTelemetry, readBucketed } from '../../src/storage/telemetry.ts';
+import { insertTelemetryRows, readBucketed } from '../../src/storage/telemetry.ts';
 import { createTestDatabase } from '../helpers/database.ts';
 
 let db: PGlite;
@@ -43,8 +43,8 @@ describe('with TimescaleDB', () => {
       'SELECT hypertable_name, compression_enabled FROM timescaledb_information.hypertables ORDER BY 1',
     );
     expect(hypertables.rows).toEqual([
-      { hypertable_name: 'telemetry', compression_enabled: true },
       { hypertable_name: 'telemetry_hourly', compression_enabled: false },
+      { hypertable_name: 'telemetry_messages', compression_enabled: true },
     ]);
   });
 
@@ -55,8 +55,8 @@ describe('with TimescaleDB', () => {
       metric: ['pm25', 'pm25', 'pm25', 'pm25'],
       value: [10, 20, 30, 40],
     };
-    expect(await insertTelemetry(pool, batch)).toBe(4);
-    expect(await insertTelemetry(pool, batch)).toBe(0);
+    expect(await insertTelemetryRows(pool, batch)).toBe(4);
+    expect(await insertTelemetryRows(pool, batch)).toBe(0);
   });
 
   it('buckets with date_bin exactly as time_bucket does', async () => {
@@ -133,8 +133,8 @@ describe('with TimescaleDB', () => {
             }
           }
           const batch = { time, deviceId, metric, value };
-          await insertTelemetry(target, batch);
-          await insertTelemetry(target, batch); // a redelivery changes nothing
+          await insertTelemetryRows(target, batch);
+          await insertTelemetryRows(target, batch); // a redelivery changes nothing
           await createRefresher({
             pool: target,
             log: createLogger('silent'),

@@ -21,9 +21,15 @@ const LatestValue = z.object({ value: z.number(), ts: z.string(), unit: z.string
 
 export async function deviceRoutes(
   app: FastifyInstance,
-  opts: { registry: DeviceRegistry; queries: DeviceQueries; catalog: Catalog },
+  opts: {
+    registry: DeviceRegistry;
+    queries: DeviceQueries;
+    catalog: Catalog;
+    /** Stored values the writer has not yet upserted into device_latest (it does so every second). */
+    unflushedLatest?: (deviceId: string) => Array<{ metric: string; time: Date; value: number }>;
+  },
 ) {
-  const { registry, queries, catalog } = opts;
+  const { registry, queries, catalog, unflushedLatest } = opts;
   const r = app.withTypeProvider<ZodTypeProvider>();
   const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
 
@@ -70,7 +76,8 @@ export async function deviceRoutes(
       if (!row) throw new AppError('DEVICE_NOT_FOUND', `device ${request.params.id} does not exist`);
       const metrics = catalog.kind(row.kind).metrics;
       const latest: Record<string, z.infer<typeof LatestValue>> = {};
-      for (const point of await queries.latest(row.id)) {
+      const points = [...(await queries.latest(row.id)), ...(unflushedLatest?.(row.id) ?? [])];
+      for (const point of points.sort((a, b) => a.time.getTime() - b.time.getTime())) {
         latest[point.metric] = {
           value: point.value,
           ts: point.time.toISOString(),

@@ -1,0 +1,132 @@
+// Raw telemetry stored one row per message (migration 009): what a redelivery, a second message with
+// the same ts and an upgrade with narrow rows already stored do to the raw table and the rollup.
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/log.ts';
+import { defaultMigrationsDir, migrate, readMigrations } from '../../src/storage/migrate.ts';
+import { createPool, type Pool } from '../../src/storage/pool.ts';
+import { foldHourlyDeltas } from '../../src/storage/rollups.ts';
+import { insertTelemetry, readRaw, telemetryBatch } from '../../src/storage/telemetry.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+
+const log = createLogger('silent');
+let database: TestDatabase;
+let pool: Pool;
+const at = new Date('2026-11-22T03:00:00Z');
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  pool = createPool(database.url);
+  await migrate(pool, log);
+});
+afterAll(async () => {
+  await pool.end();
+  await database.drop();
+});
+
+async function hourly(deviceId: string) {
+  const client = await pool.connect();
+  try {
+    await foldHourlyDeltas(client);
+  } finally {
+    client.release();
+  }
+  const { rows } = await pool.query(
+    'SELECT metric, count, sum FROM telemetry_hourly WHERE device_id = $1 ORDER BY metric',
+    [deviceId],
+  );
+  return rows;
+}
+
+describe('telemetry stored one row per message', () => {
+  it('stores a message once, counting its readings, and a redelivery adds nothing anywhere', async () => {
+    const batch = telemetryBatch([{ deviceId: 'm-1', time: at, metrics: { pm25: 41.5, temp_c: 31 } }]);
+    expect(await insertTelemetry(pool, batch)).toBe(2);
+    expect(await insertTelemetry(pool, batch)).toBe(0);
+    const raw = await readRaw(pool, {
+      deviceId: 'm-1',
+      metrics: undefined,
+      from: at,
+      to: new Date(+at + 1),
+      limit: 10,
+    });
+    expect(raw.map((r) => [r.metric, r.value])).toEqual([
+      ['pm25', 41.5],
+      ['temp_c', 31],
+    ]);
+    expect(await hourly('m-1')).toEqual([
+      { metric: 'pm25', count: 1, sum: 41.5 },
+      { metric: 'temp_c', count: 1, sum: 31 },
+    ]);
+  });
+
+  it('adds only the metrics a second message with the same ts brings: the first value of a metric wins', async () => {
+    await insertTelemetry(pool, telemetryBatch([{ deviceId: 'm-2', time: at, metrics: { pm25: 10 } }]));
+    const second = telemetryBatch([
+      { deviceId: 'm-2', time: at, metrics: { pm25: 99, noise: 60 } },
+      { deviceId: 'm-2', time: new Date(+at + 60_000), metrics: { pm25: 12 } },
+    ]);
+    expect(await insertTelemetry(pool, second)).toBe(2); // noise at `at`, and pm25 a minute later
+    expect(await insertTelemetry(pool, second)).toBe(0);
+    const { rows } = await pool.query(
+      'SELECT time, metrics FROM telemetry_messages WHERE device_id = $1 ORDER BY time',
+      ['m-2'],
+    );
+    expect(rows).toEqual([
+      { time: at, metrics: { pm25: 10, noise: 60 } },
+      { time: new Date(+at + 60_000), metrics: { pm25: 12 } },
+    ]);
+    expect(await hourly('m-2')).toEqual([
+      { metric: 'noise', count: 1, sum: 60 },
+      { metric: 'pm25', count: 2, sum: 22 },
+    ]);
+  });
+
+  it('stores two writers racing with the same messages once', async () => {
+    const messages = Array.from({ length: 500 }, (_, i) => ({
+      deviceId: `m-race-${i % 50}`,
+      time: new Date(+at + Math.floor(i / 50) * 1000),
+      metrics: { pm25: i, pm10: i * 2 },
+    }));
+    const batch = telemetryBatch(messages);
+    const stored = await Promise.all([insertTelemetry(pool, batch), insertTelemetry(pool, batch)]);
+    expect(stored[0]! + stored[1]!).toBe(1_000);
+    const { rows } = await pool.query(
+      "SELECT count(*)::int AS n FROM telemetry WHERE device_id LIKE 'm-race-%'",
+    );
+    expect(rows[0].n).toBe(1_000);
+  });
+
+  it('moves narrow rows stored before the upgrade into messages, and reads them back the same', async () => {
+    const older = await createTestDatabase();
+    const olderPool = createPool(older.url);
+    const dir = await mkdtemp(join(tmpdir(), 'ioc-migrations-'));
+    try {
+      for (const m of (await readMigrations()).filter((m) => m.version <= 8)) {
+        await cp(join(defaultMigrationsDir, `${m.name}.sql`), join(dir, `${m.name}.sql`));
+      }
+      await migrate(olderPool, log, dir);
+      await olderPool.query(
+        `INSERT INTO telemetry (time, device_id, metric, value) VALUES
+         ($1, 'old-1', 'pm25', 30), ($1, 'old-1', 'pm10', 50), ($2, 'old-1', 'pm25', 31)`,
+        [at, new Date(+at + 60_000)],
+      );
+      expect(await migrate(olderPool, log)).toEqual(['009_telemetry_messages']);
+      const { rows } = await olderPool.query(
+        'SELECT time, metric, value FROM telemetry ORDER BY time, metric',
+      );
+      expect(rows).toEqual([
+        { time: at, metric: 'pm10', value: 50 },
+        { time: at, metric: 'pm25', value: 30 },
+        { time: new Date(+at + 60_000), metric: 'pm25', value: 31 },
+      ]);
+      expect((await olderPool.query('SELECT count(*)::int AS n FROM telemetry_messages')).rows[0].n).toBe(2);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await olderPool.end();
+      await older.drop();
+    }
+  });
+});
