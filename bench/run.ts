@@ -1,5 +1,8 @@
 // npm run bench -- [--smoke] [--seconds 60] [--ramp-seconds 10] [--devices 1000,10000] [--qos 0,1]
 //                  [--steps max,half,ramp] [--rate msg/s] [--consoles 100] [--out bench/results]
+//                  [--profile file.cpuprofile]
+// --profile: a CPU profile of this process (the system) during the steps only, not the set-up or the
+// ceilings; read it with `npx tsx bench/profile-top.ts <file>` or in Chrome DevTools.
 // Without options: the full run, written to bench/results/<date>.json and .md. With --smoke or any
 // narrowing option, the report goes to the temporary folder unless --out says where.
 // The end-to-end benchmark (issue 8). The system runs in this process as `npm start` would run it
@@ -15,6 +18,7 @@ import { startMeasuredApp } from '../scripts/measured-app.ts';
 import { measureInsertCeiling, startNullBroker } from './ceilings.ts';
 import { registerFleet, startConsoles, startGenerator, stationMarker } from './fleet.ts';
 import { watchTelemetryInserts } from './probe.ts';
+import { startProfiler } from './profiler.ts';
 import {
   type BenchReport,
   type BrokerCeiling,
@@ -38,6 +42,7 @@ const { values } = parseArgs({
     /** The max steps offer this rate instead of as many messages as the system accepts. */
     rate: { type: 'string', default: '0' },
     out: { type: 'string' },
+    profile: { type: 'string' },
   },
 });
 const smoke = values.smoke;
@@ -205,6 +210,7 @@ const knees: Knee[] = [];
 const connectMs: Record<string, number> = {};
 let connectedStations = 0;
 const context = { app, generator, alarms, consoles, probe, alertOpenedAt };
+const profiler = values.profile ? await startProfiler() : undefined;
 for (const entry of plan) {
   if (entry.devices > connectedStations) {
     const result = await generator.request(
@@ -265,6 +271,10 @@ for (const entry of plan) {
     knee.kneeMessagesPerSecond = rate;
   }
   knees.push(knee);
+}
+if (profiler && values.profile) {
+  await profiler.stop(values.profile);
+  log(`profile of the steps: ${values.profile}`);
 }
 
 const { rows } = await app.pool.query<{ version: string }>('SELECT version()');

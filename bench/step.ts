@@ -135,7 +135,9 @@ export async function runStep(context: StepContext, spec: StepSpec): Promise<Ste
   );
   const storedRows = Number(rows[0]!.rows ?? 0);
   const storedMessages = Number(rows[0]!.messages);
-  await app.pool.query('TRUNCATE telemetry_messages, telemetry_pending');
+  // One table at a time: the refresher locks telemetry_pending, then reads telemetry_messages.
+  await app.pool.query('TRUNCATE telemetry_pending');
+  await app.pool.query('TRUNCATE telemetry_messages');
 
   const alarmLatency = new Histogram();
   for (const [deviceId, at] of Object.entries(sentAt)) {

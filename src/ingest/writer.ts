@@ -96,14 +96,19 @@ export function decodeRequest(record: Buffer): WriteRequest {
 
 type LatestByDevice = Map<string, Map<string, LatestValue>>;
 
-function keepNewest(into: LatestByDevice, value: LatestValue) {
-  let ofDevice = into.get(value.deviceId);
+function keepNewest(into: LatestByDevice, deviceId: string, metric: string, time: Date, value: number) {
+  let ofDevice = into.get(deviceId);
   if (!ofDevice) {
     ofDevice = new Map();
-    into.set(value.deviceId, ofDevice);
+    into.set(deviceId, ofDevice);
   }
-  const known = ofDevice.get(value.metric);
-  if (!known || known.time < value.time) ofDevice.set(value.metric, value);
+  const known = ofDevice.get(metric);
+  if (!known) ofDevice.set(metric, { deviceId, metric, time, value });
+  else if (known.time < time) {
+    // In place: the map being flushed was swapped out, so no write reads this object now.
+    known.time = time;
+    known.value = value;
+  }
 }
 
 const timedOut = Symbol('timed out');
@@ -243,7 +248,7 @@ export function createTelemetryWriter(deps: {
       const t = request.telemetry;
       if (!t) continue;
       for (const metric in t.metrics) {
-        keepNewest(latest, { deviceId: t.deviceId, metric, time: t.time, value: t.metrics[metric]! });
+        keepNewest(latest, t.deviceId, metric, t.time, t.metrics[metric]!);
       }
     }
     scheduleLatestFlush();
@@ -268,7 +273,7 @@ export function createTelemetryWriter(deps: {
           await writeLatest(pool, values);
         } catch (error) {
           // Back in line, under anything newer noted meanwhile.
-          for (const value of values) keepNewest(latest, value);
+          for (const v of values) keepNewest(latest, v.deviceId, v.metric, v.time, v.value);
           logFailure(error, 1, values.length, isTransient(error), 'latest values not written; retrying');
           return;
         } finally {

@@ -137,7 +137,7 @@ export interface LatestValue {
 
 /**
  * Upserts latest values, in key order (two instances flushing the same devices never deadlock);
- * an older value never replaces a newer one.
+ * an older value never replaces a newer one. One JSON parameter: no per-element array escaping.
  */
 export async function writeLatest(client: Pool | PoolClient, values: readonly LatestValue[]): Promise<void> {
   if (values.length === 0) return;
@@ -148,21 +148,16 @@ export async function writeLatest(client: Pool | PoolClient, values: readonly La
     const known = newest.get(key);
     if (!known || known.time < v.time) newest.set(key, v);
   }
-  const sorted = [...newest.values()].sort((a, b) =>
-    a.deviceId === b.deviceId ? (a.metric < b.metric ? -1 : 1) : a.deviceId < b.deviceId ? -1 : 1,
-  );
+  const rows = [...newest.values()].map((v) => [v.deviceId, v.metric, v.time.getTime(), v.value]);
   await client.query(
     `INSERT INTO device_latest (device_id, metric, time, value)
-     SELECT d, m, to_timestamp(t / 1000), v FROM unnest($1::text[], $2::text[], $3::float8[], $4::float8[]) AS u(d, m, t, v)
-     WHERE EXISTS (SELECT 1 FROM devices WHERE id = u.d) -- not for a device deleted since
+     SELECT e->>0, e->>1, to_timestamp((e->>2)::float8 / 1000), (e->>3)::float8
+     FROM jsonb_array_elements($1::jsonb) AS e
+     WHERE EXISTS (SELECT 1 FROM devices WHERE id = e->>0) -- not for a device deleted since
+     ORDER BY 1, 2
      ON CONFLICT (device_id, metric) DO UPDATE SET time = excluded.time, value = excluded.value
      WHERE device_latest.time < excluded.time`,
-    [
-      sorted.map((v) => v.deviceId),
-      sorted.map((v) => v.metric),
-      sorted.map((v) => v.time.getTime()),
-      sorted.map((v) => v.value),
-    ],
+    [JSON.stringify(rows)],
   );
 }
 

@@ -1,0 +1,18 @@
+// A CPU profile of this process over a stretch of the run (the steps, not the set-up), through the
+// inspector protocol: the same format as `node --cpu-prof`, for bench/profile-top.ts or DevTools.
+import { writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
+
+export async function startProfiler(): Promise<{ stop(file: string): Promise<void> }> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return {
+    async stop(file) {
+      const { profile } = await session.post('Profiler.stop');
+      await writeFile(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
