@@ -262,23 +262,25 @@ export function createTelemetryWriter(deps: {
     }, latestFlushMs);
   }
 
-  /** Upserts the latest values noted so far; one flush at a time, a failed one retried later. */
-  function flushLatest(): Promise<void> {
-    latestFlush ??= (async () => {
-      while (latest.size > 0) {
-        flushing = latest;
-        latest = new Map();
-        const values = [...flushing.values()].flatMap((ofDevice) => [...ofDevice.values()]);
-        try {
-          await writeLatest(pool, values);
-        } catch (error) {
-          // Back in line, under anything newer noted meanwhile.
-          for (const v of values) keepNewest(latest, v.deviceId, v.metric, v.time, v.value);
-          logFailure(error, 1, values.length, isTransient(error), 'latest values not written; retrying');
-          return;
-        } finally {
-          flushing = undefined;
-        }
+  /**
+   * Upserts the latest values noted so far: waits for a flush under way (it may hold some of them),
+   * then writes the rest in one pass. A failed pass puts its values back for the next timer.
+   */
+  async function flushLatest(): Promise<void> {
+    while (latestFlush) await latestFlush;
+    if (latest.size === 0) return;
+    latestFlush = (async () => {
+      flushing = latest;
+      latest = new Map();
+      const values = [...flushing.values()].flatMap((ofDevice) => [...ofDevice.values()]);
+      try {
+        await writeLatest(pool, values);
+      } catch (error) {
+        // Back in line, under anything newer noted meanwhile.
+        for (const v of values) keepNewest(latest, v.deviceId, v.metric, v.time, v.value);
+        logFailure(error, 1, values.length, isTransient(error), 'latest values not written; retrying');
+      } finally {
+        flushing = undefined;
       }
     })().finally(() => {
       latestFlush = undefined;

@@ -225,6 +225,7 @@ describe('overload', () => {
       await new Promise((r) => setTimeout(r, 2_000));
       calm.stop();
       const calmAcked = [...calm.acked()];
+      const calmSent = calm.sent();
       calm.close();
       flooder.end(true);
       await app.writer.drain();
@@ -253,7 +254,10 @@ describe('overload', () => {
           "SELECT count(*)::int AS n FROM telemetry WHERE device_id = 'tn-calm-env-1' AND metric = 'pm25'",
         )
       ).rows[0].n;
-      expect(calmStored).toBe(calmAcked.length);
+      // Every acknowledged message is stored; one stored while its PUBACK was on the way is not yet
+      // in calmAcked, so stored may exceed acknowledged, never what was sent.
+      expect(calmStored).toBeGreaterThanOrEqual(calmAcked.length);
+      expect(calmStored).toBeLessThanOrEqual(calmSent);
       expect(calmAcked.length).toBeGreaterThan(5);
     } finally {
       await app.close();
