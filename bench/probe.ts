@@ -1,11 +1,15 @@
 // Publish → stored, observed on the system's own pool: when a query inserting into telemetry_messages
 // completes, every message in it is stored, and its ts is its publish time (the generator stamps it).
 // An observer on the real pool and the real database, not a stand-in: the query runs unchanged.
+// It costs the system next to nothing while a step runs: a completed insert is kept as it is (its
+// JSON parameter and the time), counted by scanning for the devices' marker, and parsed into the
+// latency histogram only when the step asks for it, after the load.
 import type pg from 'pg';
 import { Histogram } from './histogram.ts';
 
 export interface StoreProbe {
-  latency: Histogram;
+  /** Publish → stored of the counted devices' messages since the last reset. */
+  latency(): Histogram;
   /** Completion time of the last telemetry insert, ms. */
   lastStoredAt(): number;
   /** Telemetry inserts seen; 0 after a loaded run means the probe no longer recognises the insert. */
@@ -17,8 +21,10 @@ export interface StoreProbe {
 
 type Query = (...args: unknown[]) => unknown;
 
-export function watchTelemetryInserts(pool: pg.Pool, counts: (deviceId: string) => boolean): StoreProbe {
+/** Watches the inserts of the messages of devices whose id contains `marker`. */
+export function watchTelemetryInserts(pool: pg.Pool, marker: string): StoreProbe {
   const latency = new Histogram();
+  let kept: Array<{ at: number; json: string }> = [];
   let lastStoredAt = 0;
   let inserts = 0;
   let messages = 0;
@@ -27,13 +33,20 @@ export function watchTelemetryInserts(pool: pg.Pool, counts: (deviceId: string) 
     const now = Date.now();
     lastStoredAt = now;
     inserts++;
+    const json = values[0] as string;
+    for (let i = json.indexOf(marker); i !== -1; i = json.indexOf(marker, i + marker.length)) messages++;
+    kept.push({ at: now, json });
+  }
+
+  function histogram(): Histogram {
     // The statement's one parameter: [[deviceId, epochMs, metrics], …], one entry per message.
-    for (const [deviceId, time] of JSON.parse(values[0] as string) as Array<[string, number]>) {
-      if (counts(deviceId)) {
-        latency.add(now - time);
-        messages++;
+    for (const { at, json } of kept) {
+      for (const [deviceId, time] of JSON.parse(json) as Array<[string, number]>) {
+        if (deviceId.includes(marker)) latency.add(at - time);
       }
     }
+    kept = [];
+    return latency;
   }
 
   function wrap(target: { query: Query }) {
@@ -61,12 +74,13 @@ export function watchTelemetryInserts(pool: pg.Pool, counts: (deviceId: string) 
   // Writers that check a client out of the pool are seen too.
   pool.on('connect', (client) => wrap(client as unknown as { query: Query }));
   return {
-    latency,
+    latency: histogram,
     lastStoredAt: () => lastStoredAt,
     inserts: () => inserts,
     messages: () => messages,
     reset() {
       messages = 0;
+      kept = [];
       latency.reset();
       lastStoredAt = 0;
       inserts = 0;

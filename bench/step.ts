@@ -161,7 +161,7 @@ export async function runStep(context: StepContext, spec: StepSpec): Promise<Ste
     lost,
     messagesPerSecond: Math.round(storedMessages / elapsed),
     rowsPerSecond: Math.round(storedRows / elapsed),
-    storeLatencyMs: probe.latency.summary(),
+    storeLatencyMs: probe.latency().summary(),
     ackLatencyMs: spec.qos === 1 ? ackLatency.summary() : null,
     consoleLatencyMs: consoleReport ? consoleLatency.summary() : null,
     consoleBatches: consoleReport?.batches ?? 0,
