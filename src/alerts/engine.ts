@@ -15,6 +15,12 @@ import { conditionCleared, conditionMet } from './conditions.ts';
 import type { AlertLifecycle } from './lifecycle.ts';
 import { appliesTo, type Rule, renderMessage } from './rules.ts';
 
+/** A rule as it applies to one device, with its state key built once (not per reading). */
+interface Watch {
+  rule: Rule;
+  key: string;
+}
+
 interface KeyState {
   active: boolean;
   /** When the condition started to hold (ms), for `for_s`. */
@@ -38,6 +44,24 @@ export interface AlertEngine {
 
 const repeatWriteMs = 10_000;
 
+/**
+ * rate_of_rise: adds a sample, forgets those older than the window, returns the lowest value left.
+ * In place, in one pass: this runs on every reading of a watched metric.
+ */
+function addSample(state: KeyState, t: number, value: number, windowMs: number): number {
+  const samples = state.samples;
+  samples.push([t, value]);
+  let kept = 0;
+  let lowest = Number.POSITIVE_INFINITY;
+  for (const sample of samples) {
+    if (!(t - sample[0] <= windowMs)) continue; // as written, so a missing window keeps nothing
+    samples[kept++] = sample;
+    if (sample[1] < lowest) lowest = sample[1];
+  }
+  samples.length = kept;
+  return lowest;
+}
+
 export function createAlertEngine(deps: {
   bus: EventBus;
   /** Where readings, status, events and changes come from; default `bus`. Several instances: the
@@ -54,7 +78,7 @@ export function createAlertEngine(deps: {
 }): AlertEngine {
   const { bus, registry, catalog, queries, lifecycle, aqi, log, clock } = deps;
   let rules: Rule[] = [];
-  const rulesByDevice = new Map<string, Rule[]>();
+  const watchesByDevice = new Map<string, { all: Watch[]; offline: Watch[] }>();
   const states = new Map<string, KeyState>();
   const lastSeen = new Map<string, number>();
   const chains = new Map<string, Promise<unknown>>();
@@ -81,13 +105,16 @@ export function createAlertEngine(deps: {
     });
   }
 
-  function rulesFor(device: DeviceRow): Rule[] {
-    let list = rulesByDevice.get(device.id);
-    if (!list) {
-      list = rules.filter((r) => appliesTo(r, device));
-      rulesByDevice.set(device.id, list);
+  function watchesFor(device: DeviceRow): { all: Watch[]; offline: Watch[] } {
+    let watches = watchesByDevice.get(device.id);
+    if (!watches) {
+      const all = rules
+        .filter((r) => appliesTo(r, device))
+        .map((rule) => ({ rule, key: keyOf(rule, device.id) }));
+      watches = { all, offline: all.filter((w) => w.rule.type === 'offline') };
+      watchesByDevice.set(device.id, watches);
     }
-    return list;
+    return watches;
   }
 
   function messageValues(
@@ -108,14 +135,13 @@ export function createAlertEngine(deps: {
   }
 
   function raise(
-    rule: Rule,
+    { rule, key }: Watch,
     device: DeviceRow,
     value: number | null,
     at: Date,
     extra: Record<string, string | number> = {},
     details: Record<string, unknown> = {},
   ) {
-    const key = keyOf(rule, device.id);
     const state = stateOf(key);
     const now = clock().getTime();
     if (state.active) {
@@ -141,8 +167,7 @@ export function createAlertEngine(deps: {
     );
   }
 
-  function clear(rule: Rule, deviceId: string, note: string) {
-    const key = keyOf(rule, deviceId);
+  function clear({ rule, key }: Watch, deviceId: string, note: string) {
     const state = stateOf(key);
     state.pendingSince = undefined;
     state.samples = [];
@@ -154,7 +179,7 @@ export function createAlertEngine(deps: {
 
   /** Condition held (or not) at `at`: opens after for_s, clears past the clear value. */
   function judge(
-    rule: Rule,
+    watch: Watch,
     device: DeviceRow,
     met: boolean,
     cleared: boolean,
@@ -162,14 +187,14 @@ export function createAlertEngine(deps: {
     at: Date,
     extra?: Record<string, string | number>,
   ) {
-    const state = stateOf(keyOf(rule, device.id));
+    const state = stateOf(watch.key);
     if (met) {
       state.pendingSince ??= at.getTime();
-      if (at.getTime() - state.pendingSince >= rule.forS * 1000) raise(rule, device, value, at, extra);
+      if (at.getTime() - state.pendingSince >= watch.rule.forS * 1000) raise(watch, device, value, at, extra);
       return;
     }
     state.pendingSince = undefined;
-    if (cleared) clear(rule, device.id, `cleared at ${value}`);
+    if (cleared) clear(watch, device.id, `cleared at ${value}`);
   }
 
   function inWindow(rule: Rule, at: Date): boolean {
@@ -180,18 +205,18 @@ export function createAlertEngine(deps: {
     );
   }
 
-  function seen(device: DeviceRow, at: number) {
+  function seen(device: DeviceRow, at: number, watches: { offline: Watch[] }) {
     lastSeen.set(device.id, at);
-    for (const rule of rulesFor(device)) {
-      if (rule.type === 'offline' && states.get(keyOf(rule, device.id))?.active)
-        clear(rule, device.id, 'reporting again');
+    for (const watch of watches.offline) {
+      if (states.get(watch.key)?.active) clear(watch, device.id, 'reporting again');
     }
   }
 
   function onReading(event: ReadingEvent) {
     const device = registry.get(event.deviceId);
     if (!device) return;
-    seen(device, event.receivedAt.getTime());
+    const watches = watchesFor(device);
+    seen(device, event.receivedAt.getTime(), watches);
     if (event.late) return;
     const at = event.ts;
     const hourly = device.kind === 'environment' ? aqi.add(device.id, at, event.metrics) : undefined;
@@ -208,11 +233,11 @@ export function createAlertEngine(deps: {
         colour,
       });
     }
-    for (const rule of rulesFor(device)) {
+    for (const watch of watches.all) {
+      const rule = watch.rule;
       if (!inWindow(rule, at)) {
-        if (states.get(keyOf(rule, device.id))?.active)
-          clear(rule, device.id, 'outside the rule time window');
-        else stateOf(keyOf(rule, device.id)).pendingSince = undefined;
+        if (states.get(watch.key)?.active) clear(watch, device.id, 'outside the rule time window');
+        else stateOf(watch.key).pendingSince = undefined;
         continue;
       }
       switch (rule.type) {
@@ -220,7 +245,7 @@ export function createAlertEngine(deps: {
           const value = rule.metric ? event.metrics[rule.metric] : undefined;
           if (value === undefined || rule.comparison === null || rule.threshold === null) break;
           judge(
-            rule,
+            watch,
             device,
             conditionMet(rule.comparison, value, rule.threshold),
             conditionCleared(rule, value),
@@ -232,23 +257,19 @@ export function createAlertEngine(deps: {
         case 'rate_of_rise': {
           const value = rule.metric ? event.metrics[rule.metric] : undefined;
           if (value === undefined) break;
-          const state = stateOf(keyOf(rule, device.id));
+          const state = stateOf(watch.key);
           const windowMs = Number(rule.params.windowS) * 1000;
           const rise = Number(rule.params.rise);
-          state.samples.push([at.getTime(), value]);
-          state.samples = state.samples.filter(([t]) => at.getTime() - t <= windowMs);
-          const lowest = Math.min(...state.samples.map(([, v]) => v));
+          const lowest = addSample(state, at.getTime(), value, windowMs);
           const risen = value - lowest;
           // Expressed per minute for the message; the condition is the rise within the window.
           const perMinute = Math.round((risen / (windowMs / 60_000)) * 10) / 10;
           const met = risen >= rise;
           const cleared = risen < (rule.clearValue ?? rise / 2);
-          if (met) raise(rule, device, perMinute, at);
+          if (met) raise(watch, device, perMinute, at);
           else if (cleared && state.active) {
             state.active = false;
-            enqueue(keyOf(rule, device.id), () =>
-              lifecycle.resolveActive(rule, device.id, 'temperature steady'),
-            );
+            enqueue(watch.key, () => lifecycle.resolveActive(rule, device.id, 'temperature steady'));
           }
           break;
         }
@@ -259,14 +280,14 @@ export function createAlertEngine(deps: {
           const minPower = Number(rule.params.minPowerW ?? 5);
           const dark = isDark(at, device.lat, device.lon);
           const unlit = lampOn === 0 || (power !== undefined && power < minPower);
-          judge(rule, device, dark && unlit, !(dark && unlit), power ?? 0, at);
+          judge(watch, device, dark && unlit, !(dark && unlit), power ?? 0, at);
           break;
         }
         case 'aqi': {
           if (!hourly) break;
           const minBand = Number(rule.params.minBand);
           const met = hourly.category.band >= minBand;
-          judge(rule, device, met, !met, hourly.aqi, at, {
+          judge(watch, device, met, !met, hourly.aqi, at, {
             category_vi: hourly.category.vi,
             category_en: hourly.category.en,
             dominant: hourly.dominant.toUpperCase(),
@@ -282,16 +303,17 @@ export function createAlertEngine(deps: {
   function onStatus(event: StatusEvent) {
     const device = registry.get(event.deviceId);
     if (!device) return;
-    seen(device, clock().getTime());
-    for (const rule of rulesFor(device)) {
-      if (rule.type !== 'last_will') continue;
-      if (event.online) clear(rule, device.id, 'connected again');
+    const watches = watchesFor(device);
+    seen(device, clock().getTime(), watches);
+    for (const watch of watches.all) {
+      if (watch.rule.type !== 'last_will') continue;
+      if (event.online) clear(watch, device.id, 'connected again');
       else if (event.lastWill) {
         // A device that reconnects at once (a flaky link, a session taken over) is not worth waking
         // an operator: the sweep opens the alert only if it is still gone after for_s.
-        const state = stateOf(keyOf(rule, device.id));
+        const state = stateOf(watch.key);
         state.pendingSince ??= clock().getTime();
-        if (rule.forS === 0) raise(rule, device, null, event.ts);
+        if (watch.rule.forS === 0) raise(watch, device, null, event.ts);
       }
     }
   }
@@ -299,10 +321,11 @@ export function createAlertEngine(deps: {
   function onDeviceEvent(event: DeviceEventEvent) {
     const device = registry.get(event.deviceId);
     if (!device) return;
-    seen(device, clock().getTime());
-    for (const rule of rulesFor(device)) {
-      if (rule.type === 'event' && rule.params.eventType === event.type) {
-        raise(rule, device, null, event.ts, {}, { event: event.data });
+    const watches = watchesFor(device);
+    seen(device, clock().getTime(), watches);
+    for (const watch of watches.all) {
+      if (watch.rule.type === 'event' && watch.rule.params.eventType === event.type) {
+        raise(watch, device, null, event.ts, {}, { event: event.data });
       }
     }
   }
@@ -312,32 +335,33 @@ export function createAlertEngine(deps: {
     for (const device of registry.all()) {
       const last = lastSeen.get(device.id) ?? device.lastSeen?.getTime();
       if (last === undefined) continue; // never reported: not installed yet, not "offline"
-      for (const rule of rulesFor(device)) {
+      for (const watch of watchesFor(device).all) {
+        const rule = watch.rule;
         if (rule.type === 'offline') {
           const interval = catalog.kind(device.kind as KindName).reportingIntervalS * 1000;
           const limit = Number(rule.params.intervals ?? 3) * interval;
-          if (t - last > limit && !states.get(keyOf(rule, device.id))?.active) {
+          if (t - last > limit && !states.get(watch.key)?.active) {
             const since = new Date(last);
             const p = localParts(since);
             const hhmm = `${String(p.hour).padStart(2, '0')}:${String(p.minute).padStart(2, '0')} ${String(p.day).padStart(2, '0')}/${String(p.month).padStart(2, '0')}`;
-            raise(rule, device, null, now, { since: hhmm }, { silentSince: since.toISOString() });
+            raise(watch, device, null, now, { since: hhmm }, { silentSince: since.toISOString() });
           }
         }
         if (rule.type === 'last_will') {
-          const state = states.get(keyOf(rule, device.id));
+          const state = states.get(watch.key);
           if (
             state?.pendingSince !== undefined &&
             !state.active &&
             t - state.pendingSince >= rule.forS * 1000
           ) {
-            raise(rule, device, null, new Date(state.pendingSince));
+            raise(watch, device, null, new Date(state.pendingSince));
           }
         }
         // Flush counted repeats of alerts that went quiet before their next write was due.
-        const state = states.get(keyOf(rule, device.id));
+        const state = states.get(watch.key);
         if (state?.active && state.repeats > 0 && t - state.lastWrite >= repeatWriteMs) {
           state.repeats--;
-          raise(rule, device, null, now);
+          raise(watch, device, null, now);
         }
       }
     }
@@ -357,7 +381,7 @@ export function createAlertEngine(deps: {
       }
     },
     rulesChanged: () => void reloadRules(),
-    deviceChanged: ({ deviceId }: { deviceId: string }) => rulesByDevice.delete(deviceId),
+    deviceChanged: ({ deviceId }: { deviceId: string }) => watchesByDevice.delete(deviceId),
   };
 
   function subscribe(how: 'on' | 'off') {
@@ -369,7 +393,7 @@ export function createAlertEngine(deps: {
 
   async function reloadRules() {
     rules = await queries.rules();
-    rulesByDevice.clear();
+    watchesByDevice.clear();
   }
 
   return {

@@ -9,10 +9,12 @@ import type { EventBus } from '../events/bus.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/index.ts';
 import type { DeviceRegistry } from '../registry/index.ts';
+import type { DeviceRow } from '../storage/devices.ts';
 import type { Pool } from '../storage/pool.ts';
 import { touchLastSeen } from '../storage/telemetry.ts';
 import type { DeadLetterSink } from './deadLetters.ts';
 import {
+  type ParsedTelemetry,
   parseEvent,
   parseJson,
   parseStatus,
@@ -21,7 +23,7 @@ import {
   type TimeRules,
 } from './payloads.ts';
 import type { RateLimiter } from './rateLimit.ts';
-import { parseTopic } from './topics.ts';
+import { type Channel, parseTopic } from './topics.ts';
 import type { TelemetryWriter } from './writer.ts';
 
 export interface InboundMessage {
@@ -72,16 +74,18 @@ export function createIngest(deps: {
   // statement instead of once per message.
   let seen = new Map<string, Date>();
   let seenTimer: NodeJS.Timeout | undefined;
-  // Counters bound to their label once: prom-client hashes the labels on every unbound inc().
-  const channelCounters = new Map<string, { inc(): void }>();
-  const countChannel = (channel: string) => {
-    let counter = channelCounters.get(channel);
-    if (!counter) {
-      counter = metrics.mqttMessages.labels(channel);
-      channelCounters.set(channel, counter);
-    }
-    counter.inc();
+  // One TimeRules for every message: parsing is synchronous, so `now` is set just before each use.
+  const rules: TimeRules = {
+    now: new Date(0),
+    maxFutureMs: config.INGEST_MAX_FUTURE_S * 1000,
+    maxAgeMs: config.INGEST_MAX_AGE_DAYS * 86_400_000,
   };
+  const timeRules = (receivedAt: Date) => {
+    rules.now = receivedAt;
+    return rules;
+  };
+  const refused = Promise.resolve(false);
+  const stored = () => true;
 
   function refuse(
     message: InboundMessage,
@@ -99,18 +103,19 @@ export function createIngest(deps: {
     });
   }
 
-  function refuseAll(message: InboundMessage, refusals: Refusal[], deviceId: string) {
+  function refuseAll(message: InboundMessage, refusals: readonly Refusal[], deviceId: string) {
     for (const r of refusals) {
       refuse(message, r.reason, r.item === undefined ? r.message : `item ${r.item}: ${r.message}`, deviceId);
     }
   }
 
-  function timeRules(receivedAt: Date): TimeRules {
-    return {
-      now: receivedAt,
-      maxFutureMs: config.INGEST_MAX_FUTURE_S * 1000,
-      maxAgeMs: config.INGEST_MAX_AGE_DAYS * 86_400_000,
-    };
+  function storageFailed(message: InboundMessage, deviceId: string, error: unknown) {
+    refuse(
+      message,
+      'STORAGE_FAILED',
+      `the database refused this message: ${(error as Error).message}`,
+      deviceId,
+    );
   }
 
   async function flushSeen() {
@@ -123,34 +128,38 @@ export function createIngest(deps: {
     });
   }
 
-  async function accept(message: InboundMessage): Promise<boolean> {
-    const { payload, receivedAt } = message;
+  /**
+   * Checks the message up to its device and rate; the rest (parse, publish, write) is `take`. Not
+   * async: a message refused here, or taken without waiting, costs no extra promise.
+   */
+  function accept(message: InboundMessage): Promise<boolean> {
+    const { payload } = message;
     if (payload.length > config.MQTT_MAX_PAYLOAD_BYTES) {
       refuse(
         message,
         'PAYLOAD_TOO_LARGE',
         `payload is ${payload.length} bytes, the limit is ${config.MQTT_MAX_PAYLOAD_BYTES}; send a backlog in several messages`,
       );
-      return false;
+      return refused;
     }
     const topic = parseTopic(message.topic);
     if (!topic) {
       refuse(message, 'UNKNOWN_TOPIC', 'topic is not ioc/{city}/{kind}/{deviceId}/{telemetry|status|event}');
-      return false;
+      return refused;
     }
-    countChannel(topic.channel);
+    metrics.mqttMessagesTally.add(topic.channel);
     if (message.senderId !== null && topic.deviceId !== message.senderId) {
       refuse(
         message,
         'TOPIC_NOT_ALLOWED',
         `a device may publish only under its own id (${message.senderId})`,
       );
-      return false;
+      return refused;
     }
     const device = registry.get(topic.deviceId);
     if (!device) {
       refuse(message, 'UNKNOWN_DEVICE', `device ${topic.deviceId} is not registered`);
-      return false;
+      return refused;
     }
     if (device.city !== topic.city || device.kind !== topic.kind) {
       refuse(
@@ -159,15 +168,14 @@ export function createIngest(deps: {
         `device ${device.id} is registered as ${device.city}/${device.kind}; publish under ioc/${device.city}/${device.kind}/${device.id}/`,
         device.id,
       );
-      return false;
+      return refused;
     }
     if (topic.channel === 'cmd') {
       refuse(message, 'TOPIC_NOT_ALLOWED', 'devices subscribe to cmd; they do not publish on it', device.id);
-      return false;
+      return refused;
     }
-    const droppable = message.qos === 0;
     if (rateLimit) {
-      const admission = rateLimit.admit(device.id, droppable);
+      const admission = rateLimit.admit(device.id, message.qos === 0);
       if (!admission.ok) {
         if (admission.report !== undefined) {
           log.warn(
@@ -181,54 +189,62 @@ export function createIngest(deps: {
             device.id,
           );
         }
-        return false;
+        return refused;
       }
-      if (admission.delayMs > 0) await new Promise((r) => setTimeout(r, admission.delayMs));
+      if (admission.delayMs > 0) {
+        return new Promise((r) => setTimeout(r, admission.delayMs))
+          .then(() => take(message, topic.channel, device))
+          .catch((error) => internalError(message, error));
+      }
     }
+    return take(message, topic.channel, device);
+  }
+
+  function take(message: InboundMessage, channel: Channel, device: DeviceRow): Promise<boolean> {
+    const { payload, receivedAt } = message;
+    const droppable = message.qos === 0;
     const json = parseJson(payload);
     if (!json.ok) {
       refuseAll(message, [json.refusal], device.id);
-      return false;
+      return refused;
     }
     if (seenTimer) seen.set(device.id, receivedAt);
-    const ref = { deviceId: device.id, kind: device.kind, city: device.city, ward: device.ward };
     const rules = timeRules(receivedAt);
-    const writes: Array<Promise<void>> = [];
 
-    if (topic.channel === 'telemetry') {
+    if (channel === 'telemetry') {
       const { readings, refusals } = parseTelemetry(json.value, catalog.kind(device.kind), rules);
-      refuseAll(message, refusals, device.id);
-      if (readings.length > 0) metrics.readingsAccepted.inc(readings.length);
-      for (const reading of readings) {
-        const late = receivedAt.getTime() - reading.ts.getTime() > lateAfterMs;
-        bus.emit('reading', {
-          ...ref,
-          ts: reading.ts,
-          seq: reading.seq,
-          metrics: reading.metrics,
-          late,
-          receivedAt,
-        });
-        // Fire is life-safety: an alarm or a flame skips the batching delay.
-        const urgent = device.kind === 'fire' && (reading.metrics.alarm === 1 || reading.metrics.flame === 1);
-        writes.push(
-          writer.write(
-            { telemetry: { time: reading.ts, deviceId: device.id, metrics: reading.metrics } },
-            urgent,
-            droppable && !urgent,
-          ),
+      if (refusals.length > 0) refuseAll(message, refusals, device.id);
+      if (readings.length === 0) return refused;
+      metrics.readingsAcceptedTally.add('', readings.length);
+      if (readings.length === 1) {
+        // The common case, one reading per message: one write promise, no array of them.
+        return publishReading(device, readings[0]!, receivedAt, droppable).then(stored, (error) =>
+          writeFailed(message, device.id, error),
         );
       }
-    } else if (topic.channel === 'status') {
+      const writes: Array<Promise<void>> = [];
+      for (const reading of readings) writes.push(publishReading(device, reading, receivedAt, droppable));
+      return settle(message, device.id, writes);
+    }
+    if (channel === 'status') {
       const status = parseStatus(json.value, rules);
       if ('reason' in status) {
         refuseAll(message, [status], device.id);
-        return false;
+        return refused;
       }
       const lastWill = message.lastWill === true;
       registry.noteStatus(device.id, status.online, status.ts);
-      bus.emit('status', { ...ref, ts: status.ts, online: status.online, lastWill, details: status.details });
-      writes.push(
+      bus.emit('status', {
+        deviceId: device.id,
+        kind: device.kind,
+        city: device.city,
+        ward: device.ward,
+        ts: status.ts,
+        online: status.online,
+        lastWill,
+        details: status.details,
+      });
+      return settle(message, device.id, [
         writer.write({
           status: {
             deviceId: device.id,
@@ -238,64 +254,102 @@ export function createIngest(deps: {
             details: status.details,
           },
         }),
-      );
-    } else {
-      const event = parseEvent(json.value, rules);
-      if ('reason' in event) {
-        refuseAll(message, [event], device.id);
-        return false;
-      }
-      bus.emit('deviceEvent', { ...ref, ts: event.ts, type: event.type, data: event.data });
-      const urgent = event.type === 'alarm_button' || device.kind === 'fire';
-      writes.push(
-        writer.write(
-          { event: { deviceId: device.id, time: event.ts, type: event.type, data: event.data, receivedAt } },
-          urgent,
-        ),
-      );
+      ]);
     }
+    const event = parseEvent(json.value, rules);
+    if ('reason' in event) {
+      refuseAll(message, [event], device.id);
+      return refused;
+    }
+    bus.emit('deviceEvent', {
+      deviceId: device.id,
+      kind: device.kind,
+      city: device.city,
+      ward: device.ward,
+      ts: event.ts,
+      type: event.type,
+      data: event.data,
+    });
+    const urgent = event.type === 'alarm_button' || device.kind === 'fire';
+    return settle(message, device.id, [
+      writer.write(
+        { event: { deviceId: device.id, time: event.ts, type: event.type, data: event.data, receivedAt } },
+        urgent,
+      ),
+    ]);
+  }
 
-    if (writes.length === 1) {
-      // The common case, one reading per message, without allSettled's array of results.
-      try {
-        await writes[0];
-        return true;
-      } catch (error) {
-        refuse(
-          message,
-          'STORAGE_FAILED',
-          `the database refused this message: ${(error as Error).message}`,
-          device.id,
-        );
-        return false;
-      }
+  /** Puts one reading on the bus (live state, alerts) and in the writer's queue. */
+  function publishReading(
+    device: DeviceRow,
+    reading: ParsedTelemetry,
+    receivedAt: Date,
+    droppable: boolean,
+  ): Promise<void> {
+    bus.emit('reading', {
+      deviceId: device.id,
+      kind: device.kind,
+      city: device.city,
+      ward: device.ward,
+      ts: reading.ts,
+      seq: reading.seq,
+      metrics: reading.metrics,
+      late: receivedAt.getTime() - reading.ts.getTime() > lateAfterMs,
+      receivedAt,
+    });
+    // Fire is life-safety: an alarm or a flame skips the batching delay.
+    const urgent = device.kind === 'fire' && (reading.metrics.alarm === 1 || reading.metrics.flame === 1);
+    return writer.write(
+      { telemetry: { time: reading.ts, deviceId: device.id, metrics: reading.metrics } },
+      urgent,
+      droppable && !urgent,
+    );
+  }
+
+  function writeFailed(message: InboundMessage, deviceId: string, error: unknown): false {
+    try {
+      storageFailed(message, deviceId, error);
+      return false;
+    } catch (bug) {
+      return internalError(message, bug);
     }
-    const results = await Promise.allSettled(writes);
-    for (const result of results) {
-      if (result.status === 'rejected') {
-        refuse(
-          message,
-          'STORAGE_FAILED',
-          `the database refused this message: ${(result.reason as Error).message}`,
-          device.id,
-        );
-      }
+  }
+
+  /** Stored when any write is; each failed one is kept as a dead letter. */
+  function settle(message: InboundMessage, deviceId: string, writes: Array<Promise<void>>) {
+    return Promise.allSettled(writes)
+      .then((results) => {
+        for (const result of results) {
+          if (result.status === 'rejected') storageFailed(message, deviceId, result.reason);
+        }
+        return results.some((r) => r.status === 'fulfilled');
+      })
+      .catch((error) => internalError(message, error));
+  }
+
+  /** Never rejects: a throw on the way is an internal error, kept as a dead letter. The promise chains
+   * after the checks catch their own, so the common path adds no catch of its own. */
+  function guarded(message: InboundMessage): Promise<boolean> {
+    try {
+      return accept(message);
+    } catch (error) {
+      return Promise.resolve(internalError(message, error));
     }
-    return results.some((r) => r.status === 'fulfilled');
+  }
+
+  function internalError(message: InboundMessage, error: unknown): false {
+    // A bug in ingest must not take the broker down; keep the message and say so.
+    log.error({ err: error, topic: message.topic }, 'ingest failed on a message');
+    refuse(
+      message,
+      'VALIDATION_FAILED',
+      `internal error while reading this message: ${(error as Error).message}`,
+    );
+    return false;
   }
 
   return {
-    accept: (message) =>
-      accept(message).catch((error) => {
-        // A bug in ingest must not take the broker down; keep the message and say so.
-        log.error({ err: error, topic: message.topic }, 'ingest failed on a message');
-        refuse(
-          message,
-          'VALIDATION_FAILED',
-          `internal error while reading this message: ${(error as Error).message}`,
-        );
-        return false;
-      }),
+    accept: guarded,
     refuse: (message, reason, text) => refuse(message, reason, text),
     start() {
       seenTimer = setInterval(() => void flushSeen(), 5_000);

@@ -123,77 +123,112 @@ function quickTelemetryItem(
   return item as { ts?: number; seq?: number; metrics: Record<string, number> };
 }
 
+const noRefusals: readonly Refusal[] = Object.freeze([]);
+
+const refusal = (reason: DeadLetterReason, message: string, item: number | undefined): Refusal =>
+  item === undefined ? { reason, message } : { reason, message, item };
+
 /**
  * Parses one telemetry payload (an object or an array of them). Every array item is judged on its own:
  * one bad item in a backlog does not cost the others. A metric outside its plausible range is dropped
- * alone (a stuck sensor must not silence its neighbours on the same station) and reported.
+ * alone (a stuck sensor must not silence its neighbours on the same station) and reported. The result's
+ * refusals may be a shared empty array: read it, do not push to it.
  */
 export function parseTelemetry(
   value: unknown,
   kind: KindDefinition,
   rules: TimeRules,
-): { readings: ParsedTelemetry[]; refusals: Refusal[] } {
-  const items = Array.isArray(value) ? value : [value];
-  const many = Array.isArray(value);
+): { readings: ParsedTelemetry[]; refusals: readonly Refusal[] } {
   const readings: ParsedTelemetry[] = [];
   const refusals: Refusal[] = [];
-  if (many && items.length === 0) {
+  if (!Array.isArray(value)) parseItem(value, undefined, kind, rules, readings, refusals);
+  else if (value.length === 0) {
     refusals.push({ reason: 'VALIDATION_FAILED', message: 'empty array: send at least one reading' });
-  }
-  items.forEach((raw, index) => {
-    const at = many ? { item: index } : {};
-    const quick = quickTelemetryItem(raw);
-    const parsed = quick ? { success: true as const, data: quick } : TelemetryItem.safeParse(raw);
+  } else for (let i = 0; i < value.length; i++) parseItem(value[i], i, kind, rules, readings, refusals);
+  return { readings, refusals: refusals.length > 0 ? refusals : noRefusals };
+}
+
+function parseItem(
+  raw: unknown,
+  item: number | undefined,
+  kind: KindDefinition,
+  rules: TimeRules,
+  readings: ParsedTelemetry[],
+  refusals: Refusal[],
+): void {
+  let data: { ts?: string | number; seq?: number; metrics: Record<string, number> } | undefined =
+    quickTelemetryItem(raw);
+  if (!data) {
+    const parsed = TelemetryItem.safeParse(raw);
     if (!parsed.success) {
-      refusals.push({ reason: 'VALIDATION_FAILED', message: describe(parsed.error), ...at });
+      refusals.push(refusal('VALIDATION_FAILED', describe(parsed.error), item));
       return;
     }
-    const time = resolveTime(parsed.data.ts, rules);
-    if (!(time instanceof Date)) {
-      refusals.push({ ...time, ...at });
-      return;
-    }
-    const entries = Object.entries(parsed.data.metrics);
-    const unknown: string[] = [];
-    for (const [name] of entries) if (!Object.hasOwn(kind.metrics, name)) unknown.push(name);
-    if (unknown.length > 0) {
-      refusals.push({
-        reason: 'UNKNOWN_METRIC',
-        message: `${kind.kind} has no metric ${unknown.join(', ')}; known: ${Object.keys(kind.metrics).join(', ')}`,
-        ...at,
-      });
-      return;
-    }
-    if (entries.length === 0) {
-      refusals.push({
-        reason: 'VALIDATION_FAILED',
-        message: 'metrics is empty: send at least one metric',
-        ...at,
-      });
-      return;
-    }
-    const metrics: Record<string, number> = {};
-    const outOfRange: string[] = [];
-    for (const [name, reading] of entries) {
-      const definition = kind.metrics[name]!;
-      const valid =
+    data = parsed.data;
+  }
+  const time = resolveTime(data.ts, rules);
+  if (!(time instanceof Date)) {
+    refusals.push(refusal(time.reason, time.message, item));
+    return;
+  }
+  // Checked in place, without entry arrays: on the common path (every metric known and plausible)
+  // the payload's own metrics object is the reading's, no copy.
+  const input = data.metrics;
+  let count = 0;
+  let unknown: string[] | undefined;
+  let implausible = false;
+  for (const name in input) {
+    if (!Object.hasOwn(input, name)) continue;
+    count++;
+    const definition = Object.hasOwn(kind.metrics, name) ? kind.metrics[name]! : undefined;
+    if (!definition) {
+      unknown ??= [];
+      unknown.push(name);
+    } else if (!plausible(definition, input[name]!)) implausible = true;
+  }
+  if (unknown) {
+    refusals.push(
+      refusal(
+        'UNKNOWN_METRIC',
+        `${kind.kind} has no metric ${unknown.join(', ')}; known: ${Object.keys(kind.metrics).join(', ')}`,
+        item,
+      ),
+    );
+    return;
+  }
+  if (count === 0) {
+    refusals.push(refusal('VALIDATION_FAILED', 'metrics is empty: send at least one metric', item));
+    return;
+  }
+  if (!implausible) {
+    readings.push({ ts: time, seq: data.seq, metrics: input });
+    return;
+  }
+  const metrics: Record<string, number> = {};
+  const outOfRange: string[] = [];
+  let kept = 0;
+  for (const name in input) {
+    if (!Object.hasOwn(input, name)) continue;
+    const definition = kind.metrics[name]!;
+    const reading = input[name]!;
+    if (plausible(definition, reading)) {
+      metrics[name] = reading;
+      kept++;
+    } else
+      outOfRange.push(
         definition.type === 'flag'
-          ? reading === 0 || reading === 1
-          : reading >= definition.min && reading <= definition.max;
-      if (valid) metrics[name] = reading;
-      else
-        outOfRange.push(
-          definition.type === 'flag'
-            ? `${name}=${reading} (must be 0 or 1)`
-            : `${name}=${reading} (plausible ${definition.min}..${definition.max} ${definition.unit})`,
-        );
-    }
-    if (outOfRange.length > 0) {
-      refusals.push({ reason: 'OUT_OF_RANGE', message: `dropped ${outOfRange.join(', ')}`, ...at });
-    }
-    if (Object.keys(metrics).length > 0) readings.push({ ts: time, seq: parsed.data.seq, metrics });
-  });
-  return { readings, refusals };
+          ? `${name}=${reading} (must be 0 or 1)`
+          : `${name}=${reading} (plausible ${definition.min}..${definition.max} ${definition.unit})`,
+      );
+  }
+  refusals.push(refusal('OUT_OF_RANGE', `dropped ${outOfRange.join(', ')}`, item));
+  if (kept > 0) readings.push({ ts: time, seq: data.seq, metrics });
+}
+
+function plausible(definition: KindDefinition['metrics'][string], reading: number): boolean {
+  return definition.type === 'flag'
+    ? reading === 0 || reading === 1
+    : reading >= definition.min && reading <= definition.max;
 }
 
 export interface ParsedStatus {

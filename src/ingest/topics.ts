@@ -17,13 +17,35 @@ const cities = new Set<string>(cityIds);
 const kinds = new Set<string>(kindNames);
 const channels = new Set<string>([...inboundChannels, 'cmd']);
 
-export function parseTopic(topic: string): DeviceTopic | undefined {
+// Parsed topics by topic string: a device publishes on the same few topics all day, so the split and
+// the set lookups are done once per topic, not once per message. Bounded: emptied when full, so a
+// client cycling through made-up topics costs a re-parse, not memory.
+const parsed = new Map<string, Readonly<DeviceTopic> | null>();
+const parsedLimit = 100_000;
+
+/** The topic's parts, or undefined when it is not a device topic. The result is shared: do not mutate it. */
+export function parseTopic(topic: string): Readonly<DeviceTopic> | undefined {
+  let result = parsed.get(topic);
+  if (result === undefined) {
+    if (parsed.size >= parsedLimit) parsed.clear();
+    result = splitTopic(topic) ?? null;
+    parsed.set(topic, result);
+  }
+  return result ?? undefined;
+}
+
+function splitTopic(topic: string): DeviceTopic | undefined {
   const parts = topic.split('/');
   if (parts.length !== 5 || parts[0] !== 'ioc') return undefined;
   const [, city, kind, deviceId, channel] = parts as [string, string, string, string, string];
   if (!cities.has(city) || !kinds.has(kind) || !channels.has(channel) || deviceId.length === 0)
     return undefined;
-  return { city: city as CityId, kind: kind as KindName, deviceId, channel: channel as Channel };
+  return Object.freeze({
+    city: city as CityId,
+    kind: kind as KindName,
+    deviceId,
+    channel: channel as Channel,
+  });
 }
 
 export function deviceTopic(device: { city: string; kind: string; id: string }, channel: Channel): string {

@@ -35,6 +35,15 @@ const matches = (s: Subscription, p: Place) =>
   (s.wards === undefined || s.wards.includes(p.ward)) &&
   (s.kinds === undefined || (s.kinds as readonly string[]).includes(p.kind));
 
+interface PendingDevice {
+  deviceId: string;
+  ts: number;
+  metrics: Record<string, number>;
+  /** `metrics` is this entry's own copy (else it is the first reading's, not to be written to). */
+  owned: boolean;
+  place: Place;
+}
+
 interface SocketData {
   principal: Principal;
   subscription: Subscription;
@@ -57,10 +66,10 @@ export function createLive(deps: {
   const io = new Server(deps.server, { serveClient: false, cors: { origin: false } });
   if (deps.adapter) io.adapter(deps.adapter);
   const live = io.of('/live');
-  let pending = new Map<
-    string,
-    { deviceId: string; ts: string; metrics: Record<string, number>; place: Place }
-  >();
+  // Each device's readings since the last flush, merged. Times stay numbers and the reading's metrics
+  // object is shared until a second reading merges into it: formatting and copying happen once per
+  // device per flush, not per reading.
+  let pending = new Map<string, PendingDevice>();
   let timer: NodeJS.Timeout | undefined;
 
   live.use((socket, next) => {
@@ -134,7 +143,16 @@ export function createLive(deps: {
 
   function flush() {
     if (pending.size === 0) return;
-    const batch = [...pending.values()];
+    const batch: Array<{
+      wire: { deviceId: string; ts: string; metrics: Record<string, number> };
+      place: Place;
+    }> = [];
+    for (const p of pending.values()) {
+      batch.push({
+        wire: { deviceId: p.deviceId, ts: new Date(p.ts).toISOString(), metrics: p.metrics },
+        place: p.place,
+      });
+    }
     pending = new Map();
     const rooms = live.adapter.rooms;
     for (const [key, subscription] of subscriptions) {
@@ -144,9 +162,7 @@ export function createLive(deps: {
         continue;
       }
       const mine = [];
-      for (const b of batch) {
-        if (matches(subscription, b.place)) mine.push({ deviceId: b.deviceId, ts: b.ts, metrics: b.metrics });
-      }
+      for (const b of batch) if (matches(subscription, b.place)) mine.push(b.wire);
       // Local: with several instances each one serves its own consoles from the shared view
       // (src/cluster/liveRelay.ts), so a batch must not also cross the Redis adapter.
       if (mine.length > 0) live.local.to(room).volatile.emit('telemetry', mine);
@@ -158,19 +174,26 @@ export function createLive(deps: {
       state.reading(event.deviceId, event.ts, event.metrics);
       if (event.late) return; // a backlog changes history, not what the console shows as now
       const current = pending.get(event.deviceId);
-      const ts = event.ts.toISOString();
-      if (current && current.ts >= ts) Object.assign(current.metrics, event.metrics);
-      else if (current) {
-        current.ts = ts;
-        current.place = event;
-        Object.assign(current.metrics, event.metrics);
-      } else
+      const ts = event.ts.getTime();
+      if (!current) {
         pending.set(event.deviceId, {
           deviceId: event.deviceId,
           ts,
-          metrics: { ...event.metrics },
+          metrics: event.metrics,
+          owned: false,
           place: event,
         });
+        return;
+      }
+      if (current.ts < ts) {
+        current.ts = ts;
+        current.place = event;
+      }
+      if (!current.owned) {
+        current.metrics = { ...current.metrics };
+        current.owned = true;
+      }
+      Object.assign(current.metrics, event.metrics);
     },
     status: (event: StatusEvent) => {
       state.status(event.deviceId, event.online);

@@ -32,9 +32,15 @@ export interface LiveDevice {
 
 const rank = { info: 1, warning: 2, critical: 3 } as const;
 
+interface Entry {
+  view: LiveDevice;
+  /** Time of the newest reading (ms); `view.ts` is formatted from it when read, not per reading. */
+  newest: number | undefined;
+  shown: number | undefined;
+}
+
 export function createLiveState() {
-  const devices = new Map<string, LiveDevice>();
-  const newest = new Map<string, number>();
+  const devices = new Map<string, Entry>();
   const alerts = new Map<string, Map<number, AlertRecord['severity']>>();
 
   function worstAlert(deviceId: string): LiveDevice['alert'] {
@@ -45,60 +51,77 @@ export function createLiveState() {
     return worst;
   }
 
+  function view(entry: Entry): LiveDevice {
+    if (entry.shown !== entry.newest && entry.newest !== undefined) {
+      entry.view.ts = new Date(entry.newest).toISOString();
+      entry.shown = entry.newest;
+    }
+    return entry.view;
+  }
+
   return {
     upsertDevice(row: Pick<DeviceRow, 'id' | 'kind' | 'city' | 'ward' | 'name' | 'lat' | 'lon' | 'online'>) {
-      const current = devices.get(row.id);
+      const entry = devices.get(row.id);
+      const current = entry && view(entry);
       devices.set(row.id, {
-        id: row.id,
-        kind: row.kind,
-        city: row.city,
-        ward: row.ward,
-        name: row.name,
-        lat: row.lat,
-        lon: row.lon,
-        online: current?.online ?? row.online,
-        ts: current?.ts ?? null,
-        metrics: current?.metrics ?? {},
-        alert: worstAlert(row.id),
-        ...(current?.aqi ? { aqi: current.aqi } : {}),
+        view: {
+          id: row.id,
+          kind: row.kind,
+          city: row.city,
+          ward: row.ward,
+          name: row.name,
+          lat: row.lat,
+          lon: row.lon,
+          online: current?.online ?? row.online,
+          ts: current?.ts ?? null,
+          metrics: current?.metrics ?? {},
+          alert: worstAlert(row.id),
+          ...(current?.aqi ? { aqi: current.aqi } : {}),
+        },
+        newest: entry?.newest,
+        shown: entry?.shown,
       });
     },
     removeDevice(id: string) {
       devices.delete(id);
-      newest.delete(id);
       alerts.delete(id);
     },
     /** Merges a reading; older readings than the newest one only fill metrics not seen yet. */
     reading(deviceId: string, ts: Date, metrics: Record<string, number>) {
-      const device = devices.get(deviceId);
-      if (!device) return;
+      const entry = devices.get(deviceId);
+      if (!entry) return;
       const t = ts.getTime();
-      if (t >= (newest.get(deviceId) ?? 0)) {
-        newest.set(deviceId, t);
-        device.ts = ts.toISOString();
-        Object.assign(device.metrics, metrics);
+      const known = entry.view.metrics;
+      if (t >= (entry.newest ?? 0)) {
+        entry.newest = t;
+        Object.assign(known, metrics);
       } else {
-        for (const [k, v] of Object.entries(metrics)) if (!(k in device.metrics)) device.metrics[k] = v;
+        for (const k in metrics) if (Object.hasOwn(metrics, k) && !(k in known)) known[k] = metrics[k]!;
       }
     },
     status(deviceId: string, online: boolean) {
-      const device = devices.get(deviceId);
-      if (device) device.online = online;
+      const entry = devices.get(deviceId);
+      if (entry) entry.view.online = online;
     },
     alert(alert: Pick<AlertRecord, 'id' | 'deviceId' | 'severity' | 'state'>) {
       const open = alerts.get(alert.deviceId) ?? new Map();
       if (alert.state === 'resolved') open.delete(alert.id);
       else open.set(alert.id, alert.severity);
       alerts.set(alert.deviceId, open);
-      const device = devices.get(alert.deviceId);
-      if (device) device.alert = worstAlert(alert.deviceId);
+      const entry = devices.get(alert.deviceId);
+      if (entry) entry.view.alert = worstAlert(alert.deviceId);
     },
     aqi(deviceId: string, aqi: NonNullable<LiveDevice['aqi']>) {
-      const device = devices.get(deviceId);
-      if (device) device.aqi = aqi;
+      const entry = devices.get(deviceId);
+      if (entry) entry.view.aqi = aqi;
     },
-    get: (id: string) => devices.get(id),
-    all: () => devices.values(),
+    get(id: string): LiveDevice | undefined {
+      const entry = devices.get(id);
+      return entry && view(entry);
+    },
+    *all(): IterableIterator<LiveDevice> {
+      for (const entry of devices.values()) yield view(entry);
+    },
   };
 }
 

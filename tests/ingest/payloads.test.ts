@@ -78,6 +78,30 @@ describe('telemetry payloads', () => {
     expect(refusals).toEqual([{ reason: 'OUT_OF_RANGE', message: expect.stringContaining('temp_c=999') }]);
   });
 
+  it('judges each item of a backlog alone: an unknown metric refuses its item before any range check', () => {
+    const { readings, refusals } = parseTelemetry(
+      [
+        { metrics: { pm25: 35, temp_c: 20 } },
+        { metrics: { pm25: 5000, noise_db: 50 } },
+        { metrics: { temp_c: 999, pm25: 12 } },
+      ],
+      environment,
+      rules,
+    );
+    expect(readings).toEqual([
+      { ts: now, seq: undefined, metrics: { pm25: 35, temp_c: 20 } },
+      { ts: now, seq: undefined, metrics: { pm25: 12 } },
+    ]);
+    expect(refusals).toEqual([
+      {
+        reason: 'UNKNOWN_METRIC',
+        message: 'environment has no metric noise_db; known: pm25, temp_c',
+        item: 1,
+      },
+      { reason: 'OUT_OF_RANGE', message: 'dropped temp_c=999 (plausible -10..60 °C)', item: 2 },
+    ]);
+  });
+
   it('requires flags to be exactly 0 or 1', () => {
     expect(parseTelemetry({ metrics: { alarm: 1 } }, fire, rules).readings).toHaveLength(1);
     expect(parseTelemetry({ metrics: { alarm: 0.5 } }, fire, rules).refusals[0]?.reason).toBe('OUT_OF_RANGE');
