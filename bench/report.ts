@@ -128,12 +128,14 @@ export function markdown(report: BenchReport): string {
         ? `; the narrow layout before migration 009 (a row per metric) ${report.ceilings.narrowInsert.rowsPerSecond} readings/s.`
         : '.'),
     '',
-    '| step | QoS | devices | offered msg/s | stored msg/s | rows/s | ÷ broker | ÷ insert | publish → stored p50/p99/max ms | QoS 1 ack p99 ms | → console p50/p99/max ms | alarm → alert p50/p99/max ms | lost | RSS MiB | system CPU % | machine CPU % | dead letters |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    'CPU: system = the IOC process (broker and pipeline), database = PostgreSQL, both in % of one core; machine = all cores, in % of the whole (the load generator and consoles run there too).',
+    '',
+    '| step | QoS | devices | offered msg/s | stored msg/s | rows/s | ÷ broker | ÷ insert | publish → stored p50/p99/max ms | QoS 1 ack p99 ms | → console p50/p99/max ms | alarm → alert p50/p99/max ms | lost | RSS MiB | system CPU % | database CPU % | machine CPU % | dead letters |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const s of report.steps) {
     lines.push(
-      `| ${s.name} | ${s.qos} | ${s.devices} | ${s.rate || 'max'} | ${s.messagesPerSecond} | ${s.rowsPerSecond} | ${pct(s.brokerRatio)} | ${pct(s.insertRatio)} | ${ms(s.storeLatencyMs)} | ${s.ackLatencyMs ? s.ackLatencyMs.p99 : '–'} | ${ms(s.consoleLatencyMs)} | ${ms(s.alarmLatencyMs)} | ${s.lost} | ${s.rssMaxMiB} | ${s.systemCpuPct} | ${s.machineCpuPct} | ${s.deadLetters} |`,
+      `| ${s.name} | ${s.qos} | ${s.devices} | ${s.rate || 'max'} | ${s.messagesPerSecond} | ${s.rowsPerSecond} | ${pct(s.brokerRatio)} | ${pct(s.insertRatio)} | ${ms(s.storeLatencyMs)} | ${s.ackLatencyMs ? s.ackLatencyMs.p99 : '–'} | ${ms(s.consoleLatencyMs)} | ${ms(s.alarmLatencyMs)} | ${s.lost} | ${s.rssMaxMiB} | ${s.systemCpuPct} | ${s.databaseCpuPct ?? '–'} | ${s.machineCpuPct} | ${s.deadLetters} |`,
     );
   }
   if (report.knees.length > 0) {

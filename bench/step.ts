@@ -1,7 +1,7 @@
 // One measured step: the generator offers a load for a fixed time while fire sensors raise alarms
 // and the consoles listen; then the system drains, and what it stored is counted against what was
 // published (and, QoS 1, acknowledged). The table is emptied afterwards so every step starts alike.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { RunningApp } from '../src/app.ts';
 import type { Consoles, Generator } from './fleet.ts';
 import { stationMarker } from './fleet.ts';
@@ -38,6 +38,8 @@ export interface StepResult extends StepSpec {
   systemCpuPct: number;
   generatorCpuPct: number;
   consolesCpuPct: number;
+  /** PostgreSQL's processes on this machine, % of one core. */
+  databaseCpuPct: number;
   /** Of all cores of the machine. */
   machineCpuPct: number;
   deadLetters: number;
@@ -59,6 +61,29 @@ function machineTicks(): { busy: number; total: number } {
   const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
   return { busy: total - idle, total };
 }
+
+/**
+ * CPU ticks spent so far by the PostgreSQL server's processes on this machine (all of them: the
+ * system's backends and the background writers), 0 when the server runs elsewhere or as another
+ * name. Read from /proc, so it costs the server nothing.
+ */
+function databaseTicks(): number {
+  let ticks = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      if (!stat.slice(stat.indexOf('(') + 1, close).startsWith('postgres')) continue;
+      const fields = stat.slice(close + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return ticks;
+}
+const ticksPerSecond = 100; // USER_HZ on Linux
 
 async function deadLetterCount(app: RunningApp): Promise<number> {
   const { values } = await app.metrics.deadLetters.get();
@@ -85,6 +110,7 @@ export async function runStep(context: StepContext, spec: StepSpec): Promise<Ste
   if (consoles) await consoles.request({ type: 'reset' }, 'reset');
   const deadBefore = await deadLetterCount(app);
   const machineBefore = machineTicks();
+  const databaseBefore = databaseTicks();
   const cpuBefore = process.cpuUsage();
   const wallBefore = Date.now();
   let rssMax = process.memoryUsage.rss();
@@ -124,6 +150,7 @@ export async function runStep(context: StepContext, spec: StepSpec): Promise<Ste
   const wall = Date.now() - wallBefore;
   const cpu = process.cpuUsage(cpuBefore);
   const machineAfter = machineTicks();
+  const databaseAfter = databaseTicks();
   clearInterval(sampler);
   const consoleReport = consoles ? await consoles.request({ type: 'report' }, 'report') : undefined;
 
@@ -170,6 +197,7 @@ export async function runStep(context: StepContext, spec: StepSpec): Promise<Ste
     systemCpuPct: round(((cpu.user + cpu.system) / 1000 / wall) * 100),
     generatorCpuPct: round((stats.cpuMs / (stats.flushedAt - stats.startedAt)) * 100),
     consolesCpuPct: consoleReport ? round((consoleReport.cpuMs / wall) * 100) : 0,
+    databaseCpuPct: round(((databaseAfter - databaseBefore) / ticksPerSecond / (wall / 1000)) * 100),
     machineCpuPct: round(
       ((machineAfter.busy - machineBefore.busy) / Math.max(1, machineAfter.total - machineBefore.total)) *
         100,

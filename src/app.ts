@@ -143,6 +143,7 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
         queueLimit: config.INGEST_QUEUE_LIMIT,
         journal: { dir: join(config.DATA_DIR, 'journal'), maxBytes: config.JOURNAL_MAX_BYTES },
         journalAfterMs: config.JOURNAL_AFTER_MS,
+        latestFlushMs: config.INGEST_LATEST_FLUSH_MS,
       },
     });
     running.push(() => writer.stop());

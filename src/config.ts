@@ -99,6 +99,8 @@ export const ConfigSchema = z
     INGEST_QUEUE_LIMIT: z.coerce.number().int().min(100).default(100_000),
     INGEST_BATCH_ROWS: z.coerce.number().int().min(1).max(50_000).default(5_000),
     INGEST_FLUSH_MS: z.coerce.number().int().min(0).max(10_000).default(50),
+    /** How often stored readings' latest values are written to device_latest (longer when a flush is slow). */
+    INGEST_LATEST_FLUSH_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
     /** A reading whose ts is further ahead of the receive time than this is refused. */
     INGEST_MAX_FUTURE_S: z.coerce.number().int().min(0).default(300),
     /** A reading older than this is refused (a clock that never synced reports 1970). */

@@ -241,7 +241,7 @@ export function createTelemetryWriter(deps: {
   let flushing: LatestByDevice | undefined;
   let latestTimer: NodeJS.Timeout | undefined;
   let latestFlush: Promise<void> | undefined;
-  const latestFlushMs = options.latestFlushMs ?? 1_000;
+  const latestFlushMs = options.latestFlushMs ?? 5_000;
 
   function noteLatest(requests: readonly WriteRequest[]) {
     for (const request of requests) {
@@ -254,12 +254,20 @@ export function createTelemetryWriter(deps: {
     scheduleLatestFlush();
   }
 
+  // A flush of every device's values can take a while with tens of thousands of devices: the next
+  // one waits ten times as long as the last took, so latest values never cost more than a tenth of
+  // the database's time (at a city's rates that is the latestFlushMs floor).
+  let lastLatestFlushMs = 0;
+
   function scheduleLatestFlush() {
     if (latestTimer || stopped || latest.size === 0) return;
-    latestTimer = setTimeout(() => {
-      latestTimer = undefined;
-      void flushLatest();
-    }, latestFlushMs);
+    latestTimer = setTimeout(
+      () => {
+        latestTimer = undefined;
+        void flushLatest();
+      },
+      Math.max(latestFlushMs, 10 * lastLatestFlushMs),
+    );
   }
 
   /**
@@ -272,9 +280,12 @@ export function createTelemetryWriter(deps: {
     latestFlush = (async () => {
       flushing = latest;
       latest = new Map();
-      const values = [...flushing.values()].flatMap((ofDevice) => [...ofDevice.values()]);
+      const values: LatestValue[] = [];
+      for (const ofDevice of flushing.values()) for (const value of ofDevice.values()) values.push(value);
+      const started = Date.now();
       try {
         await writeLatest(pool, values);
+        lastLatestFlushMs = Date.now() - started;
       } catch (error) {
         // Back in line, under anything newer noted meanwhile.
         for (const v of values) keepNewest(latest, v.deviceId, v.metric, v.time, v.value);

@@ -136,19 +136,13 @@ export interface LatestValue {
 }
 
 /**
- * Upserts latest values, in key order (two instances flushing the same devices never deadlock);
- * an older value never replaces a newer one. One JSON parameter: no per-element array escaping.
+ * Upserts latest values, at most one per (device, metric) (an upsert may not touch a row twice), in
+ * key order (two instances flushing the same devices never deadlock); an older value never replaces
+ * a newer one. One JSON parameter: no per-element array escaping.
  */
 export async function writeLatest(client: Pool | PoolClient, values: readonly LatestValue[]): Promise<void> {
   if (values.length === 0) return;
-  // One row per key: an upsert may not touch a row twice.
-  const newest = new Map<string, LatestValue>();
-  for (const v of values) {
-    const key = `${v.deviceId}\u0000${v.metric}`;
-    const known = newest.get(key);
-    if (!known || known.time < v.time) newest.set(key, v);
-  }
-  const rows = [...newest.values()].map((v) => [v.deviceId, v.metric, v.time.getTime(), v.value]);
+  const rows = values.map((v) => [v.deviceId, v.metric, v.time.getTime(), v.value]);
   await client.query(
     `INSERT INTO device_latest (device_id, metric, time, value)
      SELECT e->>0, e->>1, to_timestamp((e->>2)::float8 / 1000), (e->>3)::float8

@@ -36,10 +36,12 @@ async function store(rows: Array<[string, string, Date, number]>) {
     time: rows.map((r) => r[2]),
     value: rows.map((r) => r[3]),
   });
-  await writeLatest(
-    app.pool,
-    rows.map(([deviceId, metric, time, value]) => ({ deviceId, metric, time, value })),
-  );
+  const newest = new Map<string, { deviceId: string; metric: string; time: Date; value: number }>();
+  for (const [deviceId, metric, time, value] of rows) {
+    const known = newest.get(`${deviceId} ${metric}`);
+    if (!known || known.time < time) newest.set(`${deviceId} ${metric}`, { deviceId, metric, time, value });
+  }
+  await writeLatest(app.pool, [...newest.values()]);
 }
 
 beforeAll(async () => {

@@ -113,7 +113,7 @@ describe('telemetry stored one row per message', () => {
          ($1, 'old-1', 'pm25', 30), ($1, 'old-1', 'pm10', 50), ($2, 'old-1', 'pm25', 31)`,
         [at, new Date(+at + 60_000)],
       );
-      expect(await migrate(olderPool, log)).toEqual(['009_telemetry_messages']);
+      expect(await migrate(olderPool, log)).toContain('009_telemetry_messages');
       const { rows } = await olderPool.query(
         'SELECT time, metric, value FROM telemetry ORDER BY time, metric',
       );

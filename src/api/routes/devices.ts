@@ -25,7 +25,7 @@ export async function deviceRoutes(
     registry: DeviceRegistry;
     queries: DeviceQueries;
     catalog: Catalog;
-    /** Stored values the writer has not yet upserted into device_latest (it does so every second). */
+    /** Stored values the writer has not yet upserted into device_latest (INGEST_LATEST_FLUSH_MS). */
     unflushedLatest?: (deviceId: string) => Array<{ metric: string; time: Date; value: number }>;
   },
 ) {
