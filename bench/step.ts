@@ -63,12 +63,12 @@ function machineTicks(): { busy: number; total: number } {
 }
 
 /**
- * CPU ticks spent so far by the PostgreSQL server's processes on this machine (all of them: the
- * system's backends and the background writers), 0 when the server runs elsewhere or as another
- * name. Read from /proc, so it costs the server nothing.
+ * CPU ticks spent so far by each of the PostgreSQL server's processes on this machine (backends and
+ * background workers), by pid; none when the server runs elsewhere. Read from /proc, so it costs the
+ * server nothing.
  */
-function databaseTicks(): number {
-  let ticks = 0;
+function databaseTicks(): Map<string, number> {
+  const ticks = new Map<string, number>();
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     try {
@@ -76,12 +76,22 @@ function databaseTicks(): number {
       const close = stat.lastIndexOf(')');
       if (!stat.slice(stat.indexOf('(') + 1, close).startsWith('postgres')) continue;
       const fields = stat.slice(close + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
+      ticks.set(pid, Number(fields[11]) + Number(fields[12])); // utime, stime
     } catch {
       // the process ended meanwhile
     }
   }
   return ticks;
+}
+
+/**
+ * Ticks spent between two readings: by processes alive at the end (a backend started meanwhile counts
+ * whole). A backend that exited in between is missing, so this can only undercount.
+ */
+function ticksBetween(before: Map<string, number>, after: Map<string, number>): number {
+  let total = 0;
+  for (const [pid, ticks] of after) total += ticks - (before.get(pid) ?? 0);
+  return total;
 }
 const ticksPerSecond = 100; // USER_HZ on Linux
 
@@ -197,7 +207,9 @@ export async function runStep(context: StepContext, spec: StepSpec): Promise<Ste
     systemCpuPct: round(((cpu.user + cpu.system) / 1000 / wall) * 100),
     generatorCpuPct: round((stats.cpuMs / (stats.flushedAt - stats.startedAt)) * 100),
     consolesCpuPct: consoleReport ? round((consoleReport.cpuMs / wall) * 100) : 0,
-    databaseCpuPct: round(((databaseAfter - databaseBefore) / ticksPerSecond / (wall / 1000)) * 100),
+    databaseCpuPct: round(
+      (ticksBetween(databaseBefore, databaseAfter) / ticksPerSecond / (wall / 1000)) * 100,
+    ),
     machineCpuPct: round(
       ((machineAfter.busy - machineBefore.busy) / Math.max(1, machineAfter.total - machineBefore.total)) *
         100,

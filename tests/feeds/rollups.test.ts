@@ -1,16 +1,14 @@
 // Rollups and indicators on plain PostgreSQL, from known synthetic series: exact sums, the daily
 // VN_AQI and its category, noise minutes on each side of 21:00 and 06:00, and what a duplicate or a
 // late reading does to the totals.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createRefresher } from '../../src/feeds/refresher.ts';
 import { createLogger } from '../../src/log.ts';
-import { migrate } from '../../src/storage/migrate.ts';
-import { createPool, type Pool } from '../../src/storage/pool.ts';
+import type { Pool } from '../../src/storage/pool.ts';
 import { insertTelemetryRows } from '../../src/storage/telemetry.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { useMigratedDatabase } from '../helpers/database.ts';
 
 const log = createLogger('silent');
-let database: TestDatabase;
 let pool: Pool;
 const now = new Date('2026-11-20T00:00:00Z');
 const refresher = () =>
@@ -52,14 +50,8 @@ async function daily(indicator: string, ward = '', day?: string) {
   return rows;
 }
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-  pool = createPool(database.url);
-  await migrate(pool, log);
-});
-afterAll(async () => {
-  await pool.end();
-  await database.drop();
+useMigratedDatabase((p) => {
+  pool = p;
 });
 beforeEach(async () => {
   await pool.query(

@@ -1,7 +1,10 @@
 // A fresh database per test file on the run's PostgreSQL server, dropped afterwards.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
+import { createLogger } from '../../src/log.ts';
+import { migrate } from '../../src/storage/migrate.ts';
+import { createPool, type Pool } from '../../src/storage/pool.ts';
 
 export interface TestDatabase {
   url: string;
@@ -30,4 +33,23 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await c.end();
     },
   };
+}
+
+/**
+ * A fresh database with the IOC's migrations applied, for a whole test file: created before its tests
+ * (the pool handed to `use`), dropped after them.
+ */
+export function useMigratedDatabase(use: (pool: Pool, url: string) => void): void {
+  let database: TestDatabase | undefined;
+  let pool: Pool | undefined;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    pool = createPool(database.url);
+    await migrate(pool, createLogger('silent'));
+    use(pool, database.url);
+  });
+  afterAll(async () => {
+    await pool?.end();
+    await database?.drop();
+  });
 }

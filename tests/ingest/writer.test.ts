@@ -1,28 +1,22 @@
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { createTelemetryWriter } from '../../src/ingest/writer.ts';
 import { createLogger } from '../../src/log.ts';
 import { createMetrics } from '../../src/metrics/index.ts';
-import { migrate } from '../../src/storage/migrate.ts';
-import { createPool, type Pool } from '../../src/storage/pool.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import type { Pool } from '../../src/storage/pool.ts';
+import { useMigratedDatabase } from '../helpers/database.ts';
 
 const log = createLogger('silent');
-let database: TestDatabase;
 let pool: Pool;
 const count = async () => (await pool.query('SELECT count(*)::int AS n FROM telemetry')).rows[0].n as number;
 const reading = (i: number, deviceId = 'dev-1') => ({
   telemetry: { time: new Date(Date.UTC(2026, 10, 22, 0, 0, i)), deviceId, metrics: { pm25: i, pm10: i * 2 } },
 });
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-  pool = createPool(database.url);
-  await migrate(pool, log);
-});
-afterAll(async () => {
-  await pool.end();
-  await database.drop();
+let databaseUrl: string;
+useMigratedDatabase((p, url) => {
+  pool = p;
+  databaseUrl = url;
 });
 
 describe('the batch writer', () => {
@@ -67,7 +61,7 @@ describe('the batch writer', () => {
   it('keeps accepted readings through a database outage and stores them when it returns', {
     timeout: 30_000,
   }, async () => {
-    const name = new URL(database.url).pathname.slice(1);
+    const name = new URL(databaseUrl).pathname.slice(1);
     const admin = new pg.Client({ connectionString: inject('adminDatabaseUrl') });
     await admin.connect();
     const writer = createTelemetryWriter({

@@ -3,27 +3,20 @@
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.ts';
 import { defaultMigrationsDir, migrate, readMigrations } from '../../src/storage/migrate.ts';
 import { createPool, type Pool } from '../../src/storage/pool.ts';
 import { foldHourlyDeltas } from '../../src/storage/rollups.ts';
 import { insertTelemetry, readRaw, telemetryBatch } from '../../src/storage/telemetry.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { createTestDatabase, useMigratedDatabase } from '../helpers/database.ts';
 
 const log = createLogger('silent');
-let database: TestDatabase;
 let pool: Pool;
 const at = new Date('2026-11-22T03:00:00Z');
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-  pool = createPool(database.url);
-  await migrate(pool, log);
-});
-afterAll(async () => {
-  await pool.end();
-  await database.drop();
+useMigratedDatabase((p) => {
+  pool = p;
 });
 
 async function hourly(deviceId: string) {
