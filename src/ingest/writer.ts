@@ -204,9 +204,20 @@ export function createTelemetryWriter(deps: {
     if (idle()) while (drainWaiters.length > 0) drainWaiters.shift()!();
   }
 
+  // Writers woken for room that have not added their rows yet.
+  let released = 0;
+
+  /**
+   * Wakes as many writers waiting for room as there is room for (each adds at least a row), not all
+   * of them: with tens of thousands of QoS 1 publishes waiting, waking every one on each stored
+   * batch only to put most of them back to sleep cost more CPU than storing them.
+   */
   function wakeRoom() {
-    while (roomWaiters.length > 0 && (mode === 'journal' || queued < options.queueLimit))
+    let room = mode === 'journal' ? roomWaiters.length : options.queueLimit - queued - released;
+    while (roomWaiters.length > 0 && room-- > 0) {
+      released++;
       roomWaiters.shift()!();
+    }
   }
 
   function pump() {
@@ -504,6 +515,7 @@ export function createTelemetryWriter(deps: {
         if (droppable) return dropped();
         waitingForRoom++;
         await new Promise<void>((r) => roomWaiters.push(r));
+        released--;
         waitingForRoom--;
       }
       if (mode === 'journal' && journal) {
