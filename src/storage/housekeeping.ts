@@ -5,6 +5,7 @@
 // retention policy instead. The audit log is never pruned here: its trigger refuses DELETE on purpose
 // (migrations/007_audit.sql), and Decree 85 asks that logs be kept; see docs/decisions/0008-journal.md.
 import type { Logger } from '../log.ts';
+import { everyHour } from './hourly.ts';
 import { hasTimescale, type Pool } from './pool.ts';
 
 export interface HousekeepingDays {
@@ -45,8 +46,7 @@ export interface Housekeeping {
 
 export function createHousekeeping(deps: { pool: Pool; log: Logger; days: HousekeepingDays }): Housekeeping {
   const { pool, log, days } = deps;
-  let timer: NodeJS.Timeout | undefined;
-  let first: NodeJS.Timeout | undefined;
+  let stopPasses: (() => void) | undefined;
   // Tables a TimescaleDB policy looks after (found at start).
   const byPolicy = new Set<string>();
 
@@ -99,14 +99,10 @@ export function createHousekeeping(deps: { pool: Pool; log: Logger; days: Housek
           },
           (error) => log.warn({ err: error }, 'housekeeping pass failed; will retry in an hour'),
         );
-      timer = setInterval(tick, 3_600_000);
-      timer.unref();
-      first = setTimeout(tick, 90_000);
-      first.unref();
+      stopPasses = everyHour(tick, 90_000);
     },
     stop() {
-      if (timer) clearInterval(timer);
-      if (first) clearTimeout(first);
+      stopPasses?.();
     },
     runOnce,
   };

@@ -1,6 +1,7 @@
 // Raw telemetry is kept TELEMETRY_RETENTION_DAYS. Under TimescaleDB a retention policy drops whole
 // chunks; on plain PostgreSQL an in-process job deletes old rows in small batches every hour.
 import type { Logger } from '../log.ts';
+import { everyHour } from './hourly.ts';
 import { hasTimescale, type Pool } from './pool.ts';
 
 export interface Retention {
@@ -12,8 +13,7 @@ export interface Retention {
 
 export function createRetention(deps: { pool: Pool; log: Logger; days: number }): Retention {
   const { pool, log, days } = deps;
-  let timer: NodeJS.Timeout | undefined;
-  let first: NodeJS.Timeout | undefined;
+  let stopPasses: (() => void) | undefined;
 
   async function runOnce(now = new Date()): Promise<number> {
     const cutoff = new Date(now.getTime() - days * 86_400_000);
@@ -45,14 +45,10 @@ export function createRetention(deps: { pool: Pool; log: Logger; days: number })
           (n) => n > 0 && log.info({ deleted: n, days }, 'old telemetry deleted'),
           (error) => log.warn({ err: error }, 'telemetry retention pass failed; will retry in an hour'),
         );
-      timer = setInterval(tick, 3_600_000);
-      timer.unref();
-      first = setTimeout(tick, 60_000);
-      first.unref();
+      stopPasses = everyHour(tick, 60_000);
     },
     stop() {
-      if (timer) clearInterval(timer);
-      if (first) clearTimeout(first);
+      stopPasses?.();
     },
     runOnce,
   };
