@@ -14,6 +14,7 @@ import type { Logger } from '../log.ts';
 import type { DeviceRegistry } from '../registry/index.ts';
 import type { AlertQueries } from '../storage/alerts.ts';
 import type { Pool } from '../storage/pool.ts';
+import { RawJson, rawJsonParser } from './rawJson.ts';
 import { createLiveState, type LiveDevice } from './state.ts';
 
 export const Subscription = z
@@ -63,7 +64,7 @@ export function createLive(deps: {
 }) {
   const { auth, registry, bus, alertQueries, pool, log } = deps;
   const state = createLiveState();
-  const io = new Server(deps.server, { serveClient: false, cors: { origin: false } });
+  const io = new Server(deps.server, { serveClient: false, cors: { origin: false }, parser: rawJsonParser });
   if (deps.adapter) io.adapter(deps.adapter);
   const live = io.of('/live');
   // Each device's readings since the last flush, merged. Times stay numbers and the reading's metrics
@@ -143,17 +144,23 @@ export function createLive(deps: {
 
   function flush() {
     if (pending.size === 0) return;
-    const batch: Array<{
-      wire: { deviceId: string; ts: string; metrics: Record<string, number> };
-      place: Place;
-    }> = [];
+    // Each device's entry is written as JSON once and grouped by place; a room's batch is the join of
+    // the groups its subscription matches (a few dozen places, not thousands of devices, per room).
+    const groups = new Map<string, { place: Place; entries: string[] }>();
     for (const p of pending.values()) {
-      batch.push({
-        wire: { deviceId: p.deviceId, ts: new Date(p.ts).toISOString(), metrics: p.metrics },
-        place: p.place,
-      });
+      const { city, ward, kind } = p.place;
+      const key = `${city}\n${ward}\n${kind}`;
+      let group = groups.get(key);
+      if (!group) {
+        group = { place: { city, ward, kind }, entries: [] };
+        groups.set(key, group);
+      }
+      group.entries.push(
+        `{"deviceId":${JSON.stringify(p.deviceId)},"ts":"${new Date(p.ts).toISOString()}","metrics":${JSON.stringify(p.metrics)}}`,
+      );
     }
     pending = new Map();
+    const texts = [...groups.values()].map((g) => ({ place: g.place, text: g.entries.join(',') }));
     const rooms = live.adapter.rooms;
     for (const [key, subscription] of subscriptions) {
       const room = `${roomPrefix}${key}`;
@@ -161,11 +168,11 @@ export function createLive(deps: {
         subscriptions.delete(key); // its last console left
         continue;
       }
-      const mine = [];
-      for (const b of batch) if (matches(subscription, b.place)) mine.push(b.wire);
+      const mine: string[] = [];
+      for (const group of texts) if (matches(subscription, group.place)) mine.push(group.text);
       // Local: with several instances each one serves its own consoles from the shared view
       // (src/cluster/liveRelay.ts), so a batch must not also cross the Redis adapter.
-      if (mine.length > 0) live.local.to(room).volatile.emit('telemetry', mine);
+      if (mine.length > 0) live.local.to(room).volatile.emit('telemetry', new RawJson(`[${mine.join(',')}]`));
     }
   }
 
