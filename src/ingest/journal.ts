@@ -8,6 +8,7 @@ import { closeSync, fsyncSync, openSync } from 'node:fs';
 import { type FileHandle, mkdir, open, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { Fifo } from './fifo.ts';
 
 const headerBytes = 8;
 /** Larger than any record can be: a length beyond it is garbage (a torn write), not a record. */
@@ -119,8 +120,8 @@ export function createJournal(options: {
   let committing = false;
   let closed = false;
   // Appends waiting for room, in order; they enter `pending` as released records make room.
-  const roomWaiters: Array<{ framed: Buffer; resolve: () => void; reject: (error: Error) => void }> = [];
-  const syncWaiters: Array<() => void> = [];
+  const roomWaiters = new Fifo<{ framed: Buffer; resolve: () => void; reject: (error: Error) => void }>();
+  const syncWaiters = new Fifo<() => void>();
 
   // Bytes of the commit being written: still counted against maxBytes until they are on disk.
   let writingBytes = 0;
@@ -183,7 +184,7 @@ export function createJournal(options: {
       }
     } finally {
       committing = false;
-      while (syncWaiters.length > 0) syncWaiters.shift()!();
+      for (const wake of syncWaiters.takeAll()) wake();
     }
   }
 
@@ -193,7 +194,7 @@ export function createJournal(options: {
 
   function wakeRoom() {
     let moved = false;
-    while (roomWaiters.length > 0 && totalBytes() + roomWaiters[0]!.framed.length <= maxBytes) {
+    while (roomWaiters.length > 0 && totalBytes() + roomWaiters.peek()!.framed.length <= maxBytes) {
       const { framed, resolve, reject } = roomWaiters.shift()!;
       pending.push(framed);
       pendingBytes += framed.length;
@@ -354,7 +355,7 @@ export function createJournal(options: {
         else await new Promise<void>((ok) => syncWaiters.push(ok));
       }
       closed = true;
-      for (const waiter of roomWaiters.splice(0)) waiter.reject(new Error('journal closed'));
+      for (const waiter of roomWaiters.takeAll()) waiter.reject(new Error('journal closed'));
       if (active) await active.handle.close();
       active = undefined;
     },

@@ -22,6 +22,7 @@ import {
   TelemetryBatchBuilder,
   writeLatest,
 } from '../storage/telemetry.ts';
+import { Fifo } from './fifo.ts';
 import { createJournal, type Journal, type JournalCursor } from './journal.ts';
 
 export interface WriteRequest {
@@ -149,12 +150,12 @@ export function createTelemetryWriter(deps: {
   let queued = 0;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
-  const roomWaiters: Array<() => void> = [];
+  const roomWaiters = new Fifo<() => void>();
   // Writers released from roomWaiters run on a later tick: until they have added their rows the
   // queue is not really empty, and drain() must not say so.
   let waitingForRoom = 0;
   const idle = () => queued === 0 && current.size === 0 && waitingForRoom === 0;
-  const drainWaiters: Array<() => void> = [];
+  const drainWaiters = new Fifo<() => void>();
   let lastErrorLog = 0;
   let lastFullLog = 0;
 
@@ -201,7 +202,7 @@ export function createTelemetryWriter(deps: {
     queued -= batch.size;
     updateGauge();
     wakeRoom();
-    if (idle()) while (drainWaiters.length > 0) drainWaiters.shift()!();
+    if (idle()) for (const wake of drainWaiters.takeAll()) wake();
   }
 
   // Writers woken for room that have not added their rows yet.
@@ -521,7 +522,7 @@ export function createTelemetryWriter(deps: {
       if (mode === 'journal' && journal) {
         if (droppable && journal.full()) return dropped();
         const appended = journal.append(encodeRequest(request));
-        if (idle()) while (drainWaiters.length > 0) drainWaiters.shift()!();
+        if (idle()) for (const wake of drainWaiters.takeAll()) wake();
         return appended;
       }
       const done = new Promise<void>((resolve, reject) => current.waiters.push({ resolve, reject }));
