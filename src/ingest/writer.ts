@@ -142,7 +142,7 @@ export function createTelemetryWriter(deps: {
 }): TelemetryWriter {
   const { pool, log, metrics, options } = deps;
   const concurrency = options.concurrency ?? 2;
-  const journalAfterMs = options.journalAfterMs ?? 2_000;
+  const journalAfterMs = options.journalAfterMs ?? 10_000;
   const stopReplayMs = options.stopReplayMs ?? 15_000;
   let current = emptyBatch();
   const sealed: Batch[] = [];
@@ -360,7 +360,9 @@ export function createTelemetryWriter(deps: {
           const outcome = await Promise.race([
             insert,
             new Promise<typeof timedOut>((r) => {
-              deadline = setTimeout(() => r(timedOut), journalAfterMs);
+              // Decided after the next poll of the event loop: on a busy process the database's
+              // answer can already be in the socket, unread, when the timer fires.
+              deadline = setTimeout(() => setImmediate(() => r(timedOut)), journalAfterMs);
             }),
           ]).finally(() => clearTimeout(deadline));
           if (outcome === timedOut) {
