@@ -138,6 +138,13 @@ export function markdown(report: BenchReport): string {
       `| ${s.name} | ${s.qos} | ${s.devices} | ${s.rate || 'max'} | ${s.messagesPerSecond} | ${s.rowsPerSecond} | ${pct(s.brokerRatio)} | ${pct(s.insertRatio)} | ${ms(s.storeLatencyMs)} | ${s.ackLatencyMs ? s.ackLatencyMs.p99 : '–'} | ${ms(s.consoleLatencyMs)} | ${ms(s.alarmLatencyMs)} | ${s.lost} | ${s.rssMaxMiB} | ${s.systemCpuPct} | ${s.databaseCpuPct ?? '–'} | ${s.machineCpuPct} | ${s.deadLetters} |`,
     );
   }
+  const journaled = report.steps.filter((s) => s.journalUsed);
+  if (journaled.length > 0) {
+    lines.push(
+      '',
+      `The writer took a slow batch for a database outage and went to its journal (stored later, by the replay) in: ${journaled.map((s) => `${s.name} QoS ${s.qos} ${s.devices}`).join('; ')}.`,
+    );
+  }
   if (report.knees.length > 0) {
     lines.push('', 'Knee (ramp: the highest offered rate taken in full with publish → stored p99 < 1 s):');
     for (const k of report.knees) {

@@ -108,7 +108,7 @@ const loadAtStart = loadavg()[0]!.toFixed(2);
 const settings = Object.fromEntries((values.env ?? []).map((kv) => kv.split(/=(.*)/s).slice(0, 2)));
 const measured = await startMeasuredApp('bench', { INGEST_DEVICE_RATE_PER_S: '0', ...settings });
 const { app } = measured;
-const probe = watchTelemetryInserts(app.pool, stationMarker);
+const probe = watchTelemetryInserts(app.ingestPool, stationMarker);
 const alertOpenedAt = new Map<string, number>();
 app.bus.on('alert', ({ action, alert }) => {
   if (action === 'opened' && alert.ruleName === 'Fire alarm') alertOpenedAt.set(alert.deviceId, Date.now());
@@ -234,7 +234,7 @@ for (const entry of plan) {
     const result = await runStep(context, entry);
     steps.push(result);
     log(
-      `${entry.name} QoS ${entry.qos} ${entry.devices}: ${result.messagesPerSecond} msg/s, lost ${result.lost}`,
+      `${entry.name} QoS ${entry.qos} ${entry.devices}: ${result.messagesPerSecond} msg/s, lost ${result.lost}${result.journalUsed ? ', went to the journal' : ''}; event loop delay p99 ${result.loopDelayMs.p99} ms, max ${result.loopDelayMs.max} ms`,
     );
     continue;
   }

@@ -2,6 +2,7 @@
 // and the consoles listen; then the system drains, and what it stored is counted against what was
 // published (and, QoS 1, acknowledged). The table is emptied afterwards so every step starts alike.
 import { readdirSync, readFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { RunningApp } from '../src/app.ts';
 import type { Consoles, Generator } from './fleet.ts';
 import { stationMarker } from './fleet.ts';
@@ -44,6 +45,10 @@ export interface StepResult extends StepSpec {
   machineCpuPct: number;
   deadLetters: number;
   disconnected: number;
+  /** The writer went to its local journal during the step (it took a batch as a database outage). */
+  journalUsed: boolean;
+  /** How late the system's event loop ran (it also runs the broker): p99 and max, ms. */
+  loopDelayMs: { p99: number; max: number };
 }
 
 export interface StepContext {
@@ -124,8 +129,12 @@ export async function runStep(context: StepContext, spec: StepSpec): Promise<Ste
   const cpuBefore = process.cpuUsage();
   const wallBefore = Date.now();
   let rssMax = process.memoryUsage.rss();
+  let journalUsed = app.writer.degraded();
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   const sampler = setInterval(() => {
     rssMax = Math.max(rssMax, process.memoryUsage.rss());
+    journalUsed ||= app.writer.degraded();
   }, 250);
 
   const running = generator.request(
@@ -151,10 +160,11 @@ export async function runStep(context: StepContext, spec: StepSpec): Promise<Ste
   clearInterval(credit);
   const { sentAt } = await alarmSent;
 
-  // Drain: the writer's queue empty and no telemetry insert for half a second.
+  // Drain: the writer's queue empty, its journal replayed, and no telemetry insert for half a second.
   const drainDeadline = Date.now() + 120_000;
   while (Date.now() < drainDeadline) {
-    if (app.writer.pending() === 0 && Date.now() - probe.lastStoredAt() > 500) break;
+    if (app.writer.pending() === 0 && !app.writer.degraded() && Date.now() - probe.lastStoredAt() > 500)
+      break;
     await new Promise((r) => setTimeout(r, 50));
   }
   const wall = Date.now() - wallBefore;
@@ -162,6 +172,7 @@ export async function runStep(context: StepContext, spec: StepSpec): Promise<Ste
   const machineAfter = machineTicks();
   const databaseAfter = databaseTicks();
   clearInterval(sampler);
+  loopDelay.disable();
   const consoleReport = consoles ? await consoles.request({ type: 'report' }, 'report') : undefined;
 
   const { rows } = await app.pool.query<{ rows: string; messages: string }>(
@@ -216,5 +227,7 @@ export async function runStep(context: StepContext, spec: StepSpec): Promise<Ste
     ),
     deadLetters: (await deadLetterCount(app)) - deadBefore,
     disconnected: stats.disconnected,
+    journalUsed,
+    loopDelayMs: { p99: round(loopDelay.percentile(99) / 1e6), max: round(loopDelay.max / 1e6) },
   };
 }

@@ -41,6 +41,8 @@ import { createUserQueries } from './storage/users.ts';
 export interface RunningApp {
   config: Config;
   pool: Pool;
+  /** The writer's own connections (telemetry, statuses, events, latest values). */
+  ingestPool: Pool;
   bus: EventBus;
   catalog: Catalog;
   registry: DeviceRegistry;
@@ -133,8 +135,13 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
     const generatedAdminPassword = await auth.bootstrapAdmin(config.ADMIN_PASSWORD);
 
     const ingestLog = log.child({ area: 'ingest' });
+    // The writer has connections of its own (its concurrent batches and the latest-values flush): a
+    // burst of alert writes, API queries or a long refresher pass must not make a batch wait for a
+    // connection, since a batch not stored within JOURNAL_AFTER_MS sends ingest to the journal.
+    const ingestPool = createPool(databaseUrl, { max: 3, application: 'city-ioc-ingest' });
+    running.push(() => ingestPool.end());
     const writer = createTelemetryWriter({
-      pool,
+      pool: ingestPool,
       log: ingestLog,
       metrics,
       options: {
@@ -313,6 +320,7 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
     return {
       config,
       pool,
+      ingestPool,
       bus,
       catalog,
       registry,
