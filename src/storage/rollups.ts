@@ -183,29 +183,31 @@ export interface DailyAqiRow {
 export async function dailyAqiInputs(client: PoolClient, days: readonly string[]): Promise<DailyAqiRow[]> {
   if (days.length === 0) return [];
   const { rows } = await client.query<DailyAqiRow>(
+    // One pass, no join of the rows with an aggregate of themselves: with the statistics of a fresh
+    // table (no rows at the last ANALYZE) the planner took that join for one row against one and
+    // re-ran the O3 window for every row; 10,000 stations kept a pass busy for minutes (bench, issue 8).
     `WITH m AS (
        SELECT h.device_id, d.city, d.ward, (h.hour AT TIME ZONE ${tz})::date AS day, h.hour, h.metric,
               h.sum, h.count, h.sum / h.count AS mean
        FROM telemetry_hourly h JOIN devices d ON d.id = h.device_id
        WHERE d.kind = 'environment' AND h.metric IN ('pm25', 'pm10', 'o3', 'no2', 'so2', 'co')
          AND h.hour = ANY($1::timestamptz[])
-     ), wanted AS (SELECT * FROM m),
-     o3 AS (
-       SELECT device_id, day,
-              avg(mean) OVER w AS mean8, count(*) OVER w AS n8
-       FROM wanted WHERE metric = 'o3'
-       WINDOW w AS (PARTITION BY device_id, day ORDER BY hour RANGE BETWEEN interval '7 hours' PRECEDING AND CURRENT ROW)
-     ), o3max AS (SELECT device_id, day, max(mean8) AS o3_8h FROM o3 WHERE n8 >= 6 GROUP BY device_id, day)
-     SELECT w.device_id AS "deviceId", w.city, w.ward, to_char(w.day, 'YYYY-MM-DD') AS day,
-            sum(w.sum) FILTER (WHERE metric = 'pm25') / sum(w.count) FILTER (WHERE metric = 'pm25') AS pm25_24h,
-            sum(w.sum) FILTER (WHERE metric = 'pm10') / sum(w.count) FILTER (WHERE metric = 'pm10') AS pm10_24h,
-            max(w.mean) FILTER (WHERE metric = 'o3') AS "o3_1hMax",
-            max(o.o3_8h) AS "o3_8hMax",
-            max(w.mean) FILTER (WHERE metric = 'no2') AS "no2_1hMax",
-            max(w.mean) FILTER (WHERE metric = 'so2') AS "so2_1hMax",
-            max(w.mean) FILTER (WHERE metric = 'co') AS "co_1hMax"
-     FROM wanted w LEFT JOIN o3max o ON o.device_id = w.device_id AND o.day = w.day
-     GROUP BY w.device_id, w.city, w.ward, w.day`,
+     ), w AS (
+       SELECT m.*, avg(mean) OVER running AS mean8, count(*) OVER running AS n8
+       FROM m
+       WINDOW running AS (PARTITION BY device_id, day, metric ORDER BY hour
+                          RANGE BETWEEN interval '7 hours' PRECEDING AND CURRENT ROW)
+     )
+     SELECT device_id AS "deviceId", city, ward, to_char(day, 'YYYY-MM-DD') AS day,
+            sum(sum) FILTER (WHERE metric = 'pm25') / sum(count) FILTER (WHERE metric = 'pm25') AS pm25_24h,
+            sum(sum) FILTER (WHERE metric = 'pm10') / sum(count) FILTER (WHERE metric = 'pm10') AS pm10_24h,
+            max(mean) FILTER (WHERE metric = 'o3') AS "o3_1hMax",
+            max(mean8) FILTER (WHERE metric = 'o3' AND n8 >= 6) AS "o3_8hMax",
+            max(mean) FILTER (WHERE metric = 'no2') AS "no2_1hMax",
+            max(mean) FILTER (WHERE metric = 'so2') AS "so2_1hMax",
+            max(mean) FILTER (WHERE metric = 'co') AS "co_1hMax"
+     FROM w
+     GROUP BY device_id, city, ward, day`,
     [hoursOf(days)],
   );
   return rows;
