@@ -38,7 +38,8 @@ interface Batch {
   statuses: StatusRow[];
   events: EventRow[];
   size: number;
-  waiters: Array<{ resolve: () => void; reject: (error: Error) => void }>;
+  /** What every write in the batch is answered with: one promise per batch, not one per write. */
+  answer?: { promise: Promise<void>; resolve: () => void; reject: (error: Error) => void };
 }
 
 export interface WriterOptions {
@@ -121,8 +122,22 @@ const emptyBatch = (): Batch => ({
   statuses: [],
   events: [],
   size: 0,
-  waiters: [],
 });
+
+function answerOf(batch: Batch): Promise<void> {
+  if (!batch.answer) {
+    let resolve!: () => void;
+    let reject!: (error: Error) => void;
+    const promise = new Promise<void>((ok, fail) => {
+      resolve = ok;
+      reject = fail;
+    });
+    batch.answer = { promise, resolve, reject };
+  }
+  return batch.answer.promise;
+}
+
+const resolved = Promise.resolve();
 
 // Only errors about the rows themselves (data exceptions, integrity violations) are worth giving up
 // on; anything else (connection refused or cut, server shutting down, database not accepting
@@ -326,10 +341,8 @@ export function createTelemetryWriter(deps: {
     const appended = batch.requests.map((request) => journal!.append(encodeRequest(request)));
     const results = await Promise.allSettled(appended);
     const failed = results.find((r) => r.status === 'rejected');
-    for (const waiter of batch.waiters) {
-      if (failed) waiter.reject(failed.reason as Error);
-      else waiter.resolve();
-    }
+    if (failed) batch.answer?.reject(failed.reason as Error);
+    else batch.answer?.resolve();
     updateGauge();
   }
 
@@ -377,7 +390,7 @@ export function createTelemetryWriter(deps: {
           stored = await insert;
         }
         countStored(batch, stored, started);
-        for (const waiter of batch.waiters) waiter.resolve();
+        batch.answer?.resolve();
         return;
       } catch (error) {
         attempt++;
@@ -390,7 +403,7 @@ export function createTelemetryWriter(deps: {
         if (!transient && attempt >= 3) {
           // The database refuses these rows themselves (a bug, not an outage): hand them back so
           // ingest can keep them as dead letters instead of blocking every later batch behind them.
-          for (const waiter of batch.waiters) waiter.reject(error as Error);
+          batch.answer?.reject(error as Error);
           return;
         }
         await sleep(Math.min(5_000, 100 * 2 ** Math.min(attempt, 6)));
@@ -482,9 +495,43 @@ export function createTelemetryWriter(deps: {
     return rows;
   }
 
+  /** Not async: the common case, room in the queue, costs no promise of its own. */
+  function writeNow(request: WriteRequest, urgent: boolean, droppable: boolean): Promise<void> {
+    if (mode === 'journal' && journal) {
+      if (droppable && journal.full()) return dropped();
+      const appended = journal.append(encodeRequest(request));
+      if (idle()) for (const wake of drainWaiters.takeAll()) wake();
+      return appended;
+    }
+    const done = answerOf(current);
+    queued += add(current, request);
+    metrics.queueRows.set(queued); // the journal's size is not changed by a direct write
+    if (urgent || current.size >= options.batchRows) {
+      seal();
+      pump();
+    } else if (!timer) {
+      timer = setTimeout(() => {
+        timer = undefined;
+        seal();
+        pump();
+      }, options.flushMs);
+    }
+    return done;
+  }
+
+  async function writeWhenRoom(request: WriteRequest, urgent: boolean): Promise<void> {
+    while (mode === 'direct' && queued >= options.queueLimit) {
+      waitingForRoom++;
+      await new Promise<void>((r) => roomWaiters.push(r));
+      released--;
+      waitingForRoom--;
+    }
+    return writeNow(request, urgent, false);
+  }
+
   function dropped(): Promise<void> {
     metrics.messagesDropped.inc();
-    return Promise.resolve();
+    return resolved;
   }
 
   async function waitForReplay(ms: number) {
@@ -511,36 +558,13 @@ export function createTelemetryWriter(deps: {
       }
     },
 
-    async write(request, urgent = false, droppable = false) {
-      if (stopped) throw new Error('writer stopped');
-      if (!request.telemetry && !request.status && !request.event) return;
-      while (mode === 'direct' && queued >= options.queueLimit) {
-        if (droppable) return dropped();
-        waitingForRoom++;
-        await new Promise<void>((r) => roomWaiters.push(r));
-        released--;
-        waitingForRoom--;
+    write(request, urgent = false, droppable = false) {
+      if (stopped) return Promise.reject(new Error('writer stopped'));
+      if (!request.telemetry && !request.status && !request.event) return resolved;
+      if (mode === 'direct' && queued >= options.queueLimit) {
+        return droppable ? dropped() : writeWhenRoom(request, urgent);
       }
-      if (mode === 'journal' && journal) {
-        if (droppable && journal.full()) return dropped();
-        const appended = journal.append(encodeRequest(request));
-        if (idle()) for (const wake of drainWaiters.takeAll()) wake();
-        return appended;
-      }
-      const done = new Promise<void>((resolve, reject) => current.waiters.push({ resolve, reject }));
-      queued += add(current, request);
-      updateGauge();
-      if (urgent || current.size >= options.batchRows) {
-        seal();
-        pump();
-      } else if (!timer) {
-        timer = setTimeout(() => {
-          timer = undefined;
-          seal();
-          pump();
-        }, options.flushMs);
-      }
-      return done;
+      return writeNow(request, urgent, droppable);
     },
 
     pending: () => queued,
