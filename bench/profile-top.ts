@@ -1,7 +1,9 @@
-// npx tsx bench/profile-top.ts <file.cpuprofile> [--top 25]
+// npx tsx bench/profile-top.ts <file.cpuprofile> [--top 25] [--stalls 5]
 // Where the time went in a `node --cpu-prof` profile (e.g. of `node --import tsx --cpu-prof
 // bench/run.ts ...`): self time per function and per package or source file, as percentages of
-// the samples, for the before/after notes of a hot-path change.
+// the samples, for the before/after notes of a hot-path change. --stalls N: the N longest stretches
+// without an idle sample (the event loop never waited: every timer and socket was late by that much),
+// each with the frames that were on the stack for most of it.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
@@ -14,7 +16,7 @@ interface ProfileNode {
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { top: { type: 'string', default: '25' } },
+  options: { top: { type: 'string', default: '25' }, stalls: { type: 'string', default: '0' } },
 });
 const top = Number(values.top);
 const profile = JSON.parse(readFileSync(positionals[0]!, 'utf8')) as {
@@ -65,3 +67,41 @@ console.log(
 );
 show('self time by function', functions);
 show('self time by package or file', places);
+
+const parentOf = new Map<number, number>();
+for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
+const label = (id: number) => {
+  const { functionName, url, lineNumber } = byId.get(id)!.callFrame;
+  return `${functionName || '(anonymous)'} ${where(url)}${url ? `:${lineNumber + 1}` : ''}`;
+};
+const stallCount = Number(values.stalls);
+if (stallCount > 0) {
+  // Inclusive time of each frame within each stretch of busy samples.
+  const stretches: Array<{ ms: number; frames: Map<string, number> }> = [];
+  let current: { ms: number; frames: Map<string, number> } | undefined;
+  profile.samples.forEach((id, i) => {
+    const ms = (profile.timeDeltas[i] ?? 0) / 1000;
+    if (byId.get(id)!.callFrame.functionName === '(idle)') {
+      if (current) stretches.push(current);
+      current = undefined;
+      return;
+    }
+    current ??= { ms: 0, frames: new Map() };
+    current.ms += ms;
+    const seen = new Set<string>();
+    for (let node: number | undefined = id; node !== undefined; node = parentOf.get(node)) {
+      const name = label(node);
+      if (name.startsWith('(root)') || seen.has(name)) continue;
+      seen.add(name);
+      current.frames.set(name, (current.frames.get(name) ?? 0) + ms);
+    }
+  });
+  if (current) stretches.push(current);
+  console.log(`\nlongest busy stretches (the event loop never idle)`);
+  for (const stretch of stretches.sort((a, b) => b.ms - a.ms).slice(0, stallCount)) {
+    console.log(`${stretch.ms.toFixed(0)} ms:`);
+    for (const [name, ms] of [...stretch.frames].sort((a, b) => b[1] - a[1]).slice(0, 8)) {
+      console.log(`${ms.toFixed(0).padStart(8)} ms  ${name}`);
+    }
+  }
+}
