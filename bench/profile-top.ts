@@ -1,9 +1,10 @@
-// npx tsx bench/profile-top.ts <file.cpuprofile> [--top 25] [--stalls 5]
+// npx tsx bench/profile-top.ts <file.cpuprofile | file.heapprofile> [--top 25] [--stalls 5]
 // Where the time went in a `node --cpu-prof` profile (e.g. of `node --import tsx --cpu-prof
 // bench/run.ts ...`): self time per function and per package or source file, as percentages of
 // the samples, for the before/after notes of a hot-path change. --stalls N: the N longest stretches
 // without an idle sample (the event loop never waited: every timer and socket was late by that much),
-// each with the frames that were on the stack for most of it.
+// each with the frames that were on the stack for most of it. A .heapprofile (bench --heap-profile):
+// bytes allocated per function and per package or file, as shares of all that was sampled.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
@@ -19,11 +20,12 @@ const { values, positionals } = parseArgs({
   options: { top: { type: 'string', default: '25' }, stalls: { type: 'string', default: '0' } },
 });
 const top = Number(values.top);
-const profile = JSON.parse(readFileSync(positionals[0]!, 'utf8')) as {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-};
+const parsed = JSON.parse(readFileSync(positionals[0]!, 'utf8'));
+if ('head' in parsed) {
+  showAllocations(parsed.head as AllocationNode);
+  process.exit(0);
+}
+const profile = parsed as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
 
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const selfTime = new Map<number, number>();
@@ -102,6 +104,40 @@ if (stallCount > 0) {
     console.log(`${stretch.ms.toFixed(0)} ms:`);
     for (const [name, ms] of [...stretch.frames].sort((a, b) => b[1] - a[1]).slice(0, 8)) {
       console.log(`${ms.toFixed(0).padStart(8)} ms  ${name}`);
+    }
+  }
+}
+
+interface AllocationNode {
+  callFrame: ProfileNode['callFrame'];
+  selfSize: number;
+  children: AllocationNode[];
+}
+
+function showAllocations(head: AllocationNode) {
+  const functions = new Map<string, number>();
+  const places = new Map<string, number>();
+  let total = 0;
+  const visit = (node: AllocationNode) => {
+    const { functionName, url, lineNumber } = node.callFrame;
+    const place = where(url);
+    const name = `${functionName || '(anonymous)'} ${place}${url ? `:${lineNumber + 1}` : ''}`;
+    functions.set(name, (functions.get(name) ?? 0) + node.selfSize);
+    places.set(place, (places.get(place) ?? 0) + node.selfSize);
+    total += node.selfSize;
+    for (const child of node.children) visit(child);
+  };
+  visit(head);
+  console.log(
+    `${(total / 1_048_576).toFixed(0)} MiB allocated in the samples; shares by where it was allocated:`,
+  );
+  for (const [title, entries] of [
+    ['by function', functions],
+    ['by package or file', places],
+  ] as const) {
+    console.log(`\n${title}`);
+    for (const [name, bytes] of [...entries].sort((a, b) => b[1] - a[1]).slice(0, top)) {
+      console.log(`${((bytes / total) * 100).toFixed(1).padStart(5)} %  ${name}`);
     }
   }
 }

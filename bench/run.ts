@@ -1,8 +1,9 @@
 // npm run bench -- [--smoke] [--seconds 60] [--ramp-seconds 10] [--devices 1000,10000] [--qos 0,1]
 //                  [--steps max,half,ramp] [--rate msg/s] [--consoles 100] [--out bench/results]
-//                  [--profile file.cpuprofile] [--env KEY=VALUE ...]
+//                  [--profile file.cpuprofile] [--heap-profile file.heapprofile] [--env KEY=VALUE ...]
 // --profile: a CPU profile of this process (the system) from the first step on, not the set-up, the
 // ceilings or the first connection of the fleet; read it with `npx tsx bench/profile-top.ts <file>` or in Chrome DevTools.
+// --heap-profile: where the system allocates over the same stretch (sampled), read the same ways.
 // Without options: the full run, written to bench/results/<date>.json and .md. With --smoke or any
 // narrowing option, the report goes to the temporary folder unless --out says where.
 // The end-to-end benchmark (issue 8). The system runs in this process as `npm start` would run it
@@ -18,7 +19,7 @@ import { startMeasuredApp } from '../scripts/measured-app.ts';
 import { measureInsertCeiling, startNullBroker } from './ceilings.ts';
 import { registerFleet, startConsoles, startGenerator, stationMarker } from './fleet.ts';
 import { watchTelemetryInserts } from './probe.ts';
-import { startProfiler } from './profiler.ts';
+import { startHeapSampler, startProfiler } from './profiler.ts';
 import {
   type BenchReport,
   type BrokerCeiling,
@@ -43,6 +44,7 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '0' },
     out: { type: 'string' },
     profile: { type: 'string' },
+    'heap-profile': { type: 'string' },
     /** KEY=VALUE configuration for the system, repeatable (to measure a setting side by side). */
     env: { type: 'string', multiple: true },
   },
@@ -214,6 +216,7 @@ const connectMs: Record<string, number> = {};
 let connectedStations = 0;
 const context = { app, generator, alarms, consoles, probe, alertOpenedAt };
 let profiler: Awaited<ReturnType<typeof startProfiler>> | undefined;
+let heapSampler: Awaited<ReturnType<typeof startHeapSampler>> | undefined;
 for (const entry of plan) {
   if (entry.devices > connectedStations) {
     const result = await generator.request(
@@ -230,6 +233,7 @@ for (const entry of plan) {
   }
   // From the first step on (connecting the fleet is not what the profile is for).
   if (values.profile && !profiler) profiler = await startProfiler();
+  if (values['heap-profile'] && !heapSampler) heapSampler = await startHeapSampler();
   if (!('ramp' in entry)) {
     const result = await runStep(context, entry);
     steps.push(result);
@@ -276,6 +280,10 @@ for (const entry of plan) {
     knee.kneeMessagesPerSecond = rate;
   }
   knees.push(knee);
+}
+if (heapSampler && values['heap-profile']) {
+  await heapSampler.stop(values['heap-profile']);
+  log(`allocation profile of the steps: ${values['heap-profile']}`);
 }
 if (profiler && values.profile) {
   await profiler.stop(values.profile);
