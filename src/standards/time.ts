@@ -53,6 +53,7 @@ export function localDateStart(date: string): Date {
  * A window with start > end wraps midnight (21:00 → 06:00 is 1260 → 360); start = end is empty.
  */
 export function isWithinLocalWindow(at: Date, startMinute: number, endMinute: number): boolean {
-  const m = localParts(at).minuteOfDay;
+  // Arithmetic, not localParts: this runs for every reading of every windowed rule.
+  const m = Math.floor(((((at.getTime() + offsetMs) % dayMs) + dayMs) % dayMs) / 60_000);
   return startMinute <= endMinute ? m >= startMinute && m < endMinute : m >= startMinute || m < endMinute;
 }
