@@ -138,7 +138,10 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
     // The writer has connections of its own (its concurrent batches and the latest-values flush): a
     // burst of alert writes, API queries or a long refresher pass must not make a batch wait for a
     // connection, since a batch not stored within JOURNAL_AFTER_MS sends ingest to the journal.
-    const ingestPool = createPool(databaseUrl, { max: 3, application: 'city-ioc-ingest' });
+    const ingestPool = createPool(databaseUrl, {
+      max: config.INGEST_WRITE_CONCURRENCY + 1,
+      application: 'city-ioc-ingest',
+    });
     running.push(() => ingestPool.end());
     const writer = createTelemetryWriter({
       pool: ingestPool,
@@ -147,6 +150,7 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       options: {
         batchRows: config.INGEST_BATCH_ROWS,
         flushMs: config.INGEST_FLUSH_MS,
+        concurrency: config.INGEST_WRITE_CONCURRENCY,
         queueLimit: config.INGEST_QUEUE_LIMIT,
         journal: { dir: join(config.DATA_DIR, 'journal'), maxBytes: config.JOURNAL_MAX_BYTES },
         journalAfterMs: config.JOURNAL_AFTER_MS,
