@@ -171,6 +171,9 @@ export function createTelemetryWriter(deps: {
   let waitingForRoom = 0;
   const idle = () => queued === 0 && current.size === 0 && waitingForRoom === 0;
   const drainWaiters = new Fifo<() => void>();
+  const wakeDrainersIfIdle = () => {
+    if (idle()) for (const wake of drainWaiters.takeAll()) wake();
+  };
   let lastErrorLog = 0;
   let lastFullLog = 0;
 
@@ -217,7 +220,7 @@ export function createTelemetryWriter(deps: {
     queued -= batch.size;
     updateGauge();
     wakeRoom();
-    if (idle()) for (const wake of drainWaiters.takeAll()) wake();
+    wakeDrainersIfIdle();
   }
 
   // Writers woken for room that have not added their rows yet.
@@ -500,7 +503,7 @@ export function createTelemetryWriter(deps: {
     if (mode === 'journal' && journal) {
       if (droppable && journal.full()) return dropped();
       const appended = journal.append(encodeRequest(request));
-      if (idle()) for (const wake of drainWaiters.takeAll()) wake();
+      wakeDrainersIfIdle();
       return appended;
     }
     const done = answerOf(current);
