@@ -2,7 +2,8 @@
 //                  [--steps max,half,ramp] [--rate msg/s] [--consoles 100] [--out bench/results]
 //                  [--profile file.cpuprofile] [--heap-profile file.heapprofile] [--env KEY=VALUE ...]
 // --profile: a CPU profile of this process (the system) from the first step on, not the set-up, the
-// ceilings or the first connection of the fleet; read it with `npx tsx bench/profile-top.ts <file>` or in Chrome DevTools.
+// ceilings or the first connection of the fleet, and one of the MQTT broker's thread beside it
+// (file.broker-thread.cpuprofile); read it with `npx tsx bench/profile-top.ts <file>` or in Chrome DevTools.
 // --heap-profile: where the system allocates over the same stretch (sampled), read the same ways.
 // Without options: the full run, written to bench/results/<date>.json and .md. With --smoke or any
 // narrowing option, the report goes to the temporary folder unless --out says where.
@@ -232,7 +233,10 @@ for (const entry of plan) {
     connectedStations = entry.devices;
   }
   // From the first step on (connecting the fleet is not what the profile is for).
-  if (values.profile && !profiler) profiler = await startProfiler();
+  if (values.profile && !profiler) {
+    profiler = await startProfiler();
+    await app.broker.profileThread?.('start');
+  }
   if (values['heap-profile'] && !heapSampler) heapSampler = await startHeapSampler();
   if (!('ramp' in entry)) {
     const result = await runStep(context, entry);
@@ -288,6 +292,12 @@ if (heapSampler && values['heap-profile']) {
 if (profiler && values.profile) {
   await profiler.stop(values.profile);
   log(`profile of the steps: ${values.profile}`);
+  const brokerProfile = await app.broker.profileThread?.('stop');
+  if (brokerProfile) {
+    const file = values.profile.replace(/(\.cpuprofile)?$/, '.broker-thread.cpuprofile');
+    await writeFile(file, JSON.stringify(brokerProfile));
+    log(`profile of the broker's thread: ${file}`);
+  }
 }
 
 const { rows } = await app.pool.query<{ version: string }>('SELECT version()');

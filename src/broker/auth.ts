@@ -21,7 +21,8 @@ export type AuthOutcome =
         | 'unknown_device'
         | 'bad_secret'
         | 'bad_certificate'
-        | 'certificate_mismatch';
+        | 'certificate_mismatch'
+        | 'internal_error';
     };
 
 /**

@@ -1,25 +1,27 @@
-// The embedded MQTT broker (aedes): plain TCP on MQTT_PORT when allowed, TLS on MQTT_TLS_PORT when a
-// certificate is configured (device certificates optional, see tls.ts), websockets on MQTT_WS_PORT
-// (WSS once TLS is configured).
-// Every device publish goes to ingest from authorizePublish, and the callback (hence the QoS 1 PUBACK)
-// waits until ingest has stored it or kept it as a dead letter: acknowledged means in the database.
-// Refused publishes are re-addressed to a topic nobody may subscribe to, so they reach no one.
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import { createServer, type Server } from 'node:net';
-import type { Duplex } from 'node:stream';
-import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
-import { Aedes, type AuthenticateError, type Client } from 'aedes';
-import { createWebSocketStream, WebSocketServer } from 'ws';
+// The embedded MQTT broker (aedes) on a thread of its own (thread.ts): plain TCP on MQTT_PORT when
+// allowed, TLS on MQTT_TLS_PORT when a certificate is configured (device certificates optional, see
+// tls.ts), websockets on MQTT_WS_PORT (WSS once TLS is configured). The protocol work runs there; the
+// decisions are taken here, on the app's thread, where the registry and ingest live: who may connect
+// and subscribe, and every device publish, which goes to ingest. The publish's callback over there
+// (hence the QoS 1 PUBACK) waits for ingest's verdict from here: acknowledged means in the database or
+// kept as a dead letter. If the thread dies, it is started again and devices reconnect to it.
+import type { Worker } from 'node:worker_threads';
 import type { Config } from '../config.ts';
 import type { Ingest } from '../ingest/index.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/index.ts';
-import { listen } from '../net.ts';
 import type { DeviceRegistry } from '../registry/index.ts';
-import { allowedSubscription, authenticateDevice, identityOf, rememberIdentity } from './auth.ts';
-import { PacketSizeGuard } from './packetGuard.ts';
-import { certificateOf, mqttTlsOptions, plaintextMqtt, rememberCertificate, type TlsConfig } from './tls.ts';
+import { startWorker } from '../threads.ts';
+import { allowedSubscription, authenticateDevice } from './auth.ts';
+import {
+  type BrokerThreadOptions,
+  type FromBroker,
+  type LogLevel,
+  type ToBroker,
+  unpackPublishes,
+  VerdictPacker,
+} from './bridge.ts';
+import type { TlsConfig } from './tls.ts';
 
 export interface Broker {
   /** port: plain MQTT (undefined when off); tlsPort: MQTT over TLS (undefined when not configured). */
@@ -29,9 +31,13 @@ export interface Broker {
   publish(topic: string, payload: string, qos?: 0 | 1): Promise<void>;
   connectedClients(): number;
   ready(): boolean;
+  /** A CPU profile of the broker's own thread, where it has one (the benchmark's --profile). */
+  profileThread?(action: 'start' | 'stop'): Promise<unknown>;
 }
 
-const refusedTopicPrefix = '$IOC/refused/';
+const levels: LogLevel[] = ['debug', 'info', 'warn', 'error'];
+// A thread that died is started again after this long, so a crash loop does not spin a core.
+const restartDelayMs = 1_000;
 
 export function createBroker(deps: {
   config: Pick<
@@ -50,172 +56,200 @@ export function createBroker(deps: {
   log: Logger;
 }): Broker {
   const { config, registry, ingest, metrics, log } = deps;
-  let aedes: Aedes | undefined;
-  let tcp: Server | undefined;
-  let secure: Server | undefined;
-  let http: HttpServer | undefined;
-  let wss: WebSocketServer | undefined;
+  let worker: Worker | undefined;
   let listening = false;
-  // Beyond this a packet is not even read: the connection is cut (see packetGuard.ts).
-  const hardPacketLimit = Math.max(1_048_576, 4 * config.MQTT_MAX_PAYLOAD_BYTES);
+  let stopping = false;
+  let connected = 0;
+  // Ports picked by the first start (port 0 asks for any), kept by a restarted thread.
+  let ports:
+    | { port: number | undefined; tlsPort: number | undefined; wsPort: number | undefined }
+    | undefined;
+  let nextId = 1;
+  const replies = new Map<number, { ok: (value: unknown) => void; fail: (error: Error) => void }>();
 
-  function guarded(socket: Duplex): Duplex {
-    return new PacketSizeGuard(socket, hardPacketLimit, (declared) => {
-      metrics.mqttAuthFailures.inc({ reason: 'packet_too_large' });
-      ingest.refuse(
-        { topic: '(unread)', payload: Buffer.alloc(0), receivedAt: new Date(), senderId: null },
-        'PAYLOAD_TOO_LARGE',
-        `a packet of ${declared} bytes was announced; connections sending more than ${hardPacketLimit} bytes in one packet are cut`,
-      );
+  function threadOptions(): BrokerThreadOptions {
+    return {
+      MQTT_HOST: config.MQTT_HOST,
+      MQTT_PORT: ports?.port ?? config.MQTT_PORT,
+      MQTT_TLS_PORT: ports?.tlsPort ?? config.MQTT_TLS_PORT,
+      MQTT_WS_PORT: ports?.wsPort ?? config.MQTT_WS_PORT,
+      MQTT_MAX_PAYLOAD_BYTES: config.MQTT_MAX_PAYLOAD_BYTES,
+      NODE_ENV: config.NODE_ENV,
+      MQTT_TLS_CERT_FILE: config.MQTT_TLS_CERT_FILE,
+      MQTT_TLS_KEY_FILE: config.MQTT_TLS_KEY_FILE,
+      MQTT_TLS_CA_FILE: config.MQTT_TLS_CA_FILE,
+      MQTT_TLS_REQUIRE_CLIENT_CERT: config.MQTT_TLS_REQUIRE_CLIENT_CERT,
+      MQTT_ALLOW_PLAINTEXT: config.MQTT_ALLOW_PLAINTEXT,
+      logLevels: levels.filter((level) => log.isLevelEnabled(level)),
+    };
+  }
+
+  /** Starts a thread; resolves with its ports once it listens. */
+  function spawn(): Promise<NonNullable<typeof ports>> {
+    const thread = startWorker(new URL('./thread.ts', import.meta.url), threadOptions());
+    worker = thread;
+    const tell = (message: ToBroker) => thread.postMessage(message);
+    // Verdicts go back once per turn of the event loop, like the publishes came.
+    const verdicts = new VerdictPacker();
+    let verdictsScheduled = false;
+    const sendVerdicts = () => {
+      verdictsScheduled = false;
+      const { seqs, stored } = verdicts.take();
+      tell({ type: 'verdicts', seqs, stored });
+    };
+    const verdict = (seq: number, stored: boolean) => {
+      verdicts.add(seq, stored);
+      if (!verdictsScheduled) {
+        verdictsScheduled = true;
+        setImmediate(sendVerdicts);
+      }
+    };
+
+    return new Promise((started, failed) => {
+      thread.on('message', (message: FromBroker) => {
+        switch (message.type) {
+          case 'publishes':
+            return unpackPublishes(message.batch, (publish) => {
+              ingest.accept(publish).then((stored) => verdict(publish.seq, stored));
+            });
+          case 'authenticate':
+            return void authenticateDevice(
+              registry,
+              message.clientId,
+              message.username,
+              message.password === undefined ? undefined : Buffer.from(message.password),
+              config.MQTT_ALLOW_ANONYMOUS,
+              message.certificate,
+            ).then(
+              (outcome) => tell({ type: 'authenticated', id: message.id, outcome }),
+              (error) => {
+                log.error({ err: error }, 'MQTT authentication failed unexpectedly');
+                tell({
+                  type: 'authenticated',
+                  id: message.id,
+                  outcome: { ok: false, returnCode: 3, reason: 'internal_error' },
+                });
+              },
+            );
+          case 'subscribe':
+            return tell({
+              type: 'subscription',
+              id: message.id,
+              allowed: allowedSubscription(registry, message.deviceId),
+            });
+          case 'refuse':
+            return ingest.refuse(
+              {
+                topic: message.topic,
+                payload: Buffer.from(message.payload),
+                receivedAt: new Date(),
+                senderId: message.senderId,
+              },
+              message.reason,
+              message.text,
+            );
+          case 'clients':
+            connected = message.connected;
+            return metrics.mqttClients.set(connected);
+          case 'authFailure':
+            return metrics.mqttAuthFailures.inc({ reason: message.reason });
+          case 'log':
+            return log[message.level](message.fields, message.message);
+          case 'published':
+          case 'profiled': {
+            const reply = replies.get(message.id);
+            replies.delete(message.id);
+            if (message.error) return reply?.fail(new Error(message.error));
+            return reply?.ok(message.type === 'profiled' ? message.profile : undefined);
+          }
+          case 'started':
+            return started({ port: message.port, tlsPort: message.tlsPort, wsPort: message.wsPort });
+          case 'startFailed':
+            return failed(new Error(message.message));
+          case 'stopped':
+            return;
+        }
+      });
+      thread.on('error', (error) => {
+        log.error({ err: error }, 'the MQTT broker thread failed');
+        failed(error);
+      });
+      thread.on('exit', (code) => {
+        if (worker !== thread) return;
+        worker = undefined;
+        connected = 0;
+        metrics.mqttClients.set(0);
+        for (const reply of replies.values()) reply.fail(new Error('the MQTT broker thread stopped'));
+        replies.clear();
+        if (stopping || !listening) return;
+        // Its clients' unacknowledged publishes are lost with their connections, and resent by
+        // QoS 1 devices when they reconnect; what ingest stored of them it stores once.
+        log.error({ code }, 'the MQTT broker thread stopped unexpectedly; starting it again');
+        listening = false;
+        setTimeout(() => {
+          if (stopping) return;
+          spawn().then(
+            () => {
+              listening = true;
+              log.info('MQTT broker thread started again');
+            },
+            (error) => log.error({ err: error }, 'the MQTT broker thread could not start again'),
+          );
+        }, restartDelayMs).unref();
+      });
     });
   }
 
-  function refuseAuth(
-    client: Client,
-    reason: string,
-    returnCode: number,
-    done: (e: AuthenticateError | null, ok: boolean | null) => void,
-  ) {
-    metrics.mqttAuthFailures.inc({ reason });
-    log.debug({ clientId: client.id, reason }, 'MQTT connection refused');
-    const error = new Error(`connection refused: ${reason}`) as AuthenticateError;
-    error.returnCode = returnCode;
-    done(error, false);
-  }
-
-  async function createAedes(): Promise<Aedes> {
-    return Aedes.createBroker({
-      heartbeatInterval: 60_000,
-      connectTimeout: 30_000,
-      authenticate(client, username, password, done) {
-        const certificate = certificateOf(client.conn);
-        authenticateDevice(
-          registry,
-          client.id,
-          username,
-          password,
-          config.MQTT_ALLOW_ANONYMOUS,
-          certificate,
-        ).then(
-          (outcome) => {
-            if (!outcome.ok) return refuseAuth(client, outcome.reason, outcome.returnCode, done);
-            rememberIdentity(client, outcome.deviceId);
-            done(null, true);
-          },
-          (error) => {
-            log.error({ err: error }, 'MQTT authentication failed unexpectedly');
-            refuseAuth(client, 'internal_error', 3, done);
-          },
-        );
-      },
-
-      authorizePublish(client, packet, done) {
-        if (!client) return done(null); // a will restored from persistence: nothing of ours
-        const senderId = identityOf(client) ?? null;
-        const isWill = (client as unknown as { will?: unknown }).will === packet;
-        const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-        const message = {
-          topic: packet.topic,
-          payload,
-          receivedAt: new Date(),
-          senderId,
-          lastWill: isWill,
-          qos: packet.qos,
-        };
-        if (packet.topic.startsWith('$')) {
-          // $SYS and our own $IOC topics belong to the broker: a device writing there is misbehaving.
-          ingest.refuse(message, 'TOPIC_NOT_ALLOWED', 'devices may not publish to $ topics');
-          return done(new Error('publishing to $ topics is not allowed'));
-        }
-        ingest.accept(message).then((stored) => {
-          // Ingest owns the verdict. What it refused reaches no other client and is not retained.
-          if (!stored) {
-            packet.topic = `${refusedTopicPrefix}${client.id}`;
-            packet.retain = false;
-          }
-          done(null);
-        });
-      },
-
-      authorizeSubscribe(client, subscription, done) {
-        const deviceId = identityOf(client);
-        if (deviceId === null) {
-          // Anonymous development client: anything but the IOC's internal topics.
-          return done(null, subscription.topic.startsWith('$IOC') ? null : subscription);
-        }
-        const allowed = deviceId ? allowedSubscription(registry, deviceId) : null;
-        if (allowed !== null && subscription.topic === allowed) {
-          return done(null, { ...subscription, qos: Math.min(subscription.qos, 1) as 0 | 1 });
-        }
-        metrics.mqttAuthFailures.inc({ reason: 'subscribe_denied' });
-        done(null, null); // SUBACK 0x80 for this topic; the connection stays
-      },
+  function request(message: (id: number) => ToBroker): Promise<unknown> {
+    return new Promise((ok, fail) => {
+      if (!worker) return fail(new Error('broker not started'));
+      const id = nextId++;
+      replies.set(id, { ok, fail });
+      worker.postMessage(message(id));
     });
   }
 
   return {
     async start() {
-      aedes = await createAedes();
-      aedes.on('client', () => metrics.mqttClients.inc());
-      aedes.on('clientDisconnect', () => metrics.mqttClients.dec());
-      aedes.on('clientError', (client, error) =>
-        log.debug({ clientId: client.id, err: error }, 'MQTT client error'),
-      );
-      const tls = mqttTlsOptions(config);
-      let port: number | undefined;
-      if (plaintextMqtt(config)) {
-        tcp = createServer((socket) => aedes!.handle(guarded(socket)));
-        port = await listen(tcp, config.MQTT_PORT, config.MQTT_HOST, 'MQTT_PORT');
-      }
-      let tlsPort: number | undefined;
-      if (tls) {
-        secure = createTlsServer(tls, (socket) =>
-          aedes!.handle(rememberCertificate(guarded(socket), socket)),
-        );
-        // No certificate where one is required, one from another CA, an old protocol: no CONNECT at all.
-        secure.on('tlsClientError', () => metrics.mqttAuthFailures.inc({ reason: 'tls_handshake' }));
-        tlsPort = await listen(secure, config.MQTT_TLS_PORT, config.MQTT_HOST, 'MQTT_TLS_PORT');
-      }
-      let wsPort: number | undefined;
-      if (config.MQTT_WS_PORT !== undefined) {
-        const upgradeOnly = (_req: unknown, res: import('node:http').ServerResponse) =>
-          res.writeHead(426).end('MQTT over websockets only');
-        http = tls ? createHttpsServer(tls, upgradeOnly) : createHttpServer(upgradeOnly);
-        if (tls) http.on('tlsClientError', () => metrics.mqttAuthFailures.inc({ reason: 'tls_handshake' }));
-        wss = new WebSocketServer({ server: http });
-        wss.on('connection', (socket, req) => {
-          const stream = guarded(createWebSocketStream(socket));
-          aedes!.handle(tls ? rememberCertificate(stream, req.socket as TLSSocket) : stream, req);
-        });
-        wsPort = await listen(http, config.MQTT_WS_PORT, config.MQTT_HOST, 'MQTT_WS_PORT');
+      stopping = false;
+      try {
+        ports = await spawn();
+      } catch (error) {
+        await worker?.terminate();
+        worker = undefined;
+        throw error;
       }
       listening = true;
-      log.info({ port, tlsPort, wsPort, wss: Boolean(tls && wsPort !== undefined) }, 'MQTT broker listening');
-      return { port, tlsPort, wsPort };
+      log.info(
+        { ...ports, wss: Boolean(config.MQTT_TLS_CERT_FILE && ports.wsPort !== undefined) },
+        'MQTT broker listening',
+      );
+      return ports;
     },
 
     async stop() {
+      stopping = true;
       listening = false;
-      // Stop taking connections, then close the clients (their wills go through ingest as usual).
-      wss?.close();
-      const closing = [http, tcp, secure].map((server) =>
-        server ? new Promise<void>((ok) => server.close(() => ok())) : undefined,
-      );
-      if (aedes) await new Promise<void>((ok) => aedes!.close(() => ok()));
-      await Promise.all(closing);
+      const thread = worker;
+      if (!thread) return;
+      // The thread closes its listeners and clients (their wills still come here for a verdict),
+      // then ends on its own.
+      const ended = new Promise<void>((ok) => thread.once('exit', () => ok()));
+      thread.postMessage({ type: 'stop' } satisfies ToBroker);
+      const stuck = setTimeout(() => {
+        log.warn('the MQTT broker thread did not end within 10 s of closing; stopping it');
+        void thread.terminate();
+      }, 10_000);
+      await ended;
+      clearTimeout(stuck);
     },
 
     publish(topic, payload, qos = 1) {
-      return new Promise((ok, fail) => {
-        if (!aedes) return fail(new Error('broker not started'));
-        aedes.publish(
-          { cmd: 'publish', topic, payload: Buffer.from(payload), qos, retain: false, dup: false },
-          (error) => (error ? fail(error) : ok()),
-        );
-      });
+      return request((id) => ({ type: 'publish', id, topic, payload, qos })).then(() => undefined);
     },
 
-    connectedClients: () => aedes?.connectedClients ?? 0,
-    ready: () => listening && aedes !== undefined && !aedes.closed,
+    profileThread: (action) => request((id) => ({ type: 'profile', id, action })),
+    connectedClients: () => connected,
+    ready: () => listening && worker !== undefined,
   };
 }

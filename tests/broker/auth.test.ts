@@ -154,6 +154,26 @@ describe('topic ACL', () => {
     b = await connectDevice(app.mqttUrl, deviceB.id, secretB);
   });
 
+  it('cuts a device whose topic holds U+0000 (MQTT forbids it), and keeps the attempt escaped as a dead letter', async () => {
+    const intruder = await connectDevice(app.mqttUrl, deviceB.id, secretB);
+    const closed = new Promise<void>((ok) => intruder.once('close', () => ok()));
+    intruder.publish(`${topicOf(deviceB.id, 'telemetry')}\u0000x`, JSON.stringify({ metrics: { pm25: 1 } }), {
+      qos: 1,
+    });
+    await closed;
+    intruder.end(true);
+    const letters = await eventually(
+      async () =>
+        (await app.pool.query("SELECT reason, topic FROM dead_letters WHERE topic LIKE '%\\\\u0000x'")).rows,
+      (rows) => rows.length === 1,
+    );
+    expect(letters).toEqual([
+      { reason: 'TOPIC_NOT_ALLOWED', topic: `${topicOf(deviceB.id, 'telemetry')}\\u0000x` },
+    ]);
+    expect(a.connected).toBe(true);
+    b = await connectDevice(app.mqttUrl, deviceB.id, secretB);
+  });
+
   it('delivers an IOC command to the device it is for', async () => {
     const got = new Promise<string>((ok) => a.once('message', (_t, payload) => ok(payload.toString())));
     await app.broker.publish(

@@ -1,0 +1,188 @@
+// What the broker thread (thread.ts) and the app's thread (index.ts) say to each other. Publishes
+// cross in batches packed into one transferable buffer, and their verdicts come back in batches too:
+// one postMessage per turn of the event loop, not one per message, so the crossing costs little per
+// message.
+import type { Config } from '../config.ts';
+import type { DeadLetterReason } from '../errors.ts';
+import type { AuthOutcome } from './auth.ts';
+import type { ClientCertificate, TlsConfig } from './tls.ts';
+
+/** One device publish as the app's side sees it. */
+export interface BridgedPublish {
+  seq: number;
+  topic: string;
+  payload: Buffer;
+  receivedAt: Date;
+  senderId: string | null;
+  lastWill: boolean;
+  qos: number;
+}
+
+/** Publishes packed for postMessage: `payloads` is transferred, the rest is cheap to clone. */
+export interface PublishBatch {
+  count: number;
+  /** The topics and sender ids, each list joined by NUL (a character MQTT topics and ids cannot hold). */
+  topics: string;
+  senders: string;
+  payloads: ArrayBuffer;
+  /** Per message: seq, payload end offset; receivedAt in ms; qos | lastWill << 2 | anonymous << 3. */
+  seqs: Float64Array;
+  ends: Uint32Array;
+  times: Float64Array;
+  flags: Uint8Array;
+}
+
+const separator = '\u0000';
+
+/** Collects publishes on the broker's thread until the next flush. */
+export class PublishPacker {
+  private seqs: number[] = [];
+  private topics: string[] = [];
+  private senders: string[] = [];
+  private payloads: Buffer[] = [];
+  private times: number[] = [];
+  private flags: number[] = [];
+  private bytes = 0;
+
+  get size(): number {
+    return this.seqs.length;
+  }
+  get payloadBytes(): number {
+    return this.bytes;
+  }
+
+  add(seq: number, topic: string, payload: Buffer, senderId: string | null, qos: number, lastWill: boolean) {
+    this.seqs.push(seq);
+    this.topics.push(topic);
+    this.senders.push(senderId ?? '');
+    this.payloads.push(payload);
+    this.times.push(Date.now());
+    this.flags.push((qos & 3) | (lastWill ? 4 : 0) | (senderId === null ? 8 : 0));
+    this.bytes += payload.length;
+  }
+
+  /** The batch so far, and a fresh start; the payloads are copied into one buffer of their own. */
+  take(): PublishBatch {
+    const count = this.seqs.length;
+    const payloads = new Uint8Array(this.bytes);
+    const ends = new Uint32Array(count);
+    let offset = 0;
+    for (let i = 0; i < count; i++) {
+      const payload = this.payloads[i]!;
+      payloads.set(payload, offset);
+      offset += payload.length;
+      ends[i] = offset;
+    }
+    const batch: PublishBatch = {
+      count,
+      topics: this.topics.join(separator),
+      senders: this.senders.join(separator),
+      payloads: payloads.buffer,
+      seqs: Float64Array.from(this.seqs),
+      ends,
+      times: Float64Array.from(this.times),
+      flags: Uint8Array.from(this.flags),
+    };
+    this.seqs = [];
+    this.topics = [];
+    this.senders = [];
+    this.payloads = [];
+    this.times = [];
+    this.flags = [];
+    this.bytes = 0;
+    return batch;
+  }
+}
+
+/** The app's side: each publish of a batch, its payload a view into the batch's buffer (no copy). */
+export function unpackPublishes(batch: PublishBatch, each: (publish: BridgedPublish) => void): void {
+  const topics = batch.topics.split(separator);
+  const senders = batch.senders.split(separator);
+  let start = 0;
+  for (let i = 0; i < batch.count; i++) {
+    const end = batch.ends[i]!;
+    const flags = batch.flags[i]!;
+    each({
+      seq: batch.seqs[i]!,
+      topic: topics[i]!,
+      payload: Buffer.from(batch.payloads, start, end - start),
+      receivedAt: new Date(batch.times[i]!),
+      senderId: flags & 8 ? null : senders[i]!,
+      lastWill: (flags & 4) !== 0,
+      qos: flags & 3,
+    });
+    start = end;
+  }
+}
+
+/** Verdicts for publishes, collected on the app's side until the next flush. */
+export class VerdictPacker {
+  private seqs: number[] = [];
+  private stored: number[] = [];
+
+  get size(): number {
+    return this.seqs.length;
+  }
+
+  add(seq: number, stored: boolean) {
+    this.seqs.push(seq);
+    this.stored.push(stored ? 1 : 0);
+  }
+
+  take(): { seqs: Float64Array; stored: Uint8Array } {
+    const taken = { seqs: Float64Array.from(this.seqs), stored: Uint8Array.from(this.stored) };
+    this.seqs = [];
+    this.stored = [];
+    return taken;
+  }
+}
+
+/** What the broker thread is started with (workerData): plain values only. */
+export type BrokerThreadOptions = Pick<
+  Config,
+  'MQTT_HOST' | 'MQTT_PORT' | 'MQTT_WS_PORT' | 'MQTT_MAX_PAYLOAD_BYTES' | 'MQTT_TLS_PORT'
+> &
+  TlsConfig & {
+    /** The levels the app's logger writes; the thread sends only those. */
+    logLevels: LogLevel[];
+  };
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** Broker thread → app. */
+export type FromBroker =
+  | { type: 'started'; port: number | undefined; tlsPort: number | undefined; wsPort: number | undefined }
+  | { type: 'startFailed'; message: string }
+  | { type: 'stopped' }
+  | {
+      type: 'authenticate';
+      id: number;
+      clientId: string;
+      username: string | undefined;
+      password: Uint8Array | undefined;
+      certificate: ClientCertificate;
+    }
+  | { type: 'subscribe'; id: number; deviceId: string }
+  | { type: 'publishes'; batch: PublishBatch }
+  | {
+      type: 'refuse';
+      topic: string;
+      payload: Uint8Array;
+      senderId: string | null;
+      reason: DeadLetterReason;
+      text: string;
+    }
+  | { type: 'clients'; connected: number }
+  | { type: 'authFailure'; reason: string }
+  | { type: 'published'; id: number; error?: string }
+  | { type: 'log'; level: LogLevel; fields: Record<string, unknown>; message: string }
+  | { type: 'profiled'; id: number; profile?: unknown; error?: string };
+
+/** App → broker thread. */
+export type ToBroker =
+  | { type: 'authenticated'; id: number; outcome: AuthOutcome }
+  | { type: 'subscription'; id: number; allowed: string | null }
+  | { type: 'verdicts'; seqs: Float64Array; stored: Uint8Array }
+  | { type: 'publish'; id: number; topic: string; payload: string; qos: 0 | 1 }
+  | { type: 'profile'; id: number; action: 'start' | 'stop' }
+  | { type: 'stop' };
