@@ -5,7 +5,7 @@
 // journalAfterMs goes to the local journal instead, and so does every write after it, resolving once
 // fsync'd; the journal is replayed into the database in order, and the writer goes back to direct
 // writes once it is empty. Without one, an outage is retried with back-off. Nothing accepted is dropped
-// (QoS 0 aside, which may be dropped, counted, when every queue is full).
+// (QoS 0 aside, which may be dropped, counted, when every queue and the line waiting for it are full).
 // Latest values (device_latest) are kept in memory as batches are stored and upserted every
 // latestFlushMs in one statement, not by every batch: with thousands of devices each batch touches
 // each device once, and that upsert cost more than the raw insert itself (bench, issue 8).
@@ -225,6 +225,8 @@ export function createTelemetryWriter(deps: {
 
   // Writers woken for room that have not added their rows yet.
   let released = 0;
+  // Messages (not rows) that may wait for room before a QoS 0 one is dropped instead.
+  const qos0LineLimit = Math.max(1, Math.floor(options.queueLimit / 4));
 
   /**
    * Wakes as many writers waiting for room as there is room for (each adds at least a row), not all
@@ -565,7 +567,10 @@ export function createTelemetryWriter(deps: {
       if (stopped) return Promise.reject(new Error('writer stopped'));
       if (!request.telemetry && !request.status && !request.event) return resolved;
       if (mode === 'direct' && queued >= options.queueLimit) {
-        return droppable ? dropped() : writeWhenRoom(request, urgent);
+        // QoS 0 waits for room too while the line is short: its device's connection is not read
+        // while it waits, which slows a flood at its source. Past that line it is dropped (counted),
+        // so what waits in memory stays bounded.
+        return droppable && waitingForRoom >= qos0LineLimit ? dropped() : writeWhenRoom(request, urgent);
       }
       return writeNow(request, urgent, droppable);
     },

@@ -58,6 +58,27 @@ describe('the batch writer', () => {
     ).toBe(400);
   });
 
+  it('holds QoS 0 writers back like the rest while few wait, and drops (and counts) them past that line', async () => {
+    const metrics = createMetrics();
+    const writer = createTelemetryWriter({
+      pool,
+      log,
+      metrics,
+      options: { batchRows: 10, flushMs: 50, queueLimit: 20 },
+    });
+    // 20 rows fill the queue (10 writes of 2 metrics); 5 QoS 0 writes may then wait (a quarter of the
+    // limit); the 5 after them find the line full.
+    const writes = Array.from({ length: 20 }, (_, i) =>
+      writer.write(reading(3000 + i, 'dev-qos0'), false, true),
+    );
+    expect((await metrics.messagesDropped.get()).values[0]?.value ?? 0).toBe(5);
+    await Promise.all(writes);
+    await writer.drain();
+    expect(
+      (await pool.query("SELECT count(*)::int AS n FROM telemetry WHERE device_id = 'dev-qos0'")).rows[0].n,
+    ).toBe(30);
+  });
+
   it('keeps accepted readings through a database outage and stores them when it returns', {
     timeout: 30_000,
   }, async () => {
