@@ -94,24 +94,40 @@ export class PublishPacker {
   }
 }
 
-/** The app's side: each publish of a batch, its payload a view into the batch's buffer (no copy). */
-export function unpackPublishes(batch: PublishBatch, each: (publish: BridgedPublish) => void): void {
-  const topics = batch.topics.split(separator);
-  const senders = batch.senders.split(separator);
-  let start = 0;
-  for (let i = 0; i < batch.count; i++) {
+/**
+ * The app's side: reads a batch's publishes one at a time (a batch can hold thousands, and the app
+ * takes them in slices between its other work), each payload a view into the batch's buffer.
+ */
+export class PublishReader {
+  private readonly topics: string[];
+  private readonly senders: string[];
+  private index = 0;
+  private start = 0;
+
+  constructor(private readonly batch: PublishBatch) {
+    this.topics = batch.topics.split(separator);
+    this.senders = batch.senders.split(separator);
+  }
+
+  /** The next publish, or undefined once the batch is read. */
+  next(): BridgedPublish | undefined {
+    const { batch } = this;
+    const i = this.index;
+    if (i >= batch.count) return undefined;
+    this.index = i + 1;
     const end = batch.ends[i]!;
     const flags = batch.flags[i]!;
-    each({
+    const payload = Buffer.from(batch.payloads, this.start, end - this.start);
+    this.start = end;
+    return {
       seq: batch.seqs[i]!,
-      topic: topics[i]!,
-      payload: Buffer.from(batch.payloads, start, end - start),
+      topic: this.topics[i]!,
+      payload,
       receivedAt: new Date(batch.times[i]!),
-      senderId: flags & 8 ? null : senders[i]!,
+      senderId: flags & 8 ? null : this.senders[i]!,
       lastWill: (flags & 4) !== 0,
       qos: flags & 3,
-    });
-    start = end;
+    };
   }
 }
 

@@ -7,6 +7,7 @@
 // kept as a dead letter. If the thread dies, it is started again and devices reconnect to it.
 import type { Worker } from 'node:worker_threads';
 import type { Config } from '../config.ts';
+import { Fifo } from '../ingest/fifo.ts';
 import type { Ingest } from '../ingest/index.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/index.ts';
@@ -17,8 +18,8 @@ import {
   type BrokerThreadOptions,
   type FromBroker,
   type LogLevel,
+  PublishReader,
   type ToBroker,
-  unpackPublishes,
   VerdictPacker,
 } from './bridge.ts';
 import type { TlsConfig } from './tls.ts';
@@ -38,6 +39,8 @@ export interface Broker {
 const levels: LogLevel[] = ['debug', 'info', 'warn', 'error'];
 // A thread that died is started again after this long, so a crash loop does not spin a core.
 const restartDelayMs = 1_000;
+// How long the app's thread takes publishes before it lets other work run.
+const intakeSliceMs = 10;
 
 export function createBroker(deps: {
   config: Pick<
@@ -105,13 +108,41 @@ export function createBroker(deps: {
       }
     };
 
+    // Publishes are taken in slices of a few milliseconds, each followed by a turn of the event
+    // loop: a backlog of batches taken in one go held the thread for over half a second (bench),
+    // and every database answer, timer and alarm waited behind it.
+    const inbox = new Fifo<PublishReader>();
+    let intakeScheduled = false;
+    const scheduleIntake = () => {
+      if (intakeScheduled) return;
+      intakeScheduled = true;
+      setImmediate(intake);
+    };
+    const intake = () => {
+      intakeScheduled = false;
+      const until = performance.now() + intakeSliceMs;
+      let reader = inbox.peek();
+      while (reader) {
+        for (let n = 0; n < 64; n++) {
+          const publish = reader.next();
+          if (!publish) {
+            inbox.shift();
+            break;
+          }
+          ingest.accept(publish).then((stored) => verdict(publish.seq, stored));
+        }
+        if (performance.now() >= until) break;
+        reader = inbox.peek();
+      }
+      if (inbox.length > 0) scheduleIntake();
+    };
+
     return new Promise((started, failed) => {
       thread.on('message', (message: FromBroker) => {
         switch (message.type) {
           case 'publishes':
-            return unpackPublishes(message.batch, (publish) => {
-              ingest.accept(publish).then((stored) => verdict(publish.seq, stored));
-            });
+            inbox.push(new PublishReader(message.batch));
+            return scheduleIntake();
           case 'authenticate':
             return void authenticateDevice(
               registry,

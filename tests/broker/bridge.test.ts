@@ -3,16 +3,20 @@
 import { describe, expect, it } from 'vitest';
 import {
   type BridgedPublish,
+  type PublishBatch,
   PublishPacker,
-  unpackPublishes,
+  PublishReader,
   VerdictPacker,
 } from '../../src/broker/bridge.ts';
 
-const unpacked = (packer: PublishPacker) => {
+const readAll = (batch: PublishBatch) => {
   const out: BridgedPublish[] = [];
-  unpackPublishes(packer.take(), (p) => out.push(p));
+  const reader = new PublishReader(batch);
+  for (let p = reader.next(); p; p = reader.next()) out.push(p);
   return out;
 };
+
+const unpacked = (packer: PublishPacker) => readAll(packer.take());
 
 describe('the broker thread bridge', () => {
   it('hands over every publish of a batch with its topic, sender, flags, time and payload', () => {
@@ -74,9 +78,7 @@ describe('the broker thread bridge', () => {
     const batch = packer.take();
     expect(batch.payloads.byteLength).toBe(7);
     socketChunk.fill(0); // the socket's buffer is reused for the next read
-    const out: BridgedPublish[] = [];
-    unpackPublishes(batch, (p) => out.push(p));
-    expect(out[0]!.payload.toString()).toBe('{"a":1}');
+    expect(readAll(batch)[0]!.payload.toString()).toBe('{"a":1}');
   });
 
   it('returns each verdict with its sequence number', () => {
