@@ -179,7 +179,8 @@ export type FromBroker =
       certificate: ClientCertificate;
     }
   | { type: 'subscribe'; id: number; deviceId: string }
-  | { type: 'publishes'; batch: PublishBatch }
+  /** urgent: fire sensors and device events, taken ahead of the batches waiting. */
+  | { type: 'publishes'; batch: PublishBatch; urgent: boolean }
   | {
       type: 'refuse';
       topic: string;

@@ -118,21 +118,21 @@ export function createBroker(deps: {
       intakeScheduled = true;
       setImmediate(intake);
     };
+    /** Hands publishes to ingest until the reader is done (true) or `count` were taken. */
+    const take = (reader: PublishReader, count: number): boolean => {
+      for (let n = 0; n < count; n++) {
+        const publish = reader.next();
+        if (!publish) return true;
+        ingest.accept(publish).then((stored) => verdict(publish.seq, stored));
+      }
+      return false;
+    };
     const intake = () => {
       intakeScheduled = false;
       const until = performance.now() + intakeSliceMs;
-      let reader = inbox.peek();
-      while (reader) {
-        for (let n = 0; n < 64; n++) {
-          const publish = reader.next();
-          if (!publish) {
-            inbox.shift();
-            break;
-          }
-          ingest.accept(publish).then((stored) => verdict(publish.seq, stored));
-        }
+      for (let reader = inbox.peek(); reader; reader = inbox.peek()) {
+        if (take(reader, 64)) inbox.shift();
         if (performance.now() >= until) break;
-        reader = inbox.peek();
       }
       if (inbox.length > 0) scheduleIntake();
     };
@@ -140,9 +140,12 @@ export function createBroker(deps: {
     return new Promise((started, failed) => {
       thread.on('message', (message: FromBroker) => {
         switch (message.type) {
-          case 'publishes':
-            inbox.push(new PublishReader(message.batch));
+          case 'publishes': {
+            const reader = new PublishReader(message.batch);
+            if (message.urgent) return take(reader, Number.POSITIVE_INFINITY);
+            inbox.push(reader);
             return scheduleIntake();
+          }
           case 'authenticate':
             return void authenticateDevice(
               registry,

@@ -13,6 +13,7 @@ import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
 import { createWebSocketStream, WebSocketServer } from 'ws';
+import { parseTopic } from '../ingest/topics.ts';
 import { listen } from '../net.ts';
 import type { AuthOutcome } from './auth.ts';
 import { identityOf, rememberIdentity } from './auth.ts';
@@ -60,13 +61,14 @@ interface Waiting {
 let nextSeq = 1;
 const waiting = new Map<number, Waiting>();
 const packer = new PublishPacker();
+const urgentPacker = new PublishPacker();
 let flushScheduled = false;
 
 function flushPublishes() {
   flushScheduled = false;
   if (packer.size === 0) return;
   const batch = packer.take();
-  send({ type: 'publishes', batch }, [batch.payloads]);
+  send({ type: 'publishes', batch, urgent: false }, [batch.payloads]);
 }
 
 function settle(seqs: Float64Array, stored: Uint8Array) {
@@ -159,6 +161,14 @@ const aedes = await Aedes.createBroker({
     const isWill = (client as unknown as { will?: unknown }).will === packet;
     const seq = nextSeq++;
     waiting.set(seq, { packet, clientId: client.id, done });
+    const topic = parseTopic(packet.topic);
+    if (topic && (topic.kind === 'fire' || topic.channel === 'event')) {
+      // Fire sensors and device events (alarm buttons) go over at once, on their own, and the app
+      // takes them ahead of the batches waiting there: life safety does not queue behind telemetry.
+      urgentPacker.add(seq, packet.topic, payload, senderId, packet.qos, isWill);
+      const batch = urgentPacker.take();
+      return send({ type: 'publishes', batch, urgent: true }, [batch.payloads]);
+    }
     packer.add(seq, packet.topic, payload, senderId, packet.qos, isWill);
     if (packer.payloadBytes >= batchBytes) flushPublishes();
     else if (!flushScheduled) {

@@ -158,39 +158,40 @@ export function createAlertQueries(pool: Pool) {
       at: Date;
       repeats: number;
     }): Promise<{ alert: AlertRecord; opened: boolean }> {
-      return inTransaction(async (client) => {
-        const { rows } = await client.query<{ id: number; opened: boolean }>(
-          `INSERT INTO alerts (rule_id, device_id, kind, city, ward, severity, state, message_vi, message_en, value,
+      // One statement, so one round trip: a fire alarm's alert is stored in the time of one answer
+      // from the database, not five (BEGIN, upsert, history, read back, COMMIT), each of which waited
+      // its turn on a busy event loop.
+      const { rows } = await pool.query<AlertRecord & { opened: boolean }>(
+        `WITH a AS (
+           INSERT INTO alerts (rule_id, device_id, kind, city, ward, severity, state, message_vi, message_en, value,
                                details, opened_at, last_seen_at)
            VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, $9, $10, $11, $11)
            ON CONFLICT (rule_id, device_id) WHERE state <> 'resolved'
            DO UPDATE SET count = alerts.count + $12, last_seen_at = greatest(alerts.last_seen_at, excluded.last_seen_at),
                          value = excluded.value, message_vi = excluded.message_vi, message_en = excluded.message_en
-           RETURNING id::int, (xmax = 0) AS opened`,
-          [
-            input.rule.id,
-            input.device.id,
-            input.device.kind,
-            input.device.city,
-            input.device.ward,
-            input.rule.severity,
-            input.messageVi,
-            input.messageEn,
-            input.value,
-            JSON.stringify(input.details),
-            input.at,
-            input.repeats,
-          ],
-        );
-        const { id, opened } = rows[0]!;
-        if (opened) {
-          await client.query(
-            `INSERT INTO alert_history (alert_id, at, action, actor) VALUES ($1, $2, 'opened', 'system')`,
-            [id, input.at],
-          );
-        }
-        return { alert: (await byId(client, id))!, opened };
-      });
+           RETURNING *, (xmax = 0) AS opened
+         ), history AS (
+           INSERT INTO alert_history (alert_id, at, action, actor)
+           SELECT id, $11, 'opened', 'system' FROM a WHERE opened
+         )
+         SELECT ${alertColumns}, a.opened FROM a JOIN alert_rules r ON r.id = a.rule_id`,
+        [
+          input.rule.id,
+          input.device.id,
+          input.device.kind,
+          input.device.city,
+          input.device.ward,
+          input.rule.severity,
+          input.messageVi,
+          input.messageEn,
+          input.value,
+          JSON.stringify(input.details),
+          input.at,
+          input.repeats,
+        ],
+      );
+      const { opened, ...alert } = rows[0]!;
+      return { alert, opened };
     },
 
     /** Moves an alert to `acknowledged` or `resolved`; undefined when it is not in a state that allows it. */
