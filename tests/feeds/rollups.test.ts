@@ -89,6 +89,41 @@ describe('hourly rollups', () => {
   });
 });
 
+describe('the refresher between passes', () => {
+  it('folds what ingest stored into its hour and marks the hour for the next pass', async () => {
+    const running = createRefresher({
+      pool,
+      log,
+      publishDelayS: 600,
+      readingMinutes: () => 1,
+      cities: [{ id: 'hoi-an', lat: 15.8801, lon: 108.338 }],
+      clock: () => now,
+      foldEveryS: 0.1,
+    });
+    running.start(3_600); // the first pass runs now; the next one not within this test
+    try {
+      const until = async (done: () => Promise<boolean>) => {
+        const deadline = Date.now() + 5_000;
+        while (!(await done()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      };
+      // The first pass is over once it has published the last closed hour.
+      await until(async () => (await pool.query('SELECT 1 FROM feed_publications')).rows.length > 0);
+      await store([['env-2', 'pm25', local('2026-11-19T09:10:00'), 7]]);
+      const folded = async () =>
+        (await pool.query("SELECT count, sum FROM telemetry_hourly WHERE device_id = 'env-2'")).rows;
+      await until(async () => (await folded()).length > 0);
+      expect(await folded()).toEqual([{ count: 1, sum: 7 }]);
+      expect((await pool.query('SELECT count(*)::int AS n FROM telemetry_pending')).rows[0].n).toBe(0);
+      const marked = await pool.query('SELECT DISTINCT hour FROM rollup_dirty');
+      expect(marked.rows.map((r) => r.hour.toISOString())).toContain(
+        local('2026-11-19T09:00:00').toISOString(),
+      );
+    } finally {
+      await running.stop();
+    }
+  });
+});
+
 describe('daily indicators', () => {
   it('give the daily VN_AQI of the worst station and count the day in its category', async () => {
     await device('env-a', 'environment', 'minh-an');
