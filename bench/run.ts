@@ -168,7 +168,10 @@ await nullBroker.close();
 const insertOptions = { seconds: ceilingSeconds, batchRows: app.config.INGEST_BATCH_ROWS, concurrency: 2 };
 const stationIds = fleet.stations.map((s) => s.id);
 const insert = await measureInsertCeiling(app.pool, stationIds, { ...insertOptions, statement: 'writer' });
-await app.pool.query('TRUNCATE telemetry_messages, telemetry_pending');
+// One table at a time, pending first: the refresher locks telemetry_pending, then reads
+// telemetry_messages, and both at once deadlocked with it.
+await app.pool.query('TRUNCATE telemetry_pending');
+await app.pool.query('TRUNCATE telemetry_messages');
 const plainInsert = await measureInsertCeiling(app.pool, stationIds, {
   ...insertOptions,
   statement: 'messages',
