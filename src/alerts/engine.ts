@@ -167,14 +167,17 @@ export function createAlertEngine(deps: {
     );
   }
 
-  function clear({ rule, key }: Watch, deviceId: string, note: string) {
+  /** `note`: why, or the value the condition cleared at. Runs for most readings, so the note's
+   * text and a fresh samples array are made only when there is something to clear. */
+  function clear({ rule, key }: Watch, deviceId: string, note: string | number) {
     const state = stateOf(key);
     state.pendingSince = undefined;
-    state.samples = [];
+    if (state.samples.length > 0) state.samples = [];
     if (!state.active) return;
     state.active = false;
     state.repeats = 0;
-    enqueue(key, () => lifecycle.resolveActive(rule, deviceId, note));
+    const text = typeof note === 'number' ? `cleared at ${note}` : note;
+    enqueue(key, () => lifecycle.resolveActive(rule, deviceId, text));
   }
 
   /** Condition held (or not) at `at`: opens after for_s, clears past the clear value. */
@@ -194,7 +197,7 @@ export function createAlertEngine(deps: {
       return;
     }
     state.pendingSince = undefined;
-    if (cleared) clear(watch, device.id, `cleared at ${value}`);
+    if (cleared) clear(watch, device.id, value);
   }
 
   function inWindow(rule: Rule, at: Date): boolean {
