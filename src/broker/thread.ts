@@ -15,8 +15,7 @@ import { Aedes, type AuthenticateError, type Client, type PublishPacket } from '
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import { parseTopic } from '../ingest/topics.ts';
 import { listen } from '../net.ts';
-import type { AuthOutcome } from './auth.ts';
-import { identityOf, rememberIdentity } from './auth.ts';
+import { type AuthOutcome, identityOf, rememberIdentity } from './auth.ts';
 import {
   type BrokerThreadOptions,
   type FromBroker,
