@@ -101,8 +101,8 @@ export const ConfigSchema = z
     INGEST_FLUSH_MS: z.coerce.number().int().min(0).max(10_000).default(50),
     /**
      * Batches written at the same time, each on its own connection (the writer holds one more for latest
-     * values). 4, not 2: with the broker on the same thread, a batch's answer often waits for a busy
-     * event loop, and two in flight left the database idle meanwhile (bench, QoS 0 at 10,000 msg/s).
+     * values). 4, not 2: a batch's answer often waits for a busy event loop, and two in flight left the
+     * database idle meanwhile (bench, QoS 0 at 10,000 msg/s, measured before the broker had its own thread).
      */
     INGEST_WRITE_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(4),
     /** How often stored readings' latest values are written to device_latest (longer when a flush is slow). */
