@@ -11,7 +11,7 @@ import { useMigratedDatabase } from '../helpers/database.ts';
 const log = createLogger('silent');
 let pool: Pool;
 const now = new Date('2026-11-20T00:00:00Z');
-const refresher = () =>
+const refresher = (options: { foldEveryS?: number } = {}) =>
   createRefresher({
     pool,
     log,
@@ -19,6 +19,7 @@ const refresher = () =>
     readingMinutes: () => 1,
     cities: [{ id: 'hoi-an', lat: 15.8801, lon: 108.338 }],
     clock: () => now,
+    ...options,
   });
 
 /** Local (UTC+7) wall-clock time to an instant. */
@@ -91,15 +92,7 @@ describe('hourly rollups', () => {
 
 describe('the refresher between passes', () => {
   it('folds what ingest stored into its hour and marks the hour for the next pass', async () => {
-    const running = createRefresher({
-      pool,
-      log,
-      publishDelayS: 600,
-      readingMinutes: () => 1,
-      cities: [{ id: 'hoi-an', lat: 15.8801, lon: 108.338 }],
-      clock: () => now,
-      foldEveryS: 0.1,
-    });
+    const running = refresher({ foldEveryS: 0.1 });
     running.start(3_600); // the first pass runs now; the next one not within this test
     try {
       const until = async (done: () => Promise<boolean>) => {
