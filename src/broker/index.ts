@@ -67,6 +67,7 @@ export function createBroker(deps: {
   let ports:
     | { port: number | undefined; tlsPort: number | undefined; wsPort: number | undefined }
     | undefined;
+  let takeRest: (() => void) | undefined;
   let nextId = 1;
   const replies = new Map<number, { ok: (value: unknown) => void; fail: (error: Error) => void }>();
 
@@ -135,6 +136,10 @@ export function createBroker(deps: {
         if (performance.now() >= until) break;
       }
       if (inbox.length > 0) scheduleIntake();
+    };
+    // On stop, what the thread sent last (its clients' wills among it) goes to ingest before ingest stops.
+    takeRest = () => {
+      for (let reader = inbox.shift(); reader; reader = inbox.shift()) take(reader, Number.POSITIVE_INFINITY);
     };
 
     return new Promise((started, failed) => {
@@ -276,6 +281,7 @@ export function createBroker(deps: {
       }, 10_000);
       await ended;
       clearTimeout(stuck);
+      takeRest?.();
     },
 
     publish(topic, payload, qos = 1) {
