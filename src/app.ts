@@ -209,6 +209,7 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       catalog,
       log: log.child({ area: 'feeds' }),
       publishDelayS: config.FEEDS_PUBLISH_DELAY_S,
+      foldEveryS: config.FEEDS_FOLD_S,
     });
     feeds.start(config.FEEDS_REFRESH_S);
     running.push(() => feeds.stop());

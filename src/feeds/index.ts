@@ -130,6 +130,8 @@ export function createFeeds(deps: {
   catalog: Catalog;
   log: Logger;
   publishDelayS: number;
+  /** Seconds between folds of stored readings between refresher passes (refresher.ts). */
+  foldEveryS?: number;
   clock?: () => Date;
 }): Feeds {
   const { pool, catalog } = deps;
@@ -141,6 +143,7 @@ export function createFeeds(deps: {
     readingMinutes: (kind) => (catalog.kinds.get(kind as never)?.reportingIntervalS ?? 60) / 60,
     cities: [...catalog.fleets.values()].map((f) => ({ id: f.city, lat: f.lat, lon: f.lon })),
     clock,
+    foldEveryS: deps.foldEveryS,
   });
   const apiKeys = createApiKeys(createApiKeyQueries(pool));
 

@@ -45,7 +45,7 @@ export interface RefresherOptions {
   /** Each city's centre: street lighting is judged in the hours the sun is down there. */
   cities: ReadonlyArray<{ id: string; lat: number; lon: number }>;
   clock?: () => Date;
-  /** Seconds between folds of stored readings into telemetry_hourly (default 10; tests shorten it). */
+  /** Seconds between folds of stored readings into telemetry_hourly (FEEDS_FOLD_S, default 10). */
   foldEveryS?: number;
 }
 
