@@ -141,8 +141,12 @@ export const ConfigSchema = z
     WEBHOOK_LOG_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
     /** Seconds between passes of the indicator refresher (changed hours → ward and city indicators). */
     FEEDS_REFRESH_S: z.coerce.number().int().min(1).max(3_600).default(60),
-    /** Seconds between folds of stored readings into the hourly rollup between passes (at least FEEDS_REFRESH_S: passes only). */
-    FEEDS_FOLD_S: z.coerce.number().int().min(1).max(3_600).default(10),
+    /**
+     * Seconds between folds of stored readings into the hourly rollup between passes; at or above
+     * FEEDS_REFRESH_S, passes alone fold. 60, not 10: each fold rewrites every active device's hourly
+     * rows, and at 10 s PostgreSQL used 16-23 points of a core more (bench, back to back).
+     */
+    FEEDS_FOLD_S: z.coerce.number().int().min(1).max(3_600).default(60),
     /** An hour (or day) is published to the province feeds this long after it ends, to let late readings in. */
     FEEDS_PUBLISH_DELAY_S: z.coerce.number().int().min(0).max(86_400).default(600),
     /** Feed requests per minute allowed to one API key (a short burst of that many, then a steady rate). */

@@ -29,11 +29,12 @@ const lockKey = 0x10cfeed;
 /** Hours recomputed in one transaction at most; a long backlog takes several passes. */
 const maxHoursPerPass = 24 * 7;
 /**
- * Between passes, what ingest stored is folded into telemetry_hourly every this many seconds. A
- * minute of 10,000 messages a second folded at once held a database core for 8-11 s (bench), and
- * ingest's latency with it. In sixths, publish → stored p99 was 572 against 710 ms, back to back.
+ * Between passes, what ingest stored can be folded into telemetry_hourly every this many seconds
+ * (FEEDS_FOLD_S). Shorter folds are shorter waits for ingest, but each one rewrites every active
+ * device's hourly rows: with 10,000 devices at 10,000 msg/s, folds every 10 s cost PostgreSQL 16-23
+ * points of a core more than passes alone (bench, back to back), so by default passes alone fold.
  */
-const defaultFoldEveryS = 10;
+const defaultFoldEveryS = 60;
 
 export interface RefresherOptions {
   pool: Pool;
@@ -45,7 +46,7 @@ export interface RefresherOptions {
   /** Each city's centre: street lighting is judged in the hours the sun is down there. */
   cities: ReadonlyArray<{ id: string; lat: number; lon: number }>;
   clock?: () => Date;
-  /** Seconds between folds of stored readings into telemetry_hourly (FEEDS_FOLD_S, default 10). */
+  /** Seconds between folds of stored readings into telemetry_hourly (FEEDS_FOLD_S, default 60). */
   foldEveryS?: number;
 }
 
