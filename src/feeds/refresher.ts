@@ -31,7 +31,7 @@ const maxHoursPerPass = 24 * 7;
 /**
  * Between passes, what ingest stored can be folded into telemetry_hourly every this many seconds
  * (FEEDS_FOLD_S). Shorter folds are shorter waits for ingest, but each one rewrites every active
- * device's hourly rows: with 10,000 devices at 10,000 msg/s, folds every 10 s cost PostgreSQL 16-23
+ * device's hourly rows: with 10,000 devices at 10,000 msg/s, folds every 10 s cost PostgreSQL 15-23
  * points of a core more than passes alone (bench, back to back), so by default passes alone fold.
  */
 const defaultFoldEveryS = 60;
