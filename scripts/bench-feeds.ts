@@ -5,7 +5,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { loadCatalog } from '../src/catalog/index.ts';
 import { loadConfig } from '../src/config.ts';
 import { createFeeds } from '../src/feeds/index.ts';
@@ -14,6 +13,7 @@ import { createLogger } from '../src/log.ts';
 import { type EmbeddedDatabase, startEmbeddedPostgres } from '../src/storage/embedded.ts';
 import { migrate } from '../src/storage/migrate.ts';
 import { createPool } from '../src/storage/pool.ts';
+import { createFreshDatabase } from './fresh-database.ts';
 
 const { values } = parseArgs({
   options: {
@@ -75,13 +75,9 @@ async function main() {
     embedded = await startEmbeddedPostgres(config.DATA_DIR, log);
     serverUrl = embedded.url;
   }
-  const database = `ioc_bench_feeds_${Date.now().toString(36)}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${database}`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${database}`;
-  const pool = createPool(url.toString(), { max: 4 });
+  const fresh = await createFreshDatabase(serverUrl, `ioc_bench_feeds_${Date.now().toString(36)}`);
+  const database = fresh.name;
+  const pool = createPool(fresh.url, { max: 4 });
   const catalog = loadCatalog();
   try {
     await migrate(pool, log);
@@ -232,8 +228,7 @@ async function main() {
     await feeds.stop();
   } finally {
     await pool.end();
-    if (!values.keep) await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-    await admin.end();
+    if (!values.keep) await fresh.drop();
     await embedded?.stop();
   }
 }

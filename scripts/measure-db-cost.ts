@@ -4,12 +4,12 @@
 // PostgreSQL's share of the benchmark goes: storing a message, folding it into the hourly rollup,
 // latest values and last-seen times.
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { createLogger } from '../src/log.ts';
 import { migrate } from '../src/storage/migrate.ts';
 import { createPool } from '../src/storage/pool.ts';
 import { foldHourlyDeltas } from '../src/storage/rollups.ts';
 import { insertTelemetry, telemetryBatch, touchLastSeen, writeLatest } from '../src/storage/telemetry.ts';
+import { createFreshDatabase } from './fresh-database.ts';
 
 const { values } = parseArgs({
   options: {
@@ -26,13 +26,8 @@ if (!adminUrl) {
   process.exit(2);
 }
 
-const admin = new pg.Client({ connectionString: adminUrl });
-await admin.connect();
-const name = `ioc_scratch_${Date.now()}`;
-await admin.query(`CREATE DATABASE ${name}`);
-const url = new URL(adminUrl);
-url.pathname = `/${name}`;
-const pool = createPool(url.toString(), { max: 1 });
+const database = await createFreshDatabase(adminUrl, `ioc_scratch_${Date.now()}`);
+const pool = createPool(database.url, { max: 1 });
 try {
   await migrate(pool, createLogger('silent'));
   const devices = Array.from({ length: deviceCount }, (_, i) => `tn-p1-env-${String(i).padStart(5, '0')}`);
@@ -92,6 +87,5 @@ try {
   }
 } finally {
   await pool.end();
-  await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
-  await admin.end();
+  await database.drop();
 }

@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import mqtt, { type MqttClient } from 'mqtt';
 import pg from 'pg';
 import { startMosquitto } from '../tests/helpers/mosquitto.ts';
+import { createFreshDatabase } from './fresh-database.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -34,12 +35,8 @@ const root = new URL('../', import.meta.url).pathname;
 const adminPassword = 'measure-admin-password';
 const jwt = randomBytes(32).toString('base64');
 
-const databaseName = `ioc_scaleout_${randomBytes(4).toString('hex')}`;
-const admin = new pg.Client({ connectionString: adminUrl });
-await admin.connect();
-await admin.query(`CREATE DATABASE ${databaseName}`);
-const databaseUrl = new URL(adminUrl);
-databaseUrl.pathname = `/${databaseName}`;
+const database = await createFreshDatabase(adminUrl, `ioc_scaleout_${randomBytes(4).toString('hex')}`);
+const databaseUrl = new URL(database.url);
 const pool = new pg.Pool({ connectionString: databaseUrl.toString() });
 const mosquitto = await startMosquitto();
 const dataDir = await mkdtemp(join(tmpdir(), 'ioc-scaleout-'));
@@ -232,7 +229,6 @@ try {
   for (const child of children) await stopInstance(child).catch(() => {});
   await pool.end();
   await mosquitto.stop();
-  await admin.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
-  await admin.end();
+  await database.drop();
   await rm(dataDir, { recursive: true, force: true });
 }

@@ -4,30 +4,23 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { type RunningApp, startApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/log.ts';
+import { createFreshDatabase } from './fresh-database.ts';
 
 export async function startMeasuredApp(
   name: string,
   env: Record<string, string> = {},
 ): Promise<{ app: RunningApp; database: string; close(): Promise<void> }> {
   const base = loadConfig();
-  let databaseUrl = base.DATABASE_URL;
-  const database = `ioc_${name}_${Date.now().toString(36)}`;
-  const admin = databaseUrl ? new pg.Client({ connectionString: databaseUrl }) : undefined;
-  if (admin && databaseUrl) {
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${database}`);
-    const url = new URL(databaseUrl);
-    url.pathname = `/${database}`;
-    databaseUrl = url.toString();
-  }
+  const fresh = base.DATABASE_URL
+    ? await createFreshDatabase(base.DATABASE_URL, `ioc_${name}_${Date.now().toString(36)}`)
+    : undefined;
   const dataDir = await mkdtemp(join(tmpdir(), `ioc-${name}-`));
   const app = await startApp(
     loadConfig({
-      DATABASE_URL: databaseUrl,
+      DATABASE_URL: fresh?.url,
       DATA_DIR: dataDir,
       HTTP_PORT: '0',
       MQTT_PORT: '0',
@@ -47,10 +40,7 @@ export async function startMeasuredApp(
     async close() {
       await app.stop();
       await rm(dataDir, { recursive: true, force: true });
-      if (admin) {
-        await admin.query(`DROP DATABASE ${database} WITH (FORCE)`);
-        await admin.end();
-      }
+      await fresh?.drop();
     },
   };
 }

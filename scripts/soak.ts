@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import mqtt, { type MqttClient } from 'mqtt';
 import pg from 'pg';
+import { createFreshDatabase } from './fresh-database.ts';
 
 const { values } = parseArgs({
   options: {
@@ -32,18 +33,11 @@ const say = (text: string) => process.stderr.write(`[soak] ${text}\n`);
 
 // A fresh database on the given server, or the embedded one in the temporary DATA_DIR.
 const dataDir = await mkdtemp(join(tmpdir(), 'ioc-soak-'));
-let databaseUrl: string | undefined;
 const serverUrl = process.env.DATABASE_URL;
-const databaseName = `ioc_soak_${Date.now().toString(36)}`;
-if (serverUrl) {
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${databaseName}`);
-  await admin.end();
-  const u = new URL(serverUrl);
-  u.pathname = `/${databaseName}`;
-  databaseUrl = u.toString();
-}
+const fresh = serverUrl
+  ? await createFreshDatabase(serverUrl, `ioc_soak_${Date.now().toString(36)}`)
+  : undefined;
+const databaseUrl = fresh?.url;
 
 const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
   cwd: root,
@@ -239,11 +233,6 @@ await mkdir(values.out!, { recursive: true });
 const file = join(values.out!, `soak-${new Date().toISOString().slice(0, 10)}.json`);
 await writeFile(file, `${JSON.stringify({ summary, minutes: minutesLog }, null, 2)}\n`);
 say(`written to ${file}`);
-if (serverUrl) {
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
-  await admin.end();
-}
+await fresh?.drop();
 await rm(dataDir, { recursive: true, force: true });
 process.exit(summary.lost === 0 ? 0 : 1);
