@@ -29,7 +29,7 @@ import {
   markdown,
   targets,
 } from './report.ts';
-import { flowControl, runStep, type StepResult, type StepSpec } from './step.ts';
+import { emptyMessageTables, flowControl, runStep, type StepResult, type StepSpec } from './step.ts';
 
 const { values } = parseArgs({
   options: {
@@ -168,10 +168,7 @@ await nullBroker.close();
 const insertOptions = { seconds: ceilingSeconds, batchRows: app.config.INGEST_BATCH_ROWS, concurrency: 2 };
 const stationIds = fleet.stations.map((s) => s.id);
 const insert = await measureInsertCeiling(app.pool, stationIds, { ...insertOptions, statement: 'writer' });
-// One table at a time, pending first: the refresher locks telemetry_pending, then reads
-// telemetry_messages, and both at once deadlocked with it.
-await app.pool.query('TRUNCATE telemetry_pending');
-await app.pool.query('TRUNCATE telemetry_messages');
+await emptyMessageTables(app.pool);
 const plainInsert = await measureInsertCeiling(app.pool, stationIds, {
   ...insertOptions,
   statement: 'messages',

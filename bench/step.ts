@@ -119,6 +119,15 @@ export function flowControl(spec: Pick<StepSpec, 'qos' | 'devices'>): { window: 
   };
 }
 
+/**
+ * Empties the raw message tables between measurements. One table at a time, pending first: the
+ * refresher locks telemetry_pending, then reads telemetry_messages, and both at once deadlocked with it.
+ */
+export async function emptyMessageTables(pool: RunningApp['pool']): Promise<void> {
+  await pool.query('TRUNCATE telemetry_pending');
+  await pool.query('TRUNCATE telemetry_messages');
+}
+
 export async function runStep(context: StepContext, spec: StepSpec): Promise<StepResult> {
   const { app, generator, alarms, consoles, probe, alertOpenedAt } = context;
   probe.reset();
@@ -183,9 +192,7 @@ export async function runStep(context: StepContext, spec: StepSpec): Promise<Ste
   );
   const storedRows = Number(rows[0]!.rows ?? 0);
   const storedMessages = Number(rows[0]!.messages);
-  // One table at a time: the refresher locks telemetry_pending, then reads telemetry_messages.
-  await app.pool.query('TRUNCATE telemetry_pending');
-  await app.pool.query('TRUNCATE telemetry_messages');
+  await emptyMessageTables(app.pool);
 
   const alarmLatency = new Histogram();
   for (const [deviceId, at] of Object.entries(sentAt)) {

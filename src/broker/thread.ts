@@ -40,7 +40,7 @@ const hardPacketLimit = Math.max(1_048_576, 4 * options.MQTT_MAX_PAYLOAD_BYTES);
 // A batch goes out at the end of the event loop's turn, or sooner once its payloads reach this size.
 const batchBytes = 1_048_576;
 
-// Questions to the app's thread (authenticate, subscribe, commands' publish), by id.
+// Questions to the app's thread (authenticate, subscribe), by id.
 let nextId = 1;
 const asked = new Map<number, (answer: ToBroker) => void>();
 function ask(question: (id: number) => FromBroker): Promise<ToBroker> {
