@@ -16,18 +16,41 @@ export interface StoreProbe {
   inserts(): number;
   /** Messages of counted devices stored since the last reset. */
   messages(): number;
+  /**
+   * Statements on the pool that took longer than `slowMs` since the last reset (a refresher pass, a
+   * flush of latest values): when a step's tail latency rises, these say what ran at the time.
+   */
+  slowStatements(): SlowStatement[];
+  /** Worst publish → stored per second of publish time, from the step's start, the worst first. */
+  worstSeconds(startedAt: number, count: number): Array<{ second: number; maxMs: number }>;
   reset(): void;
 }
 
+export interface SlowStatement {
+  /** ms since the last reset */
+  startedAt: number;
+  ms: number;
+  /** The statement's first words. */
+  text: string;
+}
+
+const slowMs = 250;
+
 type Query = (...args: unknown[]) => unknown;
 
-/** Watches the inserts of the messages of devices whose id contains `marker`. */
-export function watchTelemetryInserts(pool: pg.Pool, marker: string): StoreProbe {
+/**
+ * Watches the inserts of the messages of devices whose id contains `marker`, on `pool`; slow
+ * statements on it and on `otherPools` (the refresher's, the API's).
+ */
+export function watchTelemetryInserts(pool: pg.Pool, marker: string, otherPools: pg.Pool[] = []): StoreProbe {
   const latency = new Histogram();
   let kept: Array<{ at: number; json: string }> = [];
   let lastStoredAt = 0;
   let inserts = 0;
   let messages = 0;
+  let resetAt = Date.now();
+  let slow: SlowStatement[] = [];
+  let worst = new Map<number, number>();
 
   function record(values: unknown[]) {
     const now = Date.now();
@@ -42,7 +65,10 @@ export function watchTelemetryInserts(pool: pg.Pool, marker: string): StoreProbe
     // The statement's one parameter: [[deviceId, epochMs, metrics], …], one entry per message.
     for (const { at, json } of kept) {
       for (const [deviceId, time] of JSON.parse(json) as Array<[string, number]>) {
-        if (deviceId.includes(marker)) latency.add(at - time);
+        if (!deviceId.includes(marker)) continue;
+        latency.add(at - time);
+        const second = Math.floor(time / 1000);
+        if ((worst.get(second) ?? 0) < at - time) worst.set(second, at - time);
       }
     }
     kept = [];
@@ -52,8 +78,26 @@ export function watchTelemetryInserts(pool: pg.Pool, marker: string): StoreProbe
   function wrap(target: { query: Query }) {
     const original = target.query;
     target.query = function (this: unknown, ...args: unknown[]) {
+      const began = Date.now();
       const result = original.apply(this, args);
       const [text, values] = args;
+      // Slow statements other than the inserts themselves (their time is what the latency shows).
+      if (
+        typeof text === 'string' &&
+        result instanceof Promise &&
+        !/INSERT INTO telemetry_messages\b/.test(text)
+      ) {
+        const done = () => {
+          const ms = Date.now() - began;
+          if (ms > slowMs)
+            slow.push({
+              startedAt: began - resetAt,
+              ms,
+              text: text.replace(/\s+/g, ' ').trim().slice(0, 70),
+            });
+        };
+        result.then(done, done);
+      }
       if (
         typeof text === 'string' &&
         /INSERT INTO telemetry_messages\b/.test(text) &&
@@ -70,15 +114,28 @@ export function watchTelemetryInserts(pool: pg.Pool, marker: string): StoreProbe
     };
   }
 
-  wrap(pool as unknown as { query: Query });
   // Writers that check a client out of the pool are seen too.
-  pool.on('connect', (client) => wrap(client as unknown as { query: Query }));
+  for (const watched of [pool, ...otherPools]) {
+    wrap(watched as unknown as { query: Query });
+    watched.on('connect', (client) => wrap(client as unknown as { query: Query }));
+  }
   return {
     latency: histogram,
     lastStoredAt: () => lastStoredAt,
     inserts: () => inserts,
     messages: () => messages,
+    slowStatements: () => slow,
+    worstSeconds(startedAt, count) {
+      histogram();
+      return [...worst]
+        .map(([second, maxMs]) => ({ second: second - Math.floor(startedAt / 1000), maxMs }))
+        .sort((a, b) => b.maxMs - a.maxMs)
+        .slice(0, count);
+    },
     reset() {
+      resetAt = Date.now();
+      slow = [];
+      worst = new Map();
       messages = 0;
       kept = [];
       latency.reset();

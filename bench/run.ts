@@ -111,7 +111,7 @@ const loadAtStart = loadavg()[0]!.toFixed(2);
 const settings = Object.fromEntries((values.env ?? []).map((kv) => kv.split(/=(.*)/s).slice(0, 2)));
 const measured = await startMeasuredApp('bench', { INGEST_DEVICE_RATE_PER_S: '0', ...settings });
 const { app } = measured;
-const probe = watchTelemetryInserts(app.ingestPool, stationMarker);
+const probe = watchTelemetryInserts(app.ingestPool, stationMarker, [app.pool]);
 const alertOpenedAt = new Map<string, number>();
 app.bus.on('alert', ({ action, alert }) => {
   if (action === 'opened' && alert.ruleName === 'Fire alarm') alertOpenedAt.set(alert.deviceId, Date.now());
@@ -243,6 +243,9 @@ for (const entry of plan) {
     steps.push(result);
     log(
       `${entry.name} QoS ${entry.qos} ${entry.devices}: ${result.messagesPerSecond} msg/s, lost ${result.lost}${result.journalUsed ? ', went to the journal' : ''}; event loop delay p99 ${result.loopDelayMs.p99} ms, max ${result.loopDelayMs.max} ms`,
+    );
+    log(
+      `  slowest stores by second: ${result.worstSeconds.map((w) => `${w.second} s: ${w.maxMs} ms`).join(', ')}; statements over 250 ms: ${result.slowStatements.map((q) => `${(q.startedAt / 1000).toFixed(1)} s +${q.ms} ms ${q.text}`).join(' | ') || 'none'}`,
     );
     continue;
   }

@@ -7,7 +7,7 @@ import type { RunningApp } from '../src/app.ts';
 import type { Consoles, Generator } from './fleet.ts';
 import { stationMarker } from './fleet.ts';
 import { Histogram, type LatencySummary } from './histogram.ts';
-import type { StoreProbe } from './probe.ts';
+import type { SlowStatement, StoreProbe } from './probe.ts';
 
 export interface StepSpec {
   name: string;
@@ -49,6 +49,9 @@ export interface StepResult extends StepSpec {
   journalUsed: boolean;
   /** How late the system's event loop ran (it also runs the broker): p99 and max, ms. */
   loopDelayMs: { p99: number; max: number };
+  /** Where the tail came from: the seconds (from the step's start) with the slowest stores, and the statements over 250 ms. */
+  worstSeconds: Array<{ second: number; maxMs: number }>;
+  slowStatements: SlowStatement[];
 }
 
 export interface StepContext {
@@ -216,6 +219,8 @@ export async function runStep(context: StepContext, spec: StepSpec): Promise<Ste
     lost,
     messagesPerSecond: Math.round(storedMessages / elapsed),
     rowsPerSecond: Math.round(storedRows / elapsed),
+    worstSeconds: probe.worstSeconds(stats.startedAt, 5),
+    slowStatements: probe.slowStatements(),
     storeLatencyMs: probe.latency().summary(),
     ackLatencyMs: spec.qos === 1 ? ackLatency.summary() : null,
     consoleLatencyMs: consoleReport ? consoleLatency.summary() : null,
