@@ -288,8 +288,12 @@ export function createTelemetryWriter(deps: {
 
   // A flush of every device's values can take a while with tens of thousands of devices: the next
   // one waits ten times as long as the last took, so latest values never cost more than a tenth of
-  // the database's time (at a city's rates that is the latestFlushMs floor).
+  // the database's time (at a city's rates that is the latestFlushMs floor). And it goes in chunks,
+  // each followed by a pause twice its length: 40,000 values in one statement kept a core busy for
+  // most of a second, and the publish → stored tail of the whole fleet rose with each flush (bench,
+  // 10,000 devices at 10,000 msg/s, slowest seconds beside the statements over 250 ms).
   let lastLatestFlushMs = 0;
+  const latestChunkRows = 5_000;
 
   function scheduleLatestFlush() {
     if (latestTimer || stopped || latest.size === 0) return;
@@ -304,7 +308,8 @@ export function createTelemetryWriter(deps: {
 
   /**
    * Upserts the latest values noted so far: waits for a flush under way (it may hold some of them),
-   * then writes the rest in one pass. A failed pass puts its values back for the next timer.
+   * then writes the rest, chunk by chunk (no pauses once the writer stops). A failed chunk puts its
+   * values and the ones after it back for the next timer.
    */
   async function flushLatest(): Promise<void> {
     while (latestFlush) await latestFlush;
@@ -314,14 +319,29 @@ export function createTelemetryWriter(deps: {
       latest = new Map();
       const values: LatestValue[] = [];
       for (const ofDevice of flushing.values()) for (const value of ofDevice.values()) values.push(value);
-      const started = Date.now();
+      let written = 0;
+      let busyMs = 0;
       try {
-        await writeLatest(pool, values);
-        lastLatestFlushMs = Date.now() - started;
+        while (written < values.length) {
+          const chunk = values.slice(written, written + latestChunkRows);
+          const started = Date.now();
+          await writeLatest(pool, chunk);
+          const took = Date.now() - started;
+          busyMs += took;
+          written += chunk.length;
+          if (written < values.length && !stopped) await new Promise((r) => setTimeout(r, 2 * took));
+        }
+        lastLatestFlushMs = busyMs;
       } catch (error) {
         // Back in line, under anything newer noted meanwhile.
-        for (const v of values) keepNewest(latest, v.deviceId, v.metric, v.time, v.value);
-        logFailure(error, 1, values.length, isTransient(error), 'latest values not written; retrying');
+        for (const v of values.slice(written)) keepNewest(latest, v.deviceId, v.metric, v.time, v.value);
+        logFailure(
+          error,
+          1,
+          values.length - written,
+          isTransient(error),
+          'latest values not written; retrying',
+        );
       } finally {
         flushing = undefined;
       }

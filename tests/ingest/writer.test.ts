@@ -110,4 +110,45 @@ describe('the batch writer', () => {
       (await pool.query("SELECT count(*)::int AS n FROM telemetry WHERE device_id = 'dev-3'")).rows[0].n,
     ).toBe(200);
   });
+
+  it("writes a large fleet's latest values in several statements, every value, and shows them as unflushed until then", async () => {
+    // 3,000 devices × 2 metrics: more than one chunk of the latest-values flush.
+    const ids = Array.from({ length: 3_000 }, (_, i) => `latest-${String(i).padStart(4, '0')}`);
+    await pool.query(
+      `INSERT INTO devices (id, kind, city, ward, lat, lon, name, secret_hash)
+       SELECT id, 'environment', 'tay-ninh', 'phuong-1', 11.3, 106.1, id, 'x' FROM unnest($1::text[]) AS id`,
+      [ids],
+    );
+    const writer = createTelemetryWriter({
+      pool,
+      log,
+      metrics: createMetrics(),
+      options: { batchRows: 2_000, flushMs: 5, queueLimit: 100_000, latestFlushMs: 60_000 },
+    });
+    await Promise.all(ids.map((id, i) => writer.write(reading(i % 60, id))));
+    expect(
+      writer
+        .unflushedLatest('latest-2999')
+        .map((v) => v.metric)
+        .sort(),
+    ).toEqual(['pm10', 'pm25']);
+    let latestStatements = 0;
+    const query = pool.query.bind(pool);
+    pool.query = ((text: unknown, ...rest: unknown[]) => {
+      if (typeof text === 'string' && text.includes('INSERT INTO device_latest')) latestStatements++;
+      return (query as (...args: unknown[]) => unknown)(text, ...rest);
+    }) as typeof pool.query;
+    try {
+      await writer.drain();
+    } finally {
+      pool.query = query;
+    }
+    expect(latestStatements).toBe(2);
+    const { rows } = await pool.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM device_latest WHERE device_id LIKE 'latest-%'",
+    );
+    expect(rows[0]!.n).toBe(6_000);
+    expect(writer.unflushedLatest('latest-2999')).toEqual([]);
+    await writer.stop();
+  });
 });
