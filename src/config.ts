@@ -143,8 +143,9 @@ export const ConfigSchema = z
     FEEDS_REFRESH_S: z.coerce.number().int().min(1).max(3_600).default(60),
     /**
      * Seconds between folds of stored readings into the hourly rollup between passes; at or above
-     * FEEDS_REFRESH_S, passes alone fold. 60, not 10: each fold rewrites every active device's hourly
-     * rows, and at 10 s PostgreSQL used 15-23 points of a core more (bench, back to back).
+     * FEEDS_REFRESH_S, they are folded only before each pass. 60, not 10: each fold rewrites every
+     * active device's hourly rows, and at 10 s PostgreSQL used 15-23 points of a core more (bench,
+     * back to back).
      */
     FEEDS_FOLD_S: z.coerce.number().int().min(1).max(3_600).default(60),
     /** An hour (or day) is published to the province feeds this long after it ends, to let late readings in. */

@@ -8,6 +8,7 @@ import { isDark, localMidnight, qcvn26Limits } from '../standards/index.ts';
 import { inTransaction, type Pool, type PoolClient } from '../storage/pool.ts';
 import {
   dailyAqiInputs,
+  deviceRanges,
   foldHourlyDeltas,
   lastPublishedHour,
   markDirty,
@@ -32,9 +33,19 @@ const maxHoursPerPass = 24 * 7;
  * Between passes, what ingest stored can be folded into telemetry_hourly every this many seconds
  * (FEEDS_FOLD_S). Shorter folds are shorter waits for ingest, but each one rewrites every active
  * device's hourly rows: with 10,000 devices at 10,000 msg/s, folds every 10 s cost PostgreSQL 15-23
- * points of a core more than passes alone (bench, back to back), so by default passes alone fold.
+ * points of a core more than one fold a pass (bench, back to back), so by default each pass's
+ * timer folds just before the pass, and only then.
  */
 const defaultFoldEveryS = 60;
+/**
+ * The timer's folds go part by part, each part a transaction, each followed by a pause twice its
+ * length: folding a minute of 10,000 devices at 10,000 msg/s in one statement kept a core busy for
+ * 5-10 s, and the publish → stored tail of the whole fleet rose with it (bench, statements over
+ * 250 ms beside the slowest seconds). Parts are device ranges, so no device's hourly rows are
+ * rewritten twice in one fold.
+ */
+const foldParts = 8;
+const foldPauseFactor = 2;
 
 export interface RefresherOptions {
   pool: Pool;
@@ -75,7 +86,8 @@ export function createRefresher(options: RefresherOptions): Refresher {
   let running: Promise<unknown> = Promise.resolve();
   let stopped = false;
 
-  async function pass(client: PoolClient, wait: boolean): Promise<PassResult> {
+  /** `fold`: fold what ingest stored first (a timer's pass finds it folded part by part already). */
+  async function pass(client: PoolClient, wait: boolean, fold = true): Promise<PassResult> {
     const lock = await client.query<{ locked: boolean }>(
       wait
         ? 'SELECT true AS locked FROM pg_advisory_xact_lock($1)'
@@ -88,7 +100,8 @@ export function createRefresher(options: RefresherOptions): Refresher {
     const currentHour = Math.floor(now / hourMs) * hourMs;
     const closedBefore = Math.floor((now - options.publishDelayS * 1000) / hourMs) * hourMs - hourMs; // last closed hour
     const changed = new Set<number>();
-    for (const hour of [...(await foldHourlyDeltas(client)), ...(await takeDirtyHours(client))]) {
+    const folded = fold ? await foldHourlyDeltas(client) : [];
+    for (const hour of [...folded, ...(await takeDirtyHours(client))]) {
       // An energy meter's next hour is measured against this one, so it changes too.
       for (const h of [hour.getTime(), hour.getTime() + hourMs]) if (h <= currentHour) changed.add(h);
     }
@@ -147,24 +160,34 @@ export function createRefresher(options: RefresherOptions): Refresher {
     };
   }
 
-  const runOnce = (wait = false): Promise<PassResult> => inTransaction(pool, (client) => pass(client, wait));
+  const runOnce = (wait = false, fold = true): Promise<PassResult> =>
+    inTransaction(pool, (client) => pass(client, wait, fold));
 
-  /** Folds what was stored since into telemetry_hourly and marks its hours for the next pass. */
-  const foldOnce = (): Promise<number> =>
-    inTransaction(pool, async (client) => {
-      const lock = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [
-        lockKey,
-      ]);
-      if (!lock.rows[0]?.locked) return 0;
-      const hours = await foldHourlyDeltas(client);
-      await markDirty(client, hours);
-      return hours.length;
-    });
+  /**
+   * Folds what was stored since into telemetry_hourly, part by part with pauses, and marks its hours
+   * for the next pass. Stops at a part another instance's pass or fold holds the lock for.
+   */
+  async function foldPaced(): Promise<void> {
+    for (const devices of await deviceRanges(pool, foldParts)) {
+      const started = Date.now();
+      const locked = await inTransaction(pool, async (client) => {
+        const lock = await client.query<{ locked: boolean }>(
+          'SELECT pg_try_advisory_xact_lock($1) AS locked',
+          [lockKey],
+        );
+        if (!lock.rows[0]?.locked) return false;
+        await markDirty(client, await foldHourlyDeltas(client, devices));
+        return true;
+      });
+      if (!locked || stopped) return;
+      await new Promise((r) => setTimeout(r, foldPauseFactor * (Date.now() - started)));
+    }
+  }
 
-  async function drain(wait: boolean): Promise<PassResult> {
+  async function drain(wait: boolean, fold = true): Promise<PassResult> {
     const total: PassResult = { hours: 0, days: 0, published: 0, skipped: false };
     for (;;) {
-      const result = await runOnce(wait);
+      const result = await runOnce(wait, fold);
       total.hours += result.hours;
       total.days += result.days;
       total.published += result.published;
@@ -191,16 +214,21 @@ export function createRefresher(options: RefresherOptions): Refresher {
       };
       const tick = () =>
         after('pass', () =>
-          drain(false).then(
-            (r) => r.hours > 0 && log.debug(r, 'indicators refreshed'),
-            (error) =>
-              log.warn({ err: error }, 'indicator refresh failed; its hours stay marked and are retried'),
-          ),
+          foldPaced()
+            .catch((error) =>
+              log.warn({ err: error }, 'folding stored readings failed; the next fold takes them'),
+            )
+            .then(() => drain(false, false))
+            .then(
+              (r) => r.hours > 0 && log.debug(r, 'indicators refreshed'),
+              (error) =>
+                log.warn({ err: error }, 'indicator refresh failed; its hours stay marked and are retried'),
+            ),
         );
       const fold = () =>
         after('fold', () =>
-          foldOnce().catch((error) =>
-            log.warn({ err: error }, 'folding stored readings failed; the next pass folds them'),
+          foldPaced().catch((error) =>
+            log.warn({ err: error }, 'folding stored readings failed; the next fold takes them'),
           ),
         );
       timer = setInterval(tick, intervalS * 1000);

@@ -4,7 +4,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createRefresher } from '../../src/feeds/refresher.ts';
 import { createLogger } from '../../src/log.ts';
-import type { Pool } from '../../src/storage/pool.ts';
+import { inTransaction, type Pool } from '../../src/storage/pool.ts';
+import { deviceRanges, foldHourlyDeltas } from '../../src/storage/rollups.ts';
 import { insertTelemetryRows } from '../../src/storage/telemetry.ts';
 import { useMigratedDatabase } from '../helpers/database.ts';
 
@@ -114,6 +115,36 @@ describe('the refresher between passes', () => {
     } finally {
       await running.stop();
     }
+  });
+});
+
+describe('folding part by part', () => {
+  it('splits the fleet into device ranges that cover every id, and folds only the range it is given', async () => {
+    for (const id of ['env-a', 'env-b', 'env-c', 'env-d']) await device(id, 'environment', 'minh-an');
+    const ranges = await deviceRanges(pool, 2);
+    expect(ranges).toEqual([
+      { from: undefined, to: 'env-c' },
+      { from: 'env-c', to: undefined },
+    ]);
+    // env-0 was never registered: it sorts before every registered id and still has a range.
+    await store([
+      ['env-0', 'pm25', local('2026-11-19T10:05:00'), 1],
+      ['env-b', 'pm25', local('2026-11-19T10:05:00'), 2],
+      ['env-d', 'pm25', local('2026-11-19T11:05:00'), 4],
+    ]);
+    const hourly = async () =>
+      (await pool.query('SELECT device_id, sum FROM telemetry_hourly ORDER BY device_id')).rows;
+    const fold = (range: (typeof ranges)[number]) =>
+      inTransaction(pool, (client) => foldHourlyDeltas(client, range));
+
+    expect(await fold(ranges[0]!)).toEqual([local('2026-11-19T10:00:00')]);
+    expect(await hourly()).toEqual([
+      { device_id: 'env-0', sum: 1 },
+      { device_id: 'env-b', sum: 2 },
+    ]);
+    expect(await fold(ranges[1]!)).toEqual([local('2026-11-19T11:00:00')]);
+    expect((await hourly()).map((r) => r.device_id)).toEqual(['env-0', 'env-b', 'env-d']);
+    expect((await pool.query('SELECT count(*)::int AS n FROM telemetry_pending')).rows[0].n).toBe(0);
   });
 });
 
