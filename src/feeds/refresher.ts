@@ -8,10 +8,10 @@ import { isDark, localMidnight, qcvn26Limits } from '../standards/index.ts';
 import { inTransaction, type Pool, type PoolClient } from '../storage/pool.ts';
 import {
   dailyAqiInputs,
-  deviceRanges,
   foldHourlyDeltas,
   lastPublishedHour,
   markDirty,
+  pendingParts,
   publish,
   replaceDays,
   replaceHourIndicators,
@@ -38,13 +38,11 @@ const maxHoursPerPass = 24 * 7;
  */
 const defaultFoldEveryS = 60;
 /**
- * The timer's folds go part by part, each part a transaction, each followed by a pause twice its
- * length: folding a minute of 10,000 devices at 10,000 msg/s in one statement kept a core busy for
- * 5-10 s, and the publish → stored tail of the whole fleet rose with it (bench, statements over
- * 250 ms beside the slowest seconds). Parts are device ranges, so no device's hourly rows are
- * rewritten twice in one fold.
+ * The timer's folds go partition by partition of telemetry_pending (migration 012), each a
+ * transaction followed by a pause twice its length: folding a minute of 10,000 devices at
+ * 10,000 msg/s in one statement kept a core busy for 5-10 s, and the publish → stored tail of the
+ * whole fleet rose with it (bench, statements over 250 ms beside the slowest seconds).
  */
-const foldParts = 8;
 const foldPauseFactor = 2;
 
 export interface RefresherOptions {
@@ -168,7 +166,7 @@ export function createRefresher(options: RefresherOptions): Refresher {
    * for the next pass. Stops at a part another instance's pass or fold holds the lock for.
    */
   async function foldPaced(): Promise<void> {
-    for (const devices of await deviceRanges(pool, foldParts)) {
+    for (let part = 0; part < pendingParts; part++) {
       const started = Date.now();
       const locked = await inTransaction(pool, async (client) => {
         const lock = await client.query<{ locked: boolean }>(
@@ -176,7 +174,7 @@ export function createRefresher(options: RefresherOptions): Refresher {
           [lockKey],
         );
         if (!lock.rows[0]?.locked) return false;
-        await markDirty(client, await foldHourlyDeltas(client, devices));
+        await markDirty(client, await foldHourlyDeltas(client, part));
         return true;
       });
       if (!locked || stopped) return;

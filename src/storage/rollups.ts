@@ -3,7 +3,7 @@
 // database (GROUPING SETS give the ward and the city rows in one pass), so a year of history for
 // thousands of devices is recomputed without moving its rows into the process.
 import { localDateStart } from '../standards/time.ts';
-import type { Pool, PoolClient } from './pool.ts';
+import type { PoolClient } from './pool.ts';
 
 const tz = "'Asia/Ho_Chi_Minh'";
 
@@ -21,20 +21,17 @@ export async function takeDirtyHours(client: PoolClient): Promise<Date[]> {
  * telemetry_pending (migration 009), and partial aggregates left in telemetry_hourly_delta by a
  * version before it. Values are read as text: float8 from text is what float8 from a jsonb number
  * does anyway, and skipping the numeric made the fold 12-19 % faster (100,000 messages, 10,000 devices).
- * With a device range, only those devices' messages: the refresher folds a large fleet part by part.
+ * With a part, only that partition of telemetry_pending: the refresher folds a large fleet part by part.
  */
-export async function foldHourlyDeltas(client: PoolClient, devices: DeviceRange = {}): Promise<Date[]> {
+export async function foldHourlyDeltas(client: PoolClient, part?: number): Promise<Date[]> {
+  if (part !== undefined && !(Number.isInteger(part) && part >= 0 && part < pendingParts))
+    throw new RangeError(`telemetry_pending has partitions 0 to ${pendingParts - 1}, not ${part}`);
+  const pending = part === undefined ? 'telemetry_pending' : `telemetry_pending_${part}`;
   const { rows } = await client.query<{ hour: Date }>(
     `WITH deltas AS (
-       DELETE FROM telemetry_hourly_delta
-       WHERE ($1::text IS NULL OR device_id >= $1) AND ($2::text IS NULL OR device_id < $2)
-       RETURNING device_id, metric, hour, count, sum, min, max
+       DELETE FROM telemetry_hourly_delta WHERE $1::bool RETURNING device_id, metric, hour, count, sum, min, max
      ),
-     messages AS (
-       DELETE FROM telemetry_pending
-       WHERE ($1::text IS NULL OR device_id >= $1) AND ($2::text IS NULL OR device_id < $2)
-       RETURNING device_id, time, metrics
-     ),
+     messages AS (DELETE FROM ${pending} RETURNING device_id, time, metrics),
      taken AS (
        SELECT * FROM deltas
        UNION ALL
@@ -52,30 +49,13 @@ export async function foldHourlyDeltas(client: PoolClient, devices: DeviceRange 
            min = least(h.min, excluded.min), max = greatest(h.max, excluded.max)
      )
      SELECT DISTINCT hour FROM taken ORDER BY hour`,
-    [devices.from ?? null, devices.to ?? null],
+    [part === undefined || part === 0], // 0008's deltas (empty since 009) go with the first part
   );
   return rows.map((r) => r.hour);
 }
 
-/** Device ids from `from` (inclusive) to `to` (exclusive); an end left out is open. */
-export interface DeviceRange {
-  from?: string;
-  to?: string;
-}
-
-/**
- * Splits the registered devices into `parts` ranges of about as many devices each, covering every
- * id (a device deleted or never registered still falls in one).
- */
-export async function deviceRanges(client: Pool | PoolClient, parts: number): Promise<DeviceRange[]> {
-  const { rows } = await client.query<{ start: string }>(
-    `SELECT min(id) AS start FROM (SELECT id, ntile($1) OVER (ORDER BY id) AS part FROM devices) t
-     GROUP BY part ORDER BY 1`,
-    [parts],
-  );
-  const starts = rows.map((r) => r.start).slice(1);
-  return [undefined, ...starts].map((from, i) => ({ from, to: starts[i] }));
-}
+/** telemetry_pending's partitions by device hash (migration 012): a fold can take one at a time. */
+export const pendingParts = 16;
 
 export async function markDirty(client: PoolClient, hours: readonly Date[]): Promise<void> {
   if (hours.length === 0) return;

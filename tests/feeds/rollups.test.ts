@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { createRefresher } from '../../src/feeds/refresher.ts';
 import { createLogger } from '../../src/log.ts';
 import { inTransaction, type Pool } from '../../src/storage/pool.ts';
-import { deviceRanges, foldHourlyDeltas } from '../../src/storage/rollups.ts';
+import { foldHourlyDeltas, pendingParts } from '../../src/storage/rollups.ts';
 import { insertTelemetryRows } from '../../src/storage/telemetry.ts';
 import { useMigratedDatabase } from '../helpers/database.ts';
 
@@ -119,32 +119,29 @@ describe('the refresher between passes', () => {
 });
 
 describe('folding part by part', () => {
-  it('splits the fleet into device ranges that cover every id, and folds only the range it is given', async () => {
-    for (const id of ['env-a', 'env-b', 'env-c', 'env-d']) await device(id, 'environment', 'minh-an');
-    const ranges = await deviceRanges(pool, 2);
-    expect(ranges).toEqual([
-      { from: undefined, to: 'env-c' },
-      { from: 'env-c', to: undefined },
-    ]);
-    // env-0 was never registered: it sorts before every registered id and still has a range.
-    await store([
-      ['env-0', 'pm25', local('2026-11-19T10:05:00'), 1],
-      ['env-b', 'pm25', local('2026-11-19T10:05:00'), 2],
-      ['env-d', 'pm25', local('2026-11-19T11:05:00'), 4],
-    ]);
+  it('folds one partition of the stored messages at a time, whole devices each, and all of them in the end', async () => {
+    const ids = Array.from({ length: 40 }, (_, i) => `env-${i}`);
+    await store(ids.map((id, i) => [id, 'pm25', local('2026-11-19T10:05:00'), i]));
+    const partOf = new Map(
+      (
+        await pool.query<{ device_id: string; part: string }>(
+          'SELECT device_id, tableoid::regclass::text AS part FROM telemetry_pending',
+        )
+      ).rows.map((r) => [r.device_id, Number(r.part.replace('telemetry_pending_', ''))]),
+    );
+    const first = partOf.get('env-0')!;
+    const fold = (part: number) => inTransaction(pool, (client) => foldHourlyDeltas(client, part));
     const hourly = async () =>
-      (await pool.query('SELECT device_id, sum FROM telemetry_hourly ORDER BY device_id')).rows;
-    const fold = (range: (typeof ranges)[number]) =>
-      inTransaction(pool, (client) => foldHourlyDeltas(client, range));
+      (await pool.query<{ device_id: string }>('SELECT device_id FROM telemetry_hourly')).rows.map(
+        (r) => r.device_id,
+      );
 
-    expect(await fold(ranges[0]!)).toEqual([local('2026-11-19T10:00:00')]);
-    expect(await hourly()).toEqual([
-      { device_id: 'env-0', sum: 1 },
-      { device_id: 'env-b', sum: 2 },
-    ]);
-    expect(await fold(ranges[1]!)).toEqual([local('2026-11-19T11:00:00')]);
-    expect((await hourly()).map((r) => r.device_id)).toEqual(['env-0', 'env-b', 'env-d']);
+    expect(await fold(first)).toEqual([local('2026-11-19T10:00:00')]);
+    expect((await hourly()).sort()).toEqual(ids.filter((id) => partOf.get(id) === first).sort());
+    for (let part = 0; part < pendingParts; part++) await fold(part);
+    expect((await hourly()).sort()).toEqual([...ids].sort());
     expect((await pool.query('SELECT count(*)::int AS n FROM telemetry_pending')).rows[0].n).toBe(0);
+    await expect(fold(pendingParts)).rejects.toThrow(/partitions 0 to 15/);
   });
 });
 
