@@ -1,4 +1,4 @@
--- telemetry_pending in 16 partitions by a hash of the device (issue 8). The refresher's timer folds
+-- telemetry_pending in 32 partitions by a hash of the device (issue 8). The refresher's timer folds
 -- a minute of the fleet's messages one partition at a time, each its own short transaction with a
 -- pause after it: folded whole, 600,000 messages (10,000 devices at 10,000 msg/s) kept a core busy
 -- for 5-10 s and the whole fleet's publish → stored tail rose with it. A partition holds whole
@@ -15,9 +15,9 @@ CREATE TABLE telemetry_pending (
 
 DO $$
 BEGIN
-  FOR i IN 0..15 LOOP
+  FOR i IN 0..31 LOOP
     EXECUTE format(
-      'CREATE TABLE telemetry_pending_%s PARTITION OF telemetry_pending FOR VALUES WITH (MODULUS 16, REMAINDER %s)',
+      'CREATE TABLE telemetry_pending_%s PARTITION OF telemetry_pending FOR VALUES WITH (MODULUS 32, REMAINDER %s)',
       i, i);
   END LOOP;
 END

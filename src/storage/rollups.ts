@@ -55,7 +55,7 @@ export async function foldHourlyDeltas(client: PoolClient, part?: number): Promi
 }
 
 /** telemetry_pending's partitions by device hash (migration 012): a fold can take one at a time. */
-export const pendingParts = 16;
+export const pendingParts = 32;
 
 export async function markDirty(client: PoolClient, hours: readonly Date[]): Promise<void> {
   if (hours.length === 0) return;
