@@ -245,14 +245,16 @@ export interface DayComponent {
 
 /**
  * Local days' indicators: the hourly components summed over each day, the bins that needed
- * collecting, and the daily-only components computed by the caller (the VN_AQI); also the days'
- * per-device rollup. `days` are local dates (YYYY-MM-DD).
+ * collecting, and the daily-only components computed by the caller (the VN_AQI); also the
+ * per-device rollup of `perDeviceDays` (by default the same days). `days` are local dates
+ * (YYYY-MM-DD).
  */
 export async function replaceDays(
   client: PoolClient,
   days: readonly string[],
   computed: readonly DayComponent[],
   collectionFillPct: number,
+  perDeviceDays: readonly string[] = days,
 ): Promise<void> {
   if (days.length === 0) return;
   const hours = hoursOf(days);
@@ -290,13 +292,14 @@ export async function replaceDays(
       computed.map((c) => c.max),
     ],
   );
-  await client.query('DELETE FROM telemetry_daily WHERE day = ANY($1::date[])', [days]);
+  if (perDeviceDays.length === 0) return;
+  await client.query('DELETE FROM telemetry_daily WHERE day = ANY($1::date[])', [perDeviceDays]);
   await client.query(
     `INSERT INTO telemetry_daily (device_id, metric, day, count, sum, min, max)
      SELECT device_id, metric, (hour AT TIME ZONE ${tz})::date, sum(count), sum(sum), min(min), max(max)
      FROM telemetry_hourly WHERE hour = ANY($1::timestamptz[])
      GROUP BY device_id, metric, 3`,
-    [hours],
+    [hoursOf(perDeviceDays)],
   );
 }
 
