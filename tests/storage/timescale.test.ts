@@ -15,7 +15,7 @@ import { createTestDatabase } from '../helpers/database.ts';
 let db: PGlite;
 let pool: Pool;
 
-/** Just enough of pg.Pool for the storage modules: query, connect/release. */
+/** Just enough of pg.Pool for the storage modules: query, connect/release (and a client's error listener). */
 function poolOver(pglite: PGlite): Pool {
   const query = async (sql: string, params?: unknown[]) => {
     if (params && params.length > 0) {
@@ -26,7 +26,7 @@ function poolOver(pglite: PGlite): Pool {
     const last = results.at(-1);
     return { rows: last?.rows ?? [], rowCount: last?.affectedRows ?? 0 };
   };
-  return { query, connect: async () => ({ query, release() {} }) } as unknown as Pool;
+  return { query, connect: async () => ({ query, release() {}, on() {}, off() {} }) } as unknown as Pool;
 }
 
 beforeAll(async () => {
