@@ -180,6 +180,8 @@ export async function runStep(context: StepContext, spec: StepSpec): Promise<Ste
     await new Promise((r) => setTimeout(r, 50));
   }
   const wall = Date.now() - wallBefore;
+  // Before the step's own count and TRUNCATE below, which run on the same pool.
+  const slowStatements = [...probe.slowStatements()];
   const cpu = process.cpuUsage(cpuBefore);
   const machineAfter = machineTicks();
   const databaseAfter = databaseTicks();
@@ -220,7 +222,7 @@ export async function runStep(context: StepContext, spec: StepSpec): Promise<Ste
     messagesPerSecond: Math.round(storedMessages / elapsed),
     rowsPerSecond: Math.round(storedRows / elapsed),
     worstSeconds: probe.worstSeconds(stats.startedAt, 5),
-    slowStatements: probe.slowStatements(),
+    slowStatements,
     storeLatencyMs: probe.latency().summary(),
     ackLatencyMs: spec.qos === 1 ? ackLatency.summary() : null,
     consoleLatencyMs: consoleReport ? consoleLatency.summary() : null,
