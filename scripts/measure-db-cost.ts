@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { createLogger } from '../src/log.ts';
 import { migrate } from '../src/storage/migrate.ts';
-import { createPool } from '../src/storage/pool.ts';
+import { createPool, inTransaction } from '../src/storage/pool.ts';
 import { foldHourlyDeltas } from '../src/storage/rollups.ts';
 import { insertTelemetry, telemetryBatch, touchLastSeen, writeLatest } from '../src/storage/telemetry.ts';
 import { createFreshDatabase } from './fresh-database.ts';
@@ -66,16 +66,9 @@ try {
     await timed('writer: messages and pending', messages, 'messages', async () => {
       for (let done = 0; done < messages; done += batchSize) await insertTelemetry(pool, batch());
     });
-    await timed('fold into telemetry_hourly', messages, 'messages', async () => {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
-        await foldHourlyDeltas(client);
-        await client.query('COMMIT');
-      } finally {
-        client.release();
-      }
-    });
+    await timed('fold into telemetry_hourly', messages, 'messages', () =>
+      inTransaction(pool, (client) => foldHourlyDeltas(client)),
+    );
     const at = new Date(Date.now() + round * 1000);
     const latest = devices.flatMap((deviceId) =>
       ['pm25', 'pm10', 'temp_c', 'humidity'].map((metric) => ({ deviceId, metric, time: at, value: 1 })),

@@ -218,12 +218,13 @@ export function createRefresher(options: RefresherOptions): Refresher {
           return work();
         });
       };
+      const foldLogged = () =>
+        foldPaced().catch((error) =>
+          log.warn({ err: error }, 'folding stored readings failed; the next fold takes them'),
+        );
       const tick = () =>
         after('pass', () =>
-          foldPaced()
-            .catch((error) =>
-              log.warn({ err: error }, 'folding stored readings failed; the next fold takes them'),
-            )
+          foldLogged()
             .then(() => drain(false, false))
             .then(
               (r) => r.hours > 0 && log.debug(r, 'indicators refreshed'),
@@ -231,12 +232,7 @@ export function createRefresher(options: RefresherOptions): Refresher {
                 log.warn({ err: error }, 'indicator refresh failed; its hours stay marked and are retried'),
             ),
         );
-      const fold = () =>
-        after('fold', () =>
-          foldPaced().catch((error) =>
-            log.warn({ err: error }, 'folding stored readings failed; the next fold takes them'),
-          ),
-        );
+      const fold = () => after('fold', foldLogged);
       timer = setInterval(tick, intervalS * 1000);
       timer.unref();
       const foldEveryS = options.foldEveryS ?? defaultFoldEveryS;
