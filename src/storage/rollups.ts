@@ -27,6 +27,12 @@ export async function foldHourlyDeltas(client: PoolClient, part?: number): Promi
   if (part !== undefined && !(Number.isInteger(part) && part >= 0 && part < pendingParts))
     throw new RangeError(`telemetry_pending has partitions 0 to ${pendingParts - 1}, not ${part}`);
   const pending = part === undefined ? 'telemetry_pending' : `telemetry_pending_${part}`;
+  // Without JIT: once the partitions' statistics say they are large, PostgreSQL compiled this
+  // statement for every fold, 15-20 ms each even for an empty partition, and the timer folds 32 a
+  // minute (32 folds of 100,000 messages: 985-1,248 ms with JIT, 778-791 ms without; scratch run).
+  const jit = await client.query<{ was: string }>(
+    "SELECT current_setting('jit') AS was, set_config('jit', 'off', true)",
+  );
   const { rows } = await client.query<{ hour: Date }>(
     `WITH deltas AS (
        DELETE FROM telemetry_hourly_delta WHERE $1::bool RETURNING device_id, metric, hour, count, sum, min, max
@@ -51,6 +57,8 @@ export async function foldHourlyDeltas(client: PoolClient, part?: number): Promi
      SELECT DISTINCT hour FROM taken ORDER BY hour`,
     [part === undefined || part === 0], // 0008's deltas (empty since 009) go with the first part
   );
+  // The rest of the caller's transaction as it was (set_config(…, true) ends with it anyway).
+  await client.query("SELECT set_config('jit', $1, true)", [jit.rows[0]!.was]);
   return rows.map((r) => r.hour);
 }
 
