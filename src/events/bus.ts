@@ -16,6 +16,8 @@ export interface ReadingEvent extends DeviceRef {
   ts: Date;
   seq: number | undefined;
   metrics: Record<string, number>;
+  /** `metrics` as JSON when ingest has it already (the payload's own text), to send on as it is. */
+  metricsJson?: string;
   /** Older than the late threshold when it arrived (a backlog): store it, but do not alert as if live. */
   late: boolean;
   receivedAt: Date;

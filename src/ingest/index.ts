@@ -212,7 +212,7 @@ export function createIngest(deps: {
     const rules = timeRules(receivedAt);
 
     if (channel === 'telemetry') {
-      const { readings, refusals } = parseTelemetry(json.value, catalog.kind(device.kind), rules);
+      const { readings, refusals } = parseTelemetry(json.value, catalog.kind(device.kind), rules, json.text);
       if (refusals.length > 0) refuseAll(message, refusals, device.id);
       if (readings.length === 0) return refused;
       metrics.readingsAcceptedTally.add('', readings.length);
@@ -294,13 +294,14 @@ export function createIngest(deps: {
       ts: reading.ts,
       seq: reading.seq,
       metrics: reading.metrics,
+      metricsJson: reading.json,
       late: receivedAt.getTime() - reading.ts.getTime() > lateAfterMs,
       receivedAt,
     });
     // Fire is life-safety: an alarm or a flame skips the batching delay.
     const urgent = device.kind === 'fire' && (reading.metrics.alarm === 1 || reading.metrics.flame === 1);
     return writer.write(
-      { telemetry: { time: reading.ts, deviceId: device.id, metrics: reading.metrics } },
+      { telemetry: { time: reading.ts, deviceId: device.id, metrics: reading.metrics, json: reading.json } },
       urgent,
       droppable && !urgent,
     );

@@ -47,6 +47,11 @@ export interface ParsedTelemetry {
   ts: Date;
   seq: number | undefined;
   metrics: Record<string, number>;
+  /**
+   * `metrics` as JSON, cut from the payload's own text when it can stand for it exactly (see
+   * metricsText); else absent, and whoever needs the JSON writes it.
+   */
+  json?: string;
 }
 
 function describe(error: z.ZodError): string {
@@ -56,7 +61,9 @@ function describe(error: z.ZodError): string {
     .join('; ');
 }
 
-export function parseJson(payload: Buffer): { ok: true; value: unknown } | { ok: false; refusal: Refusal } {
+export function parseJson(
+  payload: Buffer,
+): { ok: true; value: unknown; text: string } | { ok: false; refusal: Refusal } {
   const text = payload.toString('utf8');
   if (text.includes('\\u0000')) {
     // Valid JSON, but PostgreSQL text and jsonb cannot hold U+0000: refuse it here, not in a batch.
@@ -66,7 +73,7 @@ export function parseJson(payload: Buffer): { ok: true; value: unknown } | { ok:
     };
   }
   try {
-    return { ok: true, value: JSON.parse(text) };
+    return { ok: true, value: JSON.parse(text), text };
   } catch (error) {
     return {
       ok: false,
@@ -138,11 +145,23 @@ export function parseTelemetry(
   value: unknown,
   kind: KindDefinition,
   rules: TimeRules,
+  /** The payload's text, for a single reading's metrics JSON without writing it again. */
+  text?: string,
 ): { readings: ParsedTelemetry[]; refusals: readonly Refusal[] } {
   const readings: ParsedTelemetry[] = [];
   const refusals: Refusal[] = [];
-  if (!Array.isArray(value)) parseItem(value, undefined, kind, rules, readings, refusals);
-  else if (value.length === 0) {
+  if (!Array.isArray(value)) {
+    parseItem(value, undefined, kind, rules, readings, refusals);
+    const reading = readings[0];
+    if (
+      text !== undefined &&
+      reading !== undefined &&
+      reading.metrics === (value as { metrics?: unknown }).metrics
+    ) {
+      const json = metricsText(text, reading.metrics);
+      if (json !== undefined) reading.json = json;
+    }
+  } else if (value.length === 0) {
     refusals.push({ reason: 'VALIDATION_FAILED', message: 'empty array: send at least one reading' });
   } else for (let i = 0; i < value.length; i++) parseItem(value[i], i, kind, rules, readings, refusals);
   return { readings, refusals: refusals.length > 0 ? refusals : noRefusals };
@@ -224,6 +243,55 @@ function parseItem(
   refusals.push(refusal('OUT_OF_RANGE', `dropped ${outOfRange.join(', ')}`, item));
   if (kept > 0) readings.push({ ts: time, seq: data.seq, metrics });
 }
+
+/** Longest number written as it came: no longer one can overflow or underflow a float8. */
+const maxNumberChars = 20;
+
+/**
+ * The text of a payload's `metrics` object, when it says exactly what the parsed object says and
+ * the database reads it as it reads the object written again: one `"metrics"` key, plain names (no
+ * escapes), one key per parsed metric (no duplicates), and numbers of at most 20 characters
+ * without exponent. Anything else is undefined and the object is written as JSON instead. It saves
+ * writing the same object twice per message (the batch and the console), about 4 µs at 2-6 metrics.
+ */
+export function metricsText(text: string, metrics: Record<string, number>): string | undefined {
+  const key = text.indexOf('"metrics"');
+  if (key < 0) return undefined;
+  let i = key + 9;
+  while (isSpace(text.charCodeAt(i))) i++;
+  if (text.charCodeAt(i) !== 0x3a /* : */) return undefined;
+  i++;
+  while (isSpace(text.charCodeAt(i))) i++;
+  if (text.charCodeAt(i) !== 0x7b /* { */) return undefined;
+  const start = i;
+  let keys = 0;
+  let inString = false;
+  let digits = 0;
+  for (i = start + 1; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x22 /* " */) inString = false;
+      else if (c === 0x5c /* \ */) return undefined;
+      continue;
+    }
+    if ((c >= 0x30 && c <= 0x39) || c === 0x2e /* . */ || c === 0x2d /* - */) {
+      if (++digits > maxNumberChars) return undefined;
+      continue;
+    }
+    digits = 0;
+    if (c === 0x22) inString = true;
+    else if (c === 0x3a) keys++;
+    else if (c === 0x7d /* } */) break;
+    else if (c !== 0x2c /* , */ && !isSpace(c)) return undefined; // an exponent, a nested value
+  }
+  if (i >= text.length) return undefined;
+  let count = 0;
+  for (const _ in metrics) count++;
+  if (keys !== count || text.includes('"metrics"', i)) return undefined;
+  return text.slice(start, i + 1);
+}
+
+const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 
 function plausible(definition: KindDefinition['metrics'][string], reading: number): boolean {
   return definition.type === 'flag'

@@ -20,13 +20,14 @@ import {
   type LatestValue,
   type StatusRow,
   TelemetryBatchBuilder,
+  type TelemetryMessage,
   writeLatest,
 } from '../storage/telemetry.ts';
 import { Fifo } from './fifo.ts';
 import { createJournal, type Journal, type JournalCursor } from './journal.ts';
 
 export interface WriteRequest {
-  telemetry?: { time: Date; deviceId: string; metrics: Record<string, number> };
+  telemetry?: TelemetryMessage;
   status?: StatusRow;
   event?: EventRow;
 }
@@ -82,6 +83,12 @@ export interface TelemetryWriter {
 
 /** A write as a journal record: JSON, dates as ISO strings. */
 export function encodeRequest(request: WriteRequest): Buffer {
+  // Without the metrics' JSON text, which would store them twice: decoding has the object.
+  const t = request.telemetry;
+  if (t?.json !== undefined)
+    return Buffer.from(
+      JSON.stringify({ ...request, telemetry: { time: t.time, deviceId: t.deviceId, metrics: t.metrics } }),
+    );
   return Buffer.from(JSON.stringify(request));
 }
 

@@ -14,6 +14,7 @@ import type { Logger } from '../log.ts';
 import type { DeviceRegistry } from '../registry/index.ts';
 import type { AlertQueries } from '../storage/alerts.ts';
 import type { Pool } from '../storage/pool.ts';
+import { isoTimeFormatter } from './isoTime.ts';
 import { RawJson, rawJsonParser } from './rawJson.ts';
 import { createLiveState, type LiveDevice } from './state.ts';
 
@@ -40,6 +41,8 @@ interface PendingDevice {
   deviceId: string;
   ts: number;
   metrics: Record<string, number>;
+  /** `metrics` as JSON while it is one reading's, as ingest had it (else written at the flush). */
+  json: string | undefined;
   /** `metrics` is this entry's own copy (else it is the first reading's, not to be written to). */
   owned: boolean;
   place: Place;
@@ -71,6 +74,7 @@ export function createLive(deps: {
   // object is shared until a second reading merges into it: formatting and copying happen once per
   // device per flush, not per reading.
   let pending = new Map<string, PendingDevice>();
+  const isoTime = isoTimeFormatter();
   let timer: NodeJS.Timeout | undefined;
 
   live.use((socket, next) => {
@@ -156,7 +160,7 @@ export function createLive(deps: {
         groups.set(key, group);
       }
       group.entries.push(
-        `{"deviceId":${JSON.stringify(p.deviceId)},"ts":"${new Date(p.ts).toISOString()}","metrics":${JSON.stringify(p.metrics)}}`,
+        `{"deviceId":${JSON.stringify(p.deviceId)},"ts":"${isoTime(p.ts)}","metrics":${p.json ?? JSON.stringify(p.metrics)}}`,
       );
     }
     pending = new Map();
@@ -187,6 +191,7 @@ export function createLive(deps: {
           deviceId: event.deviceId,
           ts,
           metrics: event.metrics,
+          json: event.metricsJson,
           owned: false,
           place: event,
         });
@@ -199,6 +204,7 @@ export function createLive(deps: {
       if (!current.owned) {
         current.metrics = { ...current.metrics };
         current.owned = true;
+        current.json = undefined;
       }
       Object.assign(current.metrics, event.metrics);
     },

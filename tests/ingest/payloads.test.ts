@@ -114,6 +114,43 @@ describe('telemetry payloads', () => {
   });
 });
 
+describe("a reading's metrics as the payload wrote them", () => {
+  const read = (text: string) => {
+    const json = parseJson(Buffer.from(text));
+    if (!json.ok) throw new Error(json.refusal.message);
+    return parseTelemetry(json.value, environment, rules, json.text).readings;
+  };
+
+  it('keeps the text of a plain message, spaces and all, so it is not written again', () => {
+    expect(read(`{"ts":${now.getTime() - 1000},"seq":1,"metrics":{"pm25":41.5,"temp_c":-3}}`)[0]?.json).toBe(
+      '{"pm25":41.5,"temp_c":-3}',
+    );
+    expect(read('{ "metrics" : {\n "pm25" : 41.5 }\n}')[0]?.json).toBe('{\n "pm25" : 41.5 }');
+  });
+
+  it('writes the object anew where the text could say something else or trouble the database', () => {
+    for (const text of [
+      '{"metrics":{"pm25":1e2}}', // float8 from text refuses 1e-400; no exponents at all
+      '{"metrics":{"pm25":0.0000000000000000000001}}', // longer than 20 characters
+      '{"metrics":{"pm\\u00325":4}}', // an escaped name
+      '{"metrics":{"pm25":900,"pm25":4}}', // a name twice: JSON.parse keeps the last
+      '{"metrics":{"pm25":900},"metrics":{"pm25":4}}', // metrics twice
+      '{"metrics":{"pm25":4,"temp_c":999}}', // a value dropped: the reading has its own object
+    ]) {
+      const [reading] = read(text);
+      expect(reading, text).toBeDefined();
+      expect(reading?.json, text).toBeUndefined();
+    }
+  });
+
+  it('keeps no text for the items of a backlog array', () => {
+    expect(read('[{"metrics":{"pm25":4}},{"metrics":{"pm25":5}}]').map((r) => r.json)).toEqual([
+      undefined,
+      undefined,
+    ]);
+  });
+});
+
 describe('status and event payloads', () => {
   it('reads a status and keeps its details', () => {
     expect(parseStatus({ online: true, battery_pct: 88, rssi_dbm: -71, fw: '1.4.2' }, rules)).toEqual({

@@ -148,6 +148,14 @@ describe('the journal', () => {
     };
     expect(decodeRequest(encodeRequest(request))).toEqual(request);
   });
+
+  it("keeps a reading's metrics once, without the text ingest cut from its payload", () => {
+    const time = new Date('2026-11-22T10:00:00.123Z');
+    const telemetry = { time, deviceId: 'd', metrics: { pm25: 1.5 } };
+    const record = encodeRequest({ telemetry: { ...telemetry, json: '{"pm25":1.5}' } });
+    expect(record.toString()).not.toContain('json');
+    expect(decodeRequest(record)).toEqual({ telemetry });
+  });
 });
 
 describe('the writer on its journal, through a database outage', () => {

@@ -73,8 +73,8 @@ const nearTelemetry = fc.constantFrom(...kinds).chain((kind) =>
   ),
 );
 
-function checkTelemetry(kind: (typeof kinds)[number], value: unknown) {
-  const { readings, refusals } = parseTelemetry(value, kind, rules);
+function checkTelemetry(kind: (typeof kinds)[number], value: unknown, text?: string) {
+  const { readings, refusals } = parseTelemetry(value, kind, rules, text);
   for (const refusal of refusals) expectRefusal(refusal);
   for (const reading of readings) {
     expect(reading.ts).toBeInstanceOf(Date);
@@ -87,9 +87,17 @@ function checkTelemetry(kind: (typeof kinds)[number], value: unknown) {
       expect(v).toBeGreaterThanOrEqual(definition!.min);
       expect(v).toBeLessThanOrEqual(definition!.max);
     }
+    if (reading.json !== undefined) expectSameMetrics(reading.json, reading.metrics);
   }
   // Nothing silently vanishes: a payload yields readings, refusals, or both.
   expect(readings.length + refusals.length).toBeGreaterThan(0);
+}
+
+/** The text kept for a reading says what its object says, in numbers PostgreSQL reads as float8. */
+function expectSameMetrics(json: string, metrics: Record<string, number>) {
+  expect(JSON.parse(json)).toEqual(metrics);
+  expect(json).not.toContain('\\');
+  expect(json.replace(/"[^"]*"/g, '""')).not.toMatch(/[eE+]|[0-9.-]{21}/);
 }
 
 describe('payload parsing under fuzzing', () => {
@@ -128,11 +136,53 @@ describe('payload parsing under fuzzing', () => {
         counted((items: Array<[(typeof kinds)[number], unknown]>, asArray: boolean) => {
           const kind = items[0]![0];
           const values = items.map(([, v]) => JSON.parse(JSON.stringify(v) ?? 'null'));
-          checkTelemetry(kind, asArray ? values : values[0]);
+          const value = asArray ? values : values[0];
+          checkTelemetry(kind, value, JSON.stringify(value));
         }),
       ),
       { numRuns },
     );
+  });
+
+  it("keeps a message's metrics text only where it says what the parsed metrics say", () => {
+    const kind = catalog.kind('environment');
+    const name = fc.constantFrom(...Object.keys(kind.metrics), 'pm\\u00325', 'nope');
+    const number = fc.oneof(
+      fc.double({ noNaN: true, noDefaultInfinity: true, min: -50, max: 1000 }).map((n) => JSON.stringify(n)),
+      fc.integer({ min: 0, max: 500 }).map(String),
+      fc.constantFrom(
+        '1e2',
+        '1E-400',
+        '-0',
+        '0.000000000000000000000001',
+        '123.45678901234567890123',
+        '4.50',
+      ),
+    );
+    const space = fc.constantFrom('', ' ', '\n\t ');
+    let kept = 0;
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(name, number, space), { minLength: 1, maxLength: 6 }),
+        space,
+        fc.boolean(),
+        counted((entries: Array<[string, string, string]>, sp: string, twice: boolean) => {
+          const metrics = entries.map(([n, v, s]) => `${s}"${n}"${s}:${s}${v}${s}`).join(',');
+          const text = `{${sp}"ts":${now.getTime()},${sp}"metrics"${sp}:${sp}{${metrics}}${twice ? ',"metrics":{"pm25":1}' : ''}}`;
+          const json = parseJson(Buffer.from(text));
+          expect(json.ok).toBe(true);
+          if (!json.ok) return;
+          const { readings } = parseTelemetry(json.value, kind, rules, json.text);
+          for (const reading of readings) {
+            if (reading.json === undefined) continue;
+            kept++;
+            expectSameMetrics(reading.json, reading.metrics);
+          }
+        }),
+      ),
+      { numRuns },
+    );
+    expect(kept).toBeGreaterThan(numRuns / 50); // the common shape did take the short way
   });
 
   it('gives the same verdict on epoch-ms and ISO time (the fast path and the schema agree)', () => {

@@ -55,6 +55,30 @@ describe('telemetry stored one row per message', () => {
     ]);
   });
 
+  it("stores a payload's own metrics text as it stores the object: the same values, read and folded", async () => {
+    const text = '{ "pm25" : 41.50, "temp_c":-3,"humidity":70.123456789012345 }';
+    const metrics = JSON.parse(text) as Record<string, number>; // humidity: the double nearest the text
+    const batch = telemetryBatch([{ deviceId: 'm-text', time: at, metrics, json: text }]);
+    expect(await insertTelemetry(pool, batch)).toBe(3);
+    const raw = await readRaw(pool, {
+      deviceId: 'm-text',
+      metrics: undefined,
+      from: at,
+      to: new Date(+at + 1),
+      limit: 10,
+    });
+    expect(raw.map((r) => [r.metric, r.value])).toEqual([
+      ['humidity', metrics.humidity],
+      ['pm25', 41.5],
+      ['temp_c', -3],
+    ]);
+    expect(await hourly('m-text')).toEqual([
+      { metric: 'humidity', count: 1, sum: metrics.humidity },
+      { metric: 'pm25', count: 1, sum: 41.5 },
+      { metric: 'temp_c', count: 1, sum: -3 },
+    ]);
+  });
+
   it('adds only the metrics a second message with the same ts brings: the first value of a metric wins', async () => {
     await insertTelemetry(pool, telemetryBatch([{ deviceId: 'm-2', time: at, metrics: { pm25: 10 } }]));
     const second = telemetryBatch([
