@@ -105,15 +105,25 @@ export function decodeRequest(record: Buffer): WriteRequest {
 
 type LatestByDevice = Map<string, Map<string, LatestValue>>;
 
-function keepNewest(into: LatestByDevice, deviceId: string, metric: string, time: Date, value: number) {
-  let ofDevice = into.get(deviceId);
-  if (!ofDevice) {
-    ofDevice = new Map();
-    into.set(deviceId, ofDevice);
+function ofDevice(into: LatestByDevice, deviceId: string): Map<string, LatestValue> {
+  let values = into.get(deviceId);
+  if (!values) {
+    values = new Map();
+    into.set(deviceId, values);
   }
-  const known = ofDevice.get(metric);
-  if (!known) ofDevice.set(metric, { deviceId, metric, time, value });
-  else if (known.time < time) {
+  return values;
+}
+
+function keepNewest(
+  values: Map<string, LatestValue>,
+  deviceId: string,
+  metric: string,
+  time: Date,
+  value: number,
+) {
+  const known = values.get(metric);
+  if (!known) values.set(metric, { deviceId, metric, time, value });
+  else if (known.time.getTime() < time.getTime()) {
     // In place: the map being flushed was swapped out, so no write reads this object now.
     known.time = time;
     known.value = value;
@@ -286,9 +296,8 @@ export function createTelemetryWriter(deps: {
     for (const request of requests) {
       const t = request.telemetry;
       if (!t) continue;
-      for (const metric in t.metrics) {
-        keepNewest(latest, t.deviceId, metric, t.time, t.metrics[metric]!);
-      }
+      const values = ofDevice(latest, t.deviceId);
+      for (const metric in t.metrics) keepNewest(values, t.deviceId, metric, t.time, t.metrics[metric]!);
     }
     scheduleLatestFlush();
   }
@@ -341,7 +350,8 @@ export function createTelemetryWriter(deps: {
         lastLatestFlushMs = busyMs;
       } catch (error) {
         // Back in line, under anything newer noted meanwhile.
-        for (const v of values.slice(written)) keepNewest(latest, v.deviceId, v.metric, v.time, v.value);
+        for (const v of values.slice(written))
+          keepNewest(ofDevice(latest, v.deviceId), v.deviceId, v.metric, v.time, v.value);
         logFailure(
           error,
           1,

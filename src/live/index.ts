@@ -38,7 +38,10 @@ const matches = (s: Subscription, p: Place) =>
   (s.kinds === undefined || (s.kinds as readonly string[]).includes(p.kind));
 
 interface PendingDevice {
-  deviceId: string;
+  /** `{"deviceId":"…","ts":"`, the start of each of this device's entries, written once. */
+  head: string;
+  /** It has readings waiting for the next flush. */
+  waiting: boolean;
   ts: number;
   metrics: Record<string, number>;
   /** `metrics` as JSON while it is one reading's, as ingest had it (else written at the flush). */
@@ -72,8 +75,11 @@ export function createLive(deps: {
   const live = io.of('/live');
   // Each device's readings since the last flush, merged. Times stay numbers and the reading's metrics
   // object is shared until a second reading merges into it: formatting and copying happen once per
-  // device per flush, not per reading.
-  let pending = new Map<string, PendingDevice>();
+  // device per flush, not per reading. A device's entry stays between flushes (no object and map
+  // insert per device per flush); `waiting` lists the ones with readings.
+  const slots = new Map<string, PendingDevice>();
+  let waiting: PendingDevice[] = [];
+  const noMetrics: Record<string, number> = Object.freeze({}) as Record<string, number>;
   const isoTime = isoTimeFormatter();
   let timer: NodeJS.Timeout | undefined;
 
@@ -147,11 +153,13 @@ export function createLive(deps: {
   }
 
   function flush() {
-    if (pending.size === 0) return;
+    if (waiting.length === 0) return;
+    const flushed = waiting;
+    waiting = [];
     // Each device's entry is written as JSON once and grouped by place; a room's batch is the join of
     // the groups its subscription matches (a few dozen places, not thousands of devices, per room).
     const groups = new Map<string, { place: Place; entries: string[] }>();
-    for (const p of pending.values()) {
+    for (const p of flushed) {
       const { city, ward, kind } = p.place;
       const key = `${city}\n${ward}\n${kind}`;
       let group = groups.get(key);
@@ -159,11 +167,11 @@ export function createLive(deps: {
         group = { place: { city, ward, kind }, entries: [] };
         groups.set(key, group);
       }
-      group.entries.push(
-        `{"deviceId":${JSON.stringify(p.deviceId)},"ts":"${isoTime(p.ts)}","metrics":${p.json ?? JSON.stringify(p.metrics)}}`,
-      );
+      group.entries.push(`${p.head}${isoTime(p.ts)}","metrics":${p.json ?? JSON.stringify(p.metrics)}}`);
+      p.waiting = false;
+      p.metrics = noMetrics; // not kept alive until the device's next reading
+      p.json = undefined;
     }
-    pending = new Map();
     const texts = [...groups.values()].map((g) => ({ place: g.place, text: g.entries.join(',') }));
     const rooms = live.adapter.rooms;
     for (const [key, subscription] of subscriptions) {
@@ -184,17 +192,28 @@ export function createLive(deps: {
     reading: (event: ReadingEvent) => {
       state.reading(event.deviceId, event.ts, event.metrics);
       if (event.late) return; // a backlog changes history, not what the console shows as now
-      const current = pending.get(event.deviceId);
+      let current = slots.get(event.deviceId);
       const ts = event.ts.getTime();
       if (!current) {
-        pending.set(event.deviceId, {
-          deviceId: event.deviceId,
+        current = {
+          head: `{"deviceId":${JSON.stringify(event.deviceId)},"ts":"`,
+          waiting: false,
           ts,
-          metrics: event.metrics,
-          json: event.metricsJson,
+          metrics: noMetrics,
+          json: undefined,
           owned: false,
           place: event,
-        });
+        };
+        slots.set(event.deviceId, current);
+      }
+      if (!current.waiting) {
+        current.waiting = true;
+        current.ts = ts;
+        current.metrics = event.metrics;
+        current.json = event.metricsJson;
+        current.owned = false;
+        current.place = event;
+        waiting.push(current);
         return;
       }
       if (current.ts < ts) {
@@ -237,8 +256,10 @@ export function createLive(deps: {
       toMatching(event, (socket) => socket.emit('device_aqi', { deviceId: event.deviceId, aqi }));
     },
     deviceChanged: ({ deviceId, change }: { deviceId: string; change: string }) => {
-      if (change === 'deleted') state.removeDevice(deviceId);
-      else {
+      if (change === 'deleted') {
+        slots.delete(deviceId); // a moved device's place is taken again from its next reading
+        state.removeDevice(deviceId);
+      } else {
         const row = registry.get(deviceId);
         if (row) state.upsertDevice(row);
       }
