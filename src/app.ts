@@ -29,6 +29,7 @@ import type { Logger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics/index.ts';
 import { explainListenError, readPem } from './net.ts';
 import { createDeviceRegistry, type DeviceRegistry } from './registry/index.ts';
+import { createBackgroundLane } from './storage/backgroundLane.ts';
 import { createCommandQueries } from './storage/commands.ts';
 import { createDeviceQueries } from './storage/devices.ts';
 import { type EmbeddedDatabase, startEmbeddedPostgres } from './storage/embedded.ts';
@@ -143,7 +144,11 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       application: 'city-ioc-ingest',
     });
     running.push(() => ingestPool.end());
+    // Periodic whole-fleet statements (latest values, last-seen stamps, folds, the indicator pass)
+    // take turns on one lane with rests, so they never crowd out ingest (src/storage/backgroundLane.ts).
+    const lane = createBackgroundLane();
     const writer = createTelemetryWriter({
+      lane,
       pool: ingestPool,
       log: ingestLog,
       metrics,
@@ -163,6 +168,7 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
     const deadLetters = createDeadLetterSink({ pool, log: ingestLog, metrics, bus });
     running.push(() => deadLetters.stop());
     const ingest = createIngest({
+      lane,
       catalog,
       registry,
       bus,
@@ -210,9 +216,13 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       log: log.child({ area: 'feeds' }),
       publishDelayS: config.FEEDS_PUBLISH_DELAY_S,
       foldEveryS: config.FEEDS_FOLD_S,
+      lane,
     });
     feeds.start(config.FEEDS_REFRESH_S);
     running.push(() => feeds.stop());
+    // Stopping: what is queued on the lane goes at once (pushed after the writer, ingest and feeds,
+    // so it runs before their stops).
+    running.push(() => lane.hurry());
 
     const alerts = createAlerts({
       pool,

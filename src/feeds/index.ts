@@ -6,6 +6,7 @@ import { AppError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { localDateStart } from '../standards/index.ts';
 import { createApiKeyQueries } from '../storage/apiKeys.ts';
+import type { BackgroundLane } from '../storage/backgroundLane.ts';
 import {
   type ComponentRow,
   publishedSince,
@@ -133,6 +134,8 @@ export function createFeeds(deps: {
   /** Seconds between folds of stored readings between refresher passes (refresher.ts). */
   foldEveryS?: number;
   clock?: () => Date;
+  /** The background lane the refresher's statements take turns on (src/storage/backgroundLane.ts). */
+  lane?: BackgroundLane;
 }): Feeds {
   const { pool, catalog } = deps;
   const clock = deps.clock ?? (() => new Date());
@@ -144,6 +147,7 @@ export function createFeeds(deps: {
     cities: [...catalog.fleets.values()].map((f) => ({ id: f.city, lat: f.lat, lon: f.lon })),
     clock,
     foldEveryS: deps.foldEveryS,
+    lane: deps.lane,
   });
   const apiKeys = createApiKeys(createApiKeyQueries(pool));
 

@@ -5,6 +5,7 @@
 // only one refreshes at a time, and a failed pass gives its marks back by rolling back.
 import type { Logger } from '../log.ts';
 import { isDark, localMidnight, qcvn26Limits } from '../standards/index.ts';
+import { type BackgroundLane, createBackgroundLane } from '../storage/backgroundLane.ts';
 import { inTransaction, type Pool, type PoolClient } from '../storage/pool.ts';
 import {
   dailyAqiInputs,
@@ -37,13 +38,10 @@ const maxHoursPerPass = 24 * 7;
  * timer folds just before the pass, and only then.
  */
 const defaultFoldEveryS = 60;
-/**
- * The timer's folds go partition by partition of telemetry_pending (migration 012), each a
- * transaction followed by a pause twice its length: folding a minute of 10,000 devices at
- * 10,000 msg/s in one statement kept a core busy for 5-10 s, and the publish → stored tail of the
- * whole fleet rose with it (bench, statements over 250 ms beside the slowest seconds).
- */
-const foldPauseFactor = 2;
+// The timer's folds go partition by partition of telemetry_pending (migration 012), each a
+// transaction and a turn on the background lane, as are the pass's statements: folding a minute of
+// 10,000 devices at 10,000 msg/s in one statement kept a core busy for 5-10 s, and the publish →
+// stored tail of the whole fleet rose with it (bench, statements over 250 ms beside the slowest seconds).
 
 export interface RefresherOptions {
   pool: Pool;
@@ -57,6 +55,8 @@ export interface RefresherOptions {
   clock?: () => Date;
   /** Seconds between folds of stored readings into telemetry_hourly (FEEDS_FOLD_S, default 60). */
   foldEveryS?: number;
+  /** Where folds and the pass's statements take turns with the other periodic ones (none: a lane of its own). */
+  lane?: BackgroundLane;
 }
 
 export interface PassResult {
@@ -79,6 +79,7 @@ export interface Refresher {
 export function createRefresher(options: RefresherOptions): Refresher {
   const { pool, log } = options;
   const clock = options.clock ?? (() => new Date());
+  const lane = options.lane ?? createBackgroundLane();
   let timer: NodeJS.Timeout | undefined;
   let foldTimer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> = Promise.resolve();
@@ -98,7 +99,7 @@ export function createRefresher(options: RefresherOptions): Refresher {
     const currentHour = Math.floor(now / hourMs) * hourMs;
     const closedBefore = Math.floor((now - options.publishDelayS * 1000) / hourMs) * hourMs - hourMs; // last closed hour
     const changed = new Set<number>();
-    const folded = fold ? await foldHourlyDeltas(client) : [];
+    const folded = fold ? await lane.run(() => foldHourlyDeltas(client)) : [];
     for (const hour of [...folded, ...(await takeDirtyHours(client))]) {
       // An energy meter's next hour is measured against this one, so it changes too.
       for (const h of [hour.getTime(), hour.getTime() + hourMs]) if (h <= currentHour) changed.add(h);
@@ -129,29 +130,33 @@ export function createRefresher(options: RefresherOptions): Refresher {
         .filter((hour) => isDark(new Date(hour.getTime() + hourMs / 2), city.lat, city.lon))
         .map((hour) => ({ city: city.id, hour })),
     );
-    await replaceHourIndicators(client, hourDates, {
-      dark,
-      noiseLimits: qcvn26Limits,
-      noiseReadingMinutes: options.readingMinutes('noise'),
-      pollutants: pollutantMetrics,
-      aggregations,
-      mostOfTheHour: 0.5,
-    });
+    await lane.run(() =>
+      replaceHourIndicators(client, hourDates, {
+        dark,
+        noiseLimits: qcvn26Limits,
+        noiseReadingMinutes: options.readingMinutes('noise'),
+        pollutants: pollutantMetrics,
+        aggregations,
+        mostOfTheHour: 0.5,
+      }),
+    );
 
     const days = new Map<string, Date>();
     for (const h of ordered) days.set(localDate(new Date(h)), localMidnight(new Date(h)));
     const dayList = [...days.keys()];
     const closed = [...days].filter(([, start]) => start.getTime() + 24 * hourMs - hourMs <= closedBefore);
-    const aqi = areaAqiComponents(await dailyAqiInputs(client, dayList));
+    const aqi = areaAqiComponents(await lane.run(() => dailyAqiInputs(client, dayList)));
     // Per-device daily rollups are read for published days only (the province's day feed), and
     // rewriting a city's open day every pass (40,000 rows at 10,000 devices) took up to a second
     // of the database in the bench: an open day's are written when it closes.
-    await replaceDays(
-      client,
-      dayList,
-      aqi,
-      collectionFillPct,
-      closed.map(([day]) => day),
+    await lane.run(() =>
+      replaceDays(
+        client,
+        dayList,
+        aqi,
+        collectionFillPct,
+        closed.map(([day]) => day),
+      ),
     );
 
     const closedHours = ordered.filter((h) => h <= closedBefore).map((h) => new Date(h));
@@ -170,23 +175,23 @@ export function createRefresher(options: RefresherOptions): Refresher {
     inTransaction(pool, (client) => pass(client, wait, fold));
 
   /**
-   * Folds what was stored since into telemetry_hourly, part by part with pauses, and marks its hours
-   * for the next pass. Stops at a part another instance's pass or fold holds the lock for.
+   * Folds what was stored since into telemetry_hourly, part by part, each a turn on the lane, and
+   * marks its hours for the next pass. Stops at a part another instance's pass or fold holds the lock for.
    */
   async function foldPaced(): Promise<void> {
     for (let part = 0; part < pendingParts; part++) {
-      const started = Date.now();
-      const locked = await inTransaction(pool, async (client) => {
-        const lock = await client.query<{ locked: boolean }>(
-          'SELECT pg_try_advisory_xact_lock($1) AS locked',
-          [lockKey],
-        );
-        if (!lock.rows[0]?.locked) return false;
-        await markDirty(client, await foldHourlyDeltas(client, part));
-        return true;
-      });
+      const locked = await lane.run(() =>
+        inTransaction(pool, async (client) => {
+          const lock = await client.query<{ locked: boolean }>(
+            'SELECT pg_try_advisory_xact_lock($1) AS locked',
+            [lockKey],
+          );
+          if (!lock.rows[0]?.locked) return false;
+          await markDirty(client, await foldHourlyDeltas(client, part));
+          return true;
+        }),
+      );
       if (!locked || stopped) return;
-      await new Promise((r) => setTimeout(r, foldPauseFactor * (Date.now() - started)));
     }
   }
 
@@ -244,6 +249,7 @@ export function createRefresher(options: RefresherOptions): Refresher {
     },
     async stop() {
       stopped = true;
+      if (!options.lane) lane.hurry(); // a shared lane is hurried by whoever stops the process
       if (timer) clearInterval(timer);
       if (foldTimer) clearInterval(foldTimer);
       await running;

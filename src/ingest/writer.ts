@@ -11,6 +11,7 @@
 // each device once, and that upsert cost more than the raw insert itself (bench, issue 8).
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/index.ts';
+import { type BackgroundLane, createBackgroundLane } from '../storage/backgroundLane.ts';
 import type { Pool } from '../storage/pool.ts';
 import {
   type EventRow,
@@ -171,8 +172,12 @@ export function createTelemetryWriter(deps: {
   log: Logger;
   metrics: Metrics;
   options: WriterOptions;
+  /** Where latest values are flushed, in turn with the other periodic statements (none: a lane of its own). */
+  lane?: BackgroundLane;
 }): TelemetryWriter {
   const { pool, log, metrics, options } = deps;
+  const lane = deps.lane ?? createBackgroundLane();
+  const ownLane = deps.lane === undefined;
   const concurrency = options.concurrency ?? 2;
   const journalAfterMs = options.journalAfterMs ?? 10_000;
   const stopReplayMs = options.stopReplayMs ?? 15_000;
@@ -305,11 +310,11 @@ export function createTelemetryWriter(deps: {
   // A flush of every device's values can take a while with tens of thousands of devices: the next
   // one waits ten times as long as the last took, so latest values never cost more than a tenth of
   // the database's time (at a city's rates that is the latestFlushMs floor). And it goes in chunks,
-  // each followed by a pause twice its length: 40,000 values in one statement kept a core busy for
-  // most of a second, and the publish → stored tail of the whole fleet rose with each flush (bench,
-  // 10,000 devices at 10,000 msg/s, slowest seconds beside the statements over 250 ms).
+  // each a turn on the background lane: 40,000 values in one statement kept a core busy for most of
+  // a second, and the publish → stored tail of the whole fleet rose with each flush (bench, 10,000
+  // devices at 10,000 msg/s, slowest seconds beside the statements over 250 ms).
   let lastLatestFlushMs = 0;
-  const latestChunkRows = 5_000;
+  const latestChunkRows = 2_500;
 
   function scheduleLatestFlush() {
     if (latestTimer || stopped || latest.size === 0) return;
@@ -324,7 +329,7 @@ export function createTelemetryWriter(deps: {
 
   /**
    * Upserts the latest values noted so far: waits for a flush under way (it may hold some of them),
-   * then writes the rest, chunk by chunk (no pauses once the writer stops). A failed chunk puts its
+   * then writes the rest, chunk by chunk, each a turn on the lane. A failed chunk puts its
    * values and the ones after it back for the next timer.
    */
   async function flushLatest(): Promise<void> {
@@ -340,12 +345,12 @@ export function createTelemetryWriter(deps: {
       try {
         while (written < values.length) {
           const chunk = values.slice(written, written + latestChunkRows);
-          const started = Date.now();
-          await writeLatest(pool, chunk);
-          const took = Date.now() - started;
-          busyMs += took;
+          busyMs += await lane.run(async () => {
+            const started = Date.now();
+            await writeLatest(pool, chunk);
+            return Date.now() - started;
+          });
           written += chunk.length;
-          if (written < values.length && !stopped) await new Promise((r) => setTimeout(r, 2 * took));
         }
         lastLatestFlushMs = busyMs;
       } catch (error) {
@@ -631,6 +636,7 @@ export function createTelemetryWriter(deps: {
     },
 
     async stop() {
+      if (ownLane) lane.hurry(); // a shared lane is hurried by whoever stops the process
       await writer.drain();
       stopped = true;
       clearTimeout(latestTimer);

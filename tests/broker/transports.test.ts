@@ -63,6 +63,7 @@ describe('other MQTT clients and transports', () => {
 
   it('cuts a connection that announces a 200 MB packet before reading it, and keeps a dead letter', async () => {
     const socket = tcpConnect(app.mqttPort!, '127.0.0.1');
+    socket.on('error', () => {}); // the cut may come as a reset while the body is still being written
     await new Promise((ok) => socket.once('connect', ok));
     // A PUBLISH fixed header announcing 200,000,000 bytes (varint), then a trickle of body.
     const length: number[] = [];

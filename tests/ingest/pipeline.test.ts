@@ -252,4 +252,19 @@ describe('ingest from MQTT to PostgreSQL', () => {
       await slow.close();
     }
   });
+
+  it("stamps the device's last-seen time within seconds of hearing from it", async () => {
+    const heard = new Date();
+    await publish(client, topic('telemetry'), JSON.stringify({ metrics: { pm25: 12 } }));
+    // Stamped every 5 s in chunks, each a turn on the background lane (src/storage/backgroundLane.ts).
+    const { rows } = await eventually(
+      () =>
+        app.pool.query<{ last_seen: Date | null }>('SELECT last_seen FROM devices WHERE id = $1', [
+          device.id,
+        ]),
+      (r) => (r.rows[0]?.last_seen?.getTime() ?? 0) >= heard.getTime(),
+      12_000,
+    );
+    expect(rows[0]!.last_seen!.getTime()).toBeLessThanOrEqual(Date.now());
+  });
 });

@@ -143,7 +143,7 @@ describe('the batch writer', () => {
     } finally {
       pool.query = query;
     }
-    expect(latestStatements).toBe(2);
+    expect(latestStatements).toBe(3); // 6,000 values in chunks of 2,500
     const { rows } = await pool.query<{ n: number }>(
       "SELECT count(*)::int AS n FROM device_latest WHERE device_id LIKE 'latest-%'",
     );
