@@ -199,7 +199,12 @@ export interface DailyAqiRow {
  * Per station and local day: 24-hour means of dust, the highest hourly mean of each gas, and the
  * highest 8-hour running mean of O3 over windows ending in the day with at least six hours measured.
  */
-export async function dailyAqiInputs(client: PoolClient, days: readonly string[]): Promise<DailyAqiRow[]> {
+export async function dailyAqiInputs(
+  client: PoolClient,
+  days: readonly string[],
+  /** One of `of` slices of the stations (by a hash of the id): a large fleet is read in several statements. */
+  slice: { index: number; of: number } = { index: 0, of: 1 },
+): Promise<DailyAqiRow[]> {
   if (days.length === 0) return [];
   const { rows } = await client.query<DailyAqiRow>(
     // One pass, no join of the rows with an aggregate of themselves: with the statistics of a fresh
@@ -211,6 +216,7 @@ export async function dailyAqiInputs(client: PoolClient, days: readonly string[]
        FROM telemetry_hourly h JOIN devices d ON d.id = h.device_id
        WHERE d.kind = 'environment' AND h.metric IN ('pm25', 'pm10', 'o3', 'no2', 'so2', 'co')
          AND h.hour = ANY($1::timestamptz[])
+         AND ($3 = 1 OR abs(hashtext(h.device_id) % $3) = $2)
      ), w AS (
        SELECT m.*, avg(mean) OVER running AS mean8, count(*) OVER running AS n8
        FROM m
@@ -227,7 +233,7 @@ export async function dailyAqiInputs(client: PoolClient, days: readonly string[]
             max(mean) FILTER (WHERE metric = 'co') AS "co_1hMax"
      FROM w
      GROUP BY device_id, city, ward, day`,
-    [hoursOf(days)],
+    [hoursOf(days), slice.index, slice.of],
   );
   return rows;
 }
