@@ -74,8 +74,8 @@ export function createIngest(deps: {
   const { catalog, registry, bus, writer, deadLetters, metrics, pool, log, config, rateLimit } = deps;
   const lane = deps.lane ?? createBackgroundLane({ restFactor: 0 });
   const lateAfterMs = config.INGEST_LATE_AFTER_S * 1000;
-  // Last time each device was heard from, written to devices.last_seen every few seconds in one
-  // statement instead of once per message.
+  // Last time each device was heard from, written to devices.last_seen every few seconds in a few
+  // statements (flushSeen) instead of once per message.
   let seen = new Map<string, Date>();
   let seenTimer: NodeJS.Timeout | undefined;
   // One TimeRules for every message: parsing is synchronous, so `now` is set just before each use.
