@@ -256,8 +256,9 @@ export function createLive(deps: {
       toMatching(event, (socket) => socket.emit('device_aqi', { deviceId: event.deviceId, aqi }));
     },
     deviceChanged: ({ deviceId, change }: { deviceId: string; change: string }) => {
+      // A moved device keeps its pending entry: the entry takes its place from each flush's first reading.
       if (change === 'deleted') {
-        slots.delete(deviceId); // a moved device's place is taken again from its next reading
+        slots.delete(deviceId);
         state.removeDevice(deviceId);
       } else {
         const row = registry.get(deviceId);
