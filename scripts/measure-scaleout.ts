@@ -43,7 +43,7 @@ const dataDir = await mkdtemp(join(tmpdir(), 'ioc-scaleout-'));
 const children: ChildProcess[] = [];
 
 async function startInstance(name: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, ['--max-semi-space-size=64', '--import', 'tsx', 'src/main.ts'], {
     cwd: root,
     env: {
       ...process.env,

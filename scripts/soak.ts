@@ -39,7 +39,7 @@ const fresh = serverUrl
   : undefined;
 const databaseUrl = fresh?.url;
 
-const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+const child = spawn(process.execPath, ['--max-semi-space-size=64', '--import', 'tsx', 'src/main.ts'], {
   cwd: root,
   env: {
     PATH: process.env.PATH ?? '',
