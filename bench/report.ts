@@ -8,6 +8,10 @@ export interface BrokerCeiling {
   devices: number;
   messagesPerSecond: number;
   seconds: number;
+  /** CPU of the bench's process (the null broker; the system idle beside it) per delivered message. */
+  brokerCpuUsPerMessage?: number;
+  /** CPU of the load generator per published message. */
+  generatorCpuUsPerMessage?: number;
 }
 
 export interface Knee {
@@ -154,10 +158,83 @@ export function markdown(report: BenchReport): string {
       );
     }
   }
+  const budgets = cpuBudgets(report);
+  if (budgets.length > 0) {
+    lines.push(
+      '',
+      "CPU per stored message at the maximum steps, in µs (each process's CPU over the step ÷ messages stored; the broker alone from its ceiling). " +
+        '"Bound": the most these cores could carry if the pipeline cost nothing beyond the broker alone, with the database, generator and consoles as measured; ' +
+        '"budget at 50 %": what the pipeline may cost per message for the step to reach half the broker alone.',
+      '',
+      '| step | QoS | devices | system | broker alone | database | generator | consoles | rest of the machine | bound msg/s | bound ÷ broker | pipeline budget at 50 % | pipeline (system − broker alone) |',
+      '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    );
+    for (const b of budgets) {
+      lines.push(
+        `| ${b.step} | ${b.qos} | ${b.devices} | ${b.system} | ${b.brokerAlone} | ${b.database} | ${b.generator} | ${b.consoles} | ${b.rest} | ${b.boundMessagesPerSecond} | ${pct(b.boundRatio)} | ${b.pipelineBudgetAtHalf} | ${b.pipeline} |`,
+      );
+    }
+  }
   if (report.targets.length > 0) {
     lines.push('', '| target | goal | measured | met |', '|---|---|---|---|');
     for (const t of report.targets)
       lines.push(`| ${t.name} | ${t.goal} | ${t.measured} | ${t.met ? 'yes' : 'no'} |`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+export interface CpuBudget {
+  step: string;
+  qos: 0 | 1;
+  devices: number;
+  system: number;
+  brokerAlone: number;
+  database: number;
+  generator: number;
+  consoles: number;
+  rest: number;
+  boundMessagesPerSecond: number;
+  boundRatio: number;
+  pipelineBudgetAtHalf: number;
+  pipeline: number;
+}
+
+/**
+ * Where each maximum step's CPU went per stored message, and what that leaves the pipeline: the
+ * broker ceiling's ratio target is reachable only if the pipeline fits in what the broker alone, the
+ * database, the load generator and the consoles leave of these cores.
+ */
+export function cpuBudgets(report: Omit<BenchReport, 'targets'>): CpuBudget[] {
+  const cores = Number(report.machine.cpus);
+  const budgets: CpuBudget[] = [];
+  for (const s of report.steps) {
+    const ceiling = report.ceilings.broker.find((b) => b.qos === s.qos && b.devices === s.devices);
+    if (s.kind !== 'max' || !ceiling?.brokerCpuUsPerMessage || s.messagesPerSecond === 0) continue;
+    const us = (pctOfCore: number) => (pctOfCore / 100) * (1e6 / s.messagesPerSecond);
+    const system = us(s.systemCpuPct);
+    const database = us(s.databaseCpuPct);
+    const generator = us(s.generatorCpuPct);
+    const consoles = us(s.consolesCpuPct);
+    const machine = us(s.machineCpuPct * cores);
+    const brokerAlone = ceiling.brokerCpuUsPerMessage;
+    const fixed = brokerAlone + database + generator + consoles;
+    const bound = (cores * 1e6) / fixed;
+    const one = (x: number) => Math.round(x * 10) / 10;
+    budgets.push({
+      step: s.name,
+      qos: s.qos,
+      devices: s.devices,
+      system: one(system),
+      brokerAlone: one(brokerAlone),
+      database: one(database),
+      generator: one(generator),
+      consoles: one(consoles),
+      rest: one(Math.max(0, machine - system - database - generator - consoles)),
+      boundMessagesPerSecond: Math.round(bound),
+      boundRatio: Math.round((bound / ceiling.messagesPerSecond) * 100) / 100,
+      pipelineBudgetAtHalf: one((cores * 1e6) / (ceiling.messagesPerSecond / 2) - fixed),
+      pipeline: one(system - brokerAlone),
+    });
+  }
+  return budgets;
 }

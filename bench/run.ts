@@ -143,18 +143,25 @@ for (const devices of deviceCounts) {
       () => generator.tell({ type: 'stored', messages: nullBroker.delivered() }),
       50,
     );
+    // CPU of this process (the null broker, beside the idle system) and of the generator, per
+    // message: what the broker and the field cost alone, for the steps' CPU budget in the report.
+    const cpuBefore = process.cpuUsage();
     const { stats } = await generator.request(
       { type: 'run', qos, rate: 0, seconds: ceilingSeconds, ...flowControl({ qos, devices }) },
       'ran',
     );
     clearInterval(credit);
     await new Promise((r) => setTimeout(r, 200));
+    const cpu = process.cpuUsage(cpuBefore);
     const seconds = (nullBroker.lastDeliveredAt() - stats.startedAt) / 1000;
-    const ceiling = {
+    const delivered = Math.max(1, nullBroker.delivered());
+    const ceiling: BrokerCeiling = {
       qos,
       devices,
-      messagesPerSecond: Math.round(nullBroker.delivered() / seconds),
+      messagesPerSecond: Math.round(delivered / seconds),
       seconds,
+      brokerCpuUsPerMessage: Math.round(((cpu.user + cpu.system) / delivered) * 10) / 10,
+      generatorCpuUsPerMessage: Math.round(((stats.cpuMs * 1000) / Math.max(1, stats.published)) * 10) / 10,
     };
     brokerCeilings.push(ceiling);
     log(`broker alone: ${JSON.stringify(ceiling)}`);

@@ -33,6 +33,8 @@ describe('npm run bench -- --smoke', () => {
     expect(await readFile(join(out, `${date}.md`), 'utf8')).toContain('publish → stored');
     expect(report.mode).toBe('smoke');
     expect(report.ceilings.broker.length).toBeGreaterThan(0);
+    for (const ceiling of report.ceilings.broker) expect(ceiling.brokerCpuUsPerMessage).toBeGreaterThan(0);
+    expect(stdout).toContain('CPU per stored message at the maximum steps');
     expect(report.ceilings.insert.rowsPerSecond).toBeGreaterThan(0);
     const kinds = new Set(report.steps.map((s: { kind: string }) => s.kind));
     expect([...kinds].sort()).toEqual(['half', 'max', 'ramp']);
