@@ -3,6 +3,7 @@
 // published (and, QoS 1, acknowledged). The table is emptied afterwards so every step starts alike.
 import { readdirSync, readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { getHeapSpaceStatistics } from 'node:v8';
 import type { RunningApp } from '../src/app.ts';
 import type { Consoles, Generator } from './fleet.ts';
 import { stationMarker } from './fleet.ts';
@@ -35,6 +36,8 @@ export interface StepResult extends StepSpec {
   consoleBatches: number;
   alarmLatencyMs: LatencySummary | null;
   rssMaxMiB: number;
+  /** The main thread's heap when RSS peaked; the rest of RSS is the broker's thread, code and native. */
+  memoryAtRssMaxMiB: MainThreadMemory;
   /** Of one core. */
   systemCpuPct: number;
   generatorCpuPct: number;
@@ -61,6 +64,28 @@ export interface StepContext {
   consoles: Consoles | undefined;
   probe: StoreProbe;
   alertOpenedAt: Map<string, number>;
+}
+
+export interface MainThreadMemory {
+  heapTotal: number;
+  heapUsed: number;
+  /** Young generation (new space) committed: what --max-semi-space-size lets grow. */
+  newSpace: number;
+  external: number;
+  arrayBuffers: number;
+}
+
+function memoryOfMainThread(): MainThreadMemory {
+  const m = process.memoryUsage();
+  const newSpace = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
+  const mib = (bytes: number) => Math.round(bytes / 1_048_576);
+  return {
+    heapTotal: mib(m.heapTotal),
+    heapUsed: mib(m.heapUsed),
+    newSpace: mib(newSpace?.space_size ?? 0),
+    external: mib(m.external),
+    arrayBuffers: mib(m.arrayBuffers),
+  };
 }
 
 function machineTicks(): { busy: number; total: number } {
@@ -141,11 +166,16 @@ export async function runStep(context: StepContext, spec: StepSpec): Promise<Ste
   const cpuBefore = process.cpuUsage();
   const wallBefore = Date.now();
   let rssMax = process.memoryUsage.rss();
+  let memoryAtMax = memoryOfMainThread();
   let journalUsed = app.writer.degraded();
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
   const sampler = setInterval(() => {
-    rssMax = Math.max(rssMax, process.memoryUsage.rss());
+    const rss = process.memoryUsage.rss();
+    if (rss > rssMax) {
+      rssMax = rss;
+      memoryAtMax = memoryOfMainThread();
+    }
     journalUsed ||= app.writer.degraded();
   }, 250);
 
@@ -229,6 +259,7 @@ export async function runStep(context: StepContext, spec: StepSpec): Promise<Ste
     consoleBatches: consoleReport?.batches ?? 0,
     alarmLatencyMs: spec.alarmTrials > 0 ? alarmLatency.summary() : null,
     rssMaxMiB: Math.round(rssMax / 1_048_576),
+    memoryAtRssMaxMiB: memoryAtMax,
     systemCpuPct: round(((cpu.user + cpu.system) / 1000 / wall) * 100),
     generatorCpuPct: round((stats.cpuMs / (stats.flushedAt - stats.startedAt)) * 100),
     consolesCpuPct: consoleReport ? round((consoleReport.cpuMs / wall) * 100) : 0,
