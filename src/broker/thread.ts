@@ -13,7 +13,7 @@ import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
 import { createWebSocketStream, WebSocketServer } from 'ws';
-import { parseTopic } from '../ingest/topics.ts';
+import { isUrgentTopic } from '../ingest/topics.ts';
 import { listen } from '../net.ts';
 import { type AuthOutcome, identityOf, rememberIdentity } from './auth.ts';
 import {
@@ -160,8 +160,7 @@ const aedes = await Aedes.createBroker({
     const isWill = (client as unknown as { will?: unknown }).will === packet;
     const seq = nextSeq++;
     waiting.set(seq, { packet, clientId: client.id, done });
-    const topic = parseTopic(packet.topic);
-    if (topic && (topic.kind === 'fire' || topic.channel === 'event')) {
+    if (isUrgentTopic(packet.topic)) {
       // Fire sensors and device events (alarm buttons) go over at once, on their own, and the app
       // takes them ahead of the batches waiting there: life safety does not queue behind telemetry.
       urgentPacker.add(seq, packet.topic, payload, senderId, packet.qos, isWill);

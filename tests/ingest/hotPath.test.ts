@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseTopic } from '../../src/ingest/topics.ts';
+import { cityIds, kindNames } from '../../src/catalog/schema.ts';
+import { inboundChannels, isUrgentTopic, parseTopic } from '../../src/ingest/topics.ts';
 import { createMetrics } from '../../src/metrics/index.ts';
 
 describe('per-message shortcuts', () => {
@@ -17,6 +19,31 @@ describe('per-message shortcuts', () => {
       expect(parseTopic(bad)).toBeUndefined();
       expect(parseTopic(bad)).toBeUndefined();
     }
+  });
+
+  it("tells a fire sensor's or an event's topic as urgent exactly as the parsed topic says", () => {
+    const segment = fc.stringMatching(/^[a-z0-9-]{0,12}$/);
+    const part = (known: readonly string[]) => fc.oneof(fc.constantFrom(...known), segment);
+    fc.assert(
+      fc.property(
+        part(['ioc']),
+        part(cityIds),
+        part(kindNames),
+        segment,
+        part([...inboundChannels, 'cmd']),
+        (root, city, kind, id, channel) => {
+          const topic = `${root}/${city}/${kind}/${id}/${channel}`;
+          const parsed = parseTopic(topic);
+          // A device topic: exactly the parse's answer. Anything else is refused by ingest either way.
+          if (parsed) expect(isUrgentTopic(topic)).toBe(parsed.kind === 'fire' || parsed.channel === 'event');
+        },
+      ),
+      { numRuns: 2_000 },
+    );
+    expect(isUrgentTopic('ioc/hoi-an/fire/ha-mh-fire-0001/telemetry')).toBe(true);
+    expect(isUrgentTopic('ioc/tay-ninh/streetlight/tn-sl-0001/event')).toBe(true);
+    expect(isUrgentTopic('ioc/tay-ninh/environment/fire/telemetry')).toBe(false);
+    expect(isUrgentTopic('ioc/hoi-an/firefly/x/telemetry')).toBe(false);
   });
 
   it('hands hot-path counts to prom-client whenever the counter is read', async () => {
