@@ -202,6 +202,16 @@ describe('docker-compose.yml', () => {
     expect(compose.services.db?.environment).toHaveProperty('GRAFANA_DB_PASSWORD');
   });
 
+  it('starts the image as npm start does, with the heap settings of decision 0013', () => {
+    const flags = ['--max-semi-space-size=64', '--heap-growing-percent=50'];
+    const cmd = JSON.parse(dockerfile.match(/^CMD (\[.*\])$/m)![1]!) as string[];
+    expect(cmd).toEqual(['node', ...flags, '--import', 'tsx', 'src/main.ts']);
+    const scripts = JSON.parse(readFileSync(`${root}package.json`, 'utf8')).scripts as Record<string, string>;
+    expect(scripts.start).toBe(cmd.join(' '));
+    for (const name of ['demo', 'bench']) expect(scripts[name], name).toContain(flags.join(' '));
+    expect(readFileSync(`${root}docs/deployment.md`, 'utf8')).toContain(flags.join(' '));
+  });
+
   it('asks for every secret it uses, and docs/deployment.md names each one', () => {
     const text = readFileSync(`${root}docker-compose.yml`, 'utf8').replace(/^\s*#.*$/gm, '');
     const deployment = readFileSync(`${root}docs/deployment.md`, 'utf8');
