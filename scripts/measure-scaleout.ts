@@ -15,6 +15,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import pg from 'pg';
 import { startMosquitto } from '../tests/helpers/mosquitto.ts';
 import { createFreshDatabase } from './fresh-database.ts';
+import { heapFlags } from './heapFlags.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -43,28 +44,24 @@ const dataDir = await mkdtemp(join(tmpdir(), 'ioc-scaleout-'));
 const children: ChildProcess[] = [];
 
 async function startInstance(name: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(
-    process.execPath,
-    ['--max-semi-space-size=64', '--heap-growing-percent=50', '--import', 'tsx', 'src/main.ts'],
-    {
-      cwd: root,
-      env: {
-        ...process.env,
-        ...mosquitto.env(name),
-        DATABASE_URL: databaseUrl.toString(),
-        // Each instance its own DATA_DIR: the ingest journal there belongs to one process.
-        DATA_DIR: join(dataDir, name),
-        HTTP_HOST: '127.0.0.1',
-        HTTP_PORT: '0',
-        ADMIN_PASSWORD: adminPassword,
-        JWT_SECRET: jwt,
-        LOG_LEVEL: 'info',
-        // The backlog of 200 devices arrives at once: a per-device rate limit would refuse most of it.
-        INGEST_DEVICE_RATE_PER_S: '0',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  const child = spawn(process.execPath, [...heapFlags, '--import', 'tsx', 'src/main.ts'], {
+    cwd: root,
+    env: {
+      ...process.env,
+      ...mosquitto.env(name),
+      DATABASE_URL: databaseUrl.toString(),
+      // Each instance its own DATA_DIR: the ingest journal there belongs to one process.
+      DATA_DIR: join(dataDir, name),
+      HTTP_HOST: '127.0.0.1',
+      HTTP_PORT: '0',
+      ADMIN_PASSWORD: adminPassword,
+      JWT_SECRET: jwt,
+      LOG_LEVEL: 'info',
+      // The backlog of 200 devices arrives at once: a per-device rate limit would refuse most of it.
+      INGEST_DEVICE_RATE_PER_S: '0',
     },
-  );
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
   const url = await new Promise<string>((ok, fail) => {
     let output = '';

@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import mqtt, { type MqttClient } from 'mqtt';
 import pg from 'pg';
 import { createFreshDatabase } from './fresh-database.ts';
+import { heapFlags } from './heapFlags.ts';
 
 const { values } = parseArgs({
   options: {
@@ -39,25 +40,21 @@ const fresh = serverUrl
   : undefined;
 const databaseUrl = fresh?.url;
 
-const child = spawn(
-  process.execPath,
-  ['--max-semi-space-size=64', '--heap-growing-percent=50', '--import', 'tsx', 'src/main.ts'],
-  {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH ?? '',
-      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
-      DATA_DIR: dataDir,
-      HTTP_HOST: '127.0.0.1',
-      HTTP_PORT: '0',
-      MQTT_HOST: '127.0.0.1',
-      MQTT_PORT: '0',
-      ADMIN_PASSWORD: password,
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+const child = spawn(process.execPath, [...heapFlags, '--import', 'tsx', 'src/main.ts'], {
+  cwd: root,
+  env: {
+    PATH: process.env.PATH ?? '',
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+    DATA_DIR: dataDir,
+    HTTP_HOST: '127.0.0.1',
+    HTTP_PORT: '0',
+    MQTT_HOST: '127.0.0.1',
+    MQTT_PORT: '0',
+    ADMIN_PASSWORD: password,
+    LOG_LEVEL: 'warn',
   },
-);
+  stdio: ['ignore', 'pipe', 'pipe'],
+});
 let output = '';
 child.stdout.on('data', (d) => (output += d));
 child.stderr.on('data', (d) => {

@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { heapFlags } from '../../scripts/heapFlags.ts';
 import { ConfigSchema, loadConfig } from '../../src/config.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -203,13 +204,12 @@ describe('docker-compose.yml', () => {
   });
 
   it('starts the image as npm start does, with the heap settings of decision 0013', () => {
-    const flags = ['--max-semi-space-size=64', '--heap-growing-percent=50'];
     const cmd = JSON.parse(dockerfile.match(/^CMD (\[.*\])$/m)![1]!) as string[];
-    expect(cmd).toEqual(['node', ...flags, '--import', 'tsx', 'src/main.ts']);
+    expect(cmd).toEqual(['node', ...heapFlags, '--import', 'tsx', 'src/main.ts']);
     const scripts = JSON.parse(readFileSync(`${root}package.json`, 'utf8')).scripts as Record<string, string>;
     expect(scripts.start).toBe(cmd.join(' '));
-    for (const name of ['demo', 'bench']) expect(scripts[name], name).toContain(flags.join(' '));
-    expect(readFileSync(`${root}docs/deployment.md`, 'utf8')).toContain(flags.join(' '));
+    for (const name of ['demo', 'bench']) expect(scripts[name], name).toContain(heapFlags.join(' '));
+    expect(readFileSync(`${root}docs/deployment.md`, 'utf8')).toContain(heapFlags.join(' '));
   });
 
   it('asks for every secret it uses, and docs/deployment.md names each one', () => {
