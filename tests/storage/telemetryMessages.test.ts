@@ -33,19 +33,24 @@ async function hourly(deviceId: string) {
   return rows;
 }
 
+/** A device's raw readings at `at`, as [metric, value] pairs in metric order. */
+async function rawAt(deviceId: string) {
+  const raw = await readRaw(pool, {
+    deviceId,
+    metrics: undefined,
+    from: at,
+    to: new Date(+at + 1),
+    limit: 10,
+  });
+  return raw.map((r) => [r.metric, r.value]);
+}
+
 describe('telemetry stored one row per message', () => {
   it('stores a message once, counting its readings, and a redelivery adds nothing anywhere', async () => {
     const batch = telemetryBatch([{ deviceId: 'm-1', time: at, metrics: { pm25: 41.5, temp_c: 31 } }]);
     expect(await insertTelemetry(pool, batch)).toBe(2);
     expect(await insertTelemetry(pool, batch)).toBe(0);
-    const raw = await readRaw(pool, {
-      deviceId: 'm-1',
-      metrics: undefined,
-      from: at,
-      to: new Date(+at + 1),
-      limit: 10,
-    });
-    expect(raw.map((r) => [r.metric, r.value])).toEqual([
+    expect(await rawAt('m-1')).toEqual([
       ['pm25', 41.5],
       ['temp_c', 31],
     ]);
@@ -60,14 +65,7 @@ describe('telemetry stored one row per message', () => {
     const metrics = JSON.parse(text) as Record<string, number>; // humidity: the double nearest the text
     const batch = telemetryBatch([{ deviceId: 'm-text', time: at, metrics, json: text }]);
     expect(await insertTelemetry(pool, batch)).toBe(3);
-    const raw = await readRaw(pool, {
-      deviceId: 'm-text',
-      metrics: undefined,
-      from: at,
-      to: new Date(+at + 1),
-      limit: 10,
-    });
-    expect(raw.map((r) => [r.metric, r.value])).toEqual([
+    expect(await rawAt('m-text')).toEqual([
       ['humidity', metrics.humidity],
       ['pm25', 41.5],
       ['temp_c', -3],
