@@ -60,4 +60,14 @@ describe('migrations', () => {
       ]),
     );
   });
+
+  it('index raw telemetry by time with a BRIN on plain PostgreSQL: no B-tree entry per message', async () => {
+    const { rows } = await pool.query(
+      "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'telemetry_messages' ORDER BY indexname",
+    );
+    expect(rows.map((r) => r.indexdef)).toEqual([
+      expect.stringMatching(/UNIQUE INDEX telemetry_messages_pkey .* USING btree \(device_id, "time"\)/),
+      expect.stringMatching(/INDEX telemetry_messages_time_brin .* USING brin \("time"\)/),
+    ]);
+  });
 });
