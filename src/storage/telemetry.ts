@@ -70,6 +70,10 @@ const input = `input AS (
   FROM jsonb_array_elements($1::jsonb) AS e
 )`;
 
+// $2 and $3: the batch's message and reading counts. When every message is new (nearly always) the
+// readings are the batch's, known here; only when some were not are the stored ones' metrics counted,
+// in a subquery PostgreSQL runs only for that branch. Counting them for every batch was 13 % of the
+// statement's time (scratch comparison, 2026-11-30).
 const insertSql = `
 WITH ${input}, stored AS (
   INSERT INTO telemetry_messages (device_id, time, metrics) SELECT device_id, time, metrics FROM input
@@ -77,10 +81,14 @@ WITH ${input}, stored AS (
   RETURNING device_id, time, metrics
 ), pending AS (
   INSERT INTO telemetry_pending (device_id, time, metrics) SELECT device_id, time, metrics FROM stored
+), counted AS (
+  SELECT count(*)::int AS messages FROM stored
 )
-SELECT count(*)::int AS messages,
-       coalesce(sum((SELECT count(*) FROM jsonb_object_keys(metrics))), 0)::int AS readings
-FROM stored`;
+SELECT messages,
+       CASE WHEN messages = $2::int THEN $3::int
+            ELSE (SELECT coalesce(sum((SELECT count(*) FROM jsonb_object_keys(metrics))), 0)::int FROM stored)
+       END AS readings
+FROM counted`;
 
 // Only when some messages of a batch were already stored (a redelivery, a journal replay, or a
 // second message with the same ts): adds the metrics the stored message lacks, and only those go to
@@ -105,7 +113,11 @@ SELECT coalesce(sum((SELECT count(*) FROM jsonb_object_keys(metrics))), 0)::int 
 /** Writes a batch; returns how many readings (metric values) were new, the rest being redeliveries. */
 export async function insertTelemetry(client: Pool | PoolClient, batch: TelemetryBatch): Promise<number> {
   if (batch.messages === 0) return 0;
-  const { rows } = await client.query<{ messages: number; readings: number }>(insertSql, [batch.json]);
+  const { rows } = await client.query<{ messages: number; readings: number }>(insertSql, [
+    batch.json,
+    batch.messages,
+    batch.readings,
+  ]);
   const stored = rows[0] ?? { messages: 0, readings: 0 };
   if (stored.messages === batch.messages) return stored.readings;
   const merged = await client.query<{ readings: number }>(mergeSql, [batch.json]);
