@@ -70,30 +70,4 @@ describe('migrations', () => {
       expect.stringMatching(/INDEX telemetry_messages_time_brin .* USING brin \("time"\)/),
     ]);
   });
-
-  it('compare the per-message and per-device keys byte by byte, whatever the database collation', async () => {
-    const { rows } = await pool.query(
-      `SELECT table_name || '.' || column_name AS column, collation_name FROM information_schema.columns
-        WHERE table_schema = 'public' AND column_name IN ('device_id', 'metric')
-          AND table_name IN ('telemetry_messages', 'telemetry_hourly', 'device_latest') ORDER BY 1`,
-    );
-    expect(rows).toEqual(
-      [
-        'device_latest.device_id',
-        'device_latest.metric',
-        'telemetry_hourly.device_id',
-        'telemetry_hourly.metric',
-        'telemetry_messages.device_id',
-      ].map((column) => ({ column, collation_name: 'C' })),
-    );
-    // A device's id still meets its rows across tables of the database's own collation.
-    await pool.query(
-      "INSERT INTO devices (id, kind, city, ward, name, lat, lon, secret_hash) VALUES ('coll-1', 'environment', 'tay-ninh', 'w', 'n', 11.3, 106.1, 'x')",
-    );
-    await pool.query("INSERT INTO telemetry_messages VALUES ('coll-1', now(), '{\"pm25\": 1}')");
-    const joined = await pool.query(
-      'SELECT d.id, t.metric FROM devices d JOIN telemetry t ON t.device_id = d.id ORDER BY d.id, t.device_id',
-    );
-    expect(joined.rows).toEqual([{ id: 'coll-1', metric: 'pm25' }]);
-  });
 });
