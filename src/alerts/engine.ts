@@ -15,10 +15,22 @@ import { conditionCleared, conditionMet } from './conditions.ts';
 import type { AlertLifecycle } from './lifecycle.ts';
 import { appliesTo, type Rule, renderMessage } from './rules.ts';
 
-/** A rule as it applies to one device, with its state key built once (not per reading). */
+/** A rule as it applies to one device, with its state key and state found once (not per reading). */
 interface Watch {
   rule: Rule;
   key: string;
+  /** The same object as `states.get(key)`: states are never replaced or removed. */
+  state: KeyState;
+}
+
+/** What the engine keeps per device, found with one lookup per reading. */
+interface Watched {
+  /** The rules' generation `all` and `offline` were built for; stale ones are rebuilt when next used. */
+  generation: number;
+  all: Watch[];
+  offline: Watch[];
+  /** When the device was last heard from (ms), for the silent-device sweep. */
+  lastSeen: number | undefined;
 }
 
 interface KeyState {
@@ -78,9 +90,10 @@ export function createAlertEngine(deps: {
 }): AlertEngine {
   const { bus, registry, catalog, queries, lifecycle, aqi, log, clock } = deps;
   let rules: Rule[] = [];
-  const watchesByDevice = new Map<string, { all: Watch[]; offline: Watch[] }>();
+  // Bumped when the rules change: every device's watches are rebuilt on next use, its lastSeen kept.
+  let generation = 0;
+  const watched = new Map<string, Watched>();
   const states = new Map<string, KeyState>();
-  const lastSeen = new Map<string, number>();
   const chains = new Map<string, Promise<unknown>>();
   let sweepTimer: NodeJS.Timeout | undefined;
 
@@ -105,16 +118,23 @@ export function createAlertEngine(deps: {
     });
   }
 
-  function watchesFor(device: DeviceRow): { all: Watch[]; offline: Watch[] } {
-    let watches = watchesByDevice.get(device.id);
-    if (!watches) {
-      const all = rules
-        .filter((r) => appliesTo(r, device))
-        .map((rule) => ({ rule, key: keyOf(rule, device.id) }));
-      watches = { all, offline: all.filter((w) => w.rule.type === 'offline') };
-      watchesByDevice.set(device.id, watches);
+  function watchesFor(device: DeviceRow): Watched {
+    let entry = watched.get(device.id);
+    if (!entry) {
+      entry = { generation: -1, all: [], offline: [], lastSeen: undefined };
+      watched.set(device.id, entry);
     }
-    return watches;
+    if (entry.generation !== generation) {
+      entry.all = rules
+        .filter((r) => appliesTo(r, device))
+        .map((rule) => {
+          const key = keyOf(rule, device.id);
+          return { rule, key, state: stateOf(key) };
+        });
+      entry.offline = entry.all.filter((w) => w.rule.type === 'offline');
+      entry.generation = generation;
+    }
+    return entry;
   }
 
   function messageValues(
@@ -135,14 +155,13 @@ export function createAlertEngine(deps: {
   }
 
   function raise(
-    { rule, key }: Watch,
+    { rule, key, state }: Watch,
     device: DeviceRow,
     value: number | null,
     at: Date,
     extra: Record<string, string | number> = {},
     details: Record<string, unknown> = {},
   ) {
-    const state = stateOf(key);
     const now = clock().getTime();
     if (state.active) {
       state.repeats++;
@@ -169,8 +188,7 @@ export function createAlertEngine(deps: {
 
   /** `note`: why, or the value the condition cleared at. Runs for most readings, so the note's
    * text and a fresh samples array are made only when there is something to clear. */
-  function clear({ rule, key }: Watch, deviceId: string, note: string | number) {
-    const state = stateOf(key);
+  function clear({ rule, key, state }: Watch, deviceId: string, note: string | number) {
     state.pendingSince = undefined;
     if (state.samples.length > 0) state.samples = [];
     if (!state.active) return;
@@ -190,7 +208,7 @@ export function createAlertEngine(deps: {
     at: Date,
     extra?: Record<string, string | number>,
   ) {
-    const state = stateOf(watch.key);
+    const state = watch.state;
     if (met) {
       state.pendingSince ??= at.getTime();
       if (at.getTime() - state.pendingSince >= watch.rule.forS * 1000) raise(watch, device, value, at, extra);
@@ -208,10 +226,10 @@ export function createAlertEngine(deps: {
     );
   }
 
-  function seen(device: DeviceRow, at: number, watches: { offline: Watch[] }) {
-    lastSeen.set(device.id, at);
+  function seen(device: DeviceRow, at: number, watches: Watched) {
+    watches.lastSeen = at;
     for (const watch of watches.offline) {
-      if (states.get(watch.key)?.active) clear(watch, device.id, 'reporting again');
+      if (watch.state.active) clear(watch, device.id, 'reporting again');
     }
   }
 
@@ -239,8 +257,8 @@ export function createAlertEngine(deps: {
     for (const watch of watches.all) {
       const rule = watch.rule;
       if (!inWindow(rule, at)) {
-        if (states.get(watch.key)?.active) clear(watch, device.id, 'outside the rule time window');
-        else stateOf(watch.key).pendingSince = undefined;
+        if (watch.state.active) clear(watch, device.id, 'outside the rule time window');
+        else watch.state.pendingSince = undefined;
         continue;
       }
       switch (rule.type) {
@@ -260,7 +278,7 @@ export function createAlertEngine(deps: {
         case 'rate_of_rise': {
           const value = rule.metric ? event.metrics[rule.metric] : undefined;
           if (value === undefined) break;
-          const state = stateOf(watch.key);
+          const state = watch.state;
           const windowMs = Number(rule.params.windowS) * 1000;
           const rise = Number(rule.params.rise);
           const lowest = addSample(state, at.getTime(), value, windowMs);
@@ -314,8 +332,7 @@ export function createAlertEngine(deps: {
       else if (event.lastWill) {
         // A device that reconnects at once (a flaky link, a session taken over) is not worth waking
         // an operator: the sweep opens the alert only if it is still gone after for_s.
-        const state = stateOf(watch.key);
-        state.pendingSince ??= clock().getTime();
+        watch.state.pendingSince ??= clock().getTime();
         if (watch.rule.forS === 0) raise(watch, device, null, event.ts);
       }
     }
@@ -336,14 +353,15 @@ export function createAlertEngine(deps: {
   async function sweep(now = clock()) {
     const t = now.getTime();
     for (const device of registry.all()) {
-      const last = lastSeen.get(device.id) ?? device.lastSeen?.getTime();
+      const watches = watchesFor(device);
+      const last = watches.lastSeen ?? device.lastSeen?.getTime();
       if (last === undefined) continue; // never reported: not installed yet, not "offline"
-      for (const watch of watchesFor(device).all) {
+      for (const watch of watches.all) {
         const rule = watch.rule;
         if (rule.type === 'offline') {
           const interval = catalog.kind(device.kind as KindName).reportingIntervalS * 1000;
           const limit = Number(rule.params.intervals ?? 3) * interval;
-          if (t - last > limit && !states.get(watch.key)?.active) {
+          if (t - last > limit && !watch.state.active) {
             const since = new Date(last);
             const p = localParts(since);
             const hhmm = `${String(p.hour).padStart(2, '0')}:${String(p.minute).padStart(2, '0')} ${String(p.day).padStart(2, '0')}/${String(p.month).padStart(2, '0')}`;
@@ -351,9 +369,9 @@ export function createAlertEngine(deps: {
           }
         }
         if (rule.type === 'last_will') {
-          const state = states.get(watch.key);
+          const state = watch.state;
           if (
-            state?.pendingSince !== undefined &&
+            state.pendingSince !== undefined &&
             !state.active &&
             t - state.pendingSince >= rule.forS * 1000
           ) {
@@ -361,8 +379,8 @@ export function createAlertEngine(deps: {
           }
         }
         // Flush counted repeats of alerts that went quiet before their next write was due.
-        const state = states.get(watch.key);
-        if (state?.active && state.repeats > 0 && t - state.lastWrite >= repeatWriteMs) {
+        const state = watch.state;
+        if (state.active && state.repeats > 0 && t - state.lastWrite >= repeatWriteMs) {
           state.repeats--;
           raise(watch, device, null, now);
         }
@@ -384,7 +402,10 @@ export function createAlertEngine(deps: {
       }
     },
     rulesChanged: () => void reloadRules(),
-    deviceChanged: ({ deviceId }: { deviceId: string }) => watchesByDevice.delete(deviceId),
+    deviceChanged: ({ deviceId }: { deviceId: string }) => {
+      const entry = watched.get(deviceId);
+      if (entry) entry.generation = -1; // moved, renamed or deleted: its rules are found again
+    },
   };
 
   function subscribe(how: 'on' | 'off') {
@@ -396,7 +417,7 @@ export function createAlertEngine(deps: {
 
   async function reloadRules() {
     rules = await queries.rules();
-    watchesByDevice.clear();
+    generation++;
   }
 
   return {
