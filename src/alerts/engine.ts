@@ -29,6 +29,9 @@ interface Watched {
   generation: number;
   all: Watch[];
   offline: Watch[];
+  /** The watches a reading can change: not those only a status, an event or the sweep decides,
+   * unless a time window can clear them (most of a station's rules, none of a fire sensor's). */
+  readings: Watch[];
   /** When the device was last heard from (ms), for the silent-device sweep. */
   lastSeen: number | undefined;
 }
@@ -55,6 +58,9 @@ export interface AlertEngine {
 }
 
 const repeatWriteMs = 10_000;
+
+/** Rule types a reading never opens or clears (only their time window can). */
+const notOnReadings = new Set<Rule['type']>(['offline', 'last_will', 'event']);
 
 /**
  * rate_of_rise: adds a sample, forgets those older than the window, returns the lowest value left.
@@ -121,7 +127,7 @@ export function createAlertEngine(deps: {
   function watchesFor(device: DeviceRow): Watched {
     let entry = watched.get(device.id);
     if (!entry) {
-      entry = { generation: -1, all: [], offline: [], lastSeen: undefined };
+      entry = { generation: -1, all: [], offline: [], readings: [], lastSeen: undefined };
       watched.set(device.id, entry);
     }
     if (entry.generation !== generation) {
@@ -132,6 +138,9 @@ export function createAlertEngine(deps: {
           return { rule, key, state: stateOf(key) };
         });
       entry.offline = entry.all.filter((w) => w.rule.type === 'offline');
+      entry.readings = entry.all.filter(
+        (w) => !notOnReadings.has(w.rule.type) || w.rule.windowStart !== null,
+      );
       entry.generation = generation;
     }
     return entry;
@@ -254,7 +263,7 @@ export function createAlertEngine(deps: {
         colour,
       });
     }
-    for (const watch of watches.all) {
+    for (const watch of watches.readings) {
       const rule = watch.rule;
       if (!inWindow(rule, at)) {
         if (watch.state.active) clear(watch, device.id, 'outside the rule time window');
