@@ -34,6 +34,8 @@ export interface Broker {
   ready(): boolean;
   /** A CPU profile of the broker's own thread, where it has one (the benchmark's --profile). */
   profileThread?(action: 'start' | 'stop'): Promise<unknown>;
+  /** The broker's thread, where it has one: tests stop it as a crash would. */
+  threadForTests?(): Worker | undefined;
 }
 
 const levels: LogLevel[] = ['debug', 'info', 'warn', 'error'];
@@ -289,6 +291,7 @@ export function createBroker(deps: {
     },
 
     profileThread: (action) => request((id) => ({ type: 'profile', id, action })),
+    threadForTests: () => worker,
     connectedClients: () => connected,
     ready: () => listening && worker !== undefined,
   };

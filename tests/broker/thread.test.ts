@@ -3,7 +3,7 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { startTestApp } from '../helpers/app.ts';
 import { createTestDatabase } from '../helpers/database.ts';
-import { connectDevice } from '../helpers/mqtt.ts';
+import { connectDevice, eventually, publish } from '../helpers/mqtt.ts';
 
 const device = {
   id: 'ha-mh-env-9101',
@@ -46,6 +46,44 @@ describe('the broker thread', () => {
       }
     } finally {
       await database.drop();
+    }
+  });
+
+  it('is started again on the same port when it dies, and devices reconnect and are stored', async () => {
+    const app = await startTestApp();
+    try {
+      const { secret } = await app.registry.create(device);
+      const topic = `ioc/hoi-an/environment/${device.id}/telemetry`;
+      const client = await connectDevice(app.mqttUrl, device.id, secret, { reconnectPeriod: 200 });
+      // The helper ends a client on its first error; this one must keep trying while the port is shut.
+      client.removeAllListeners('error');
+      client.on('error', () => {});
+      try {
+        await publish(client, topic, JSON.stringify({ ts: Date.now() - 1_000, metrics: { pm25: 11 } }));
+        const reconnected = new Promise<void>((ok) =>
+          client.once('reconnect', () => client.once('connect', () => ok())),
+        );
+        await app.broker.threadForTests!()!.terminate(); // as an uncaught error in the thread would end it
+        expect(app.broker.ready()).toBe(false);
+        await reconnected;
+        expect(app.broker.ready()).toBe(true);
+        await publish(client, topic, JSON.stringify({ ts: Date.now(), metrics: { pm25: 12 } }));
+        const { rows } = await eventually(
+          () =>
+            app.pool.query('SELECT metric, value FROM telemetry WHERE device_id = $1 ORDER BY time', [
+              device.id,
+            ]),
+          (r) => r.rows.length === 2,
+        );
+        expect(rows).toEqual([
+          { metric: 'pm25', value: 11 },
+          { metric: 'pm25', value: 12 },
+        ]);
+      } finally {
+        client.end(true);
+      }
+    } finally {
+      await app.close();
     }
   });
 });
