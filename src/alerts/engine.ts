@@ -366,11 +366,11 @@ export function createAlertEngine(deps: {
       const last = watches.lastSeen ?? device.lastSeen?.getTime();
       if (last === undefined) continue; // never reported: not installed yet, not "offline"
       for (const watch of watches.all) {
-        const rule = watch.rule;
+        const { rule, state } = watch;
         if (rule.type === 'offline') {
           const interval = catalog.kind(device.kind as KindName).reportingIntervalS * 1000;
           const limit = Number(rule.params.intervals ?? 3) * interval;
-          if (t - last > limit && !watch.state.active) {
+          if (t - last > limit && !state.active) {
             const since = new Date(last);
             const p = localParts(since);
             const hhmm = `${String(p.hour).padStart(2, '0')}:${String(p.minute).padStart(2, '0')} ${String(p.day).padStart(2, '0')}/${String(p.month).padStart(2, '0')}`;
@@ -378,7 +378,6 @@ export function createAlertEngine(deps: {
           }
         }
         if (rule.type === 'last_will') {
-          const state = watch.state;
           if (
             state.pendingSince !== undefined &&
             !state.active &&
@@ -388,7 +387,6 @@ export function createAlertEngine(deps: {
           }
         }
         // Flush counted repeats of alerts that went quiet before their next write was due.
-        const state = watch.state;
         if (state.active && state.repeats > 0 && t - state.lastWrite >= repeatWriteMs) {
           state.repeats--;
           raise(watch, device, null, now);
