@@ -65,6 +65,10 @@ export function telemetryBatch(messages: readonly TelemetryMessage[]): Telemetry
   return builder.build();
 }
 
+/** The readings (metric values) of the messages in `rows`, as the statements below return them. */
+const readingsIn = (rows: string) =>
+  `(SELECT coalesce(sum((SELECT count(*) FROM jsonb_object_keys(metrics))), 0)::int FROM ${rows})`;
+
 const input = `input AS (
   SELECT e->>0 AS device_id, to_timestamp((e->>1)::float8 / 1000) AS time, e->2 AS metrics
   FROM jsonb_array_elements($1::jsonb) AS e
@@ -86,7 +90,7 @@ WITH ${input}, stored AS (
 )
 SELECT messages,
        CASE WHEN messages = $2::int THEN $3::int
-            ELSE (SELECT coalesce(sum((SELECT count(*) FROM jsonb_object_keys(metrics))), 0)::int FROM stored)
+            ELSE ${readingsIn('stored')}
        END AS readings
 FROM counted`;
 
@@ -108,7 +112,7 @@ WITH ${input}, extra AS (
 ), pending AS (
   INSERT INTO telemetry_pending (device_id, time, metrics) SELECT device_id, time, metrics FROM merged
 )
-SELECT coalesce(sum((SELECT count(*) FROM jsonb_object_keys(metrics))), 0)::int AS readings FROM merged`;
+SELECT ${readingsIn('merged')} AS readings`;
 
 /** Writes a batch; returns how many readings (metric values) were new, the rest being redeliveries. */
 export async function insertTelemetry(client: Pool | PoolClient, batch: TelemetryBatch): Promise<number> {
