@@ -1,7 +1,7 @@
 // The benchmark's report: the machine, the ceilings, every step with its ratios, the knees, and the
 // issue's targets judged from the same run. JSON for tools, a markdown table for people.
 import type { InsertCeiling } from './ceilings.ts';
-import type { StepResult } from './step.ts';
+import { round, type StepResult } from './step.ts';
 
 export interface BrokerCeiling {
   qos: 0 | 1;
@@ -219,21 +219,20 @@ export function cpuBudgets(report: Omit<BenchReport, 'targets'>): CpuBudget[] {
     const brokerAlone = ceiling.brokerCpuUsPerMessage;
     const fixed = brokerAlone + database + generator + consoles;
     const bound = (cores * 1e6) / fixed;
-    const one = (x: number) => Math.round(x * 10) / 10;
     budgets.push({
       step: s.name,
       qos: s.qos,
       devices: s.devices,
-      system: one(system),
-      brokerAlone: one(brokerAlone),
-      database: one(database),
-      generator: one(generator),
-      consoles: one(consoles),
-      rest: one(Math.max(0, machine - system - database - generator - consoles)),
+      system: round(system),
+      brokerAlone: round(brokerAlone),
+      database: round(database),
+      generator: round(generator),
+      consoles: round(consoles),
+      rest: round(Math.max(0, machine - system - database - generator - consoles)),
       boundMessagesPerSecond: Math.round(bound),
       boundRatio: Math.round((bound / ceiling.messagesPerSecond) * 100) / 100,
-      pipelineBudgetAtHalf: one((cores * 1e6) / (ceiling.messagesPerSecond / 2) - fixed),
-      pipeline: one(system - brokerAlone),
+      pipelineBudgetAtHalf: round((cores * 1e6) / (ceiling.messagesPerSecond / 2) - fixed),
+      pipeline: round(system - brokerAlone),
     });
   }
   return budgets;

@@ -29,7 +29,7 @@ import {
   markdown,
   targets,
 } from './report.ts';
-import { emptyMessageTables, flowControl, runStep, type StepResult, type StepSpec } from './step.ts';
+import { emptyMessageTables, flowControl, round, runStep, type StepResult, type StepSpec } from './step.ts';
 
 const { values } = parseArgs({
   options: {
@@ -160,8 +160,8 @@ for (const devices of deviceCounts) {
       devices,
       messagesPerSecond: Math.round(delivered / seconds),
       seconds,
-      brokerCpuUsPerMessage: Math.round(((cpu.user + cpu.system) / delivered) * 10) / 10,
-      generatorCpuUsPerMessage: Math.round(((stats.cpuMs * 1000) / Math.max(1, stats.published)) * 10) / 10,
+      brokerCpuUsPerMessage: round((cpu.user + cpu.system) / delivered),
+      generatorCpuUsPerMessage: round((stats.cpuMs * 1000) / Math.max(1, stats.published)),
     };
     brokerCeilings.push(ceiling);
     log(`broker alone: ${JSON.stringify(ceiling)}`);

@@ -133,7 +133,8 @@ async function deadLetterCount(app: RunningApp): Promise<number> {
   return values.reduce((sum, v) => sum + v.value, 0);
 }
 
-const round = (x: number) => Math.round(x * 10) / 10;
+/** To one decimal, as the reports give CPU shares and µs. */
+export const round = (x: number) => Math.round(x * 10) / 10;
 
 /**
  * How much the generator may have outstanding: QoS 1 devices wait for their PUBACKs (a window per
