@@ -15,6 +15,7 @@ import {
   markDirty,
   pendingParts,
   publish,
+  reclaimPending,
   replaceDays,
   replaceHourIndicators,
   takeDirtyHours,
@@ -188,22 +189,25 @@ export function createRefresher(options: RefresherOptions): Refresher {
 
   /**
    * Folds what was stored since into telemetry_hourly, part by part, each a turn on the lane, and
-   * marks its hours for the next pass. Stops at a part another instance's pass or fold holds the lock for.
+   * marks its hours for the next pass; a part that held messages is vacuumed after, its own turn.
+   * Stops at a part another instance's pass or fold holds the lock for.
    */
   async function foldPaced(): Promise<void> {
     for (let part = 0; part < pendingParts; part++) {
-      const locked = await lane.run(() =>
+      const folded = await lane.run(() =>
         inTransaction(pool, async (client) => {
           const lock = await client.query<{ locked: boolean }>(
             'SELECT pg_try_advisory_xact_lock($1) AS locked',
             [lockKey],
           );
-          if (!lock.rows[0]?.locked) return false;
-          await markDirty(client, await foldHourlyDeltas(client, part));
-          return true;
+          if (!lock.rows[0]?.locked) return undefined;
+          const hours = await foldHourlyDeltas(client, part);
+          await markDirty(client, hours);
+          return hours.length;
         }),
       );
-      if (!locked || stopped) return;
+      if (folded === undefined || stopped) return;
+      if (folded > 0) await lane.run(() => reclaimPending(pool, part));
     }
   }
 

@@ -3,7 +3,7 @@
 // database (GROUPING SETS give the ward and the city rows in one pass), so a year of history for
 // thousands of devices is recomputed without moving its rows into the process.
 import { localDateStart } from '../standards/time.ts';
-import type { PoolClient } from './pool.ts';
+import type { Pool, PoolClient } from './pool.ts';
 
 const tz = "'Asia/Ho_Chi_Minh'";
 
@@ -24,8 +24,7 @@ export async function takeDirtyHours(client: PoolClient): Promise<Date[]> {
  * With a part, only that partition of telemetry_pending: the refresher folds a large fleet part by part.
  */
 export async function foldHourlyDeltas(client: PoolClient, part?: number): Promise<Date[]> {
-  if (part !== undefined && !(Number.isInteger(part) && part >= 0 && part < pendingParts))
-    throw new RangeError(`telemetry_pending has partitions 0 to ${pendingParts - 1}, not ${part}`);
+  if (part !== undefined) checkPart(part);
   const pending = part === undefined ? 'telemetry_pending' : `telemetry_pending_${part}`;
   // Without JIT: once the partitions' statistics say they are large, PostgreSQL compiled this
   // statement for every fold, 15-20 ms each even for an empty partition, and the timer folds 32 a
@@ -64,6 +63,24 @@ export async function foldHourlyDeltas(client: PoolClient, part?: number): Promi
 
 /** telemetry_pending's partitions by device hash (migration 012): a fold can take one at a time. */
 export const pendingParts = 32;
+
+function checkPart(part: number) {
+  if (!(Number.isInteger(part) && part >= 0 && part < pendingParts))
+    throw new RangeError(`telemetry_pending has partitions 0 to ${pendingParts - 1}, not ${part}`);
+}
+
+/**
+ * Gives a folded partition's space back to the next messages. A fold deletes every row it takes;
+ * until a vacuum records the freed pages, inserts extend the partition instead, and each fold
+ * then reads all the pages ever written. Autovacuum would come round eventually (where it is on),
+ * a minute or more later: the refresher does it at once, after the fold has committed (VACUUM
+ * cannot run inside a transaction). The pages stay allocated (no truncation, which would lock out
+ * the writers), and a partition another vacuum holds is skipped.
+ */
+export async function reclaimPending(client: Pool | PoolClient, part: number): Promise<void> {
+  checkPart(part);
+  await client.query(`VACUUM (TRUNCATE false, SKIP_LOCKED true) telemetry_pending_${part}`);
+}
 
 export async function markDirty(client: PoolClient, hours: readonly Date[]): Promise<void> {
   if (hours.length === 0) return;

@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { createRefresher } from '../../src/feeds/refresher.ts';
 import { createLogger } from '../../src/log.ts';
 import { inTransaction, type Pool } from '../../src/storage/pool.ts';
-import { foldHourlyDeltas, pendingParts } from '../../src/storage/rollups.ts';
+import { foldHourlyDeltas, pendingParts, reclaimPending } from '../../src/storage/rollups.ts';
 import { insertTelemetryRows } from '../../src/storage/telemetry.ts';
 import { useMigratedDatabase } from '../helpers/database.ts';
 
@@ -146,6 +146,37 @@ describe('folding part by part', () => {
       "SELECT count(*)::int AS n FROM pg_inherits WHERE inhparent = 'telemetry_pending'::regclass",
     );
     expect(rows[0]!.n).toBe(pendingParts); // the code's count is the migration's
+  });
+});
+
+describe('the pending messages after a fold', () => {
+  it('leave their pages to the next messages: a folded and vacuumed partition does not grow', async () => {
+    const minute = (m: number): Array<[string, string, Date, number]> =>
+      Array.from({ length: 600 }, (_, i) => [
+        'env-0',
+        'pm25',
+        new Date(now.getTime() + m * 60_000 + i * 50),
+        i,
+      ]);
+    await store(minute(0));
+    const { rows } = await pool.query<{ part: string }>(
+      'SELECT DISTINCT tableoid::regclass::text AS part FROM telemetry_pending',
+    );
+    const part = Number(rows[0]!.part.replace('telemetry_pending_', ''));
+    const pages = async () =>
+      (
+        await pool.query<{ n: number }>(
+          `SELECT pg_relation_size('telemetry_pending_${part}')::int / current_setting('block_size')::int AS n`,
+        )
+      ).rows[0]!.n;
+    const written = await pages();
+    expect(written).toBeGreaterThan(2);
+
+    await inTransaction(pool, (client) => foldHourlyDeltas(client, part));
+    await reclaimPending(pool, part);
+    await store(minute(1)); // as many again: without the vacuum, new pages after the dead ones
+    expect(await pages()).toBe(written);
+    await expect(reclaimPending(pool, pendingParts)).rejects.toThrow(/partitions 0 to 31/);
   });
 });
 
