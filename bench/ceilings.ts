@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { Aedes } from 'aedes';
 import type pg from 'pg';
-import { insertTelemetry, type TelemetryMessage, telemetryBatch } from '../src/storage/telemetry.ts';
+import { insertNewTelemetry, type TelemetryMessage, telemetryBatch } from '../src/storage/telemetry.ts';
 
 export interface NullBroker {
   port: number;
@@ -61,9 +61,9 @@ export type InsertStatement = 'writer' | 'messages' | 'narrow';
 // message rows alone (no rollup), to show what the rollup costs on top; 'narrow' is the layout
 // before migration 009 (one row per metric, keyed by device, metric and time, with its time index),
 // in a scratch table, to show what storing one row per message gained (docs/decisions/0009).
+// Like the writer's plain insert (every message is new here), without the append for the rollup.
 const messagesInsertSql = `INSERT INTO telemetry_messages (device_id, time, metrics)
-  SELECT e->>0, to_timestamp((e->>1)::float8 / 1000), e->2 FROM jsonb_array_elements($1::jsonb) AS e
-  ON CONFLICT DO NOTHING`;
+  SELECT e->>0, to_timestamp((e->>1)::float8 / 1000), e->2 FROM jsonb_array_elements($1::jsonb) AS e`;
 const narrowSql = `INSERT INTO bench_narrow (time, device_id, metric, value)
   SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::float8[]) ON CONFLICT DO NOTHING`;
 
@@ -100,7 +100,8 @@ export async function measureInsertCeiling(
     await pool.query('CREATE INDEX IF NOT EXISTS bench_narrow_time ON bench_narrow (time DESC)');
   }
   const insert = async (messages: TelemetryMessage[]): Promise<number> => {
-    if (options.statement === 'writer') return insertTelemetry(pool, telemetryBatch(messages));
+    if (options.statement === 'writer')
+      return (await insertNewTelemetry(pool, telemetryBatch(messages))).readings;
     if (options.statement === 'messages') {
       const built = telemetryBatch(messages);
       await pool.query(messagesInsertSql, [built.json]);

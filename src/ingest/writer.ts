@@ -16,10 +16,12 @@ import type { Pool } from '../storage/pool.ts';
 import {
   type EventRow,
   insertEvents,
+  insertNewTelemetry,
   insertStatuses,
   insertTelemetry,
   type LatestValue,
   type StatusRow,
+  type TelemetryBatch,
   TelemetryBatchBuilder,
   type TelemetryMessage,
   writeLatest,
@@ -275,8 +277,24 @@ export function createTelemetryWriter(deps: {
     }
   }
 
+  // A batch that held a message already stored is likely followed by more of them (a redelivery
+  // burst after a reconnect, a journal replay): for a while, batches go straight to the
+  // conflict-aware statement instead of failing the plain one first.
+  let cautiousUntil = 0;
+  const cautiousMs = 10_000;
+
+  async function insertTelemetryBatch(telemetry: TelemetryBatch): Promise<number> {
+    if (performance.now() < cautiousUntil) return insertTelemetry(pool, telemetry);
+    const { readings, conflicted } = await insertNewTelemetry(pool, telemetry);
+    if (conflicted) {
+      cautiousUntil = performance.now() + cautiousMs;
+      metrics.batchesRewritten.inc();
+    }
+    return readings;
+  }
+
   async function insertBatch(batch: Pick<Batch, 'telemetry' | 'statuses' | 'events'>): Promise<number> {
-    const stored = await insertTelemetry(pool, batch.telemetry.build());
+    const stored = await insertTelemetryBatch(batch.telemetry.build());
     await insertStatuses(pool, batch.statuses);
     await insertEvents(pool, batch.events);
     return stored;

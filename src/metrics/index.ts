@@ -72,6 +72,11 @@ export function createMetrics() {
       help: 'Telemetry rows already stored (redeliveries), not stored again',
       registers,
     }),
+    batchesRewritten: new Counter({
+      name: 'ioc_ingest_batches_rewritten_total',
+      help: 'Telemetry batches written a second time with the conflict-aware statement because they held a message already stored',
+      registers,
+    }),
     deadLetters: new Counter({
       name: 'ioc_dead_letters_total',
       help: 'Refused MQTT messages (or parts of them), by reason',

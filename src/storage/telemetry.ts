@@ -114,6 +114,40 @@ WITH ${input}, extra AS (
 )
 SELECT ${readingsIn('merged')} AS readings`;
 
+// The same insert without ON CONFLICT, for a batch believed to hold only new messages. ON CONFLICT
+// looks each message up in the primary key before inserting it, and the insert descends the key
+// again: the probe was a fifth of PostgreSQL's time in the bench's profile, and the plain statement
+// took a quarter less CPU per message (scratch runs, 2026-11-30). A stored message makes the whole
+// statement fail (unique violation), which undoes it: the batch is then written by insertTelemetry.
+const newOnlySql = `
+WITH ${input}, stored AS (
+  INSERT INTO telemetry_messages (device_id, time, metrics) SELECT device_id, time, metrics FROM input
+  RETURNING device_id, time, metrics
+)
+INSERT INTO telemetry_pending (device_id, time, metrics) SELECT device_id, time, metrics FROM stored`;
+
+const uniqueViolation = '23505';
+
+/**
+ * Writes a batch as insertTelemetry does, trying the plain insert first: nearly every batch holds
+ * only new messages. `conflicted`: it did not (a redelivery, a replay, two messages with one ts), and
+ * it was written again with the conflict-aware statements. A statement outside a transaction: the
+ * failed attempt must not abort the caller's.
+ */
+export async function insertNewTelemetry(
+  pool: Pool,
+  batch: TelemetryBatch,
+): Promise<{ readings: number; conflicted: boolean }> {
+  if (batch.messages === 0) return { readings: 0, conflicted: false };
+  try {
+    await pool.query(newOnlySql, [batch.json]);
+    return { readings: batch.readings, conflicted: false };
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== uniqueViolation) throw error;
+  }
+  return { readings: await insertTelemetry(pool, batch), conflicted: true };
+}
+
 /** Writes a batch; returns how many readings (metric values) were new, the rest being redeliveries. */
 export async function insertTelemetry(client: Pool | PoolClient, batch: TelemetryBatch): Promise<number> {
   if (batch.messages === 0) return 0;

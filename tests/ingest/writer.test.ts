@@ -36,6 +36,32 @@ describe('the batch writer', () => {
     expect(flushes).toBeLessThanOrEqual(12); // 1000 rows in batches of ~100, not 500 round-trips
   });
 
+  it('stores a redelivered burst once, rewriting the batch that held it and sending the next ones straight to the conflict-aware insert', async () => {
+    const metrics = createMetrics();
+    const writer = createTelemetryWriter({
+      pool,
+      log,
+      metrics,
+      options: { batchRows: 1_000, flushMs: 5, queueLimit: 10_000 },
+    });
+    const rewritten = async () => (await metrics.batchesRewritten.get()).values[0]?.value ?? 0;
+    const burst = (from: number) =>
+      Promise.all(Array.from({ length: 10 }, (_, i) => writer.write(reading(from + i, 'dev-redelivered'))));
+    await burst(0);
+    expect(await rewritten()).toBe(0);
+    await burst(5); // 5 redelivered, 5 new: one batch, written twice
+    expect(await rewritten()).toBe(1);
+    await burst(10); // 5 redelivered, 5 new, within the cautious while: written once
+    expect(await rewritten()).toBe(1);
+    const { rows } = await pool.query(
+      "SELECT count(*)::int AS n FROM telemetry WHERE device_id = 'dev-redelivered'",
+    );
+    expect(rows[0].n).toBe(40); // 20 messages of 2 metrics, each once
+    const duplicates = (await metrics.rowsDuplicate.get()).values[0]?.value;
+    expect(duplicates).toBe(20);
+    await writer.stop();
+  });
+
   it('holds writers back when the queue is full instead of growing without bound', async () => {
     const writer = createTelemetryWriter({
       pool,

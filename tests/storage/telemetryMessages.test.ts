@@ -8,7 +8,7 @@ import { createLogger } from '../../src/log.ts';
 import { defaultMigrationsDir, migrate, readMigrations } from '../../src/storage/migrate.ts';
 import { createPool, type Pool } from '../../src/storage/pool.ts';
 import { foldHourlyDeltas } from '../../src/storage/rollups.ts';
-import { insertTelemetry, readRaw, telemetryBatch } from '../../src/storage/telemetry.ts';
+import { insertNewTelemetry, insertTelemetry, readRaw, telemetryBatch } from '../../src/storage/telemetry.ts';
 import { createTestDatabase, useMigratedDatabase } from '../helpers/database.ts';
 
 const log = createLogger('silent');
@@ -75,6 +75,44 @@ describe('telemetry stored one row per message', () => {
       { metric: 'pm25', count: 1, sum: 41.5 },
       { metric: 'temp_c', count: 1, sum: -3 },
     ]);
+  });
+
+  it('writes a batch of new messages with the plain insert, and one holding a stored message with the conflict-aware one', async () => {
+    const first = telemetryBatch([
+      { deviceId: 'm-new', time: at, metrics: { pm25: 10 } },
+      { deviceId: 'm-new-2', time: at, metrics: { pm25: 20, temp_c: 30 } },
+    ]);
+    expect(await insertNewTelemetry(pool, first)).toEqual({ readings: 3, conflicted: false });
+    // Redelivered beside a new message and a second ts of a stored one: the failed plain insert left
+    // nothing behind, and the rewrite stores only what is new, once.
+    const mixed = telemetryBatch([
+      { deviceId: 'm-new', time: at, metrics: { pm25: 10, no2: 4 } },
+      { deviceId: 'm-new-2', time: at, metrics: { pm25: 20, temp_c: 30 } },
+      { deviceId: 'm-new', time: new Date(+at + 60_000), metrics: { pm25: 11 } },
+    ]);
+    expect(await insertNewTelemetry(pool, mixed)).toEqual({ readings: 2, conflicted: true });
+    expect(await insertNewTelemetry(pool, mixed)).toEqual({ readings: 0, conflicted: true });
+    const { rows } = await pool.query(
+      "SELECT device_id, time, metrics FROM telemetry_messages WHERE device_id LIKE 'm-new%' ORDER BY device_id, time",
+    );
+    expect(rows).toEqual([
+      { device_id: 'm-new', time: at, metrics: { pm25: 10, no2: 4 } },
+      { device_id: 'm-new', time: new Date(+at + 60_000), metrics: { pm25: 11 } },
+      { device_id: 'm-new-2', time: at, metrics: { pm25: 20, temp_c: 30 } },
+    ]);
+    expect(await hourly('m-new')).toEqual([
+      { metric: 'no2', count: 1, sum: 4 },
+      { metric: 'pm25', count: 2, sum: 21 },
+    ]);
+    expect(await hourly('m-new-2')).toEqual([
+      { metric: 'pm25', count: 1, sum: 20 },
+      { metric: 'temp_c', count: 1, sum: 30 },
+    ]);
+  });
+
+  it('passes on an error that is not a stored message: it is not retried as a conflict', async () => {
+    const broken = { json: '[["m-broken", "not a time", {"pm25": 1}]]', messages: 1, readings: 1 };
+    await expect(insertNewTelemetry(pool, broken)).rejects.toMatchObject({ code: '22P02' });
   });
 
   it('adds only the metrics a second message with the same ts brings: the first value of a metric wins', async () => {
