@@ -152,6 +152,70 @@ describe('telemetry stored one row per message', () => {
     expect(rows[0].n).toBe(1_000);
   });
 
+  it('folds metric names that a PostgreSQL array would otherwise misread under their own names', async () => {
+    const metrics = { 'a"b': 1, NULL: 2, 'x y,{z}': 3, 'back\\slash': 4, pm25: 5 };
+    expect(
+      await insertNewTelemetry(pool, telemetryBatch([{ deviceId: 'm-names', time: at, metrics }])),
+    ).toEqual({
+      readings: 5,
+      conflicted: false,
+    });
+    // Compared in code-point order: the database's own order of these names depends on its collation.
+    const byName = (a: { metric: string }, b: { metric: string }) => (a.metric < b.metric ? -1 : 1);
+    expect((await hourly('m-names')).sort(byName)).toEqual(
+      Object.entries(metrics)
+        .map(([metric, sum]) => ({ metric, count: 1, sum }))
+        .sort(byName),
+    );
+  });
+
+  it('moves messages waiting to be folded into the arrays of migration 014, and folds them the same', async () => {
+    const older = await createTestDatabase();
+    const olderPool = createPool(older.url);
+    const dir = await mkdtemp(join(tmpdir(), 'ioc-migrations-'));
+    try {
+      for (const m of (await readMigrations()).filter((m) => m.version <= 13)) {
+        await cp(join(defaultMigrationsDir, `${m.name}.sql`), join(dir, `${m.name}.sql`));
+      }
+      await migrate(olderPool, log, dir);
+      await olderPool.query(
+        `INSERT INTO telemetry_pending (device_id, time, metrics) VALUES
+         ('old-2', $1, '{"pm25": 30.5, "temp_c": -3}'), ('old-2', $2, '{"pm25": 31}')`,
+        [at, new Date(+at + 60_000)],
+      );
+      expect(await migrate(olderPool, log)).toContain('014_pending_arrays');
+      const { rows } = await olderPool.query(
+        'SELECT time, metrics, vals FROM telemetry_pending ORDER BY time',
+      );
+      expect(rows).toEqual([
+        { time: at, metrics: ['pm25', 'temp_c'], vals: [30.5, -3] },
+        { time: new Date(+at + 60_000), metrics: ['pm25'], vals: [31] },
+      ]);
+      const client = await olderPool.connect();
+      try {
+        await foldHourlyDeltas(client);
+      } finally {
+        client.release();
+      }
+      const hourly = await olderPool.query(
+        'SELECT metric, count, sum FROM telemetry_hourly WHERE device_id = $1 ORDER BY metric',
+        ['old-2'],
+      );
+      expect(hourly.rows).toEqual([
+        { metric: 'pm25', count: 2, sum: 61.5 },
+        { metric: 'temp_c', count: 1, sum: -3 },
+      ]);
+      const parts = await olderPool.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM pg_inherits WHERE inhparent = 'telemetry_pending'::regclass",
+      );
+      expect(parts.rows[0]!.n).toBe(32);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await olderPool.end();
+      await older.drop();
+    }
+  });
+
   it('moves narrow rows stored before the upgrade into messages, and reads them back the same', async () => {
     const older = await createTestDatabase();
     const olderPool = createPool(older.url);
