@@ -1,7 +1,7 @@
 // Batched writes and reads of raw telemetry, one row per message (migration 009). One round-trip
 // per batch: the messages as one JSON document, inserted into telemetry_messages (a redelivered
-// message hits the primary key and is skipped) and appended to telemetry_pending as arrays of
-// metric names and values (migration 014), which the refresher folds into telemetry_hourly. Latest values are written apart (writeLatest), from memory.
+// message hits the primary key and is skipped) and appended to telemetry_pending, which the
+// refresher folds into telemetry_hourly. Latest values are written apart (writeLatest), from memory.
 import type { Pool, PoolClient } from './pool.ts';
 
 export interface TelemetryMessage {
@@ -14,7 +14,7 @@ export interface TelemetryMessage {
 
 /** A batch as the writer builds it: the JSON document the statement takes, and its reading count. */
 export interface TelemetryBatch {
-  /** `[[deviceId, epochMs, {metric: value}, "{metric,…}", "{value,…}"], …]`: the last two as array literals. */
+  /** `[[deviceId, epochMs, {metric: value}], …]` */
   json: string;
   messages: number;
   readings: number;
@@ -44,22 +44,10 @@ export class TelemetryBatchBuilder {
 
   add(message: TelemetryMessage): number {
     let n = 0;
-    let names = '';
-    let values = '';
-    let plain = true;
-    for (const metric in message.metrics) {
-      const separator = n === 0 ? '' : ',';
-      const element = arrayElement(metric);
-      if (element !== metric) plain = false; // quoted: the JSON string must escape its quotes
-      names += separator + element;
-      // A number's shortest round-trip text: float8 reads back the very double.
-      values += separator + message.metrics[metric]!;
-      n++;
-    }
+    for (const _ in message.metrics) n++;
     if (n === 0) return 0;
-    const namesText = plain ? `"{${names}}"` : JSON.stringify(`{${names}}`);
     this.parts.push(
-      `[${JSON.stringify(message.deviceId)},${message.time.getTime()},${message.json ?? JSON.stringify(message.metrics)},${namesText},"{${values}}"]`,
+      `[${JSON.stringify(message.deviceId)},${message.time.getTime()},${message.json ?? JSON.stringify(message.metrics)}]`,
     );
     this.messages++;
     this.readings += n;
@@ -69,14 +57,6 @@ export class TelemetryBatchBuilder {
   build(): TelemetryBatch {
     return { json: `[${this.parts.join(',')}]`, messages: this.messages, readings: this.readings };
   }
-}
-
-// A metric name as an element of a PostgreSQL array literal: as it is when nothing in it is special
-// there (catalog names are), else quoted with `"` and `\` escaped.
-const plainElement = /^[A-Za-z0-9_]+$/;
-function arrayElement(name: string): string {
-  if (plainElement.test(name) && name.toLowerCase() !== 'null') return name;
-  return `"${name.replace(/["\\]/g, '\\$&')}"`;
 }
 
 export function telemetryBatch(messages: readonly TelemetryMessage[]): TelemetryBatch {
@@ -90,16 +70,9 @@ const readingsIn = (rows: string) =>
   `(SELECT coalesce(sum((SELECT count(*) FROM jsonb_object_keys(metrics))), 0)::int FROM ${rows})`;
 
 const input = `input AS (
-  SELECT e->>0 AS device_id, to_timestamp((e->>1)::float8 / 1000) AS time, e->2 AS metrics,
-         (e->>3)::text[] AS names, (e->>4)::float8[] AS vals
+  SELECT e->>0 AS device_id, to_timestamp((e->>1)::float8 / 1000) AS time, e->2 AS metrics
   FROM jsonb_array_elements($1::jsonb) AS e
 )`;
-
-/** telemetry_pending's arrays (migration 014) of the metrics documents of `rows`: for the rare statements. */
-const pendingFrom = (rows: string) => `
-  INSERT INTO telemetry_pending (device_id, time, metrics, vals)
-  SELECT s.device_id, s.time, r.metrics, r.vals FROM ${rows} s,
-    LATERAL (SELECT array_agg(key) AS metrics, array_agg(value::float8) AS vals FROM jsonb_each_text(s.metrics)) r`;
 
 // $2 and $3: the batch's message and reading counts. When every message is new (nearly always) the
 // readings are the batch's, known here; only when some were not are the stored ones' metrics counted,
@@ -110,7 +83,8 @@ WITH ${input}, stored AS (
   INSERT INTO telemetry_messages (device_id, time, metrics) SELECT device_id, time, metrics FROM input
   ON CONFLICT DO NOTHING
   RETURNING device_id, time, metrics
-), pending AS (${pendingFrom('stored')}
+), pending AS (
+  INSERT INTO telemetry_pending (device_id, time, metrics) SELECT device_id, time, metrics FROM stored
 ), counted AS (
   SELECT count(*)::int AS messages FROM stored
 )
@@ -135,7 +109,8 @@ WITH ${input}, extra AS (
   UPDATE telemetry_messages m SET metrics = x.metrics || m.metrics FROM extra x
   WHERE m.device_id = x.device_id AND m.time = x.time
   RETURNING x.device_id, x.time, x.metrics
-), pending AS (${pendingFrom('merged')}
+), pending AS (
+  INSERT INTO telemetry_pending (device_id, time, metrics) SELECT device_id, time, metrics FROM merged
 )
 SELECT ${readingsIn('merged')} AS readings`;
 
@@ -144,12 +119,12 @@ SELECT ${readingsIn('merged')} AS readings`;
 // again: the probe was a fifth of PostgreSQL's time in the bench's profile, and the plain statement
 // took a quarter less CPU per message (scratch runs, 2026-11-30). A stored message makes the whole
 // statement fail (unique violation), which undoes it: the batch is then written by insertTelemetry.
-// Every message of the batch is stored, so the pending rows take the batch's own arrays.
 const newOnlySql = `
 WITH ${input}, stored AS (
   INSERT INTO telemetry_messages (device_id, time, metrics) SELECT device_id, time, metrics FROM input
+  RETURNING device_id, time, metrics
 )
-INSERT INTO telemetry_pending (device_id, time, metrics, vals) SELECT device_id, time, names, vals FROM input`;
+INSERT INTO telemetry_pending (device_id, time, metrics) SELECT device_id, time, metrics FROM stored`;
 
 const uniqueViolation = '23505';
 

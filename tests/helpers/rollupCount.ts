@@ -7,7 +7,7 @@ export async function hourlyRollupCount(client: pg.Client | pg.Pool, deviceId: s
   const { rows } = await client.query<{ n: number }>(
     `SELECT (SELECT coalesce(sum(count), 0) FROM telemetry_hourly WHERE device_id = $1)
           + (SELECT coalesce(sum(count), 0) FROM telemetry_hourly_delta WHERE device_id = $1)
-          + (SELECT coalesce(sum(cardinality(metrics)), 0) FROM telemetry_pending WHERE device_id = $1)
+          + (SELECT count(*) FROM telemetry_pending p, jsonb_object_keys(p.metrics) WHERE p.device_id = $1)
           AS n`,
     [deviceId],
   );
