@@ -117,7 +117,7 @@ SELECT ${readingsIn('merged')} AS readings`;
 // The same insert without ON CONFLICT, for a batch believed to hold only new messages. ON CONFLICT
 // looks each message up in the primary key before inserting it, and the insert descends the key
 // again: the probe was a fifth of PostgreSQL's time in the bench's profile, and the plain statement
-// took a quarter less CPU per message (scratch runs, 2026-11-30). A stored message makes the whole
+// took a third less CPU per message (scratch runs, 2026-11-30). A stored message makes the whole
 // statement fail (unique violation), which undoes it: the batch is then written by insertTelemetry.
 const newOnlySql = `
 WITH ${input}, stored AS (
