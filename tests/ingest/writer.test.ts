@@ -19,15 +19,14 @@ useMigratedDatabase((p, url) => {
   databaseUrl = url;
 });
 
+/** A writer that flushes every 5 ms or every `batchRows` rows, with room for any test's burst. */
+const quickWriter = (metrics: ReturnType<typeof createMetrics>, batchRows: number) =>
+  createTelemetryWriter({ pool, log, metrics, options: { batchRows, flushMs: 5, queueLimit: 10_000 } });
+
 describe('the batch writer', () => {
   it('writes a burst in a few batches and resolves each write once its rows are stored', async () => {
     const metrics = createMetrics();
-    const writer = createTelemetryWriter({
-      pool,
-      log,
-      metrics,
-      options: { batchRows: 100, flushMs: 5, queueLimit: 10_000 },
-    });
+    const writer = quickWriter(metrics, 100);
     await Promise.all(Array.from({ length: 500 }, (_, i) => writer.write(reading(i))));
     expect(await count()).toBe(1000);
     const flushes = (await metrics.flushSeconds.get()).values.find(
@@ -38,12 +37,7 @@ describe('the batch writer', () => {
 
   it('stores a redelivered burst once, rewriting the batch that held it and sending the next ones straight to the conflict-aware insert', async () => {
     const metrics = createMetrics();
-    const writer = createTelemetryWriter({
-      pool,
-      log,
-      metrics,
-      options: { batchRows: 1_000, flushMs: 5, queueLimit: 10_000 },
-    });
+    const writer = quickWriter(metrics, 1_000);
     const rewritten = async () => (await metrics.batchesRewritten.get()).values[0]?.value ?? 0;
     const burst = (from: number) =>
       Promise.all(Array.from({ length: 10 }, (_, i) => writer.write(reading(from + i, 'dev-redelivered'))));
