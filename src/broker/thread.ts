@@ -23,7 +23,7 @@ import {
   PublishPacker,
   type ToBroker,
 } from './bridge.ts';
-import { PacketSizeGuard } from './packetGuard.ts';
+import { guardPacketSize } from './packetGuard.ts';
 import { certificateOf, mqttTlsOptions, plaintextMqtt, rememberCertificate } from './tls.ts';
 
 const port = parentPort!;
@@ -95,8 +95,8 @@ function refuse(
   send({ type: 'refuse', topic, payload: new Uint8Array(payload), senderId, reason, text });
 }
 
-function guarded(socket: Duplex): Duplex {
-  return new PacketSizeGuard(socket, hardPacketLimit, (declared) => {
+function guarded<T extends Duplex>(socket: T): T {
+  return guardPacketSize(socket, hardPacketLimit, (declared) => {
     send({ type: 'authFailure', reason: 'packet_too_large' });
     refuse(
       '(unread)',
