@@ -11,7 +11,9 @@ export const connackBadCredentials = 4;
 export const connackNotAuthorized = 5;
 
 export type AuthOutcome =
-  | { ok: true; deviceId: string | null }
+  /** handle: the registry's number for the device (registry.handleOf), sent with its publishes. */
+  | { ok: true; deviceId: string; handle: number }
+  | { ok: true; deviceId: null }
   | {
       ok: false;
       returnCode: number;
@@ -46,7 +48,7 @@ export async function authenticateDevice(
     if (!registry.get(id)) return { ok: false, returnCode: connackBadCredentials, reason: 'unknown_device' };
     if (password !== undefined && !(await registry.verifyCredentials(id, password.toString('utf8'))))
       return { ok: false, returnCode: connackBadCredentials, reason: 'bad_secret' };
-    return { ok: true, deviceId: id };
+    return accepted(registry, id);
   }
   if (username === undefined && password === undefined) {
     return allowAnonymous
@@ -60,8 +62,16 @@ export async function authenticateDevice(
   const ok =
     password !== undefined && (await registry.verifyCredentials(username, password.toString('utf8')));
   return ok
-    ? { ok: true, deviceId: username }
+    ? accepted(registry, username)
     : { ok: false, returnCode: connackBadCredentials, reason: 'bad_secret' };
+}
+
+/** A device whose credentials checked out, with its handle; unknown if it was deleted meanwhile. */
+function accepted(registry: DeviceRegistry, deviceId: string): AuthOutcome {
+  const handle = registry.handleOf(deviceId);
+  return handle === undefined
+    ? { ok: false, returnCode: connackBadCredentials, reason: 'unknown_device' }
+    : { ok: true, deviceId, handle };
 }
 
 /** The one topic a device may subscribe to; null when it may subscribe to nothing. */
@@ -70,7 +80,8 @@ export function allowedSubscription(registry: DeviceRegistry, deviceId: string):
   return device ? deviceTopic(device, 'cmd') : null;
 }
 
-/** Which device a connected client speaks for; null for an anonymous development client. */
-const identities = new WeakMap<Client, string | null>();
-export const rememberIdentity = (client: Client, deviceId: string | null) => identities.set(client, deviceId);
-export const identityOf = (client: Client): string | null | undefined => identities.get(client);
+/** Which device a connected client speaks for (its id and handle); null for an anonymous development client. */
+export type Identity = { deviceId: string; handle: number } | null;
+const identities = new WeakMap<Client, Identity>();
+export const rememberIdentity = (client: Client, identity: Identity) => identities.set(client, identity);
+export const identityOf = (client: Client): Identity | undefined => identities.get(client);

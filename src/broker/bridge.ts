@@ -4,7 +4,7 @@
 // message.
 import type { Config } from '../config.ts';
 import type { DeadLetterReason } from '../errors.ts';
-import type { AuthOutcome } from './auth.ts';
+import type { AuthOutcome, Identity } from './auth.ts';
 import type { ClientCertificate, TlsConfig } from './tls.ts';
 
 /** One device publish as the app's side sees it. */
@@ -14,6 +14,8 @@ export interface BridgedPublish {
   payload: Buffer;
   receivedAt: Date;
   senderId: string | null;
+  /** The registry's handle for the sender (registry.handleOf); undefined for an anonymous client. */
+  senderHandle: number | undefined;
   lastWill: boolean;
   qos: number;
 }
@@ -21,11 +23,12 @@ export interface BridgedPublish {
 /** Publishes packed for postMessage: `payloads` is transferred, the rest is cheap to clone. */
 export interface PublishBatch {
   count: number;
-  /** The topics and sender ids, each list joined by NUL (a character MQTT topics and ids cannot hold). */
+  /** The topics joined by NUL (a character MQTT topics cannot hold). */
   topics: string;
-  senders: string;
+  /** Per message: the sender's device handle, -1 for an anonymous client. */
+  senders: Float64Array;
   payloads: ArrayBuffer;
-  /** Per message: seq, payload end offset; receivedAt in ms; qos | lastWill << 2 | anonymous << 3. */
+  /** Per message: seq, payload end offset; receivedAt in ms; qos | lastWill << 2. */
   seqs: Float64Array;
   ends: Uint32Array;
   times: Float64Array;
@@ -38,7 +41,7 @@ const separator = '\u0000';
 export class PublishPacker {
   private seqs: number[] = [];
   private topics: string[] = [];
-  private senders: string[] = [];
+  private senders: number[] = [];
   private payloads: Buffer[] = [];
   private times: number[] = [];
   private flags: number[] = [];
@@ -51,13 +54,13 @@ export class PublishPacker {
     return this.bytes;
   }
 
-  add(seq: number, topic: string, payload: Buffer, senderId: string | null, qos: number, lastWill: boolean) {
+  add(seq: number, topic: string, payload: Buffer, sender: Identity, qos: number, lastWill: boolean) {
     this.seqs.push(seq);
     this.topics.push(topic);
-    this.senders.push(senderId ?? '');
+    this.senders.push(sender === null ? -1 : sender.handle);
     this.payloads.push(payload);
     this.times.push(Date.now());
-    this.flags.push((qos & 3) | (lastWill ? 4 : 0) | (senderId === null ? 8 : 0));
+    this.flags.push((qos & 3) | (lastWill ? 4 : 0));
     this.bytes += payload.length;
   }
 
@@ -76,7 +79,7 @@ export class PublishPacker {
     const batch: PublishBatch = {
       count,
       topics: this.topics.join(separator),
-      senders: this.senders.join(separator),
+      senders: Float64Array.from(this.senders),
       payloads: payloads.buffer,
       seqs: Float64Array.from(this.seqs),
       ends,
@@ -97,16 +100,18 @@ export class PublishPacker {
 /**
  * The app's side: reads a batch's publishes one at a time (a batch can hold thousands, and the app
  * takes them in slices between its other work), each payload a view into the batch's buffer.
+ * `senderName` gives the device id of a sender's handle.
  */
 export class PublishReader {
   private readonly topics: string[];
-  private readonly senders: string[];
   private index = 0;
   private start = 0;
 
-  constructor(private readonly batch: PublishBatch) {
+  constructor(
+    private readonly batch: PublishBatch,
+    private readonly senderName: (handle: number) => string,
+  ) {
     this.topics = batch.topics.split(separator);
-    this.senders = batch.senders.split(separator);
   }
 
   /** The next publish, or undefined once the batch is read. */
@@ -119,12 +124,14 @@ export class PublishReader {
     const flags = batch.flags[i]!;
     const payload = Buffer.from(batch.payloads, this.start, end - this.start);
     this.start = end;
+    const handle = batch.senders[i]!;
     return {
       seq: batch.seqs[i]!,
       topic: this.topics[i]!,
       payload,
       receivedAt: new Date(batch.times[i]!),
-      senderId: flags & 8 ? null : this.senders[i]!,
+      senderId: handle < 0 ? null : this.senderName(handle),
+      senderHandle: handle < 0 ? undefined : handle,
       lastWill: (flags & 4) !== 0,
       qos: flags & 3,
     };

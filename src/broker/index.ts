@@ -72,6 +72,8 @@ export function createBroker(deps: {
   let takeRest: (() => void) | undefined;
   let nextId = 1;
   const replies = new Map<number, { ok: (value: unknown) => void; fail: (error: Error) => void }>();
+  // Handles come from authenticate's answers, so each names a device the registry numbered.
+  const senderName = (handle: number) => registry.byHandle(handle)!.id;
 
   function threadOptions(): BrokerThreadOptions {
     return {
@@ -148,7 +150,7 @@ export function createBroker(deps: {
       thread.on('message', (message: FromBroker) => {
         switch (message.type) {
           case 'publishes': {
-            const reader = new PublishReader(message.batch);
+            const reader = new PublishReader(message.batch, senderName);
             if (message.urgent) return take(reader, Number.POSITIVE_INFINITY);
             inbox.push(reader);
             return scheduleIntake();

@@ -136,14 +136,18 @@ const aedes = await Aedes.createBroker({
     })).then((answer) => {
       const outcome = (answer as { outcome: AuthOutcome }).outcome;
       if (!outcome.ok) return refuseAuth(client, outcome.reason, outcome.returnCode, done);
-      rememberIdentity(client, outcome.deviceId);
+      rememberIdentity(
+        client,
+        outcome.deviceId === null ? null : { deviceId: outcome.deviceId, handle: outcome.handle },
+      );
       done(null, true);
     });
   },
 
   authorizePublish(client, packet, done) {
     if (!client) return done(null); // a will restored from persistence: nothing of ours
-    const senderId = identityOf(client) ?? null;
+    const sender = identityOf(client) ?? null;
+    const senderId = sender?.deviceId ?? null;
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
     if (packet.topic.startsWith('$')) {
       // $SYS and our own $IOC topics belong to the broker: a device writing there is misbehaving.
@@ -163,11 +167,11 @@ const aedes = await Aedes.createBroker({
     if (isUrgentTopic(packet.topic)) {
       // Fire sensors and device events (alarm buttons) go over at once, on their own, and the app
       // takes them ahead of the batches waiting there: life safety does not queue behind telemetry.
-      urgentPacker.add(seq, packet.topic, payload, senderId, packet.qos, isWill);
+      urgentPacker.add(seq, packet.topic, payload, sender, packet.qos, isWill);
       const batch = urgentPacker.take();
       return send({ type: 'publishes', batch, urgent: true }, [batch.payloads]);
     }
-    packer.add(seq, packet.topic, payload, senderId, packet.qos, isWill);
+    packer.add(seq, packet.topic, payload, sender, packet.qos, isWill);
     if (packer.payloadBytes >= batchBytes) flushPublishes();
     else if (!flushScheduled) {
       flushScheduled = true;
@@ -176,8 +180,8 @@ const aedes = await Aedes.createBroker({
   },
 
   authorizeSubscribe(client, subscription, done) {
-    const deviceId = identityOf(client);
-    if (deviceId === null) {
+    const identity = identityOf(client);
+    if (identity === null) {
       // Anonymous development client: anything but the IOC's internal topics.
       return done(null, subscription.topic.startsWith('$IOC') ? null : subscription);
     }
@@ -188,8 +192,8 @@ const aedes = await Aedes.createBroker({
       send({ type: 'authFailure', reason: 'subscribe_denied' });
       done(null, null); // SUBACK 0x80 for this topic; the connection stays
     };
-    if (deviceId === undefined) return granted(null);
-    ask((id) => ({ type: 'subscribe', id, deviceId })).then((answer) =>
+    if (identity === undefined) return granted(null);
+    ask((id) => ({ type: 'subscribe', id, deviceId: identity.deviceId })).then((answer) =>
       granted((answer as { allowed: string | null }).allowed),
     );
   },

@@ -6,15 +6,33 @@ import { generatedSecretCost, generateSecret, hashSecret, verifySecret } from '.
 import type { Catalog } from '../catalog/index.ts';
 import { AppError } from '../errors.ts';
 import type { EventBus } from '../events/bus.ts';
+import { deviceTopic } from '../ingest/topics.ts';
 import type { DeviceFields, DeviceQueries, DeviceRow } from '../storage/devices.ts';
 import type { BrokerAccounts } from './brokerAccounts.ts';
 
 export type RegisteredDevice = Omit<DeviceRow, 'secretHash'>;
 
+/** What a device handle names: kept up to date in place by the registry, not to be changed. */
+export interface HandledDevice {
+  readonly id: string;
+  /** The registered device; undefined once it is deleted. */
+  readonly row: DeviceRow | undefined;
+  /** The topic its telemetry comes on, `ioc/{city}/{kind}/{id}/telemetry`, while it is registered. */
+  readonly telemetryTopic: string | undefined;
+}
+
 export interface DeviceRegistry {
   load(): Promise<void>;
   /** The cached device, or undefined when unknown. Cheap: called for every message. */
   get(id: string): DeviceRow | undefined;
+  /**
+   * A number for this registered device, the same for the life of the process and never given to
+   * another id: the broker names an authenticated connection's device by it, so each publish finds
+   * its device by array index instead of by string. Undefined for an unknown device.
+   */
+  handleOf(id: string): number | undefined;
+  /** The device a handle names (see handleOf); undefined for a number never handed out. */
+  byHandle(handle: number): HandledDevice | undefined;
   all(): IterableIterator<DeviceRow>;
   size(): number;
   create(fields: DeviceFields): Promise<{ device: RegisteredDevice; secret: string }>;
@@ -52,6 +70,24 @@ export function createDeviceRegistry(deps: {
   // Reconnects are frequent on poor links; after one full scrypt check we remember a fast
   // fingerprint of the accepted secret, dropped whenever the credentials change.
   const verified = new Map<string, Buffer>();
+  const handles = new Map<string, number>();
+  const handled: Array<{ id: string; row: DeviceRow | undefined; telemetryTopic: string | undefined }> = [];
+
+  // Every change to `devices` goes through these two, so the handles' entries follow it.
+  function put(row: DeviceRow) {
+    devices.set(row.id, row);
+    const handle = handles.get(row.id);
+    if (handle !== undefined) fill(handled[handle]!, row);
+  }
+  function drop(id: string) {
+    devices.delete(id);
+    const handle = handles.get(id);
+    if (handle !== undefined) fill(handled[handle]!, undefined);
+  }
+  function fill(entry: (typeof handled)[number], row: DeviceRow | undefined) {
+    entry.row = row;
+    entry.telemetryTopic = row && deviceTopic(row, 'telemetry');
+  }
 
   function checkPlace(fields: Pick<DeviceFields, 'city' | 'ward'>) {
     if (!catalog.hasWard(fields.city, fields.ward)) {
@@ -64,12 +100,28 @@ export function createDeviceRegistry(deps: {
 
   return {
     async load() {
+      const rows = await queries.all();
       devices.clear();
       verified.clear();
-      for (const row of await queries.all()) devices.set(row.id, row);
+      for (const entry of handled) fill(entry, undefined);
+      for (const row of rows) put(row);
     },
 
     get: (id) => devices.get(id),
+    handleOf(id) {
+      let handle = handles.get(id);
+      if (handle === undefined) {
+        const row = devices.get(id);
+        if (!row) return undefined;
+        handle = handled.length;
+        handles.set(id, handle);
+        const entry = { id, row: undefined, telemetryTopic: undefined };
+        fill(entry, row);
+        handled.push(entry);
+      }
+      return handle;
+    },
+    byHandle: (handle) => handled[handle],
     all: () => devices.values(),
     size: () => devices.size,
 
@@ -92,7 +144,7 @@ export function createDeviceRegistry(deps: {
           );
         });
       }
-      devices.set(row.id, row);
+      put(row);
       bus.emit('deviceChanged', { deviceId: row.id, change: 'created' });
       return { device: publicDevice(row), secret };
     },
@@ -121,7 +173,7 @@ export function createDeviceRegistry(deps: {
             );
           });
       }
-      for (const row of await queries.getMany([...inserted])) devices.set(row.id, row);
+      for (const row of await queries.getMany([...inserted])) put(row);
       for (const d of created) bus.emit('deviceChanged', { deviceId: d.fields.id, change: 'created' });
       return created.map((d) => ({ id: d.fields.id, secret: d.secret }));
     },
@@ -132,7 +184,7 @@ export function createDeviceRegistry(deps: {
       checkPlace({ city: patch.city ?? current.city, ward: patch.ward ?? current.ward });
       const row = await queries.update(id, patch);
       if (!row) throw new AppError('DEVICE_NOT_FOUND', `device ${id} does not exist`);
-      devices.set(id, row);
+      put(row);
       bus.emit('deviceChanged', { deviceId: id, change: 'updated' });
       return publicDevice(row);
     },
@@ -141,7 +193,7 @@ export function createDeviceRegistry(deps: {
       // Off the broker first: a device the IOC no longer knows must not keep a working login.
       if (accounts && devices.has(id)) await accounts.remove(id).catch(brokerUnavailable);
       if (!(await queries.remove(id))) throw new AppError('DEVICE_NOT_FOUND', `device ${id} does not exist`);
-      devices.delete(id);
+      drop(id);
       verified.delete(id);
       bus.emit('deviceChanged', { deviceId: id, change: 'deleted' });
     },
@@ -156,7 +208,7 @@ export function createDeviceRegistry(deps: {
       if (!(await queries.setSecretHash(id, secretHash))) {
         throw new AppError('DEVICE_NOT_FOUND', `device ${id} does not exist`);
       }
-      devices.set(id, { ...row, secretHash });
+      put({ ...row, secretHash });
       verified.delete(id);
       bus.emit('deviceChanged', { deviceId: id, change: 'credentials' });
       return secret;
@@ -178,13 +230,13 @@ export function createDeviceRegistry(deps: {
     async refresh(id) {
       const row = await queries.get(id);
       verified.delete(id);
-      if (row) devices.set(id, row);
-      else devices.delete(id);
+      if (row) put(row);
+      else drop(id);
     },
 
     noteStatus(id, online, at) {
       const row = devices.get(id);
-      if (row) devices.set(id, { ...row, online, statusAt: at, lastSeen: at });
+      if (row) put({ ...row, online, statusAt: at, lastSeen: at });
     },
   };
 }

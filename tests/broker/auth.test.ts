@@ -184,6 +184,88 @@ describe('topic ACL', () => {
   });
 });
 
+describe('device handles (how the broker names a connected device to ingest)', () => {
+  const deviceC = { ...deviceA, id: 'tn-p3-env-9003', name: 'Trạm thử C' } as const;
+
+  it('gives each registered device one number for good, follows its changes, and never reuses it', async () => {
+    expect(app.registry.handleOf(deviceC.id)).toBeUndefined();
+    await app.registry.create(deviceC);
+    const handle = app.registry.handleOf(deviceC.id)!;
+    expect(app.registry.handleOf(deviceC.id)).toBe(handle);
+    expect(app.registry.handleOf(deviceA.id)).not.toBe(handle);
+    expect(app.registry.byHandle(handle)).toMatchObject({
+      id: deviceC.id,
+      row: { ward: 'phuong-3' },
+      telemetryTopic: topicOf(deviceC.id, 'telemetry'),
+    });
+
+    await app.registry.update(deviceC.id, { city: 'hoi-an', ward: 'minh-an' });
+    expect(app.registry.byHandle(handle)?.telemetryTopic).toBe(
+      `ioc/hoi-an/environment/${deviceC.id}/telemetry`,
+    );
+
+    await app.registry.remove(deviceC.id);
+    expect(app.registry.byHandle(handle)).toMatchObject({ id: deviceC.id, row: undefined });
+    expect(app.registry.handleOf(deviceC.id)).toBe(handle);
+    await app.registry.create(deviceC);
+    expect(app.registry.handleOf(deviceC.id)).toBe(handle);
+    expect(app.registry.byHandle(handle)?.row?.city).toBe('tay-ninh');
+    await app.registry.remove(deviceC.id);
+  });
+
+  it("refuses a connected device's old topic once it is moved, and takes its new one", async () => {
+    const moved = { ...deviceA, id: 'tn-p3-env-9004', name: 'Trạm thử D' } as const;
+    const { secret } = await app.registry.create(moved);
+    const client = await connectDevice(app.mqttUrl, moved.id, secret);
+    try {
+      await publish(client, topicOf(moved.id, 'telemetry'), JSON.stringify({ metrics: { pm25: 21 } }));
+      await app.registry.update(moved.id, { city: 'hoi-an', ward: 'minh-an' });
+      await publish(client, topicOf(moved.id, 'telemetry'), JSON.stringify({ metrics: { pm25: 22 } }));
+      await publish(
+        client,
+        `ioc/hoi-an/environment/${moved.id}/telemetry`,
+        JSON.stringify({ metrics: { pm25: 23 } }),
+      );
+      const stored = await app.pool.query('SELECT value FROM telemetry WHERE device_id = $1 ORDER BY value', [
+        moved.id,
+      ]);
+      expect(stored.rows).toEqual([{ value: 21 }, { value: 23 }]);
+      const letters = await eventually(
+        async () =>
+          (await app.pool.query('SELECT reason, message FROM dead_letters WHERE device_id = $1', [moved.id]))
+            .rows,
+        (rows) => rows.length > 0,
+      );
+      expect(letters).toEqual([
+        {
+          reason: 'TOPIC_NOT_ALLOWED',
+          message: `device ${moved.id} is registered as hoi-an/environment; publish under ioc/hoi-an/environment/${moved.id}/`,
+        },
+      ]);
+    } finally {
+      client.end(true);
+    }
+  });
+
+  it('refuses what a device deleted while connected still publishes, as from an unknown device', async () => {
+    const gone = { ...deviceA, id: 'tn-p3-env-9005', name: 'Trạm thử E' } as const;
+    const { secret } = await app.registry.create(gone);
+    const client = await connectDevice(app.mqttUrl, gone.id, secret);
+    try {
+      await app.registry.remove(gone.id);
+      client.publish(topicOf(gone.id, 'telemetry'), JSON.stringify({ metrics: { pm25: 30 } }), { qos: 1 });
+      const letters = await eventually(
+        async () =>
+          (await app.pool.query('SELECT reason FROM dead_letters WHERE device_id = $1', [gone.id])).rows,
+        (rows) => rows.length > 0,
+      );
+      expect(letters).toEqual([{ reason: 'UNKNOWN_DEVICE' }]);
+    } finally {
+      client.end(true);
+    }
+  });
+});
+
 describe('development switch', () => {
   it('lets an anonymous client publish for a registered device only when MQTT_ALLOW_ANONYMOUS is on', async () => {
     const dev = await startTestApp({ MQTT_ALLOW_ANONYMOUS: 'true' });

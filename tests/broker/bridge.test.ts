@@ -9,9 +9,14 @@ import {
   VerdictPacker,
 } from '../../src/broker/bridge.ts';
 
+// Device handles as the registry hands them out, and the names the app's side reads them back as.
+const names = ['ha-mh-fire-0001', 'tn-p1-env-0001'];
+const fire = { deviceId: names[0]!, handle: 0 };
+const env = { deviceId: names[1]!, handle: 1 };
+
 const readAll = (batch: PublishBatch) => {
   const out: BridgedPublish[] = [];
-  const reader = new PublishReader(batch);
+  const reader = new PublishReader(batch, (handle) => names[handle]!);
   for (let p = reader.next(); p; p = reader.next()) out.push(p);
   return out;
 };
@@ -19,36 +24,22 @@ const readAll = (batch: PublishBatch) => {
 const unpacked = (packer: PublishPacker) => readAll(packer.take());
 
 describe('the broker thread bridge', () => {
-  it('hands over every publish of a batch with its topic, sender, flags, time and payload', () => {
+  it('hands over every publish of a batch with its topic, sender and its handle, flags, time and payload', () => {
     const packer = new PublishPacker();
     const before = Date.now();
-    packer.add(
-      7,
-      'ioc/hoi-an/fire/ha-mh-fire-0001/event',
-      Buffer.from('{"type":"alarm"}'),
-      'ha-mh-fire-0001',
-      1,
-      false,
-    );
-    packer.add(
-      8,
-      'ioc/tay-ninh/env/tn-p1-env-0001/status',
-      Buffer.from('{"online":false}'),
-      'tn-p1-env-0001',
-      0,
-      true,
-    );
+    packer.add(7, 'ioc/hoi-an/fire/ha-mh-fire-0001/event', Buffer.from('{"type":"alarm"}'), fire, 1, false);
+    packer.add(8, 'ioc/tay-ninh/env/tn-p1-env-0001/status', Buffer.from('{"online":false}'), env, 0, true);
     packer.add(9, 'ioc/tây-ninh/phường/ủy-ban/telemetry', Buffer.from([0, 255, 10, 0]), null, 2, false);
-    packer.add(10, 'empty/payload', Buffer.alloc(0), '', 0, false);
+    packer.add(10, 'empty/payload', Buffer.alloc(0), fire, 0, false);
     const after = Date.now();
     expect(packer.size).toBe(4);
 
     const out = unpacked(packer);
-    expect(out.map((p) => [p.seq, p.topic, p.senderId, p.qos, p.lastWill])).toEqual([
-      [7, 'ioc/hoi-an/fire/ha-mh-fire-0001/event', 'ha-mh-fire-0001', 1, false],
-      [8, 'ioc/tay-ninh/env/tn-p1-env-0001/status', 'tn-p1-env-0001', 0, true],
-      [9, 'ioc/tây-ninh/phường/ủy-ban/telemetry', null, 2, false],
-      [10, 'empty/payload', '', 0, false],
+    expect(out.map((p) => [p.seq, p.topic, p.senderId, p.senderHandle, p.qos, p.lastWill])).toEqual([
+      [7, 'ioc/hoi-an/fire/ha-mh-fire-0001/event', 'ha-mh-fire-0001', 0, 1, false],
+      [8, 'ioc/tay-ninh/env/tn-p1-env-0001/status', 'tn-p1-env-0001', 1, 0, true],
+      [9, 'ioc/tây-ninh/phường/ủy-ban/telemetry', null, undefined, 2, false],
+      [10, 'empty/payload', 'ha-mh-fire-0001', 0, 0, false],
     ]);
     expect(out.map((p) => p.payload.toString('hex'))).toEqual([
       Buffer.from('{"type":"alarm"}').toString('hex'),
@@ -64,7 +55,7 @@ describe('the broker thread bridge', () => {
 
   it('starts afresh after each batch, and an empty batch unpacks to nothing', () => {
     const packer = new PublishPacker();
-    packer.add(1, 'a', Buffer.from('x'), 'd', 0, false);
+    packer.add(1, 'a', Buffer.from('x'), env, 0, false);
     expect(unpacked(packer)).toHaveLength(1);
     expect(packer.size).toBe(0);
     expect(packer.payloadBytes).toBe(0);
@@ -74,7 +65,7 @@ describe('the broker thread bridge', () => {
   it('copies the payloads out of the socket buffers they were read into, so the batch can be transferred', () => {
     const socketChunk = Buffer.from('....{"a":1}....');
     const packer = new PublishPacker();
-    packer.add(1, 't', socketChunk.subarray(4, 11), 'd', 0, false);
+    packer.add(1, 't', socketChunk.subarray(4, 11), env, 0, false);
     const batch = packer.take();
     expect(batch.payloads.byteLength).toBe(7);
     socketChunk.fill(0); // the socket's buffer is reused for the next read
