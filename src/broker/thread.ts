@@ -25,6 +25,7 @@ import {
 } from './bridge.ts';
 import { guardPacketSize } from './packetGuard.ts';
 import { certificateOf, mqttTlsOptions, plaintextMqtt, rememberCertificate } from './tls.ts';
+import { WaitingTable } from './waiting.ts';
 
 const port = parentPort!;
 const options = workerData as BrokerThreadOptions;
@@ -57,8 +58,7 @@ interface Waiting {
   clientId: string;
   done: (error?: Error | null) => void;
 }
-let nextSeq = 1;
-const waiting = new Map<number, Waiting>();
+const waiting = new WaitingTable<Waiting>();
 const packer = new PublishPacker();
 const urgentPacker = new PublishPacker();
 let flushScheduled = false;
@@ -72,10 +72,8 @@ function flushPublishes() {
 
 function settle(seqs: Float64Array, stored: Uint8Array) {
   for (let i = 0; i < seqs.length; i++) {
-    const seq = seqs[i]!;
-    const entry = waiting.get(seq);
+    const entry = waiting.take(seqs[i]!);
     if (!entry) continue;
-    waiting.delete(seq);
     // The app owns the verdict. What it refused reaches no other client and is not retained.
     if (!stored[i]) {
       entry.packet.topic = `${refusedTopicPrefix}${entry.clientId}`;
@@ -162,8 +160,7 @@ const aedes = await Aedes.createBroker({
       return done(new Error('a topic name may not contain U+0000'));
     }
     const isWill = (client as unknown as { will?: unknown }).will === packet;
-    const seq = nextSeq++;
-    waiting.set(seq, { packet, clientId: client.id, done });
+    const seq = waiting.add({ packet, clientId: client.id, done });
     if (isUrgentTopic(packet.topic)) {
       // Fire sensors and device events (alarm buttons) go over at once, on their own, and the app
       // takes them ahead of the batches waiting there: life safety does not queue behind telemetry.
