@@ -79,13 +79,16 @@ export function createRateLimiter(options: {
     return { ok: false, scope: 'device' };
   }
 
+  // The answer to nearly every message, made once.
+  const admitted: Admission = Object.freeze({ ok: true, delayMs: 0 });
+
   return {
     admit(deviceId, droppable) {
       const now = clock();
       sweep(now);
       const device = admitDevice(deviceId, now);
       if (device) return device;
-      if (options.globalPerS <= 0) return { ok: true, delayMs: 0 };
+      if (options.globalPerS <= 0) return admitted;
       const rate = options.globalPerS;
       globalTokens = Math.min(rate, globalTokens + ((now - globalAt) / 1000) * rate);
       globalAt = now;
@@ -96,7 +99,8 @@ export function createRateLimiter(options: {
         return { ok: false, scope: 'global' };
       }
       globalTokens -= 1;
-      if (delayMs > 0) options.onLimited?.('global');
+      if (delayMs === 0) return admitted;
+      options.onLimited?.('global');
       return { ok: true, delayMs };
     },
     tracked: () => buckets.size,
