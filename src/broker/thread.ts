@@ -3,7 +3,7 @@
 // connect and subscribe, and what becomes of each publish, is still decided on the app's thread
 // (index.ts) through the bridge (bridge.ts); this thread holds no registry and no database.
 // Every device publish waits here, unacknowledged, until the app's thread says it is stored or kept
-// as a dead letter.
+// as a dead letter (a QoS 0 one: until it says it took it).
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { Session } from 'node:inspector/promises';

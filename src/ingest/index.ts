@@ -44,9 +44,11 @@ export interface InboundMessage {
 export interface Ingest {
   /**
    * Resolves once the message is stored (true) or, when nothing of it could be kept as data, kept as
-   * a dead letter (false). Never rejects.
+   * a dead letter (false). Never rejects. `taken`, when given, is called as soon as the message has
+   * passed every check and its writes are queued, before they are stored: the broker lets a QoS 0
+   * publish go then, as no acknowledgement waits on it.
    */
-  accept(message: InboundMessage): Promise<boolean>;
+  accept(message: InboundMessage, taken?: () => void): Promise<boolean>;
   /** Keeps a refusal decided before ingest (by the broker's ACL, say) as a dead letter. */
   refuse(message: InboundMessage, reason: DeadLetterReason, text: string): void;
   start(): void;
@@ -154,7 +156,7 @@ export function createIngest(deps: {
    * Checks the message up to its device and rate; the rest (parse, publish, write) is `take`. Not
    * async: a message refused here, or taken without waiting, costs no extra promise.
    */
-  function accept(message: InboundMessage): Promise<boolean> {
+  function accept(message: InboundMessage, taken: (() => void) | undefined): Promise<boolean> {
     const { payload } = message;
     if (payload.length > config.MQTT_MAX_PAYLOAD_BYTES) {
       refuse(
@@ -172,7 +174,7 @@ export function createIngest(deps: {
       const sender = registry.byHandle(message.senderHandle);
       if (sender?.row !== undefined && message.topic === sender.telemetryTopic) {
         metrics.mqttMessagesTally.add('telemetry');
-        return admit(message, 'telemetry', sender.row);
+        return admit(message, 'telemetry', sender.row, taken);
       }
     }
     const topic = parseTopic(message.topic);
@@ -207,11 +209,16 @@ export function createIngest(deps: {
       refuse(message, 'TOPIC_NOT_ALLOWED', 'devices subscribe to cmd; they do not publish on it', device.id);
       return refused;
     }
-    return admit(message, topic.channel, device);
+    return admit(message, topic.channel, device, taken);
   }
 
   /** The device's and the global rate limits, then `take`. */
-  function admit(message: InboundMessage, channel: InboundChannel, device: DeviceRow): Promise<boolean> {
+  function admit(
+    message: InboundMessage,
+    channel: InboundChannel,
+    device: DeviceRow,
+    taken: (() => void) | undefined,
+  ): Promise<boolean> {
     if (rateLimit) {
       const admission = rateLimit.admit(device.id, message.qos === 0);
       if (!admission.ok) {
@@ -231,14 +238,19 @@ export function createIngest(deps: {
       }
       if (admission.delayMs > 0) {
         return new Promise((r) => setTimeout(r, admission.delayMs))
-          .then(() => take(message, channel, device))
+          .then(() => take(message, channel, device, taken))
           .catch((error) => internalError(message, error));
       }
     }
-    return take(message, channel, device);
+    return take(message, channel, device, taken);
   }
 
-  function take(message: InboundMessage, channel: InboundChannel, device: DeviceRow): Promise<boolean> {
+  function take(
+    message: InboundMessage,
+    channel: InboundChannel,
+    device: DeviceRow,
+    taken: (() => void) | undefined,
+  ): Promise<boolean> {
     const { payload, receivedAt } = message;
     const droppable = message.qos === 0;
     const json = parseJson(payload);
@@ -256,12 +268,13 @@ export function createIngest(deps: {
       metrics.readingsAcceptedTally.add('', readings.length);
       if (readings.length === 1) {
         // The common case, one reading per message: one write promise, no array of them.
-        return publishReading(device, readings[0]!, receivedAt, droppable).then(stored, (error) =>
-          writeFailed(message, device.id, error),
-        );
+        const write = publishReading(device, readings[0]!, receivedAt, droppable);
+        taken?.();
+        return write.then(stored, (error) => writeFailed(message, device.id, error));
       }
       const writes: Array<Promise<void>> = [];
       for (const reading of readings) writes.push(publishReading(device, reading, receivedAt, droppable));
+      taken?.();
       return settle(message, device.id, writes);
     }
     if (channel === 'status') {
@@ -282,17 +295,17 @@ export function createIngest(deps: {
         lastWill,
         details: status.details,
       });
-      return settle(message, device.id, [
-        writer.write({
-          status: {
-            deviceId: device.id,
-            time: status.ts,
-            online: status.online,
-            lastWill,
-            details: status.details,
-          },
-        }),
-      ]);
+      const write = writer.write({
+        status: {
+          deviceId: device.id,
+          time: status.ts,
+          online: status.online,
+          lastWill,
+          details: status.details,
+        },
+      });
+      taken?.();
+      return settle(message, device.id, [write]);
     }
     const event = parseEvent(json.value, rules);
     if ('reason' in event) {
@@ -309,12 +322,12 @@ export function createIngest(deps: {
       data: event.data,
     });
     const urgent = event.type === 'alarm_button' || device.kind === 'fire';
-    return settle(message, device.id, [
-      writer.write(
-        { event: { deviceId: device.id, time: event.ts, type: event.type, data: event.data, receivedAt } },
-        urgent,
-      ),
-    ]);
+    const write = writer.write(
+      { event: { deviceId: device.id, time: event.ts, type: event.type, data: event.data, receivedAt } },
+      urgent,
+    );
+    taken?.();
+    return settle(message, device.id, [write]);
   }
 
   /** Puts one reading on the bus (live state, alerts) and in the writer's queue. */
@@ -368,9 +381,9 @@ export function createIngest(deps: {
 
   /** Never rejects: a throw on the way is an internal error, kept as a dead letter. The promise chains
    * after the checks catch their own, so the common path adds no catch of its own. */
-  function guarded(message: InboundMessage): Promise<boolean> {
+  function guarded(message: InboundMessage, taken?: () => void): Promise<boolean> {
     try {
-      return accept(message);
+      return accept(message, taken);
     } catch (error) {
       return Promise.resolve(internalError(message, error));
     }

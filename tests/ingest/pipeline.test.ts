@@ -233,6 +233,40 @@ describe('ingest from MQTT to PostgreSQL', () => {
     client = await connectDevice(app.mqttUrl, device.id, secret);
   });
 
+  it('says a message is taken (checked, writes queued) before it is stored, and never says so of a refused one', async () => {
+    const message = (body: unknown, channel = 'telemetry') => ({
+      topic: topic(channel),
+      payload: Buffer.from(JSON.stringify(body)),
+      receivedAt: new Date(),
+      senderId: device.id,
+    });
+    const ts = Date.parse('2026-11-22T11:00:00Z');
+    const byHandle = { senderHandle: app.registry.handleOf(device.id) };
+    const cases = [
+      message({ ts, metrics: { pm25: 11 } }),
+      { ...message({ ts: ts + 1, metrics: { pm25: 12 } }), ...byHandle },
+      message({ ts: ts + 2, online: true }, 'status'),
+      message({ ts: ts + 3, type: 'door_open' }, 'event'),
+    ];
+    for (const inbound of cases) {
+      const steps: string[] = [];
+      const result = app.ingest.accept(inbound, () => steps.push('taken'));
+      steps.push('returned');
+      steps.push(`stored: ${await result}`);
+      expect(steps).toEqual(['taken', 'returned', 'stored: true']);
+    }
+    for (const refused of [
+      message({ metrics: { pm25: 'high' } }),
+      { ...message({ metrics: {} }), ...byHandle },
+      message({ online: 'yes' }, 'status'),
+      { ...message({ ts, metrics: { pm25: 13 } }), topic: topic('cmd') },
+    ]) {
+      const steps: string[] = [];
+      expect(await app.ingest.accept(refused, () => steps.push('taken'))).toBe(false);
+      expect(steps).toEqual([]);
+    }
+  });
+
   it('skips the batching delay for a fire alarm', async () => {
     const fire = { ...device, id: 'ha-ma-fire-9001', kind: 'fire', name: 'Cảm biến cháy thử' } as const;
     const slow = await startTestApp({ INGEST_FLUSH_MS: '5000' });
