@@ -28,6 +28,8 @@ export class Tally {
 
 export function createMetrics() {
   const registry = new Registry();
+  // The writer's queue changes with every message: the gauge reads it when collected instead.
+  let queueRowsNow = () => 0;
   const mqttMessagesTally = new Tally('channel');
   const readingsAcceptedTally = new Tally();
   collectDefaultMetrics({ register: registry, prefix: 'ioc_process_' });
@@ -88,7 +90,18 @@ export function createMetrics() {
       help: 'Dead letters counted but not kept because their queue was full (a device flooding garbage)',
       registers,
     }),
-    queueRows: new Gauge({ name: 'ioc_ingest_queue_rows', help: 'Rows waiting for the database', registers }),
+    queueRows: new Gauge({
+      name: 'ioc_ingest_queue_rows',
+      help: 'Rows waiting for the database',
+      registers,
+      collect() {
+        this.set(queueRowsNow());
+      },
+    }),
+    /** Where queueRows reads the writer's queue from, when it is collected. */
+    readQueueRowsFrom(source: () => number) {
+      queueRowsNow = source;
+    },
     flushSeconds: new Histogram({
       name: 'ioc_ingest_flush_seconds',
       help: 'Time to write one batch to the database',

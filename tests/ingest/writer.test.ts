@@ -56,6 +56,23 @@ describe('the batch writer', () => {
     await writer.stop();
   });
 
+  it('shows the rows waiting in its queue whenever the gauge is read, and none once they are stored', async () => {
+    const metrics = createMetrics();
+    const writer = createTelemetryWriter({
+      pool,
+      log,
+      metrics,
+      options: { batchRows: 1_000, flushMs: 60_000, queueLimit: 10_000 },
+    });
+    const queued = async () => (await metrics.queueRows.get()).values[0]?.value;
+    const writes = Array.from({ length: 3 }, (_, i) => writer.write(reading(100 + i, 'dev-gauge')));
+    expect(await queued()).toBe(6); // 3 messages of 2 metrics, held by the minute-long batching delay
+    await writer.drain();
+    await Promise.all(writes);
+    expect(await queued()).toBe(0);
+    await writer.stop();
+  });
+
   it('holds writers back when the queue is full instead of growing without bound', async () => {
     const writer = createTelemetryWriter({
       pool,
