@@ -16,7 +16,7 @@ import type { AlertQueries } from '../storage/alerts.ts';
 import type { Pool } from '../storage/pool.ts';
 import { isoTimeFormatter } from './isoTime.ts';
 import { RawJson, rawJsonParser } from './rawJson.ts';
-import { createLiveState, type LiveDevice } from './state.ts';
+import { createLiveState, type LiveDevice, type Entry as LiveStateEntry } from './state.ts';
 
 export const Subscription = z
   .object({
@@ -49,6 +49,8 @@ interface PendingDevice {
   /** `metrics` is this entry's own copy (else it is the first reading's, not to be written to). */
   owned: boolean;
   place: Place;
+  /** The device's live state, found once (undefined until the state knows the device). */
+  state: LiveStateEntry | undefined;
 }
 
 interface SocketData {
@@ -190,22 +192,25 @@ export function createLive(deps: {
 
   const listeners = {
     reading: (event: ReadingEvent) => {
-      state.reading(event.deviceId, event.ts, event.metrics);
-      if (event.late) return; // a backlog changes history, not what the console shows as now
+      // One lookup per reading: the device's slot holds its state entry too.
       let current = slots.get(event.deviceId);
-      const ts = event.ts.getTime();
       if (!current) {
         current = {
           head: `{"deviceId":${JSON.stringify(event.deviceId)},"ts":"`,
           waiting: false,
-          ts,
+          ts: 0,
           metrics: noMetrics,
           json: undefined,
           owned: false,
           place: event,
+          state: undefined,
         };
         slots.set(event.deviceId, current);
       }
+      current.state ??= state.entryOf(event.deviceId);
+      if (current.state) state.readingInto(current.state, event.ts, event.metrics);
+      if (event.late) return; // a backlog changes history, not what the console shows as now
+      const ts = event.ts.getTime();
       if (!current.waiting) {
         current.waiting = true;
         current.ts = ts;

@@ -32,7 +32,9 @@ export interface LiveDevice {
 
 const rank = { info: 1, warning: 2, critical: 3 } as const;
 
-interface Entry {
+/** One device's state. Kept for as long as the device is (changes replace its view, not the entry),
+ * so a caller may hold it and skip the lookup: see entryOf. */
+export interface Entry {
   view: LiveDevice;
   /** Time of the newest reading (ms); `view.ts` is formatted from it when read, not per reading. */
   newest: number | undefined;
@@ -59,46 +61,53 @@ export function createLiveState() {
     return entry.view;
   }
 
+  function readingInto(entry: Entry, ts: Date, metrics: Record<string, number>) {
+    const t = ts.getTime();
+    const known = entry.view.metrics;
+    if (t >= (entry.newest ?? 0)) {
+      entry.newest = t;
+      Object.assign(known, metrics);
+    } else {
+      for (const k in metrics) if (Object.hasOwn(metrics, k) && !(k in known)) known[k] = metrics[k]!;
+    }
+  }
+
   return {
     upsertDevice(row: Pick<DeviceRow, 'id' | 'kind' | 'city' | 'ward' | 'name' | 'lat' | 'lon' | 'online'>) {
       const entry = devices.get(row.id);
       const current = entry && view(entry);
-      devices.set(row.id, {
-        view: {
-          id: row.id,
-          kind: row.kind,
-          city: row.city,
-          ward: row.ward,
-          name: row.name,
-          lat: row.lat,
-          lon: row.lon,
-          online: current?.online ?? row.online,
-          ts: current?.ts ?? null,
-          metrics: current?.metrics ?? {},
-          alert: worstAlert(row.id),
-          ...(current?.aqi ? { aqi: current.aqi } : {}),
-        },
-        newest: entry?.newest,
-        shown: entry?.shown,
-      });
+      const next: LiveDevice = {
+        id: row.id,
+        kind: row.kind,
+        city: row.city,
+        ward: row.ward,
+        name: row.name,
+        lat: row.lat,
+        lon: row.lon,
+        online: current?.online ?? row.online,
+        ts: current?.ts ?? null,
+        metrics: current?.metrics ?? {},
+        alert: worstAlert(row.id),
+        ...(current?.aqi ? { aqi: current.aqi } : {}),
+      };
+      if (entry) entry.view = next;
+      else devices.set(row.id, { view: next, newest: undefined, shown: undefined });
     },
     removeDevice(id: string) {
       devices.delete(id);
       alerts.delete(id);
     },
+    /** The device's entry, to pass to readingInto instead of its id; undefined while it is unknown. */
+    entryOf(deviceId: string): Entry | undefined {
+      return devices.get(deviceId);
+    },
     /** Merges a reading; older readings than the newest one only fill metrics not seen yet. */
     reading(deviceId: string, ts: Date, metrics: Record<string, number>) {
       const entry = devices.get(deviceId);
-      if (!entry) return;
-      const t = ts.getTime();
-      const known = entry.view.metrics;
-      if (t >= (entry.newest ?? 0)) {
-        entry.newest = t;
-        Object.assign(known, metrics);
-      } else {
-        for (const k in metrics) if (Object.hasOwn(metrics, k) && !(k in known)) known[k] = metrics[k]!;
-      }
+      if (entry) readingInto(entry, ts, metrics);
     },
+    /** `reading`, for an entry the caller holds (entryOf): one lookup fewer per reading. */
+    readingInto,
     status(deviceId: string, online: boolean) {
       const entry = devices.get(deviceId);
       if (entry) entry.view.online = online;

@@ -200,4 +200,20 @@ describe('live subscriptions and rates', () => {
     expect(batches).toBeLessThanOrEqual(windows);
     expect(entries).toBe(batches); // one entry per device per batch, however many readings
   });
+
+  it("keeps a device's values when it is renamed, and takes its next readings into the renamed device", async () => {
+    const sensor = await connectDevice(app.mqttUrl, noise.id, secrets.get(noise.id)!);
+    const topic = `ioc/hoi-an/noise/${noise.id}/telemetry`;
+    const ts = Date.now() + 5_000; // newer than every reading of the tests before
+    await publish(sensor, topic, JSON.stringify({ ts: ts - 1_000, metrics: { laeq_db: 62, lamax_db: 75 } }));
+    await app.registry.update(noise.id, { name: 'Tiếng ồn – Bạch Đằng (cột mới)' });
+    await publish(sensor, topic, JSON.stringify({ ts, metrics: { laeq_db: 63 } }));
+    sensor.end(true);
+    const snapshot = await next<any>(connect({ token }), 'snapshot');
+    expect(snapshot.devices.find((d: any) => d.id === noise.id)).toMatchObject({
+      name: 'Tiếng ồn – Bạch Đằng (cột mới)',
+      ts: new Date(ts).toISOString(),
+      metrics: { laeq_db: 63, lamax_db: 75 },
+    });
+  });
 });
