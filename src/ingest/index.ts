@@ -81,6 +81,9 @@ export function createIngest(deps: {
   // Last time each device was heard from, written to devices.last_seen every few seconds in a few
   // statements (flushSeen) instead of once per message.
   let seen = new Map<string, Date>();
+  // A sender the broker names by its handle is noted here instead, in ms by handle (0: not heard
+  // from since the last write): a store per message where the Map's set was 3 % of the thread.
+  let seenByHandle = new Float64Array(1024);
   let seenTimer: NodeJS.Timeout | undefined;
   // One TimeRules for every message: parsing is synchronous, so `now` is set just before each use.
   const rules: TimeRules = {
@@ -137,6 +140,15 @@ export function createIngest(deps: {
     return seenFlush;
   }
   async function writeSeen() {
+    const byHandle = seenByHandle;
+    seenByHandle = new Float64Array(byHandle.length);
+    for (let handle = 0; handle < byHandle.length; handle++) {
+      const at = byHandle[handle]!;
+      const row = at > 0 ? registry.byHandle(handle)?.row : undefined;
+      if (!row) continue;
+      const known = seen.get(row.id); // a stamp kept from a failed write, older or newer
+      if (!known || known.getTime() < at) seen.set(row.id, new Date(at));
+    }
     if (seen.size === 0) return;
     const batch = [...seen];
     seen = new Map();
@@ -150,6 +162,20 @@ export function createIngest(deps: {
         return;
       }
     }
+  }
+
+  function noteSeen(message: InboundMessage, deviceId: string, at: Date) {
+    const handle = message.senderHandle;
+    if (handle === undefined) {
+      seen.set(deviceId, at);
+      return;
+    }
+    if (handle >= seenByHandle.length) {
+      const grown = new Float64Array(Math.max(handle + 1, seenByHandle.length * 2));
+      grown.set(seenByHandle);
+      seenByHandle = grown;
+    }
+    seenByHandle[handle] = at.getTime();
   }
 
   /**
@@ -258,7 +284,7 @@ export function createIngest(deps: {
       refuseAll(message, [json.refusal], device.id);
       return refused;
     }
-    if (seenTimer) seen.set(device.id, receivedAt);
+    if (seenTimer) noteSeen(message, device.id, receivedAt);
     const rules = timeRules(receivedAt);
 
     if (channel === 'telemetry') {
