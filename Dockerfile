@@ -19,4 +19,4 @@ HEALTHCHECK --interval=10s --timeout=3s --retries=5 CMD node -e "fetch('http://1
 # A young generation of up to 64 MiB per semi-space (at thousands of messages a second most of what a
 # message allocates dies there), and an old generation collected once it grows by half (RSS stays
 # well under the target): docs/decisions/0013-heap-settings.md.
-CMD ["node", "--max-semi-space-size=64", "--heap-growing-percent=50", "--import", "tsx", "src/main.ts"]
+CMD ["node", "--max-semi-space-size=64", "--heap-growing-percent=50", "--single-threaded-gc", "--import", "tsx", "src/main.ts"]
