@@ -9,7 +9,9 @@ const hourMs = 3_600_000;
 
 export type HourlyAqi = NonNullable<ReturnType<typeof hourlyAqi>> & { hourStart: Date };
 
-interface Station {
+/** One station's hours. `station` hands it out and keeps it for good, so a caller may hold it (and
+ * pass it to addTo); only the tracker changes it. */
+export interface AqiStation {
   hour: number;
   sums: Partial<Record<Pollutant, [sum: number, count: number]>>;
   /** Completed hourly means per pollutant, newest first: values[i] is the mean of `hour - i`. */
@@ -19,14 +21,18 @@ interface Station {
 export interface AqiTracker {
   /** Adds a reading; returns the AQI of the hour it completed, if it completed one. */
   add(deviceId: string, at: Date, metrics: Record<string, number>): HourlyAqi | undefined;
+  /** The device's station, to pass to addTo instead of its id. */
+  station(deviceId: string): AqiStation;
+  /** `add`, for a station the caller holds: one lookup fewer per reading. */
+  addTo(station: AqiStation, at: Date, metrics: Record<string, number>): HourlyAqi | undefined;
   /** Restores completed hourly means after a restart (rows of the last 12 hours). */
   seed(rows: Array<{ deviceId: string; metric: string; hour: Date; mean: number }>): void;
 }
 
 export function createAqiTracker(): AqiTracker {
-  const stations = new Map<string, Station>();
+  const stations = new Map<string, AqiStation>();
 
-  function station(deviceId: string, hour: number): Station {
+  function station(deviceId: string, hour = Number.NEGATIVE_INFINITY): AqiStation {
     let s = stations.get(deviceId);
     if (!s) {
       s = { hour, sums: {}, means: {} };
@@ -35,7 +41,7 @@ export function createAqiTracker(): AqiTracker {
     return s;
   }
 
-  function pushMean(s: Station, hour: number, pollutant: Pollutant, mean: number | undefined) {
+  function pushMean(s: AqiStation, hour: number, pollutant: Pollutant, mean: number | undefined) {
     const entry = s.means[pollutant];
     if (!entry) {
       s.means[pollutant] = { hour, values: [mean] };
@@ -49,7 +55,7 @@ export function createAqiTracker(): AqiTracker {
     entry.values.length = Math.min(entry.values.length, 12);
   }
 
-  function completeHour(s: Station): HourlyAqi | undefined {
+  function completeHour(s: AqiStation): HourlyAqi | undefined {
     const hour = s.hour;
     for (const p of pollutants) {
       const sum = s.sums[p];
@@ -68,26 +74,30 @@ export function createAqiTracker(): AqiTracker {
     return result ? { ...result, hourStart: new Date(hour * hourMs) } : undefined;
   }
 
+  function addTo(s: AqiStation, at: Date, metrics: Record<string, number>): HourlyAqi | undefined {
+    const hour = Math.floor(at.getTime() / hourMs);
+    if (s.hour === Number.NEGATIVE_INFINITY) s.hour = hour; // a station handed out before its first reading
+    if (hour < s.hour) return undefined; // a late reading for an hour already judged
+    let completed: HourlyAqi | undefined;
+    if (hour > s.hour) {
+      completed = Object.keys(s.sums).length > 0 ? completeHour(s) : undefined;
+      s.hour = hour;
+    }
+    for (const p of pollutants) {
+      const value = metrics[p];
+      if (value === undefined) continue;
+      const sum = s.sums[p] ?? [0, 0];
+      sum[0] += value;
+      sum[1]++;
+      s.sums[p] = sum;
+    }
+    return completed;
+  }
+
   return {
-    add(deviceId, at, metrics) {
-      const hour = Math.floor(at.getTime() / hourMs);
-      const s = station(deviceId, hour);
-      if (hour < s.hour) return undefined; // a late reading for an hour already judged
-      let completed: HourlyAqi | undefined;
-      if (hour > s.hour) {
-        completed = Object.keys(s.sums).length > 0 ? completeHour(s) : undefined;
-        s.hour = hour;
-      }
-      for (const p of pollutants) {
-        const value = metrics[p];
-        if (value === undefined) continue;
-        const sum = s.sums[p] ?? [0, 0];
-        sum[0] += value;
-        sum[1]++;
-        s.sums[p] = sum;
-      }
-      return completed;
-    },
+    add: (deviceId, at, metrics) => addTo(station(deviceId), at, metrics),
+    station: (deviceId) => station(deviceId),
+    addTo,
 
     seed(rows) {
       const sorted = [...rows].sort((a, b) => a.hour.getTime() - b.hour.getTime());

@@ -10,7 +10,7 @@ import type { DeviceRegistry } from '../registry/index.ts';
 import { isDark, isWithinLocalWindow, localParts } from '../standards/index.ts';
 import type { AlertQueries } from '../storage/alerts.ts';
 import type { DeviceRow } from '../storage/devices.ts';
-import type { AqiTracker } from './aqiTracker.ts';
+import type { AqiStation, AqiTracker } from './aqiTracker.ts';
 import { conditionCleared, conditionMet } from './conditions.ts';
 import type { AlertLifecycle } from './lifecycle.ts';
 import { appliesTo, type Rule, renderMessage } from './rules.ts';
@@ -27,6 +27,14 @@ interface Watch {
 interface Watched {
   /** The rules' generation `all` and `offline` were built for; stale ones are rebuilt when next used. */
   generation: number;
+  /**
+   * The registry's row as of the last rebuild. A change to the device (deviceChanged) makes the entry
+   * stale, so a reading never judges by an outdated place or name; the status fields, which the
+   * registry updates without that event, are not read from here.
+   */
+  device: DeviceRow;
+  /** An environment station's hourly AQI sums (the tracker's own object), found once. */
+  station: AqiStation | undefined;
   all: Watch[];
   offline: Watch[];
   /** The watches a reading can change: not those only a status, an event or the sweep decides,
@@ -127,10 +135,20 @@ export function createAlertEngine(deps: {
   function watchesFor(device: DeviceRow): Watched {
     let entry = watched.get(device.id);
     if (!entry) {
-      entry = { generation: -1, all: [], offline: [], readings: [], lastSeen: undefined };
+      entry = {
+        generation: -1,
+        device,
+        station: undefined,
+        all: [],
+        offline: [],
+        readings: [],
+        lastSeen: undefined,
+      };
       watched.set(device.id, entry);
     }
+    entry.device = device;
     if (entry.generation !== generation) {
+      entry.station = device.kind === 'environment' ? aqi.station(device.id) : undefined;
       entry.all = rules
         .filter((r) => appliesTo(r, device))
         .map((rule) => {
@@ -242,14 +260,22 @@ export function createAlertEngine(deps: {
     }
   }
 
+  /** The device's watches, with one lookup while they are current; undefined for an unknown device. */
+  function watchesNow(deviceId: string): Watched | undefined {
+    const entry = watched.get(deviceId);
+    if (entry?.generation === generation) return entry;
+    const device = registry.get(deviceId);
+    return device && watchesFor(device);
+  }
+
   function onReading(event: ReadingEvent) {
-    const device = registry.get(event.deviceId);
-    if (!device) return;
-    const watches = watchesFor(device);
+    const watches = watchesNow(event.deviceId);
+    if (!watches) return;
+    const device = watches.device;
     seen(device, event.receivedAt.getTime(), watches);
     if (event.late) return;
     const at = event.ts;
-    const hourly = device.kind === 'environment' ? aqi.add(device.id, at, event.metrics) : undefined;
+    const hourly = watches.station && aqi.addTo(watches.station, at, event.metrics);
     if (hourly) {
       const { band, vi, en, colour } = hourly.category;
       bus.emit('aqi', {

@@ -85,6 +85,20 @@ describe('fire', () => {
     expect(events.some((e) => e.action === 'opened' && e.alert.id === alarm.id)).toBe(true);
   });
 
+  it('names a device as it is now, not as it was when the engine first saw it', async () => {
+    const moved = { ...fire, id: 'ha-ma-fire-9102', name: 'Cảm biến khói – kho cũ' } as const;
+    secrets.set(moved.id, (await app.registry.create(moved)).secret);
+    const sensor = await device(moved);
+    await sensor.send({ alarm: 0 });
+    await app.registry.update(moved.id, { name: 'Cảm biến khói – Hội quán Phúc Kiến', ward: 'cam-pho' });
+    await sensor.send({ alarm: 1 });
+    const [alarm] = await eventually(
+      async () => (await alertsOf(moved.id)).filter((a) => a.key === 'fire-alarm'),
+      (a) => a.length === 1,
+    );
+    expect(alarm.message_vi).toBe('Báo cháy tại Cảm biến khói – Hội quán Phúc Kiến (Cẩm Phô)');
+  });
+
   it('counts a repeated alarm on the same alert instead of opening another', async () => {
     const sensor = await device(fire);
     await sensor.send({ alarm: 1 });
