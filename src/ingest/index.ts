@@ -46,7 +46,8 @@ export interface Ingest {
    * Resolves once the message is stored (true) or, when nothing of it could be kept as data, kept as
    * a dead letter (false). Never rejects. `taken`, when given, is called as soon as the message has
    * passed every check and its writes are queued, before they are stored: the broker lets a QoS 0
-   * publish go then, as no acknowledgement waits on it.
+   * publish go then, as no acknowledgement waits on it. Never for writes a full queue or journal
+   * holds back, so their device's connection stays unread until they are stored.
    */
   accept(message: InboundMessage, taken?: () => void): Promise<boolean>;
   /** Keeps a refusal decided before ingest (by the broker's ACL, say) as a dead letter. */
@@ -295,12 +296,12 @@ export function createIngest(deps: {
       if (readings.length === 1) {
         // The common case, one reading per message: one write promise, no array of them.
         const write = publishReading(device, readings[0]!, receivedAt, droppable);
-        taken?.();
+        if (taken) tookAtOnce(taken);
         return write.then(stored, (error) => writeFailed(message, device.id, error));
       }
       const writes: Array<Promise<void>> = [];
       for (const reading of readings) writes.push(publishReading(device, reading, receivedAt, droppable));
-      taken?.();
+      if (taken) tookAtOnce(taken);
       return settle(message, device.id, writes);
     }
     if (channel === 'status') {
@@ -330,7 +331,7 @@ export function createIngest(deps: {
           details: status.details,
         },
       });
-      taken?.();
+      if (taken) tookAtOnce(taken);
       return settle(message, device.id, [write]);
     }
     const event = parseEvent(json.value, rules);
@@ -352,8 +353,18 @@ export function createIngest(deps: {
       { event: { deviceId: device.id, time: event.ts, type: event.type, data: event.data, receivedAt } },
       urgent,
     );
-    taken?.();
+    if (taken) tookAtOnce(taken);
     return settle(message, device.id, [write]);
+  }
+
+  /**
+   * Says the message is taken when its writes were queued at once. Writes held for room in a full
+   * queue or journal are not: their promise answers instead, once stored, so the broker keeps not
+   * reading that device's connection meanwhile (back-pressure at the source, not memory). The writer
+   * only fills up while these run, so room now means there was room for each of them.
+   */
+  function tookAtOnce(taken: () => void) {
+    if (writer.accepting()) taken();
   }
 
   /** Puts one reading on the bus (live state, alerts) and in the writer's queue. */

@@ -72,6 +72,11 @@ export interface TelemetryWriter {
   write(request: WriteRequest, urgent?: boolean, droppable?: boolean): Promise<void>;
   /** Rows accepted but not yet stored. */
   pending(): number;
+  /**
+   * Whether writes made now are queued at once, not held waiting for room in the queue or the
+   * journal (a held write's device is slowed at its connection: see write's QoS 0 line).
+   */
+  accepting(): boolean;
   /** A device's stored latest values not yet upserted into device_latest (at most latestFlushMs old). */
   unflushedLatest(deviceId: string): LatestValue[];
   /** Writes go to the journal (the database is failing, or the journal is being replayed). */
@@ -636,6 +641,7 @@ export function createTelemetryWriter(deps: {
     },
 
     pending: () => queued,
+    accepting: () => (mode === 'direct' ? queued < options.queueLimit : !journal?.full()),
     unflushedLatest: (deviceId) => [
       ...(flushing?.get(deviceId)?.values() ?? []),
       ...(latest.get(deviceId)?.values() ?? []),

@@ -267,6 +267,40 @@ describe('ingest from MQTT to PostgreSQL', () => {
     }
   });
 
+  it('does not say a message is taken while a full queue holds its writes back', async () => {
+    // 100 rows of room, and a batching delay far longer than the burst takes to arrive.
+    const full = await startTestApp({ INGEST_QUEUE_LIMIT: '100', INGEST_FLUSH_MS: '1000' });
+    try {
+      await full.registry.create(device);
+      const ts = Date.parse('2026-11-22T12:00:00Z');
+      const taken: boolean[] = [];
+      const results = Array.from({ length: 60 }, (_, i) => {
+        let said = false;
+        const result = full.ingest.accept(
+          {
+            topic: topic('telemetry'),
+            payload: Buffer.from(JSON.stringify({ ts: ts + i, metrics: { pm25: i, temp_c: 30 } })),
+            receivedAt: new Date(),
+            senderId: device.id,
+            qos: 0,
+          },
+          () => {
+            said = true;
+          },
+        );
+        taken.push(said);
+        return result;
+      });
+      // 49 messages of 2 rows leave room; the 50th fills the queue, and the ten after it wait.
+      expect(taken.indexOf(false)).toBe(49);
+      expect(taken.slice(49).every((t) => !t)).toBe(true);
+      await full.writer.drain();
+      expect(await Promise.all(results)).toEqual(Array(60).fill(true));
+    } finally {
+      await full.close();
+    }
+  });
+
   it('skips the batching delay for a fire alarm', async () => {
     const fire = { ...device, id: 'ha-ma-fire-9001', kind: 'fire', name: 'Cảm biến cháy thử' } as const;
     const slow = await startTestApp({ INGEST_FLUSH_MS: '5000' });

@@ -81,14 +81,20 @@ describe('the batch writer', () => {
       options: { batchRows: 10, flushMs: 50, queueLimit: 20 },
     });
     let highest = 0;
+    const accepting: boolean[] = [];
     const writes = Array.from({ length: 200 }, (_, i) => {
       const done = writer.write(reading(1000 + i, 'dev-2'));
       highest = Math.max(highest, writer.pending());
+      accepting.push(writer.accepting());
       return done;
     });
     expect(highest).toBeLessThanOrEqual(22); // limit plus the write that crossed it
+    // Room for 9 writes of 2 rows; the 10th fills the queue, and the writes after it wait for room.
+    expect(accepting.indexOf(false)).toBe(9);
+    expect(accepting.slice(9).every((a) => !a)).toBe(true);
     await writer.drain();
     expect(writer.pending()).toBe(0);
+    expect(writer.accepting()).toBe(true);
     await Promise.all(writes);
     expect(
       (await pool.query("SELECT count(*)::int AS n FROM telemetry WHERE device_id = 'dev-2'")).rows[0].n,
