@@ -4,7 +4,8 @@
 // machine whose other core runs the system under test.
 import { connect as connectTcp, type Socket } from 'node:net';
 
-function remainingLength(length: number): Buffer {
+/** MQTT's remaining-length varint [MQTT-2.2.3]. */
+export function remainingLength(length: number): Buffer {
   const bytes: number[] = [];
   let x = length;
   do {

@@ -3,20 +3,11 @@
 // The end-to-end case (a real client announcing 200 MB) is in transports.test.ts.
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { remainingLength } from '../../bench/load/mqttWire.ts';
 import { guardPacketSize, PacketHeaderScanner } from '../../src/broker/packetGuard.ts';
 
-/** A PUBLISH fixed header announcing `length` bytes (the remaining-length varint of MQTT 2.2.3). */
-function header(length: number): number[] {
-  const bytes = [0x30];
-  let n = length;
-  do {
-    let byte = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) byte |= 0x80;
-    bytes.push(byte);
-  } while (n > 0);
-  return bytes;
-}
+/** A PUBLISH fixed header announcing `length` bytes. */
+const header = (length: number): number[] => [0x30, ...remainingLength(length)];
 
 const packet = (bodyBytes: number) => Buffer.from([...header(bodyBytes), ...Buffer.alloc(bodyBytes, 0x41)]);
 

@@ -19,9 +19,14 @@ useMigratedDatabase((p, url) => {
   databaseUrl = url;
 });
 
+type WriterOptions = Parameters<typeof createTelemetryWriter>[0]['options'];
+/** A writer on the test database with these options. */
+const writerWith = (options: WriterOptions, metrics = createMetrics()) =>
+  createTelemetryWriter({ pool, log, metrics, options });
+
 /** A writer that flushes every 5 ms or every `batchRows` rows, with room for any test's burst. */
 const quickWriter = (metrics: ReturnType<typeof createMetrics>, batchRows: number) =>
-  createTelemetryWriter({ pool, log, metrics, options: { batchRows, flushMs: 5, queueLimit: 10_000 } });
+  writerWith({ batchRows, flushMs: 5, queueLimit: 10_000 }, metrics);
 
 describe('the batch writer', () => {
   it('writes a burst in a few batches and resolves each write once its rows are stored', async () => {
@@ -58,12 +63,7 @@ describe('the batch writer', () => {
 
   it('shows the rows waiting in its queue whenever the gauge is read, and none once they are stored', async () => {
     const metrics = createMetrics();
-    const writer = createTelemetryWriter({
-      pool,
-      log,
-      metrics,
-      options: { batchRows: 1_000, flushMs: 60_000, queueLimit: 10_000 },
-    });
+    const writer = writerWith({ batchRows: 1_000, flushMs: 60_000, queueLimit: 10_000 }, metrics);
     const queued = async () => (await metrics.queueRows.get()).values[0]?.value;
     const writes = Array.from({ length: 3 }, (_, i) => writer.write(reading(100 + i, 'dev-gauge')));
     expect(await queued()).toBe(6); // 3 messages of 2 metrics, held by the minute-long batching delay
@@ -74,12 +74,7 @@ describe('the batch writer', () => {
   });
 
   it('holds writers back when the queue is full instead of growing without bound', async () => {
-    const writer = createTelemetryWriter({
-      pool,
-      log,
-      metrics: createMetrics(),
-      options: { batchRows: 10, flushMs: 50, queueLimit: 20 },
-    });
+    const writer = writerWith({ batchRows: 10, flushMs: 50, queueLimit: 20 });
     let highest = 0;
     const accepting: boolean[] = [];
     const writes = Array.from({ length: 200 }, (_, i) => {
@@ -103,12 +98,7 @@ describe('the batch writer', () => {
 
   it('holds QoS 0 writers back like the rest while few wait, and drops (and counts) them past that line', async () => {
     const metrics = createMetrics();
-    const writer = createTelemetryWriter({
-      pool,
-      log,
-      metrics,
-      options: { batchRows: 10, flushMs: 50, queueLimit: 20 },
-    });
+    const writer = writerWith({ batchRows: 10, flushMs: 50, queueLimit: 20 }, metrics);
     // 20 rows fill the queue (10 writes of 2 metrics); 5 QoS 0 writes may then wait (a quarter of the
     // limit); the 5 after them find the line full.
     const writes = Array.from({ length: 20 }, (_, i) =>
@@ -128,12 +118,7 @@ describe('the batch writer', () => {
     const name = new URL(databaseUrl).pathname.slice(1);
     const admin = new pg.Client({ connectionString: inject('adminDatabaseUrl') });
     await admin.connect();
-    const writer = createTelemetryWriter({
-      pool,
-      log,
-      metrics: createMetrics(),
-      options: { batchRows: 50, flushMs: 5, queueLimit: 10_000 },
-    });
+    const writer = writerWith({ batchRows: 50, flushMs: 5, queueLimit: 10_000 });
     // The outage: nobody may connect, and the pool's open connections are cut.
     await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
     await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [name]);
@@ -162,12 +147,7 @@ describe('the batch writer', () => {
        SELECT id, 'environment', 'tay-ninh', 'phuong-1', 11.3, 106.1, id, 'x' FROM unnest($1::text[]) AS id`,
       [ids],
     );
-    const writer = createTelemetryWriter({
-      pool,
-      log,
-      metrics: createMetrics(),
-      options: { batchRows: 2_000, flushMs: 5, queueLimit: 100_000, latestFlushMs: 60_000 },
-    });
+    const writer = writerWith({ batchRows: 2_000, flushMs: 5, queueLimit: 100_000, latestFlushMs: 60_000 });
     await Promise.all(ids.map((id, i) => writer.write(reading(i % 60, id))));
     expect(
       writer
