@@ -26,9 +26,10 @@ export interface DeviceRegistry {
   /** The cached device, or undefined when unknown. Cheap: called for every message. */
   get(id: string): DeviceRow | undefined;
   /**
-   * A number for this registered device, the same for the life of the process and never given to
-   * another id: the broker names an authenticated connection's device by it, so each publish finds
-   * its device by array index instead of by string. Undefined for an unknown device.
+   * A number for this registered device, the same for the life of the process (a device deleted and
+   * registered again gets its number back) and never given to another id: the broker names an
+   * authenticated connection's device by it, so each publish finds its device by array index instead
+   * of by string. Undefined for a device not registered now.
    */
   handleOf(id: string): number | undefined;
   /** The device a handle names (see handleOf); undefined for a number never handed out. */
@@ -109,10 +110,10 @@ export function createDeviceRegistry(deps: {
 
     get: (id) => devices.get(id),
     handleOf(id) {
+      const row = devices.get(id);
+      if (!row) return undefined;
       let handle = handles.get(id);
       if (handle === undefined) {
-        const row = devices.get(id);
-        if (!row) return undefined;
         handle = handled.length;
         handles.set(id, handle);
         const entry = { id, row: undefined, telemetryTopic: undefined };
