@@ -265,19 +265,33 @@ export function createIngest(deps: {
       }
       if (admission.delayMs > 0) {
         return new Promise((r) => setTimeout(r, admission.delayMs))
-          .then(() => take(message, channel, device, taken))
+          .then(() => takeAndTell(message, channel, device, taken))
           .catch((error) => internalError(message, error));
       }
     }
-    return take(message, channel, device, taken);
+    return takeAndTell(message, channel, device, taken);
   }
 
-  function take(
+  /**
+   * `take`, then says the message is taken when it was not refused and its writes were queued at
+   * once. Writes held for room in a full queue or journal are not: their promise answers instead,
+   * once stored, so the broker keeps not reading that device's connection meanwhile (back-pressure
+   * at the source, not memory). The writer only fills up while `take` runs, so room after it means
+   * there was room for each of its writes.
+   */
+  function takeAndTell(
     message: InboundMessage,
     channel: InboundChannel,
     device: DeviceRow,
     taken: (() => void) | undefined,
   ): Promise<boolean> {
+    const result = take(message, channel, device);
+    if (taken && result !== refused && writer.accepting()) taken();
+    return result;
+  }
+
+  /** Parses the message and hands it to the bus and the writer; `refused` when nothing of it is kept. */
+  function take(message: InboundMessage, channel: InboundChannel, device: DeviceRow): Promise<boolean> {
     const { payload, receivedAt } = message;
     const droppable = message.qos === 0;
     const json = parseJson(payload);
@@ -295,13 +309,12 @@ export function createIngest(deps: {
       metrics.readingsAcceptedTally.add('', readings.length);
       if (readings.length === 1) {
         // The common case, one reading per message: one write promise, no array of them.
-        const write = publishReading(device, readings[0]!, receivedAt, droppable);
-        if (taken) tookAtOnce(taken);
-        return write.then(stored, (error) => writeFailed(message, device.id, error));
+        return publishReading(device, readings[0]!, receivedAt, droppable).then(stored, (error) =>
+          writeFailed(message, device.id, error),
+        );
       }
       const writes: Array<Promise<void>> = [];
       for (const reading of readings) writes.push(publishReading(device, reading, receivedAt, droppable));
-      if (taken) tookAtOnce(taken);
       return settle(message, device.id, writes);
     }
     if (channel === 'status') {
@@ -331,7 +344,6 @@ export function createIngest(deps: {
           details: status.details,
         },
       });
-      if (taken) tookAtOnce(taken);
       return settle(message, device.id, [write]);
     }
     const event = parseEvent(json.value, rules);
@@ -353,18 +365,7 @@ export function createIngest(deps: {
       { event: { deviceId: device.id, time: event.ts, type: event.type, data: event.data, receivedAt } },
       urgent,
     );
-    if (taken) tookAtOnce(taken);
     return settle(message, device.id, [write]);
-  }
-
-  /**
-   * Says the message is taken when its writes were queued at once. Writes held for room in a full
-   * queue or journal are not: their promise answers instead, once stored, so the broker keeps not
-   * reading that device's connection meanwhile (back-pressure at the source, not memory). The writer
-   * only fills up while these run, so room now means there was room for each of them.
-   */
-  function tookAtOnce(taken: () => void) {
-    if (writer.accepting()) taken();
   }
 
   /** Puts one reading on the bus (live state, alerts) and in the writer's queue. */

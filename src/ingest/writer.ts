@@ -209,6 +209,8 @@ export function createTelemetryWriter(deps: {
   // The journal and the writer's mode: 'direct' (batches to the database, acknowledged once stored) or
   // 'journal' (every write to the journal, acknowledged once synced, replayed in order).
   let mode: 'direct' | 'journal' = 'direct';
+  /** The direct queue is at its limit: writes wait for room (QoS 0 past its line is dropped). */
+  const queueFull = () => mode === 'direct' && queued >= options.queueLimit;
   let replaying: Promise<void> | undefined;
   let stopReplay = false;
   const journal: Journal | undefined = options.journal
@@ -590,7 +592,7 @@ export function createTelemetryWriter(deps: {
   }
 
   async function writeWhenRoom(request: WriteRequest, urgent: boolean): Promise<void> {
-    while (mode === 'direct' && queued >= options.queueLimit) {
+    while (queueFull()) {
       waitingForRoom++;
       await new Promise<void>((r) => roomWaiters.push(r));
       released--;
@@ -631,7 +633,7 @@ export function createTelemetryWriter(deps: {
     write(request, urgent = false, droppable = false) {
       if (stopped) return Promise.reject(new Error('writer stopped'));
       if (!request.telemetry && !request.status && !request.event) return resolved;
-      if (mode === 'direct' && queued >= options.queueLimit) {
+      if (queueFull()) {
         // QoS 0 waits for room too while the line is short: its device's connection is not read
         // while it waits, which slows a flood at its source. Past that line it is dropped (counted),
         // so what waits in memory stays bounded.
@@ -641,7 +643,7 @@ export function createTelemetryWriter(deps: {
     },
 
     pending: () => queued,
-    accepting: () => (mode === 'direct' ? queued < options.queueLimit : !journal?.full()),
+    accepting: () => (mode === 'direct' ? !queueFull() : !journal?.full()),
     unflushedLatest: (deviceId) => [
       ...(flushing?.get(deviceId)?.values() ?? []),
       ...(latest.get(deviceId)?.values() ?? []),
