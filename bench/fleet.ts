@@ -3,7 +3,14 @@
 // the load processes that speak for them.
 import { type ChildProcess, fork } from 'node:child_process';
 import type { RunningApp } from '../src/app.ts';
-import type { ConsoleCommand, ConsoleReply, GeneratorCommand, GeneratorReply } from './load/protocol.ts';
+import type {
+  ConsoleCommand,
+  ConsoleReply,
+  GeneratorCommand,
+  GeneratorReply,
+  NullBrokerCommand,
+  NullBrokerReply,
+} from './load/protocol.ts';
 
 export interface BenchDevice {
   id: string;
@@ -67,6 +74,7 @@ export async function registerFleet(
 export class LoadProcess<Command extends { type: string }, Reply extends { type: string }> {
   private readonly child: ChildProcess;
   private readonly waiting = new Map<string, (reply: Reply) => void>();
+  private readonly listeners = new Map<string, (reply: Reply) => void>();
 
   constructor(script: string) {
     this.child = fork(new URL(script, import.meta.url).pathname, [], {
@@ -74,6 +82,7 @@ export class LoadProcess<Command extends { type: string }, Reply extends { type:
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     this.child.on('message', (reply: Reply) => {
+      this.listeners.get(reply.type)?.(reply);
       const waiter = this.waiting.get(reply.type);
       this.waiting.delete(reply.type);
       waiter?.(reply);
@@ -93,6 +102,11 @@ export class LoadProcess<Command extends { type: string }, Reply extends { type:
     });
   }
 
+  /** Every message of this type the process tells unasked. */
+  listen<T extends Reply['type']>(type: T, listener: (reply: Extract<Reply, { type: T }>) => void): void {
+    this.listeners.set(type, listener as (reply: Reply) => void);
+  }
+
   /** A command without an answer. */
   tell(command: Command): void {
     if (this.child.connected) this.child.send(command);
@@ -108,3 +122,5 @@ export type Generator = LoadProcess<GeneratorCommand, GeneratorReply>;
 export type Consoles = LoadProcess<ConsoleCommand, ConsoleReply>;
 export const startGenerator = (): Generator => new LoadProcess('./load/generator.ts');
 export const startConsoles = (): Consoles => new LoadProcess('./load/consoles.ts');
+export type NullBrokerProcess = LoadProcess<NullBrokerCommand, NullBrokerReply>;
+export const startNullBrokerProcess = (): NullBrokerProcess => new LoadProcess('./load/nullBroker.ts');

@@ -8,10 +8,47 @@ export interface BrokerCeiling {
   devices: number;
   messagesPerSecond: number;
   seconds: number;
-  /** CPU of the bench's process (the null broker; the system idle beside it) per delivered message. */
+  /** CPU of the null broker's process per delivered message. */
   brokerCpuUsPerMessage?: number;
   /** CPU of the load generator per published message. */
   generatorCpuUsPerMessage?: number;
+  /** The step it was measured beside (its name), just before or just after it. */
+  step?: string;
+  when?: 'before' | 'after';
+  /** The system's and database's CPU (% of one core) in the second before it began: near idle. */
+  quietCpuPct?: number;
+}
+
+/**
+ * The ceilings a step is compared with: those measured just before and just after it, else (a step
+ * with none of its own, such as a ramp) every one measured with its QoS and devices.
+ */
+export function ceilingsOf(
+  ceilings: readonly BrokerCeiling[],
+  step: Pick<StepResult, 'name' | 'qos' | 'devices'>,
+): BrokerCeiling[] {
+  const same = ceilings.filter((c) => c.qos === step.qos && c.devices === step.devices);
+  const own = same.filter((c) => c.step === step.name);
+  return own.length > 0 ? own : same;
+}
+
+/**
+ * The broker alone beside a step: the mean of its ceilings' rates and CPU per message, or undefined.
+ * The machine is shared and its speed drifts by a fifth within minutes; a ceiling measured on both
+ * sides of the step stands for the machine the step ran on better than one measured minutes away.
+ */
+export function brokerAloneFor(
+  ceilings: readonly BrokerCeiling[],
+  step: Pick<StepResult, 'name' | 'qos' | 'devices'>,
+): { messagesPerSecond: number; brokerCpuUsPerMessage: number | undefined } | undefined {
+  const list = ceilingsOf(ceilings, step);
+  if (list.length === 0) return undefined;
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const cpu = list.map((c) => c.brokerCpuUsPerMessage).filter((x): x is number => x !== undefined);
+  return {
+    messagesPerSecond: Math.round(mean(list.map((c) => c.messagesPerSecond))),
+    brokerCpuUsPerMessage: cpu.length > 0 ? round(mean(cpu)) : undefined,
+  };
 }
 
 export interface Knee {
@@ -44,7 +81,14 @@ export interface BenchReport {
     narrowInsert?: InsertCeiling;
     insertMessagesPerSecond: number;
   };
-  steps: Array<StepResult & { brokerRatio: number | null; insertRatio: number }>;
+  steps: Array<
+    StepResult & {
+      /** The broker alone beside this step (brokerAloneFor), msg/s: what brokerRatio divides by. */
+      brokerAlone: number | null;
+      brokerRatio: number | null;
+      insertRatio: number;
+    }
+  >;
   knees: Knee[];
   targets: Target[];
 }
@@ -111,6 +155,20 @@ export function judgeTargets(report: Omit<BenchReport, 'targets'>, fleetSize: nu
   return list;
 }
 
+function brokerCeilingsText(ceilings: readonly BrokerCeiling[]): string {
+  const groups = new Map<string, BrokerCeiling[]>();
+  for (const c of ceilings) {
+    const key = `QoS ${c.qos}, ${c.devices} devices${c.step ? ` (${c.step})` : ''}`;
+    groups.set(key, [...(groups.get(key) ?? []), c]);
+  }
+  return [...groups]
+    .map(
+      ([key, list]) =>
+        `${key}: ${list.map((c) => `${c.messagesPerSecond} msg/s${c.when ? ` ${c.when}` : ''}`).join(', ')}`,
+    )
+    .join('; ');
+}
+
 const ms = (l: { p50: number; p99: number; max: number } | null) =>
   l && !Number.isNaN(l.p50) ? `${l.p50} / ${l.p99} / ${l.max}` : '–';
 const pct = (x: number | null) => (x === null ? '–' : `${Math.round(x * 100)} %`);
@@ -122,9 +180,10 @@ export function markdown(report: BenchReport): string {
       `Node ${m.node}; ${m.database} on the same machine; load average ${m.loadAverageAtStart} at the start, ` +
       `${m.loadAverageAtEnd} at the end (the machine is shared).`,
     '',
-    `Ceilings in the same run: broker alone (aedes → null consumer) ${report.ceilings.broker
-      .map((b) => `QoS ${b.qos}, ${b.devices} devices: ${b.messagesPerSecond} msg/s`)
-      .join('; ')}. PostgreSQL bulk insert alone (the writer's statement, ` +
+    `Ceilings in the same run: broker alone (aedes → null consumer, in its own process with its own ` +
+      `connections, measured just before and just after each maximum step once the system was near idle; ` +
+      `"÷ broker" divides by the mean of a step's two) ${brokerCeilingsText(report.ceilings.broker)}. ` +
+      `PostgreSQL bulk insert alone (the writer's statement, ` +
       `${report.ceilings.insert.batchRows}-reading batches × ${report.ceilings.insert.concurrency}): ` +
       `${report.ceilings.insert.rowsPerSecond} readings/s ≈ ${report.ceilings.insertMessagesPerSecond} msg/s at 4 metrics; ` +
       `message rows alone (no rollup) ${report.ceilings.plainInsert.rowsPerSecond} readings/s` +
@@ -134,12 +193,12 @@ export function markdown(report: BenchReport): string {
     '',
     'CPU: system = the IOC process (broker and pipeline), database = PostgreSQL, both in % of one core; machine = all cores, in % of the whole (the load generator and consoles run there too).',
     '',
-    '| step | QoS | devices | offered msg/s | stored msg/s | rows/s | ÷ broker | ÷ insert | publish → stored p50/p99/max ms | QoS 1 ack p99 ms | → console p50/p99/max ms | alarm → alert p50/p99/max ms | lost | RSS MiB | system CPU % | database CPU % | machine CPU % | dead letters |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| step | QoS | devices | offered msg/s | stored msg/s | rows/s | broker alone msg/s | ÷ broker | ÷ insert | publish → stored p50/p99/max ms | QoS 1 ack p99 ms | → console p50/p99/max ms | alarm → alert p50/p99/max ms | lost | RSS MiB | system CPU % | database CPU % | machine CPU % | dead letters |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const s of report.steps) {
     lines.push(
-      `| ${s.name} | ${s.qos} | ${s.devices} | ${s.rate || 'max'} | ${s.messagesPerSecond} | ${s.rowsPerSecond} | ${pct(s.brokerRatio)} | ${pct(s.insertRatio)} | ${ms(s.storeLatencyMs)} | ${s.ackLatencyMs ? s.ackLatencyMs.p99 : '–'} | ${ms(s.consoleLatencyMs)} | ${ms(s.alarmLatencyMs)} | ${s.lost} | ${s.rssMaxMiB} | ${s.systemCpuPct} | ${s.databaseCpuPct ?? '–'} | ${s.machineCpuPct} | ${s.deadLetters} |`,
+      `| ${s.name} | ${s.qos} | ${s.devices} | ${s.rate || 'max'} | ${s.messagesPerSecond} | ${s.rowsPerSecond} | ${s.brokerAlone ?? '–'} | ${pct(s.brokerRatio)} | ${pct(s.insertRatio)} | ${ms(s.storeLatencyMs)} | ${s.ackLatencyMs ? s.ackLatencyMs.p99 : '–'} | ${ms(s.consoleLatencyMs)} | ${ms(s.alarmLatencyMs)} | ${s.lost} | ${s.rssMaxMiB} | ${s.systemCpuPct} | ${s.databaseCpuPct ?? '–'} | ${s.machineCpuPct} | ${s.deadLetters} |`,
     );
   }
   const journaled = report.steps.filter((s) => s.journalUsed);
@@ -208,7 +267,7 @@ export function cpuBudgets(report: Omit<BenchReport, 'targets'>): CpuBudget[] {
   const cores = Number(report.machine.cpus);
   const budgets: CpuBudget[] = [];
   for (const s of report.steps) {
-    const ceiling = report.ceilings.broker.find((b) => b.qos === s.qos && b.devices === s.devices);
+    const ceiling = brokerAloneFor(report.ceilings.broker, s);
     if (s.kind !== 'max' || !ceiling?.brokerCpuUsPerMessage || s.messagesPerSecond === 0) continue;
     const us = (pctOfCore: number) => (pctOfCore / 100) * (1e6 / s.messagesPerSecond);
     const system = us(s.systemCpuPct);

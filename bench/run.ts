@@ -2,7 +2,7 @@
 //                  [--steps max,half,ramp] [--rate msg/s] [--consoles 100] [--out bench/results]
 //                  [--profile file.cpuprofile] [--heap-profile file.heapprofile] [--env KEY=VALUE ...]
 // --profile: a CPU profile of this process (the system) from the first step on, not the set-up, the
-// ceilings or the first connection of the fleet, and one of the MQTT broker's thread beside it
+// first ceilings or the first connection of the fleet (the broker alone runs in a process of its own), and one of the MQTT broker's thread beside it
 // (file.broker-thread.cpuprofile); read it with `npx tsx bench/profile-top.ts <file>` or in Chrome DevTools.
 // --heap-profile: where the system allocates over the same stretch (sampled), read the same ways.
 // Without options: the full run, written to bench/results/<date>.json and .md. With --smoke or any
@@ -11,25 +11,41 @@
 // (embedded broker; DATABASE_URL's PostgreSQL in a fresh database, else the embedded one); the
 // field runs in other processes: a generator with one MQTT connection per device and its own
 // credentials, fire sensors, and socket.io consoles. Ceilings are measured in the same run (the
-// broker alone, PostgreSQL's bulk insert alone) and every step is reported as a ratio to them.
+// broker alone just before and just after each maximum step, PostgreSQL's bulk insert alone at the
+// start) and every step is reported as a ratio to them.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startMeasuredApp } from '../scripts/measured-app.ts';
-import { measureInsertCeiling, startNullBroker } from './ceilings.ts';
-import { registerFleet, startConsoles, startGenerator, stationMarker } from './fleet.ts';
+import { measureInsertCeiling } from './ceilings.ts';
+import {
+  registerFleet,
+  startConsoles,
+  startGenerator,
+  startNullBrokerProcess,
+  stationMarker,
+} from './fleet.ts';
 import { watchTelemetryInserts } from './probe.ts';
 import { startHeapSampler, startProfiler } from './profiler.ts';
 import {
   type BenchReport,
   type BrokerCeiling,
+  brokerAloneFor,
   judgeTargets,
   type Knee,
   markdown,
   targets,
 } from './report.ts';
-import { emptyMessageTables, flowControl, round, runStep, type StepResult, type StepSpec } from './step.ts';
+import {
+  emptyMessageTables,
+  flowControl,
+  round,
+  runStep,
+  type StepResult,
+  type StepSpec,
+  waitForQuiet,
+} from './step.ts';
 
 const { values } = parseArgs({
   options: {
@@ -125,50 +141,57 @@ const generator = startGenerator();
 const alarms = startGenerator();
 const consoles = consoleCount > 0 ? startConsoles() : undefined;
 
-// Ceiling 1: the broker alone, same generator, same connections, every message to a null consumer.
+// Ceiling 1: the broker alone, measured beside each step (below): its own process, and its own
+// generator connected to it as the fleet's first stations, as many as the system has at that point.
+const nullBroker = startNullBrokerProcess();
+const ceilingGenerator = startGenerator();
+const { port: nullBrokerPort } = await nullBroker.request({ type: 'listen' }, 'listening');
+nullBroker.listen('delivered', ({ delivered }) =>
+  ceilingGenerator.tell({ type: 'stored', messages: delivered }),
+);
 const brokerCeilings: BrokerCeiling[] = [];
-const nullBroker = await startNullBroker();
-for (const devices of deviceCounts) {
-  await generator.request(
-    {
-      type: 'connect',
-      url: `mqtt://127.0.0.1:${nullBroker.port}`,
-      devices: fleet.stations.slice(0, devices),
-    },
-    'connected',
-  );
-  for (const qos of qosList) {
-    nullBroker.reset();
-    const credit = setInterval(
-      () => generator.tell({ type: 'stored', messages: nullBroker.delivered() }),
-      50,
+let ceilingStations = 0;
+
+async function measureBrokerAlone(qos: 0 | 1, devices: number, step: string, when: 'before' | 'after') {
+  if (devices > ceilingStations) {
+    await ceilingGenerator.request(
+      {
+        type: 'connect',
+        url: `mqtt://127.0.0.1:${nullBrokerPort}`,
+        devices: fleet.stations.slice(ceilingStations, devices),
+      },
+      'connected',
     );
-    // CPU of this process (the null broker, beside the idle system) and of the generator, per
-    // message: what the broker and the field cost alone, for the steps' CPU budget in the report.
-    const cpuBefore = process.cpuUsage();
-    const { stats } = await generator.request(
-      { type: 'run', qos, rate: 0, seconds: ceilingSeconds, ...flowControl({ qos, devices }) },
-      'ran',
-    );
-    clearInterval(credit);
-    await new Promise((r) => setTimeout(r, 200));
-    const cpu = process.cpuUsage(cpuBefore);
-    const seconds = (nullBroker.lastDeliveredAt() - stats.startedAt) / 1000;
-    const delivered = Math.max(1, nullBroker.delivered());
-    const ceiling: BrokerCeiling = {
-      qos,
-      devices,
-      messagesPerSecond: Math.round(delivered / seconds),
-      seconds,
-      brokerCpuUsPerMessage: round((cpu.user + cpu.system) / delivered),
-      generatorCpuUsPerMessage: round((stats.cpuMs * 1000) / Math.max(1, stats.published)),
-    };
-    brokerCeilings.push(ceiling);
-    log(`broker alone: ${JSON.stringify(ceiling)}`);
+    ceilingStations = devices;
   }
-  await generator.request({ type: 'disconnect' }, 'disconnected');
+  const quiet = await waitForQuiet();
+  await nullBroker.request({ type: 'start' }, 'started');
+  const { stats } = await ceilingGenerator.request(
+    { type: 'run', qos, rate: 0, seconds: ceilingSeconds, ...flowControl({ qos, devices }) },
+    'ran',
+  );
+  await new Promise((r) => setTimeout(r, 200));
+  const done = await nullBroker.request({ type: 'stop' }, 'stopped');
+  const seconds = (done.lastDeliveredAt - stats.startedAt) / 1000;
+  const delivered = Math.max(1, done.delivered);
+  // CPU of the null broker's process and of the generator, per message: what the broker and the
+  // field cost alone, for the steps' CPU budget in the report.
+  const ceiling: BrokerCeiling = {
+    qos,
+    devices,
+    messagesPerSecond: Math.round(delivered / seconds),
+    seconds,
+    brokerCpuUsPerMessage: round((done.cpuMs * 1000) / delivered),
+    generatorCpuUsPerMessage: round((stats.cpuMs * 1000) / Math.max(1, stats.published)),
+    step,
+    when,
+    quietCpuPct: quiet.cpuPct,
+  };
+  brokerCeilings.push(ceiling);
+  log(
+    `broker alone ${when} ${step}: ${JSON.stringify(ceiling)}${quiet.cpuPct >= 15 ? ' (the system was not quiet)' : ''}`,
+  );
 }
-await nullBroker.close();
 
 // Ceiling 2: PostgreSQL's bulk insert alone: the writer's statement with its batch size and
 // concurrency, and the raw rows alone (what the statement's rollup and latest values cost).
@@ -222,6 +245,7 @@ const steps: StepResult[] = [];
 const knees: Knee[] = [];
 const connectMs: Record<string, number> = {};
 let connectedStations = 0;
+const measuredCombos = new Set<string>();
 const context = { app, generator, alarms, consoles, probe, alertOpenedAt };
 let profiler: Awaited<ReturnType<typeof startProfiler>> | undefined;
 let heapSampler: Awaited<ReturnType<typeof startHeapSampler>> | undefined;
@@ -239,6 +263,15 @@ for (const entry of plan) {
     log(`${result.connected} stations connected in ${result.ms} ms (${result.refused} refused)`);
     connectedStations = entry.devices;
   }
+  // The broker alone just before each maximum step and just after it; a QoS and fleet size with no
+  // maximum step in the plan, once before its first step.
+  const combo = `${entry.qos}/${entry.devices}`;
+  const stepName = 'ramp' in entry ? 'ramp' : entry.name;
+  const bracketed = !('ramp' in entry) && entry.kind === 'max';
+  if (bracketed || !measuredCombos.has(combo)) {
+    await measureBrokerAlone(entry.qos, entry.devices, stepName, 'before');
+    measuredCombos.add(combo);
+  }
   // From the first step on (connecting the fleet is not what the profile is for).
   if (values.profile && !profiler) {
     profiler = await startProfiler();
@@ -254,6 +287,7 @@ for (const entry of plan) {
     log(
       `  slowest stores by second: ${result.worstSeconds.map((w) => `${w.second} s: ${w.maxMs} ms`).join(', ')}; statements over 250 ms: ${result.slowStatements.map((q) => `${(q.startedAt / 1000).toFixed(1)} s +${q.ms} ms ${q.text}`).join(' | ') || 'none'}`,
     );
+    if (bracketed) await measureBrokerAlone(entry.qos, entry.devices, stepName, 'after');
     continue;
   }
   // The ramp: offered load in steps of a fifth of the target, until publish → stored breaks.
@@ -344,10 +378,11 @@ const partial: Omit<BenchReport, 'targets'> = {
   },
   ceilings: { broker: brokerCeilings, insert, plainInsert, narrowInsert, insertMessagesPerSecond },
   steps: steps.map((s) => {
-    const ceiling = brokerCeilings.find((b) => b.qos === s.qos && b.devices === s.devices);
+    const alone = brokerAloneFor(brokerCeilings, s);
     return {
       ...s,
-      brokerRatio: ceiling ? Math.round((s.messagesPerSecond / ceiling.messagesPerSecond) * 100) / 100 : null,
+      brokerAlone: alone?.messagesPerSecond ?? null,
+      brokerRatio: alone ? Math.round((s.messagesPerSecond / alone.messagesPerSecond) * 100) / 100 : null,
       insertRatio: Math.round((s.rowsPerSecond / insert.rowsPerSecond) * 100) / 100,
     };
   }),
@@ -363,6 +398,8 @@ console.log(markdown(report));
 log(`report: ${stem}.json and ${stem}.md`);
 
 generator.close();
+ceilingGenerator.close();
+nullBroker.close();
 alarms.close();
 consoles?.close();
 await measured.close();

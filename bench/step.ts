@@ -277,3 +277,31 @@ export async function runStep(context: StepContext, spec: StepSpec): Promise<Ste
     loopDelayMs: { p99: round(loopDelay.percentile(99) / 1e6), max: round(loopDelay.max / 1e6) },
   };
 }
+
+/**
+ * Waits until the system and its database are near idle (under `quietPct` of one core together over
+ * a second), at most `timeoutMs`: a ceiling measured while the last step's tail or a periodic fold
+ * still runs would be low, and flatter the system's ratio to it. Returns how long it waited and the
+ * last second's CPU.
+ */
+export async function waitForQuiet(
+  quietPct = 15,
+  timeoutMs = 30_000,
+): Promise<{ waitedMs: number; cpuPct: number }> {
+  const started = Date.now();
+  for (;;) {
+    const cpuBefore = process.cpuUsage();
+    const databaseBefore = databaseTicks();
+    const wallBefore = performance.now();
+    await new Promise((r) => setTimeout(r, 1_000));
+    const cpu = process.cpuUsage(cpuBefore);
+    const seconds = (performance.now() - wallBefore) / 1000;
+    const cpuPct = round(
+      ((cpu.user + cpu.system) / 1e6 / seconds +
+        ticksBetween(databaseBefore, databaseTicks()) / ticksPerSecond / seconds) *
+        100,
+    );
+    const waitedMs = Date.now() - started;
+    if (cpuPct < quietPct || waitedMs >= timeoutMs) return { waitedMs, cpuPct };
+  }
+}

@@ -68,3 +68,12 @@ export type ConsoleReply =
       disconnected: number;
       cpuMs: number;
     };
+
+export type NullBrokerCommand = { type: 'listen' } | { type: 'start' } | { type: 'stop' } | { type: 'exit' };
+
+export type NullBrokerReply =
+  | { type: 'listening'; port: number }
+  | { type: 'started' }
+  /** Told every 50 ms while measuring: the generator's credit, as `stored` is for the system. */
+  | { type: 'delivered'; delivered: number }
+  | { type: 'stopped'; delivered: number; lastDeliveredAt: number; cpuMs: number };

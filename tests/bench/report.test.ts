@@ -1,6 +1,7 @@
-// The report's CPU budget: per-message costs from CPU shares, and what they leave the pipeline.
+// The report's CPU budget: per-message costs from CPU shares, and what they leave the pipeline; and
+// which broker-alone ceilings a step is compared with.
 import { describe, expect, it } from 'vitest';
-import { type BenchReport, cpuBudgets } from '../../bench/report.ts';
+import { type BenchReport, type BrokerCeiling, brokerAloneFor, cpuBudgets } from '../../bench/report.ts';
 
 type Step = BenchReport['steps'][number];
 
@@ -59,5 +60,51 @@ describe('cpuBudgets', () => {
 
   it('leaves out the steps that are not maximum steps or have no ceiling with its CPU', () => {
     expect(cpuBudgets(report([step({ kind: 'half' }), step({ devices: 1_000 })]))).toEqual([]);
+  });
+});
+
+describe('brokerAloneFor', () => {
+  const ceiling = (overrides: Partial<BrokerCeiling>): BrokerCeiling => ({
+    qos: 0,
+    devices: 10_000,
+    messagesPerSecond: 50_000,
+    seconds: 15,
+    brokerCpuUsPerMessage: 15,
+    ...overrides,
+  });
+  const maxStep = { name: 'sustained, max', qos: 0 as const, devices: 10_000 };
+  const ceilings = [
+    ceiling({ step: 'sustained, max', when: 'before', messagesPerSecond: 48_000, brokerCpuUsPerMessage: 20 }),
+    ceiling({ step: 'sustained, max', when: 'after', messagesPerSecond: 64_000, brokerCpuUsPerMessage: 15 }),
+    ceiling({ step: 'sustained, max', qos: 1, when: 'before', messagesPerSecond: 40_000 }),
+    ceiling({ step: 'sustained, max', devices: 1_000, when: 'before', messagesPerSecond: 140_000 }),
+  ];
+
+  it('compares a step with the mean of the ceilings measured just before and just after it', () => {
+    expect(brokerAloneFor(ceilings, maxStep)).toEqual({
+      messagesPerSecond: 56_000,
+      brokerCpuUsPerMessage: 17.5,
+    });
+  });
+
+  it('compares a step without ceilings of its own with every ceiling of its QoS and fleet size', () => {
+    const withHalf = [
+      ...ceilings,
+      ceiling({ step: 'sustained, half target', when: 'before', messagesPerSecond: 41_000 }),
+    ];
+    expect(brokerAloneFor(withHalf, { name: 'ramp 3', qos: 0, devices: 10_000 })?.messagesPerSecond).toBe(
+      51_000,
+    );
+    expect(brokerAloneFor(ceilings, { name: 'ramp 3', qos: 0, devices: 5_000 })).toBeUndefined();
+  });
+
+  it('gives the CPU budget the mean broker alone of the step', () => {
+    const [budget] = cpuBudgets({
+      ...report([step({})]),
+      ceilings: { ...report([]).ceilings, broker: ceilings },
+    });
+    expect(budget!.brokerAlone).toBe(17.5);
+    // Half of 56,000 msg/s on 2 cores is 71.4 µs a message, less 17.5 + 20 + 15 + 10 fixed.
+    expect(budget!.pipelineBudgetAtHalf).toBe(8.9);
   });
 });

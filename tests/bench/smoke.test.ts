@@ -32,8 +32,21 @@ describe('npm run bench -- --smoke', () => {
     const report = JSON.parse(await readFile(join(out, `${date}.json`), 'utf8'));
     expect(await readFile(join(out, `${date}.md`), 'utf8')).toContain('publish → stored');
     expect(report.mode).toBe('smoke');
-    expect(report.ceilings.broker.length).toBeGreaterThan(0);
     for (const ceiling of report.ceilings.broker) expect(ceiling.brokerCpuUsPerMessage).toBeGreaterThan(0);
+    // The broker alone is measured just before and just after each maximum step, and the step's
+    // ratio is to the mean of the two.
+    const maxSteps = report.steps.filter((s: { kind: string }) => s.kind === 'max');
+    expect(maxSteps.length).toBe(2);
+    for (const step of maxSteps) {
+      const beside = report.ceilings.broker.filter(
+        (c: { step: string; qos: number; devices: number }) =>
+          c.step === step.name && c.qos === step.qos && c.devices === step.devices,
+      );
+      expect(beside.map((c: { when: string }) => c.when)).toEqual(['before', 'after']);
+      const mean = (beside[0].messagesPerSecond + beside[1].messagesPerSecond) / 2;
+      expect(Math.abs(step.brokerAlone - mean)).toBeLessThanOrEqual(0.5);
+      expect(step.brokerRatio).toBe(Math.round((step.messagesPerSecond / step.brokerAlone) * 100) / 100);
+    }
     expect(stdout).toContain('CPU per stored message at the maximum steps');
     expect(report.ceilings.insert.rowsPerSecond).toBeGreaterThan(0);
     const kinds = new Set(report.steps.map((s: { kind: string }) => s.kind));
