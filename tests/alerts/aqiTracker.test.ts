@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createAqiTracker } from '../../src/alerts/aqiTracker.ts';
+import { hourlyAqi, nowCast } from '../../src/standards/index.ts';
 
 const hour = 3_600_000;
 const t0 = Date.parse('2026-11-22T00:00:00Z');
@@ -43,5 +44,34 @@ describe('hourly VN_AQI per station', () => {
     expect(tracker.add('s3', new Date(t0 + hour + 60_000), { pm25: 1 })).toBeUndefined();
     const result = tracker.add('s3', new Date(t0 + 3 * hour), { pm25: 100 })!;
     expect(result.aqi).toBe(Math.ceil(((200 - 150) / (150 - 80)) * (100 - 80) + 150));
+  });
+
+  it('averages each pollutant over the hour from the readings that carry it, whatever else they carry', () => {
+    const tracker = createAqiTracker();
+    tracker.seed([
+      { deviceId: 's4', metric: 'pm25', hour: new Date(t0 - 2 * hour), mean: 30 },
+      { deviceId: 's4', metric: 'pm25', hour: new Date(t0 - hour), mean: 30 },
+    ]);
+    // Readings of different shapes, as stations with different sensors send them; temp_c is no pollutant.
+    tracker.add('s4', new Date(t0), { o3: 100, no2: 40, temp_c: 31, pm25: 30 });
+    tracker.add('s4', new Date(t0 + 60_000), { so2: 80, co: 9_000, o3: 200 });
+    tracker.add('s4', new Date(t0 + 120_000), { no2: 80, co: 11_000, pm10: 60 });
+    const result = tracker.add('s4', new Date(t0 + hour), { o3: 1, pm25: 30 })!;
+    const expected = hourlyAqi({
+      pm25NowCast: nowCast([30, 30, 30]),
+      pm10NowCast: nowCast([60]),
+      o3_1h: 150,
+      no2_1h: 60,
+      so2_1h: 80,
+      co_1h: 10_000,
+    })!;
+    expect(result.subIndices).toEqual(expected.subIndices);
+    expect(Object.keys(result.subIndices).sort()).toEqual(['co', 'no2', 'o3', 'pm25', 'so2']);
+    // The next hour starts from nothing: only what it had (o3, pm25) counts.
+    const next = tracker.add('s4', new Date(t0 + 2 * hour), { pm25: 30 })!;
+    expect(next.subIndices).toEqual(
+      hourlyAqi({ pm25NowCast: nowCast([30, 30, 30, 30]), pm10NowCast: nowCast([undefined, 60]), o3_1h: 1 })!
+        .subIndices,
+    );
   });
 });
