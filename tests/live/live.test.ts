@@ -216,4 +216,29 @@ describe('live subscriptions and rates', () => {
       metrics: { laeq_db: 63, lamax_db: 75 },
     });
   });
+
+  it("sends a device moved to another ward to that ward's consoles from its next reading on", async () => {
+    const watch = async (ward: string) => {
+      const socket = connect({ token });
+      await next(socket, 'snapshot');
+      await socket.emitWithAck('subscribe', { city: 'hoi-an', wards: [ward] });
+      const seen: number[] = [];
+      socket.on('telemetry', (batch: any[]) => {
+        for (const entry of batch) if (entry.deviceId === noise.id) seen.push(entry.metrics.laeq_db);
+      });
+      return seen;
+    };
+    const minhAn = await watch('minh-an');
+    const camPho = await watch('cam-pho');
+    const sensor = await connectDevice(app.mqttUrl, noise.id, secrets.get(noise.id)!);
+    const topic = `ioc/hoi-an/noise/${noise.id}/telemetry`;
+    await publish(sensor, topic, JSON.stringify({ metrics: { laeq_db: 61 } }));
+    await new Promise((r) => setTimeout(r, 300)); // a flush (LIVE_COALESCE_MS 100) with it in minh-an
+    await app.registry.update(noise.id, { ward: 'cam-pho' });
+    await publish(sensor, topic, JSON.stringify({ metrics: { laeq_db: 64 } }));
+    await new Promise((r) => setTimeout(r, 300));
+    sensor.end(true);
+    expect(minhAn).toEqual([61]);
+    expect(camPho).toEqual([64]);
+  });
 });
