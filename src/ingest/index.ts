@@ -47,7 +47,8 @@ export interface Ingest {
    * a dead letter (false). Never rejects. `taken`, when given, is called as soon as the message has
    * passed every check and its writes are queued, before they are stored: the broker lets a QoS 0
    * publish go then, as no acknowledgement waits on it. Never for writes a full queue or journal
-   * holds back, so their device's connection stays unread until they are stored.
+   * holds back, so their device's connection stays unread until they are stored. Called before
+   * accept returns, except for a message a rate limit delays (the broker relies on this).
    */
   accept(message: InboundMessage, taken?: () => void): Promise<boolean>;
   /** Keeps a refusal decided before ingest (by the broker's ACL, say) as a dead letter. */

@@ -148,40 +148,50 @@ export function parseTelemetry(
   /** The payload's text, for a single reading's metrics JSON without writing it again. */
   text?: string,
 ): { readings: ParsedTelemetry[]; refusals: readonly Refusal[] } {
-  const readings: ParsedTelemetry[] = [];
   const refusals: Refusal[] = [];
-  if (!Array.isArray(value)) parseItem(value, undefined, kind, rules, readings, refusals, text);
-  else if (value.length === 0) {
+  let readings: ParsedTelemetry[];
+  if (!Array.isArray(value)) {
+    // The common case, one object: an array of exactly its reading (pushing into an empty array
+    // would allocate room for seventeen, per message).
+    const reading = parseItem(value, undefined, kind, rules, refusals, text);
+    readings = reading ? [reading] : [];
+  } else if (value.length === 0) {
+    readings = [];
     refusals.push({ reason: 'VALIDATION_FAILED', message: 'empty array: send at least one reading' });
-  } else
-    for (let i = 0; i < value.length; i++) parseItem(value[i], i, kind, rules, readings, refusals, undefined);
+  } else {
+    readings = [];
+    for (let i = 0; i < value.length; i++) {
+      const reading = parseItem(value[i], i, kind, rules, refusals, undefined);
+      if (reading) readings.push(reading);
+    }
+  }
   return { readings, refusals: refusals.length > 0 ? refusals : noRefusals };
 }
 
+/** One item's reading, if any of it is kept; its refusals go to `refusals`. */
 function parseItem(
   raw: unknown,
   item: number | undefined,
   kind: KindDefinition,
   rules: TimeRules,
-  readings: ParsedTelemetry[],
   refusals: Refusal[],
   /** The payload's text, when this item is the whole payload. */
   text: string | undefined,
-): void {
+): ParsedTelemetry | undefined {
   let data: { ts?: string | number; seq?: number; metrics: Record<string, number> } | undefined =
     quickTelemetryItem(raw);
   if (!data) {
     const parsed = TelemetryItem.safeParse(raw);
     if (!parsed.success) {
       refusals.push(refusal('VALIDATION_FAILED', describe(parsed.error), item));
-      return;
+      return undefined;
     }
     data = parsed.data;
   }
   const time = resolveTime(data.ts, rules);
   if (!(time instanceof Date)) {
     refusals.push(refusal(time.reason, time.message, item));
-    return;
+    return undefined;
   }
   // Checked in place, without entry arrays: on the common path (every metric known and plausible)
   // the payload's own metrics object is the reading's, no copy.
@@ -206,21 +216,19 @@ function parseItem(
         item,
       ),
     );
-    return;
+    return undefined;
   }
   if (count === 0) {
     refusals.push(refusal('VALIDATION_FAILED', 'metrics is empty: send at least one metric', item));
-    return;
+    return undefined;
   }
   if (!implausible) {
-    const reading: ParsedTelemetry = { ts: time, seq: data.seq, metrics: input };
-    // Only for the payload's own object (the quick check's), not zod's copy of it.
-    if (text !== undefined && data === raw) {
-      const json = metricsText(text, count);
-      if (json !== undefined) reading.json = json;
-    }
-    readings.push(reading);
-    return;
+    // Only for the payload's own object (the quick check's), not zod's copy of it. In the literal,
+    // not added after: a property added later costs the object a second allocation.
+    const json = text !== undefined && data === raw ? metricsText(text, count) : undefined;
+    return json === undefined
+      ? { ts: time, seq: data.seq, metrics: input }
+      : { ts: time, seq: data.seq, metrics: input, json };
   }
   const metrics: Record<string, number> = {};
   const outOfRange: string[] = [];
@@ -240,7 +248,7 @@ function parseItem(
       );
   }
   refusals.push(refusal('OUT_OF_RANGE', `dropped ${outOfRange.join(', ')}`, item));
-  if (kept > 0) readings.push({ ts: time, seq: data.seq, metrics });
+  return kept > 0 ? { ts: time, seq: data.seq, metrics } : undefined;
 }
 
 /** Longest number written as it came: no longer one can overflow or underflow a float8. */
