@@ -223,14 +223,15 @@ export function markdown(report: BenchReport): string {
       '',
       "CPU per stored message at the maximum steps, in µs (each process's CPU over the step ÷ messages stored; the broker alone from its ceiling). " +
         '"Bound": the most these cores could carry if the pipeline cost nothing beyond the broker alone, with the database, generator and consoles as measured; ' +
-        '"budget at 50 %": what the pipeline may cost per message for the step to reach half the broker alone.',
+        '"budget at 50 %": what the pipeline may cost per message for the step to reach half the broker alone; ' +
+        '"of it, steal": time the hypervisor gave these cores to other machines while they had work (the machine is shared).',
       '',
-      '| step | QoS | devices | system | broker alone | database | generator | consoles | rest of the machine | bound msg/s | bound ÷ broker | pipeline budget at 50 % | pipeline (system − broker alone) |',
-      '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+      '| step | QoS | devices | system | broker alone | database | generator | consoles | rest of the machine | of it, steal | bound msg/s | bound ÷ broker | pipeline budget at 50 % | pipeline (system − broker alone) |',
+      '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     );
     for (const b of budgets) {
       lines.push(
-        `| ${b.step} | ${b.qos} | ${b.devices} | ${b.system} | ${b.brokerAlone} | ${b.database} | ${b.generator} | ${b.consoles} | ${b.rest} | ${b.boundMessagesPerSecond} | ${pct(b.boundRatio)} | ${b.pipelineBudgetAtHalf} | ${b.pipeline} |`,
+        `| ${b.step} | ${b.qos} | ${b.devices} | ${b.system} | ${b.brokerAlone} | ${b.database} | ${b.generator} | ${b.consoles} | ${b.rest} | ${b.steal ?? '–'} | ${b.boundMessagesPerSecond} | ${pct(b.boundRatio)} | ${b.pipelineBudgetAtHalf} | ${b.pipeline} |`,
       );
     }
   }
@@ -252,6 +253,8 @@ export interface CpuBudget {
   generator: number;
   consoles: number;
   rest: number;
+  /** Of `rest`: the hypervisor running other machines on these cores (the machine is shared). */
+  steal: number | undefined;
   boundMessagesPerSecond: number;
   boundRatio: number;
   pipelineBudgetAtHalf: number;
@@ -288,6 +291,7 @@ export function cpuBudgets(report: Omit<BenchReport, 'targets'>): CpuBudget[] {
       generator: round(generator),
       consoles: round(consoles),
       rest: round(Math.max(0, machine - system - database - generator - consoles)),
+      steal: s.stealPct === undefined ? undefined : round(us(s.stealPct * cores)),
       boundMessagesPerSecond: Math.round(bound),
       boundRatio: Math.round((bound / ceiling.messagesPerSecond) * 100) / 100,
       pipelineBudgetAtHalf: round((cores * 1e6) / (ceiling.messagesPerSecond / 2) - fixed),

@@ -46,6 +46,8 @@ export interface StepResult extends StepSpec {
   databaseCpuPct: number;
   /** Of all cores of the machine. */
   machineCpuPct: number;
+  /** Of all cores: taken by the hypervisor for other machines (part of machineCpuPct). */
+  stealPct: number;
   deadLetters: number;
   disconnected: number;
   /** The writer went to its local journal during the step (it took a batch as a database outage). */
@@ -88,11 +90,12 @@ function memoryOfMainThread(): MainThreadMemory {
   };
 }
 
-function machineTicks(): { busy: number; total: number } {
+function machineTicks(): { busy: number; total: number; steal: number } {
   const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
   const total = fields.reduce((a, b) => a + b, 0);
   const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
-  return { busy: total - idle, total };
+  // Steal: time the hypervisor gave this machine's cores to other machines while they had work.
+  return { busy: total - idle, total, steal: fields[7] ?? 0 };
 }
 
 /**
@@ -269,6 +272,10 @@ export async function runStep(context: StepContext, spec: StepSpec): Promise<Ste
     ),
     machineCpuPct: round(
       ((machineAfter.busy - machineBefore.busy) / Math.max(1, machineAfter.total - machineBefore.total)) *
+        100,
+    ),
+    stealPct: round(
+      ((machineAfter.steal - machineBefore.steal) / Math.max(1, machineAfter.total - machineBefore.total)) *
         100,
     ),
     deadLetters: (await deadLetterCount(app)) - deadBefore,

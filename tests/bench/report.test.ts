@@ -17,6 +17,7 @@ const step = (overrides: Partial<Step>): Step =>
     generatorCpuPct: 30,
     consolesCpuPct: 20,
     machineCpuPct: 100,
+    stealPct: 4,
     ...overrides,
   }) as Step;
 
@@ -50,6 +51,8 @@ describe('cpuBudgets', () => {
     // 90 % of a core over 20,000 msg/s is 45 µs a message; the machine's 2 cores at 100 % are 100 µs.
     expect(budget).toMatchObject({ system: 45, brokerAlone: 15, database: 20, generator: 15, consoles: 10 });
     expect(budget!.rest).toBe(10);
+    // 4 % of 2 cores taken by the hypervisor: 4 µs of the 100 a message.
+    expect(budget!.steal).toBe(4);
     // Fixed costs 15 + 20 + 15 + 10 = 60 µs: at most 33,333 msg/s on 2 cores, 67 % of the broker alone.
     expect(budget!.boundMessagesPerSecond).toBe(33_333);
     expect(budget!.boundRatio).toBe(0.67);
