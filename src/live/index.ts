@@ -51,16 +51,6 @@ interface PendingDevice {
   place: Place;
   /** The device's live state, found once (undefined until the state knows the device). */
   state: LiveStateEntry | undefined;
-  /** The group of the place it was last flushed under: found again only when its place changes. */
-  group: Group | undefined;
-}
-
-/** The devices of one place in one flush: their entries, joined once for every room that matches. */
-interface Group {
-  place: Place;
-  entries: string[];
-  /** The flush it holds entries of. */
-  round: number;
 }
 
 interface SocketData {
@@ -94,18 +84,6 @@ export function createLive(deps: {
   const noMetrics: Record<string, number> = Object.freeze({}) as Record<string, number>;
   const isoTime = isoTimeFormatter();
   let timer: NodeJS.Timeout | undefined;
-  const groups = new Map<string, Group>();
-  const noEntries: string[] = [];
-  let round = 0;
-  function groupOf(city: string, ward: string, kind: string): Group {
-    const key = `${city}\n${ward}\n${kind}`;
-    let group = groups.get(key);
-    if (!group) {
-      group = { place: { city, ward, kind }, entries: noEntries, round: 0 };
-      groups.set(key, group);
-    }
-    return group;
-  }
 
   live.use((socket, next) => {
     const token = (socket.handshake.auth as { token?: unknown }).token;
@@ -182,37 +160,21 @@ export function createLive(deps: {
     waiting = [];
     // Each device's entry is written as JSON once and grouped by place; a room's batch is the join of
     // the groups its subscription matches (a few dozen places, not thousands of devices, per room).
-    // Groups stay between flushes and a device keeps its own: no key is built or looked up per
-    // device unless it moved.
-    round++;
-    const active: Group[] = [];
+    const groups = new Map<string, { place: Place; entries: string[] }>();
     for (const p of flushed) {
       const { city, ward, kind } = p.place;
-      let group = p.group;
-      if (
-        group === undefined ||
-        group.place.city !== city ||
-        group.place.ward !== ward ||
-        group.place.kind !== kind
-      ) {
-        group = groupOf(city, ward, kind);
-        p.group = group;
-      }
-      if (group.round !== round) {
-        group.round = round;
-        group.entries = [];
-        active.push(group);
+      const key = `${city}\n${ward}\n${kind}`;
+      let group = groups.get(key);
+      if (!group) {
+        group = { place: { city, ward, kind }, entries: [] };
+        groups.set(key, group);
       }
       group.entries.push(`${p.head}${isoTime(p.ts)}","metrics":${p.json ?? JSON.stringify(p.metrics)}}`);
       p.waiting = false;
       p.metrics = noMetrics; // not kept alive until the device's next reading
       p.json = undefined;
     }
-    const texts = active.map((g) => {
-      const text = g.entries.join(',');
-      g.entries = noEntries; // the strings are not kept alive until the place's next flush
-      return { place: g.place, text };
-    });
+    const texts = [...groups.values()].map((g) => ({ place: g.place, text: g.entries.join(',') }));
     const rooms = live.adapter.rooms;
     for (const [key, subscription] of subscriptions) {
       const room = `${roomPrefix}${key}`;
@@ -242,7 +204,6 @@ export function createLive(deps: {
           owned: false,
           place: event,
           state: undefined,
-          group: undefined,
         };
         slots.set(event.deviceId, current);
       }
