@@ -17,6 +17,8 @@ export interface BrokerCeiling {
   when?: 'before' | 'after';
   /** The system's and database's CPU (% of one core) in the second before it began: near idle. */
   quietCpuPct?: number;
+  /** The same while it ran: what of the machine the idle system took from it. */
+  systemCpuPct?: number;
 }
 
 /**
@@ -164,7 +166,15 @@ function brokerCeilingsText(ceilings: readonly BrokerCeiling[]): string {
   return [...groups]
     .map(
       ([key, list]) =>
-        `${key}: ${list.map((c) => `${c.messagesPerSecond} msg/s${c.when ? ` ${c.when}` : ''}`).join(', ')}`,
+        `${key}: ${list
+          .map(
+            (c) =>
+              `${c.messagesPerSecond} msg/s${c.when ? ` ${c.when}` : ''}` +
+              (c.systemCpuPct === undefined
+                ? ''
+                : ` (system and database beside it: ${c.systemCpuPct} % of a core)`),
+          )
+          .join(', ')}`,
     )
     .join('; ');
 }

@@ -285,30 +285,42 @@ export async function runStep(context: StepContext, spec: StepSpec): Promise<Ste
   };
 }
 
-/**
- * Waits until the system and its database are near idle (under `quietPct` of one core together over
- * a second), at most `timeoutMs`: a ceiling measured while the last step's tail or a periodic fold
- * still runs would be low, and flatter the system's ratio to it. Returns how long it waited and the
- * last second's CPU.
- */
-export async function waitForQuiet(
-  quietPct = 15,
-  timeoutMs = 30_000,
-): Promise<{ waitedMs: number; cpuPct: number }> {
-  const started = Date.now();
-  for (;;) {
-    const cpuBefore = process.cpuUsage();
-    const databaseBefore = databaseTicks();
-    const wallBefore = performance.now();
-    await new Promise((r) => setTimeout(r, 1_000));
+/** The system's (this process's) and its database's CPU together, in % of one core, since the call. */
+export function systemAndDatabaseCpu(): () => number {
+  const cpuBefore = process.cpuUsage();
+  const databaseBefore = databaseTicks();
+  const wallBefore = performance.now();
+  return () => {
     const cpu = process.cpuUsage(cpuBefore);
-    const seconds = (performance.now() - wallBefore) / 1000;
-    const cpuPct = round(
+    const seconds = Math.max(0.001, (performance.now() - wallBefore) / 1000);
+    return round(
       ((cpu.user + cpu.system) / 1e6 / seconds +
         ticksBetween(databaseBefore, databaseTicks()) / ticksPerSecond / seconds) *
         100,
     );
+  };
+}
+
+/**
+ * Waits until the system and its database have been near idle (under `quietPct` of one core
+ * together) for `seconds` seconds in a row, at most `timeoutMs`: a ceiling measured while the last
+ * step's tail or a periodic write (last-seen times every 5 s, latest values, the rollup's fold) still
+ * runs would be low, and flatter the system's ratio to it. Returns how long it waited and the last
+ * second's CPU.
+ */
+export async function waitForQuiet(
+  quietPct = 15,
+  seconds = 6,
+  timeoutMs = 60_000,
+): Promise<{ waitedMs: number; cpuPct: number }> {
+  const started = Date.now();
+  let quietFor = 0;
+  for (;;) {
+    const meter = systemAndDatabaseCpu();
+    await new Promise((r) => setTimeout(r, 1_000));
+    const cpuPct = meter();
+    quietFor = cpuPct < quietPct ? quietFor + 1 : 0;
     const waitedMs = Date.now() - started;
-    if (cpuPct < quietPct || waitedMs >= timeoutMs) return { waitedMs, cpuPct };
+    if (quietFor >= seconds || waitedMs >= timeoutMs) return { waitedMs, cpuPct };
   }
 }

@@ -32,7 +32,10 @@ describe('npm run bench -- --smoke', () => {
     const report = JSON.parse(await readFile(join(out, `${date}.json`), 'utf8'));
     expect(await readFile(join(out, `${date}.md`), 'utf8')).toContain('publish → stored');
     expect(report.mode).toBe('smoke');
-    for (const ceiling of report.ceilings.broker) expect(ceiling.brokerCpuUsPerMessage).toBeGreaterThan(0);
+    for (const ceiling of report.ceilings.broker) {
+      expect(ceiling.brokerCpuUsPerMessage).toBeGreaterThan(0);
+      expect(ceiling.systemCpuPct).toBeGreaterThanOrEqual(0); // what the idle system took beside it
+    }
     // The broker alone is measured just before and just after each maximum step, and the step's
     // ratio is to the mean of the two.
     const maxSteps = report.steps.filter((s: { kind: string }) => s.kind === 'max');
