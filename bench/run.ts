@@ -2,8 +2,8 @@
 //                  [--steps max,half,ramp] [--rate msg/s] [--consoles 100] [--out bench/results]
 //                  [--profile file.cpuprofile] [--heap-profile file.heapprofile] [--env KEY=VALUE ...]
 // --profile: a CPU profile of this process (the system) from the first step on, not the set-up, the
-// first ceilings or the first connection of the fleet (the broker alone runs in a process of its own), and one of the MQTT broker's thread beside it
-// (file.broker-thread.cpuprofile); read it with `npx tsx bench/profile-top.ts <file>` or in Chrome DevTools.
+// first ceilings or the first connection of the fleet (the broker alone runs in a process of its
+// own), and one of the MQTT broker's thread beside it (file.broker-thread.cpuprofile); read it with `npx tsx bench/profile-top.ts <file>` or in Chrome DevTools.
 // --heap-profile: where the system allocates over the same stretch (sampled), read the same ways.
 // Without options: the full run, written to bench/results/<date>.json and .md. With --smoke or any
 // narrowing option, the report goes to the temporary folder unless --out says where.
