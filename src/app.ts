@@ -310,6 +310,8 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       pool,
       log: log.child({ area: 'live' }),
       coalesceMs: config.LIVE_COALESCE_MS,
+      maxCoalesceMs: config.LIVE_COALESCE_MAX_MS,
+      metrics,
     });
     await live.start();
     running.push(() => live.stop());

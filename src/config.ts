@@ -130,6 +130,11 @@ export const ConfigSchema = z
     CONSOLE_TILE_URL: z.string().url().optional(),
     /** Live telemetry to consoles is batched over this window (alerts never wait). */
     LIVE_COALESCE_MS: z.coerce.number().int().min(10).max(10_000).default(250),
+    /**
+     * While the app's event loop is saturated the live window doubles, up to this, and comes back
+     * once it has room: consoles get coarser updates in a surge, not a slower ingest (alerts never wait).
+     */
+    LIVE_COALESCE_MAX_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
     /** A command without a cmd_result after this many seconds is marked timed_out. */
     COMMAND_TIMEOUT_S: z.coerce.number().int().min(1).max(3_600).default(30),
     TELEMETRY_RETENTION_DAYS: z.coerce.number().int().min(1).default(90),
@@ -185,6 +190,11 @@ export const ConfigSchema = z
       issue(
         c.MQTT_DYNSEC_ADMIN_USERNAME ? 'MQTT_DYNSEC_ADMIN_PASSWORD' : 'MQTT_DYNSEC_ADMIN_USERNAME',
         'set MQTT_DYNSEC_ADMIN_USERNAME and MQTT_DYNSEC_ADMIN_PASSWORD together',
+      );
+    if (c.LIVE_COALESCE_MAX_MS < c.LIVE_COALESCE_MS)
+      issue(
+        'LIVE_COALESCE_MAX_MS',
+        `is ${c.LIVE_COALESCE_MAX_MS}, below LIVE_COALESCE_MS (${c.LIVE_COALESCE_MS}); set it at least as high`,
       );
     if (c.MQTT_DYNSEC_ADMIN_USERNAME && !c.MQTT_URL)
       issue('MQTT_DYNSEC_ADMIN_USERNAME', 'provisions an external Mosquitto: set MQTT_URL too');

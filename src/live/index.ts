@@ -2,7 +2,9 @@
 // authenticates with its token in the handshake, gets a `snapshot` (devices and active alerts within
 // its subscription), then `telemetry` batches coalesced over LIVE_COALESCE_MS, `device_status`, and
 // `alert` on every transition (never coalesced). Telemetry is sent volatile: a client that falls behind
-// gets the newest state on the next batch, not an unbounded queue.
+// gets the newest state on the next batch, not an unbounded queue. While the event loop is saturated
+// (a surge of readings) the window widens up to LIVE_COALESCE_MAX_MS: consoles see a device's newest
+// state less often, and the work saved goes to storing readings and raising alerts.
 import type { Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
 import { z } from 'zod';
@@ -11,6 +13,7 @@ import type { Auth, Principal } from '../auth/index.ts';
 import { CityId, KindName } from '../catalog/schema.ts';
 import type { AlertEvent, AqiEvent, EventBus, ReadingEvent, StatusEvent } from '../events/bus.ts';
 import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics/index.ts';
 import type { DeviceRegistry } from '../registry/index.ts';
 import type { AlertQueries } from '../storage/alerts.ts';
 import type { Pool } from '../storage/pool.ts';
@@ -36,6 +39,17 @@ const matches = (s: Subscription, p: Place) =>
   (s.city === undefined || s.city === p.city) &&
   (s.wards === undefined || s.wards.includes(p.ward)) &&
   (s.kinds === undefined || (s.kinds as readonly string[]).includes(p.kind));
+
+/**
+ * The next window to coalesce live telemetry over: twice as long (up to `max`) after a window in
+ * which the event loop was busy nearly all the time, half as long (down to `base`) after one with
+ * room to spare. Between the two it stays, so it does not flap at the edge.
+ */
+export function nextCoalesceMs(current: number, utilization: number, base: number, max: number): number {
+  if (utilization >= 0.9) return Math.min(max, current * 2);
+  if (utilization <= 0.6) return Math.max(base, Math.round(current / 2));
+  return current;
+}
 
 interface PendingDevice {
   /** `{"deviceId":"…","ts":"`, the start of each of this device's entries, written once. */
@@ -67,6 +81,11 @@ export function createLive(deps: {
   pool: Pool;
   log: Logger;
   coalesceMs: number;
+  /** The widest window under load (LIVE_COALESCE_MAX_MS); default: coalesceMs, never wider. */
+  maxCoalesceMs?: number;
+  metrics?: Metrics;
+  /** How busy the event loop was since the last call, 0..1 (default: its measured utilization). */
+  load?: () => number;
   /** Several instances (REDIS_URL): the socket.io Redis adapter (src/cluster/index.ts). */
   adapter?: Parameters<Server['adapter']>[0];
 }) {
@@ -84,6 +103,34 @@ export function createLive(deps: {
   const noMetrics: Record<string, number> = Object.freeze({}) as Record<string, number>;
   const isoTime = isoTimeFormatter();
   let timer: NodeJS.Timeout | undefined;
+  const baseMs = deps.coalesceMs;
+  const maxMs = Math.max(baseMs, deps.maxCoalesceMs ?? baseMs);
+  let windowMs = baseMs;
+  deps.metrics?.readLiveCoalesceFrom(() => windowMs);
+  let loopBefore = performance.eventLoopUtilization();
+  const load =
+    deps.load ??
+    (() => {
+      const now = performance.eventLoopUtilization();
+      const { utilization } = performance.eventLoopUtilization(now, loopBefore);
+      loopBefore = now;
+      return utilization;
+    });
+  function tick() {
+    flush();
+    const next = nextCoalesceMs(windowMs, load(), baseMs, maxMs);
+    if (next !== windowMs) {
+      if (windowMs === baseMs)
+        log.info(
+          { windowMs: next },
+          'server saturated: live telemetry to consoles batched over a wider window',
+        );
+      else if (next === baseMs) log.info({ windowMs: next }, 'live telemetry back to its usual window');
+      windowMs = next;
+    }
+    timer = setTimeout(tick, windowMs);
+    timer.unref();
+  }
 
   live.use((socket, next) => {
     const token = (socket.handshake.auth as { token?: unknown }).token;
@@ -275,6 +322,8 @@ export function createLive(deps: {
   return {
     io,
     state,
+    /** The window live telemetry is batched over now. */
+    coalesceMs: () => windowMs,
     async start() {
       for (const device of registry.all()) state.upsertDevice(device);
       const { rows } = await pool.query<{ deviceId: string; metric: string; time: Date; value: number }>(
@@ -287,11 +336,12 @@ export function createLive(deps: {
       bus.on('alert', listeners.alert);
       bus.on('deviceChanged', listeners.deviceChanged);
       bus.on('aqi', listeners.aqi);
-      timer = setInterval(flush, deps.coalesceMs);
+      timer = setTimeout(tick, windowMs);
       timer.unref();
     },
     async stop() {
-      if (timer) clearInterval(timer);
+      clearTimeout(timer);
+      timer = undefined;
       bus.off('reading', listeners.reading);
       bus.off('status', listeners.status);
       bus.off('alert', listeners.alert);

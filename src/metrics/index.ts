@@ -29,6 +29,7 @@ export class Tally {
 export function createMetrics() {
   const registry = new Registry();
   // The writer's queue changes with every message: the gauge reads it when collected instead.
+  let liveCoalesceNow = () => 0;
   let queueRowsNow = () => 0;
   const mqttMessagesTally = new Tally('channel');
   const readingsAcceptedTally = new Tally();
@@ -101,6 +102,17 @@ export function createMetrics() {
     /** Where queueRows reads the writer's queue from, when it is collected. */
     readQueueRowsFrom(source: () => number) {
       queueRowsNow = source;
+    },
+    liveCoalesceMs: new Gauge({
+      name: 'ioc_live_coalesce_ms',
+      help: 'The window live telemetry to consoles is batched over now (LIVE_COALESCE_MS, wider while the server is saturated)',
+      registers,
+      collect() {
+        this.set(liveCoalesceNow());
+      },
+    }),
+    readLiveCoalesceFrom(source: () => number) {
+      liveCoalesceNow = source;
     },
     flushSeconds: new Histogram({
       name: 'ioc_ingest_flush_seconds',

@@ -87,6 +87,13 @@ describe('configuration', () => {
     expect(() => loadConfig({ MQTT_ALLOW_PLAINTEXT: 'false' })).toThrow(/devices could not connect at all/);
   });
 
+  it('wants the widest live window at least as wide as the usual one', () => {
+    expect(loadConfig({}).LIVE_COALESCE_MAX_MS).toBe(1_000);
+    expect(() => loadConfig({ LIVE_COALESCE_MS: '500', LIVE_COALESCE_MAX_MS: '400' })).toThrow(
+      /LIVE_COALESCE_MAX_MS.*: is 400, below LIVE_COALESCE_MS \(500\); set it at least as high/,
+    );
+  });
+
   it('reads CORS_ORIGINS as a list of origins, empty by default', () => {
     expect(loadConfig({}).CORS_ORIGINS).toEqual([]);
     expect(

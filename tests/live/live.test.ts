@@ -2,6 +2,7 @@
 // status, alerts on every transition, and subscriptions that narrow the view.
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nextCoalesceMs } from '../../src/live/index.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { connectDevice, publish } from '../helpers/mqtt.ts';
 
@@ -29,7 +30,7 @@ const next = <T>(socket: Socket, event: string, accept: (value: T) => boolean = 
   });
 
 beforeAll(async () => {
-  app = await startTestApp({ LIVE_COALESCE_MS: '100' });
+  app = await startTestApp({ LIVE_COALESCE_MS: '100', LIVE_COALESCE_MAX_MS: '400' });
   token = (await app.login()).authorization!.slice('Bearer '.length);
   for (const d of [fire, noise]) secrets.set(d.id, (await app.registry.create(d)).secret);
 });
@@ -240,5 +241,40 @@ describe('live subscriptions and rates', () => {
     sensor.end(true);
     expect(minhAn).toEqual([61]);
     expect(camPho).toEqual([64]);
+  });
+
+  it('batches over a wider window while the server is saturated, and comes back once it has room', async () => {
+    expect(app.live.coalesceMs()).toBe(100);
+    const busy = (ms: number) => {
+      const until = performance.now() + ms;
+      while (performance.now() < until); // the event loop does nothing else meanwhile
+    };
+    // Each turn holds the loop past the window: the tick after it finds it busy (the first may
+    // still count the idle time before it).
+    for (let i = 0; i < 4; i++) {
+      busy(450);
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    expect(app.live.coalesceMs()).toBe(400); // 100 → 200 → 400, never past LIVE_COALESCE_MAX_MS
+    const gauge = await app.metrics.liveCoalesceMs.get();
+    expect(gauge.values[0]?.value).toBe(400);
+    const deadline = Date.now() + 5_000;
+    while (app.live.coalesceMs() !== 100 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(app.live.coalesceMs()).toBe(100);
+  });
+});
+
+describe('nextCoalesceMs', () => {
+  it('doubles after a saturated window up to the widest, halves after an idle one down to the usual', () => {
+    expect(nextCoalesceMs(250, 0.95, 250, 1_000)).toBe(500);
+    expect(nextCoalesceMs(500, 1, 250, 1_000)).toBe(1_000);
+    expect(nextCoalesceMs(1_000, 1, 250, 1_000)).toBe(1_000);
+    expect(nextCoalesceMs(1_000, 0.3, 250, 1_000)).toBe(500);
+    expect(nextCoalesceMs(300, 0.1, 250, 1_000)).toBe(250);
+    // Between busy and idle it holds, so it does not flap at the edge.
+    expect(nextCoalesceMs(500, 0.75, 250, 1_000)).toBe(500);
+    // With the widest window equal to the usual one it never moves.
+    expect(nextCoalesceMs(250, 1, 250, 250)).toBe(250);
   });
 });
