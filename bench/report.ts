@@ -211,6 +211,20 @@ export function markdown(report: BenchReport): string {
       `| ${s.name} | ${s.qos} | ${s.devices} | ${s.rate || 'max'} | ${s.messagesPerSecond} | ${s.rowsPerSecond} | ${s.brokerAlone ?? '–'} | ${pct(s.brokerRatio)} | ${pct(s.insertRatio)} | ${ms(s.storeLatencyMs)} | ${s.ackLatencyMs ? s.ackLatencyMs.p99 : '–'} | ${ms(s.consoleLatencyMs)} | ${ms(s.alarmLatencyMs)} | ${s.lost} | ${s.rssMaxMiB} | ${s.systemCpuPct} | ${s.databaseCpuPct ?? '–'} | ${s.machineCpuPct} | ${s.deadLetters} |`,
     );
   }
+  const widened = report.steps.filter((s) => s.liveWindowMs && s.liveWindowMs.widenedPct > 0);
+  if (widened.length > 0) {
+    lines.push(
+      '',
+      `The server was saturated, and live telemetry to the consoles batched over a wider window than ${report.setup.liveCoalesceMs} ms (up to ${report.setup.liveCoalesceMaxMs ?? '?'} ms), in: ` +
+        widened
+          .map(
+            (s) =>
+              `${s.name} QoS ${s.qos} ${s.devices} (${s.liveWindowMs.widenedPct} % of the step, widest ${s.liveWindowMs.max} ms)`,
+          )
+          .join('; ') +
+        '.',
+    );
+  }
   const journaled = report.steps.filter((s) => s.journalUsed);
   if (journaled.length > 0) {
     lines.push(

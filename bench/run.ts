@@ -381,6 +381,7 @@ const partial: Omit<BenchReport, 'targets'> = {
     batchRows: app.config.INGEST_BATCH_ROWS,
     flushMs: app.config.INGEST_FLUSH_MS,
     liveCoalesceMs: app.config.LIVE_COALESCE_MS,
+    liveCoalesceMaxMs: app.config.LIVE_COALESCE_MAX_MS,
     durationS: 0,
   },
   ceilings: { broker: brokerCeilings, insert, plainInsert, narrowInsert, insertMessagesPerSecond },

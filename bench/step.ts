@@ -52,6 +52,8 @@ export interface StepResult extends StepSpec {
   disconnected: number;
   /** The writer went to its local journal during the step (it took a batch as a database outage). */
   journalUsed: boolean;
+  /** The live layer's batching window over the step: its widest, and the share of the step it was wider than usual (the server saturated). */
+  liveWindowMs: { max: number; widenedPct: number };
   /** How late the system's event loop ran (it also runs the broker): p99 and max, ms. */
   loopDelayMs: { p99: number; max: number };
   /** Where the tail came from: the seconds (from the step's start) with the slowest stores, and the statements over 250 ms. */
@@ -172,6 +174,9 @@ export async function runStep(context: StepContext, spec: StepSpec): Promise<Ste
   let rssMax = process.memoryUsage.rss();
   let memoryAtMax = memoryOfMainThread();
   let journalUsed = app.writer.degraded();
+  let windowSamples = 0;
+  let widenedSamples = 0;
+  let windowMax = app.live.coalesceMs();
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
   const sampler = setInterval(() => {
@@ -181,6 +186,10 @@ export async function runStep(context: StepContext, spec: StepSpec): Promise<Ste
       memoryAtMax = memoryOfMainThread();
     }
     journalUsed ||= app.writer.degraded();
+    const windowMs = app.live.coalesceMs();
+    windowSamples++;
+    if (windowMs > app.config.LIVE_COALESCE_MS) widenedSamples++;
+    windowMax = Math.max(windowMax, windowMs);
   }, 250);
 
   const running = generator.request(
@@ -282,6 +291,10 @@ export async function runStep(context: StepContext, spec: StepSpec): Promise<Ste
     disconnected: stats.disconnected,
     journalUsed,
     loopDelayMs: { p99: round(loopDelay.percentile(99) / 1e6), max: round(loopDelay.max / 1e6) },
+    liveWindowMs: {
+      max: windowMax,
+      widenedPct: Math.round((widenedSamples / Math.max(1, windowSamples)) * 100),
+    },
   };
 }
 

@@ -58,6 +58,7 @@ describe('npm run bench -- --smoke', () => {
       expect(step.lost, `${step.name} QoS ${step.qos}`).toBe(0);
       expect(step.storedMessages, `${step.name} QoS ${step.qos}`).toBeGreaterThan(0);
       expect(step.storeLatencyMs.samples).toBeGreaterThan(0);
+      expect(step.liveWindowMs.max).toBeGreaterThanOrEqual(report.setup.liveCoalesceMs);
       if (step.qos === 1) expect(step.storedMessages).toBeGreaterThanOrEqual(step.acknowledged);
     }
     const half = report.steps.filter((s: { kind: string }) => s.kind === 'half');
