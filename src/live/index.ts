@@ -84,8 +84,6 @@ export function createLive(deps: {
   /** The widest window under load (LIVE_COALESCE_MAX_MS); default: coalesceMs, never wider. */
   maxCoalesceMs?: number;
   metrics?: Metrics;
-  /** How busy the event loop was since the last call, 0..1 (default: its measured utilization). */
-  load?: () => number;
   /** Several instances (REDIS_URL): the socket.io Redis adapter (src/cluster/index.ts). */
   adapter?: Parameters<Server['adapter']>[0];
 }) {
@@ -107,15 +105,14 @@ export function createLive(deps: {
   const maxMs = Math.max(baseMs, deps.maxCoalesceMs ?? baseMs);
   let windowMs = baseMs;
   deps.metrics?.readLiveCoalesceFrom(() => windowMs);
+  // How busy the event loop was since the last tick, 0..1.
   let loopBefore = performance.eventLoopUtilization();
-  const load =
-    deps.load ??
-    (() => {
-      const now = performance.eventLoopUtilization();
-      const { utilization } = performance.eventLoopUtilization(now, loopBefore);
-      loopBefore = now;
-      return utilization;
-    });
+  const load = () => {
+    const now = performance.eventLoopUtilization();
+    const { utilization } = performance.eventLoopUtilization(now, loopBefore);
+    loopBefore = now;
+    return utilization;
+  };
   function tick() {
     flush();
     const next = nextCoalesceMs(windowMs, load(), baseMs, maxMs);

@@ -29,8 +29,9 @@ export class Tally {
 export function createMetrics() {
   const registry = new Registry();
   // The writer's queue changes with every message: the gauge reads it when collected instead.
-  let liveCoalesceNow = () => 0;
   let queueRowsNow = () => 0;
+  // The live layer's window, read the same way.
+  let liveCoalesceNow = () => 0;
   const mqttMessagesTally = new Tally('channel');
   const readingsAcceptedTally = new Tally();
   collectDefaultMetrics({ register: registry, prefix: 'ioc_process_' });

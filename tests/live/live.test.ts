@@ -229,6 +229,7 @@ describe('live subscriptions and rates', () => {
       });
       return seen;
     };
+    await new Promise((r) => setTimeout(r, 300)); // the readings of the tests before flushed first
     const minhAn = await watch('minh-an');
     const camPho = await watch('cam-pho');
     const sensor = await connectDevice(app.mqttUrl, noise.id, secrets.get(noise.id)!);
