@@ -36,6 +36,16 @@ export function createMetrics() {
   const readingsAcceptedTally = new Tally();
   collectDefaultMetrics({ register: registry, prefix: 'ioc_process_' });
   const registers = [registry];
+  /** A gauge that asks `read` for its value when it is collected, not one set on every change. */
+  const gaugeReading = (name: string, help: string, read: () => number) =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        this.set(read());
+      },
+    });
   return {
     registry,
     mqttMessages: new Counter({
@@ -92,26 +102,17 @@ export function createMetrics() {
       help: 'Dead letters counted but not kept because their queue was full (a device flooding garbage)',
       registers,
     }),
-    queueRows: new Gauge({
-      name: 'ioc_ingest_queue_rows',
-      help: 'Rows waiting for the database',
-      registers,
-      collect() {
-        this.set(queueRowsNow());
-      },
-    }),
+    queueRows: gaugeReading('ioc_ingest_queue_rows', 'Rows waiting for the database', () => queueRowsNow()),
     /** Where queueRows reads the writer's queue from, when it is collected. */
     readQueueRowsFrom(source: () => number) {
       queueRowsNow = source;
     },
-    liveCoalesceMs: new Gauge({
-      name: 'ioc_live_coalesce_ms',
-      help: 'The window live telemetry to consoles is batched over now (LIVE_COALESCE_MS, wider while the server is saturated)',
-      registers,
-      collect() {
-        this.set(liveCoalesceNow());
-      },
-    }),
+    liveCoalesceMs: gaugeReading(
+      'ioc_live_coalesce_ms',
+      'The window live telemetry to consoles is batched over now (LIVE_COALESCE_MS, wider while the server is saturated)',
+      () => liveCoalesceNow(),
+    ),
+    /** Where liveCoalesceMs reads the live layer's window from, when it is collected. */
     readLiveCoalesceFrom(source: () => number) {
       liveCoalesceNow = source;
     },
