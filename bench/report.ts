@@ -25,7 +25,7 @@ export interface BrokerCeiling {
  * The ceilings a step is compared with: those measured just before and just after it, else (a step
  * with none of its own, such as a ramp) every one measured with its QoS and devices.
  */
-export function ceilingsOf(
+function ceilingsOf(
   ceilings: readonly BrokerCeiling[],
   step: Pick<StepResult, 'name' | 'qos' | 'devices'>,
 ): BrokerCeiling[] {

@@ -20,6 +20,7 @@ import { parseArgs } from 'node:util';
 import { startMeasuredApp } from '../scripts/measured-app.ts';
 import { measureInsertCeiling } from './ceilings.ts';
 import {
+  type Generator,
   registerFleet,
   startConsoles,
   startGenerator,
@@ -40,6 +41,7 @@ import {
 import {
   emptyMessageTables,
   flowControl,
+  quietCpuPct,
   round,
   runStep,
   type StepResult,
@@ -142,6 +144,10 @@ const generator = startGenerator();
 const alarms = startGenerator();
 const consoles = consoleCount > 0 ? startConsoles() : undefined;
 
+/** Connects the fleet's stations `from` up to `to` (the first `to` in all) through `target` to `url`. */
+const connectStations = (target: Generator, url: string, from: number, to: number) =>
+  target.request({ type: 'connect', url, devices: fleet.stations.slice(from, to) }, 'connected');
+
 // Ceiling 1: the broker alone, measured beside each step (below): its own process, and its own
 // generator connected to it as the fleet's first stations, as many as the system has at that point.
 const nullBroker = startNullBrokerProcess();
@@ -155,14 +161,7 @@ let ceilingStations = 0;
 
 async function measureBrokerAlone(qos: 0 | 1, devices: number, step: string, when: 'before' | 'after') {
   if (devices > ceilingStations) {
-    await ceilingGenerator.request(
-      {
-        type: 'connect',
-        url: `mqtt://127.0.0.1:${nullBrokerPort}`,
-        devices: fleet.stations.slice(ceilingStations, devices),
-      },
-      'connected',
-    );
+    await connectStations(ceilingGenerator, `mqtt://127.0.0.1:${nullBrokerPort}`, ceilingStations, devices);
     ceilingStations = devices;
   }
   // The system's periodic writes done first (latest values now; last-seen times within the quiet
@@ -196,7 +195,7 @@ async function measureBrokerAlone(qos: 0 | 1, devices: number, step: string, whe
   };
   brokerCeilings.push(ceiling);
   log(
-    `broker alone ${when} ${step}: ${JSON.stringify(ceiling)}${systemCpuPct >= 15 ? ' (the system was not quiet beside it)' : ''}`,
+    `broker alone ${when} ${step}: ${JSON.stringify(ceiling)}${systemCpuPct >= quietCpuPct ? ' (the system was not quiet beside it)' : ''}`,
   );
 }
 
@@ -258,13 +257,11 @@ let profiler: Awaited<ReturnType<typeof startProfiler>> | undefined;
 let heapSampler: Awaited<ReturnType<typeof startHeapSampler>> | undefined;
 for (const entry of plan) {
   if (entry.devices > connectedStations) {
-    const result = await generator.request(
-      {
-        type: 'connect',
-        url: `mqtt://127.0.0.1:${app.mqttPort}`,
-        devices: fleet.stations.slice(connectedStations, entry.devices),
-      },
-      'connected',
+    const result = await connectStations(
+      generator,
+      `mqtt://127.0.0.1:${app.mqttPort}`,
+      connectedStations,
+      entry.devices,
     );
     connectMs[`connect${entry.devices}Ms`] = result.ms;
     log(`${result.connected} stations connected in ${result.ms} ms (${result.refused} refused)`);

@@ -314,6 +314,9 @@ export function systemAndDatabaseCpu(): () => number {
   };
 }
 
+/** Near idle: the system and its database together under this share of one core (%). */
+export const quietCpuPct = 15;
+
 /**
  * Waits until the system and its database have been near idle (under `quietPct` of one core
  * together) for `seconds` seconds in a row, at most `timeoutMs`: a ceiling measured while the last
@@ -322,7 +325,7 @@ export function systemAndDatabaseCpu(): () => number {
  * second's CPU.
  */
 export async function waitForQuiet(
-  quietPct = 15,
+  quietPct = quietCpuPct,
   seconds = 6,
   timeoutMs = 60_000,
 ): Promise<{ waitedMs: number; cpuPct: number }> {
