@@ -159,3 +159,29 @@ async function removeStalePid(pidFile: string): Promise<void> {
   }
   await rm(pidFile, { force: true });
 }
+
+/**
+ * The address of the embedded PostgreSQL of dataDir while a server runs on it (the IOC holds it), read
+ * from its postmaster.pid (whose fourth line is the port); undefined when none runs.
+ */
+export async function runningEmbeddedUrl(dataDir: string): Promise<string | undefined> {
+  const root = resolve(dataDir);
+  const pidFile = join(root, 'postgres', 'postmaster.pid');
+  let lines: string[];
+  try {
+    lines = (await readFile(pidFile, 'utf8')).split('\n');
+  } catch {
+    return undefined;
+  }
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!Number.isInteger(pid) || pid <= 0 || !Number.isInteger(port) || port <= 0) return undefined;
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    // EPERM: it runs, as another user (postgres, when the IOC runs as root).
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return undefined;
+  }
+  const password = (await readFile(join(root, 'postgres.password'), 'utf8')).trim();
+  return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+}
