@@ -2,7 +2,7 @@
 // client certificate whose CN is their id (signed by the configured CA), and plain TCP off once TLS is on.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { createTestCertificates, type Pem, type TestCertificates } from '../helpers/certificates.ts';
 import { connectDevice, eventually, publish } from '../helpers/mqtt.ts';
@@ -126,7 +126,7 @@ describe('MQTT over TLS', () => {
   });
 
   it('accepts mosquitto_pub (a real outside client) with its device certificate', async () => {
-    await run('mosquitto_pub', [
+    await run(inject('services').mosquittoPub, [
       ...['-h', '127.0.0.1', '-p', String(app.mqttTlsPort), '-i', device.id],
       ...['--cafile', certs.ca.certFile, '--cert', ownCertificate.certFile, '--key', ownCertificate.keyFile],
       ...['-q', '1', '-t', topic(device.id), '-m', reading(14)],

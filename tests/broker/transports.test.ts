@@ -3,7 +3,7 @@
 import { execFile } from 'node:child_process';
 import { connect as tcpConnect } from 'node:net';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { connectDevice, eventually, publish } from '../helpers/mqtt.ts';
 
@@ -27,9 +27,9 @@ const stored = async () =>
     await app.pool.query('SELECT value FROM telemetry WHERE device_id = $1 ORDER BY time', [device.id])
   ).rows.map((r) => r.value);
 
-/** Mosquitto's own client, a real outside peer (CI installs mosquitto-clients; missing, it fails). */
+/** Mosquitto's own client, a real outside peer, where globalSetup found (or installed) it. */
 const mosquittoPub = (password: string, message: string) =>
-  run('mosquitto_pub', [
+  run(inject('services').mosquittoPub, [
     ...['-h', '127.0.0.1', '-p', String(app.mqttPort), '-i', device.id, '-u', device.id, '-P', password],
     ...['-q', '1', '-t', topic, '-m', message],
   ]);

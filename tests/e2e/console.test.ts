@@ -60,7 +60,6 @@ beforeAll(async () => {
     qos: 1,
     seed: 5,
   });
-  // CI installs Debian's chromium; without it this fails here, loudly.
   browser = await launchChromium();
 }, 60_000);
 afterAll(async () => {

@@ -1,6 +1,8 @@
-// Debian's Chromium, headless, as the tests and the console measurement drive it. The flags keep it
-// from reaching for the network (this machine has none) and from first-run chores.
+// Debian's Chromium, headless, as the tests and the console measurement drive it, at the path
+// globalSetup found (tests/helpers/services.ts). The flags keep it from reaching for the network and
+// from first-run chores.
 import { type Browser, chromium } from 'playwright-core';
+import { servicePaths } from './services.ts';
 
 export const chromiumFlags = [
   '--headless',
@@ -12,6 +14,7 @@ export const chromiumFlags = [
   '--no-first-run',
 ];
 
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumFlags });
+export async function launchChromium(): Promise<Browser> {
+  const { chromium: executablePath } = await servicePaths();
+  return chromium.launch({ executablePath, args: chromiumFlags });
 }

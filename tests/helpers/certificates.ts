@@ -6,8 +6,11 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { servicePaths } from './services.ts';
 
-const openssl = (args: string[], cwd: string) => promisify(execFile)('openssl', args, { cwd });
+// The openssl that globalSetup found (a fresh machine may lack it until it is installed).
+const openssl = async (args: string[], cwd: string) =>
+  promisify(execFile)((await servicePaths()).openssl, args, { cwd });
 
 export interface Pem {
   cert: Buffer;

@@ -1,6 +1,10 @@
-// One PostgreSQL server for the whole run: the one DATABASE_URL names (CI points it at the machine's),
-// or, when unset, an embedded one started here, so `npm test` needs nothing installed. Each test file
-// then creates its own database on it (tests/helpers/database.ts).
+// What the whole run needs, prepared once before any test file starts:
+// - the programs the tests start or drive (Mosquitto, redis-server, Chromium, …), found on the machine
+//   or installed with apt-get (tests/helpers/services.ts), their paths provided to every test file;
+//   a missing one stops the run here, in one line, before anything is started;
+// - one PostgreSQL server: the one DATABASE_URL names, or, when unset, an embedded one started here on
+//   a free port, so `npm test` needs no database installed. Each test file then creates its own
+//   database on it (tests/helpers/database.ts).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +12,7 @@ import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { createLogger } from '../../src/log.ts';
 import { startEmbeddedPostgres } from '../../src/storage/embedded.ts';
+import { ensureServices } from './services.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -16,6 +21,7 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject) {
+  project.provide('services', await ensureServices());
   let url = process.env.DATABASE_URL;
   let cleanup = async () => {};
   if (!url) {

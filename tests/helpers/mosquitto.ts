@@ -1,16 +1,15 @@
-// A dedicated Mosquitto (the machine's own listens on 1883: never touched) on a free port, with the
-// dynamic-security plugin initialised in a temporary folder, for the external-broker tests.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+// A dedicated Mosquitto on a free port (a broker already running on the machine is never used), with
+// the dynamic-security plugin initialised in a temporary folder, for the external-broker tests. The
+// binaries are the ones globalSetup found (tests/helpers/services.ts).
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { servicePaths, spawnOnFreePort } from './services.ts';
 
 const run = promisify(execFile);
-export const mosquittoBinary = '/usr/sbin/mosquitto';
-export const dynsecPlugin = '/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so';
 
 export interface TestMosquitto {
   url: string;
@@ -22,26 +21,17 @@ export interface TestMosquitto {
   stop(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const { port } = server.address() as { port: number };
-  await new Promise((ok) => server.close(ok));
-  return port;
-}
-
 export async function startMosquitto(): Promise<TestMosquitto> {
+  const paths = await servicePaths();
   const dir = await mkdtemp(join(tmpdir(), 'ioc-mosquitto-'));
   const admin = { username: 'dynsec-admin', password: randomBytes(12).toString('hex') };
   const ingest = { username: 'ioc-ingest', password: randomBytes(12).toString('hex') };
   const dynsecFile = join(dir, 'dynamic-security.json');
-  await run('mosquitto_ctrl', ['dynsec', 'init', dynsecFile, admin.username, admin.password]);
-  let child: ChildProcess | undefined;
-  let port = 0;
-  for (let attempt = 0; attempt < 5 && !child; attempt++) {
-    port = await freePort();
+  await run(paths.mosquittoCtrl, ['dynsec', 'init', dynsecFile, admin.username, admin.password]);
+  const config = join(dir, 'mosquitto.conf');
+  const broker = await spawnOnFreePort('mosquitto', paths.mosquitto, async (port) => {
     await writeFile(
-      join(dir, 'mosquitto.conf'),
+      config,
       [
         `listener ${port} 127.0.0.1`,
         'allow_anonymous false',
@@ -53,40 +43,17 @@ export async function startMosquitto(): Promise<TestMosquitto> {
         'log_dest stderr',
         'log_type error',
         'log_type warning',
-        `plugin ${dynsecPlugin}`,
+        `plugin ${paths.dynsecPlugin}`,
         `plugin_opt_config_file ${dynsecFile}`,
         '',
       ].join('\n'),
     );
-    const candidate = spawn(mosquittoBinary, ['-c', join(dir, 'mosquitto.conf')], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    candidate.stderr?.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    const up = await new Promise<boolean>((ok) => {
-      candidate.once('exit', () => ok(false));
-      const poll = setInterval(async () => {
-        const socket = await import('node:net').then((net) => net.connect(port, '127.0.0.1'));
-        socket.once('connect', () => {
-          socket.destroy();
-          clearInterval(poll);
-          ok(true);
-        });
-        socket.once('error', () => socket.destroy());
-      }, 50);
-      setTimeout(() => {
-        clearInterval(poll);
-        ok(false);
-      }, 5_000);
-    });
-    if (up) child = candidate;
-    else {
-      candidate.kill('SIGKILL');
-      if (attempt === 4) throw new Error(`mosquitto did not start: ${stderr}`);
-    }
-  }
+    return ['-c', config];
+  }).catch(async (error) => {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  });
+  const { port } = broker;
   const url = `mqtt://127.0.0.1:${port}`;
   return {
     url,
@@ -102,11 +69,7 @@ export async function startMosquitto(): Promise<TestMosquitto> {
       INSTANCE_ID: instanceId,
     }),
     async stop() {
-      if (child && child.exitCode === null) {
-        const exited = new Promise((ok) => child!.once('exit', ok));
-        child.kill('SIGTERM');
-        await exited;
-      }
+      await broker.stop();
       await rm(dir, { recursive: true, force: true });
     },
   };

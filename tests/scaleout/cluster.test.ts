@@ -1,6 +1,6 @@
-// Two instances on one PostgreSQL, one Mosquitto and Redis: consoles on either see everything, the
-// alert rules are evaluated once (by the leader) even when a device's readings land on both
-// instances, and leadership moves when the leader goes away.
+// Two instances on one PostgreSQL, one Mosquitto and one Redis (both started for this file): consoles
+// on either see everything, the alert rules are evaluated once (by the leader) even when a device's
+// readings land on both instances, and leadership moves when the leader goes away.
 import { randomBytes } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,16 +8,17 @@ import type { InboundMessage } from '../../src/ingest/index.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { startMosquitto, type TestMosquitto } from '../helpers/mosquitto.ts';
 import { eventually } from '../helpers/mqtt.ts';
+import { startRedis, type TestRedis } from '../helpers/redis.ts';
 
 let mosquitto: TestMosquitto;
+let redis: TestRedis;
 let a: TestApp;
 let b: TestApp;
 let admin: Record<string, string>;
 const sockets: Socket[] = [];
 const shared = {
   JWT_SECRET: 'q7Rk2vN9pLx4Tz8WcYb3HmJd6FsGa5Ue1KoPiVnQ',
-  REDIS_URL: 'redis://127.0.0.1:6379',
-  // A prefix of its own: parallel test files and the machine's other users share this Redis.
+  // A prefix other than the default: the instances must use the one they are given.
   REDIS_PREFIX: `ioc-test-${randomBytes(6).toString('hex')}`,
   LIVE_COALESCE_MS: '50',
   INGEST_LATE_AFTER_S: '86400',
@@ -71,8 +72,10 @@ const next = <T>(socket: Socket, event: string, accept: (value: T) => boolean = 
 
 beforeAll(async () => {
   mosquitto = await startMosquitto();
-  a = await startTestApp({ ...mosquitto.env('cluster-a'), ...shared });
-  b = await startTestApp({ ...mosquitto.env('cluster-b'), ...shared }, { databaseUrl: a.databaseUrl });
+  redis = await startRedis();
+  const both = { ...shared, REDIS_URL: redis.url };
+  a = await startTestApp({ ...mosquitto.env('cluster-a'), ...both });
+  b = await startTestApp({ ...mosquitto.env('cluster-b'), ...both }, { databaseUrl: a.databaseUrl });
   admin = await a.login();
   for (const d of [fire, noise])
     expect((await a.request('POST', '/api/v1/devices', admin, d)).status).toBe(201);
@@ -83,6 +86,7 @@ afterAll(async () => {
   await b?.close();
   await a?.close();
   await mosquitto?.stop();
+  await redis?.stop();
 });
 
 describe('several instances (Redis)', () => {

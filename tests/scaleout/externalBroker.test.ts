@@ -3,7 +3,7 @@
 // created, rotated or deleted through the API are created, changed or removed on the broker.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { startMosquitto, type TestMosquitto } from '../helpers/mosquitto.ts';
 import { connectDevice, eventually, publish } from '../helpers/mqtt.ts';
@@ -126,7 +126,7 @@ describe('device accounts on Mosquitto (dynamic security)', () => {
     const created = await a.request('POST', '/api/v1/devices', admin, device(104));
     const old = created.body.credentials.secret as string;
     // As if the device had been registered while the embedded broker was in use.
-    await run('mosquitto_ctrl', [
+    await run(inject('services').mosquittoCtrl, [
       ...['-h', '127.0.0.1', '-p', String(mosquitto.port)],
       ...['-u', mosquitto.admin.username, '-P', mosquitto.admin.password],
       ...['dynsec', 'deleteClient', device(104).id],
