@@ -9,7 +9,10 @@ import type { FastifyInstance } from 'fastify';
 import { type Alerts, createAlerts } from './alerts/index.ts';
 import { createApiServer } from './api/server.ts';
 import { createAudit } from './audit/index.ts';
+import { bootstrapAdmin } from './auth/bootstrap.ts';
 import { createAuth, resolveJwtSecret } from './auth/index.ts';
+import { type BackupScheduler, createBackupScheduler } from './backup/scheduler.ts';
+import { createSelfAlert } from './backup/selfAlert.ts';
 import { createDynsecAccounts } from './broker/dynsec.ts';
 import { createExternalBroker } from './broker/external.ts';
 import { type Broker, createBroker } from './broker/index.ts';
@@ -55,6 +58,7 @@ export interface RunningApp {
   ingest: Ingest;
   writer: TelemetryWriter;
   metrics: Metrics;
+  backups: BackupScheduler;
   http: FastifyInstance;
   httpPort: number;
   /** Plain MQTT; undefined when it is off (TLS only). */
@@ -131,9 +135,18 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       jwtSecret,
       ttlSeconds: config.JWT_TTL_S,
       lockout: { failures: config.LOGIN_LOCKOUT_FAILURES, seconds: config.LOGIN_LOCKOUT_S },
+      dataDir: config.DATA_DIR,
       log: log.child({ area: 'auth' }),
     });
-    const generatedAdminPassword = await auth.bootstrapAdmin(config.ADMIN_PASSWORD);
+    // A generated password is printed and kept in DATA_DIR here, at once: whatever fails later in
+    // start-up, the newcomer is not locked out.
+    const generatedAdminPassword = await bootstrapAdmin({
+      users,
+      dataDir: config.DATA_DIR,
+      password: config.ADMIN_PASSWORD,
+      log: log.child({ area: 'auth' }),
+      out: process.stdout,
+    });
 
     const ingestLog = log.child({ area: 'ingest' });
     // The writer has connections of its own (its concurrent batches and the latest-values flush): a
@@ -239,6 +252,16 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       running.push(() => cluster.stopLeading());
     }
 
+    // Nightly backups, and the self-alert when one fails or the last good one is too old.
+    const backups = createBackupScheduler({
+      config,
+      log: log.child({ area: 'backup' }),
+      metrics,
+      alert: createSelfAlert({ key: 'ioc-backup', queries: alerts.queries, lifecycle: alerts.lifecycle }),
+    });
+    await backups.start();
+    running.push(() => backups.stop());
+
     // MQTT_URL: the city's broker (shared subscriptions over every instance) instead of the embedded one.
     const broker = config.MQTT_URL
       ? createExternalBroker({ config, ingest, metrics, log: log.child({ area: 'broker' }) })
@@ -296,6 +319,7 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
             : undefined,
         bodyLimit: config.HTTP_BODY_LIMIT_BYTES,
         corsOrigins: config.CORS_ORIGINS,
+        trustProxy: config.TRUST_PROXY,
       },
       log: log.child({ area: 'api' }),
     });
@@ -349,6 +373,7 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       ingest,
       writer,
       metrics,
+      backups,
       http,
       httpPort,
       mqttPort,

@@ -1,5 +1,6 @@
 // The environment, parsed once. Nothing else reads process.env: areas receive what they need from here.
 // A wrong value stops start-up with a message naming the variable and what it accepts.
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 
@@ -40,6 +41,31 @@ export const ConfigSchema = z
       )
       .pipe(z.array(z.url().regex(/^https?:\/\/[^/]+$/, 'an origin is scheme://host[:port], no path')))
       .default([]),
+    /**
+     * The reverse proxies whose X-Forwarded-For is believed, so request.ip (audit log, login throttle)
+     * is the client's address, not the proxy's: false (none: the header is ignored), true (any peer:
+     * only when nothing but the proxy can reach the IOC), a hop count, or addresses and CIDR ranges.
+     */
+    TRUST_PROXY: z
+      .string()
+      .trim()
+      .transform((value, ctx): boolean | number | string[] => {
+        if (/^(false|no)$/i.test(value)) return false;
+        if (/^(true|yes)$/i.test(value)) return true;
+        if (/^\d{1,2}$/.test(value)) return Number(value);
+        const entries = value
+          .split(',')
+          .map((e) => e.trim())
+          .filter(Boolean);
+        const wrong = entries.filter((e) => !isProxyAddress(e));
+        if (entries.length === 0 || wrong.length > 0)
+          ctx.addIssue({
+            code: 'custom',
+            message: `${wrong.join(', ') || 'nothing'}: give false, true, a hop count, or IP addresses and CIDR ranges, comma-separated`,
+          });
+        return entries;
+      })
+      .default(false),
     MQTT_HOST: z.string().min(1).default('0.0.0.0'),
     MQTT_PORT: port.default(1883),
     MQTT_WS_PORT: port.optional(),
@@ -144,6 +170,19 @@ export const ConfigSchema = z
     DEAD_LETTER_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
     /** Webhook delivery logs (delivered or failed) older than this are pruned. */
     WEBHOOK_LOG_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
+    /** Local time (Asia/Ho_Chi_Minh, HH:MM) of the nightly backup, or `off`. */
+    BACKUP_SCHEDULE: z
+      .string()
+      .regex(/^(off|([01]\d|2[0-3]):[0-5]\d)$/, 'HH:MM in local time (e.g. 02:30), or off')
+      .default('02:30'),
+    /** Backups kept in BACKUP_DIR; older ones are deleted after each good backup. */
+    BACKUP_KEEP: z.coerce.number().int().min(1).max(1_000).default(14),
+    /** Where backups are written; unset: DATA_DIR/backups. */
+    BACKUP_DIR: z.string().min(1).optional(),
+    /** A self-alert is raised when the last good backup is older than this (and at once when one fails). */
+    BACKUP_MAX_AGE_H: z.coerce.number().int().min(1).max(8_760).default(36),
+    /** With DATABASE_URL: a folder holding pg_dump and pg_restore at least as new as the server. */
+    PG_BIN: z.string().min(1).optional(),
     /** Seconds between passes of the indicator refresher (changed hours → ward and city indicators). */
     FEEDS_REFRESH_S: z.coerce.number().int().min(1).max(3_600).default(60),
     /**
@@ -243,8 +282,35 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** Parses the environment; empty strings count as unset so `FOO=` in a .env file means "default". */
+/** An address or CIDR range proxy-addr (fastify's trustProxy) takes, or one of its named ranges. */
+function isProxyAddress(entry: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) return true;
+  const [address = '', bits, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+}
+
+/**
+ * Reads ./.env into process.env when it exists, as `npm start` and the CLIs run from the repository
+ * root: the same file docker compose reads. A variable already set in the environment wins.
+ */
+export function loadDotEnv(file = '.env'): boolean {
+  try {
+    process.loadEnvFile(file);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw new ConfigError(`cannot read ${file}: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Parses the environment; empty strings count as unset so `FOO=` in a .env file means "default".
+ * Reading process.env (the default) takes ./.env in first; an explicit env object is taken as is.
+ */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  if (env === process.env) loadDotEnv();
   const known = Object.keys(ConfigSchema.shape) as string[];
   const input: Record<string, string> = {};
   for (const name of known) {

@@ -13,6 +13,8 @@ export const ruleTypes = [
   'event',
   'aqi',
   'streetlight_dark',
+  // Raised by the IOC about itself (src/backup/selfAlert.ts), never by a device's readings.
+  'system',
 ] as const;
 export const severities = ['info', 'warning', 'critical'] as const;
 export type Severity = (typeof severities)[number];
@@ -131,6 +133,7 @@ export function appliesTo(
 ): boolean {
   return (
     rule.enabled &&
+    rule.type !== 'system' &&
     (rule.kind === null || rule.kind === device.kind) &&
     (rule.city === null || rule.city === device.city) &&
     (rule.ward === null || rule.ward === device.ward) &&

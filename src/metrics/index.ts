@@ -174,6 +174,26 @@ export function createMetrics() {
       help: 'Audit entries that could not be stored (the database refused or was down)',
       registers,
     }),
+    backupLastSuccess: new Gauge({
+      name: 'ioc_backup_last_success_timestamp_seconds',
+      help: 'When the newest good backup in BACKUP_DIR was written (Unix seconds; 0: none yet)',
+      registers,
+    }),
+    backupLastBytes: new Gauge({
+      name: 'ioc_backup_last_size_bytes',
+      help: 'Size of the newest good backup',
+      registers,
+    }),
+    backupLastSeconds: new Gauge({
+      name: 'ioc_backup_last_duration_seconds',
+      help: 'How long the last good backup took',
+      registers,
+    }),
+    backupFailures: new Counter({
+      name: 'ioc_backup_failures_total',
+      help: 'Scheduled backups that failed (each also raises the IOC backup self-alert)',
+      registers,
+    }),
     httpRefused: new Counter({
       name: 'ioc_http_refused_total',
       help: 'HTTP requests refused as unauthenticated (401), forbidden (403), too large (413) or throttled (429)',

@@ -248,6 +248,7 @@ export async function readAlertChanges(pool: Queryable, q: AlertFeedQuery): Prom
             a.opened_at AS "openedAt", a.acknowledged_at AS "acknowledgedAt", a.resolved_at AS "resolvedAt"
      FROM alerts a JOIN alert_rules r ON r.id = a.rule_id
      WHERE ${changedBetween('a.change_xid', '$1', '$2')} AND (a.change_xid, a.id) > ($3::xid8, $4::bigint)
+       AND a.kind <> 'system'
        AND ($5::text IS NULL OR a.city = $5) AND ($6::text IS NULL OR a.ward = $6)
        AND ($7::text IS NULL OR a.kind = $7) AND ($8::text IS NULL OR a.severity = $8)
        AND ($9::timestamptz IS NULL OR a.opened_at >= $9) AND ($10::timestamptz IS NULL OR a.opened_at < $10)

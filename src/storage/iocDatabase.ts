@@ -18,7 +18,12 @@ export async function withIocDatabase<T>(
   if (config.DATABASE_URL) return work({ url: config.DATABASE_URL, source: 'DATABASE_URL' });
   const running = await runningEmbeddedUrl(config.DATA_DIR);
   if (running) return work({ url: running, source: 'running' });
-  const embedded = await startEmbeddedPostgres(config.DATA_DIR, createLogger(config.LOG_LEVEL));
+  // Its start-up lines only when asked for (debug): a command's output is its answer.
+  const verbose = config.LOG_LEVEL === 'debug' || config.LOG_LEVEL === 'trace';
+  const embedded = await startEmbeddedPostgres(
+    config.DATA_DIR,
+    createLogger(verbose ? config.LOG_LEVEL : 'warn'),
+  );
   try {
     return await work({ url: embedded.url, source: 'started' });
   } finally {

@@ -1,11 +1,4 @@
-// Housekeeping and backups: old rollups, dead letters and webhook deliveries pruned by age (the audit
-// log never), and npm run backup / restore carrying a database over to another.
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-import pg from 'pg';
+// Housekeeping: old rollups, dead letters and webhook deliveries pruned by age (the audit log never).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.ts';
 import { createHousekeeping } from '../../src/storage/housekeeping.ts';
@@ -13,8 +6,6 @@ import { migrate } from '../../src/storage/migrate.ts';
 import { createPool, type Pool } from '../../src/storage/pool.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
-const run = promisify(execFile);
-const root = new URL('../../', import.meta.url).pathname;
 const log = createLogger('silent');
 let database: TestDatabase;
 let pool: Pool;
@@ -70,53 +61,5 @@ describe('housekeeping', () => {
     expect(await count('audit_log')).toBe(3);
     // A second pass finds nothing more.
     expect(Object.values(await housekeeping.runOnce(now)).every((n) => n === 0)).toBe(true);
-  });
-});
-
-describe('npm run backup / npm run restore', () => {
-  let out: string;
-  let target: TestDatabase;
-  afterAll(async () => {
-    await rm(out, { recursive: true, force: true });
-    await target?.drop();
-  });
-
-  it('backs a database up (pg_dump, custom format) and restores it into another', {
-    timeout: 120_000,
-  }, async () => {
-    out = await mkdtemp(join(tmpdir(), 'ioc-backup-'));
-    const file = join(out, 'ioc.dump');
-    const env = { PATH: process.env.PATH ?? '', DATABASE_URL: database.url, DATA_DIR: out };
-    const backup = await run(process.execPath, ['--import', 'tsx', 'scripts/backup.ts', '--out', file], {
-      cwd: root,
-      env,
-    });
-    expect(backup.stdout).toContain('backup written');
-    expect((await stat(file)).size).toBeGreaterThan(1_000);
-
-    target = await createTestDatabase();
-    const restore = await run(process.execPath, ['--import', 'tsx', 'scripts/restore.ts', file], {
-      cwd: root,
-      env: { ...env, DATABASE_URL: target.url },
-    });
-    expect(restore.stdout).toContain('restored');
-    const copy = new pg.Client({ connectionString: target.url });
-    await copy.connect();
-    for (const table of [
-      'telemetry_hourly',
-      'telemetry_daily',
-      'dead_letters',
-      'audit_log',
-      'schema_migrations',
-    ]) {
-      const original = await count(table).catch(() => -1);
-      const restored = (
-        await copy.query(`SELECT count(*)::int AS n FROM ${table}`).catch(() => ({ rows: [{ n: -1 }] }))
-      ).rows[0].n;
-      expect(restored, table).toBe(original);
-    }
-    // The audit log is still append-only in the copy.
-    await expect(copy.query('DELETE FROM audit_log')).rejects.toThrow(/append-only/);
-    await copy.end();
   });
 });
