@@ -1,6 +1,4 @@
-// npm run bench -- [--smoke] [--seconds 60] [--ramp-seconds 10] [--devices 1000,10000] [--qos 0,1]
-//                  [--steps max,half,ramp] [--rate msg/s] [--consoles 100] [--out bench/results]
-//                  [--profile file.cpuprofile] [--heap-profile file.heapprofile] [--env KEY=VALUE ...]
+// npm run bench -- [options] (--help lists them)
 // --profile: a CPU profile of this process (the system) from the first step on, not the set-up, the
 // first ceilings or the first connection of the fleet (the broker alone runs in a process of its
 // own), and one of the MQTT broker's thread beside it (file.broker-thread.cpuprofile); read it with `npx tsx bench/profile-top.ts <file>` or in Chrome DevTools.
@@ -16,8 +14,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { startMeasuredApp } from '../scripts/measured-app.ts';
+import { parseCommandLine } from '../src/cli/commandLine.ts';
 import { measureInsertCeiling } from './ceilings.ts';
 import {
   type Generator,
@@ -50,7 +48,49 @@ import {
   waitForQuiet,
 } from './step.ts';
 
-const { values } = parseArgs({
+const help = `Đo hiệu năng đầu-cuối / End-to-end benchmark of the whole system
+
+Usage: npm run bench -- [options]
+
+The system runs in this process as npm start would run it (embedded broker; a fresh database on
+DATABASE_URL's server, else the embedded PostgreSQL in a temporary DATA_DIR); the field runs in
+other processes: one MQTT connection per device with its own credentials, fire sensors, socket.io
+consoles. Each step is reported beside the ceilings measured in the same run (the broker alone,
+PostgreSQL's bulk insert alone). Without options: the full run, written to bench/results/<date>.json
+and .md; with --smoke or any narrowing option the report goes to the temporary folder unless --out.
+npm run measure:ingest is this with --steps max --consoles 0 --devices 200 --seconds 10.
+
+Options
+  --smoke                  a run of a few seconds with 40 devices, to check the bench works
+                           (default: off)
+  --seconds <s>            length of each sustained step (default: 60; smoke 2)
+  --ramp-seconds <s>       length of each ramp step (default: 10; smoke 1)
+  --ceiling-seconds <s>    length of each ceiling measurement (default: 15 or --seconds if
+                           shorter; smoke 1)
+  --devices <n,n>          fleet sizes, comma-separated (default: 1000,10000; smoke 40)
+  --qos <0,1>              QoS levels, comma-separated (default: 0,1)
+  --steps <list>           max: as many messages as the system accepts; half: half the target
+                           rate; ramp: a fifth of the target more each step until it breaks
+                           (default: max,half,ramp; half and ramp on the largest fleet only)
+  --rate <msg/s>           the max steps offer this rate instead; 0 is as much as accepted
+                           (default: 0)
+  --consoles <n>           socket.io consoles watching live telemetry (default: 100; smoke 3)
+  --out <dir>              where the report goes (default: bench/results for the full run, else
+                           the temporary folder)
+  --profile <file>         CPU profile of the system from the first step on, and of the broker's
+                           thread beside it; read with npx tsx bench/profile-top.ts <file>
+                           (default: none)
+  --heap-profile <file>    sampled allocations over the same stretch (default: none)
+  --env <KEY=VALUE>        a configuration setting for the system, repeatable, to measure a
+                           setting side by side (default: none)
+  -h, --help               this text
+
+Examples
+  npm run bench -- --smoke
+  npm run bench -- --devices 1000 --qos 1 --steps max --seconds 20 --env INGEST_BATCH_ROWS=2000
+`;
+
+const { values } = parseCommandLine('bench', help, {
   options: {
     smoke: { type: 'boolean', default: false },
     seconds: { type: 'string' },

@@ -1,11 +1,12 @@
-// npm run bench:feeds -- [--devices 2000] [--runs 40]: one year of hourly history for a city's fleet,
+// npm run bench:feeds -- [options] (--help lists them): one year of hourly history for a city's fleet,
 // the refresher turning it into indicators, then the province's two heavy reads timed: a whole city
 // for a year by month, and a ward for a month by day. Target: p95 under 300 ms. Writes
 // bench/results/feeds-<date>.json and prints a markdown table with the database size.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
-import { parseArgs } from 'node:util';
 import { loadCatalog } from '../src/catalog/index.ts';
+import { parseCommandLine, wholeNumber } from '../src/cli/commandLine.ts';
+import { createProgress, formatBytes, formatCount, formatDuration } from '../src/cli/units.ts';
 import { loadConfig } from '../src/config.ts';
 import { createFeeds } from '../src/feeds/index.ts';
 import { localDate } from '../src/feeds/periods.ts';
@@ -15,7 +16,28 @@ import { migrate } from '../src/storage/migrate.ts';
 import { createPool } from '../src/storage/pool.ts';
 import { createFreshDatabase } from './fresh-database.ts';
 
-const { values } = parseArgs({
+const help = `Đo tốc độ dữ liệu tổng hợp cho tỉnh / Benchmark of the province feeds
+
+Usage: npm run bench:feeds -- [options]
+
+Loads hourly history for a city's fleet into a fresh database, runs the refresher over it, then
+times the province's heavy reads (a city for a year by month, a ward for a month by day, ...).
+Target: p95 under 300 ms. Prints a markdown table with the database sizes and writes
+bench/results/feeds-<date>.json. Uses DATABASE_URL's server, else the embedded PostgreSQL of
+$DATA_DIR; the fresh database is dropped at the end.
+
+Options
+  --devices <n>    devices in the fleet, at least 10 so every kind has one (default: 2000)
+  --days <n>       days of hourly history, from 2025-01-01 (default: 365)
+  --runs <n>       timed runs of each query (default: 40)
+  --keep           keep the fresh database afterwards to look into it (default: off)
+  -h, --help       this text
+
+Example
+  npm run bench:feeds -- --devices 500 --days 90 --runs 10
+`;
+
+const { values } = parseCommandLine('bench:feeds', help, {
   options: {
     devices: { type: 'string', default: '2000' },
     runs: { type: 'string', default: '40' },
@@ -23,9 +45,9 @@ const { values } = parseArgs({
     keep: { type: 'boolean', default: false },
   },
 });
-const deviceCount = Number(values.devices);
-const runs = Number(values.runs);
-const days = Number(values.days);
+const deviceCount = wholeNumber('bench:feeds', 'devices', values.devices, 10);
+const runs = wholeNumber('bench:feeds', 'runs', values.runs, 1);
+const days = wholeNumber('bench:feeds', 'days', values.days, 1);
 const log = createLogger('warn');
 const city = 'tay-ninh';
 const yearStart = new Date('2025-01-01T00:00:00+07:00');
@@ -84,6 +106,13 @@ async function main() {
     const wards = catalog.wardIds(city);
     console.log(`loading ${deviceCount} devices × ${days} days of hourly history into ${database} …`);
     const t0 = performance.now();
+    const progress = createProgress('bench:feeds');
+    const months = Math.ceil((yearEnd.getTime() - yearStart.getTime()) / (30 * 86_400_000));
+    let month = 0;
+    let loadedRows = 0;
+    const loading = (step: string) =>
+      `${step}, ${formatCount(loadedRows)} hourly rows, ${formatDuration(performance.now() - t0)}`;
+    progress.update(loading('devices'), true);
     let offset = 0;
     for (const { kind, share } of mix) {
       const n = Math.round(deviceCount * share);
@@ -102,7 +131,7 @@ async function main() {
       const to = new Date(Math.min(m + 30 * 86_400_000, yearEnd.getTime()));
       for (const { kind, metrics } of mix) {
         for (const [metric, expression] of metrics) {
-          await pool.query(
+          const inserted = await pool.query(
             `INSERT INTO telemetry_hourly (device_id, metric, hour, count, sum, min, max)
              SELECT d.id, $3, h, 60, 60 * v, v * 0.8, v * 1.2
              FROM devices d, generate_series($4::timestamptz, $5::timestamptz - interval '1 hour', interval '1 hour') AS h,
@@ -111,6 +140,8 @@ async function main() {
              WHERE d.kind = $2 AND d.created_at < $1::timestamptz + interval '1 day'`,
             [yearStart, kind, metric, new Date(m), to],
           );
+          loadedRows += inserted.rowCount ?? 0;
+          progress.update(loading(`tháng / month ${month + 1}/${months} (${localDate(new Date(m))})`));
         }
       }
       // Noise exceedance is counted from raw readings: one per hour for each noise meter.
@@ -120,8 +151,10 @@ async function main() {
          WHERE metric = 'laeq_db' AND hour >= $1 AND hour < $2`,
         [new Date(m), to],
       );
-      process.stdout.write(`  ${localDate(new Date(m))} `);
+      month++;
+      progress.update(loading(`tháng / month ${month}/${months}`), true);
     }
+    progress.update(loading('alerts, ANALYZE'), true);
     // A year of alerts: about 30 a day, a third acknowledged within the hour, most resolved.
     await pool.query(
       `INSERT INTO alerts (rule_id, device_id, kind, city, ward, severity, state, message_vi, message_en,
@@ -137,7 +170,7 @@ async function main() {
     await pool.query('ANALYZE');
     const loadS = (performance.now() - t0) / 1000;
     const hourlyRows = Number((await pool.query('SELECT count(*) AS n FROM telemetry_hourly')).rows[0].n);
-    console.log(`\nloaded ${hourlyRows.toLocaleString('en')} hourly rows in ${loadS.toFixed(0)} s`);
+    progress.done(`loaded ${formatCount(hourlyRows)} hourly rows in ${formatDuration(loadS * 1000)}`);
 
     // The refresher, as after an import: every hour of the year marked changed.
     await pool.query(
@@ -202,9 +235,9 @@ async function main() {
                 pg_total_relation_size('indicator_hourly') AS indicator_hourly, pg_total_relation_size('indicator_daily') AS indicator_daily`,
       )
     ).rows[0];
-    const mb = (bytes: string) => `${(Number(bytes) / 1_048_576).toFixed(0)} MB`;
+    const size = (bytes: string) => formatBytes(Number(bytes));
     const table = [
-      `Feeds benchmark, ${new Date().toISOString().slice(0, 10)}: ${deviceCount} devices, ${days} days of hourly history (${hourlyRows.toLocaleString('en')} hourly rows), ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, PostgreSQL ${embedded ? '(embedded)' : 'from DATABASE_URL'}`,
+      `Feeds benchmark, ${new Date().toISOString().slice(0, 10)}: ${deviceCount} devices, ${days} days of hourly history (${hourlyRows.toLocaleString('en')} hourly rows), ${cpus().length} cores, ${formatBytes(totalmem())}, PostgreSQL ${embedded ? '(embedded)' : 'from DATABASE_URL'}`,
       '',
       '| Query | Items | p50 ms | p95 ms | max ms |',
       '|---|---:|---:|---:|---:|',
@@ -214,8 +247,8 @@ async function main() {
       ),
       '',
       `Refresh of the whole year: ${refreshS.toFixed(1)} s (${(refreshed.hours / refreshS).toFixed(0)} hours/s). ` +
-        `Database ${mb(sizes.database)}: telemetry_hourly ${mb(sizes.hourly)}, telemetry_daily ${mb(sizes.daily)}, ` +
-        `indicator_hourly ${mb(sizes.indicator_hourly)}, indicator_daily ${mb(sizes.indicator_daily)}. Target p95 < 300 ms.`,
+        `Database ${size(sizes.database)}: telemetry_hourly ${size(sizes.hourly)}, telemetry_daily ${size(sizes.daily)}, ` +
+        `indicator_hourly ${size(sizes.indicator_hourly)}, indicator_daily ${size(sizes.indicator_daily)}. Target p95 < 300 ms.`,
     ].join('\n');
     console.log(`\n${table}`);
     await mkdir('bench/results', { recursive: true });

@@ -1,28 +1,50 @@
-// npm run measure:alert-latency -- [--background 2000] [--devices 200] [--trials 30]
+// npm run measure:alert-latency -- [options] (--help lists them)
 // Fire alarm → alert row stored, under a background load of ordinary telemetry: the app in this
 // process, the background publishers in another (the benchmark's generator, bench/load/), and fire
 // sensors here publishing alarms one at a time at QoS 1. The clock starts before the PUBLISH leaves.
-import { parseArgs } from 'node:util';
-import mqtt from 'mqtt';
-import { startGenerator } from '../bench/fleet.ts';
-import { startMeasuredApp } from './measured-app.ts';
+import { parseCommandLine, wholeNumber } from '../src/cli/commandLine.ts';
 
-const { values } = parseArgs({
+const help = `Đo độ trễ báo cháy / Fire alarm → alert stored, under background load
+
+Usage: npm run measure:alert-latency -- [options]
+
+Runs the IOC in this process (a fresh database on DATABASE_URL's server, else the embedded
+PostgreSQL in a temporary DATA_DIR) with background telemetry from the benchmark's generator in
+another process, then fire sensors publish alarms one at a time at QoS 1. Prints the alarm →
+alert-row latency (p50, p90, p99, max) as JSON.
+
+Options
+  --background <msg/s>  background telemetry offered per second (default: 2000)
+  --devices <n>         background publishers, one connection each (default: 200)
+  --trials <n>          fire alarms timed, one sensor each (default: 30)
+  -h, --help            this text
+
+Example
+  npm run measure:alert-latency -- --background 500 --trials 10
+`;
+
+const { values } = parseCommandLine('measure:alert-latency', help, {
   options: {
     background: { type: 'string', default: '2000' },
     devices: { type: 'string', default: '200' },
     trials: { type: 'string', default: '30' },
   },
 });
-const trials = Number(values.trials);
-const background = Number(values.background);
+const trials = wholeNumber('measure:alert-latency', 'trials', values.trials, 1);
+const background = wholeNumber('measure:alert-latency', 'background', values.background, 1);
+const backgroundDevices = wholeNumber('measure:alert-latency', 'devices', values.devices, 1);
+
+// Loaded once the options are read: the whole IOC takes seconds to load, and --help needs none of it.
+const { default: mqtt } = await import('mqtt');
+const { startGenerator } = await import('../bench/fleet.ts');
+const { startMeasuredApp } = await import('./measured-app.ts');
 
 const measured = await startMeasuredApp('alertlat');
 const app = measured.app;
 const place = { city: 'tay-ninh' as const, ward: 'phuong-3', lat: 11.3, lon: 106.1, pole: null, zone: null };
 const runId = Date.now().toString(36);
 const envs = await app.registry.createMany(
-  Array.from({ length: Number(values.devices) }, (_, i) => ({
+  Array.from({ length: backgroundDevices }, (_, i) => ({
     ...place,
     id: `tn-p3-env-a${runId}-${i}`,
     kind: 'environment' as const,

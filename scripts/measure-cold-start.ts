@@ -4,6 +4,24 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseCommandLine } from '../src/cli/commandLine.ts';
+
+const help = `Đo thời gian khởi động / Cold start: how long npm start takes to be ready
+
+Usage: npm run measure:cold-start
+
+Starts the IOC on embedded defaults twice: from an empty DATA_DIR (first start: initdb and
+migrations), then again on the same DATA_DIR (a restart), on free ports. Prints both times as JSON
+(firstStartMs, restartMs). The temporary DATA_DIR is removed at the end.
+
+Options
+  -h, --help   this text (the measurement has no options)
+
+Example
+  npm run measure:cold-start
+`;
+
+parseCommandLine('measure:cold-start', help, { options: {} });
 
 const root = new URL('../', import.meta.url).pathname;
 

@@ -1,22 +1,47 @@
-// npm run measure:console -- [--devices 10000] [--background 1000] [--seconds 10]
+// npm run measure:console -- [options] (--help lists them)
 // The console under load in headless Chromium: publish → browser latency of live telemetry (the
 // reading's ts, stamped at publish, against the browser's clock on arrival; same machine, same clock)
 // and the page's frame times with every device on the map, while telemetry batches arrive every 20 ms.
-import { parseArgs } from 'node:util';
-import { startGenerator } from '../bench/fleet.ts';
-import { generatedSecretCost, hashSecret } from '../src/auth/secrets.ts';
-import { launchChromium } from '../tests/helpers/browser.ts';
-import { startMeasuredApp } from './measured-app.ts';
+import { parseCommandLine, wholeNumber } from '../src/cli/commandLine.ts';
 
-const { values } = parseArgs({
+const help = `Đo bảng điều khiển khi tải nặng / The console under load, in headless Chromium
+
+Usage: npm run measure:console -- [options]
+
+Runs the IOC in this process (a fresh database on DATABASE_URL's server, else the embedded
+PostgreSQL in a temporary DATA_DIR), puts every device on the console's map, and while 200
+publishers in another process send live telemetry, measures publish → browser latency and the
+page's frame times. Needs Chromium (see tests/helpers/browser.ts). Prints JSON and saves a
+screenshot to docs/console-10000-devices.png.
+
+Options
+  --devices <n>          devices on the map, at least 200 (default: 10000)
+  --background <msg/s>   live telemetry offered per second (default: 1000)
+  --seconds <n>          how long the telemetry runs (default: 10)
+  -h, --help             this text
+
+Example
+  npm run measure:console -- --devices 2000 --seconds 5
+`;
+
+const { values } = parseCommandLine('measure:console', help, {
   options: {
     devices: { type: 'string', default: '10000' },
     background: { type: 'string', default: '1000' },
     seconds: { type: 'string', default: '10' },
   },
 });
-const total = Number(values.devices);
-const seconds = Number(values.seconds);
+// The 200 publishers are among the devices on the map.
+const total = wholeNumber('measure:console', 'devices', values.devices, 200);
+const seconds = wholeNumber('measure:console', 'seconds', values.seconds, 1);
+const backgroundRate = wholeNumber('measure:console', 'background', values.background, 1);
+
+// Loaded once the options are read: the whole IOC and Playwright take seconds to load, and --help
+// needs none of it.
+const { startGenerator } = await import('../bench/fleet.ts');
+const { generatedSecretCost, hashSecret } = await import('../src/auth/secrets.ts');
+const { launchChromium } = await import('../tests/helpers/browser.ts');
+const { startMeasuredApp } = await import('./measured-app.ts');
 const coalesceMs = '20'; // 50 telemetry batches a second, the issue's bar
 const measured = await startMeasuredApp('console', { LIVE_COALESCE_MS: coalesceMs });
 const { app } = measured;
@@ -73,9 +98,13 @@ await page.fill('#username', 'admin');
 await page.fill('#password', 'measurement-password');
 const loginAt = Date.now();
 await page.click('#login button[type=submit]');
-await page.waitForFunction((n) => (globalThis as any).iocConsole?.devices() === n, total, {
-  timeout: 120_000,
-});
+await page.waitForFunction(
+  (n) => (globalThis as { iocConsole?: { devices(): number } }).iocConsole?.devices() === n,
+  total,
+  {
+    timeout: 120_000,
+  },
+);
 const snapshotMs = Date.now() - loginAt;
 
 // A string, not a function: the bundler's name helpers do not exist in the page.
@@ -101,7 +130,7 @@ await publisher.request(
   'connected',
 );
 const { stats } = await publisher.request(
-  { type: 'run', qos: 1, rate: Number(values.background), seconds, window: 16, cap: Number.MAX_SAFE_INTEGER },
+  { type: 'run', qos: 1, rate: backgroundRate, seconds, window: 16, cap: Number.MAX_SAFE_INTEGER },
   'ran',
 );
 const published = { messages: stats.published };
@@ -120,7 +149,7 @@ console.log(
   JSON.stringify(
     {
       devicesOnMap: total,
-      backgroundOfferedMsgPerS: Number(values.background),
+      backgroundOfferedMsgPerS: backgroundRate,
       published: published.messages,
       liveCoalesceMs: Number(coalesceMs),
       snapshotToAllMarkersMs: snapshotMs,

@@ -1,9 +1,9 @@
-// npm run measure:db-cost -- [--devices 10000] [--per-fold 10] [--rounds 2]: the database time per message of each
+// npm run measure:db-cost -- [options] (--help lists them): the database time per message of each
 // statement ingest and the refresher run for a fleet of environment stations, one after the other on
 // one connection, in a fresh database on DATABASE_URL's server (dropped at the end). It tells where
 // PostgreSQL's share of the benchmark goes: storing a message, folding it into the hourly rollup,
 // latest values and last-seen times.
-import { parseArgs } from 'node:util';
+import { parseCommandLine, usageError, wholeNumber } from '../src/cli/commandLine.ts';
 import { createLogger } from '../src/log.ts';
 import { migrate } from '../src/storage/migrate.ts';
 import { createPool, inTransaction } from '../src/storage/pool.ts';
@@ -11,19 +11,42 @@ import { foldHourlyDeltas } from '../src/storage/rollups.ts';
 import { insertTelemetry, telemetryBatch, touchLastSeen, writeLatest } from '../src/storage/telemetry.ts';
 import { createFreshDatabase } from './fresh-database.ts';
 
-const { values } = parseArgs({
+const help = `Đo chi phí cơ sở dữ liệu cho mỗi bản tin / Database time per message, statement by statement
+
+Usage: DATABASE_URL=postgres://… npm run measure:db-cost -- [options]
+
+Times each statement of ingest and the refresher (storing messages, folding them into the hourly
+rollup, latest values, last-seen times) for a fleet of environment stations, one after the other on
+one connection, in a fresh database on DATABASE_URL's server (dropped at the end). Prints a markdown
+table with the time per item. DATABASE_URL is required.
+
+Options
+  --devices <n>     stations (default: 10000)
+  --per-fold <n>    messages per station between two folds; 10 is 10 000 msg/s from 10 000
+                    stations folded every 10 s (default: 10)
+  --rounds <n>      how many times the sequence runs (default: 2)
+  -h, --help        this text
+
+Example
+  DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run measure:db-cost -- --devices 2000
+`;
+
+const { values } = parseCommandLine('measure:db-cost', help, {
   options: {
     devices: { type: 'string', default: '10000' },
     'per-fold': { type: 'string', default: '10' },
     rounds: { type: 'string', default: '2' },
   },
 });
-const deviceCount = Number(values.devices);
-const rounds = Number(values.rounds);
+const deviceCount = wholeNumber('measure:db-cost', 'devices', values.devices, 1);
+const rounds = wholeNumber('measure:db-cost', 'rounds', values.rounds, 1);
+const perFold = wholeNumber('measure:db-cost', 'per-fold', values['per-fold'], 1);
 const adminUrl = process.env.DATABASE_URL;
 if (!adminUrl) {
-  process.stderr.write('set DATABASE_URL to a PostgreSQL server (a fresh database is created there)\n');
-  process.exit(2);
+  usageError(
+    'measure:db-cost',
+    'set DATABASE_URL to a PostgreSQL server (a fresh database is created there)',
+  );
 }
 
 const database = await createFreshDatabase(adminUrl, `ioc_scratch_${Date.now()}`);
@@ -37,7 +60,7 @@ try {
     [devices],
   );
   // Messages per device per fold: 10 is 10,000 msg/s from 10,000 devices folded every 10 s.
-  const messages = Number(values['per-fold']) * deviceCount;
+  const messages = perFold * deviceCount;
   const batchSize = 5_000;
   const start = Date.now() - 3_600_000;
   let sent = 0;

@@ -10,28 +10,49 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import mqtt, { type MqttClient } from 'mqtt';
 import pg from 'pg';
+import { parseCommandLine, usageError, wholeNumber } from '../src/cli/commandLine.ts';
 import { startMosquitto } from '../tests/helpers/mosquitto.ts';
 import { createFreshDatabase } from './fresh-database.ts';
 import { heapFlags } from './heapFlags.ts';
 
-const { values: args } = parseArgs({
+const help = `Đo khả năng mở rộng / Scale-out: ingest throughput with one IOC instance, then two
+
+Usage: DATABASE_URL=postgres://… npm run measure:scaleout -- [options]
+
+On a dedicated Mosquitto (dynamic security, a free port; needs mosquitto installed) and a fresh
+database on DATABASE_URL's server, each IOC instance its own process: while the instances are down,
+the devices publish a backlog at QoS 1 that the broker queues for them; then the instances start
+and the rate at which they store it is measured. Prints JSON with both runs and the speed-up.
+DATABASE_URL is required; MEASURE_DEADLINE_MS caps each phase (default: 300000).
+
+Options
+  --devices <n>       devices publishing the backlog (default: 200)
+  --per-device <n>    readings each device publishes per phase (default: 300)
+  --window <n>        QoS 1 publishes in flight per device (default: 20)
+  -h, --help          this text
+
+Example
+  DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run measure:scaleout -- --devices 200 --per-device 300
+`;
+
+const { values: args } = parseCommandLine('measure:scaleout', help, {
   options: {
     devices: { type: 'string', default: '200' },
     'per-device': { type: 'string', default: '300' },
     window: { type: 'string', default: '20' },
   },
 });
-const devices = Number(args.devices);
-const perDevice = Number(args['per-device']);
-const window = Number(args.window);
+const devices = wholeNumber('measure:scaleout', 'devices', args.devices, 1);
+const perDevice = wholeNumber('measure:scaleout', 'per-device', args['per-device'], 1);
+const window = wholeNumber('measure:scaleout', 'window', args.window, 1);
 const adminUrl = process.env.DATABASE_URL;
-if (!adminUrl) {
-  process.stderr.write('set DATABASE_URL to a PostgreSQL server (a fresh database is created there)\n');
-  process.exit(2);
-}
+if (!adminUrl)
+  usageError(
+    'measure:scaleout',
+    'set DATABASE_URL to a PostgreSQL server (a fresh database is created there)',
+  );
 const root = new URL('../', import.meta.url).pathname;
 const adminPassword = 'measure-admin-password';
 const jwt = randomBytes(32).toString('base64');

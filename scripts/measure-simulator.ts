@@ -1,4 +1,4 @@
-// npm run measure:simulator -- [--devices 20000] [--hold 60] [--connect-rate 400] [--against broker|ioc]
+// npm run measure:simulator -- [options] (--help lists them)
 // How many simulated devices one simulator process holds, and what each costs in memory. The simulator
 // runs as `npm run simulate` in a child process with a generated fleet, each device on its own MQTT
 // connection with its own secret, reporting at its kind's normal interval; its resident memory is
@@ -11,16 +11,37 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { Aedes } from 'aedes';
 import { generateFleet } from '../simulators/generatedFleet.ts';
 import { loadCatalog } from '../src/catalog/index.ts';
+import { parseCommandLine, usageError, wholeNumber } from '../src/cli/commandLine.ts';
+import { formatBytes, formatCount } from '../src/cli/units.ts';
 import { writeCredentialsFile } from '../src/registry/credentialsFile.ts';
 import type { DeviceCredentials } from '../src/registry/fleets.ts';
 import { topicPrefix } from '../src/registry/fleets.ts';
-import { startMeasuredApp } from './measured-app.ts';
 
-const { values } = parseArgs({
+const help = `Đo sức chứa của bộ mô phỏng / How many devices one simulator process holds, and their memory
+
+Usage: npm run measure:simulator -- [options]
+
+Runs npm run simulate in a child process with a generated fleet, every device on its own MQTT
+connection with its own secret at its kind's normal interval, and samples the child's resident
+memory from /proc: the cost of the process holding one device, then holding the whole fleet.
+
+Options
+  --devices <n>         generated devices (default: 20000)
+  --hold <s>            seconds the fleet is held once connected (default: 60)
+  --connect-rate <n>    connections the simulator opens per second (default: 400)
+  --against <target>    broker: a bare aedes broker in this process, the simulator alone
+                        ioc: the whole IOC (fresh database, every secret checked, every reading
+                        stored), where the IOC's own capacity sets the pace (default: broker)
+  -h, --help            this text
+
+Example
+  npm run measure:simulator -- --devices 2000 --hold 20
+`;
+
+const { values } = parseCommandLine('measure:simulator', help, {
   options: {
     devices: { type: 'string', default: '20000' },
     hold: { type: 'string', default: '60' },
@@ -28,8 +49,11 @@ const { values } = parseArgs({
     against: { type: 'string', default: 'broker' },
   },
 });
-const count = Number(values.devices);
-const holdS = Number(values.hold);
+const count = wholeNumber('measure:simulator', 'devices', values.devices, 1);
+const holdS = wholeNumber('measure:simulator', 'hold', values.hold, 1);
+const connectRate = wholeNumber('measure:simulator', 'connect-rate', values['connect-rate'], 1);
+if (values.against !== 'broker' && values.against !== 'ioc')
+  usageError('measure:simulator', `--against is broker or ioc, not '${values.against}'`);
 const root = new URL('../', import.meta.url).pathname;
 
 const rssMiB = (pid: number) => {
@@ -43,6 +67,8 @@ const log = (text: string) => process.stdout.write(`${text}\n`);
 let target: { mqttPort: number; clients(): number; close(): Promise<void> };
 let credentials: DeviceCredentials[];
 if (values.against === 'ioc') {
+  // Only this mode needs the IOC, which takes seconds to load.
+  const { startMeasuredApp } = await import('./measured-app.ts');
   const measured = await startMeasuredApp('simulator');
   const { app } = measured;
   log(`registering ${count} generated devices in the IOC (one scrypt hash each) …`);
@@ -93,7 +119,7 @@ try {
   const baseline = await new Promise<number>((ok) => setTimeout(() => ok(rssMiB(idle.pid!)), 8000));
   await new Promise((ok) => idle.on('exit', ok));
 
-  const connectS = Math.ceil(count / Number(values['connect-rate'])) + 150;
+  const connectS = Math.ceil(count / connectRate) + 150;
   log(`starting the simulator: ${count} devices, up to ${connectS} s to connect, then ${holdS} s held`);
   const child = spawn(
     process.execPath,
@@ -104,7 +130,7 @@ try {
       '--credentials',
       file,
       '--connect-rate',
-      values['connect-rate'],
+      String(connectRate),
       '--drop',
       '0',
       '--link-drops',
@@ -147,18 +173,19 @@ try {
   const rssHeld = steady.length ? steady.reduce((a, s) => a + s.rss, 0) / steady.length : 0;
   const rateHeld = steady.length ? steady.reduce((a, s) => a + s.rate, 0) / steady.length : 0;
   log('');
-  log(`devices asked for:         ${count}`);
+  const mib = (n: number) => formatBytes(n * 1_048_576);
+  log(`devices asked for:         ${formatCount(count)}`);
   log(
-    `largest fleet held:        ${largest} connected at once${allConnectedAt ? '' : ' (not all connected)'}`,
+    `largest fleet held:        ${formatCount(largest)} connected at once${allConnectedAt ? '' : ' (not all connected)'}`,
   );
   log(
-    `simulator memory:          ${baseline.toFixed(0)} MiB holding one device, ${rssHeld.toFixed(0)} MiB held (peak ${peakRss.toFixed(0)} MiB)`,
+    `simulator memory:          ${mib(baseline)} holding one device, ${mib(rssHeld)} held (peak ${mib(peakRss)})`,
   );
   log(
-    `memory per device:         ${largest ? (((rssHeld - baseline) * 1024) / largest).toFixed(1) : '–'} KiB (RSS growth / connected devices)`,
+    `memory per device:         ${largest ? mib((rssHeld - baseline) / largest) : '–'} (RSS growth / connected devices)`,
   );
   log(
-    `telemetry while held:      ${rateHeld.toFixed(0)} msg/s (the kinds' normal intervals give ${expectedRate.toFixed(0)} msg/s)`,
+    `telemetry while held:      ${formatCount(Math.round(rateHeld))} msg/s (the kinds' normal intervals give ${formatCount(Math.round(expectedRate))} msg/s)`,
   );
   log(`against:                   ${values.against === 'ioc' ? 'the whole IOC' : 'a bare aedes broker'}`);
   log(`broker clients afterwards: ${target.clients()}`);

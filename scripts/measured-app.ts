@@ -4,7 +4,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type RunningApp, startApp } from '../src/app.ts';
+import type { RunningApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/log.ts';
 import { createFreshDatabase } from './fresh-database.ts';
@@ -13,6 +13,9 @@ export async function startMeasuredApp(
   name: string,
   env: Record<string, string> = {},
 ): Promise<{ app: RunningApp; database: string; close(): Promise<void> }> {
+  // Loaded when a run starts, not when a script imports this, so that a script's --help does not
+  // wait for the whole IOC to load.
+  const { startApp } = await import('../src/app.ts');
   const base = loadConfig();
   const fresh = base.DATABASE_URL
     ? await createFreshDatabase(base.DATABASE_URL, `ioc_${name}_${Date.now().toString(36)}`)

@@ -1,4 +1,4 @@
-// npm run soak -- [--minutes 30] [--devices 200] [--rate 400] [--out bench/results]
+// npm run soak -- [options] (--help lists them)
 // A steady simulated load against the whole system for a chosen time: the IOC runs as its own process
 // (`src/main.ts`, as in production, on a fresh database of DATABASE_URL or embedded), every device on
 // its own MQTT connection with its own credentials publishes QoS 1 telemetry at a steady rate, and
@@ -9,13 +9,36 @@ import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import mqtt, { type MqttClient } from 'mqtt';
 import pg from 'pg';
+import { parseCommandLine, wholeNumber } from '../src/cli/commandLine.ts';
+import { createProgress, formatBytes, formatCount, formatDuration } from '../src/cli/units.ts';
 import { createFreshDatabase } from './fresh-database.ts';
 import { heapFlags } from './heapFlags.ts';
 
-const { values } = parseArgs({
+const help = `Chạy tải đều dài hạn / Soak: a steady load against the whole system for a chosen time
+
+Usage: npm run soak -- [options]
+
+Starts the IOC as its own process (src/main.ts, on a fresh database of DATABASE_URL's server, else
+the embedded PostgreSQL in a temporary DATA_DIR), registers and connects the devices, each on its
+own MQTT connection, and publishes QoS 1 telemetry at a steady rate. Every sample reports the IOC's
+memory (RSS, heap), publish → PUBACK latency and loss (acknowledged readings missing from the
+database). Writes <out>/soak-<date>.json; exits 1 if any acknowledged reading was lost.
+
+Options
+  --minutes <n>      how long the load runs (default: 30)
+  --devices <n>      devices, each with its own connection and credentials (default: 200)
+  --rate <msg/s>     telemetry messages per second across all devices (default: 400)
+  --sample-s <s>     seconds between samples (default: 60)
+  --out <dir>        where the JSON report goes (default: bench/results)
+  -h, --help         this text
+
+Example
+  npm run soak -- --minutes 5 --devices 50 --rate 100 --out /tmp
+`;
+
+const { values } = parseCommandLine('soak', help, {
   options: {
     minutes: { type: 'string', default: '30' },
     devices: { type: 'string', default: '200' },
@@ -24,10 +47,10 @@ const { values } = parseArgs({
     'sample-s': { type: 'string', default: '60' },
   },
 });
-const minutes = Number(values.minutes);
-const deviceCount = Number(values.devices);
-const rate = Number(values.rate);
-const sampleMs = Number(values['sample-s']) * 1000;
+const minutes = wholeNumber('soak', 'minutes', values.minutes, 1);
+const deviceCount = wholeNumber('soak', 'devices', values.devices, 1);
+const rate = wholeNumber('soak', 'rate', values.rate, 1);
+const sampleMs = wholeNumber('soak', 'sample-s', values['sample-s'], 1) * 1000;
 const root = new URL('../', import.meta.url).pathname;
 const password = 'soak-admin-password';
 const say = (text: string) => process.stderr.write(`[soak] ${text}\n`);
@@ -84,6 +107,8 @@ interface Device {
   seq: number;
 }
 const devices: Device[] = [];
+const connecting = createProgress('[soak] devices');
+const connectStarted = Date.now();
 for (let i = 0; i < deviceCount; i++) {
   const id = `tn-soak-env-${String(i).padStart(5, '0')}`;
   const res = await fetch(`${base}/api/v1/devices`, {
@@ -108,7 +133,11 @@ for (let i = 0; i < deviceCount; i++) {
   });
   await new Promise<void>((ok) => client.once('connect', () => ok()));
   devices.push({ id, topic: `ioc/tay-ninh/environment/${id}/telemetry`, client, seq: 0 });
+  connecting.update(`${formatCount(devices.length)}/${formatCount(deviceCount)} registered and connected`);
 }
+connecting.done(
+  `${formatCount(devices.length)} registered and connected in ${formatDuration(Date.now() - connectStarted)}`,
+);
 say(`IOC pid ${child.pid}, ${devices.length} devices connected; ${rate} msg/s for ${minutes} min`);
 
 const db = new pg.Client({ connectionString: databaseUrl ?? (await embeddedUrl()) });
@@ -173,10 +202,12 @@ async function storedReadings(): Promise<number> {
 
 const minutesLog: Array<Record<string, number>> = [];
 async function sample() {
+  const rssBytes = await metric('ioc_process_process_resident_memory_bytes');
+  const heapBytes = await metric('ioc_process_nodejs_heap_size_used_bytes');
   const row = {
     minute: Math.round((Date.now() - started) / 60_000),
-    rssMiB: Math.round((await metric('ioc_process_process_resident_memory_bytes')) / 1_048_576),
-    heapUsedMiB: Math.round((await metric('ioc_process_nodejs_heap_size_used_bytes')) / 1_048_576),
+    rssMiB: Math.round(rssBytes / 1_048_576),
+    heapUsedMiB: Math.round(heapBytes / 1_048_576),
     sent,
     acked,
     stored: await storedReadings(),
@@ -188,7 +219,13 @@ async function sample() {
   };
   latencies = [];
   minutesLog.push(row);
-  say(JSON.stringify(row));
+  // The file keeps the numbers; a person reads sizes and counts in human units.
+  say(
+    `${formatDuration(Date.now() - started)}: RSS ${formatBytes(rssBytes)}, heap ${formatBytes(heapBytes)}, ` +
+      `sent ${formatCount(row.sent)}, acked ${formatCount(row.acked)}, stored ${formatCount(row.stored)}, ` +
+      `PUBACK p50 ${formatCount(row.p50Ms)} ms, p99 ${formatCount(row.p99Ms)} ms, max ${formatCount(row.maxMs)} ms, ` +
+      `queue ${formatCount(row.queueRows)} rows, journal ${Number.isNaN(row.journalBytes) ? '–' : formatBytes(row.journalBytes)}`,
+  );
 }
 await sample();
 while (Date.now() < endsAt) {
@@ -229,7 +266,15 @@ const summary = {
   loadAverage: (await import('node:os')).loadavg().map((l) => Math.round(l * 100) / 100),
   database: serverUrl ? 'DATABASE_URL' : 'embedded',
 };
-say(`summary ${JSON.stringify(summary)}`);
+const mib = (n: number | undefined) => formatBytes((n ?? 0) * 1_048_576);
+say(
+  `summary: ${formatCount(summary.sent)} sent, ${formatCount(summary.acknowledged)} acknowledged, ` +
+    `${formatCount(summary.stored)} stored, ${formatCount(summary.lost)} lost, ${formatCount(summary.publishErrors)} publish errors; ` +
+    `${formatCount(summary.achievedPerSecond)} msg/s; PUBACK p50 ${formatCount(summary.latencyMs.p50)} ms, ` +
+    `p99 ${formatCount(summary.latencyMs.p99)} ms, max ${formatCount(summary.latencyMs.max)} ms; ` +
+    `RSS first ${mib(summary.rssMiB.first)}, min ${mib(summary.rssMiB.min)}, max ${mib(summary.rssMiB.max)}, ` +
+    `last ${mib(summary.rssMiB.last)} (second-half spread ${mib(summary.rssSecondHalfSpreadMiB)})`,
+);
 await mkdir(values.out!, { recursive: true });
 const file = join(values.out!, `soak-${new Date().toISOString().slice(0, 10)}.json`);
 await writeFile(file, `${JSON.stringify({ summary, minutes: minutesLog }, null, 2)}\n`);

@@ -1,7 +1,9 @@
-// npm run simulate -- [options]: a simulated fleet, or a scenario, publishing into a running IOC over real MQTT.
+// npm run simulate -- [options] (--help lists them): a simulated fleet, or a scenario, publishing into
+// a running IOC over real MQTT.
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { loadCatalog } from '../src/catalog/index.ts';
+import { parseCommandLine, usageError } from '../src/cli/commandLine.ts';
+import { createProgress, formatBytes, formatCount, formatDuration } from '../src/cli/units.ts';
 import { loadConfig } from '../src/config.ts';
 import { readCredentialsFile, writeCredentialsFile } from '../src/registry/credentialsFile.ts';
 import { createClock, replayStart } from './clock.ts';
@@ -10,23 +12,25 @@ import { startProgress } from './progress.ts';
 import { registerGenerated } from './register.ts';
 import { listScenarios, loadScenario, replayScenario } from './scenario.ts';
 
-const help = `Usage: npm run simulate -- [options]
+const help = `Mô phỏng thiết bị hiện trường / Simulated field devices publishing into a running IOC
 
-Mô phỏng thiết bị hiện trường / simulated field devices. Every device connects to the IOC's broker
-with its own credentials (from npm run fleet:load), a last will and a retained status, publishes
-realistic telemetry at its kind's reporting interval (with jitter), obeys cmd messages and answers
-cmd_result. Ctrl-C stops cleanly: each device says it is offline, waits for its acknowledgements and
-disconnects; a summary follows.
+Usage: npm run simulate -- [options]
+
+Every device connects to the IOC's broker with its own credentials (from npm run fleet:load), a
+last will and a retained status, publishes realistic telemetry at its kind's reporting interval
+(with jitter), obeys cmd messages and answers cmd_result. Ctrl-C stops cleanly: each device says
+it is offline, waits for its acknowledgements and disconnects; a summary follows.
 
 Which devices
   --credentials <file>  credentials file (default: $DATA_DIR/fleet-credentials.json)
   --mqtt-url <url>      broker (default: the url in the credentials file)
-  --city <id>           only this city's devices (tay-ninh, hoi-an)
-  --kind <kind>         only this kind; repeat for several
-  --devices <n>         only the first n devices of the file
+  --city <id>           only this city's devices: tay-ninh or hoi-an (default: both)
+  --kind <kind>         only this kind; repeat for several (default: every kind)
+  --devices <n>         only the first n devices of the file (default: all of them)
   --generate <n>        first register n generated devices spread over the wards of both cities
                         (ids gen-{city}-{ward}-{kind}-{nnnnnn}) through the IOC's API, add their
-                        secrets to the credentials file, and simulate them
+                        secrets to the credentials file, and simulate them (default: none, the
+                        devices already in the file)
   --url <url>           the IOC's HTTP address for --generate (default: http://localhost:$HTTP_PORT)
   --user <name>         admin account for --generate (default: admin)
   --password <pw>       its password (default: $ADMIN_PASSWORD)
@@ -34,8 +38,8 @@ Which devices
 How they behave
   --rate <msg/s>        total telemetry messages per second across the fleet
                         (default: each kind's own interval from devices/kinds)
-  --qos <0|1>           default: 1
-  --seed <n>            default: 1; the same seed replays the same values
+  --qos <0|1>           QoS of telemetry (default: 1)
+  --seed <n>            the same seed replays the same values (default: 1)
   --speed <x>           simulated time runs x times faster than real time (default: 1); an
                         accelerated run needs --duration and is stamped in the past so that it
                         ends now (the IOC refuses readings from the future)
@@ -49,13 +53,19 @@ Scenarios (simulators/scenarios/*.json)
                         should show. Scenarios with a time of day (e.g. 20:00) are stamped on the
                         latest past such day: run the IOC with INGEST_LATE_AFTER_S above their age
                         (e.g. 172800) to have them judged as live, or add --end-now
-  --end-now             ignore the scenario's time of day: it ends at the present
-  --list-scenarios      list the scenarios and what each shows
+                        (default: none, the fleet runs)
+  --end-now             ignore the scenario's time of day: it ends at the present (default: off)
+  --list-scenarios      list the scenarios and what each shows, and stop
   -h, --help            this text
+
+Examples
+  npm run simulate -- --city hoi-an --duration 60
+  npm run simulate -- --generate 5000 --password "$ADMIN_PASSWORD"
+  npm run simulate -- --scenario <name> --end-now      (names: --list-scenarios)
 `;
 
 async function main() {
-  const { values } = parseArgs({
+  const { values } = parseCommandLine('simulate', help, {
     options: {
       credentials: { type: 'string' },
       'mqtt-url': { type: 'string' },
@@ -77,13 +87,8 @@ async function main() {
       scenario: { type: 'string' },
       'end-now': { type: 'boolean', default: false },
       'list-scenarios': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h' },
     },
   });
-  if (values.help) {
-    process.stdout.write(help);
-    return;
-  }
   const catalog = loadCatalog();
   if (values['list-scenarios']) {
     for (const name of listScenarios()) {
@@ -100,10 +105,14 @@ async function main() {
 
   if (values.generate) {
     const count = Number(values.generate);
+    if (!Number.isInteger(count) || count <= 0)
+      usageError('simulate', '--generate needs a whole number above 0');
     const url = values.url ?? `http://localhost:${config.HTTP_PORT}`;
     const password = values.password ?? config.ADMIN_PASSWORD;
     if (!password) throw new Error('--generate needs the admin password: --password or ADMIN_PASSWORD');
     process.stdout.write(`registering ${count} generated devices at ${url} …\n`);
+    const progress = createProgress('simulate --generate');
+    const registering = Date.now();
     const issued = await registerGenerated({
       url,
       user: values.user,
@@ -111,7 +120,17 @@ async function main() {
       catalog,
       count,
       seed: Number(values.seed),
+      onProgress: (registered, total) => {
+        const seconds = (Date.now() - registering) / 1000;
+        progress.update(
+          `${formatCount(registered)}/${formatCount(total)} thiết bị đã đăng ký / devices registered, ` +
+            `${formatCount(seconds > 0 ? registered / seconds : 0)}/s`,
+        );
+      },
     });
+    progress.done(
+      `${formatCount(issued.length)} thiết bị / devices registered in ${formatDuration(Date.now() - registering)}`,
+    );
     const mqttUrl =
       values['mqtt-url'] ??
       (await readCredentialsFile(path))?.mqttUrl ??
@@ -197,7 +216,7 @@ async function main() {
     process.stdout.write(
       `stopped after ${seconds.toFixed(0)} s: ${s.published} published, ${s.acknowledged} acknowledged, ${s.errors} errors\n` +
         `  ${s.readings} readings, ${s.dropped} dropped on the radio, ${s.reconnects} link drops, ${s.commands} commands, ` +
-        `${s.garbage} malformed; memory ${(memory.rss / 1_048_576).toFixed(0)} MiB\n`,
+        `${s.garbage} malformed; memory ${formatBytes(memory.rss)}\n`,
     );
     process.exit(0);
   };

@@ -12,6 +12,8 @@ export async function registerGenerated(options: {
   count: number;
   seed: number;
   concurrency?: number;
+  /** Called after each device, for a progress line. */
+  onProgress?: (registered: number, total: number) => void;
 }): Promise<DeviceCredentials[]> {
   const login = await fetch(`${options.url}/api/v1/auth/login`, {
     method: 'POST',
@@ -50,6 +52,7 @@ export async function registerGenerated(options: {
         topicPrefix: topicPrefix(device),
         secret,
       });
+      options.onProgress?.(issued.length, devices.length);
     }
   }
   await Promise.all(Array.from({ length: options.concurrency ?? 8 }, worker));
