@@ -16,14 +16,9 @@ async function main() {
     throw error;
   }
   const log = createLogger(config.LOG_LEVEL);
+  // A generated admin password was printed (and kept in DATA_DIR) the moment it was created, inside
+  // startApp, so a start that fails after that point does not lose it.
   const app = await startApp(config, log);
-  if (app.generatedAdminPassword) {
-    // Printed once, on the first start only: the hash is all we keep.
-    process.stdout.write(
-      `\n  First start: created user "admin" with password ${app.generatedAdminPassword}\n` +
-        '  Keep it now; it is not shown again (set ADMIN_PASSWORD before the first start to choose it).\n\n',
-    );
-  }
   const mqtt = [
     app.mqttPort !== undefined ? `mqtt://localhost:${app.mqttPort}` : '',
     app.mqttTlsPort !== undefined ? `mqtts://localhost:${app.mqttTlsPort}` : '',

@@ -1,16 +1,18 @@
-// Operators' identities: login with username and password (scrypt-hashed, throttled), short-lived
-// JWTs naming the user and the session version. Every check reads the account (cached for a few
-// seconds), so a logout, a disabled account or a changed role takes effect at once in this process.
-// The first start creates `admin` with ADMIN_PASSWORD, or a generated password printed once.
+// Operators' identities: login with username and password (scrypt-hashed, throttled, locked out after
+// repeated failures), short-lived JWTs naming the user and the session version. Every check reads the
+// account (cached for a few seconds), so a logout, a disabled account or a changed role takes effect
+// at once in this process, and within those seconds when another process (an instance, the admin
+// command) changed it in the database. The first start's admin account: bootstrap.ts.
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { jwtVerify, SignJWT } from 'jose';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { Role, UserQueries, UserRow } from '../storage/users.ts';
+import type { LockoutPolicy, Role, UserQueries, UserRow } from '../storage/users.ts';
+import { settleInitialPassword } from './initialPassword.ts';
 import { hashSecret, passwordCost, verifySecret } from './secrets.ts';
-import { createLoginThrottle } from './throttle.ts';
+import { createLoginThrottle, type LoginWait } from './throttle.ts';
 
 export interface Principal {
   kind: 'user';
@@ -30,14 +32,16 @@ export interface Auth {
   hashPassword(password: string): Promise<string>;
   /** Drops the cached account after an admin changed it. */
   forget(username: string): void;
-  /** Lifts a lockout (an admin reset the password or re-enabled the account). */
-  unlock(username: string): void;
-  /** Creates the admin account on first start; returns the generated password when one was made. */
-  bootstrapAdmin(password: string | undefined): Promise<string | undefined>;
+  /**
+   * After the user's password was changed (the row already holds the new one): drops the cached
+   * account and, when it was the first admin password, its file in DATA_DIR.
+   */
+  passwordChanged(username: string): Promise<void>;
 }
 
 const issuer = 'city-ioc';
 const accountCacheMs = 5_000;
+const failureWindowMs = 15 * 60_000;
 
 /** JWT_SECRET, or in development a random one kept in DATA_DIR so tokens survive a restart. */
 export async function resolveJwtSecret(configured: string | undefined, dataDir: string): Promise<Uint8Array> {
@@ -62,15 +66,22 @@ export function createAuth(deps: {
   jwtSecret: Uint8Array;
   ttlSeconds: number;
   lockout: { failures: number; seconds: number };
+  /** Where the first admin password may be kept (initialPassword.ts). */
+  dataDir: string;
   log: Logger;
 }): Auth {
-  const { users, jwtSecret, ttlSeconds, log } = deps;
+  const { users, jwtSecret, ttlSeconds, log, dataDir } = deps;
   const throttle = createLoginThrottle({
     maxFailures: 10,
-    windowMs: 15 * 60_000,
+    windowMs: failureWindowMs,
     lockoutFailures: deps.lockout.failures,
     lockoutMs: deps.lockout.seconds * 1000,
   });
+  const lockout: LockoutPolicy = {
+    failures: deps.lockout.failures,
+    windowSeconds: failureWindowMs / 1000,
+    lockSeconds: deps.lockout.seconds,
+  };
   const accounts = new Map<string, { user: UserRow | undefined; at: number }>();
 
   async function account(username: string): Promise<UserRow | undefined> {
@@ -83,14 +94,19 @@ export function createAuth(deps: {
 
   return {
     async login(username, password, from) {
-      const wait = throttle.wait(username, from);
+      // Read fresh, not from the cache: a lockout set or lifted elsewhere counts from this attempt.
+      const user = await users.byUsername(username);
+      const wait: LoginWait | undefined =
+        user?.lockedUntil && user.lockedUntil.getTime() > Date.now()
+          ? { ms: user.lockedUntil.getTime() - Date.now(), reason: 'account' }
+          : throttle.wait(username, from, user ? { unlockedAt: user.unlockedAt?.getTime() } : undefined);
       if (wait) {
         const minutes = Math.ceil(wait.ms / 60_000);
         const details = { retryAfterSeconds: Math.ceil(wait.ms / 1000) };
         if (wait.reason === 'account') {
           throw new AppError(
             'ACCOUNT_LOCKED',
-            `this account is locked after repeated failed logins; try again in ${minutes} minutes or ask an admin to reset its password`,
+            `this account is locked after repeated failed logins; try again in ${minutes} minutes or ask an admin to reset its password or unlock it (npm run admin -- unlock <user>)`,
             details,
           );
         }
@@ -100,16 +116,19 @@ export function createAuth(deps: {
           details,
         );
       }
-      const user = await users.byUsername(username);
       dummyHash ??= hashSecret(randomBytes(16).toString('hex'), passwordCost);
       const ok = await verifySecret(password, user?.passwordHash ?? (await dummyHash));
       if (!user || !ok || user.disabled) {
-        if (throttle.failed(username, from))
+        // Counted for an unknown name too (no row changes, same cost), so timing tells nothing.
+        const counted = await users.loginFailed(username, lockout);
+        const nameLocked = throttle.failed(username, from, user !== undefined);
+        if (counted?.justLocked || nameLocked)
           log.warn({ username, from }, 'account locked after repeated failed logins');
         else log.warn({ username, from }, 'failed login');
         throw new AppError('UNAUTHENTICATED', 'wrong username or password');
       }
       throttle.succeeded(username, from);
+      await users.loginSucceeded(username);
       const expiresAt = new Date(Date.now() + ttlSeconds * 1000);
       const token = await new SignJWT({ ver: user.tokenVersion })
         .setProtectedHeader({ alg: 'HS256' })
@@ -152,15 +171,11 @@ export function createAuth(deps: {
 
     hashPassword: (password) => hashSecret(password, passwordCost),
     forget: (username) => accounts.delete(username),
-    unlock: (username) => throttle.unlock(username),
 
-    async bootstrapAdmin(password) {
-      if ((await users.count()) > 0) return undefined;
-      const chosen = password ?? randomBytes(12).toString('base64url');
-      const created = await users.create('admin', await hashSecret(chosen, passwordCost), 'admin');
-      if (!created) return undefined;
-      log.info({ username: 'admin' }, 'created the first admin account');
-      return password ? undefined : chosen;
+    async passwordChanged(username) {
+      accounts.delete(username);
+      if ((await settleInitialPassword(dataDir, users)) === 'removed')
+        log.info({ username }, 'the initial admin password was changed; removed its file');
     },
   };
 }

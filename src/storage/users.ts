@@ -1,4 +1,5 @@
-// Typed queries on operator accounts.
+// Typed queries on operator accounts, their lockout included: it lives in the row, so every instance
+// and the admin command (another process) see and lift the same one.
 import type { Pool } from './pool.ts';
 
 export const roles = ['viewer', 'operator', 'admin'] as const;
@@ -11,25 +12,54 @@ export interface UserRow {
   role: Role;
   disabled: boolean;
   tokenVersion: number;
+  /** Refused even with the right password until then; null or past when not locked. */
+  lockedUntil: Date | null;
+  /** When an admin last lifted a lockout or reset the password. */
+  unlockedAt: Date | null;
 }
+
+export interface UserListing {
+  id: number;
+  username: string;
+  role: Role;
+  disabled: boolean;
+  lockedUntil: Date | null;
+  createdAt: Date;
+}
+
+export interface LockoutPolicy {
+  /** Failures from any address within windowSeconds that lock the account. */
+  failures: number;
+  windowSeconds: number;
+  lockSeconds: number;
+}
+
+// A new password or re-enabling the account is an admin's decision about it: it lifts a lockout too.
+const liftsLockout = '($3::text IS NOT NULL OR $4::boolean IS FALSE)';
 
 export function createUserQueries(pool: Pool) {
   return {
     async byUsername(username: string): Promise<UserRow | undefined> {
       const { rows } = await pool.query<UserRow>(
-        `SELECT id::int, username, password_hash AS "passwordHash", role, disabled, token_version AS "tokenVersion"
+        `SELECT id::int, username, password_hash AS "passwordHash", role, disabled, token_version AS "tokenVersion",
+           locked_until AS "lockedUntil", unlocked_at AS "unlockedAt"
          FROM users WHERE username = $1`,
         [username],
       );
       return rows[0];
     },
-    async list(): Promise<Array<Omit<UserRow, 'passwordHash' | 'tokenVersion'> & { createdAt: Date }>> {
-      const { rows } = await pool.query(
-        'SELECT id::int, username, role, disabled, created_at AS "createdAt" FROM users ORDER BY username',
+    async list(): Promise<UserListing[]> {
+      const { rows } = await pool.query<UserListing>(
+        `SELECT id::int, username, role, disabled, created_at AS "createdAt",
+           CASE WHEN locked_until > now() THEN locked_until END AS "lockedUntil"
+         FROM users ORDER BY username`,
       );
       return rows;
     },
-    /** Changes what is given; a new password or disabling also ends the user's sessions. */
+    /**
+     * Changes what is given; a new password or disabling also ends the user's sessions, a new password
+     * or re-enabling also lifts a lockout.
+     */
     async update(
       username: string,
       patch: { role?: Role; passwordHash?: string; disabled?: boolean },
@@ -37,7 +67,11 @@ export function createUserQueries(pool: Pool) {
       const result = await pool.query(
         `UPDATE users SET role = coalesce($2, role), password_hash = coalesce($3, password_hash),
            disabled = coalesce($4, disabled), updated_at = now(),
-           token_version = token_version + CASE WHEN $3::text IS NOT NULL OR $4::boolean IS TRUE THEN 1 ELSE 0 END
+           token_version = token_version + CASE WHEN $3::text IS NOT NULL OR $4::boolean IS TRUE THEN 1 ELSE 0 END,
+           locked_until = CASE WHEN ${liftsLockout} THEN NULL ELSE locked_until END,
+           failed_logins = CASE WHEN ${liftsLockout} THEN 0 ELSE failed_logins END,
+           failures_since = CASE WHEN ${liftsLockout} THEN NULL ELSE failures_since END,
+           unlocked_at = CASE WHEN ${liftsLockout} THEN now() ELSE unlocked_at END
          WHERE username = $1`,
         [username, patch.role ?? null, patch.passwordHash ?? null, patch.disabled ?? null],
       );
@@ -57,6 +91,51 @@ export function createUserQueries(pool: Pool) {
         [username, passwordHash, role],
       );
       return (result.rowCount ?? 0) > 0;
+    },
+
+    /**
+     * Counts a failed login of an existing account (nothing happens for an unknown name, at the same
+     * cost); the failure that reaches the policy's count locks it. The row lock makes concurrent
+     * failures on several instances count one after another.
+     */
+    async loginFailed(
+      username: string,
+      policy: LockoutPolicy,
+    ): Promise<{ lockedUntil: Date | null; justLocked: boolean } | undefined> {
+      const { rows } = await pool.query<{ lockedUntil: Date | null; justLocked: boolean }>(
+        `WITH counted AS (
+           SELECT id,
+             CASE WHEN failures_since > now() - make_interval(secs => $2) THEN failed_logins + 1 ELSE 1 END AS n,
+             CASE WHEN failures_since > now() - make_interval(secs => $2) THEN failures_since ELSE now() END AS since
+           FROM users WHERE username = $1 FOR UPDATE
+         )
+         UPDATE users u SET
+           failed_logins = CASE WHEN c.n >= $3 THEN 0 ELSE c.n END,
+           failures_since = CASE WHEN c.n >= $3 THEN NULL ELSE c.since END,
+           locked_until = CASE WHEN c.n >= $3 THEN now() + make_interval(secs => $4) ELSE u.locked_until END
+         FROM counted c WHERE u.id = c.id
+         RETURNING u.locked_until AS "lockedUntil", c.n >= $3 AS "justLocked"`,
+        [username, policy.windowSeconds, policy.failures, policy.lockSeconds],
+      );
+      return rows[0];
+    },
+    /** A successful login forgets the account's earlier failures. */
+    async loginSucceeded(username: string): Promise<void> {
+      await pool.query(
+        'UPDATE users SET failed_logins = 0, failures_since = NULL WHERE username = $1 AND failed_logins > 0',
+        [username],
+      );
+    },
+    /** Lifts a lockout and forgets failures; undefined when there is no such user. */
+    async unlock(username: string): Promise<{ wasLocked: boolean } | undefined> {
+      const { rows } = await pool.query<{ wasLocked: boolean }>(
+        `WITH before AS (SELECT id, locked_until FROM users WHERE username = $1 FOR UPDATE)
+         UPDATE users u SET locked_until = NULL, failed_logins = 0, failures_since = NULL, unlocked_at = now()
+         FROM before b WHERE u.id = b.id
+         RETURNING coalesce(b.locked_until > now(), false) AS "wasLocked"`,
+        [username],
+      );
+      return rows[0];
     },
   };
 }

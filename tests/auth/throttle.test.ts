@@ -1,3 +1,5 @@
+// The in-memory part of login throttling: per (user, address), and the stand-in lockout of names
+// without an account. An existing account's lockout is in the database (tests/auth/admin.test.ts).
 import { describe, expect, it } from 'vitest';
 import { createLoginThrottle } from '../../src/auth/throttle.ts';
 
@@ -10,45 +12,54 @@ function throttleAt(start = 0) {
     lockoutMs: 300_000,
     now: () => now,
   });
-  return { throttle, advance: (ms: number) => (now += ms) };
+  return { throttle, advance: (ms: number) => (now += ms), now: () => now };
 }
 
-describe('login throttle and lockout', () => {
+const known = { unlockedAt: undefined };
+
+describe('login throttle', () => {
   it('makes one address wait after too many failures for one account, and no other address', () => {
     const { throttle, advance } = throttleAt();
-    for (let i = 0; i < 3; i++) throttle.failed('admin', '10.0.0.1');
-    expect(throttle.wait('admin', '10.0.0.1')).toEqual({ ms: 60_000, reason: 'address' });
-    expect(throttle.wait('admin', '10.0.0.2')).toBeUndefined();
+    for (let i = 0; i < 3; i++) throttle.failed('admin', '10.0.0.1', true);
+    expect(throttle.wait('admin', '10.0.0.1', known)).toEqual({ ms: 60_000, reason: 'address' });
+    expect(throttle.wait('admin', '10.0.0.2', known)).toBeUndefined();
     advance(60_000);
-    expect(throttle.wait('admin', '10.0.0.1')).toBeUndefined();
+    expect(throttle.wait('admin', '10.0.0.1', known)).toBeUndefined();
   });
 
-  it('locks the account after failures spread over many addresses, for every address', () => {
+  it('locks a name without an account after failures spread over many addresses, like an account', () => {
     const { throttle, advance } = throttleAt();
-    const locked = Array.from({ length: 5 }, (_, i) => throttle.failed('admin', `10.0.0.${i}`));
+    const locked = Array.from({ length: 5 }, (_, i) => throttle.failed('nobody', `10.0.0.${i}`, false));
     expect(locked).toEqual([false, false, false, false, true]);
-    expect(throttle.wait('admin', '192.168.1.9')).toEqual({ ms: 300_000, reason: 'account' });
+    expect(throttle.wait('nobody', '192.168.1.9', undefined)).toEqual({ ms: 300_000, reason: 'account' });
     advance(299_000);
-    expect(throttle.wait('admin', '192.168.1.9')?.reason).toBe('account');
+    expect(throttle.wait('nobody', '192.168.1.9', undefined)?.reason).toBe('account');
     advance(1_000);
-    expect(throttle.wait('admin', '192.168.1.9')).toBeUndefined();
+    expect(throttle.wait('nobody', '192.168.1.9', undefined)).toBeUndefined();
   });
 
-  it('forgets failures older than the window, and all of them after a success', () => {
-    const { throttle, advance } = throttleAt();
-    for (let i = 0; i < 4; i++) throttle.failed('operator', `10.0.1.${i}`);
-    advance(61_000);
-    expect(throttle.failed('operator', '10.0.1.9')).toBe(false); // a fresh window: 1 of 5
-    for (let i = 0; i < 3; i++) throttle.failed('operator', `10.0.2.${i}`);
-    throttle.succeeded('operator', '10.0.3.1');
-    expect(throttle.failed('operator', '10.0.3.1')).toBe(false);
-  });
-
-  it('is lifted by an admin at once', () => {
+  it('leaves an existing account lockout to the database', () => {
     const { throttle } = throttleAt();
-    for (let i = 0; i < 5; i++) throttle.failed('viewer', `10.0.0.${i}`);
-    expect(throttle.wait('viewer', '10.9.9.9')?.reason).toBe('account');
-    throttle.unlock('viewer');
-    expect(throttle.wait('viewer', '10.9.9.9')).toBeUndefined();
+    const locked = Array.from({ length: 5 }, (_, i) => throttle.failed('viewer', `10.0.0.${i}`, true));
+    expect(locked).toEqual([false, false, false, false, false]);
+    expect(throttle.wait('viewer', '192.168.1.9', known)).toBeUndefined();
+  });
+
+  it('forgets failures older than the window, and the pair after a success', () => {
+    const { throttle, advance } = throttleAt();
+    for (let i = 0; i < 4; i++) throttle.failed('ghost', `10.0.1.${i}`, false);
+    advance(61_000);
+    expect(throttle.failed('ghost', '10.0.1.9', false)).toBe(false); // a fresh window: 1 of 5
+    for (let i = 0; i < 3; i++) throttle.failed('operator', '10.0.3.1', true);
+    throttle.succeeded('operator', '10.0.3.1');
+    expect(throttle.wait('operator', '10.0.3.1', known)).toBeUndefined();
+  });
+
+  it("forgives a pair's failures once an admin lifted the account's lockout after them", () => {
+    const { throttle, advance, now } = throttleAt(1_000);
+    for (let i = 0; i < 3; i++) throttle.failed('viewer', '10.9.9.9', true);
+    expect(throttle.wait('viewer', '10.9.9.9', { unlockedAt: now() - 1 })?.reason).toBe('address');
+    advance(5_000);
+    expect(throttle.wait('viewer', '10.9.9.9', { unlockedAt: now() })).toBeUndefined();
   });
 });

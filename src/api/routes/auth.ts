@@ -4,18 +4,29 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Audit } from '../../audit/index.ts';
+import {
+  passwordMaxLength,
+  passwordMinLength,
+  usernamePattern,
+  usernameRule,
+} from '../../auth/accountRules.ts';
 import type { Auth } from '../../auth/index.ts';
 import { AppError } from '../../errors.ts';
 import { roles, type UserQueries } from '../../storage/users.ts';
 import { ErrorBody } from '../schemas.ts';
 
-const Password = z.string().min(12, 'at least 12 characters').max(256);
-const Username = z.string().regex(/^[a-z0-9._-]{3,64}$/, '3 to 64 lower-case letters, digits, dots, dashes');
+const Password = z
+  .string()
+  .min(passwordMinLength, `at least ${passwordMinLength} characters`)
+  .max(passwordMaxLength);
+const Username = z.string().regex(usernamePattern, usernameRule);
 const UserBody = z.object({
   id: z.number(),
   username: z.string(),
   role: z.enum(roles),
   disabled: z.boolean(),
+  /** Set while the account is locked after repeated failed logins. */
+  lockedUntil: z.string().nullable(),
   createdAt: z.string(),
 });
 
@@ -116,7 +127,7 @@ export async function authRoutes(
       const username = request.principal!.username;
       await auth.login(username, request.body.currentPassword, request.ip); // proves the current password
       await users.update(username, { passwordHash: await auth.hashPassword(request.body.newPassword) });
-      auth.forget(username);
+      await auth.passwordChanged(username);
       return reply.code(204).send(null);
     },
   );
@@ -128,7 +139,11 @@ export async function authRoutes(
       schema: { tags: ['users'], response: { 200: z.object({ items: z.array(UserBody) }), ...errors } },
     },
     async () => ({
-      items: (await users.list()).map((u) => ({ ...u, createdAt: u.createdAt.toISOString() })),
+      items: (await users.list()).map((u) => ({
+        ...u,
+        lockedUntil: u.lockedUntil?.toISOString() ?? null,
+        createdAt: u.createdAt.toISOString(),
+      })),
     }),
   );
 
@@ -157,7 +172,8 @@ export async function authRoutes(
       config: { role: 'admin' },
       schema: {
         tags: ['users'],
-        summary: 'Change a role, reset a password or disable an account (the last two end its sessions)',
+        summary:
+          'Change a role, reset a password or disable an account (the last two end its sessions; a new password or re-enabling lifts a lockout)',
         params: z.object({ username: Username }),
         body: z
           .object({
@@ -187,8 +203,8 @@ export async function authRoutes(
       ) {
         throw new AppError('NOT_FOUND', `user ${username} does not exist`);
       }
-      auth.forget(username);
-      if (passwordHash || request.body.disabled === false) auth.unlock(username);
+      if (passwordHash) await auth.passwordChanged(username);
+      else auth.forget(username);
       return reply.code(204).send(null);
     },
   );

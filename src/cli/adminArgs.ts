@@ -1,0 +1,190 @@
+// What `npm run admin -- ...` was asked to do, read from the command line before anything is started:
+// a mistyped command, a bad role or a weak password is answered at once (exit 2), without waiting for
+// a database. Help texts live here, beside the options they describe.
+import { parseArgs } from 'node:util';
+import { passwordMaxLength, passwordMinLength, usernamePattern, usernameRule } from '../auth/accountRules.ts';
+import { type Role, roles } from '../storage/users.ts';
+
+export type AdminRequest =
+  | { command: 'list-users' }
+  | { command: 'create-user'; username: string; role: Role; password: string | undefined }
+  | { command: 'reset-password'; username: string; password: string | undefined }
+  | { command: 'unlock'; username: string }
+  | { command: 'help'; text: string };
+
+/** A wrong command line: what is wrong, and which help to read. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+  constructor(
+    message: string,
+    readonly helpCommand: string,
+  ) {
+    super(message);
+  }
+}
+
+const where = `Cơ sở dữ liệu: DATABASE_URL nếu có; nếu không, PostgreSQL nhúng trong DATA_DIR (mặc định ./data),
+dùng chung khi IOC đang chạy, hoặc được khởi động riêng cho lệnh khi IOC đã dừng.
+The database: DATABASE_URL when set; else the embedded PostgreSQL of DATA_DIR (default ./data),
+joined while the IOC runs or started for the command while it is stopped.`;
+
+export const mainHelp = `Quản lý tài khoản IOC / Manage the IOC's accounts
+
+Usage: npm run admin -- <command> [options]
+
+Lệnh / Commands
+  list-users                       liệt kê tài khoản / list the accounts
+  create-user <user> --role <r>    tạo tài khoản / create an account (viewer, operator, admin)
+  reset-password <user>            đặt mật khẩu mới, kết thúc phiên, mở khoá /
+                                   set a new password, end its sessions, lift a lockout
+  unlock <user>                    mở khoá sau nhiều lần đăng nhập sai /
+                                   lift the lockout after repeated failed logins
+
+  -h, --help                       trợ giúp này; <command> --help: trợ giúp của lệnh /
+                                   this text; <command> --help: that command's
+
+${where}
+
+Mã thoát / Exit codes: 0 xong / done, 1 thất bại / failed, 2 sai cú pháp / wrong usage.
+
+Ví dụ / Examples
+  npm run admin -- list-users
+  npm run admin -- reset-password admin
+  npm run admin -- create-user nguyen.van.a --role operator
+`;
+
+const passwordOption = `  --password <p>     ít nhất ${passwordMinLength} ký tự / at least ${passwordMinLength} characters; bỏ trống để
+                     tạo ngẫu nhiên và in ra một lần / leave it out to have one generated and
+                     printed once (a password on the command line stays in the shell's history)`;
+
+const helps = {
+  'list-users': `Liệt kê tài khoản / List the accounts
+
+Usage: npm run admin -- list-users
+
+Người dùng, vai trò, vô hiệu hoá, khoá đến, ngày tạo (giờ Việt Nam) /
+user, role, disabled, locked until, created (Vietnam time).
+
+${where}
+`,
+  'create-user': `Tạo tài khoản / Create an account
+
+Usage: npm run admin -- create-user <user> --role viewer|operator|admin [--password <p>]
+
+  <user>             ${usernameRule} / 3–64 chữ thường, số, dấu chấm, gạch
+  --role <r>         viewer (xem / reads), operator (vận hành / acts on alerts and devices),
+                     admin (quản trị / manages accounts)
+${passwordOption}
+
+${where}
+`,
+  'reset-password': `Đặt lại mật khẩu / Reset a password
+
+Usage: npm run admin -- reset-password <user> [--password <p>]
+
+Kết thúc mọi phiên đăng nhập của người dùng (trong vài giây với IOC đang chạy) và mở khoá tài khoản /
+Ends every session of the user (within seconds on a running IOC) and lifts a lockout.
+
+${passwordOption}
+
+${where}
+`,
+  unlock: `Mở khoá tài khoản / Unlock an account
+
+Usage: npm run admin -- unlock <user>
+
+Mở khoá tài khoản bị khoá sau nhiều lần đăng nhập sai; mật khẩu đúng được nhận ngay, kể cả khi
+IOC đang chạy / Lifts the lockout after repeated failed logins; the right password is accepted at
+once, on a running IOC too.
+
+${where}
+`,
+} as const;
+
+type Command = keyof typeof helps;
+const commands = Object.keys(helps) as Command[];
+
+function checkUsername(username: string | undefined, command: Command): string {
+  if (!username) throw new UsageError(`thiếu tên người dùng / missing the <user>`, command);
+  if (!usernamePattern.test(username))
+    throw new UsageError(
+      `tên người dùng không hợp lệ / invalid username "${username}": ${usernameRule}`,
+      command,
+    );
+  return username;
+}
+
+function checkPassword(password: string | undefined, command: Command): string | undefined {
+  if (password === undefined) return undefined;
+  if (password.length < passwordMinLength || password.length > passwordMaxLength)
+    throw new UsageError(
+      `mật khẩu quá yếu / weak password: cần ít nhất ${passwordMinLength} ký tự / it needs at least ${passwordMinLength} characters (at most ${passwordMaxLength}); hoặc bỏ --password để tạo ngẫu nhiên / or leave out --password to have one generated`,
+      command,
+    );
+  return password;
+}
+
+function checkRole(role: string | undefined): Role {
+  if (role === undefined)
+    throw new UsageError(`thiếu vai trò / missing --role (${roles.join(', ')})`, 'create-user');
+  if (!(roles as readonly string[]).includes(role))
+    throw new UsageError(
+      `vai trò không hợp lệ / unknown role "${role}": chọn một trong / choose one of ${roles.join(', ')}`,
+      'create-user',
+    );
+  return role as Role;
+}
+
+export function parseAdminArgs(argv: string[]): AdminRequest {
+  const [first, ...rest] = argv;
+  if (first === undefined) throw new UsageError('thiếu lệnh / missing the <command>', '');
+  if (first === '-h' || first === '--help') return { command: 'help', text: mainHelp };
+  if (!(commands as string[]).includes(first))
+    throw new UsageError(`không có lệnh / unknown command "${first}" (${commands.join(', ')})`, '');
+  const command = first as Command;
+  let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
+  try {
+    parsed = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        ...(command === 'create-user' ? { role: { type: 'string' } } : {}),
+        ...(command === 'create-user' || command === 'reset-password'
+          ? { password: { type: 'string' } }
+          : {}),
+      },
+    });
+  } catch (error) {
+    if (!String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS_')) throw error;
+    // Node's first sentence names the option; the rest is advice about '--' that rarely applies here.
+    const reason = (error as Error).message.split('. ')[0]!.replace(/\.$/, '');
+    throw new UsageError(`tuỳ chọn sai / wrong option: ${reason}`, command);
+  }
+  if (parsed.values.help) return { command: 'help', text: helps[command] };
+  const expected = command === 'list-users' ? 0 : 1;
+  if (parsed.positionals.length > expected)
+    throw new UsageError(`thừa đối số / unexpected argument "${parsed.positionals[expected]}"`, command);
+  const [username] = parsed.positionals;
+  const password = parsed.values.password as string | undefined;
+  switch (command) {
+    case 'list-users':
+      return { command };
+    case 'create-user':
+      return {
+        command,
+        username: checkUsername(username, command),
+        role: checkRole(parsed.values.role as string | undefined),
+        password: checkPassword(password, command),
+      };
+    case 'reset-password':
+      return {
+        command,
+        username: checkUsername(username, command),
+        password: checkPassword(password, command),
+      };
+    case 'unlock':
+      return { command, username: checkUsername(username, command) };
+  }
+}
