@@ -20,7 +20,8 @@ The IOC also does this by itself every night (BACKUP_SCHEDULE, default 02:30 loc
                     /usr/lib/postgresql/<newest>/bin, then PATH)
   -h, --help        this text
 
-Example: npm run backup && ls -l data/backups
+Example
+  npm run backup && ls -l data/backups
 `;
 
 const { values } = parseCommandLine('backup', help, {

@@ -19,12 +19,14 @@ restored database holds (devices, rules, alerts, readings), then npm start runs 
 A .dump (pg_dump, made with DATABASE_URL) is restored with pg_restore into DATABASE_URL, with
 TimescaleDB's pre- and post-restore steps when the backup holds TimescaleDB.
 
-  --clean           with DATABASE_URL: drop what the backup holds first (the database is replaced);
-                    without it the target database must be empty
-  --pg-bin <dir>    with DATABASE_URL: the folder holding pg_restore
+  --clean           with DATABASE_URL: drop what the backup holds first (the database is replaced;
+                    default: off, the target database must be empty)
+  --pg-bin <dir>    with DATABASE_URL: the folder holding pg_restore (default: PG_BIN, then
+                    /usr/lib/postgresql/<newest>/bin, then PATH)
   -h, --help        this text
 
-Example: DATA_DIR=/srv/ioc-restored npm run restore -- data/backups/ioc-2026-12-08_02-30-00.tar.gz
+Example
+  DATA_DIR=/srv/ioc-restored npm run restore -- data/backups/ioc-2026-12-08_02-30-00.tar.gz
 `;
 
 const { values, positionals } = parseCommandLine('restore', help, {

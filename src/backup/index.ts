@@ -1,8 +1,8 @@
 // Backups of the IOC's database, one way per kind of install: the embedded PostgreSQL is copied online
 // (./cluster.ts), a city's own PostgreSQL (DATABASE_URL) is dumped with pg_dump (./dump.ts). Both land
 // in BACKUP_DIR as ioc-<local time>.<ext>, so their names sort by age and retention keeps the newest.
-import { readdir, rm, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import type { Config } from '../config.ts';
 import { createLogger } from '../log.ts';
 import { localParts } from '../standards/time.ts';
@@ -46,6 +46,7 @@ export async function runBackup(
   const base = join(backupDir(config), stamp(options.now ?? new Date()));
   if (config.DATABASE_URL) {
     const file = options.out ?? `${base}.dump`;
+    await mkdir(dirname(file), { recursive: true });
     const { tool, bytes } = await dumpDatabase(config.DATABASE_URL, file, config.PG_BIN);
     return { file, bytes, ms: Date.now() - started, kind: 'dump', tool };
   }

@@ -339,13 +339,24 @@ async function serve(
 export async function startEmbeddedPostgres(
   dataDir: string,
   log: Logger,
-  options: { systemDir?: string } = {},
+  options: {
+    systemDir?: string;
+    /** Another PostgreSQL's bin folder (initdb, postgres) instead of the packaged one. */
+    binDir?: string;
+  } = {},
 ): Promise<EmbeddedDatabase> {
   const root = resolve(dataDir);
   const systemDir = options.systemDir ?? defaultSystemDir;
   await mkdir(root, { recursive: true });
   const who = clusterOwner();
-  const packaged = await packagedBinaries();
+  const packaged = options.binDir
+    ? {
+        initdb: join(options.binDir, 'initdb'),
+        postgres: join(options.binDir, 'postgres'),
+        native: dirname(options.binDir),
+        version: basename(dirname(options.binDir)),
+      }
+    : await packagedBinaries();
   const bin = who ? await reachableBinaries(packaged, who, systemDir, log) : packaged;
   const cluster = await clusterLocation(root, who, systemDir);
   const password = await clusterPassword(root);

@@ -44,11 +44,13 @@ const tools: Array<{ script: string; options: string[] }> = [
   { script: 'measure:db-cost', options: ['--devices', '--per-fold', '--rounds'] },
   { script: 'measure:simulator', options: ['--devices', '--hold', '--connect-rate', '--against'] },
   { script: 'measure:scaleout', options: ['--devices', '--per-device', '--window'] },
+  { script: 'backup', options: ['--out', '--pg-bin'] },
+  { script: 'restore', options: ['--clean', '--pg-bin'] },
 ];
 /** npm scripts that run the IOC itself rather than a tool around it. */
 const servers = new Set(['start', 'demo']);
 /** Tools not in the table yet; each moves into `tools` once its usage text is settled. */
-const awaitingHelp = new Set(['admin', 'backup', 'restore']);
+const awaitingHelp = new Set(['admin']);
 
 /** `npm run <script>`'s TypeScript file and the arguments package.json gives it. */
 function commandOf(script: string): { file: string; args: string[] } {

@@ -18,6 +18,8 @@ export interface ServicePaths {
   redisServer: string;
   chromium: string;
   openssl: string;
+  /** A folder with Debian's PostgreSQL server and its pg_dump/pg_restore (the DATABASE_URL backup path). */
+  postgresBin: string;
 }
 
 declare module 'vitest' {
@@ -31,7 +33,7 @@ interface Wanted {
   name: string;
   /** The Debian package that ships it. */
   package: string;
-  kind: 'program' | 'plugin';
+  kind: 'program' | 'plugin' | 'postgres';
 }
 
 const wanted: Record<keyof ServicePaths, Wanted> = {
@@ -43,6 +45,7 @@ const wanted: Record<keyof ServicePaths, Wanted> = {
   redisServer: { name: 'redis-server', package: 'redis-server', kind: 'program' },
   chromium: { name: 'chromium', package: 'chromium', kind: 'program' },
   openssl: { name: 'openssl', package: 'openssl', kind: 'program' },
+  postgresBin: { name: 'pg_restore', package: 'postgresql', kind: 'postgres' },
 };
 
 /**
@@ -126,6 +129,21 @@ function findPlugin(name: string, owner: string): string | undefined {
   }
 }
 
+/** The newest /usr/lib/postgresql/<major>/bin with the server, initdb, pg_dump and pg_restore. */
+function findPostgresBin(): string | undefined {
+  const root = '/usr/lib/postgresql';
+  let majors: string[];
+  try {
+    majors = readdirSync(root).filter((v) => /^\d+$/.test(v));
+  } catch {
+    return undefined;
+  }
+  return majors
+    .sort((a, b) => Number(b) - Number(a))
+    .map((major) => join(root, major, 'bin'))
+    .find((bin) => ['postgres', 'initdb', 'pg_dump', 'pg_restore'].every((p) => isExecutable(join(bin, p))));
+}
+
 export interface FoundServices {
   paths: Partial<ServicePaths>;
   /** What was not found, by name. */
@@ -143,7 +161,9 @@ export function findServices(hidden: string[] = hiddenByEnv()): FoundServices {
       ? undefined
       : want.kind === 'program'
         ? findProgram(want.name)
-        : findPlugin(want.name, want.package);
+        : want.kind === 'postgres'
+          ? findPostgresBin()
+          : findPlugin(want.name, want.package);
     if (path) paths[key] = path;
     else {
       missing.push(want.name);
