@@ -45,6 +45,7 @@ const tools: Array<{ script: string; options: string[] }> = [
   { script: 'measure:simulator', options: ['--devices', '--hold', '--connect-rate', '--against'] },
   { script: 'measure:scaleout', options: ['--devices', '--per-device', '--window'] },
   { script: 'backup', options: ['--out', '--pg-bin'] },
+  { script: 'measure:backup', options: ['--city', '--days', '--keep'] },
   { script: 'restore', options: ['--clean', '--pg-bin'] },
 ];
 /** npm scripts that run the IOC itself rather than a tool around it. */
