@@ -34,7 +34,6 @@ const { values } = parseCommandLine('measure:backup', help, {
 });
 const days = wholeNumber('measure:backup', 'days', values.days!, 1);
 
-const { default: pg } = await import('pg');
 const { loadCatalog } = await import('../src/catalog/index.ts');
 const { createLogger } = await import('../src/log.ts');
 const { startEmbeddedPostgres } = await import('../src/storage/embedded.ts');
