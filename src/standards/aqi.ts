@@ -1,6 +1,6 @@
 // VN_AQI per Decision 1459/QĐ-TCMT (12 Nov 2019, Vietnam Environment Administration), which replaced
 // Decision 878/QĐ-TCMT (2011) and its 101–200 "Kém" band. Pure functions: concentrations in, indices out;
-// callers choose the averaging (NowCast, 1h, 8h, 24h) and the clock. Numbers as in shared/standards.md.
+// callers choose the averaging (NowCast, 1h, 8h, 24h) and the clock. Numbers as in the Decision's tables.
 
 /** The pollutants of VN_AQI, named as the metrics of our environment sensors. */
 export type Pollutant = 'pm25' | 'pm10' | 'o3' | 'no2' | 'so2' | 'co';

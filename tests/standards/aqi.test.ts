@@ -1,5 +1,5 @@
 // VN_AQI against Decision 1459/QĐ-TCMT: its breakpoint table, its bands and its own worked examples
-// (numbers as in shared/standards.md, retyped here so a typo in the source cannot test itself).
+// (numbers retyped from the Decision here, so a typo in the source cannot test itself).
 import { describe, expect, it } from 'vitest';
 import {
   aqiCategories,
