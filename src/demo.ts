@@ -12,12 +12,8 @@ import { registerFleet } from './registry/fleets.ts';
 async function main() {
   const config = loadConfig();
   const log = createLogger(config.LOG_LEVEL);
+  // A first start prints the generated admin password itself, the moment the account exists.
   const app = await startApp(config, log);
-  if (app.generatedAdminPassword) {
-    process.stdout.write(
-      `\n  First start: user "admin", password ${app.generatedAdminPassword} (shown once)\n\n`,
-    );
-  }
   const path = join(config.DATA_DIR, 'fleet-credentials.json');
   const known = new Set((await readCredentialsFile(path))?.devices.map((d) => d.id));
   const issued = [];
