@@ -1,5 +1,8 @@
-# The city IOC as a container: Node 20, the app run with tsx (no build step to drift from the source).
-FROM node:20-bookworm-slim
+# The city IOC as a container, on Node 24, a long-term-support line with years of security fixes ahead
+# (docs/deployment.md, "Node"). The app runs from its TypeScript source through tsx's public loader
+# (`--import tsx`): no build step to drift from the source. Node 24's own type stripping is not enough:
+# some modules use syntax it cannot erase (constructor parameter properties).
+FROM node:24-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./

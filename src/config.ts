@@ -44,15 +44,15 @@ export const ConfigSchema = z
     /**
      * The reverse proxies whose X-Forwarded-For is believed, so request.ip (audit log, login throttle)
      * is the client's address, not the proxy's: false (none: the header is ignored), true (any peer:
-     * only when nothing but the proxy can reach the IOC), a hop count, or addresses and CIDR ranges.
+     * only when nothing but the proxy can reach the IOC), or the proxies' addresses and CIDR ranges.
+     * No hop count: it says nothing of who the peer is, and fastify refuses to trust by it.
      */
     TRUST_PROXY: z
       .string()
       .trim()
-      .transform((value, ctx): boolean | number | string[] => {
+      .transform((value, ctx): boolean | string[] => {
         if (/^(false|no)$/i.test(value)) return false;
         if (/^(true|yes)$/i.test(value)) return true;
-        if (/^\d{1,2}$/.test(value)) return Number(value);
         const entries = value
           .split(',')
           .map((e) => e.trim())
@@ -61,7 +61,7 @@ export const ConfigSchema = z
         if (entries.length === 0 || wrong.length > 0)
           ctx.addIssue({
             code: 'custom',
-            message: `${wrong.join(', ') || 'nothing'}: give false, true, a hop count, or IP addresses and CIDR ranges, comma-separated`,
+            message: `${wrong.join(', ') || 'nothing'}: give false, true, or the proxies' IP addresses and CIDR ranges, comma-separated`,
           });
         return entries;
       })

@@ -54,8 +54,16 @@ export interface ApiAreas {
   unflushedLatest?: (deviceId: string) => Array<{ metric: string; time: Date; value: number }>;
   metrics: Metrics;
   audit: Audit;
-  /** HTTPS certificate and key (PEM) when configured, the body limit, the CORS allowlist. */
-  http: { tls: { cert: Buffer; key: Buffer } | undefined; bodyLimit: number; corsOrigins: readonly string[] };
+  /**
+   * HTTPS certificate and key (PEM) when configured, the body limit, the CORS allowlist, and the
+   * reverse proxies whose X-Forwarded-For gives request.ip (TRUST_PROXY; unset: none).
+   */
+  http: {
+    tls: { cert: Buffer; key: Buffer } | undefined;
+    bodyLimit: number;
+    corsOrigins: readonly string[];
+    trustProxy?: boolean | string[];
+  };
   /** Province feeds, their per-key rate and whether the anonymous open-data endpoints are on. */
   feeds: { feeds: Feeds; ratePerMinute: number; openData: boolean };
   /** An external broker's hooks (EMQX auth/ACL) and account sync (Mosquitto dynamic security). */
@@ -69,7 +77,9 @@ export async function createApiServer(areas: ApiAreas): Promise<FastifyInstance>
     // The API logs its own lifecycle and failures; a line per request is noise at a control room's rates.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: areas.http.bodyLimit,
-    trustProxy: false,
+    // Only a proxy named in TRUST_PROXY may say who the client is: anyone else could forge the header
+    // and walk past the login throttle or write another address into the audit log.
+    trustProxy: areas.http.trustProxy ?? false,
     ...(areas.http.tls ? { https: { ...areas.http.tls, minVersion: 'TLSv1.2' as const } } : {}),
   }) as unknown as FastifyInstance;
   app.setValidatorCompiler(validatorCompiler);
