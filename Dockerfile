@@ -5,6 +5,19 @@
 FROM node:24-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
+# pg_dump and pg_restore of the database server's major version (TimescaleDB on PostgreSQL 16 in
+# docker-compose.yml) for the nightly backup: pg_dump refuses a server newer than itself, and Debian
+# bookworm ships only 15, so they come from the PostgreSQL project's own Debian repository.
+ARG PG_CLIENT_MAJOR=16
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ca-certificates curl \
+ && install -d /usr/share/postgresql-common/pgdg \
+ && curl -fsSLo /usr/share/postgresql-common/pgdg/apt.postgresql.org.asc https://www.postgresql.org/media/keys/ACCC4CF8.asc \
+ && echo "deb [signed-by=/usr/share/postgresql-common/pgdg/apt.postgresql.org.asc] https://apt.postgresql.org/pub/repos/apt bookworm-pgdg main" > /etc/apt/sources.list.d/pgdg.list \
+ && apt-get update \
+ && apt-get install -y --no-install-recommends postgresql-client-${PG_CLIENT_MAJOR} \
+ && apt-get purge -y curl && apt-get autoremove -y && rm -rf /var/lib/apt/lists/*
+ENV PG_BIN=/usr/lib/postgresql/${PG_CLIENT_MAJOR}/bin
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY tsconfig.json ./
@@ -12,6 +25,8 @@ COPY src ./src
 COPY devices ./devices
 COPY migrations ./migrations
 COPY simulators ./simulators
+# npm run backup, restore and admin inside the container (docker compose exec app-1 npm run …).
+COPY scripts ./scripts
 COPY dashboards ./dashboards
 # DATA_DIR for the process and the simulator's fleet credentials: a named volume mounted here takes
 # this owner, so the unprivileged user can write to it.

@@ -317,7 +317,14 @@ describe('settings from .env', () => {
     'MQTT_TLS_REQUIRE_CLIENT_CERT',
     'MQTT_ALLOW_ANONYMOUS',
   ];
+  // One database, one nightly backup: the second instance leaves it to the first.
+  const fixedOn: Record<string, string[]> = { 'app-2': ['BACKUP_SCHEDULE'] };
   const settings = Object.keys(ConfigSchema.shape);
+
+  it('backs the shared database up from one instance only', () => {
+    const scheduled = appServices.filter(([, app]) => app.environment?.BACKUP_SCHEDULE !== 'off');
+    expect(scheduled.map(([service]) => service)).toEqual(['app-1']);
+  });
 
   it('lists every setting of src/config.ts in .env.example', () => {
     for (const name of settings)
@@ -330,7 +337,8 @@ describe('settings from .env', () => {
       for (const name of settings) {
         const value = environment[name];
         if (notInLayout.includes(name)) expect(value, `${service}: ${name}`).toBeUndefined();
-        else if (fixedByLayout.includes(name)) expect(value, `${service}: ${name}`).toBeDefined();
+        else if (fixedByLayout.includes(name) || fixedOn[service]?.includes(name))
+          expect(value, `${service}: ${name}`).toBeDefined();
         else
           expect(
             value,
@@ -525,6 +533,19 @@ describe('alerts to a person', () => {
     const noServer = render({ ...operatorEnv, ALERT_EMAIL_TO: 'it@tayninh.gov.vn' });
     expect(noServer.status).not.toBe(0);
     expect(noServer.stderr).toContain('ALERT_SMTP_HOST');
+  });
+
+  it('alerts a person when the database backup failed or is too old', () => {
+    const groups = (
+      parse(read('deploy/prometheus/alerts.yml')) as {
+        groups: { rules: { alert: string; expr: string }[] }[];
+      }
+    ).groups;
+    const rules = groups.flatMap((g) => g.rules);
+    expect(rules.find((r) => r.alert === 'IocBackupTooOld')?.expr).toContain(
+      'ioc_backup_last_success_timestamp_seconds',
+    );
+    expect(rules.find((r) => r.alert === 'IocBackupFailed')?.expr).toContain('ioc_backup_failures_total');
   });
 
   it('gives every alert a severity the routes know and a summary in Vietnamese and English', () => {
