@@ -1,6 +1,6 @@
 // A fresh database on a PostgreSQL server for one measurement run: a table grown by earlier runs
 // would measure its indexes, not the code. `drop()` removes it.
-import pg from 'pg';
+import { withClient } from '../src/storage/pool.ts';
 
 export interface FreshDatabase {
   name: string;
@@ -10,15 +10,7 @@ export interface FreshDatabase {
 
 /** Creates `name` on the server `serverUrl` points at (its own database is only used to connect). */
 export async function createFreshDatabase(serverUrl: string, name: string): Promise<FreshDatabase> {
-  const admin = async (sql: string) => {
-    const client = new pg.Client({ connectionString: serverUrl });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
+  const admin = (sql: string) => withClient(serverUrl, async (client) => void (await client.query(sql)));
   await admin(`CREATE DATABASE ${name}`);
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;

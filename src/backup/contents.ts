@@ -1,6 +1,6 @@
 // What a database holds, in the counts a person checks a restore by: the same devices, rules, alerts
 // and readings as the IOC that was backed up.
-import pg from 'pg';
+import { withClient } from '../storage/pool.ts';
 
 export interface Contents {
   devices: number;
@@ -11,16 +11,12 @@ export interface Contents {
 }
 
 export async function countContents(url: string): Promise<Contents> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
+  return withClient(url, async (client) => {
     const { rows } = await client.query<Contents>(
       `SELECT (SELECT count(*) FROM devices)::int AS devices, (SELECT count(*) FROM alert_rules)::int AS rules,
               (SELECT count(*) FROM alerts)::int AS alerts, (SELECT count(*) FROM telemetry)::float8 AS telemetry,
               (SELECT count(*) FROM users)::int AS users`,
     );
     return rows[0]!;
-  } finally {
-    await client.end();
-  }
+  });
 }

@@ -6,19 +6,15 @@ import { existsSync, readdirSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import pg from 'pg';
+import { withClient } from '../storage/pool.ts';
 
 const run = promisify(execFile);
 
 export async function serverMajor(url: string): Promise<number> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
+  return withClient(url, async (client) => {
     const { rows } = await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
     return Math.floor(Number(rows[0]!.v) / 10_000);
-  } finally {
-    await client.end();
-  }
+  });
 }
 
 async function majorOf(binary: string): Promise<number | undefined> {
@@ -81,16 +77,6 @@ async function dumpHasTimescale(tool: string, file: string): Promise<boolean> {
   return /\bEXTENSION - timescaledb\b/.test(stdout);
 }
 
-async function sql(url: string, statement: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(statement);
-  } finally {
-    await client.end();
-  }
-}
-
 export async function restoreDump(options: {
   url: string;
   file: string;
@@ -101,7 +87,9 @@ export async function restoreDump(options: {
   const timescale = await dumpHasTimescale(tool, options.file);
   // TimescaleDB's documented order: the extension first, then pre-restore, the data, post-restore.
   if (timescale)
-    await sql(options.url, 'CREATE EXTENSION IF NOT EXISTS timescaledb; SELECT timescaledb_pre_restore()');
+    await withClient(options.url, (c) =>
+      c.query('CREATE EXTENSION IF NOT EXISTS timescaledb; SELECT timescaledb_pre_restore()'),
+    );
   try {
     await run(
       tool,
@@ -118,7 +106,7 @@ export async function restoreDump(options: {
       { maxBuffer: 16 << 20 },
     );
   } finally {
-    if (timescale) await sql(options.url, 'SELECT timescaledb_post_restore()');
+    if (timescale) await withClient(options.url, (c) => c.query('SELECT timescaledb_post_restore()'));
   }
   return { tool, timescale };
 }

@@ -18,6 +18,17 @@ export function createPool(connectionString: string, options: { max?: number; ap
   return pool;
 }
 
+/** One connection for a command-line job's few statements, closed whatever happens. */
+export async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
 /** Whether the TimescaleDB extension is loaded in this database. */
 export async function hasTimescale(pool: Pool): Promise<boolean> {
   const { rows } = await pool.query<{ on: boolean }>(

@@ -10,11 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp } from '../../src/app.ts';
 import { bootstrapAdmin } from '../../src/auth/bootstrap.ts';
 import { initialPasswordPath, keepInitialPassword } from '../../src/auth/initialPassword.ts';
-import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
 import type { Pool } from '../../src/storage/pool.ts';
 import { createUserQueries } from '../../src/storage/users.ts';
-import { startTestApp, type TestApp, testAdminPassword } from '../helpers/app.ts';
+import { embeddedConfig, startTestApp, type TestApp, testAdminPassword } from '../helpers/app.ts';
 import { startAppProcess } from '../helpers/appProcess.ts';
 import { createTestDatabase, type TestDatabase, useMigratedDatabase } from '../helpers/database.ts';
 import { eventually } from '../helpers/mqtt.ts';
@@ -355,14 +354,7 @@ describe('npm run admin on the embedded PostgreSQL (no DATABASE_URL)', () => {
     expect(created.code, created.stderr).toBe(0);
     expect(created.stderr).toMatch(/the IOC is not running: started its embedded PostgreSQL/);
 
-    const config = loadConfig({
-      DATA_DIR: dataDir,
-      HTTP_HOST: '127.0.0.1',
-      HTTP_PORT: '0',
-      MQTT_HOST: '127.0.0.1',
-      MQTT_PORT: '0',
-      LOG_LEVEL: 'silent',
-    });
+    const config = embeddedConfig(dataDir);
     const app = await startApp(config, createLogger('silent'));
     try {
       const listed = await admin(env, 'list-users');

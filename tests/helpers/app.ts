@@ -9,6 +9,22 @@ import { createTestDatabase } from './database.ts';
 
 export const testAdminPassword = 'test-admin-password-1234';
 
+/**
+ * The newcomer's configuration: no DATABASE_URL (the embedded PostgreSQL of dataDir), any free ports
+ * on loopback, no logs; `env` adds to it.
+ */
+export function embeddedConfig(dataDir: string, env: Record<string, string> = {}) {
+  return loadConfig({
+    DATA_DIR: dataDir,
+    HTTP_HOST: '127.0.0.1',
+    HTTP_PORT: '0',
+    MQTT_HOST: '127.0.0.1',
+    MQTT_PORT: '0',
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+}
+
 export interface TestApp extends RunningApp {
   baseUrl: string;
   mqttUrl: string;

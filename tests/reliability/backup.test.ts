@@ -15,6 +15,7 @@ import type { Problem } from '../../src/backup/selfAlert.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
 import { createMetrics } from '../../src/metrics/index.ts';
+import { embeddedConfig } from '../helpers/app.ts';
 import { connectDevice, eventually, publish } from '../helpers/mqtt.ts';
 
 const run = promisify(execFile);
@@ -34,14 +35,8 @@ async function tempDir(prefix: string): Promise<string> {
 }
 
 async function startEmbedded(dataDir: string, env: Record<string, string> = {}): Promise<RunningApp> {
-  const config = loadConfig({
-    DATA_DIR: dataDir,
-    HTTP_HOST: '127.0.0.1',
-    HTTP_PORT: '0',
-    MQTT_HOST: '127.0.0.1',
-    MQTT_PORT: '0',
+  const config = embeddedConfig(dataDir, {
     ADMIN_PASSWORD: password,
-    LOG_LEVEL: 'silent',
     INGEST_FLUSH_MS: '10',
     INGEST_DEVICE_RATE_PER_S: '0',
     ...env,

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startApp } from '../../src/app.ts';
-import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
+import { embeddedConfig } from '../helpers/app.ts';
 import { connectDevice, publish } from '../helpers/mqtt.ts';
 
 const dirs: string[] = [];
@@ -19,14 +19,7 @@ describe('embedded PostgreSQL', () => {
   }, async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'ioc-embedded-'));
     dirs.push(dataDir);
-    const config = loadConfig({
-      DATA_DIR: dataDir,
-      HTTP_PORT: '0',
-      MQTT_PORT: '0',
-      HTTP_HOST: '127.0.0.1',
-      MQTT_HOST: '127.0.0.1',
-      LOG_LEVEL: 'silent',
-    });
+    const config = embeddedConfig(dataDir);
     expect(config.DATABASE_URL).toBeUndefined();
     const log = createLogger('silent');
 
