@@ -244,6 +244,7 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       catalog,
       log: log.child({ area: 'alerts' }),
       input: cluster?.evaluationBus,
+      webhookAllowedHosts: config.WEBHOOK_ALLOWED_HOSTS,
     });
     await alerts.start({ evaluate: !cluster });
     running.push(() => alerts.stop());
@@ -295,7 +296,13 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       deviceQueries,
       unflushedLatest: (id) => writer.unflushedLatest(id),
       metrics,
-      feeds: { feeds, ratePerMinute: config.FEEDS_RATE_PER_MIN, openData: config.OPEN_DATA_ENABLED },
+      feeds: {
+        feeds,
+        ratePerMinute: config.FEEDS_RATE_PER_MIN,
+        openData: config.OPEN_DATA_ENABLED,
+        openDataCacheBytes: config.OPEN_DATA_CACHE_BYTES,
+        openDataConcurrency: config.OPEN_DATA_CONCURRENCY,
+      },
       audit: createAudit({ pool, metrics, log: log.child({ area: 'audit' }) }),
       brokerHooks:
         config.MQTT_URL || config.MQTT_AUTH_HOOK_TOKEN

@@ -3,6 +3,7 @@
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { isAllowListEntry } from './net/outbound.ts';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const flag = z
@@ -170,6 +171,26 @@ export const ConfigSchema = z
     DEAD_LETTER_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
     /** Webhook delivery logs (delivered or failed) older than this are pruned. */
     WEBHOOK_LOG_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
+    /**
+     * Internal receivers webhooks may reach: host names, IP addresses and CIDR ranges, comma-separated.
+     * Unset: loopback, private, link-local and metadata addresses are refused (after DNS resolution).
+     */
+    WEBHOOK_ALLOWED_HOSTS: z
+      .string()
+      .transform((list, ctx) => {
+        const entries = list
+          .split(',')
+          .map((e) => e.trim())
+          .filter(Boolean);
+        const wrong = entries.filter((e) => !isAllowListEntry(e));
+        if (wrong.length > 0)
+          ctx.addIssue({
+            code: 'custom',
+            message: `${wrong.join(', ')}: give host names, IP addresses or CIDR ranges, comma-separated`,
+          });
+        return entries;
+      })
+      .default([]),
     /** Local time (Asia/Ho_Chi_Minh, HH:MM) of the nightly backup, or `off`. */
     BACKUP_SCHEDULE: z
       .string()
@@ -198,6 +219,13 @@ export const ConfigSchema = z
     FEEDS_RATE_PER_MIN: z.coerce.number().int().min(1).max(100_000).default(120),
     /** The anonymous open-data endpoints (/api/v1/open/...): ward and city aggregates without cameras or security details. */
     OPEN_DATA_ENABLED: flag.default(false),
+    /** Bytes of rendered open-data pages kept in memory (least recently used dropped first). 0: no cache. */
+    OPEN_DATA_CACHE_BYTES: z.coerce.number().int().min(0).max(1_073_741_824).default(33_554_432),
+    /**
+     * Open-data reads the cache cannot answer running against the database at once; a few more wait,
+     * the rest get 429 with Retry-After: anonymous callers must not take the pool from operators.
+     */
+    OPEN_DATA_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
   })
   .superRefine((c, ctx) => {
     const issue = (name: string, message: string) => ctx.addIssue({ code: 'custom', path: [name], message });

@@ -5,6 +5,7 @@
 import type { Catalog } from '../catalog/index.ts';
 import type { EventBus } from '../events/bus.ts';
 import type { Logger } from '../log.ts';
+import { createOutboundPolicy } from '../net/outbound.ts';
 import type { DeviceRegistry } from '../registry/index.ts';
 import { createAlertQueries } from '../storage/alerts.ts';
 import type { Pool } from '../storage/pool.ts';
@@ -25,6 +26,8 @@ export function createAlerts(deps: {
   sweepMs?: number;
   /** Several instances: the events the engine evaluates (every instance's), fed to the leader only. */
   input?: EventBus;
+  /** Internal hosts, addresses and CIDR ranges webhooks may reach (WEBHOOK_ALLOWED_HOSTS). */
+  webhookAllowedHosts?: readonly string[];
 }) {
   const clock = deps.clock ?? (() => new Date());
   const queries = createAlertQueries(deps.pool);
@@ -49,7 +52,14 @@ export function createAlerts(deps: {
   };
   let { aqi, engine } = createEngine();
   let evaluating = false;
-  const webhooks = createWebhookNotifier({ queries: webhookQueries, bus: deps.bus, log: deps.log, clock });
+  const outboundPolicy = createOutboundPolicy(deps.webhookAllowedHosts);
+  const webhooks = createWebhookNotifier({
+    queries: webhookQueries,
+    bus: deps.bus,
+    log: deps.log,
+    clock,
+    policy: outboundPolicy,
+  });
 
   async function startEvaluating() {
     if (evaluating) return;
@@ -75,6 +85,8 @@ export function createAlerts(deps: {
   return {
     queries,
     webhookQueries,
+    /** Where webhooks may point: the routes refuse at creation what is known to be internal. */
+    outboundPolicy,
     lifecycle,
     /** The running engine (a new one each time this instance starts evaluating). */
     get engine() {

@@ -1,9 +1,13 @@
 // Webhook notifications of alert transitions. Each transition is queued in webhook_deliveries (so a
 // restart loses nothing), then POSTed with an HMAC-SHA256 signature, retried with exponential back-off,
 // and given up after a few hours with the reason kept. Nothing here is awaited by ingest or the engine.
+// The URL is an admin's input: deliveries go through the outbound policy (src/net/outbound.ts), and the
+// log an admin reads says "unreachable" or "refused by policy", never the operating system's error, so
+// it cannot tell a closed port from a filtered one (it would otherwise scan the city's network).
 import { createHmac } from 'node:crypto';
 import type { AlertEvent, EventBus } from '../events/bus.ts';
 import type { Logger } from '../log.ts';
+import { OutboundError, type OutboundPolicy, postOutbound } from '../net/outbound.ts';
 import type { WebhookQueries } from '../storage/webhooks.ts';
 
 export const maxAttempts = 10;
@@ -30,8 +34,10 @@ export function createWebhookNotifier(deps: {
   log: Logger;
   clock: () => Date;
   pollMs?: number;
+  /** Where deliveries may go (loopback and private addresses only if the allow-list names them). */
+  policy: OutboundPolicy;
 }): WebhookNotifier {
-  const { queries, bus, log, clock } = deps;
+  const { queries, bus, log, clock, policy } = deps;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<number> | undefined;
 
@@ -47,10 +53,10 @@ export function createWebhookNotifier(deps: {
     const body = JSON.stringify(delivery.payload);
     const timestamp = String(Math.floor(clock().getTime() / 1000));
     let status: number | null = null;
-    let error: string;
+    let error = '';
+    let detail: string | undefined;
     try {
-      const response = await fetch(delivery.url, {
-        method: 'POST',
+      ({ status } = await postOutbound(policy, delivery.url, {
         headers: {
           'content-type': 'application/json',
           'user-agent': 'city-ioc-webhooks/1',
@@ -60,24 +66,25 @@ export function createWebhookNotifier(deps: {
           'x-ioc-signature': signature(delivery.secret, timestamp, body),
         },
         body,
-        signal: AbortSignal.timeout(timeoutMs),
-        redirect: 'error',
-      });
-      status = response.status;
-      await response.body?.cancel();
-      if (response.ok) {
-        await queries.delivered(delivery.id, status, clock());
-        return;
-      }
-      error = `HTTP ${status}`;
+        timeoutMs,
+      }));
+      if (status >= 300 && status < 400) error = `HTTP ${status} (redirects are not followed)`;
+      else if (status < 200 || status >= 300) error = `HTTP ${status}`;
     } catch (e) {
-      error = (e as Error).message;
+      error = e instanceof OutboundError ? e.reason : 'unreachable';
+      detail = e instanceof OutboundError ? e.detail : (e as Error).message;
+    }
+    if (!error && status !== null) {
+      await queries.delivered(delivery.id, status, clock());
+      return;
     }
     const attempts = delivery.attempts + 1;
     const next =
       attempts >= maxAttempts ? null : new Date(clock().getTime() + backoffSeconds(attempts) * 1000);
     await queries.failedAttempt(delivery.id, status, error, next);
-    if (!next) log.warn({ deliveryId: delivery.id, url: delivery.url, error }, 'webhook delivery given up');
+    // The server's own log keeps the cause, for whoever runs the server.
+    if (!next)
+      log.warn({ deliveryId: delivery.id, url: delivery.url, error, detail }, 'webhook delivery given up');
   }
 
   async function deliverDue(): Promise<number> {

@@ -64,8 +64,17 @@ export interface ApiAreas {
     corsOrigins: readonly string[];
     trustProxy?: boolean | string[];
   };
-  /** Province feeds, their per-key rate and whether the anonymous open-data endpoints are on. */
-  feeds: { feeds: Feeds; ratePerMinute: number; openData: boolean };
+  /**
+   * Province feeds, their per-key rate, whether the anonymous open-data endpoints are on, and their
+   * cache's byte budget and concurrent database reads.
+   */
+  feeds: {
+    feeds: Feeds;
+    ratePerMinute: number;
+    openData: boolean;
+    openDataCacheBytes?: number;
+    openDataConcurrency?: number;
+  };
   /** An external broker's hooks (EMQX auth/ACL) and account sync (Mosquitto dynamic security). */
   brokerHooks?: Omit<BrokerHookOptions, 'registry' | 'metrics'>;
   log: Logger;
@@ -134,7 +143,12 @@ export async function createApiServer(areas: ApiAreas): Promise<FastifyInstance>
       await api.register(alertRoutes, { alerts: areas.alerts });
       await api.register(commandRoutes, { commands: areas.commands });
       await api.register(ruleRoutes, { alerts: areas.alerts, bus: areas.bus });
-      await api.register(feedRoutes, { ...areas.feeds, pool: areas.pool, catalog: areas.catalog });
+      await api.register(feedRoutes, {
+        ...areas.feeds,
+        pool: areas.pool,
+        catalog: areas.catalog,
+        metrics: areas.metrics,
+      });
       if (areas.brokerHooks) {
         await api.register(brokerHookRoutes, {
           ...areas.brokerHooks,

@@ -200,6 +200,17 @@ export function createMetrics() {
       labelNames: ['status'] as const,
       registers,
     }),
+    openDataCacheBytes: new Gauge({
+      name: 'ioc_open_data_cache_bytes',
+      help: 'Bytes of rendered open-data pages held in memory (at most OPEN_DATA_CACHE_BYTES)',
+      registers,
+    }),
+    openDataRequests: new Counter({
+      name: 'ioc_open_data_requests_total',
+      help: 'Open-data requests by how they were answered: hit (cache), shared (an identical read in flight), read (the database), busy (429)',
+      labelNames: ['result'] as const,
+      registers,
+    }),
   };
 }
 

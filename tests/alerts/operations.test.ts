@@ -45,7 +45,8 @@ async function tamper() {
 }
 
 beforeAll(async () => {
-  app = await startTestApp();
+  // The webhook test's receiver listens on loopback, which webhooks may reach only when listed.
+  app = await startTestApp({ WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' });
   admin = await app.login();
   await app.registry.create(camera);
   viewer = await app.loginAs('viewer');

@@ -13,8 +13,10 @@ import { toCsv } from '../../feeds/csv.ts';
 import type { Feeds, IndicatorRequest } from '../../feeds/index.ts';
 import { indicators } from '../../feeds/indicators.ts';
 import { ngsiEntities, ngsiTypes } from '../../feeds/ngsiLd.ts';
+import { createByteCache, createGate, GateFull, normalisedKey } from '../../feeds/openCache.ts';
 import { parseBound, periods } from '../../feeds/periods.ts';
 import { createRateLimiter } from '../../feeds/rateLimit.ts';
+import type { Metrics } from '../../metrics/index.ts';
 import type { Pool } from '../../storage/pool.ts';
 import { ErrorBody } from '../schemas.ts';
 import { AlertBody } from './alerts.ts';
@@ -25,6 +27,11 @@ export interface FeedRouteOptions {
   catalog: Catalog;
   ratePerMinute: number;
   openData: boolean;
+  /** Bytes of rendered open-data pages kept (OPEN_DATA_CACHE_BYTES). */
+  openDataCacheBytes?: number;
+  /** Open-data reads on the database at once (OPEN_DATA_CONCURRENCY); four times as many may wait. */
+  openDataConcurrency?: number;
+  metrics?: Metrics;
 }
 
 const Bound = z
@@ -237,25 +244,31 @@ const alertColumns = [
   'resolvedAt',
 ];
 
-/** Sends a page as JSON or CSV with a strong ETag; a matching If-None-Match gets 304 and no body. */
-function sendPage(
-  request: FastifyRequest,
-  reply: FastifyReply,
+interface RenderedPage {
+  format: 'json' | 'csv';
+  etag: string;
+  body: string | Buffer;
+  cursor: string;
+  hasMore: boolean;
+}
+
+/** A page as JSON or CSV with a strong ETag: what is sent, and what the open-data cache keeps. */
+function renderPage(
   format: 'json' | 'csv',
   page: { items: Array<Record<string, unknown>>; cursor: string; hasMore: boolean },
   json: Record<string, unknown>,
   columns: readonly string[],
-) {
+): RenderedPage & { body: string } {
   // The ETag covers the data, not the cursor (whose horizon moves on every read): 304 means "the same
-  // items as you have", and the cursor the client already holds stays good.
+  // items as you have", and the cursor the client already holds stays good. The items are serialised
+  // once, for the ETag and the JSON body both: a page can hold 50,000 of them.
+  const itemsJson = JSON.stringify(page.items);
   const etag = `"${createHash('sha256')
-    .update(JSON.stringify([format, page.items, page.hasMore]))
+    .update(`${format}\n${page.hasMore}\n`)
+    .update(itemsJson)
     .digest('base64url')
     .slice(0, 32)}"`;
-  reply.header('etag', etag);
-  if (request.headers['if-none-match'] === etag) return reply.code(304).send();
-  reply.header('x-next-cursor', page.cursor);
-  reply.header('x-has-more', String(page.hasMore));
+  const head = JSON.stringify(json).slice(0, -1);
   const body =
     format === 'csv'
       ? toCsv(
@@ -272,10 +285,31 @@ function sendPage(
             };
           }),
         )
-      : JSON.stringify({ ...json, items: page.items, cursor: page.cursor, hasMore: page.hasMore });
-  reply.type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8');
-  if (format === 'csv') reply.header('content-disposition', 'attachment; filename="ioc-feed.csv"');
-  return reply.serializer((payload: unknown) => payload as string).send(body);
+      : `${head}${head.length > 1 ? ',' : ''}"items":${itemsJson},"cursor":${JSON.stringify(page.cursor)},"hasMore":${page.hasMore}}`;
+  return { format, etag, body, cursor: page.cursor, hasMore: page.hasMore };
+}
+
+/** Sends a rendered page; a matching If-None-Match gets 304 and no body. */
+function sendRendered(request: FastifyRequest, reply: FastifyReply, rendered: RenderedPage) {
+  reply.header('etag', rendered.etag);
+  if (request.headers['if-none-match'] === rendered.etag) return reply.code(304).send();
+  reply.header('x-next-cursor', rendered.cursor);
+  reply.header('x-has-more', String(rendered.hasMore));
+  const csv = rendered.format === 'csv';
+  reply.type(csv ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8');
+  if (csv) reply.header('content-disposition', 'attachment; filename="ioc-feed.csv"');
+  return reply.serializer((payload: unknown) => payload as string).send(rendered.body);
+}
+
+function sendPage(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  format: 'json' | 'csv',
+  page: { items: Array<Record<string, unknown>>; cursor: string; hasMore: boolean },
+  json: Record<string, unknown>,
+  columns: readonly string[],
+) {
+  return sendRendered(request, reply, renderPage(format, page, json, columns));
 }
 
 export async function feedRoutes(app: FastifyInstance, opts: FeedRouteOptions) {
@@ -532,23 +566,66 @@ export async function feedRoutes(app: FastifyInstance, opts: FeedRouteOptions) {
     async (request) => keyJson(await feeds.apiKeys.revoke(request.params.id, request.principal!.username)),
   );
 
-  // Open data: anonymous, cached, off unless the city turns it on.
-  const cache = new Map<string, { page: never; until: number }>();
+  // Open data: anonymous, cached, off unless the city turns it on. Rendered pages are cached under the
+  // parsed query (src/feeds/openCache.ts) within a byte budget; reads the cache cannot answer go through
+  // a small gate, and identical ones in flight share one read.
   const openCacheMs = 300_000;
+  const openCache = createByteCache<RenderedPage>(opts.openDataCacheBytes ?? 33_554_432, openCacheMs);
+  const openConcurrency = opts.openDataConcurrency ?? 2;
+  const openGate = createGate(openConcurrency, openConcurrency * 4);
+  const openLoading = new Map<string, Promise<RenderedPage>>();
   const openGuard = () => {
     if (!opts.openData) {
       throw new AppError('NOT_FOUND', 'open data is off; the city turns it on with OPEN_DATA_ENABLED=true');
     }
   };
-  async function cached(key: string, load: () => Promise<unknown>) {
-    const hit = cache.get(key);
-    if (hit && hit.until > Date.now()) return hit.page;
-    const page = (await load()) as never;
-    if (cache.size > 1_000) cache.clear();
-    // An empty page is not kept: the data may be a moment behind (see docs/feeds.md), not absent.
-    if ((page as { items: unknown[] }).items.length > 0)
-      cache.set(key, { page, until: Date.now() + openCacheMs });
-    return page;
+  async function cached(
+    route: string,
+    query: Record<string, unknown>,
+    load: () => Promise<{ items: Array<Record<string, unknown>>; cursor: string; hasMore: boolean }>,
+    json: Record<string, unknown>,
+    columns: readonly string[],
+  ): Promise<RenderedPage> {
+    const counted = (result: 'hit' | 'shared' | 'read' | 'busy') =>
+      opts.metrics?.openDataRequests.inc({ result });
+    const key = normalisedKey(route, query);
+    const hit = openCache.get(key);
+    opts.metrics?.openDataCacheBytes.set(openCache.bytes);
+    if (hit) {
+      counted('hit');
+      return hit;
+    }
+    const loading = openLoading.get(key);
+    if (loading) {
+      counted('shared');
+      return loading;
+    }
+    const format = query.format as 'json' | 'csv';
+    const promise = openGate
+      .run(async () => {
+        counted('read');
+        const page = await load();
+        const rendered = renderPage(format, page, json, columns);
+        const kept = { ...rendered, body: Buffer.from(rendered.body) };
+        // An empty page is not kept: the data may be a moment behind (see docs/feeds.md), not absent.
+        if (page.items.length > 0) openCache.set(key, kept, kept.body.length + kept.cursor.length + 256);
+        opts.metrics?.openDataCacheBytes.set(openCache.bytes);
+        return kept;
+      })
+      .catch((error) => {
+        if (error instanceof GateFull) {
+          counted('busy');
+          throw new AppError(
+            'RATE_LIMITED',
+            'open data is answering other requests; retry in a few seconds (cached pages are served at once)',
+            { retryAfterSeconds: 5 },
+          );
+        }
+        throw error;
+      })
+      .finally(() => openLoading.delete(key));
+    openLoading.set(key, promise);
+    return promise;
   }
 
   r.get(
@@ -565,16 +642,17 @@ export async function feedRoutes(app: FastifyInstance, opts: FeedRouteOptions) {
     },
     async (request, reply) => {
       openGuard();
-      const page = await cached(request.url, () => indicatorPage(request.query, true));
-      reply.header('cache-control', 'public, max-age=300');
-      return sendPage(
-        request,
-        reply,
-        request.query.format,
-        page,
+      const q = request.query;
+      checkWard(q.city, q.ward);
+      const rendered = await cached(
+        'indicators',
+        q,
+        () => indicatorPage(q, true) as never,
         { timezone: 'Asia/Ho_Chi_Minh' },
         indicatorColumns,
       );
+      reply.header('cache-control', 'public, max-age=300');
+      return sendRendered(request, reply, rendered);
     },
   );
 
@@ -594,9 +672,15 @@ export async function feedRoutes(app: FastifyInstance, opts: FeedRouteOptions) {
       openGuard();
       const q = request.query;
       if (q.city) checkWard(q.city, q.ward);
-      const page = await cached(request.url, () => feeds.aggregates({ ...q, open: true }));
+      const rendered = await cached(
+        'aggregates',
+        q,
+        () => feeds.aggregates({ ...q, open: true }) as never,
+        {},
+        aggregateColumns,
+      );
       reply.header('cache-control', 'public, max-age=300');
-      return sendPage(request, reply, q.format, page, {}, aggregateColumns);
+      return sendRendered(request, reply, rendered);
     },
   );
 }

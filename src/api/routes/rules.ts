@@ -147,16 +147,26 @@ export async function ruleRoutes(app: FastifyInstance, opts: { alerts: Alerts; b
     },
   );
 
+  // Every field bounded: the row is read on each delivery, and the secret is hashed into each signature.
   const WebhookInput = z
     .object({
       name: z.string().min(1).max(200),
       url: z
         .string()
+        .max(2_048)
         .url()
-        .refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL'),
-      secret: z.string().min(16, 'at least 16 characters: it signs every delivery'),
-      severities: z.array(z.enum(severities)).min(1).default(['warning', 'critical']),
-      kinds: z.array(KindName).min(1).optional(),
+        .superRefine((u, ctx) => {
+          // What is known without DNS is refused here; a name resolving to an internal address is
+          // refused at each delivery instead (its DNS answer may change after creation).
+          const refusal = opts.alerts.outboundPolicy.refusal(u);
+          if (refusal) ctx.addIssue({ code: 'custom', message: refusal });
+        }),
+      secret: z
+        .string()
+        .min(16, 'at least 16 characters: it signs every delivery')
+        .max(256, 'at most 256 characters'),
+      severities: z.array(z.enum(severities)).min(1).max(severities.length).default(['warning', 'critical']),
+      kinds: z.array(KindName).min(1).max(100).optional(),
       enabled: z.boolean().default(true),
     })
     .strict();
