@@ -84,6 +84,18 @@ export const ConfigSchema = z
     /** Development only: let MQTT clients connect without credentials. Refused in production. */
     MQTT_ALLOW_ANONYMOUS: flag.default(false),
     MQTT_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(256).max(16_777_216).default(65_536),
+    /**
+     * Before CONNACK (embedded broker): a client that has not completed CONNECT and authentication
+     * within this long is cut, and its first packet must be a CONNECT of at most MQTT_CONNECT_MAX_BYTES.
+     */
+    MQTT_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(500).max(120_000).default(10_000),
+    MQTT_CONNECT_MAX_BYTES: z.coerce.number().int().min(256).max(65_536).default(8_192),
+    /** Connections not yet authenticated, from one address and in all; devices behind one NAT share the first. */
+    MQTT_PREAUTH_PER_ADDRESS: z.coerce.number().int().min(1).default(256),
+    MQTT_PREAUTH_MAX: z.coerce.number().int().min(1).default(2_000),
+    /** All MQTT connections (authenticated or not), from one address and in all. */
+    MQTT_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(1).default(20_000),
+    MQTT_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(50_000),
     /** External broker mode (scale-out): the shared-subscription group every IOC instance joins. */
     MQTT_SHARED_GROUP: z
       .string()

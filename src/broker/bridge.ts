@@ -163,7 +163,17 @@ export class VerdictPacker {
 /** What the broker thread is started with (workerData): plain values only. */
 export type BrokerThreadOptions = Pick<
   Config,
-  'MQTT_HOST' | 'MQTT_PORT' | 'MQTT_WS_PORT' | 'MQTT_MAX_PAYLOAD_BYTES' | 'MQTT_TLS_PORT'
+  | 'MQTT_HOST'
+  | 'MQTT_PORT'
+  | 'MQTT_WS_PORT'
+  | 'MQTT_MAX_PAYLOAD_BYTES'
+  | 'MQTT_TLS_PORT'
+  | 'MQTT_CONNECT_TIMEOUT_MS'
+  | 'MQTT_CONNECT_MAX_BYTES'
+  | 'MQTT_PREAUTH_PER_ADDRESS'
+  | 'MQTT_PREAUTH_MAX'
+  | 'MQTT_CONNECTIONS_PER_ADDRESS'
+  | 'MQTT_MAX_CONNECTIONS'
 > &
   TlsConfig & {
     /** The levels the app's logger writes; the thread sends only those. */
@@ -198,6 +208,8 @@ export type FromBroker =
     }
   | { type: 'clients'; connected: number }
   | { type: 'authFailure'; reason: string }
+  /** Connections cut before authentication (preAuth.ts), by reason. */
+  | { type: 'refused'; counts: Record<string, number> }
   | { type: 'published'; id: number; error?: string }
   | { type: 'log'; level: LogLevel; fields: Record<string, unknown>; message: string }
   | { type: 'profiled'; id: number; profile?: unknown; error?: string };

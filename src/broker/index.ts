@@ -54,6 +54,12 @@ export function createBroker(deps: {
     | 'MQTT_ALLOW_ANONYMOUS'
     | 'MQTT_MAX_PAYLOAD_BYTES'
     | 'MQTT_TLS_PORT'
+    | 'MQTT_CONNECT_TIMEOUT_MS'
+    | 'MQTT_CONNECT_MAX_BYTES'
+    | 'MQTT_PREAUTH_PER_ADDRESS'
+    | 'MQTT_PREAUTH_MAX'
+    | 'MQTT_CONNECTIONS_PER_ADDRESS'
+    | 'MQTT_MAX_CONNECTIONS'
   > &
     TlsConfig;
   registry: DeviceRegistry;
@@ -83,6 +89,12 @@ export function createBroker(deps: {
       MQTT_TLS_PORT: ports?.tlsPort ?? config.MQTT_TLS_PORT,
       MQTT_WS_PORT: ports?.wsPort ?? config.MQTT_WS_PORT,
       MQTT_MAX_PAYLOAD_BYTES: config.MQTT_MAX_PAYLOAD_BYTES,
+      MQTT_CONNECT_TIMEOUT_MS: config.MQTT_CONNECT_TIMEOUT_MS,
+      MQTT_CONNECT_MAX_BYTES: config.MQTT_CONNECT_MAX_BYTES,
+      MQTT_PREAUTH_PER_ADDRESS: config.MQTT_PREAUTH_PER_ADDRESS,
+      MQTT_PREAUTH_MAX: config.MQTT_PREAUTH_MAX,
+      MQTT_CONNECTIONS_PER_ADDRESS: config.MQTT_CONNECTIONS_PER_ADDRESS,
+      MQTT_MAX_CONNECTIONS: config.MQTT_MAX_CONNECTIONS,
       NODE_ENV: config.NODE_ENV,
       MQTT_TLS_CERT_FILE: config.MQTT_TLS_CERT_FILE,
       MQTT_TLS_KEY_FILE: config.MQTT_TLS_KEY_FILE,
@@ -216,6 +228,10 @@ export function createBroker(deps: {
             return metrics.mqttClients.set(connected);
           case 'authFailure':
             return metrics.mqttAuthFailures.inc({ reason: message.reason });
+          case 'refused':
+            for (const [reason, count] of Object.entries(message.counts))
+              metrics.mqttRefused.inc({ reason }, count);
+            return;
           case 'log':
             return log[message.level](message.fields, message.message);
           case 'published':

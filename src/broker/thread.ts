@@ -7,7 +7,7 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { Session } from 'node:inspector/promises';
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -24,6 +24,7 @@ import {
   type ToBroker,
 } from './bridge.ts';
 import { guardPacketSize } from './packetGuard.ts';
+import { PreAuthGate, type RefusedReason } from './preAuth.ts';
 import { certificateOf, mqttTlsOptions, plaintextMqtt, rememberCertificate } from './tls.ts';
 import { WaitingTable } from './waiting.ts';
 
@@ -93,8 +94,40 @@ function refuse(
   send({ type: 'refuse', topic, payload: new Uint8Array(payload), senderId, reason, text });
 }
 
+// Connections refused before authentication, counted by reason and sent over once per turn of the
+// event loop: a thousand sockets cut at once are one message.
+const refusals = new Map<RefusedReason, number>();
+let refusalsScheduled = false;
+const sendRefusals = () => {
+  refusalsScheduled = false;
+  send({ type: 'refused', counts: Object.fromEntries(refusals) });
+  refusals.clear();
+};
+const gate = new PreAuthGate(
+  {
+    connectTimeoutMs: options.MQTT_CONNECT_TIMEOUT_MS,
+    connectMaxBytes: options.MQTT_CONNECT_MAX_BYTES,
+    preAuthPerAddress: options.MQTT_PREAUTH_PER_ADDRESS,
+    preAuthTotal: options.MQTT_PREAUTH_MAX,
+    perAddress: options.MQTT_CONNECTIONS_PER_ADDRESS,
+    total: options.MQTT_MAX_CONNECTIONS,
+  },
+  (reason) => {
+    refusals.set(reason, (refusals.get(reason) ?? 0) + 1);
+    if (refusalsScheduled) return;
+    refusalsScheduled = true;
+    setImmediate(sendRefusals);
+  },
+);
+
 function guarded<T extends Duplex>(socket: T): T {
   return guardPacketSize(socket, hardPacketLimit, (declared) => {
+    // A client still waiting for its CONNACK (a CONNECT, then a huge packet) is nobody yet: counted,
+    // but it writes no dead letter.
+    if (!gate.isAuthenticated(socket)) {
+      send({ type: 'refused', counts: { preauth_bytes: 1 } });
+      return;
+    }
     send({ type: 'authFailure', reason: 'packet_too_large' });
     refuse(
       '(unread)',
@@ -121,7 +154,8 @@ function refuseAuth(
 
 const aedes = await Aedes.createBroker({
   heartbeatInterval: 60_000,
-  connectTimeout: 30_000,
+  // The gate (preAuth.ts) cuts a client without CONNACK after the same time, TLS and upgrade included.
+  connectTimeout: options.MQTT_CONNECT_TIMEOUT_MS,
   authenticate(client, username, password, done) {
     const certificate = certificateOf(client.conn);
     ask((id) => ({
@@ -208,7 +242,10 @@ const countChanged = () => {
   countScheduled = true;
   setImmediate(sendCount);
 };
-aedes.on('client', countChanged);
+aedes.on('client', (client) => {
+  gate.authenticated(client.conn);
+  countChanged();
+});
 aedes.on('clientDisconnect', countChanged);
 aedes.on('clientError', (client, error) =>
   log('debug', { clientId: client.id, err: { message: error.message } }, 'MQTT client error'),
@@ -223,12 +260,21 @@ async function start() {
   const tls = mqttTlsOptions(options);
   let mqttPort: number | undefined;
   if (plaintextMqtt(options)) {
-    tcp = createServer((socket) => aedes.handle(guarded(socket)));
+    tcp = createServer((socket) => {
+      gate.admit(socket);
+      gate.awaitConnect(socket, socket, (stream) => aedes.handle(guarded(stream)));
+    });
     mqttPort = await listen(tcp, options.MQTT_PORT, options.MQTT_HOST, 'MQTT_PORT');
   }
   let tlsPort: number | undefined;
   if (tls) {
-    secure = createTlsServer(tls, (socket) => aedes.handle(rememberCertificate(guarded(socket), socket)));
+    secure = createTlsServer({ ...tls, handshakeTimeout: options.MQTT_CONNECT_TIMEOUT_MS }, (socket) =>
+      gate.awaitConnect(socket, socket, (stream) =>
+        aedes.handle(rememberCertificate(guarded(stream), stream)),
+      ),
+    );
+    // Counted and capped as TCP connections, before the handshake's work.
+    secure.on('connection', (socket: Socket) => gate.admit(socket));
     // No certificate where one is required, one from another CA, an old protocol: no CONNECT at all.
     secure.on('tlsClientError', () => send({ type: 'authFailure', reason: 'tls_handshake' }));
     tlsPort = await listen(secure, options.MQTT_TLS_PORT, options.MQTT_HOST, 'MQTT_TLS_PORT');
@@ -239,10 +285,15 @@ async function start() {
       res.writeHead(426).end('MQTT over websockets only');
     http = tls ? createHttpsServer(tls, upgradeOnly) : createHttpServer(upgradeOnly);
     if (tls) http.on('tlsClientError', () => send({ type: 'authFailure', reason: 'tls_handshake' }));
-    wss = new WebSocketServer({ server: http });
+    http.on('connection', (socket: Socket) => gate.admit(socket));
+    // A frame is buffered whole before anything reads it: none may be larger than a packet may be.
+    wss = new WebSocketServer({ server: http, maxPayload: hardPacketLimit + 5 });
     wss.on('connection', (socket, req) => {
-      const stream = guarded(createWebSocketStream(socket));
-      aedes.handle(tls ? rememberCertificate(stream, req.socket as TLSSocket) : stream, req);
+      gate.limitWebsocketBytes(req.socket);
+      gate.awaitConnect(createWebSocketStream(socket), req.socket, (stream) => {
+        const watched = guarded(stream);
+        aedes.handle(tls ? rememberCertificate(watched, req.socket as TLSSocket) : watched, req);
+      });
     });
     wsPort = await listen(http, options.MQTT_WS_PORT, options.MQTT_HOST, 'MQTT_WS_PORT');
   }
@@ -256,6 +307,7 @@ async function stop() {
   const closing = [http, tcp, secure].map((server) =>
     server ? new Promise<void>((ok) => server.close(() => ok())) : undefined,
   );
+  gate.closePending();
   await new Promise<void>((ok) => aedes.close(() => ok()));
   await Promise.all(closing);
   flushPublishes();

@@ -66,6 +66,12 @@ export function createMetrics() {
       labelNames: ['reason'] as const,
       registers,
     }),
+    mqttRefused: new Counter({
+      name: 'ioc_mqtt_refused_total',
+      help: 'MQTT connections cut before authentication (caps, oversized or missing CONNECT, connect timeout), by reason',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
     readingsAccepted: new Counter({
       name: 'ioc_ingest_readings_total',
       help: 'Telemetry messages (array items count one each) accepted by ingest',

@@ -1,9 +1,10 @@
 // Other clients and transports than mqtt.js over TCP: Mosquitto's own command-line client, MQTT over
-// websockets, and a client that announces a packet far larger than anything we accept.
+// websockets, and a device that announces a packet far larger than anything we accept.
 import { execFile } from 'node:child_process';
 import { connect as tcpConnect } from 'node:net';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { connectPacket, remainingLength } from '../../bench/load/mqttWire.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { connectDevice, eventually, publish } from '../helpers/mqtt.ts';
 
@@ -61,20 +62,17 @@ describe('other MQTT clients and transports', () => {
     );
   });
 
-  it('cuts a connection that announces a 200 MB packet before reading it, and keeps a dead letter', async () => {
+  it('cuts a device that announces a 200 MB packet before reading it, and keeps a dead letter', async () => {
     const socket = tcpConnect(app.mqttPort!, '127.0.0.1');
     socket.on('error', () => {}); // the cut may come as a reset while the body is still being written
     await new Promise((ok) => socket.once('connect', ok));
-    // A PUBLISH fixed header announcing 200,000,000 bytes (varint), then a trickle of body.
-    const length: number[] = [];
-    let n = 200_000_000;
-    do {
-      let byte = n % 128;
-      n = Math.floor(n / 128);
-      if (n > 0) byte |= 0x80;
-      length.push(byte);
-    } while (n > 0);
-    socket.write(Buffer.from([0x30, ...length]));
+    // Authenticated first: before CONNACK anything but a small CONNECT is cut without a dead letter
+    // (tests/security/mqttPreAuth.test.ts).
+    const connack = new Promise((ok) => socket.once('data', ok));
+    socket.write(connectPacket(device.id, device.id, secret));
+    expect([...((await connack) as Buffer)]).toEqual([0x20, 2, 0, 0]);
+    // A PUBLISH fixed header announcing 200,000,000 bytes, then a trickle of body.
+    socket.write(Buffer.from([0x30, ...remainingLength(200_000_000)]));
     socket.write(Buffer.alloc(1024, 0x41));
     await new Promise((ok) => socket.once('close', ok));
     const letters = await eventually(
