@@ -135,7 +135,7 @@ try {
   const contents = await countContents(restored.url);
   const restoreMs = Date.now() - restoreStarted;
   await restored.stop();
-  restoring.done(`${formatCount(contents.telemetry)} readings back in ${formatDuration(restoreMs)}`);
+  restoring.done(`${formatCount(contents.messages)} messages back in ${formatDuration(restoreMs)}`);
 
   const summary = {
     city: values.city,

@@ -15,7 +15,7 @@ Usage: npm run restore -- <backup file> [--clean]
 A .tar.gz (a copy of the embedded PostgreSQL) is laid into DATA_DIR, which must hold no database yet
 (a new server, or the old DATA_DIR moved away); the IOC must be stopped. Its first start replays the
 database's log up to the end of the backup; this command does that start once and prints what the
-restored database holds (devices, rules, alerts, readings), then npm start runs on it.
+restored database holds (devices, rules, alerts, telemetry messages), then npm start runs on it.
 A .dump (pg_dump, made with DATABASE_URL) is restored with pg_restore into DATABASE_URL, with
 TimescaleDB's pre- and post-restore steps when the backup holds TimescaleDB.
 
@@ -39,7 +39,7 @@ const config = loadConfig();
 const started = Date.now();
 const show = (c: Awaited<ReturnType<typeof countContents>>) =>
   `${formatCount(c.devices)} thiết bị / devices, ${formatCount(c.rules)} quy tắc / rules, ` +
-  `${formatCount(c.alerts)} cảnh báo / alerts, ${formatCount(c.telemetry)} giá trị đo / readings, ` +
+  `${formatCount(c.alerts)} cảnh báo / alerts, ${formatCount(c.messages)} bản tin đo / telemetry messages, ` +
   `${formatCount(c.users)} tài khoản / accounts`;
 try {
   const cluster = await isClusterBackup(file);

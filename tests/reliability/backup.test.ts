@@ -94,10 +94,10 @@ describe('backups of the embedded PostgreSQL', () => {
     await app.pool.query("UPDATE alert_rules SET enabled = false WHERE default_key = 'noise-normal-day'");
     const before = await eventually(
       () => countContents(app.databaseUrl),
-      (c) => c.telemetry >= 40 && c.alerts >= 1,
+      (c) => c.messages >= 20 && c.alerts >= 1,
       20_000,
     );
-    expect(before).toMatchObject({ devices: 1, telemetry: 40 });
+    expect(before).toMatchObject({ devices: 1, messages: 20 });
 
     // npm run backup, with the IOC running on the same DATA_DIR.
     const backup = await script('scripts/backup.ts', [], { DATA_DIR: original });
