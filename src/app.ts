@@ -7,8 +7,9 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { type Alerts, createAlerts } from './alerts/index.ts';
+import { startMetricsListener } from './api/routes/health.ts';
 import { createApiServer } from './api/server.ts';
-import { createAudit } from './audit/index.ts';
+import { type Audit, createAudit } from './audit/index.ts';
 import { bootstrapAdmin } from './auth/bootstrap.ts';
 import { createAuth, resolveJwtSecret } from './auth/index.ts';
 import { type BackupScheduler, createBackupScheduler } from './backup/scheduler.ts';
@@ -20,7 +21,7 @@ import { type Catalog, loadCatalog } from './catalog/index.ts';
 import { startCluster } from './cluster/index.ts';
 import { createChangeNotifier } from './cluster/notify.ts';
 import { type Commands, createCommands } from './commands/index.ts';
-import type { Config } from './config.ts';
+import { type Config, monitoringSurface } from './config.ts';
 import { createEventBus, type EventBus } from './events/bus.ts';
 import { createFeeds, type Feeds } from './feeds/index.ts';
 import { createDeadLetterSink } from './ingest/deadLetters.ts';
@@ -58,9 +59,13 @@ export interface RunningApp {
   ingest: Ingest;
   writer: TelemetryWriter;
   metrics: Metrics;
+  /** The audit trail; flush() writes the attempts counted this minute. */
+  audit: Audit;
   backups: BackupScheduler;
   http: FastifyInstance;
   httpPort: number;
+  /** The separate /metrics listener (METRICS_LISTEN); undefined when there is none. */
+  metricsPort: number | undefined;
   /** Plain MQTT; undefined when it is off (TLS only). */
   mqttPort: number | undefined;
   mqttTlsPort: number | undefined;
@@ -282,6 +287,10 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
     commands.start();
     running.push(() => commands.stop());
 
+    // Stopped after the API (pushed before it): the attempts counted until the last answer are written.
+    const audit = createAudit({ pool, metrics, log: log.child({ area: 'audit' }) });
+    running.push(() => audit.stop());
+    const surface = monitoringSurface(config);
     const http = await createApiServer({
       pool,
       auth,
@@ -303,7 +312,8 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
         openDataCacheBytes: config.OPEN_DATA_CACHE_BYTES,
         openDataConcurrency: config.OPEN_DATA_CONCURRENCY,
       },
-      audit: createAudit({ pool, metrics, log: log.child({ area: 'audit' }) }),
+      audit,
+      surface: { metrics: surface.metrics, docs: surface.docs },
       brokerHooks:
         config.MQTT_URL || config.MQTT_AUTH_HOOK_TOKEN
           ? {
@@ -351,9 +361,14 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       throw explainListenError(error, 'HTTP_PORT', config.HTTP_PORT, config.HTTP_HOST);
     });
     const httpPort = (http.server.address() as AddressInfo).port;
+    const metricsListener = surface.metricsListen
+      ? await startMetricsListener(metrics, surface.metricsListen)
+      : undefined;
+    if (metricsListener) running.push(() => metricsListener.close());
     log.info(
       {
         httpPort,
+        metricsPort: metricsListener?.port,
         mqttPort,
         mqttTlsPort,
         mqttWsPort,
@@ -380,9 +395,11 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       ingest,
       writer,
       metrics,
+      audit,
       backups,
       http,
       httpPort,
+      metricsPort: metricsListener?.port,
       mqttPort,
       mqttTlsPort,
       mqttWsPort,

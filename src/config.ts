@@ -67,6 +67,37 @@ export const ConfigSchema = z
         return entries;
       })
       .default(false),
+    /**
+     * Bearer token that opens /metrics on the API's listener (Prometheus's `authorization`). Unset: in
+     * production /metrics is not on that listener at all; elsewhere it is open, as in development.
+     */
+    METRICS_TOKEN: z
+      .string()
+      .min(32, 'must be at least 32 characters (try: openssl rand -hex 32)')
+      .max(256)
+      .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces: it travels in an HTTP header')
+      .optional(),
+    /**
+     * A listener of its own that serves /metrics only, without a token: `host:port`, or `off`. Unset:
+     * 127.0.0.1:9464 in production (a scraper on the same host), off elsewhere.
+     */
+    METRICS_LISTEN: z
+      .string()
+      .trim()
+      .transform((value, ctx): { host: string; port: number } | false => {
+        if (value === 'off') return false;
+        const match = /^(.+):(\d{1,5})$/.exec(value);
+        const host = match?.[1]?.replace(/^\[(.*)\]$/, '$1');
+        const portNumber = Number(match?.[2]);
+        if (!host || portNumber > 65_535) {
+          ctx.addIssue({ code: 'custom', message: 'give host:port (127.0.0.1:9464, [::1]:9464) or off' });
+          return false;
+        }
+        return { host, port: portNumber };
+      })
+      .optional(),
+    /** The OpenAPI description and its viewer at /docs. Unset: on outside production, off in it. */
+    DOCS_PUBLIC: flag.optional(),
     MQTT_HOST: z.string().min(1).default('0.0.0.0'),
     MQTT_PORT: port.default(1883),
     MQTT_WS_PORT: port.optional(),
@@ -317,6 +348,26 @@ export function isWeakSecret(secret: string): boolean {
 }
 
 export type Config = z.infer<typeof ConfigSchema>;
+
+/**
+ * Where /metrics and /docs are served, with the production defaults applied: the API's listener
+ * shows neither to the public in production unless METRICS_TOKEN or DOCS_PUBLIC says so.
+ */
+export function monitoringSurface(c: Config): {
+  /** /metrics on the API's listener: open, behind the token, or absent. */
+  metrics: { open: boolean; token: string | undefined };
+  /** The separate /metrics listener, if any. */
+  metricsListen: { host: string; port: number } | undefined;
+  docs: boolean;
+} {
+  const production = c.NODE_ENV === 'production';
+  const listen = c.METRICS_LISTEN ?? (production ? { host: '127.0.0.1', port: 9464 } : (false as const));
+  return {
+    metrics: { open: !production && !c.METRICS_TOKEN, token: c.METRICS_TOKEN },
+    metricsListen: listen === false ? undefined : listen,
+    docs: c.DOCS_PUBLIC ?? !production,
+  };
+}
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

@@ -26,6 +26,7 @@ export const RuleInput = z
   .object({
     key: z
       .string()
+      .max(100)
       .regex(/^[a-z0-9-]+$/)
       .optional()
       .describe('stable key of a shipped default'),
@@ -33,6 +34,7 @@ export const RuleInput = z
     type: z.enum(ruleTypes),
     metric: z
       .string()
+      .max(64)
       .regex(/^[a-z][a-z0-9_]*$/)
       .optional(),
     comparison: z.enum(['>', '>=', '<', '<=', '=']).optional(),
@@ -42,9 +44,9 @@ export const RuleInput = z
     severity: z.enum(severities),
     kind: KindName.optional(),
     city: CityId.optional(),
-    ward: z.string().optional(),
+    ward: z.string().max(64).optional(),
     zone: Zone.optional(),
-    deviceId: z.string().optional(),
+    deviceId: z.string().max(64).optional(),
     windowStart: minuteOfDay.optional().describe('local time of day (Asia/Ho_Chi_Minh) in minutes'),
     windowEnd: minuteOfDay.optional(),
     params: z.record(z.string(), z.unknown()).default({}),

@@ -25,12 +25,13 @@ export const DeviceBody = z.object({
   updatedAt: z.string(),
 });
 
+// Every text field has a maximum: the row is read back on every list, and the audit log keeps the body.
 export const DeviceInput = z
   .object({
-    id: DeviceId,
+    id: DeviceId.max(63),
     kind: KindName,
     city: CityId,
-    ward: z.string().min(1),
+    ward: z.string().min(1).max(64),
     lat: z.number().min(-90).max(90),
     lon: z.number().min(-180).max(180),
     pole: z.string().min(1).max(64).nullable().optional(),

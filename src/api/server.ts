@@ -34,7 +34,7 @@ import { deadLetterRoutes } from './routes/deadLetters.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { feedRoutes } from './routes/feeds.ts';
 import { fleetRoutes } from './routes/fleets.ts';
-import { healthRoutes } from './routes/health.ts';
+import { healthRoutes, type MetricsAccess } from './routes/health.ts';
 import { ruleRoutes } from './routes/rules.ts';
 import { telemetryRoutes } from './routes/telemetry.ts';
 
@@ -77,6 +77,11 @@ export interface ApiAreas {
   };
   /** An external broker's hooks (EMQX auth/ACL) and account sync (Mosquitto dynamic security). */
   brokerHooks?: Omit<BrokerHookOptions, 'registry' | 'metrics'>;
+  /**
+   * What the API's listener shows besides the API: /metrics (open, behind METRICS_TOKEN, or not at
+   * all) and the OpenAPI description at /docs (src/config.ts, monitoringSurface).
+   */
+  surface: { metrics: MetricsAccess; docs: boolean };
   log: Logger;
 }
 
@@ -119,10 +124,17 @@ export async function createApiServer(areas: ApiAreas): Promise<FastifyInstance>
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  // The description is built either way; its pages list every admin route, so they are served only
+  // where DOCS_PUBLIC (or development) says.
+  if (areas.surface.docs) await app.register(swaggerUi, { routePrefix: '/docs' });
 
   await app.register(consoleRoutes, { tileUrl: areas.consoleTileUrl });
-  await app.register(healthRoutes, { pool: areas.pool, broker: areas.broker, metrics: areas.metrics });
+  await app.register(healthRoutes, {
+    pool: areas.pool,
+    broker: areas.broker,
+    metrics: areas.metrics,
+    access: areas.surface.metrics,
+  });
   await app.register(
     async (api) => {
       await api.register(authRoutes, { auth: areas.auth, users: areas.users, audit: areas.audit });

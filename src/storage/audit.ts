@@ -41,6 +41,31 @@ export async function insertAudit(pool: Pool, e: AuditEntry): Promise<void> {
   );
 }
 
+/** Several entries in one statement (the minute's counted attempts): one round trip, all or none. */
+export async function insertAuditRows(pool: Pool, entries: readonly AuditEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  const values: unknown[] = [];
+  const rows = entries.map((e, i) => {
+    values.push(
+      e.actor,
+      e.actorRole,
+      e.action,
+      e.target,
+      e.ip,
+      e.outcome,
+      e.status,
+      JSON.stringify(e.details),
+    );
+    const n = i * 8;
+    return `($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}, $${n + 5}, $${n + 6}, $${n + 7}, $${n + 8}::jsonb)`;
+  });
+  await pool.query(
+    `INSERT INTO audit_log (actor, actor_role, action, target, ip, outcome, status, details)
+     VALUES ${rows.join(', ')}`,
+    values,
+  );
+}
+
 export async function listAudit(pool: Pool, q: AuditQuery): Promise<AuditRecord[]> {
   const { rows } = await pool.query<AuditRecord>(
     `SELECT id::int, at, actor, actor_role AS "actorRole", action, target, ip, outcome, status, details

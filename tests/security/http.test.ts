@@ -115,6 +115,65 @@ describe('request bodies', () => {
   });
 });
 
+describe('text fields', () => {
+  type Schema = {
+    type?: string | string[];
+    maxLength?: number;
+    enum?: unknown[];
+    const?: unknown;
+    format?: string;
+    properties?: Record<string, Schema>;
+    additionalProperties?: Schema | boolean;
+    items?: Schema | Schema[];
+    anyOf?: Schema[];
+    oneOf?: Schema[];
+    allOf?: Schema[];
+    not?: Schema;
+  };
+  /** Every string in a schema that has no maxLength (an enum or a constant is bounded already). */
+  function unbounded(schema: Schema | boolean | undefined, at: string): string[] {
+    if (!schema || typeof schema === 'boolean') return [];
+    const types = [schema.type ?? []].flat();
+    const own =
+      types.includes('string') &&
+      schema.maxLength === undefined &&
+      schema.enum === undefined &&
+      schema.const === undefined
+        ? [at]
+        : [];
+    const nested: Array<[Schema | boolean | undefined, string]> = [
+      ...Object.entries(schema.properties ?? {}).map(([k, v]) => [v, `${at}.${k}`] as [Schema, string]),
+      [schema.additionalProperties, `${at}.*`],
+      ...[schema.items ?? []].flat().map((v) => [v, `${at}[]`] as [Schema, string]),
+      ...[...(schema.anyOf ?? []), ...(schema.oneOf ?? []), ...(schema.allOf ?? [])].map(
+        (v) => [v, at] as [Schema, string],
+      ),
+    ];
+    return [...own, ...nested.flatMap(([v, where]) => unbounded(v, where))];
+  }
+
+  it('gives every string a request body takes a maximum length (OpenAPI at /docs/json)', async () => {
+    const spec = (await (await get('/docs/json')).json()) as {
+      paths: Record<
+        string,
+        Record<string, { requestBody?: { content?: Record<string, { schema?: Schema }> } }>
+      >;
+    };
+    const found: string[] = [];
+    let bodies = 0;
+    for (const [path, methods] of Object.entries(spec.paths)) {
+      for (const [method, operation] of Object.entries(methods)) {
+        for (const media of Object.values(operation.requestBody?.content ?? {})) {
+          bodies++;
+          found.push(...unbounded(media.schema, `${method.toUpperCase()} ${path} body`));
+        }
+      }
+    }
+    expect(bodies).toBeGreaterThan(10);
+    expect(found).toEqual([]);
+  });
+});
+
 describe('roles', () => {
   it('refuses an anonymous caller on every documented route except the few public ones', async () => {
     const spec = (await (await get('/docs/json')).json()) as {

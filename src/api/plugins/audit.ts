@@ -1,6 +1,8 @@
 // One hook writes the audit trail of the API: every mutating request (who, what, target, from where,
 // outcome) and every refused access by someone who presented credentials. Login and logout write
 // their own entries (`config.audit: 'explicit'`). The write happens after the answer has gone out.
+// Attempts by nobody identified (a garbage or forged token, a wrong API key) reach the audit without
+// an actor role, and it counts them per minute instead of writing each (src/audit/index.ts).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { decodeJwt } from 'jose';
 import type { Audit } from '../../audit/index.ts';
@@ -51,7 +53,8 @@ function claimedUser(request: FastifyRequest): string | undefined {
 function detailsOf(request: FastifyRequest): Record<string, unknown> {
   const details: Record<string, unknown> = {};
   if (request.auditErrorCode) details.error = request.auditErrorCode;
-  if (request.body !== undefined && request.body !== null) {
+  // What an unidentified client sent is not kept: only that it tried, counted (src/audit/attempts.ts).
+  if (request.principal && request.body !== undefined && request.body !== null) {
     const body = redactSecrets(request.body);
     const text = JSON.stringify(body) ?? '';
     details.body = text.length <= maxDetailBytes ? body : { truncated: true, bytes: text.length };
@@ -89,7 +92,8 @@ export function installAuditTrail(app: FastifyInstance, audit: Audit, metrics: M
       request.principal !== undefined;
     const refusedAccess = status === 403 || status === 401;
     // Anonymous noise (no credentials at all) is counted in metrics, not written: it would let anyone
-    // fill the audit table. Every action by, or refusal of, someone who presented credentials is kept.
+    // fill the audit table. Credentials nobody could be identified by are counted per minute by the
+    // audit; every action by, or refusal of, an identified user is one entry.
     if (!presentedCredentials) return;
     if (readOnly.has(request.method) && !refusedAccess) return;
     await audit.record({

@@ -19,7 +19,7 @@ const Password = z
   .string()
   .min(passwordMinLength, `at least ${passwordMinLength} characters`)
   .max(passwordMaxLength);
-const Username = z.string().regex(usernamePattern, usernameRule);
+const Username = z.string().max(64).regex(usernamePattern, usernameRule);
 const UserBody = z.object({
   id: z.number(),
   username: z.string(),
