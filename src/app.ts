@@ -353,6 +353,16 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       coalesceMs: config.LIVE_COALESCE_MS,
       maxCoalesceMs: config.LIVE_COALESCE_MAX_MS,
       metrics,
+      limits: {
+        subscribePerS: config.LIVE_SUBSCRIBE_PER_S,
+        subscribeBurst: config.LIVE_SUBSCRIBE_BURST,
+        socketBufferBytes: config.LIVE_SOCKET_BUFFER_BYTES,
+        totalBufferBytes: config.LIVE_BUFFER_TOTAL_BYTES,
+        socketsPerUser: config.LIVE_SOCKETS_PER_USER,
+        maxSockets: config.LIVE_SOCKETS_MAX,
+        sessionCheckMs: config.LIVE_SESSION_CHECK_S * 1000,
+      },
+      databaseUrl,
     });
     await live.start();
     running.push(() => live.stop());

@@ -205,6 +205,21 @@ export const ConfigSchema = z
      * once it has room: consoles get coarser updates in a surge, not a slower ingest (alerts never wait).
      */
     LIVE_COALESCE_MAX_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
+    /** Subscribes per second one live socket may send (in bursts of LIVE_SUBSCRIBE_BURST); the excess is refused. */
+    LIVE_SUBSCRIBE_PER_S: z.coerce.number().min(0.01).max(1_000).default(2),
+    LIVE_SUBSCRIBE_BURST: z.coerce.number().int().min(1).max(1_000).default(5),
+    /** Data queued for one live socket that its console has not taken; past it the socket is cut (a console that does not read). */
+    LIVE_SOCKET_BUFFER_BYTES: z.coerce.number().int().min(65_536).max(1_073_741_824).default(16_777_216),
+    /** The same over every live socket of the instance; past it the sockets holding the most are cut. */
+    LIVE_BUFFER_TOTAL_BYTES: z.coerce.number().int().min(65_536).max(17_179_869_184).default(268_435_456),
+    /** Open live sockets per user, and in total on the instance; more handshakes are refused. */
+    LIVE_SOCKETS_PER_USER: z.coerce.number().int().min(1).max(100_000).default(100),
+    LIVE_SOCKETS_MAX: z.coerce.number().int().min(1).max(1_000_000).default(2_000),
+    /**
+     * Every live socket's token and account are checked again this often: the bound on an ended session's
+     * socket when the database's notice of it was missed (plus the few seconds accounts are cached).
+     */
+    LIVE_SESSION_CHECK_S: z.coerce.number().int().min(1).max(3_600).default(5),
     /** A command without a cmd_result after this many seconds is marked timed_out. */
     COMMAND_TIMEOUT_S: z.coerce.number().int().min(1).max(3_600).default(30),
     TELEMETRY_RETENTION_DAYS: z.coerce.number().int().min(1).default(90),

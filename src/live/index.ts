@@ -5,7 +5,15 @@
 // gets the newest state on the next batch, not an unbounded queue. While the event loop is saturated
 // (a surge of readings) the window widens up to LIVE_COALESCE_MAX_MS: consoles see a device's newest
 // state less often, and the work saved goes to storing readings and raising alerts.
+//
+// What one console may make the server spend is bounded (limits below, settings LIVE_*): subscribes by
+// a token bucket per socket, with at most one snapshot waiting per socket (a newer subscribe replaces
+// it); data queued for a socket that does not read, per socket and in total (past the bound the socket
+// is cut); sockets per user and in total. A session that ends (logout, new password, disabled, new
+// role, deleted account, on any instance or by the admin command) ends its sockets at once: the
+// database announces it (sessions.ts), and every socket's token is checked again periodically too.
 import type { Server as HttpServer } from 'node:http';
+import type { Socket as NetSocket } from 'node:net';
 import { Server, type Socket } from 'socket.io';
 import { z } from 'zod';
 import { alertJson } from '../api/routes/alerts.ts';
@@ -19,7 +27,68 @@ import type { AlertQueries } from '../storage/alerts.ts';
 import type { Pool } from '../storage/pool.ts';
 import { isoTimeFormatter } from './isoTime.ts';
 import { RawJson, rawJsonParser } from './rawJson.ts';
+import { watchSessions } from './sessions.ts';
 import { createLiveState, type LiveDevice, type Entry as LiveStateEntry } from './state.ts';
+
+/** What one console, one user and all of them together may make the live layer spend. */
+export interface LiveLimits {
+  /** Subscribes per second per socket (LIVE_SUBSCRIBE_PER_S), in bursts of subscribeBurst. */
+  subscribePerS: number;
+  subscribeBurst: number;
+  /** Data queued for one socket and not yet taken by its peer (LIVE_SOCKET_BUFFER_BYTES); past it the socket is cut. */
+  socketBufferBytes: number;
+  /** The same over every socket of this instance (LIVE_BUFFER_TOTAL_BYTES); past it the biggest are cut. */
+  totalBufferBytes: number;
+  /** Open /live sockets per user (LIVE_SOCKETS_PER_USER) and in total on this instance (LIVE_SOCKETS_MAX). */
+  socketsPerUser: number;
+  maxSockets: number;
+  /** How often every socket's token and account are checked again (LIVE_SESSION_CHECK_S, in ms). */
+  sessionCheckMs: number;
+}
+
+export const defaultLiveLimits: LiveLimits = {
+  subscribePerS: 2,
+  subscribeBurst: 5,
+  socketBufferBytes: 16 * 1024 * 1024,
+  totalBufferBytes: 256 * 1024 * 1024,
+  socketsPerUser: 100,
+  maxSockets: 2_000,
+  sessionCheckMs: 5_000,
+};
+
+/** Largest message a console may send (a subscribe is well under 10 KiB). */
+const maxClientMessageBytes = 64 * 1024;
+/** A connection that joins no namespace within this is closed (socket.io's default is 45 s). */
+const connectTimeoutMs = 10_000;
+/** How often the total of queued data is summed, and deferred snapshots retried. */
+const sweepMs = 1_000;
+const snapshotRetryMs = 50;
+/**
+ * A snapshot waits while more than this is queued for its socket (the previous snapshot, usually). Not
+ * zero: a console on a slow link that is always a telemetry batch behind must still get its snapshot.
+ */
+const snapshotQueuedBelow = 64 * 1024;
+
+/** A refusal a console reads: code, then Vietnamese and English. */
+interface Refusal {
+  code: 'UNAUTHENTICATED' | 'RATE_LIMITED' | 'VALIDATION_FAILED' | 'ROLE_CHANGED';
+  message: string;
+  details?: Record<string, unknown>;
+}
+const refusal = (
+  code: Refusal['code'],
+  vi: string,
+  en: string,
+  details?: Record<string, unknown>,
+): Refusal => ({
+  code,
+  message: `${vi} / ${en}`,
+  ...(details ? { details } : {}),
+});
+/** A handshake refusal: socket.io hands `message` and `data` to the client's connect_error. */
+function handshakeError(r: Refusal): Error {
+  return Object.assign(new Error(`${r.code}: ${r.message}`), { data: r });
+}
 
 export const Subscription = z
   .object({
@@ -70,6 +139,43 @@ interface PendingDevice {
 interface SocketData {
   principal: Principal;
   subscription: Subscription;
+  /** The handshake's token, checked again periodically and when the user's sessions change. */
+  token: string;
+  subscribes: Bucket;
+  /** Subscribes refused since the last one accepted. */
+  refusedInARow: number;
+  /** A snapshot is being built for this socket. */
+  building: boolean;
+  /** A snapshot is owed (built from the subscription as it is when its turn comes). */
+  wanted: boolean;
+}
+
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+/** Takes a token from the bucket; 0 when there was one, else the wait in ms for the next. */
+function take(bucket: Bucket, perS: number, burst: number, now = Date.now()): number {
+  bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.at) / 1000) * perS);
+  bucket.at = now;
+  if (bucket.tokens >= 1) {
+    bucket.tokens -= 1;
+    return 0;
+  }
+  return Math.ceil(((1 - bucket.tokens) / perS) * 1000);
+}
+
+/**
+ * A socket refused this many subscribes in a row (times the burst) is flooding, not a console changing
+ * its view: it is cut, so the rest of what it sent costs next to nothing.
+ */
+const floodRefusals = 10;
+
+/** The engine.io connection under a socket (its documented events and properties only). */
+type Connection = Socket['conn'];
+interface Queue {
+  /** Characters in packets created for the connection and not yet handed to its transport. */
+  queued: number;
 }
 
 export function createLive(deps: {
@@ -86,11 +192,25 @@ export function createLive(deps: {
   metrics?: Metrics;
   /** Several instances (REDIS_URL): the socket.io Redis adapter (src/cluster/index.ts). */
   adapter?: Parameters<Server['adapter']>[0];
+  limits?: Partial<LiveLimits>;
+  /** Where ended sessions are heard (LISTEN ioc_sessions); unset: only the periodic check ends them. */
+  databaseUrl?: string;
 }) {
   const { auth, registry, bus, alertQueries, pool, log } = deps;
+  const limits: LiveLimits = { ...defaultLiveLimits, ...deps.limits };
   const state = createLiveState();
-  const io = new Server(deps.server, { serveClient: false, cors: { origin: false }, parser: rawJsonParser });
+  const io = new Server(deps.server, {
+    serveClient: false,
+    cors: { origin: false },
+    parser: rawJsonParser,
+    maxHttpBufferSize: maxClientMessageBytes,
+    connectTimeout: connectTimeoutMs,
+  });
   if (deps.adapter) io.adapter(deps.adapter);
+  // Only /live serves anyone; the default namespace would hold sockets open without a token.
+  io.of('/').use((_socket, next) =>
+    next(handshakeError(refusal('UNAUTHENTICATED', 'chỉ có /live', 'only /live is served'))),
+  );
   const live = io.of('/live');
   // Each device's readings since the last flush, merged. Times stay numbers and the reading's metrics
   // object is shared until a second reading merges into it: formatting and copying happen once per
@@ -129,19 +249,208 @@ export function createLive(deps: {
     timer.unref();
   }
 
+  // Every admitted socket, by user: the caps count them from the moment the handshake is accepted
+  // (not from 'connection', a tick later), so a burst of handshakes cannot all pass the check.
+  const admitted = new Set<Socket>();
+  const byUser = new Map<string, Set<Socket>>();
+  /** New connections per user (one bucket per account: bounded by the accounts). */
+  const connectsByUser = new Map<string, Bucket>();
+  function admit(socket: Socket, username: string) {
+    admitted.add(socket);
+    let mine = byUser.get(username);
+    if (!mine) {
+      mine = new Set();
+      byUser.set(username, mine);
+    }
+    mine.add(socket);
+    const release = () => {
+      admitted.delete(socket);
+      deferred.delete(socket);
+      mine.delete(socket);
+      if (mine.size === 0 && byUser.get(username) === mine) byUser.delete(username);
+    };
+    // A client gone before its socket connected never sees 'disconnect': its connection's close releases it.
+    socket.once('disconnect', release);
+    socket.conn.once('close', release);
+  }
+
   live.use((socket, next) => {
     const token = (socket.handshake.auth as { token?: unknown }).token;
     if (typeof token !== 'string')
-      return next(new Error('UNAUTHENTICATED: send auth: { token } from POST /api/v1/auth/login'));
+      return next(
+        handshakeError(
+          refusal(
+            'UNAUTHENTICATED',
+            'gửi auth: { token } lấy từ POST /api/v1/auth/login',
+            'send auth: { token } from POST /api/v1/auth/login',
+          ),
+        ),
+      );
     auth.verifyToken(token).then(
       (principal) => {
-        (socket.data as SocketData).principal = principal;
-        (socket.data as SocketData).subscription = {};
+        if (admitted.size >= limits.maxSockets) {
+          deps.metrics?.liveRefused.inc({ reason: 'sockets_total' });
+          return next(
+            handshakeError(
+              refusal(
+                'RATE_LIMITED',
+                `máy chủ đã có ${limits.maxSockets} kết nối trực tiếp; thử lại sau`,
+                `this server already serves ${limits.maxSockets} live connections; try again later`,
+              ),
+            ),
+          );
+        }
+        if ((byUser.get(principal.username)?.size ?? 0) >= limits.socketsPerUser) {
+          deps.metrics?.liveRefused.inc({ reason: 'sockets_user' });
+          return next(
+            handshakeError(
+              refusal(
+                'RATE_LIMITED',
+                `tài khoản này đã có ${limits.socketsPerUser} kết nối trực tiếp; đóng bớt một bảng điều khiển`,
+                `this account already has ${limits.socketsPerUser} live connections; close a console first`,
+              ),
+            ),
+          );
+        }
+        // Every connection costs a snapshot: a reconnect loop is held to the subscribe rate once
+        // past a burst as large as the user's socket cap (a restart reconnects all their consoles).
+        let connects = connectsByUser.get(principal.username);
+        if (!connects) {
+          connects = { tokens: limits.socketsPerUser, at: Date.now() };
+          connectsByUser.set(principal.username, connects);
+        }
+        const waitMs = take(connects, limits.subscribePerS, limits.socketsPerUser);
+        if (waitMs > 0) {
+          deps.metrics?.liveRefused.inc({ reason: 'connect_rate' });
+          return next(
+            handshakeError(
+              refusal(
+                'RATE_LIMITED',
+                `kết nối lại quá nhanh; thử lại sau ${Math.ceil(waitMs / 1000)} giây`,
+                `too many live connections in a row; try again in ${Math.ceil(waitMs / 1000)} s`,
+                { retryAfterMs: waitMs },
+              ),
+            ),
+          );
+        }
+        // The client left while its token was checked: nothing would release what is taken here.
+        if (socket.conn.readyState !== 'open') return next(new Error('gone'));
+        const data = socket.data as SocketData;
+        data.principal = principal;
+        data.subscription = {};
+        data.token = token;
+        data.subscribes = { tokens: limits.subscribeBurst, at: Date.now() };
+        data.refusedInARow = 0;
+        data.building = false;
+        data.wanted = false;
+        admit(socket, principal.username);
         next();
       },
-      () => next(new Error('UNAUTHENTICATED: the token is invalid or expired; log in again')),
+      () =>
+        next(
+          handshakeError(
+            refusal(
+              'UNAUTHENTICATED',
+              'token không hợp lệ hoặc đã hết hạn; hãy đăng nhập lại',
+              'the token is invalid or expired; log in again',
+            ),
+          ),
+        ),
     );
   });
+
+  // Data queued per connection, counted from engine.io's documented events: `packetCreate` for each
+  // packet made for it, `flush` when its queue goes to the transport. What the transport holds is read
+  // from the TCP socket where there is one to read (a connection that began as a WebSocket); behind an
+  // upgraded or polling connection the transport holds at most one flushed queue, itself within the bound.
+  const queues = new WeakMap<Connection, Queue>();
+  function tcpOf(conn: Connection): NetSocket | undefined {
+    if (conn.transport.name !== 'websocket' || conn.upgraded) return undefined;
+    return conn.request.socket as NetSocket | undefined;
+  }
+  function bufferedBytes(conn: Connection): number {
+    return (queues.get(conn)?.queued ?? 0) + (tcpOf(conn)?.writableLength ?? 0);
+  }
+  function watchQueue(socket: Socket) {
+    const conn = socket.conn;
+    if (queues.has(conn)) return;
+    const queue: Queue = { queued: 0 };
+    queues.set(conn, queue);
+    conn.on('packetCreate', (packet: { data?: string | Buffer | ArrayBuffer }) => {
+      const data = packet.data;
+      queue.queued += typeof data === 'string' ? data.length : (data?.byteLength ?? 0);
+      if (queue.queued + (tcpOf(conn)?.writableLength ?? 0) > limits.socketBufferBytes)
+        // Not from inside engine.io's send (a broadcast may be iterating its sockets).
+        process.nextTick(() => drop(socket, 'slow_reader'));
+    });
+    conn.on('flush', () => {
+      queue.queued = 0;
+    });
+  }
+
+  const dropping = new WeakSet<Socket>();
+  /**
+   * Closes a socket. A console that reads is told why first and gets socket.io's ordinary goodbye; a
+   * connection with data still queued is cut at once (its queue discarded, its TCP socket destroyed),
+   * since a peer that does not read would hold that memory until a timeout.
+   */
+  function drop(socket: Socket, reason: string, notice?: Refusal) {
+    if (dropping.has(socket)) return;
+    dropping.add(socket);
+    deps.metrics?.liveDropped.inc({ reason });
+    const conn = socket.conn;
+    const stuck =
+      bufferedBytes(conn) > 0 ||
+      reason === 'slow_reader' ||
+      reason === 'buffer_total' ||
+      reason === 'subscribe_flood';
+    if (notice && !stuck) socket.emit('session_ended', notice);
+    socket.disconnect(true);
+    if (stuck) {
+      log.warn(
+        { user: (socket.data as SocketData).principal?.username, reason, bufferedBytes: bufferedBytes(conn) },
+        reason === 'subscribe_flood'
+          ? 'live socket cut: it floods subscribes'
+          : 'live socket cut: it does not read what is sent to it',
+      );
+      conn.close(true);
+      tcpOf(conn)?.destroy();
+    }
+  }
+
+  // Snapshots: one at a time per socket, none while the socket still has much queued (the previous
+  // snapshot, usually); subscribes meanwhile only change which subscription the owed one is built for.
+  const deferred = new Set<Socket>();
+  let retryTimer: NodeJS.Timeout | undefined;
+  function retryDeferred() {
+    retryTimer = undefined;
+    const waiting = [...deferred];
+    deferred.clear();
+    for (const socket of waiting) pump(socket);
+  }
+  function wantSnapshot(socket: Socket) {
+    const data = socket.data as SocketData;
+    if (data.wanted) deps.metrics?.liveRefused.inc({ reason: 'snapshot_pending' });
+    data.wanted = true;
+    pump(socket);
+  }
+  function pump(socket: Socket) {
+    const data = socket.data as SocketData;
+    if (!socket.connected || dropping.has(socket) || data.building || !data.wanted) return;
+    if (bufferedBytes(socket.conn) > snapshotQueuedBelow) {
+      deferred.add(socket);
+      retryTimer ??= setTimeout(retryDeferred, snapshotRetryMs);
+      return;
+    }
+    data.wanted = false;
+    data.building = true;
+    snapshot(socket)
+      .catch((error) => log.warn({ err: error }, 'snapshot failed'))
+      .finally(() => {
+        data.building = false;
+        pump(socket);
+      });
+  }
 
   // Consoles connecting together (a shift change, a server restart) share one query of the active
   // alerts: a hundred at once would otherwise queue for the pool until their connects time out.
@@ -174,9 +483,31 @@ export function createLive(deps: {
   }
 
   live.on('connection', (socket) => {
+    watchQueue(socket);
     joinSubscriptionRoom(socket);
-    void snapshot(socket).catch((error) => log.warn({ err: error }, 'snapshot failed'));
+    wantSnapshot(socket);
     socket.on('subscribe', (payload: unknown, ack?: (answer: unknown) => void) => {
+      const data = socket.data as SocketData;
+      // Refused before anything is parsed or built: the cheapest answer for a flood.
+      const waitMs = take(data.subscribes, limits.subscribePerS, limits.subscribeBurst);
+      if (waitMs > 0) {
+        deps.metrics?.liveRefused.inc({ reason: 'subscribe_rate' });
+        if (++data.refusedInARow >= floodRefusals * limits.subscribeBurst) {
+          drop(socket, 'subscribe_flood');
+          return;
+        }
+        if (typeof ack === 'function')
+          ack({
+            error: refusal(
+              'RATE_LIMITED',
+              `đổi đăng ký quá nhanh; thử lại sau ${Math.ceil(waitMs / 1000)} giây`,
+              `too many subscribes; try again in ${Math.ceil(waitMs / 1000)} s`,
+              { retryAfterMs: waitMs },
+            ),
+          });
+        return;
+      }
+      data.refusedInARow = 0;
       const parsed = Subscription.safeParse(payload ?? {});
       if (!parsed.success) {
         const message = parsed.error.issues
@@ -185,12 +516,89 @@ export function createLive(deps: {
         if (typeof ack === 'function') ack({ error: { code: 'VALIDATION_FAILED', message } });
         return;
       }
-      (socket.data as SocketData).subscription = parsed.data;
+      data.subscription = parsed.data;
       joinSubscriptionRoom(socket);
       if (typeof ack === 'function') ack({ ok: true, subscription: parsed.data });
-      void snapshot(socket).catch((error) => log.warn({ err: error }, 'snapshot failed'));
+      wantSnapshot(socket);
     });
   });
+
+  // Sessions. A notice names a user whose account changed: their sockets are checked against the
+  // account as it is now (read fresh), and those whose session ended or whose role changed are closed.
+  const ended = refusal(
+    'UNAUTHENTICATED',
+    'phiên đăng nhập đã kết thúc; hãy đăng nhập lại',
+    'this session has ended; log in again',
+  );
+  const roleChanged = refusal(
+    'ROLE_CHANGED',
+    'quyền của tài khoản đã thay đổi; hãy kết nối lại',
+    "the account's role has changed; connect again",
+  );
+  async function recheck(socket: Socket) {
+    const data = socket.data as SocketData;
+    if (!socket.connected || dropping.has(socket)) return;
+    let principal: Principal;
+    try {
+      principal = await auth.verifyToken(data.token);
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'UNAUTHENTICATED')
+        return drop(socket, 'session_ended', ended);
+      // The account could not be read (the database is away): the next check decides.
+      log.warn({ err: error }, 'could not check a live session again');
+      return;
+    }
+    if (principal.role !== data.principal.role) drop(socket, 'role_changed', roleChanged);
+  }
+  function sessionsChanged(username: string) {
+    const mine = byUser.get(username);
+    auth.forget(username);
+    if (!mine) return;
+    for (const socket of [...mine]) void recheck(socket);
+  }
+  function recheckAll() {
+    for (const username of byUser.keys()) auth.forget(username);
+    for (const socket of [...admitted]) void recheck(socket);
+  }
+  const sessions = deps.databaseUrl
+    ? watchSessions({
+        databaseUrl: deps.databaseUrl,
+        log,
+        onChange: sessionsChanged,
+        onResync: recheckAll,
+      })
+    : undefined;
+  let sessionTimer: NodeJS.Timeout | undefined;
+  function sessionTick() {
+    // The account cache (a few seconds) makes this one query per user, not per socket.
+    for (const socket of [...admitted]) void recheck(socket);
+    sessionTimer = setTimeout(sessionTick, limits.sessionCheckMs);
+    sessionTimer.unref();
+  }
+
+  // The total of queued data: when it passes its bound, the sockets holding the most are cut first
+  // (consoles that read hold next to nothing).
+  let sweepTimer: NodeJS.Timeout | undefined;
+  function sweep() {
+    let total = 0;
+    const held: Array<{ socket: Socket; bytes: number }> = [];
+    for (const socket of admitted) {
+      const bytes = bufferedBytes(socket.conn);
+      if (bytes === 0) continue;
+      total += bytes;
+      held.push({ socket, bytes });
+    }
+    if (total > limits.totalBufferBytes) {
+      held.sort((x, y) => y.bytes - x.bytes);
+      for (const { socket, bytes } of held) {
+        if (total <= limits.totalBufferBytes) break;
+        drop(socket, 'buffer_total');
+        total -= bytes;
+      }
+    }
+    sweepTimer = setTimeout(sweep, sweepMs);
+    sweepTimer.unref();
+  }
 
   function toMatching(place: Place, emit: (socket: Socket) => void) {
     for (const socket of live.sockets.values()) {
@@ -335,10 +743,19 @@ export function createLive(deps: {
       bus.on('aqi', listeners.aqi);
       timer = setTimeout(tick, windowMs);
       timer.unref();
+      await sessions?.start();
+      sessionTimer = setTimeout(sessionTick, limits.sessionCheckMs);
+      sessionTimer.unref();
+      sweepTimer = setTimeout(sweep, sweepMs);
+      sweepTimer.unref();
     },
     async stop() {
       clearTimeout(timer);
       timer = undefined;
+      clearTimeout(sessionTimer);
+      clearTimeout(sweepTimer);
+      clearTimeout(retryTimer);
+      await sessions?.stop();
       bus.off('reading', listeners.reading);
       bus.off('status', listeners.status);
       bus.off('alert', listeners.alert);

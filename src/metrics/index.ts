@@ -122,6 +122,18 @@ export function createMetrics() {
     readLiveCoalesceFrom(source: () => number) {
       liveCoalesceNow = source;
     },
+    liveRefused: new Counter({
+      name: 'ioc_live_refused_total',
+      help: 'Live console requests refused: subscribes over the rate (subscribe_rate), a snapshot replaced by a newer subscribe before it was sent (snapshot_pending), connections over the per-user rate (connect_rate) or socket caps (sockets_user, sockets_total)',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    liveDropped: new Counter({
+      name: 'ioc_live_dropped_total',
+      help: 'Live console sockets the server closed: unsent data over LIVE_SOCKET_BUFFER_BYTES or LIVE_BUFFER_TOTAL_BYTES (slow_reader, buffer_total), subscribes refused many times in a row (subscribe_flood), the session ended (session_ended), the role changed (role_changed)',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
     flushSeconds: new Histogram({
       name: 'ioc_ingest_flush_seconds',
       help: 'Time to write one batch to the database',
