@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAttemptCounter, overflowKey } from '../../src/audit/attempts.ts';
 import { attemptLimits } from '../../src/audit/index.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { eventually } from '../helpers/mqtt.ts';
 
 let app: TestApp;
 let admin: Record<string, string>;
@@ -63,6 +64,16 @@ async function flood(total: number, one: (i: number) => Promise<Response>, paral
   return statuses;
 }
 
+/** Entries the audit was given so far (counted or written): the hook gives them after answering. */
+async function recorded(): Promise<number> {
+  return (await app.metrics.auditEntries.get()).values.reduce((n, v) => n + v.value, 0);
+}
+
+/** Waits until the audit has been given `n` more entries than `from`. */
+async function given(from: number, n: number): Promise<void> {
+  await eventually(recorded, (now) => now - from >= n, 30_000);
+}
+
 const sum = (rows: Row[]) => rows.reduce((n, r) => n + (r.details.count ?? 0), 0);
 
 beforeAll(async () => {
@@ -76,6 +87,7 @@ afterAll(async () => app?.close());
 describe('the audit log under a flood from outside', { timeout: 180_000 }, () => {
   it('turns 2,000 requests with garbage credentials into a few counted rows', async () => {
     const since = await lastId();
+    const from = await recorded();
     const forged = await new SignJWT({ ver: 0 })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject('admin')
@@ -102,6 +114,7 @@ describe('the audit log under a flood from outside', { timeout: 180_000 }, () =>
       }
     });
     expect(statuses).toEqual({ 401: 2_000 });
+    await given(from, 2_000);
 
     const rows = await rowsAfter(since);
     // (GET, DELETE) × one address × one outcome, twice if a minute ended during the flood.
@@ -160,12 +173,14 @@ describe('the audit log under a flood from outside', { timeout: 180_000 }, () =>
   it('holds many source addresses to a bound per minute, folding the rest into one row', async () => {
     const since = await lastId();
     const sources = 3 * attemptLimits.maxKeys;
+    const from = await recorded();
     const statuses = await flood(sources, (i) =>
       fetch(`${app.baseUrl}/api/v1/devices`, {
         headers: { authorization: `Bearer garbage-${i}`, 'x-forwarded-for': `10.9.${i >> 8}.${i & 255}` },
       }),
     );
     expect(statuses).toEqual({ 401: sources });
+    await given(from, sources);
 
     const rows = (await rowsAfter(since)).filter((r) => r.action !== 'auth.login');
     const minutes = new Set(rows.map((r) => r.details.from)).size;
@@ -197,7 +212,11 @@ describe('the audit log under a flood from outside', { timeout: 180_000 }, () =>
       expect(res.status).toBe(201);
       expect((await app.request('DELETE', '/api/v1/rules/1', operator)).status).toBe(403);
     }
-    const rows = await rowsAfter(since);
+    // The hook writes after answering: wait for the last refusal's row.
+    const rows = await eventually(
+      () => rowsAfter(since),
+      (all) => all.filter((r) => r.action === 'DELETE /api/v1/rules/:id').length >= 5,
+    );
     const created = rows.filter((r) => r.action === 'POST /api/v1/rules');
     expect(created).toHaveLength(5);
     expect(
