@@ -140,6 +140,12 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       jwtSecret,
       ttlSeconds: config.JWT_TTL_S,
       lockout: { failures: config.LOGIN_LOCKOUT_FAILURES, seconds: config.LOGIN_LOCKOUT_S },
+      budget: {
+        addressPerMinute: config.LOGIN_ADDRESS_RATE_PER_MIN,
+        globalPerSecond: config.LOGIN_GLOBAL_RATE_PER_S,
+        hashQueue: config.LOGIN_HASH_QUEUE,
+      },
+      refused: (reason) => metrics.loginRefused.inc({ reason }),
       dataDir: config.DATA_DIR,
       log: log.child({ area: 'auth' }),
     });

@@ -165,6 +165,18 @@ export const ConfigSchema = z
     /** Failed logins for one account (from any address) before it is locked for LOGIN_LOCKOUT_S. */
     LOGIN_LOCKOUT_FAILURES: z.coerce.number().int().min(3).max(1_000).default(20),
     LOGIN_LOCKOUT_S: z.coerce.number().int().min(10).max(86_400).default(900),
+    /** Login attempts one address may make per minute (a burst of as many); the excess gets 429 before any work. */
+    LOGIN_ADDRESS_RATE_PER_MIN: z.coerce.number().int().min(1).max(10_000).default(30),
+    /**
+     * Login attempts per second over all addresses (a burst of two seconds' worth); the excess gets 429
+     * before any database read or hash. A pair (user, address) that logged in before is not counted here.
+     */
+    LOGIN_GLOBAL_RATE_PER_S: z.coerce.number().min(0.1).max(1_000).default(5),
+    /**
+     * Logins waiting for the password hash, which runs one at a time (64 MiB of scrypt, one thread of the
+     * pool device secret checks share); beyond this they get 429 with Retry-After.
+     */
+    LOGIN_HASH_QUEUE: z.coerce.number().int().min(1).max(1_000).default(8),
     /** Largest number of readings waiting for the database; beyond it publishers wait (back-pressure). */
     INGEST_QUEUE_LIMIT: z.coerce.number().int().min(100).default(100_000),
     INGEST_BATCH_ROWS: z.coerce.number().int().min(1).max(50_000).default(5_000),

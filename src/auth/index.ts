@@ -1,5 +1,6 @@
-// Operators' identities: login with username and password (scrypt-hashed, throttled, locked out after
-// repeated failures), short-lived JWTs naming the user and the session version. Every check reads the
+// Operators' identities: login with username and password (budgeted and hashed one at a time in
+// loginGate.ts, throttled, locked out after repeated failures), short-lived JWTs naming the user and
+// the session version. Every check reads the
 // account (cached for a few seconds), so a logout, a disabled account or a changed role takes effect
 // at once in this process, and within those seconds when another process (an instance, the admin
 // command) changed it in the database. The first start's admin account: bootstrap.ts.
@@ -11,6 +12,7 @@ import { AppError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { LockoutPolicy, Role, UserQueries, UserRow } from '../storage/users.ts';
 import { settleInitialPassword } from './initialPassword.ts';
+import { createLoginGate, LoginBudgetError, type LoginRefusal } from './loginGate.ts';
 import { hashSecret, passwordCost, verifySecret } from './secrets.ts';
 import { createLoginThrottle, type LoginWait } from './throttle.ts';
 
@@ -66,6 +68,10 @@ export function createAuth(deps: {
   jwtSecret: Uint8Array;
   ttlSeconds: number;
   lockout: { failures: number; seconds: number };
+  /** What a login may cost before its password is looked at (loginGate.ts). */
+  budget: { addressPerMinute: number; globalPerSecond: number; hashQueue: number };
+  /** Told of every login refused before its password was checked, and why (metrics). */
+  refused?: (reason: LoginRefusal) => void;
   /** Where the first admin password may be kept (initialPassword.ts). */
   dataDir: string;
   log: Logger;
@@ -82,6 +88,24 @@ export function createAuth(deps: {
     windowSeconds: failureWindowMs / 1000,
     lockSeconds: deps.lockout.seconds,
   };
+  const gate = createLoginGate(deps.budget);
+  const refused = deps.refused ?? (() => {});
+  // A flood is one warning a minute with its count, not a line per attempt.
+  let floodRefusals = 0;
+  let floodLoggedAt = 0;
+  function budgetRefused(error: LoginBudgetError, from: string): never {
+    refused(error.reason);
+    floodRefusals++;
+    if (Date.now() - floodLoggedAt >= 60_000) {
+      log.warn(
+        { refused: floodRefusals, reason: error.reason, lastFrom: from },
+        'logins refused before hashing: over the login budget',
+      );
+      floodRefusals = 0;
+      floodLoggedAt = Date.now();
+    }
+    throw error;
+  }
   const accounts = new Map<string, { user: UserRow | undefined; at: number }>();
 
   async function account(username: string): Promise<UserRow | undefined> {
@@ -94,19 +118,31 @@ export function createAuth(deps: {
 
   return {
     async login(username, password, from) {
+      // The budgets come before the database and the hash: an attempt over them costs nothing else.
+      const trusted = throttle.trusted(username, from);
+      try {
+        gate.admit(from, trusted);
+      } catch (error) {
+        if (error instanceof LoginBudgetError) budgetRefused(error, from);
+        throw error;
+      }
       // Read fresh, not from the cache: a lockout set or lifted elsewhere counts from this attempt.
       const user = await users.byUsername(username);
-      const wait: LoginWait | undefined =
-        user?.lockedUntil && user.lockedUntil.getTime() > Date.now()
-          ? { ms: user.lockedUntil.getTime() - Date.now(), reason: 'account' }
-          : throttle.wait(username, from, user ? { unlockedAt: user.unlockedAt?.getTime() } : undefined);
+      const wait: LoginWait | undefined = throttle.wait(
+        username,
+        from,
+        user
+          ? { unlockedAt: user.unlockedAt?.getTime(), lockedUntil: user.lockedUntil?.getTime() }
+          : undefined,
+      );
       if (wait) {
+        refused(wait.reason === 'account' ? 'account_locked' : 'pair_throttled');
         const minutes = Math.ceil(wait.ms / 60_000);
         const details = { retryAfterSeconds: Math.ceil(wait.ms / 1000) };
         if (wait.reason === 'account') {
           throw new AppError(
             'ACCOUNT_LOCKED',
-            `this account is locked after repeated failed logins; try again in ${minutes} minutes or ask an admin to reset its password or unlock it (npm run admin -- unlock <user>)`,
+            `this account is locked after repeated failed logins, for the addresses they came from; try again in ${minutes} minutes or ask an admin to reset its password or unlock it (npm run admin -- unlock <user>)`,
             details,
           );
         }
@@ -116,8 +152,15 @@ export function createAuth(deps: {
           details,
         );
       }
-      dummyHash ??= hashSecret(randomBytes(16).toString('hex'), passwordCost);
-      const ok = await verifySecret(password, user?.passwordHash ?? (await dummyHash));
+      dummyHash ??= gate.hash(() => hashSecret(randomBytes(16).toString('hex'), passwordCost), true);
+      const stored = user?.passwordHash ?? (await dummyHash);
+      let ok: boolean;
+      try {
+        ok = await gate.hash(() => verifySecret(password, stored), trusted);
+      } catch (error) {
+        if (error instanceof LoginBudgetError) budgetRefused(error, from);
+        throw error;
+      }
       if (!user || !ok || user.disabled) {
         // Counted for an unknown name too (no row changes, same cost), so timing tells nothing.
         const counted = await users.loginFailed(username, lockout);
@@ -144,7 +187,12 @@ export function createAuth(deps: {
       let username: string;
       let version: unknown;
       try {
-        const { payload } = await jwtVerify(token, jwtSecret, { issuer, algorithms: ['HS256'] });
+        // Every token we sign expires; one without `exp` would be good forever.
+        const { payload } = await jwtVerify(token, jwtSecret, {
+          issuer,
+          algorithms: ['HS256'],
+          requiredClaims: ['exp'],
+        });
         if (typeof payload.sub !== 'string') throw new Error('token without subject');
         username = payload.sub;
         version = payload.ver;
@@ -169,7 +217,8 @@ export function createAuth(deps: {
       accounts.delete(username);
     },
 
-    hashPassword: (password) => hashSecret(password, passwordCost),
+    // An admin's work: in the lane (one password hash at a time), never refused.
+    hashPassword: (password) => gate.hash(() => hashSecret(password, passwordCost), true),
     forget: (username) => accounts.delete(username),
 
     async passwordChanged(username) {

@@ -212,6 +212,12 @@ export function createMetrics() {
       help: 'Scheduled backups that failed (each also raises the IOC backup self-alert)',
       registers,
     }),
+    loginRefused: new Counter({
+      name: 'ioc_login_refused_total',
+      help: 'Logins refused before their password was checked: over the address or global budget, hash queue full, account locked for the address, pair throttled',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
     httpRefused: new Counter({
       name: 'ioc_http_refused_total',
       help: 'HTTP requests refused as unauthenticated (401), forbidden (403), too large (413) or throttled (429)',

@@ -1,4 +1,4 @@
-// Sessions and accounts: login (throttled, locked out after repeated failures), logout, own password;
+// Sessions and accounts: login (budgeted, throttled, locked out after repeated failures), logout, own password;
 // admins manage users. Login and logout write their own audit entries; the rest go through the hook.
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -54,7 +54,7 @@ export async function authRoutes(
       schema: {
         tags: ['auth'],
         summary:
-          'Log in; the token goes in `Authorization: Bearer <token>`. 10 failures in 15 min lock the pair (user, address); LOGIN_LOCKOUT_FAILURES from anywhere lock the account for LOGIN_LOCKOUT_S',
+          'Log in; the token goes in `Authorization: Bearer <token>`. Over LOGIN_ADDRESS_RATE_PER_MIN from one address, LOGIN_GLOBAL_RATE_PER_S in all, or a full hash queue: 429 with Retry-After before any work. 10 failures in 15 min lock the pair (user, address); LOGIN_LOCKOUT_FAILURES from anywhere lock the account for LOGIN_LOCKOUT_S against the addresses that failed',
         body: z
           .object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) })
           .strict(),
