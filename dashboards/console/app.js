@@ -213,6 +213,9 @@ function connectLive() {
   socket.on('connect_error', (error) => {
     if (String(error.message).startsWith('UNAUTHENTICATED')) logout();
   });
+  // The server closed this session (logged out elsewhere, account disabled, password or role
+  // changed): back to the login form, where a changed role takes effect with the next login.
+  socket.on('session_ended', () => backToLogin());
   socket.on('snapshot', onSnapshot);
   socket.on('alert', onAlert);
   socket.on('device_status', ({ deviceId, online }) => {
@@ -390,6 +393,10 @@ function logout() {
       method: 'POST',
       headers: { authorization: `Bearer ${state.token}` },
     }).catch(() => {});
+  backToLogin();
+}
+
+function backToLogin() {
   sessionStorage.removeItem('ioc.token');
   sessionStorage.removeItem('ioc.role');
   location.reload();
