@@ -1,7 +1,7 @@
 // Process entry: configuration, the app, and signals. SIGTERM/SIGINT drain accepted readings to the
 // database before exit; a second signal exits at once.
 import { startApp } from './app.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, loadConfig, monitoringSurface } from './config.ts';
 import { createLogger } from './log.ts';
 
 async function main() {
@@ -23,9 +23,9 @@ async function main() {
     app.mqttPort !== undefined ? `mqtt://localhost:${app.mqttPort}` : '',
     app.mqttTlsPort !== undefined ? `mqtts://localhost:${app.mqttTlsPort}` : '',
   ].filter(Boolean);
-  process.stdout.write(
-    `  IOC: http://localhost:${app.httpPort}/  API docs: http://localhost:${app.httpPort}/docs  MQTT: ${mqtt.join(' ')}\n`,
-  );
+  // /docs only where it is served (off in production unless DOCS_PUBLIC).
+  const docs = monitoringSurface(config).docs ? `  API docs: http://localhost:${app.httpPort}/docs` : '';
+  process.stdout.write(`  IOC: http://localhost:${app.httpPort}/${docs}  MQTT: ${mqtt.join(' ')}\n`);
   let signalled = false;
   const shutdown = (signal: string) => {
     if (signalled) process.exit(1);
