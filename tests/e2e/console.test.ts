@@ -1,6 +1,7 @@
 // The console in a real headless Chromium: log in, see the fleet, a fire alarm turns its marker red
-// and lists the alert, an acknowledgement made in one browser shows in another, the language switches,
-// and a dim command reaches a simulated streetlight.
+// and lists the alert, an acknowledgement made in one browser shows in another, a session ended
+// elsewhere returns to the login form, the language switches, and a dim command reaches a simulated
+// streetlight.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningFleet, runFleet } from '../../simulators/fleet.ts';
@@ -126,6 +127,15 @@ describe('operators console', () => {
     await page.evaluate((id) => (globalThis as any).iocConsole.open(id), lamp.id);
     await page.waitForSelector('#panel-latest');
     expect(await page.locator('#send-dim').count()).toBe(0);
+  });
+
+  it('returns to the login form when the session is ended elsewhere', async () => {
+    await app.loginAs('viewer');
+    const page = await loggedIn('viewer');
+    // The viewer logs out from another device: every session of the account ends.
+    await app.request('POST', '/api/v1/auth/logout', await app.login('viewer', testAdminPassword));
+    await page.waitForSelector('#login:not([hidden])');
+    expect(await page.evaluate(() => sessionStorage.getItem('ioc.token'))).toBeNull();
   });
 
   it('switches between Vietnamese and English', async () => {
