@@ -3,9 +3,8 @@
 // (answering pings blindly to stay alive). The IOC runs as its own process (src/main.ts of --app-dir)
 // with Hội An's fleet registered, so every snapshot carries its 887 devices and the attacker's work is
 // not on the IOC's event loop.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,6 +13,7 @@ import mqtt from 'mqtt';
 import { io } from 'socket.io-client';
 import { WebSocket } from 'ws';
 import { parseCommandLine, wholeNumber } from '../../src/cli/commandLine.ts';
+import { attackAdminPassword, mib, rssOf, sleep, startProductionIoc } from './target.ts';
 
 const command = 'attack:live';
 const help = `Tấn công kênh trực tiếp / Live layer attacks: a subscribe flood and a socket that does not read
@@ -53,51 +53,10 @@ const appDir = resolve(values['app-dir'] ?? new URL('../../', import.meta.url).p
 const subscribes = wholeNumber(command, 'subscribes', values.subscribes, 1);
 const rate = wholeNumber(command, 'rate', values.rate, 1);
 const seconds = wholeNumber(command, 'seconds', values.seconds, 1);
-const adminPassword = 'attack-measure-password-2026';
+const adminPassword = attackAdminPassword;
+const startIoc = (dataDir: string) =>
+  startProductionIoc(appDir, dataDir).then((t) => ({ ...t, port: t.httpPort }));
 
-function startIoc(
-  dataDir: string,
-): Promise<{ child: ChildProcess; http: string; mqtt: string; port: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: appDir,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '/root',
-      NODE_ENV: 'production',
-      JWT_SECRET: randomBytes(48).toString('base64'),
-      MQTT_ALLOW_PLAINTEXT: 'true',
-      DATA_DIR: dataDir,
-      HTTP_HOST: '127.0.0.1',
-      HTTP_PORT: '0',
-      MQTT_HOST: '127.0.0.1',
-      MQTT_PORT: '0',
-      ADMIN_PASSWORD: adminPassword,
-      LOG_LEVEL: 'error',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  return new Promise((ok, fail) => {
-    const read = (d: Buffer) => {
-      output += d;
-      const match = output.match(/IOC: http:\/\/localhost:(\d+)\/.*MQTT: mqtt:\/\/localhost:(\d+)/);
-      if (match)
-        ok({
-          child,
-          http: `http://127.0.0.1:${match[1]}`,
-          mqtt: `mqtt://127.0.0.1:${match[2]}`,
-          port: Number(match[1]),
-        });
-    };
-    child.stdout!.on('data', read);
-    child.stderr!.on('data', read);
-    child.once('exit', (code) => fail(new Error(`the IOC exited (${code}) before it was ready:\n${output}`)));
-  });
-}
-
-const rssOf = (pid: number) =>
-  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
-const mib = (bytes: number) => Math.round(bytes / 1048576);
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? null;
 
 async function call(base: string, method: string, path: string, token: string | undefined, body?: unknown) {
@@ -187,8 +146,6 @@ async function watch<T>(
     },
   };
 }
-
-const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
 
 const dataDir = await mkdtemp(join(tmpdir(), 'ioc-attack-live-'));
 const ioc = await startIoc(dataDir);

@@ -1,15 +1,10 @@
-// A login flood against a real production-mode IOC, and what it does to those who should get in:
-// a device connecting for the first time (its secret checked by scrypt on the thread pool logins
-// share), an admin logging in, /healthz, and the process's memory. The IOC runs as its own process
-// (src/main.ts of --app-dir), so the attacker's work is not on its event loop.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import mqtt from 'mqtt';
 import { parseCommandLine, wholeNumber } from '../../src/cli/commandLine.ts';
+import { attackAdminPassword, rssOf, startProductionIoc } from './target.ts';
 
 const command = 'attack:login';
 const help = `Tấn công đăng nhập / Login flood: many logins with random usernames against a production IOC
@@ -49,45 +44,8 @@ const appDir = resolve(values['app-dir'] ?? new URL('../../', import.meta.url).p
 const concurrency = wholeNumber(command, 'concurrency', values.concurrency, 1);
 const seconds = wholeNumber(command, 'seconds', values.seconds, 1);
 const addressCount = wholeNumber(command, 'addresses', values.addresses, 1);
-const adminPassword = 'attack-measure-password-2026';
-
-function startIoc(dataDir: string): Promise<{ child: ChildProcess; http: string; mqtt: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: appDir,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '/root',
-      NODE_ENV: 'production',
-      JWT_SECRET: randomBytes(48).toString('base64'),
-      MQTT_ALLOW_PLAINTEXT: 'true',
-      TRUST_PROXY: 'true',
-      // Production serves /metrics on a port of its own, which another instance may hold: off here.
-      METRICS_LISTEN: 'off',
-      DATA_DIR: dataDir,
-      HTTP_HOST: '127.0.0.1',
-      HTTP_PORT: '0',
-      MQTT_HOST: '127.0.0.1',
-      MQTT_PORT: '0',
-      ADMIN_PASSWORD: adminPassword,
-      LOG_LEVEL: 'error',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  return new Promise((ok, fail) => {
-    const read = (d: Buffer) => {
-      output += d;
-      const match = output.match(/IOC: http:\/\/localhost:(\d+)\/.*MQTT: mqtt:\/\/localhost:(\d+)/);
-      if (match) ok({ child, http: `http://127.0.0.1:${match[1]}`, mqtt: `mqtt://127.0.0.1:${match[2]}` });
-    };
-    child.stdout!.on('data', read);
-    child.stderr!.on('data', read);
-    child.once('exit', (code) => fail(new Error(`the IOC exited (${code}) before it was ready:\n${output}`)));
-  });
-}
-
-const rssOf = (pid: number) =>
-  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+const adminPassword = attackAdminPassword;
+const startIoc = (dataDir: string) => startProductionIoc(appDir, dataDir, { TRUST_PROXY: 'true' });
 
 async function login(base: string, username: string, password: string, from?: string) {
   const started = performance.now();

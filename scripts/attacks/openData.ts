@@ -2,9 +2,7 @@
 // distinct large pages asked for at once (each a cache miss and a long database read), the process's
 // memory meanwhile and afterwards, and /healthz. The IOC runs as its own process (src/main.ts of
 // --app-dir) on a database this script fills with hourly history, published by the IOC's own refresher.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -14,6 +12,7 @@ import { createLogger } from '../../src/log.ts';
 import { startEmbeddedPostgres } from '../../src/storage/embedded.ts';
 import { createPool } from '../../src/storage/pool.ts';
 import { createFreshDatabase } from '../fresh-database.ts';
+import { mib, rssOf, sleep, startProductionIoc } from './target.ts';
 
 const command = 'attack:open-data';
 const help = `Tấn công dữ liệu mở / Open-data flood: many distinct large anonymous pages at once
@@ -57,47 +56,15 @@ const settleS = wholeNumber(command, 'settle', values.settle, 1);
 const start = new Date('2025-03-01T00:00:00+07:00');
 const hours = days * 24;
 
-function startIoc(dataDir: string, databaseUrl: string): Promise<{ child: ChildProcess; http: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: appDir,
-    env: {
-      PATH: process.env.PATH,
-      NODE_ENV: 'production',
-      JWT_SECRET: randomBytes(48).toString('base64'),
-      MQTT_ALLOW_PLAINTEXT: 'true',
-      DATABASE_URL: databaseUrl,
-      DATA_DIR: dataDir,
-      HTTP_HOST: '127.0.0.1',
-      HTTP_PORT: '0',
-      MQTT_HOST: '127.0.0.1',
-      MQTT_PORT: '0',
-      ADMIN_PASSWORD: 'attack-measure-password-2026',
-      LOG_LEVEL: 'error',
-      OPEN_DATA_ENABLED: 'true',
-      FEEDS_REFRESH_S: '1',
-      FEEDS_FOLD_S: '3600',
-      FEEDS_PUBLISH_DELAY_S: '0',
-      BACKUP_SCHEDULE: 'off',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+const startIoc = (dataDir: string, databaseUrl: string) =>
+  startProductionIoc(appDir, dataDir, {
+    DATABASE_URL: databaseUrl,
+    OPEN_DATA_ENABLED: 'true',
+    FEEDS_REFRESH_S: '1',
+    FEEDS_FOLD_S: '3600',
+    FEEDS_PUBLISH_DELAY_S: '0',
+    BACKUP_SCHEDULE: 'off',
   });
-  let output = '';
-  return new Promise((ok, fail) => {
-    const read = (d: Buffer) => {
-      output += d;
-      const match = output.match(/IOC: http:\/\/localhost:(\d+)\//);
-      if (match) ok({ child, http: `http://127.0.0.1:${match[1]}` });
-    };
-    child.stdout!.on('data', read);
-    child.stderr!.on('data', read);
-    child.once('exit', (code) => fail(new Error(`the IOC exited (${code}) before it was ready:\n${output}`)));
-  });
-}
-
-const rssOf = (pid: number) =>
-  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
-const mib = (bytes: number) => Math.round(bytes / 1_048_576);
-const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
 
 const log = createLogger('warn');
 const workDir = await mkdtemp(join(tmpdir(), 'ioc-attack-open-'));

@@ -135,7 +135,7 @@ describe('operators console', () => {
     // The viewer logs out from another device: every session of the account ends.
     await app.request('POST', '/api/v1/auth/logout', await app.login('viewer', testAdminPassword));
     await page.waitForSelector('#login:not([hidden])');
-    expect(await page.evaluate(() => sessionStorage.getItem('ioc.token'))).toBeNull();
+    expect(await page.evaluate(() => (globalThis as any).sessionStorage.getItem('ioc.token'))).toBeNull();
   });
 
   it('switches between Vietnamese and English', async () => {
