@@ -3,11 +3,11 @@
 // plus the WAL written meanwhile, which a temporary replication slot keeps from being recycled until
 // it is copied. Restored, the cluster replays that WAL at its first start and is consistent as of the
 // end of the backup, like a pg_basebackup with its WAL.
-import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { chmod, chown, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
-import { createGunzip, createGzip } from 'node:zlib';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip, createGzip, type Gzip } from 'node:zlib';
 import pg from 'pg';
 import { clusterLocation, clusterOwner, runningEmbeddedUrl } from '../storage/embedded.ts';
 import { createTarWriter, readTar } from './tar.ts';
@@ -83,6 +83,8 @@ export async function backupCluster(options: {
   const client = new pg.Client({ connectionString: url, application_name: 'city-ioc-backup' });
   await client.connect();
   const partial = `${options.out}.partial`;
+  // Created before the copy starts; destroyed on any failure so nothing is left writing.
+  let archive: { gzip: Gzip; written: Promise<void> } | undefined;
   try {
     const slot = `ioc_backup_${process.pid}_${Date.now()}`;
     // Temporary: dropped with this session, even if the job dies half-way.
@@ -96,10 +98,12 @@ export async function backupCluster(options: {
     const startLsn = started.rows[0]!.lsn;
 
     await mkdir(dirname(options.out), { recursive: true });
-    const file = createWriteStream(partial, { mode: 0o600 });
     // Level 1: most of what level 6 saves, at a fraction of the CPU the ingest shares.
     const gzip = createGzip({ level: 1 });
-    gzip.pipe(file);
+    // pipeline: an error of the file (a full disk) destroys the gzip stream too, which ends the copy.
+    const written = pipeline(gzip, createWriteStream(partial, { mode: 0o600 }));
+    written.catch(() => {}); // awaited below; a failure also surfaces through the writes
+    archive = { gzip, written };
     const tar = createTarWriter(gzip);
     const progress = { files: 0, bytes: 0 };
     await tar.directory('pgdata');
@@ -149,10 +153,13 @@ export async function backupCluster(options: {
     };
     await tar.buffer('backup.json', Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`));
     await tar.end();
-    await once(file, 'close');
+    await written;
     await rename(partial, options.out);
     return { ...manifest, files: progress.files, bytes: (await stat(options.out)).size };
   } catch (error) {
+    // A failure half-way (a full disk, the server stopping) leaves no partial file open or behind.
+    archive?.gzip.destroy();
+    await archive?.written.catch(() => {});
     await rm(partial, { force: true });
     throw error;
   } finally {

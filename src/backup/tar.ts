@@ -2,9 +2,9 @@
 // Written by hand rather than with a library because an online backup reads files PostgreSQL is still
 // changing: a file that shrinks or disappears while it is read is normal here (replaying the WAL makes
 // it right), and must be padded or skipped, never an error.
-import { once } from 'node:events';
 import { open } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 
 const block = 512;
 
@@ -50,7 +50,26 @@ function header(entry: TarEntry): Buffer {
 }
 
 async function write(out: Writable, chunk: Buffer): Promise<void> {
-  if (!out.write(chunk)) await once(out, 'drain');
+  if (out.destroyed) throw new Error('the archive stream was closed before it was written (a full disk?)');
+  if (!out.write(chunk)) await drained(out);
+}
+
+/** Resolves at 'drain'; rejects when the stream errs or closes first (never waits forever). */
+function drained(out: Writable): Promise<void> {
+  return new Promise((ok, fail) => {
+    const done = (error?: Error) => {
+      out.off('drain', onDrain);
+      out.off('close', onClose);
+      out.off('error', done);
+      if (error) fail(error);
+      else ok();
+    };
+    const onDrain = () => done();
+    const onClose = () => done(new Error('the archive stream closed before it was written (a full disk?)'));
+    out.on('drain', onDrain);
+    out.on('close', onClose);
+    out.on('error', done);
+  });
 }
 
 export function createTarWriter(out: Writable) {
@@ -110,7 +129,8 @@ export function createTarWriter(out: Writable) {
     async end() {
       await write(out, Buffer.alloc(block * 2));
       out.end();
-      await once(out, 'finish');
+      // Rejects when the stream is destroyed before it finishes, where 'finish' would never come.
+      await finished(out);
     },
   };
 }

@@ -3,12 +3,13 @@
 // the same devices, rules, alerts, readings and accounts; a failed or missing backup raises the IOC's
 // self-alert, and a good one resolves it.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type RunningApp, startApp } from '../../src/app.ts';
+import { backupCluster } from '../../src/backup/cluster.ts';
 import { countContents } from '../../src/backup/contents.ts';
 import { createBackupScheduler, nextRunAt } from '../../src/backup/scheduler.ts';
 import type { Problem } from '../../src/backup/selfAlert.ts';
@@ -161,6 +162,13 @@ describe('backups of the embedded PostgreSQL', () => {
       (m) => m.name === 'ioc_backup_failures_total',
     );
     expect(failures?.values[0]?.value).toBe(1);
+
+    // A full disk: the archive's writes fail (ENOSPC). The backup fails, nothing hangs, no file stays.
+    const full = join(dataDir, 'full');
+    await mkdir(full);
+    await symlink('/dev/full', join(full, 'ioc.tar.gz.partial'));
+    await expect(backupCluster({ dataDir, out: join(full, 'ioc.tar.gz') })).rejects.toThrow(/ENOSPC|closed/);
+    expect(await readdir(full)).toEqual([]);
 
     await rm(backupDir);
     await app.backups.backupNow();
