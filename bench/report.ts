@@ -1,5 +1,5 @@
 // The benchmark's report: the machine, the ceilings, every step with its ratios, the knees, and the
-// issue's targets judged from the same run. JSON for tools, a markdown table for people.
+// targets judged from the same run. JSON for tools, a markdown table for people.
 import type { InsertCeiling } from './ceilings.ts';
 import { round, type StepResult } from './step.ts';
 

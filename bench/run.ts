@@ -5,7 +5,7 @@
 // --heap-profile: where the system allocates over the same stretch (sampled), read the same ways.
 // Without options: the full run, written to bench/results/<date>.json and .md. With --smoke or any
 // narrowing option, the report goes to the temporary folder unless --out says where.
-// The end-to-end benchmark (issue 8). The system runs in this process as `npm start` would run it
+// The end-to-end benchmark. The system runs in this process as `npm start` would run it
 // (embedded broker; DATABASE_URL's PostgreSQL in a fresh database, else the embedded one); the
 // field runs in other processes: a generator with one MQTT connection per device and its own
 // credentials, fire sensors, and socket.io consoles. Ceilings are measured in the same run (the

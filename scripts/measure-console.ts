@@ -42,7 +42,7 @@ const { startGenerator } = await import('../bench/fleet.ts');
 const { generatedSecretCost, hashSecret } = await import('../src/auth/secrets.ts');
 const { launchChromium } = await import('../tests/helpers/browser.ts');
 const { startMeasuredApp } = await import('./measured-app.ts');
-const coalesceMs = '20'; // 50 telemetry batches a second, the bar
+const coalesceMs = '20'; // 50 telemetry batches a second, the bar the console must clear
 const measured = await startMeasuredApp('console', { LIVE_COALESCE_MS: coalesceMs });
 const { app } = measured;
 

@@ -8,7 +8,7 @@
 // (QoS 0 aside, which may be dropped, counted, when every queue and the line waiting for it are full).
 // Latest values (device_latest) are kept in memory as batches are stored and upserted every
 // latestFlushMs in one statement, not by every batch: with thousands of devices each batch touches
-// each device once, and that upsert cost more than the raw insert itself (bench, issue 8).
+// each device once, and that upsert cost more than the raw insert itself (the bench).
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/index.ts';
 import { type BackgroundLane, createBackgroundLane } from '../storage/backgroundLane.ts';

@@ -226,7 +226,7 @@ export async function dailyAqiInputs(
   const { rows } = await client.query<DailyAqiRow>(
     // One pass, no join of the rows with an aggregate of themselves: with the statistics of a fresh
     // table (no rows at the last ANALYZE) the planner took that join for one row against one and
-    // re-ran the O3 window for every row; 10,000 stations kept a pass busy for minutes (bench, issue 8).
+    // re-ran the O3 window for every row; 10,000 stations kept a pass busy for minutes (the bench).
     `WITH m AS (
        SELECT h.device_id, d.city, d.ward, (h.hour AT TIME ZONE ${tz})::date AS day, h.hour, h.metric,
               h.sum, h.count, h.sum / h.count AS mean
