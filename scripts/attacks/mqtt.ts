@@ -2,16 +2,14 @@
 // raw TCP sockets each send a CONNECT fixed header announcing about 1 MiB and a few bytes of body,
 // then wait. Prints the process's resident memory (before, peak, after the sockets closed), /healthz
 // latency during the attack, and how long a real device waits for its CONNACK meanwhile.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { type Socket, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { connectPacket, remainingLength } from '../../bench/load/mqttWire.ts';
 import { parseCommandLine, wholeNumber } from '../../src/cli/commandLine.ts';
-import { heapFlags } from '../heapFlags.ts';
+import { attackAdminPassword, rssOf, startProductionIoc } from './target.ts';
 
 const help = `Tấn công MQTT trước đăng nhập / The MQTT attack before authentication
 
@@ -105,39 +103,12 @@ if (values['attack-port'] !== undefined) {
 }
 
 const dataDir = await mkdtemp(join(tmpdir(), 'ioc-attack-mqtt-'));
-const password = randomBytes(12).toString('hex');
-const child: ChildProcess = spawn(process.execPath, [...heapFlags, '--import', 'tsx', 'src/main.ts'], {
-  cwd: values.root,
-  env: {
-    PATH: process.env.PATH ?? '',
-    NODE_ENV: 'production',
-    JWT_SECRET: randomBytes(32).toString('base64'),
-    MQTT_ALLOW_PLAINTEXT: 'true',
-    METRICS_LISTEN: 'off',
-    DATA_DIR: dataDir,
-    HTTP_PORT: '0',
-    MQTT_PORT: '0',
-    HTTP_HOST: '127.0.0.1',
-    MQTT_HOST: '127.0.0.1',
-    ADMIN_PASSWORD: password,
-    LOG_LEVEL: 'warn',
-    ...settings,
-  },
-  stdio: ['ignore', 'pipe', 'pipe'],
-});
-let output = '';
-child.stdout!.on('data', (d) => (output += d));
-child.stderr!.on('data', (d) => (output += d));
-const ports = await new Promise<{ http: number; mqtt: number }>((ok, fail) => {
-  child.stdout!.on('data', () => {
-    const match = output.match(/IOC: http:\/\/localhost:(\d+)\/.*MQTT: mqtt:\/\/localhost:(\d+)/);
-    if (match) ok({ http: Number(match[1]), mqtt: Number(match[2]) });
-  });
-  child.once('exit', (code) => fail(new Error(`the IOC exited (${code}) before it was ready:\n${output}`)));
-});
-const base = `http://127.0.0.1:${ports.http}`;
-const rssMiB = () =>
-  Number(readFileSync(`/proc/${child.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/)![1]) / 1024;
+const password = attackAdminPassword;
+const target = await startProductionIoc(values.root!, dataDir, { LOG_LEVEL: 'warn', ...settings });
+const { child } = target;
+const ports = { http: target.httpPort, mqtt: Number(new URL(target.mqtt).port) };
+const base = target.http;
+const rssMiB = () => rssOf(child.pid!) / 1_048_576;
 
 try {
   const login = await fetch(`${base}/api/v1/auth/login`, {

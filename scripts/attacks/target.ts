@@ -4,6 +4,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { heapFlags } from '../heapFlags.ts';
 
 export const attackAdminPassword = 'attack-measure-password-2026';
 
@@ -22,7 +23,8 @@ export function startProductionIoc(
   dataDir: string,
   env: Record<string, string> = {},
 ): Promise<Target> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  // The heap flags npm start runs with, so memory is measured as in production.
+  const child = spawn(process.execPath, [...heapFlags, '--import', 'tsx', 'src/main.ts'], {
     cwd: appDir,
     env: {
       PATH: process.env.PATH ?? '',
