@@ -23,7 +23,6 @@ import {
   type ToBroker,
   VerdictPacker,
 } from './bridge.ts';
-import type { TlsConfig } from './tls.ts';
 
 export interface Broker {
   /** port: plain MQTT (undefined when off); tlsPort: MQTT over TLS (undefined when not configured). */
@@ -46,22 +45,8 @@ const restartDelayMs = 1_000;
 const intakeSliceMs = 10;
 
 export function createBroker(deps: {
-  config: Pick<
-    Config,
-    | 'MQTT_HOST'
-    | 'MQTT_PORT'
-    | 'MQTT_WS_PORT'
-    | 'MQTT_ALLOW_ANONYMOUS'
-    | 'MQTT_MAX_PAYLOAD_BYTES'
-    | 'MQTT_TLS_PORT'
-    | 'MQTT_CONNECT_TIMEOUT_MS'
-    | 'MQTT_CONNECT_MAX_BYTES'
-    | 'MQTT_PREAUTH_PER_ADDRESS'
-    | 'MQTT_PREAUTH_MAX'
-    | 'MQTT_CONNECTIONS_PER_ADDRESS'
-    | 'MQTT_MAX_CONNECTIONS'
-  > &
-    TlsConfig;
+  // What the thread is started with, and who may connect without credentials (decided here).
+  config: Omit<BrokerThreadOptions, 'logLevels'> & Pick<Config, 'MQTT_ALLOW_ANONYMOUS'>;
   registry: DeviceRegistry;
   ingest: Ingest;
   metrics: Metrics;
