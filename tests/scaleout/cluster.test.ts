@@ -2,10 +2,11 @@
 // on either see everything, the alert rules are evaluated once (by the leader) even when a device's
 // readings land on both instances, and leadership moves when the leader goes away.
 import { randomBytes } from 'node:crypto';
-import { io, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InboundMessage } from '../../src/ingest/index.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { liveConsole, nextEvent } from '../helpers/live.ts';
 import { startMosquitto, type TestMosquitto } from '../helpers/mosquitto.ts';
 import { eventually } from '../helpers/mqtt.ts';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';
@@ -49,26 +50,7 @@ const alertsOf = async (deviceId: string) =>
     )
   ).rows;
 
-function consoleOn(app: TestApp, token: string): Socket {
-  const socket = io(`${app.baseUrl}/live`, {
-    auth: { token },
-    transports: ['websocket'],
-    reconnection: false,
-  });
-  sockets.push(socket);
-  return socket;
-}
-const next = <T>(socket: Socket, event: string, accept: (value: T) => boolean = () => true, ms = 10_000) =>
-  new Promise<T>((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`no ${event} within ${ms} ms`)), ms);
-    const listener = (value: T) => {
-      if (!accept(value)) return;
-      clearTimeout(timer);
-      socket.off(event, listener);
-      ok(value);
-    };
-    socket.on(event, listener);
-  });
+const consoleOn = (app: TestApp, token: string) => liveConsole(app.baseUrl, token, sockets);
 
 beforeAll(async () => {
   mosquitto = await startMosquitto();
@@ -101,9 +83,15 @@ describe('several instances (Redis)', () => {
   it("shows a console on instance B an alert raised from instance A's ingest, and A's readings", async () => {
     const token = (await b.login()).authorization!.slice('Bearer '.length);
     const socket = consoleOn(b, token);
-    await next(socket, 'snapshot');
-    const alert = next<any>(socket, 'alert', (e) => e.alert.deviceId === fire.id && e.action === 'opened');
-    const telemetry = next<any[]>(socket, 'telemetry', (batch) => batch.some((r) => r.deviceId === fire.id));
+    await nextEvent(socket, 'snapshot');
+    const alert = nextEvent<any>(
+      socket,
+      'alert',
+      (e) => e.alert.deviceId === fire.id && e.action === 'opened',
+    );
+    const telemetry = nextEvent<any[]>(socket, 'telemetry', (batch) =>
+      batch.some((r) => r.deviceId === fire.id),
+    );
     expect(
       await a.ingest.accept(message(fire, { ts: Date.now(), metrics: { alarm: 1, smoke_pct: 9 } })),
     ).toBe(true);
@@ -112,7 +100,7 @@ describe('several instances (Redis)', () => {
     expect((await telemetry).find((r) => r.deviceId === fire.id).metrics).toMatchObject({ alarm: 1 });
     // A console connecting to B later gets A's reading in its snapshot.
     const late = consoleOn(b, token);
-    const snapshot = await next<any>(late, 'snapshot');
+    const snapshot = await nextEvent<any>(late, 'snapshot');
     expect(snapshot.devices.find((d: any) => d.id === fire.id).metrics).toMatchObject({ alarm: 1 });
     expect(snapshot.alerts.some((x: any) => x.deviceId === fire.id)).toBe(true);
   });

@@ -15,6 +15,7 @@ import { WebSocket } from 'ws';
 import type { AqiEvent } from '../../src/events/bus.ts';
 import { registerFleet } from '../../src/registry/fleets.ts';
 import { startTestApp, type TestApp, testAdminPassword } from '../helpers/app.ts';
+import { liveConsole, nextEvent } from '../helpers/live.ts';
 import { eventually } from '../helpers/mqtt.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -33,25 +34,9 @@ let b: TestApp;
 let admin: Record<string, string>;
 const sockets: Socket[] = [];
 
-function consoleOn(app: TestApp, token: string): Socket {
-  const socket = io(`${app.baseUrl}/live`, {
-    auth: { token },
-    transports: ['websocket'],
-    reconnection: false,
-  });
-  sockets.push(socket);
-  return socket;
-}
-const next = <T>(socket: Socket, event: string, ms = 10_000) =>
-  new Promise<T>((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`no ${event} within ${ms} ms`)), ms);
-    socket.once(event, (value: T) => {
-      clearTimeout(timer);
-      ok(value);
-    });
-  });
+const consoleOn = (app: TestApp, token: string) => liveConsole(app.baseUrl, token, sockets);
 const connected = async (socket: Socket) => {
-  if (!socket.connected) await next(socket, 'connect');
+  if (!socket.connected) await nextEvent(socket, 'connect');
   return socket;
 };
 
@@ -309,7 +294,7 @@ describe('socket caps', () => {
   it('refuses a user past LIVE_SOCKETS_PER_USER and an instance past LIVE_SOCKETS_MAX', async () => {
     const token = await userToken(a, 'many-tabs', 'viewer');
     const five = await Promise.all(Array.from({ length: 5 }, () => connected(consoleOn(a, token))));
-    const sixth = await next<Error & { data?: { code: string } }>(consoleOn(a, token), 'connect_error');
+    const sixth = await nextEvent<Error & { data?: { code: string } }>(consoleOn(a, token), 'connect_error');
     expect(sixth.data?.code).toBe('RATE_LIMITED');
     expect(sixth.message).toMatch(/tài khoản này đã có 5 kết nối .* \/ this account already has 5/);
     expect(await counter(a, 'liveRefused', 'sockets_user')).toBe(1);
@@ -337,7 +322,7 @@ describe('socket caps', () => {
     expect(await counter(a, 'liveRefused', 'connect_rate')).toBeGreaterThanOrEqual(1);
 
     const onB = await Promise.all(Array.from({ length: 4 }, () => connected(consoleOn(b, token))));
-    const fifth = await next<Error & { data?: { code: string } }>(consoleOn(b, token), 'connect_error');
+    const fifth = await nextEvent<Error & { data?: { code: string } }>(consoleOn(b, token), 'connect_error');
     expect(fifth.data?.code).toBe('RATE_LIMITED');
     expect(await counter(b, 'liveRefused', 'sockets_total')).toBe(1);
     for (const s of onB) s.disconnect();
@@ -351,7 +336,7 @@ describe('socket caps', () => {
     const token = await userToken(a, 'root-namespace', 'viewer');
     const socket = io(a.baseUrl, { auth: { token }, transports: ['websocket'], reconnection: false });
     sockets.push(socket);
-    const error = await next<Error>(socket, 'connect_error');
+    const error = await nextEvent<Error>(socket, 'connect_error');
     expect(error.message).toMatch(/only \/live/);
   });
 });
@@ -362,9 +347,11 @@ describe('ending a session ends its sockets everywhere', () => {
     const token = await userToken(a, username, role);
     const here = await connected(consoleOn(a, token));
     const there = await connected(consoleOn(b, token));
-    const notices = [here, there].map((s) => next<{ code: string; message: string }>(s, 'session_ended'));
+    const notices = [here, there].map((s) =>
+      nextEvent<{ code: string; message: string }>(s, 'session_ended'),
+    );
     const closed = [here, there].map((s) =>
-      next<string>(s, 'disconnect').then((reason) => ({ reason, at: Date.now() })),
+      nextEvent<string>(s, 'disconnect').then((reason) => ({ reason, at: Date.now() })),
     );
     await end();
     const ended = Date.now();
@@ -392,7 +379,7 @@ describe('ending a session ends its sockets everywhere', () => {
     expect(notices[0]!.message).toMatch(/phiên đăng nhập đã kết thúc.* \/ this session has ended/);
     // The old token opens nothing on either instance (the second one forgot its cached account).
     for (const app of [a, b]) {
-      const refused = await next<Error>(consoleOn(app, token), 'connect_error');
+      const refused = await nextEvent<Error>(consoleOn(app, token), 'connect_error');
       expect(refused.message).toMatch(/^UNAUTHENTICATED/);
     }
     expect(await counter(a, 'liveDropped', 'session_ended')).toBeGreaterThanOrEqual(1);
