@@ -4,15 +4,14 @@
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Config } from '../config.ts';
-import { createLogger } from '../log.ts';
 import { localParts } from '../standards/time.ts';
-import { runningEmbeddedUrl, startEmbeddedPostgres } from '../storage/embedded.ts';
+import { withIocDatabase } from '../storage/iocDatabase.ts';
 import { type BackupProgress, backupCluster } from './cluster.ts';
 import { dumpDatabase } from './dump.ts';
 
 export type BackupConfig = Pick<
   Config,
-  'DATABASE_URL' | 'DATA_DIR' | 'BACKUP_DIR' | 'BACKUP_KEEP' | 'PG_BIN'
+  'DATABASE_URL' | 'DATA_DIR' | 'LOG_LEVEL' | 'BACKUP_DIR' | 'BACKUP_KEEP' | 'PG_BIN'
 >;
 
 export interface BackupResult {
@@ -44,18 +43,15 @@ export async function runBackup(
 ): Promise<BackupResult> {
   const started = Date.now();
   const base = join(backupDir(config), stamp(options.now ?? new Date()));
-  if (config.DATABASE_URL) {
-    const file = options.out ?? `${base}.dump`;
-    await mkdir(dirname(file), { recursive: true });
-    const { tool, bytes } = await dumpDatabase(config.DATABASE_URL, file, config.PG_BIN);
-    return { file, bytes, ms: Date.now() - started, kind: 'dump', tool };
-  }
-  const file = options.out ?? `${base}.tar.gz`;
-  // The IOC stopped: its cluster is started for the copy (which needs a running server) and stopped.
-  const started_ = (await runningEmbeddedUrl(config.DATA_DIR))
-    ? undefined
-    : await startEmbeddedPostgres(config.DATA_DIR, createLogger('warn'));
-  try {
+  // The embedded cluster is copied while a server runs on it: the IOC's, or one started for the copy.
+  return withIocDatabase(config, async ({ url, source }) => {
+    if (source === 'DATABASE_URL') {
+      const file = options.out ?? `${base}.dump`;
+      await mkdir(dirname(file), { recursive: true });
+      const { tool, bytes } = await dumpDatabase(url, file, config.PG_BIN);
+      return { file, bytes, ms: Date.now() - started, kind: 'dump', tool };
+    }
+    const file = options.out ?? `${base}.tar.gz`;
     const result = await backupCluster({
       dataDir: config.DATA_DIR,
       out: file,
@@ -68,9 +64,7 @@ export async function runBackup(
       kind: 'cluster',
       tool: `PostgreSQL ${result.postgresVersion}`,
     };
-  } finally {
-    await started_?.stop();
-  }
+  });
 }
 
 export interface StoredBackup {

@@ -392,9 +392,22 @@ export async function startEmbeddedPostgres(
 
 async function removeStalePid(pidFile: string): Promise<void> {
   if (!(await exists(pidFile))) return;
-  const pid = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);
-  if (Number.isInteger(pid) && pid > 0 && processRuns(pid)) return; // let start report the conflict
+  if ((await runningPostmaster(pidFile)) !== undefined) return; // let start report the conflict
   await rm(pidFile, { force: true });
+}
+
+/** The server that postmaster.pid names (first line its pid, fourth its port), if it still runs. */
+async function runningPostmaster(pidFile: string): Promise<{ pid: number; port: number } | undefined> {
+  let lines: string[];
+  try {
+    lines = (await readFile(pidFile, 'utf8')).split('\n');
+  } catch {
+    return undefined;
+  }
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!Number.isInteger(pid) || pid <= 0 || !processRuns(pid)) return undefined;
+  return { pid, port };
 }
 
 function processRuns(pid: number): boolean {
@@ -413,16 +426,8 @@ function processRuns(pid: number): boolean {
  */
 export async function runningEmbeddedUrl(dataDir: string): Promise<string | undefined> {
   const root = resolve(dataDir);
-  let lines: string[];
-  try {
-    lines = (await readFile(join(root, 'postgres', 'postmaster.pid'), 'utf8')).split('\n');
-  } catch {
-    return undefined;
-  }
-  const pid = Number(lines[0]);
-  const port = Number(lines[3]);
-  if (!Number.isInteger(pid) || pid <= 0 || !Number.isInteger(port) || port <= 0) return undefined;
-  if (!processRuns(pid)) return undefined;
+  const server = await runningPostmaster(join(root, 'postgres', 'postmaster.pid'));
+  if (!server || !Number.isInteger(server.port) || server.port <= 0) return undefined;
   const password = (await readFile(join(root, 'postgres.password'), 'utf8')).trim();
-  return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+  return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${server.port}/postgres`;
 }
