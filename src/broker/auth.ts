@@ -1,4 +1,4 @@
-// Who may connect, publish and subscribe on the embedded broker (DESIGN.md "MQTT contract"):
+// Who may connect, publish and subscribe on the embedded broker (the MQTT contract, src/ingest/topics.ts):
 // a device connects with client id = username = its id and its own secret, publishes only under
 // ioc/{city}/{kind}/{id}/{telemetry|status|event}, and subscribes only to its own cmd topic.
 import type { Client } from 'aedes';

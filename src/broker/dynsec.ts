@@ -1,7 +1,7 @@
 // Provisioning into Mosquitto's dynamic-security plugin (mosquitto.org/documentation/dynamic-security):
 // the IOC publishes commands to $CONTROL/dynamic-security/v1 as an admin account and reads the answers
 // on .../response. Each device gets a client (username = client id = device id, its secret as password)
-// and a role of its own allowing exactly the MQTT contract of DESIGN.md: publish its telemetry, status
+// and a role of its own allowing exactly the MQTT contract (src/ingest/topics.ts): publish its telemetry, status
 // and event topics, subscribe to its cmd topic. Mosquitto 2.0 has no %c substitution in dynsec ACLs, so
 // the role is per device. The IOC's ingest account gets a role for the shared subscriptions and cmd.
 // The default ACL access is deny for publishing and subscribing: nothing is allowed that was not given.

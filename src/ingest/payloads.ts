@@ -1,4 +1,4 @@
-// Payload schemas of the MQTT contract (DESIGN.md "MQTT contract") and the per-kind metric checks
+// Payload schemas of the MQTT contract (topics in src/ingest/topics.ts) and the per-kind metric checks
 // derived from the catalog. Pure functions: bytes in, readings or precise refusals out.
 import { z } from 'zod';
 import type { KindDefinition } from '../catalog/schema.ts';
