@@ -16,7 +16,7 @@ import type { Server as HttpServer } from 'node:http';
 import type { Socket as NetSocket } from 'node:net';
 import { Server, type Socket } from 'socket.io';
 import { z } from 'zod';
-import { alertJson } from '../api/routes/alerts.ts';
+import { alertWire as alertJson } from '../alerts/wire.ts';
 import type { Auth, Principal } from '../auth/index.ts';
 import { CityId, KindName } from '../catalog/schema.ts';
 import type { AlertEvent, AqiEvent, EventBus, ReadingEvent, StatusEvent } from '../events/bus.ts';

@@ -5,58 +5,13 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Alerts } from '../../alerts/index.ts';
 import { severities } from '../../alerts/rules.ts';
+import { AlertWire, alertWire } from '../../alerts/wire.ts';
 import { CityId, KindName } from '../../catalog/schema.ts';
 import { AppError } from '../../errors.ts';
-import type { AlertRecord } from '../../storage/alerts.ts';
 import { ErrorBody, TimeParam } from '../schemas.ts';
 
-export const AlertBody = z.object({
-  id: z.number(),
-  ruleId: z.number(),
-  ruleName: z.string(),
-  deviceId: z.string(),
-  kind: z.string(),
-  city: z.string(),
-  ward: z.string(),
-  severity: z.enum(severities),
-  state: z.enum(['open', 'acknowledged', 'resolved']),
-  message: z.object({ vi: z.string(), en: z.string() }),
-  value: z.number().nullable(),
-  details: z.record(z.string(), z.unknown()),
-  count: z.number().describe('how many times the condition was seen while this alert was active'),
-  openedAt: z.string(),
-  lastSeenAt: z.string(),
-  acknowledgedAt: z.string().nullable(),
-  acknowledgedBy: z.string().nullable(),
-  resolvedAt: z.string().nullable(),
-  resolvedBy: z.string().nullable(),
-});
-
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
-
-export function alertJson(a: AlertRecord): z.infer<typeof AlertBody> {
-  return {
-    id: a.id,
-    ruleId: a.ruleId,
-    ruleName: a.ruleName,
-    deviceId: a.deviceId,
-    kind: a.kind,
-    city: a.city,
-    ward: a.ward,
-    severity: a.severity,
-    state: a.state,
-    message: { vi: a.messageVi, en: a.messageEn },
-    value: a.value,
-    details: a.details,
-    count: a.count,
-    openedAt: a.openedAt.toISOString(),
-    lastSeenAt: a.lastSeenAt.toISOString(),
-    acknowledgedAt: iso(a.acknowledgedAt),
-    acknowledgedBy: a.acknowledgedBy,
-    resolvedAt: iso(a.resolvedAt),
-    resolvedBy: a.resolvedBy,
-  };
-}
+/** The alert's wire shape under the name the feed's routes still import. */
+export { AlertWire as AlertBody } from '../../alerts/wire.ts';
 
 export async function alertRoutes(app: FastifyInstance, opts: { alerts: Alerts }) {
   const { queries, lifecycle } = opts.alerts;
@@ -91,7 +46,7 @@ export async function alertRoutes(app: FastifyInstance, opts: { alerts: Alerts }
           limit: z.coerce.number().int().min(1).max(1_000).default(100),
         }),
         response: {
-          200: z.object({ items: z.array(AlertBody), nextBefore: z.number().nullable() }),
+          200: z.object({ items: z.array(AlertWire), nextBefore: z.number().nullable() }),
           ...errors,
         },
       },
@@ -100,7 +55,7 @@ export async function alertRoutes(app: FastifyInstance, opts: { alerts: Alerts }
       const rows = await queries.list(request.query);
       const last = rows.at(-1);
       return {
-        items: rows.map(alertJson),
+        items: rows.map(alertWire),
         nextBefore: rows.length === request.query.limit && last ? last.id : null,
       };
     },
@@ -144,7 +99,7 @@ export async function alertRoutes(app: FastifyInstance, opts: { alerts: Alerts }
         tags: ['alerts'],
         params: IdParams,
         response: {
-          200: AlertBody.extend({
+          200: AlertWire.extend({
             history: z.array(
               z.object({
                 at: z.string(),
@@ -162,7 +117,7 @@ export async function alertRoutes(app: FastifyInstance, opts: { alerts: Alerts }
       const alert = await queries.get(request.params.id);
       if (!alert) throw new AppError('NOT_FOUND', `alert ${request.params.id} does not exist`);
       const history = (await queries.history(alert.id)).map((h) => ({ ...h, at: h.at.toISOString() }));
-      return { ...alertJson(alert), history };
+      return { ...alertWire(alert), history };
     },
   );
 
@@ -182,13 +137,13 @@ export async function alertRoutes(app: FastifyInstance, opts: { alerts: Alerts }
               : 'Close an alert, with a note',
           params: IdParams,
           body: NoteBody,
-          response: { 200: AlertBody, ...errors },
+          response: { 200: AlertWire, ...errors },
         },
       },
       async (request) => {
         const actor = request.principal!.username;
         const alert = await lifecycle[action](request.params.id, actor, request.body.note ?? null);
-        return alertJson(alert);
+        return alertWire(alert);
       },
     );
   }
