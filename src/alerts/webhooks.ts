@@ -1,6 +1,7 @@
 // Webhook notifications of alert transitions. Each transition is queued in webhook_deliveries (so a
 // restart loses nothing), then POSTed with an HMAC-SHA256 signature, retried with exponential back-off,
 // and given up after a few hours with the reason kept. Nothing here is awaited by ingest or the engine.
+// The body is the alert's transition envelope (wire.ts), the same a console's `alert` event carries.
 // The URL is an admin's input: deliveries go through the outbound policy (src/net/outbound.ts), and the
 // log an admin reads says "unreachable" or "refused by policy", never the operating system's error, so
 // it cannot tell a closed port from a filtered one (it would otherwise scan the city's network).
@@ -9,6 +10,7 @@ import type { AlertEvent, EventBus } from '../events/bus.ts';
 import type { Logger } from '../log.ts';
 import { OutboundError, type OutboundPolicy, postOutbound } from '../net/outbound.ts';
 import type { WebhookQueries } from '../storage/webhooks.ts';
+import { alertEventWire } from './wire.ts';
 
 export const maxAttempts = 10;
 const timeoutMs = 5_000;
@@ -42,9 +44,8 @@ export function createWebhookNotifier(deps: {
   let running: Promise<number> | undefined;
 
   const onAlert = ({ action, alert }: AlertEvent) => {
-    const payload = { event: `alert.${action}`, alert };
     queries
-      .enqueue(alert, action, payload)
+      .enqueue(alert, action, alertEventWire(action, alert))
       .then((n) => n > 0 && void deliverDue())
       .catch((error) => log.error({ err: error, alertId: alert.id }, 'could not queue webhook deliveries'));
   };

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signature } from '../../src/alerts/webhooks.ts';
+import { AlertEventWire } from '../../src/alerts/wire.ts';
 import { startApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
@@ -206,7 +207,14 @@ describe('webhooks', () => {
     server.close();
     const [first] = received;
     const payload = JSON.parse(first!.body);
-    expect(payload).toMatchObject({ event: 'alert.opened', alert: { id: alert.id, severity: 'critical' } });
+    // The body is the transition envelope with the alert as REST shows it, nothing more.
+    expect(AlertEventWire.parse(payload)).toEqual(payload);
+    expect(payload).toMatchObject({
+      version: 1,
+      event: 'alert.opened',
+      action: 'opened',
+      alert: { id: alert.id, severity: 'critical', message: alert.message, openedAt: alert.openedAt },
+    });
     expect(first!.headers['x-ioc-signature']).toBe(
       signature(secret, String(first!.headers['x-ioc-timestamp']), first!.body),
     );
