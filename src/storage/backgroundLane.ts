@@ -15,40 +15,60 @@ export interface BackgroundLane {
   hurry(): void;
 }
 
-export function createBackgroundLane(options: { restFactor?: number } = {}): BackgroundLane {
+/** What the lane measures turns and rests with; tests move it instead of waiting. */
+export interface LaneClock {
+  /** Milliseconds on a monotonic scale. */
+  now(): number;
+  /** Calls `done` once `ms` have passed; the answer cancels it. */
+  after(ms: number, done: () => void): () => void;
+}
+
+const realClock: LaneClock = {
+  now: () => performance.now(),
+  after(ms, done) {
+    const timer = setTimeout(done, ms);
+    // A rest never keeps the process alive on its own.
+    timer.unref();
+    return () => clearTimeout(timer);
+  },
+};
+
+export function createBackgroundLane(
+  options: { restFactor?: number; clock?: LaneClock } = {},
+): BackgroundLane {
   const restFactor = options.restFactor ?? 2;
+  const clock = options.clock ?? realClock;
   let tail: Promise<void> = Promise.resolve();
   let hurried = false;
-  let resting: { timer: NodeJS.Timeout; done: () => void } | undefined;
+  let resting: { cancel: () => void; done: () => void } | undefined;
 
   const rest = (ms: number) =>
     new Promise<void>((done) => {
       if (hurried || ms <= 0) return done();
-      const timer = setTimeout(() => {
+      const cancel = clock.after(ms, () => {
         resting = undefined;
         done();
-      }, ms);
-      timer.unref();
-      resting = { timer, done };
+      });
+      resting = { cancel, done };
     });
 
   return {
     run<T>(work: () => Promise<T>): Promise<T> {
       let started = 0;
       const result = tail.then(() => {
-        started = performance.now();
+        started = clock.now();
         return work();
       });
       tail = result.then(
-        () => rest(restFactor * (performance.now() - started)),
-        () => rest(restFactor * (performance.now() - started)),
+        () => rest(restFactor * (clock.now() - started)),
+        () => rest(restFactor * (clock.now() - started)),
       );
       return result;
     },
     hurry() {
       hurried = true;
       if (resting) {
-        clearTimeout(resting.timer);
+        resting.cancel();
         resting.done();
         resting = undefined;
       }
