@@ -66,13 +66,9 @@ export function createAlerts(deps: {
     evaluating = true;
     ({ aqi, engine } = createEngine());
     // NowCast needs the last hours: rebuild the stations' hourly means from stored telemetry.
-    const { rows } = await deps.pool.query<{ deviceId: string; metric: string; hour: Date; mean: number }>(
-      `SELECT device_id AS "deviceId", metric, date_trunc('hour', time) AS hour, avg(value) AS mean
-         FROM telemetry WHERE time >= $1 AND metric IN ('pm25', 'pm10', 'o3', 'no2', 'so2', 'co')
-         GROUP BY 1, 2, 3`,
-      [new Date(Math.floor(clock().getTime() / 3_600_000) * 3_600_000 - 12 * 3_600_000)],
-    );
-    aqi.seed(rows.filter((r) => r.hour.getTime() < Math.floor(clock().getTime() / 3_600_000) * 3_600_000));
+    const thisHour = Math.floor(clock().getTime() / 3_600_000) * 3_600_000;
+    const rows = await queries.pollutantHourlyMeans(new Date(thisHour - 12 * 3_600_000));
+    aqi.seed(rows.filter((r) => r.hour.getTime() < thisHour));
     await engine.start();
   }
 

@@ -5,9 +5,7 @@
 // rules restart from the database on the next leader; see docs/decisions/0007-scale-out.md).
 import pg from 'pg';
 import type { Logger } from '../log.ts';
-
-/** pg_try_advisory_lock key: "IOC alerts" as two int4 halves, unlikely to meet anyone else's lock. */
-const lockKey = [0x10c, 0xa1e7] as const;
+import { checkConnection, tryAlertLeaderLock } from '../storage/cluster.ts';
 
 export interface Leadership {
   isLeader(): boolean;
@@ -68,15 +66,8 @@ export function createLeadership(deps: {
         await fresh.connect();
         client = fresh;
       }
-      if (leader) {
-        await client.query('SELECT 1');
-      } else {
-        const { rows } = await client.query<{ locked: boolean }>(
-          'SELECT pg_try_advisory_lock($1, $2) AS locked',
-          [...lockKey],
-        );
-        if (rows[0]?.locked) become(true);
-      }
+      if (leader) await checkConnection(client);
+      else if (await tryAlertLeaderLock(client)) become(true);
     } catch (error) {
       drop(error);
     }

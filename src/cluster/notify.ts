@@ -7,9 +7,9 @@ import pg from 'pg';
 import type { EventBus } from '../events/bus.ts';
 import type { Logger } from '../log.ts';
 import type { DeviceRegistry } from '../registry/index.ts';
+import { announceChange, listenForChanges } from '../storage/cluster.ts';
 import type { Pool } from '../storage/pool.ts';
 
-export const changesChannel = 'ioc_changes';
 /** NOTIFY payloads must stay under 8000 bytes. */
 const payloadLimit = 7_000;
 
@@ -34,9 +34,9 @@ export function createChangeNotifier(deps: {
   let flushScheduled = false;
 
   async function announce(notice: Notice) {
-    await pool
-      .query('SELECT pg_notify($1, $2)', [changesChannel, JSON.stringify(notice)])
-      .catch((error) => log.warn({ err: error }, 'could not announce a change to the other instances'));
+    await announceChange(pool, JSON.stringify(notice)).catch((error) =>
+      log.warn({ err: error }, 'could not announce a change to the other instances'),
+    );
   }
 
   function flushDevices() {
@@ -115,7 +115,7 @@ export function createChangeNotifier(deps: {
       scheduleReconnect();
     });
     await client.connect();
-    await client.query(`LISTEN ${changesChannel}`);
+    await listenForChanges(client);
     listener = client;
   }
 

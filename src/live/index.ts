@@ -24,6 +24,7 @@ import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/index.ts';
 import type { DeviceRegistry } from '../registry/index.ts';
 import type { AlertQueries } from '../storage/alerts.ts';
+import { readLatestValues } from '../storage/live.ts';
 import type { Pool } from '../storage/pool.ts';
 import { isoTimeFormatter } from './isoTime.ts';
 import { RawJson, rawJsonParser } from './rawJson.ts';
@@ -731,10 +732,8 @@ export function createLive(deps: {
     coalesceMs: () => windowMs,
     async start() {
       for (const device of registry.all()) state.upsertDevice(device);
-      const { rows } = await pool.query<{ deviceId: string; metric: string; time: Date; value: number }>(
-        'SELECT device_id AS "deviceId", metric, time, value FROM device_latest',
-      );
-      for (const row of rows) state.reading(row.deviceId, row.time, { [row.metric]: row.value });
+      for (const row of await readLatestValues(pool))
+        state.reading(row.deviceId, row.time, { [row.metric]: row.value });
       for (const alert of await alertQueries.active()) state.alert(alert);
       bus.on('reading', listeners.reading);
       bus.on('status', listeners.status);

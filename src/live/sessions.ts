@@ -5,8 +5,7 @@
 // check of every socket, and the live layer's periodic check bounds the gap in any case.
 import pg from 'pg';
 import type { Logger } from '../log.ts';
-
-export const sessionsChannel = 'ioc_sessions';
+import { listenForSessionChanges, sessionsChannel } from '../storage/live.ts';
 
 export function watchSessions(deps: {
   databaseUrl: string;
@@ -43,7 +42,7 @@ export function watchSessions(deps: {
     });
     try {
       await fresh.connect();
-      await fresh.query(`LISTEN ${sessionsChannel}`);
+      await listenForSessionChanges(fresh);
     } catch (error) {
       void fresh.end().catch(() => {});
       throw error;

@@ -276,6 +276,22 @@ export function createAlertQueries(pool: Pool) {
       return rows;
     },
 
+    /**
+     * Hourly means of the pollutants VN_AQI is made of, per station, from `since`: NowCast needs the
+     * last 12 hours, which a new alert leader rebuilds from stored telemetry.
+     */
+    async pollutantHourlyMeans(
+      since: Date,
+    ): Promise<Array<{ deviceId: string; metric: string; hour: Date; mean: number }>> {
+      const { rows } = await pool.query<{ deviceId: string; metric: string; hour: Date; mean: number }>(
+        `SELECT device_id AS "deviceId", metric, date_trunc('hour', time) AS hour, avg(value) AS mean
+           FROM telemetry WHERE time >= $1 AND metric IN ('pm25', 'pm10', 'o3', 'no2', 'so2', 'co')
+           GROUP BY 1, 2, 3`,
+        [since],
+      );
+      return rows;
+    },
+
     /** Active alerts grouped per city, ward, kind and severity: a storm stays readable. */
     async summary(): Promise<
       Array<{
