@@ -6,7 +6,7 @@ import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/index.ts';
 import { type DeadLetterRow, insertDeadLetters } from '../storage/deadLetters.ts';
 import type { Pool } from '../storage/pool.ts';
-import { isTransient } from './writer.ts';
+import { isTransient } from './retry.ts';
 
 const keptPayloadBytes = 4_096;
 

@@ -52,7 +52,7 @@ describe('ingest from MQTT to PostgreSQL', () => {
       { metric: 'pm25', value: 41.2, time: new Date('2026-11-22T10:00:00Z') },
       { metric: 'temp_c', value: 31.5, time: new Date('2026-11-22T10:00:00Z') },
     ]);
-    // Latest values are upserted from memory every INGEST_LATEST_FLUSH_MS (src/ingest/writer.ts), not per batch.
+    // Latest values are upserted from memory every INGEST_LATEST_FLUSH_MS (src/ingest/latestValues.ts), not per batch.
     const latest = await eventually(
       () =>
         app.pool.query('SELECT metric, value FROM device_latest WHERE device_id = $1 ORDER BY metric', [
