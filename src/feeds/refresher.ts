@@ -4,7 +4,7 @@
 // reading changes it). One pass is one transaction under an advisory lock: with several instances
 // only one refreshes at a time, and a failed pass gives its marks back by rolling back.
 import type { Logger } from '../log.ts';
-import { isDark, localMidnight, qcvn26Limits } from '../standards/index.ts';
+import { dailyAqiDaysOf, isDark, localDateStart, qcvn26Limits } from '../standards/index.ts';
 import { type BackgroundLane, createBackgroundLane } from '../storage/backgroundLane.ts';
 import { inTransaction, type Pool, type PoolClient } from '../storage/pool.ts';
 import {
@@ -22,7 +22,6 @@ import {
 } from '../storage/rollups.ts';
 import { areaAqiComponents } from './areaAqi.ts';
 import { indicators, pollutantMetrics } from './indicators.ts';
-import { localDate } from './periods.ts';
 
 const hourMs = 3_600_000;
 /** A bin needs collecting once it has been this full (the default waste-full rule). */
@@ -150,7 +149,12 @@ export function createRefresher(options: RefresherOptions): Refresher {
     );
 
     const days = new Map<string, Date>();
-    for (const h of ordered) days.set(localDate(new Date(h)), localMidnight(new Date(h)));
+    for (const h of ordered) {
+      for (const day of dailyAqiDaysOf(new Date(h))) {
+        const start = localDateStart(day);
+        if (start.getTime() <= currentHour) days.set(day, start); // a day not begun has nothing yet
+      }
+    }
     const dayList = [...days.keys()];
     const closed = [...days].filter(([, start]) => start.getTime() + 24 * hourMs - hourMs <= closedBefore);
     const stations: DailyAqiRow[] = [];

@@ -1,6 +1,7 @@
 // VN_AQI per Decision 1459/QĐ-TCMT (12 Nov 2019, Vietnam Environment Administration), which replaced
 // Decision 878/QĐ-TCMT (2011) and its 101–200 "Kém" band. Pure functions: concentrations in, indices out;
 // callers choose the averaging (NowCast, 1h, 8h, 24h) and the clock. Numbers as in the Decision's tables.
+import { localParts } from './time.ts';
 
 /** The pollutants of VN_AQI, named as the metrics of our environment sensors. */
 export type Pollutant = 'pm25' | 'pm10' | 'o3' | 'no2' | 'so2' | 'co';
@@ -165,16 +166,17 @@ export function aqiCategory(aqi: number): AqiCategory {
 }
 
 /**
- * Rounding of sub-indices. The decision says only "rounded to an integer"; its worked examples print
- * O3 42.53 → 43, NO2 59.35 → 60, PM2.5 40.6 → 41 (hourly AQI 60) and O3 44.65 → 45, O3 35.81 → 36,
- * NO2 65.4 → 65, PM2.5 109.5 → 110 (daily AQI 110). No single rule gives all nine: half-up rounding
- * misses NO2 59.35 → 60 and so prints an hourly AQI of 59; rounding up misses only NO2 65.4 → 65
- * (gives 66, which does not change that day's AQI). We round up: it reproduces both printed AQIs and
- * eight of nine sub-indices, and it never understates exposure. (Ceil for hourly and half-up for daily
- * would fit all nine, but the decision states no such split, so we do not invent one.)
- * The epsilon keeps exact breakpoints exact despite floating point (e.g. 50.000000000001 → 50).
+ * Rounding. Decision 1459/QĐ-TCMT, 2.2.1 c and 2.2.2 c: "Giá trị AQI giờ / ngày được làm tròn thành số
+ * nguyên" (rounded to an integer), i.e. to the nearest integer, halves up. Its worked examples print
+ * O3 42.53 → 43, PM2.5 40.6 → 41, O3 44.65 → 45, O3 35.81 → 36, NO2 65.4 → 65, PM2.5 109.5 → 110, all
+ * as this rule gives, but NO2 59.35 → 60 (hourly AQI 60), which no rounding to nearest gives; rounding
+ * up would give 60 there and 66 for 65.4 instead. One example is a slip either way, so the text
+ * decides: the hourly example is 59 here. Rounding up would also move every band's lower edge (50.01
+ * would read 51, Trung bình). Sub-indices are rounded before the maximum; rounding is monotone, so the
+ * AQI is the rounded maximum. The epsilon keeps halves that floating point computes as 109.49999… at
+ * .5 (109.5 → 110).
  */
-const roundIndex = (value: number) => Math.ceil(value - 1e-9);
+const roundIndex = (value: number) => Math.floor(value + 0.5 + 1e-9);
 
 export interface AqiResult {
   /** The maximum rounded sub-index. */
@@ -248,4 +250,21 @@ export function dailyAqi(input: DailyAqiInput): AqiResult | undefined {
     so2: subIndex('so2', input.so2_1hMax),
     co: subIndex('co', input.co_1hMax),
   });
+}
+
+/**
+ * The local days (YYYY-MM-DD) whose daily VN_AQI the data of one hour can change: its own day, and the
+ * next one when the hour is one of the last 7 of its day. Decision 1459/QĐ-TCMT, 2.2.2 a: each day has
+ * 24 running 8-hour O3 means, the first ending at 01:00 and reaching back to the previous day's 18:00
+ * (the hour bins from 17:00, in our bins named by their start).
+ */
+export function dailyAqiDaysOf(hourStart: Date): string[] {
+  const date = (at: Date) => {
+    const p = localParts(at);
+    return `${p.year}-${String(p.month).padStart(2, '0')}-${String(p.day).padStart(2, '0')}`;
+  };
+  const own = date(hourStart);
+  return localParts(hourStart).hour >= 17
+    ? [own, date(new Date(hourStart.getTime() + 7 * 3_600_000))]
+    : [own];
 }

@@ -213,8 +213,13 @@ export interface DailyAqiRow {
 }
 
 /**
- * Per station and local day: 24-hour means of dust, the highest hourly mean of each gas, and the
- * highest 8-hour running mean of O3 over windows ending in the day with at least six hours measured.
+ * Per station and local day, the inputs of the daily VN_AQI (Decision 1459/QĐ-TCMT, 2.2.2 a): the
+ * 24-hour mean of dust as the mean of the day's hourly means, the highest hourly mean of each gas, and
+ * the highest of O3's 24 running 8-hour means. The Decision's day runs from the hour ending 01:00 to the
+ * hour ending 00:00 next day, which is our local day of hour bins 00:00–23:00; its first 8-hour mean ends
+ * at 01:00 and averages the 8 hourly means from the previous evening's 17:00 bin on, so O3 is read from
+ * 7 hours before each day. An 8-hour mean is "the mean of the hourly means of 8 consecutive hours": the
+ * Decision allows no missing hour, so a window lacking one is not an 8-hour mean.
  */
 export async function dailyAqiInputs(
   client: PoolClient,
@@ -229,30 +234,42 @@ export async function dailyAqiInputs(
     // re-ran the O3 window for every row; 10,000 stations kept a pass busy for minutes (the bench).
     `WITH m AS (
        SELECT h.device_id, d.city, d.ward, (h.hour AT TIME ZONE ${tz})::date AS day, h.hour, h.metric,
-              h.sum, h.count, h.sum / h.count AS mean
+              h.sum / h.count AS mean
        FROM telemetry_hourly h JOIN devices d ON d.id = h.device_id
        WHERE d.kind = 'environment' AND h.metric IN ('pm25', 'pm10', 'o3', 'no2', 'so2', 'co')
          AND h.hour = ANY($1::timestamptz[])
+         AND (h.metric = 'o3' OR (h.hour AT TIME ZONE ${tz})::date = ANY($4::date[]))
          AND ($3 = 1 OR abs(hashtext(h.device_id) % $3) = $2)
      ), w AS (
        SELECT m.*, avg(mean) OVER running AS mean8, count(*) OVER running AS n8
        FROM m
-       WINDOW running AS (PARTITION BY device_id, day, metric ORDER BY hour
+       WINDOW running AS (PARTITION BY device_id, metric ORDER BY hour
                           RANGE BETWEEN interval '7 hours' PRECEDING AND CURRENT ROW)
      )
      SELECT device_id AS "deviceId", city, ward, to_char(day, 'YYYY-MM-DD') AS day,
-            sum(sum) FILTER (WHERE metric = 'pm25') / sum(count) FILTER (WHERE metric = 'pm25') AS pm25_24h,
-            sum(sum) FILTER (WHERE metric = 'pm10') / sum(count) FILTER (WHERE metric = 'pm10') AS pm10_24h,
+            avg(mean) FILTER (WHERE metric = 'pm25') AS pm25_24h,
+            avg(mean) FILTER (WHERE metric = 'pm10') AS pm10_24h,
             max(mean) FILTER (WHERE metric = 'o3') AS "o3_1hMax",
-            max(mean8) FILTER (WHERE metric = 'o3' AND n8 >= 6) AS "o3_8hMax",
+            max(mean8) FILTER (WHERE metric = 'o3' AND n8 = 8) AS "o3_8hMax",
             max(mean) FILTER (WHERE metric = 'no2') AS "no2_1hMax",
             max(mean) FILTER (WHERE metric = 'so2') AS "so2_1hMax",
             max(mean) FILTER (WHERE metric = 'co') AS "co_1hMax"
      FROM w
+     WHERE day = ANY($4::date[])
      GROUP BY device_id, city, ward, day`,
-    [hoursOf(days), slice.index, slice.of],
+    [aqiHoursOf(days), slice.index, slice.of, days],
   );
   return rows;
+}
+
+/** The hours the daily VN_AQI of these days reads: each day's 24 and the 7 before it (O3's first windows). */
+function aqiHoursOf(days: readonly string[]): Date[] {
+  const hours = new Set<number>();
+  for (const day of days) {
+    const start = localDateStart(day).getTime();
+    for (let h = -7; h < 24; h++) hours.add(start + h * 3_600_000);
+  }
+  return [...hours].map((t) => new Date(t));
 }
 
 /** Every hour of these local days: the rollups are found by the hour index, however far apart the days are. */

@@ -43,7 +43,7 @@ describe('hourly VN_AQI per station', () => {
     tracker.add('s3', new Date(t0 + 2 * hour), { pm25: 100 });
     expect(tracker.add('s3', new Date(t0 + hour + 60_000), { pm25: 1 })).toBeUndefined();
     const result = tracker.add('s3', new Date(t0 + 3 * hour), { pm25: 100 })!;
-    expect(result.aqi).toBe(Math.ceil(((200 - 150) / (150 - 80)) * (100 - 80) + 150));
+    expect(result.aqi).toBe(Math.round(((200 - 150) / (150 - 80)) * (100 - 80) + 150)); // 164.3 → 164
   });
 
   it('averages each pollutant over the hour from the readings that carry it, whatever else they carry', () => {

@@ -1,11 +1,12 @@
 // Rollups and indicators on plain PostgreSQL, from known synthetic series: exact sums, the daily
-// VN_AQI and its category, noise minutes on each side of 21:00 and 06:00, and what a duplicate or a
-// late reading does to the totals.
+// VN_AQI (Decision 1459/QĐ-TCMT: its worked 8-hour example, windows reaching into the previous evening,
+// complete windows only, the mean of hourly means) and its category, noise minutes on each side of
+// 21:00 and 06:00, and what a duplicate or a late reading does to the totals.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createRefresher } from '../../src/feeds/refresher.ts';
 import { createLogger } from '../../src/log.ts';
 import { inTransaction, type Pool } from '../../src/storage/pool.ts';
-import { foldHourlyDeltas, pendingParts, reclaimPending } from '../../src/storage/rollups.ts';
+import { dailyAqiInputs, foldHourlyDeltas, pendingParts, reclaimPending } from '../../src/storage/rollups.ts';
 import { insertTelemetryRows } from '../../src/storage/telemetry.ts';
 import { useMigratedDatabase } from '../helpers/database.ts';
 
@@ -267,5 +268,148 @@ describe('daily indicators', () => {
     expect(availability).toMatchObject({ sum: 6, count: 7 });
     const [energy] = await daily('streetlight_energy_kwh', 'minh-an');
     expect(energy!.sum).toBeCloseTo(0.6, 9); // 100.0 at 17:10 → 100.6 at 23:10
+  });
+});
+
+describe('the daily VN_AQI per Decision 1459/QĐ-TCMT', () => {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  /** One reading per hour bin at HH:30 (so the hour's mean is the value), from a local day and hour on. */
+  function hourly(deviceId: string, metric: string, day: string, fromHour: number, values: number[]) {
+    const start = local(`${day}T00:30:00`).getTime() + fromHour * 3_600_000;
+    return values.map((value, i): [string, string, Date, number] => [
+      deviceId,
+      metric,
+      new Date(start + i * 3_600_000),
+      value,
+    ]);
+  }
+  const inputs = async (day: string) => {
+    const client = await pool.connect();
+    try {
+      return (await dailyAqiInputs(client, [day])).find((r) => r.deviceId === 'env-a');
+    } finally {
+      client.release();
+    }
+  };
+  const aqiOf = async (day: string) =>
+    (await daily('aqi_daily', 'minh-an', day))[0]?.max as number | undefined;
+
+  // The Decision's example (2.2.2 a): O3 hourly means named by the hour they end, 18:00 the evening
+  // before to 00:00 the day after. An hour ending at H is our bin starting at H−1, so its first value
+  // (18:00) is the bin 17:00 of 2026-11-17 and its last (0:00) the bin 23:00 of 2026-11-18.
+  const example = [
+    15.7,
+    14.2,
+    17.7,
+    18.9,
+    19.3,
+    15.7,
+    19.7, // 18:00 … 0:00, the evening before
+    22.6,
+    27.1,
+    29.0,
+    31.9,
+    25.3,
+    34.7,
+    35.2,
+    41.6,
+    45.7,
+    49.2,
+    55.8,
+    69.6, // 1:00 … 12:00
+    78.3,
+    91.5,
+    97.7,
+    81.2,
+    71.8,
+    43.5,
+    34.3,
+    21.5,
+    20.5,
+    19.4,
+    20.4,
+    21.3, // 13:00 … 0:00
+  ];
+
+  it("reproduces the Decision's 8-hour O3 table: the day's highest 8-hour mean is 74.4", async () => {
+    await device('env-a', 'environment', 'minh-an');
+    await store(hourly('env-a', 'o3', '2026-11-17', 17, example));
+    await refresher().runUntilIdle();
+    // The mean ending 17:00: (49.2 + 55.8 + 69.6 + 78.3 + 91.5 + 97.7 + 81.2 + 71.8) / 8 = 595.1 / 8 = 74.3875.
+    expect((await inputs('2026-11-18'))?.o3_8hMax).toBeCloseTo(74.3875, 9);
+    expect((await inputs('2026-11-18'))?.o3_1hMax).toBeCloseTo(97.7, 9);
+  });
+
+  it('takes its first 8-hour O3 mean, ending 01:00, from the previous evening (the Decision prints 18.0)', async () => {
+    await device('env-a', 'environment', 'minh-an');
+    // Only the 8 hours ending 18:00 … 1:00: the one complete window of 2026-11-18 is the first one.
+    await store(hourly('env-a', 'o3', '2026-11-17', 17, example.slice(0, 8)));
+    await refresher().runUntilIdle();
+    // (15.7 + 14.2 + 17.7 + 18.9 + 19.3 + 15.7 + 19.7 + 22.6) / 8 = 143.8 / 8 = 17.975 → 18.0
+    expect((await inputs('2026-11-18'))?.o3_8hMax).toBeCloseTo(17.975, 9);
+  });
+
+  it('case 1: O3 of 300 µg/m³ the evening before counts in the first 8-hour means of the day: AQI 229', async () => {
+    await device('env-a', 'environment', 'minh-an');
+    await store([
+      ...hourly('env-a', 'o3', '2026-11-17', 17, Array(7).fill(300)), // bins 17:00–23:00 the evening before
+      ...hourly('env-a', 'o3', '2026-11-18', 0, Array(24).fill(20)),
+      ...hourly('env-a', 'pm25', '2026-11-18', 0, Array(24).fill(10)),
+    ]);
+    await refresher().runUntilIdle();
+    // First window (bins 17:00 … 00:00): (7·300 + 20) / 8 = 265 µg/m³ → 8h column 210–400 ↦ 200–300:
+    // 200 + 100·(265 − 210)/190 = 228.95 → 229. O3 1h max 20 → 6.25; PM2.5 10 → 20. AQI 229.
+    // (Windows kept inside the day read 20 µg/m³ → 10, and the day's AQI 20 from PM2.5.)
+    expect((await inputs('2026-11-18'))?.o3_8hMax).toBeCloseTo(265, 9);
+    expect(await aqiOf('2026-11-18')).toBe(229);
+  });
+
+  it('case 2: a window of 6 or 7 hours is no 8-hour mean: AQI 178, not 222', async () => {
+    await device('env-a', 'environment', 'minh-an');
+    // Nothing the day before; O3 251 µg/m³ in bins 00:00–05:00, 0 after; PM2.5 119.2 all day.
+    await store([
+      ...hourly('env-a', 'o3', '2026-11-18', 0, [...Array(6).fill(251), ...Array(18).fill(0)]),
+      ...hourly('env-a', 'pm25', '2026-11-18', 0, Array(24).fill(119.2)),
+    ]);
+    await refresher().runUntilIdle();
+    // First complete window (bins 00:00 … 07:00): (6·251 + 2·0) / 8 = 188.25 → 8h column 170–210 ↦
+    // 150–200: 150 + 50·18.25/40 = 172.8 → 173. O3 1h max 251 → 100 + 50·51/100 = 125.5. PM2.5 119.2 →
+    // 150 + 50·39.2/70 = 178. AQI 178, PM2.5 dominant. (The 6-hour window 00:00–05:00 would have read
+    // 251 → 200 + 100·41/190 = 221.6 → 222.)
+    expect((await inputs('2026-11-18'))?.o3_8hMax).toBeCloseTo(188.25, 9);
+    expect(await aqiOf('2026-11-18')).toBe(178);
+  });
+
+  it('case 3: the 24-hour PM2.5 is the mean of the hourly means, however often each hour reported: AQI 70, not 105', async () => {
+    await device('env-a', 'environment', 'minh-an');
+    const rows: Array<[string, string, Date, number]> = [];
+    for (let h = 0; h < 24; h++) {
+      // Six readings an hour in the morning (bins 00:00–11:00) at 60.2, one an hour after at 9.8.
+      const minutes = h < 12 ? [0, 10, 20, 30, 40, 50] : [30];
+      for (const m of minutes)
+        rows.push(['env-a', 'pm25', local(`2026-11-18T${pad(h)}:${pad(m)}:00`), h < 12 ? 60.2 : 9.8]);
+    }
+    await store(rows);
+    await refresher().runUntilIdle();
+    // (12·60.2 + 12·9.8) / 24 = 35 → 50 + 50·(35 − 25)/25 = 70. (Weighted by readings:
+    // (72·60.2 + 12·9.8) / 84 = 53 → 100 + 50·3/30 = 105.)
+    expect((await inputs('2026-11-18'))?.pm25_24h).toBeCloseTo(35, 9);
+    expect(await aqiOf('2026-11-18')).toBe(70);
+  });
+
+  it('recomputes the next day when a late reading lands in the last hours of the evening before', async () => {
+    await device('env-a', 'environment', 'minh-an');
+    await store([
+      ...hourly('env-a', 'o3', '2026-11-18', 0, Array(24).fill(20)),
+      ...hourly('env-a', 'pm25', '2026-11-18', 0, Array(24).fill(10)),
+      ...hourly('env-a', 'o3', '2026-11-17', 16, [20]),
+    ]);
+    const r = refresher();
+    await r.runUntilIdle();
+    expect(await aqiOf('2026-11-18')).toBe(20);
+    // Late: O3 of 300 µg/m³ in the bins 17:00–23:00 of 2026-11-17, after both days were published.
+    await store(hourly('env-a', 'o3', '2026-11-17', 17, Array(7).fill(300)));
+    await r.runUntilIdle();
+    expect(await aqiOf('2026-11-18')).toBe(229); // as in case 1
   });
 });

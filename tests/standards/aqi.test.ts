@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest';
 import {
   aqiCategories,
   aqiCategory,
+  type DailyAqiInput,
   dailyAqi,
+  dailyAqiDaysOf,
   hourlyAqi,
   nowCast,
   type Pollutant,
@@ -87,45 +89,55 @@ describe('NowCast', () => {
 });
 
 describe("the decision's worked examples", () => {
-  // [pollutant, µg/m³, column, formula, printed]
+  // [pollutant, µg/m³, column, formula, printed]: each as the daily AQI rounds it
   const printed: Array<[Pollutant, number, '1h' | '8h', number, number]> = [
     ['o3', 136.1, '1h', 42.53125, 43],
-    ['no2', 118.7, '1h', 59.35, 60],
     ['pm25', 20.3, '1h', 40.6, 41],
     ['o3', 89.3, '8h', 44.65, 45],
     ['o3', 114.6, '1h', 35.8125, 36],
-    ['pm25', 55.7, '1h', 109.5, 110],
+    ['no2', 130.8, '1h', 65.4, 65],
+    ['pm25', 55.7, '1h', 109.5, 110], // a half, rounded up
   ];
+  const dailyInput = (p: Pollutant, c: number, column: '1h' | '8h'): DailyAqiInput => {
+    if (p === 'o3') return { pm25_24h: 0, [column === '8h' ? 'o3_8hMax' : 'o3_1hMax']: c };
+    return p === 'pm25' ? { pm25_24h: c } : { pm25_24h: 0, no2_1hMax: c };
+  };
 
   it.each(printed)(
     '%s %d µg/m³ (%s): formula %d, printed and computed %d',
     (p, c, column, formula, shown) => {
       expect(subIndex(p, c, column)).toBeCloseTo(formula, 9);
-      expect(Math.ceil(subIndex(p, c, column)! - 1e-9)).toBe(shown);
+      expect(dailyAqi(dailyInput(p, c, column))!.subIndices[p]).toBe(shown);
     },
   );
 
-  it('hourly: O3 43, NO2 60, PM2.5 41 give AQI 60 (Trung bình), NO2 dominant', () => {
+  it('hourly: O3 43, NO2 59.35 → 59, PM2.5 41 give AQI 59 (the Decision prints 60), NO2 dominant', () => {
+    // "Làm tròn thành số nguyên" (2.2.1 c) is rounding to the nearest integer: 59.35 is 59. The Decision
+    // prints 60, which no rounding to nearest gives; the band (Trung bình) is the same either way.
+    expect(subIndex('no2', 118.7)).toBeCloseTo(59.35, 9);
     const result = hourlyAqi({ pm25NowCast: 20.3, o3_1h: 136.1, no2_1h: 118.7 })!;
-    expect(result.subIndices).toEqual({ pm25: 41, o3: 43, no2: 60 });
-    expect(result).toMatchObject({ aqi: 60, dominant: 'no2' });
+    expect(result.subIndices).toEqual({ pm25: 41, o3: 43, no2: 59 });
+    expect(result).toMatchObject({ aqi: 59, dominant: 'no2' });
     expect(result.category).toMatchObject({ band: 2, vi: 'Trung bình', en: 'Moderate', colour: '#ffff00' });
   });
 
-  it('daily: O3 max(45, 36) = 45, PM2.5 110 give AQI 110 (Kém), PM2.5 dominant', () => {
+  it('daily: O3 max(45, 36) = 45, NO2 65.4 → 65, PM2.5 109.5 → 110 give AQI 110 (Kém), PM2.5 dominant', () => {
     const result = dailyAqi({ o3_8hMax: 89.3, o3_1hMax: 114.6, no2_1hMax: 130.8, pm25_24h: 55.7 })!;
     expect(result).toMatchObject({ aqi: 110, dominant: 'pm25' });
-    expect(result.subIndices).toMatchObject({ o3: 45, pm25: 110 });
+    expect(result.subIndices).toEqual({ o3: 45, no2: 65, pm25: 110 });
     expect(result.category).toMatchObject({ band: 3, vi: 'Kém', en: 'Poor', colour: '#ff7e00' });
   });
+});
 
-  it('discrepancy: the decision prints NO2 130.8 µg/m³ (65.4) as 65; rounding up gives 66', () => {
-    // No single rounding rule reproduces all nine printed numbers: half-up would give 65 here but 59
-    // (and an hourly AQI of 59) for NO2 118.7. We round up; the daily AQI of 110 is unaffected.
-    expect(subIndex('no2', 130.8)).toBeCloseTo(65.4, 9);
-    expect(
-      dailyAqi({ o3_8hMax: 89.3, o3_1hMax: 114.6, no2_1hMax: 130.8, pm25_24h: 55.7 })!.subIndices.no2,
-    ).toBe(66);
+describe('the days an hour of data can change (Decision 1459, 8-hour O3 windows)', () => {
+  it.each([
+    ['2026-11-17T16:00:00+07:00', ['2026-11-17']],
+    ['2026-11-17T17:00:00+07:00', ['2026-11-17', '2026-11-18']], // the bin ending 18:00 starts day 18's first window
+    ['2026-11-17T23:00:00+07:00', ['2026-11-17', '2026-11-18']],
+    ['2026-11-18T00:00:00+07:00', ['2026-11-18']],
+    ['2026-12-31T20:00:00+07:00', ['2026-12-31', '2027-01-01']],
+  ])('the hour bin starting %s: %j', (hour, days) => {
+    expect(dailyAqiDaysOf(new Date(hour))).toEqual(days);
   });
 });
 
@@ -161,9 +173,10 @@ describe('hourly and daily AQI', () => {
 
   it.each([
     [25, 50, 'Tốt'],
-    [25.01, 51, 'Trung bình'], // 50.02, rounded up: just past a breakpoint is the next band
+    [25.01, 50, 'Tốt'], // 50.02 rounds to 50: rounding does not move a band's edge
+    [25.25, 51, 'Trung bình'], // 50.5, a half, rounds up
     [50, 100, 'Trung bình'],
-    [50.01, 101, 'Kém'],
+    [50.3, 101, 'Kém'], // 100.6
   ])('PM2.5 %d µg/m³ gives AQI %d (%s)', (pm25, aqi, vi) => {
     expect(hourlyAqi({ pm25NowCast: pm25 })).toMatchObject({ aqi, category: { vi } });
   });
