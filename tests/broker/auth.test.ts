@@ -27,6 +27,35 @@ beforeAll(async () => {
 });
 afterAll(async () => app.close());
 
+/**
+ * Collects what `client` receives. `before(deviceId)` has the IOC send the device a command and
+ * answers, once it arrived, with what came ahead of it: aedes hands a publish to its subscribers
+ * before it acknowledges it and writes to each subscriber in order, so a publish acknowledged
+ * earlier that had reached the device would be in that list.
+ */
+function watchMessages(client: MqttClient) {
+  const received: string[] = [];
+  let marker: { payload: string; arrived: () => void } | undefined;
+  const listener = (topic: string, payload: Buffer) => {
+    const text = payload.toString();
+    if (marker && text === marker.payload) return marker.arrived();
+    received.push(`${topic} ${text}`);
+  };
+  client.on('message', listener);
+  return {
+    async before(deviceId: string): Promise<string[]> {
+      const payload = JSON.stringify({ id: `marker-${Date.now()}`, name: 'ping', args: {} });
+      const arrived = new Promise<void>((ok) => {
+        marker = { payload, arrived: ok };
+      });
+      await app.broker.publish(topicOf(deviceId, 'cmd'), payload);
+      await arrived;
+      client.off('message', listener);
+      return received;
+    },
+  };
+}
+
 const failures = async (reason: string) =>
   (await app.metrics.mqttAuthFailures.get()).values.find((v) => v.labels.reason === reason)?.value ?? 0;
 
@@ -85,8 +114,7 @@ describe('topic ACL', () => {
   });
 
   it("refuses a publish on another device's topic, keeps it as a dead letter, and never delivers it", async () => {
-    const received: string[] = [];
-    b.on('message', (topic) => received.push(topic));
+    const watched = watchMessages(b);
     const granted = await b.subscribeAsync(topicOf(deviceB.id, 'cmd'), { qos: 1 });
     expect(granted[0]?.qos).toBe(1);
     await publish(a, topicOf(deviceB.id, 'cmd'), JSON.stringify({ name: 'set_lamp', args: { on: false } }));
@@ -108,8 +136,7 @@ describe('topic ACL', () => {
       deviceB.id,
     ]);
     expect(stored.rows[0].n).toBe(0);
-    await new Promise((r) => setTimeout(r, 200));
-    expect(received).toEqual([]);
+    expect(await watched.before(deviceB.id)).toEqual([]);
     // A's own stream goes on: the refusal did not cost it its connection.
     expect(a.connected).toBe(true);
   });
@@ -131,12 +158,9 @@ describe('topic ACL', () => {
   it('does not echo a refused publish back, even on a topic the sender itself subscribes to', async () => {
     const own = topicOf(deviceB.id, 'cmd');
     await b.subscribeAsync(own, { qos: 1 });
-    const echoed: string[] = [];
-    b.on('message', (t) => echoed.push(t));
+    const watched = watchMessages(b);
     await publish(b, own, JSON.stringify({ name: 'set_lamp', args: {} }));
-    await new Promise((r) => setTimeout(r, 200));
-    expect(echoed).toEqual([]);
-    b.removeAllListeners('message');
+    expect(await watched.before(deviceB.id)).toEqual([]);
   });
 
   it('cuts a device that writes to $SYS, and keeps the attempt as a dead letter', async () => {
