@@ -2,6 +2,7 @@
 // inspector protocol: the same format as `node --cpu-prof`, for bench/profile-top.ts or DevTools.
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
+import { inspectThread } from './threadInspector.ts';
 
 export async function startProfiler(): Promise<{ stop(file: string): Promise<void> }> {
   const session = new Session();
@@ -13,6 +14,23 @@ export async function startProfiler(): Promise<{ stop(file: string): Promise<voi
       const { profile } = await session.post('Profiler.stop');
       await writeFile(file, JSON.stringify(profile));
       session.disconnect();
+    },
+  };
+}
+
+/**
+ * A CPU profile of one of this process's worker threads (the broker's: the main thread's profile
+ * does not sample it), in the same format.
+ */
+export async function startThreadProfiler(name: string): Promise<{ stop(file: string): Promise<void> }> {
+  const thread = await inspectThread(name);
+  await thread.post('Profiler.enable');
+  await thread.post('Profiler.start');
+  return {
+    async stop(file) {
+      const { profile } = await thread.post<{ profile: unknown }>('Profiler.stop');
+      await writeFile(file, JSON.stringify(profile));
+      thread.detach();
     },
   };
 }

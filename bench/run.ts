@@ -15,6 +15,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { startMeasuredApp } from '../scripts/measured-app.ts';
+import { brokerThreadName } from '../src/broker/index.ts';
 import { parseCommandLine } from '../src/cli/commandLine.ts';
 import { measureInsertCeiling } from './ceilings.ts';
 import {
@@ -26,7 +27,7 @@ import {
   stationMarker,
 } from './fleet.ts';
 import { watchTelemetryInserts } from './probe.ts';
-import { startHeapSampler, startProfiler } from './profiler.ts';
+import { startHeapSampler, startProfiler, startThreadProfiler } from './profiler.ts';
 import {
   type BenchReport,
   type BrokerCeiling,
@@ -294,6 +295,7 @@ let connectedStations = 0;
 const measuredCombos = new Set<string>();
 const context = { app, generator, alarms, consoles, probe, alertOpenedAt };
 let profiler: Awaited<ReturnType<typeof startProfiler>> | undefined;
+let brokerProfiler: Awaited<ReturnType<typeof startThreadProfiler>> | undefined;
 let heapSampler: Awaited<ReturnType<typeof startHeapSampler>> | undefined;
 for (const entry of plan) {
   if (entry.devices > connectedStations) {
@@ -319,7 +321,7 @@ for (const entry of plan) {
   // From the first step on (connecting the fleet is not what the profile is for).
   if (values.profile && !profiler) {
     profiler = await startProfiler();
-    await app.broker.profileThread?.('start');
+    brokerProfiler = app.config.MQTT_URL ? undefined : await startThreadProfiler(brokerThreadName);
   }
   if (values['heap-profile'] && !heapSampler) heapSampler = await startHeapSampler();
   if (!('ramp' in entry)) {
@@ -380,10 +382,9 @@ if (heapSampler && values['heap-profile']) {
 if (profiler && values.profile) {
   await profiler.stop(values.profile);
   log(`profile of the steps: ${values.profile}`);
-  const brokerProfile = await app.broker.profileThread?.('stop');
-  if (brokerProfile) {
+  if (brokerProfiler) {
     const file = values.profile.replace(/(\.cpuprofile)?$/, '.broker-thread.cpuprofile');
-    await writeFile(file, JSON.stringify(brokerProfile));
+    await brokerProfiler.stop(file);
     log(`profile of the broker's thread: ${file}`);
   }
 }

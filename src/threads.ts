@@ -8,8 +8,9 @@ import { Worker } from 'node:worker_threads';
 // The ESM build of tsx's API: import.meta.resolve follows the package's "import" condition.
 const tsxApi = import.meta.resolve('tsx/esm/api');
 
-export function startWorker(module: URL, workerData: unknown): Worker {
-  if (!module.pathname.endsWith('.ts')) return new Worker(module, { workerData });
+/** `name` titles the thread in inspectors and profiles ("[worker 1] name"). */
+export function startWorker(module: URL, workerData: unknown, name: string): Worker {
+  if (!module.pathname.endsWith('.ts')) return new Worker(module, { workerData, name });
   const code = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(module.href)}); });`;
-  return new Worker(code, { eval: true, workerData });
+  return new Worker(code, { eval: true, workerData, name });
 }

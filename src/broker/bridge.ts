@@ -211,8 +211,7 @@ export type FromBroker =
   /** Connections cut before authentication (preAuth.ts), by reason. */
   | { type: 'refused'; counts: Record<string, number> }
   | { type: 'published'; id: number; error?: string }
-  | { type: 'log'; level: LogLevel; fields: Record<string, unknown>; message: string }
-  | { type: 'profiled'; id: number; profile?: unknown; error?: string };
+  | { type: 'log'; level: LogLevel; fields: Record<string, unknown>; message: string };
 
 /** App → broker thread. */
 export type ToBroker =
@@ -220,5 +219,4 @@ export type ToBroker =
   | { type: 'subscription'; id: number; allowed: string | null }
   | { type: 'verdicts'; seqs: Float64Array; stored: Uint8Array }
   | { type: 'publish'; id: number; topic: string; payload: string; qos: 0 | 1 }
-  | { type: 'profile'; id: number; action: 'start' | 'stop' }
   | { type: 'stop' };

@@ -32,11 +32,10 @@ export interface Broker {
   publish(topic: string, payload: string, qos?: 0 | 1): Promise<void>;
   connectedClients(): number;
   ready(): boolean;
-  /** A CPU profile of the broker's own thread, where it has one (the benchmark's --profile). */
-  profileThread?(action: 'start' | 'stop'): Promise<unknown>;
-  /** The broker's thread, where it has one: tests stop it as a crash would. */
-  threadForTests?(): Worker | undefined;
 }
+
+/** The broker thread's name, as inspectors and profiles show it (the benchmark profiles it by name). */
+export const brokerThreadName = 'ioc-mqtt-broker';
 
 const levels: LogLevel[] = ['debug', 'info', 'warn', 'error'];
 // A thread that died is started again after this long, so a crash loop does not spin a core.
@@ -92,7 +91,7 @@ export function createBroker(deps: {
 
   /** Starts a thread; resolves with its ports once it listens. */
   function spawn(): Promise<NonNullable<typeof ports>> {
-    const thread = startWorker(new URL('./thread.ts', import.meta.url), threadOptions());
+    const thread = startWorker(new URL('./thread.ts', import.meta.url), threadOptions(), brokerThreadName);
     worker = thread;
     const tell = (message: ToBroker) => thread.postMessage(message);
     // Verdicts go back once per turn of the event loop, like the publishes came.
@@ -219,12 +218,11 @@ export function createBroker(deps: {
             return;
           case 'log':
             return log[message.level](message.fields, message.message);
-          case 'published':
-          case 'profiled': {
+          case 'published': {
             const reply = replies.get(message.id);
             replies.delete(message.id);
             if (message.error) return reply?.fail(new Error(message.error));
-            return reply?.ok(message.type === 'profiled' ? message.profile : undefined);
+            return reply?.ok(undefined);
           }
           case 'started':
             return started({ port: message.port, tlsPort: message.tlsPort, wsPort: message.wsPort });
@@ -313,8 +311,6 @@ export function createBroker(deps: {
       return request((id) => ({ type: 'publish', id, topic, payload, qos })).then(() => undefined);
     },
 
-    profileThread: (action) => request((id) => ({ type: 'profile', id, action })),
-    threadForTests: () => worker,
     connectedClients: () => connected,
     ready: () => listening && worker !== undefined,
   };

@@ -6,7 +6,6 @@
 // as a dead letter (a QoS 0 one: until it says it took it).
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { Session } from 'node:inspector/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
@@ -315,28 +314,6 @@ async function stop() {
   port.close();
 }
 
-// A CPU profile of this thread, for the benchmark (bench/run.ts --profile): the app's thread cannot
-// sample this one.
-let profiler: Session | undefined;
-async function profile(id: number, action: 'start' | 'stop') {
-  try {
-    if (action === 'start') {
-      profiler = new Session();
-      profiler.connect();
-      await profiler.post('Profiler.enable');
-      await profiler.post('Profiler.start');
-      send({ type: 'profiled', id });
-    } else {
-      const { profile } = await profiler!.post('Profiler.stop');
-      profiler!.disconnect();
-      profiler = undefined;
-      send({ type: 'profiled', id, profile });
-    }
-  } catch (error) {
-    send({ type: 'profiled', id, error: (error as Error).message });
-  }
-}
-
 port.on('message', (message: ToBroker) => {
   switch (message.type) {
     case 'verdicts':
@@ -359,8 +336,6 @@ port.on('message', (message: ToBroker) => {
         },
         (error) => send({ type: 'published', id: message.id, error: error?.message }),
       );
-    case 'profile':
-      return void profile(message.id, message.action);
     case 'stop':
       return void stop();
   }

@@ -2,6 +2,7 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { startTestApp } from '../helpers/app.ts';
+import { crashBrokerThread } from '../helpers/brokerThread.ts';
 import { createTestDatabase } from '../helpers/database.ts';
 import { connectDevice, eventually, publish } from '../helpers/mqtt.ts';
 
@@ -63,8 +64,14 @@ describe('the broker thread', () => {
         const reconnected = new Promise<void>((ok) =>
           client.once('reconnect', () => client.once('connect', () => ok())),
         );
-        await app.broker.threadForTests!()!.terminate(); // as an uncaught error in the thread would end it
-        expect(app.broker.ready()).toBe(false);
+        await crashBrokerThread();
+        // Down until it is started again, a second later.
+        expect(
+          await eventually(
+            async () => app.broker.ready(),
+            (ready) => !ready,
+          ),
+        ).toBe(false);
         await reconnected;
         expect(app.broker.ready()).toBe(true);
         await publish(client, topic, JSON.stringify({ ts: Date.now(), metrics: { pm25: 12 } }));
