@@ -26,7 +26,7 @@ import { createEventBus, type EventBus } from './events/bus.ts';
 import { createFeeds, type Feeds } from './feeds/index.ts';
 import { createDeadLetterSink } from './ingest/deadLetters.ts';
 import { createIngest, type Ingest } from './ingest/index.ts';
-import { createRateLimiter } from './ingest/rateLimit.ts';
+import { createIngestLimiter } from './ingest/rateLimit.ts';
 import { createTelemetryWriter, type TelemetryWriter } from './ingest/writer.ts';
 import { createLive, type Live } from './live/index.ts';
 import type { Logger } from './log.ts';
@@ -202,7 +202,7 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       pool,
       log: ingestLog,
       config,
-      rateLimit: createRateLimiter({
+      rateLimit: createIngestLimiter({
         // Behind an external broker a device's messages were already acknowledged by the broker, and a
         // backlog it redelivers after an instance restart arrives at full speed: refusing them here
         // would lose acknowledged data. Flood control then belongs to the broker (EMQX rate limits).

@@ -10,8 +10,10 @@
 //   passwords; the others stay free for device secrets, whatever arrives on the login route.
 // A (user, address) pair that logged in before (throttle.ts `trusted`) skips the process budget and
 // waits at the front of the lane: an operator at their usual desk gets in during a flood that comes
-// from elsewhere. It still pays the per-address budget and every lockout check.
+// from elsewhere. It still pays the per-address budget and every lockout check. The budgets are token
+// buckets (src/limits/tokenBucket.ts).
 import { AppError } from '../errors.ts';
+import { createTokenBuckets } from '../limits/tokenBucket.ts';
 
 export type LoginRefusal =
   /** The source address spent its budget. */
@@ -52,14 +54,10 @@ export interface LoginGateOptions {
   now?: () => number;
 }
 
-interface Bucket {
-  tokens: number;
-  at: number;
-}
-
 // Beyond this many addresses the oldest bucket goes: memory stays bounded against a sender with
 // many addresses, who is held by the process budget anyway.
 const maxAddresses = 100_000;
+const processKey = 'process';
 
 /**
  * The key of a source address: an IPv4 address (also when IPv4-mapped), or an IPv6 address's /64
@@ -84,23 +82,19 @@ export function addressKey(address: string): string {
 
 export function createLoginGate(options: LoginGateOptions) {
   const now = options.now ?? Date.now;
-  const addressRate = options.addressPerMinute / 60_000;
-  const globalRate = options.globalPerSecond / 1_000;
-  const globalBurst = Math.max(1, options.globalPerSecond * 2);
-  const addresses = new Map<string, Bucket>();
-  const global: Bucket = { tokens: globalBurst, at: now() };
-
-  /** Takes one token; the ms until one is there when none is. */
-  function take(bucket: Bucket, rate: number, burst: number): number {
-    const t = now();
-    bucket.tokens = Math.min(burst, bucket.tokens + (t - bucket.at) * rate);
-    bucket.at = t;
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
-      return 0;
-    }
-    return (1 - bucket.tokens) / rate;
-  }
+  const addressBudgets = createTokenBuckets({
+    refill: options.addressPerMinute,
+    everyMs: 60_000,
+    burst: options.addressPerMinute,
+    maxKeys: maxAddresses,
+    clock: now,
+  });
+  const processBudget = createTokenBuckets({
+    refill: options.globalPerSecond,
+    everyMs: 1_000,
+    burst: Math.max(1, options.globalPerSecond * 2),
+    clock: now,
+  });
 
   // The lane: `running` is 0 or 1; waiting entries start in order, trusted ones first.
   let running = 0;
@@ -124,20 +118,14 @@ export function createLoginGate(options: LoginGateOptions) {
      */
     admit(address: string, trusted: boolean): void {
       const key = addressKey(address);
-      let bucket = addresses.get(key);
-      if (!bucket) {
-        bucket = { tokens: options.addressPerMinute, at: now() };
-        addresses.set(key, bucket);
-        if (addresses.size > maxAddresses) addresses.delete(addresses.keys().next().value!);
-      }
-      const addressWait = take(bucket, addressRate, options.addressPerMinute);
+      const addressWait = addressBudgets.take(key);
       if (addressWait > 0) throw new LoginBudgetError('address_budget', addressWait);
       if (trusted) return;
-      const globalWait = take(global, globalRate, globalBurst);
-      if (globalWait > 0) {
+      const processWait = processBudget.take(processKey);
+      if (processWait > 0) {
         // The address's token is given back: it was not the one that ran out.
-        bucket.tokens += 1;
-        throw new LoginBudgetError('global_budget', globalWait);
+        addressBudgets.refund(key);
+        throw new LoginBudgetError('global_budget', processWait);
       }
     },
 

@@ -1,25 +1,18 @@
-// A token bucket per API key: a province job gets a steady allowance with room for a short burst,
-// and one misbehaving client cannot starve the others or the database.
-export interface RateLimiter {
-  /** Takes a token; returns 0 when allowed, or the seconds to wait before the next one. */
-  take(key: string): number;
+// The allowance of each API key: a province job gets a steady rate with room for a short burst
+// (FEEDS_RATE_PER_MIN of each), and one misbehaving client cannot starve the others or the database.
+// Token buckets of src/limits/tokenBucket.ts, one per key.
+import { createTokenBuckets } from '../limits/tokenBucket.ts';
+
+export interface KeyAllowance {
+  /** Spends one request of the key's allowance; 0 when allowed, else the seconds to wait (Retry-After). */
+  take(keyId: number): number;
 }
 
-export function createRateLimiter(perMinute: number, clock: () => number = Date.now): RateLimiter {
-  const buckets = new Map<string, { tokens: number; at: number }>();
-  const ratePerMs = perMinute / 60_000;
+export function createKeyAllowance(perMinute: number, clock: () => number = Date.now): KeyAllowance {
+  const buckets = createTokenBuckets({ refill: perMinute, everyMs: 60_000, burst: perMinute, clock });
   return {
-    take(key) {
-      const now = clock();
-      const bucket = buckets.get(key) ?? { tokens: perMinute, at: now };
-      bucket.tokens = Math.min(perMinute, bucket.tokens + (now - bucket.at) * ratePerMs);
-      bucket.at = now;
-      buckets.set(key, bucket);
-      if (bucket.tokens >= 1) {
-        bucket.tokens -= 1;
-        return 0;
-      }
-      return Math.ceil((1 - bucket.tokens) / ratePerMs / 1000);
+    take(keyId) {
+      return Math.ceil(buckets.take(`key:${keyId}`) / 1000);
     },
   };
 }

@@ -23,7 +23,7 @@ import {
   type Refusal,
   type TimeRules,
 } from './payloads.ts';
-import type { RateLimiter } from './rateLimit.ts';
+import type { IngestLimiter } from './rateLimit.ts';
 import { type InboundChannel, parseTopic } from './topics.ts';
 import type { TelemetryWriter } from './writer.ts';
 
@@ -73,7 +73,7 @@ export function createIngest(deps: {
   log: Logger;
   config: IngestConfig;
   /** Per-device and global message-rate limits (rateLimit.ts); none: unlimited. */
-  rateLimit?: RateLimiter;
+  rateLimit?: IngestLimiter;
   /** Where last-seen stamps are written, in turn with the other periodic statements (none: at once). */
   lane?: BackgroundLane;
 }): Ingest {

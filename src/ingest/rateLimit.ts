@@ -5,7 +5,9 @@
 // the log and costs its neighbours nothing. Over the global rate (INGEST_GLOBAL_RATE_PER_S) messages are
 // delayed, not refused: the wait holds the sender's connection (back-pressure), and honest devices'
 // data is never thrown away for someone else's flood; a QoS 0 message that would wait over
-// maxGlobalDelayMs is dropped and counted instead. Token buckets; time is injected.
+// maxGlobalDelayMs is dropped and counted instead. The buckets are src/limits/tokenBucket.ts; an
+// admitted message allocates nothing.
+import { createTokenBuckets, type TokenBuckets } from '../limits/tokenBucket.ts';
 
 export type Admission =
   | { ok: true; delayMs: number }
@@ -15,20 +17,21 @@ export type Admission =
       report?: number;
     };
 
-export interface RateLimiter {
+export interface IngestLimiter {
   admit(deviceId: string, droppable: boolean): Admission;
   /** Devices currently tracked (bounded by the active fleet; idle ones are forgotten). */
   tracked(): number;
 }
 
-interface Bucket {
-  tokens: number;
-  at: number;
-  refused: number;
+/** Refusals of one device since its last dead letter. */
+interface Refusals {
+  count: number;
   reportedAt: number;
 }
 
-export function createRateLimiter(options: {
+const globalKey = 'global';
+
+export function createIngestLimiter(options: {
   devicePerS: number;
   deviceBurst: number;
   globalPerS: number;
@@ -36,73 +39,83 @@ export function createRateLimiter(options: {
   clock?: () => number;
   reportEveryMs?: number;
   maxGlobalDelayMs?: number;
-}): RateLimiter {
+}): IngestLimiter {
   const clock = options.clock ?? Date.now;
   const reportEveryMs = options.reportEveryMs ?? 10_000;
   const maxGlobalDelayMs = options.maxGlobalDelayMs ?? 1_000;
-  const burst = Math.max(1, options.deviceBurst);
-  const buckets = new Map<string, Bucket>();
-  let globalTokens = Math.max(1, options.globalPerS);
-  let globalAt = clock();
+  const devices: TokenBuckets | undefined =
+    options.devicePerS > 0
+      ? createTokenBuckets({
+          refill: options.devicePerS,
+          everyMs: 1_000,
+          burst: Math.max(1, options.deviceBurst),
+          clock,
+        })
+      : undefined;
+  // A second's worth: tokens below zero are the queue of delayed messages, each waiting its turn.
+  const global: TokenBuckets | undefined =
+    options.globalPerS > 0
+      ? createTokenBuckets({
+          refill: options.globalPerS,
+          everyMs: 1_000,
+          burst: Math.max(1, options.globalPerS),
+          clock,
+        })
+      : undefined;
+  // Only refused devices have an entry. One with nothing to report and its last report old is the
+  // same as none (its next refusal is reported at once), so it is forgotten: memory follows the flood.
+  const refusals = new Map<string, Refusals>();
   let sweptAt = clock();
 
-  function sweep(now: number) {
-    // A bucket refilled to its burst is the same as no bucket: forget it (memory follows the fleet).
-    if (now - sweptAt < 60_000) return;
-    sweptAt = now;
-    const full = (burst / options.devicePerS) * 1000;
-    for (const [id, b] of buckets) if (now - b.at > full && b.refused === 0) buckets.delete(id);
-  }
-
-  function admitDevice(deviceId: string, now: number): Admission | undefined {
-    if (options.devicePerS <= 0) return undefined;
-    let bucket = buckets.get(deviceId);
-    if (!bucket) {
-      bucket = { tokens: burst, at: now, refused: 0, reportedAt: 0 };
-      buckets.set(deviceId, bucket);
-    } else {
-      bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.at) / 1000) * options.devicePerS);
-      bucket.at = now;
-    }
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
-      return undefined;
-    }
-    bucket.refused++;
+  function refuseDevice(deviceId: string, now: number): Admission {
     options.onLimited?.('device');
-    if (now - bucket.reportedAt >= reportEveryMs) {
-      const report = bucket.refused;
-      bucket.refused = 0;
-      bucket.reportedAt = now;
+    if (now - sweptAt >= 60_000) {
+      sweptAt = now;
+      for (const [id, entry] of refusals) {
+        if (entry.count === 0 && now - entry.reportedAt >= reportEveryMs) refusals.delete(id);
+      }
+    }
+    let entry = refusals.get(deviceId);
+    if (entry === undefined) {
+      entry = { count: 0, reportedAt: Number.NEGATIVE_INFINITY };
+      refusals.set(deviceId, entry);
+    }
+    entry.count++;
+    if (now - entry.reportedAt >= reportEveryMs) {
+      const report = entry.count;
+      entry.count = 0;
+      entry.reportedAt = now;
       return { ok: false, scope: 'device', report };
     }
-    return { ok: false, scope: 'device' };
+    return refused.device;
   }
 
-  // The answer to nearly every message, made once.
+  // The answers to nearly every message, made once.
   const admitted: Admission = Object.freeze({ ok: true, delayMs: 0 });
+  const refused = {
+    device: Object.freeze({ ok: false, scope: 'device' }) as Admission,
+    global: Object.freeze({ ok: false, scope: 'global' }) as Admission,
+  };
 
   return {
     admit(deviceId, droppable) {
       const now = clock();
-      sweep(now);
-      const device = admitDevice(deviceId, now);
-      if (device) return device;
-      if (options.globalPerS <= 0) return admitted;
-      const rate = options.globalPerS;
-      globalTokens = Math.min(rate, globalTokens + ((now - globalAt) / 1000) * rate);
-      globalAt = now;
-      // Tokens may go below zero: that is the queue of delayed messages, each waiting its turn.
-      const delayMs = globalTokens >= 1 ? 0 : ((1 - globalTokens) / rate) * 1000;
-      if (delayMs > maxGlobalDelayMs && droppable) {
+      if (devices && devices.take(deviceId, 1, now) > 0) return refuseDevice(deviceId, now);
+      if (!global) return admitted;
+      const delayMs = global.reserve(
+        globalKey,
+        droppable ? maxGlobalDelayMs : Number.POSITIVE_INFINITY,
+        1,
+        now,
+      );
+      if (delayMs === undefined) {
         options.onLimited?.('global');
-        return { ok: false, scope: 'global' };
+        return refused.global;
       }
-      globalTokens -= 1;
       if (delayMs === 0) return admitted;
       options.onLimited?.('global');
       return { ok: true, delayMs };
     },
-    tracked: () => buckets.size,
+    tracked: () => devices?.size() ?? 0,
   };
 }

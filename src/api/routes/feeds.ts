@@ -15,7 +15,7 @@ import { indicators } from '../../feeds/indicators.ts';
 import { ngsiEntities, ngsiTypes } from '../../feeds/ngsiLd.ts';
 import { createByteCache, createGate, GateFull, normalisedKey } from '../../feeds/openCache.ts';
 import { parseBound, periods } from '../../feeds/periods.ts';
-import { createRateLimiter } from '../../feeds/rateLimit.ts';
+import { createKeyAllowance } from '../../feeds/rateLimit.ts';
 import type { Metrics } from '../../metrics/index.ts';
 import type { Pool } from '../../storage/pool.ts';
 import { ErrorBody } from '../schemas.ts';
@@ -315,13 +315,13 @@ function sendPage(
 export async function feedRoutes(app: FastifyInstance, opts: FeedRouteOptions) {
   const { feeds, catalog } = opts;
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const limiter = createRateLimiter(opts.ratePerMinute);
+  const allowance = createKeyAllowance(opts.ratePerMinute);
   const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 429: ErrorBody };
 
   // A key's allowance; logged-in users (the console, an analyst) are not metered here.
   app.addHook('preHandler', async (request) => {
     if (!request.apiKey) return;
-    const wait = limiter.take(`key:${request.apiKey.keyId}`);
+    const wait = allowance.take(request.apiKey.keyId);
     if (wait > 0) {
       throw new AppError(
         'RATE_LIMITED',
