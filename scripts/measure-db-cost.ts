@@ -5,10 +5,11 @@
 // latest values and last-seen times.
 import { parseCommandLine, usageError, wholeNumber } from '../src/cli/commandLine.ts';
 import { createLogger } from '../src/log.ts';
+import { touchLastSeen } from '../src/storage/lastSeen.ts';
 import { migrate } from '../src/storage/migrate.ts';
 import { createPool, inTransaction } from '../src/storage/pool.ts';
 import { foldHourlyDeltas } from '../src/storage/rollups.ts';
-import { insertTelemetry, telemetryBatch, touchLastSeen, writeLatest } from '../src/storage/telemetry.ts';
+import { insertTelemetry, telemetryBatch, writeLatest } from '../src/storage/telemetry.ts';
 import { createFreshDatabase } from './fresh-database.ts';
 
 const help = `Đo chi phí cơ sở dữ liệu cho mỗi bản tin / Database time per message, statement by statement

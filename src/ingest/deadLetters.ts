@@ -16,7 +16,7 @@ const printable = (text: string, max: number) => text.replaceAll('\u0000', '\\0'
 export interface DeadLetterInput {
   deviceId: string | null;
   topic: string;
-  reason: DeadLetterReason | 'STORAGE_FAILED';
+  reason: DeadLetterReason;
   message: string;
   payload: Buffer;
   receivedAt: Date;

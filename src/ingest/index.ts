@@ -1,7 +1,8 @@
 // Ingest: MQTT message in → topic and device checked → payload parsed and validated against the
 // catalog → readings published on the bus (the fast path for live state and alerts) → batch writer.
 // Depends on the catalog, the registry and the writer; knows nothing of aedes. Guarantees: every
-// message ends either stored or in dead_letters with a reason; one bad message never costs another.
+// message ends either stored or in dead_letters with a reason that names whose fault it is (the
+// device's, or ours: refusals.ts); one bad message never costs another.
 import type { Catalog } from '../catalog/index.ts';
 import type { Config } from '../config.ts';
 import type { DeadLetterReason } from '../errors.ts';
@@ -12,18 +13,18 @@ import type { DeviceRegistry } from '../registry/index.ts';
 import { type BackgroundLane, createBackgroundLane } from '../storage/backgroundLane.ts';
 import type { DeviceRow } from '../storage/devices.ts';
 import type { Pool } from '../storage/pool.ts';
-import { touchLastSeen } from '../storage/telemetry.ts';
 import type { DeadLetterSink } from './deadLetters.ts';
+import { createLastSeen } from './lastSeen.ts';
 import {
   type ParsedTelemetry,
   parseEvent,
   parseJson,
   parseStatus,
   parseTelemetry,
-  type Refusal,
   type TimeRules,
 } from './payloads.ts';
 import type { IngestLimiter } from './rateLimit.ts';
+import { createRefusals } from './refusals.ts';
 import { type InboundChannel, parseTopic } from './topics.ts';
 import type { TelemetryWriter } from './writer.ts';
 
@@ -80,13 +81,8 @@ export function createIngest(deps: {
   const { catalog, registry, bus, writer, deadLetters, metrics, pool, log, config, rateLimit } = deps;
   const lane = deps.lane ?? createBackgroundLane({ restFactor: 0 });
   const lateAfterMs = config.INGEST_LATE_AFTER_S * 1000;
-  // Last time each device was heard from, written to devices.last_seen every few seconds in a few
-  // statements (flushSeen) instead of once per message.
-  let seen = new Map<string, Date>();
-  // A sender the broker names by its handle is noted here instead, in ms by handle (0: not heard
-  // from since the last write): a store per message where the Map's set was 3 % of the thread.
-  let seenByHandle = new Float64Array(1024);
-  let seenTimer: NodeJS.Timeout | undefined;
+  const lastSeen = createLastSeen({ registry, pool, lane, log });
+  const { refuse, refuseAll, storageFailed, internalError } = createRefusals({ deadLetters, log });
   // One TimeRules for every message: parsing is synchronous, so `now` is set just before each use.
   const rules: TimeRules = {
     now: new Date(0),
@@ -99,86 +95,6 @@ export function createIngest(deps: {
   };
   const refused = Promise.resolve(false);
   const stored = () => true;
-
-  function refuse(
-    message: InboundMessage,
-    reason: DeadLetterReason | 'STORAGE_FAILED',
-    text: string,
-    deviceId?: string,
-  ) {
-    deadLetters.add({
-      deviceId: deviceId ?? message.senderId,
-      topic: message.topic,
-      reason,
-      message: text,
-      payload: message.payload,
-      receivedAt: message.receivedAt,
-    });
-  }
-
-  function refuseAll(message: InboundMessage, refusals: readonly Refusal[], deviceId: string) {
-    for (const r of refusals) {
-      refuse(message, r.reason, r.item === undefined ? r.message : `item ${r.item}: ${r.message}`, deviceId);
-    }
-  }
-
-  function storageFailed(message: InboundMessage, deviceId: string, error: unknown) {
-    refuse(
-      message,
-      'STORAGE_FAILED',
-      `the database refused this message: ${(error as Error).message}`,
-      deviceId,
-    );
-  }
-
-  // In chunks, each a turn on the background lane: 10,000 devices in one statement took 160-870 ms
-  // of a core under load (bench). A flush still under way when the next is due lets that one pass.
-  const seenChunk = 2_500;
-  let seenFlush: Promise<void> | undefined;
-  function flushSeen(): Promise<void> {
-    seenFlush ??= writeSeen().finally(() => {
-      seenFlush = undefined;
-    });
-    return seenFlush;
-  }
-  async function writeSeen() {
-    const byHandle = seenByHandle;
-    seenByHandle = new Float64Array(byHandle.length);
-    for (let handle = 0; handle < byHandle.length; handle++) {
-      const at = byHandle[handle]!;
-      const row = at > 0 ? registry.byHandle(handle)?.row : undefined;
-      if (!row) continue;
-      const known = seen.get(row.id); // a stamp kept from a failed write, older or newer
-      if (!known || known.getTime() < at) seen.set(row.id, new Date(at));
-    }
-    if (seen.size === 0) return;
-    const batch = [...seen];
-    seen = new Map();
-    for (let done = 0; done < batch.length; done += seenChunk) {
-      const chunk = new Map(batch.slice(done, done + seenChunk));
-      try {
-        await lane.run(() => touchLastSeen(pool, chunk));
-      } catch (error) {
-        log.warn({ err: error }, 'could not record last-seen times; will retry');
-        for (const [id, at] of batch.slice(done)) if (!seen.has(id)) seen.set(id, at);
-        return;
-      }
-    }
-  }
-
-  function noteSeen(message: InboundMessage, deviceId: string, at: Date) {
-    const handle = message.senderHandle;
-    if (handle === undefined) {
-      seen.set(deviceId, at);
-      return;
-    }
-    if (handle >= seenByHandle.length) {
-      const grown = new Float64Array(Math.max(handle + 1, seenByHandle.length * 2));
-      grown.set(seenByHandle);
-      seenByHandle = grown;
-    }
-    seenByHandle[handle] = at.getTime();
-  }
 
   /**
    * Checks the message up to its device and rate; the rest (parse, publish, write) is `take`. Not
@@ -300,7 +216,7 @@ export function createIngest(deps: {
       refuseAll(message, [json.refusal], device.id);
       return refused;
     }
-    if (seenTimer) noteSeen(message, device.id, receivedAt);
+    lastSeen.note(device.id, message.senderHandle, receivedAt);
     const rules = timeRules(receivedAt);
 
     if (channel === 'telemetry') {
@@ -428,30 +344,13 @@ export function createIngest(deps: {
     }
   }
 
-  function internalError(message: InboundMessage, error: unknown): false {
-    // A bug in ingest must not take the broker down; keep the message and say so.
-    log.error({ err: error, topic: message.topic }, 'ingest failed on a message');
-    refuse(
-      message,
-      'VALIDATION_FAILED',
-      `internal error while reading this message: ${(error as Error).message}`,
-    );
-    return false;
-  }
-
   return {
     accept: guarded,
     refuse: (message, reason, text) => refuse(message, reason, text),
-    start() {
-      seenTimer = setInterval(() => void flushSeen(), 5_000);
-      seenTimer.unref();
-    },
+    start: lastSeen.start,
     async stop() {
-      if (seenTimer) clearInterval(seenTimer);
-      seenTimer = undefined;
       await writer.drain();
-      await seenFlush;
-      await flushSeen();
+      await lastSeen.stop();
       await deadLetters.flush();
     },
   };

@@ -2,7 +2,7 @@
 // derived from the catalog. Pure functions: bytes in, readings or precise refusals out.
 import { z } from 'zod';
 import type { KindDefinition } from '../catalog/schema.ts';
-import type { DeadLetterReason } from '../errors.ts';
+import type { DeviceFaultReason } from '../errors.ts';
 
 const Timestamp = z.union([
   z.iso.datetime({ offset: true }),
@@ -31,7 +31,7 @@ const EventPayload = z.object({
 });
 
 export interface Refusal {
-  reason: DeadLetterReason;
+  reason: DeviceFaultReason;
   message: string;
   /** Index of the item in an array payload, when the refusal is about one item. */
   item?: number;
@@ -132,7 +132,7 @@ function quickTelemetryItem(
 
 const noRefusals: readonly Refusal[] = Object.freeze([]);
 
-const refusal = (reason: DeadLetterReason, message: string, item: number | undefined): Refusal =>
+const refusal = (reason: DeviceFaultReason, message: string, item: number | undefined): Refusal =>
   item === undefined ? { reason, message } : { reason, message, item };
 
 /**

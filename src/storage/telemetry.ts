@@ -254,15 +254,6 @@ export async function insertEvents(client: Pool | PoolClient, rows: EventRow[]):
   );
 }
 
-export async function touchLastSeen(pool: Pool, seen: Map<string, Date>): Promise<void> {
-  if (seen.size === 0) return;
-  await pool.query(
-    `UPDATE devices SET last_seen = s.t FROM unnest($1::text[], $2::timestamptz[]) AS s(d, t)
-     WHERE devices.id = s.d AND (devices.last_seen IS NULL OR devices.last_seen < s.t)`,
-    [[...seen.keys()], [...seen.values()]],
-  );
-}
-
 export interface RawPoint {
   time: Date;
   metric: string;

@@ -172,6 +172,18 @@ describe('ingest from MQTT to PostgreSQL', () => {
     const counted = (await app.metrics.deadLetters.get()).values.reduce((sum, v) => sum + v.value, 0);
     expect(counted).toBeGreaterThanOrEqual(bad.length);
     expect(client.connected).toBe(true);
+    // The API tells the operator whose fault each one is and what to do, in both languages.
+    const listed = await app.request(
+      'GET',
+      `/api/v1/dead-letters?deviceId=${device.id}&reason=OUT_OF_RANGE`,
+      await app.loginAs('operator'),
+    );
+    expect(listed.status).toBe(200);
+    expect(listed.body.items[0]).toMatchObject({
+      reason: 'OUT_OF_RANGE',
+      fault: 'device',
+      description: { vi: expect.stringContaining('cảm biến'), en: expect.stringContaining('sensor') },
+    });
   });
 
   it('loses nothing of a QoS 0 burst from a device that hangs up right after it', async () => {

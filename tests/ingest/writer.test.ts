@@ -112,6 +112,25 @@ describe('the batch writer', () => {
     ).toBe(30);
   });
 
+  it('hands rows the database refuses as such back to their writers after a few attempts, and stores the batches after them', async () => {
+    const metrics = createMetrics();
+    const writer = quickWriter(metrics, 100);
+    // PostgreSQL text cannot hold U+0000: a data exception (22xxx), not an outage.
+    const refused = writer.write(reading(7000, 'dev-\u0000'), true);
+    const rejected = refused.then(
+      () => undefined,
+      (error: { code?: string }) => error,
+    );
+    await writer.write(reading(7001, 'dev-after-refused'), true);
+    expect((await rejected)?.code).toMatch(/^22/);
+    expect((await metrics.storageErrors.get()).values[0]?.value).toBe(3);
+    expect(
+      (await pool.query("SELECT count(*)::int AS n FROM telemetry WHERE device_id = 'dev-after-refused'"))
+        .rows[0].n,
+    ).toBe(2);
+    await writer.stop();
+  });
+
   it('keeps accepted readings through a database outage and stores them when it returns', {
     timeout: 30_000,
   }, async () => {

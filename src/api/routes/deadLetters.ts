@@ -1,8 +1,9 @@
-// Refused MQTT messages, newest first, so an operator can see what a misbehaving device sends.
+// Refused MQTT messages, newest first, so an operator can see what a misbehaving device sends; each
+// with whose fault it is (the device owner's or the IOC's) and what to do, in Vietnamese and English.
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { deadLetterReasons } from '../../errors.ts';
+import { deadLetterReasonInfo, deadLetterReasons, isDeadLetterReason } from '../../errors.ts';
 import { listDeadLetters } from '../../storage/deadLetters.ts';
 import type { Pool } from '../../storage/pool.ts';
 import { ErrorBody, TimeParam } from '../schemas.ts';
@@ -16,7 +17,7 @@ export async function deadLetterRoutes(app: FastifyInstance, opts: { pool: Pool 
         tags: ['dead letters'],
         querystring: z.object({
           deviceId: z.string().max(64).optional(),
-          reason: z.enum([...deadLetterReasons, 'STORAGE_FAILED']).optional(),
+          reason: z.enum(deadLetterReasons).optional(),
           from: TimeParam.optional(),
           before: z.coerce.number().int().positive().optional().describe('page: ids below this one'),
           limit: z.coerce.number().int().min(1).max(1_000).default(100),
@@ -30,6 +31,14 @@ export async function deadLetterRoutes(app: FastifyInstance, opts: { pool: Pool 
                 deviceId: z.string().nullable(),
                 topic: z.string(),
                 reason: z.string(),
+                fault: z
+                  .enum(['device', 'ioc'])
+                  .nullable()
+                  .describe("who must act: the device's owner, or the IOC's operators (our fault)"),
+                description: z
+                  .object({ vi: z.string(), en: z.string() })
+                  .nullable()
+                  .describe('what the reason means and what to do, in Vietnamese and English'),
                 message: z.string(),
                 payload: z.string().nullable().describe('the first 4 KiB as text (invalid UTF-8 replaced)'),
                 payloadBytes: z.number(),
@@ -52,16 +61,22 @@ export async function deadLetterRoutes(app: FastifyInstance, opts: { pool: Pool 
         limit: q.limit,
       });
       return {
-        items: rows.map((r) => ({
-          id: r.id,
-          receivedAt: r.receivedAt.toISOString(),
-          deviceId: r.deviceId,
-          topic: r.topic,
-          reason: r.reason,
-          message: r.message,
-          payload: r.payloadBase64 === null ? null : Buffer.from(r.payloadBase64, 'base64').toString('utf8'),
-          payloadBytes: r.payloadBytes,
-        })),
+        items: rows.map((r) => {
+          const info = isDeadLetterReason(r.reason) ? deadLetterReasonInfo[r.reason] : undefined;
+          return {
+            id: r.id,
+            receivedAt: r.receivedAt.toISOString(),
+            deviceId: r.deviceId,
+            topic: r.topic,
+            reason: r.reason,
+            fault: info?.fault ?? null,
+            description: info ? { vi: info.vi, en: info.en } : null,
+            message: r.message,
+            payload:
+              r.payloadBase64 === null ? null : Buffer.from(r.payloadBase64, 'base64').toString('utf8'),
+            payloadBytes: r.payloadBytes,
+          };
+        }),
       };
     },
   );
