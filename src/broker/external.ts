@@ -13,6 +13,7 @@ import type { InboundMessage, Ingest } from '../ingest/index.ts';
 import { inboundChannels, parseTopic } from '../ingest/topics.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/index.ts';
+import { acknowledgeWhenTaken } from './deferredAck.ts';
 import type { Broker } from './index.ts';
 
 /** Most QoS 1 messages the broker may have in flight to one instance (MQTT 5 Receive Maximum). */
@@ -28,16 +29,6 @@ type ExternalConfig = Pick<
 export const ingestClientId = (instanceId: string) => `ioc-ingest-${instanceId}`;
 export const sharedTopics = (group: string) =>
   inboundChannels.map((channel) => `$share/${group}/ioc/+/+/+/${channel}`);
-
-// mqtt.js reads one packet at a time and sends the PUBACK in the callback of handleMessage: waiting
-// there for the database would allow one message per batch round-trip (~20/s). Instead the callback
-// gets this sentinel, which makes mqtt.js move on to the next packet *without* a PUBACK
-// (node_modules/mqtt/build/lib/handlers/publish.js), and the PUBACK is written here after the store.
-const ackLater = new Error('PUBACK sent by the IOC after the message is stored');
-
-interface PacketWriter {
-  _sendPacket(packet: { cmd: 'puback'; messageId: number; reasonCode?: number }): void;
-}
 
 /** A device's last will comes from the broker as an ordinary status: `{"online": false}` without a ts. */
 function looksLikeLastWill(topic: string, payload: Buffer): boolean {
@@ -75,10 +66,10 @@ export function createExternalBroker(deps: {
     if (inflight === 0 && drained) drained();
   }
 
-  function handleMessage(this: MqttClient, packet: IPublishPacket, callback: (error?: Error) => void) {
+  function take(packet: IPublishPacket): Promise<boolean> | undefined {
+    if (closing) return undefined; // not ingested, not acknowledged: the session keeps it
     const topic = packet.topic;
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-    if (closing) return callback(ackLater); // not ingested, not acknowledged: the session keeps it
     const message: InboundMessage = {
       topic,
       payload,
@@ -87,20 +78,18 @@ export function createExternalBroker(deps: {
       senderId: parseTopic(topic)?.deviceId ?? null,
       lastWill: looksLikeLastWill(topic, payload),
     };
-    const stream = this.stream;
     inflight++;
-    if (packet.qos === 0) {
-      void ingest.accept(message).finally(settle);
-      return callback();
-    }
-    const messageId = packet.messageId;
-    ingest.accept(message).then(() => {
-      settle();
-      // A PUBACK on a later connection would acknowledge whatever the broker resent under that id.
-      if (messageId === undefined || this.stream !== stream || !this.connected) return;
-      (this as unknown as PacketWriter)._sendPacket({ cmd: 'puback', messageId, reasonCode: 0 });
-    });
-    callback(ackLater);
+    // Stored or kept as a dead letter: acknowledged either way.
+    return ingest.accept(message).then(
+      () => {
+        settle();
+        return true;
+      },
+      (error: unknown) => {
+        settle();
+        throw error;
+      },
+    );
   }
 
   async function subscribe(c: MqttClient) {
@@ -131,7 +120,8 @@ export function createExternalBroker(deps: {
       };
       const c = mqtt.connect(url, options);
       client = c;
-      c.handleMessage = handleMessage.bind(c) as MqttClient['handleMessage'];
+      // Acknowledged means stored: the PUBACK waits for ingest, while the next messages are read.
+      acknowledgeWhenTaken(c, take);
       c.on('connect', (connack) => {
         metrics.mqttClients.set(1);
         log.info(
