@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { loadCatalog } from '../../src/catalog/index.ts';
 import { type KindName, kindNames } from '../../src/catalog/schema.ts';
 import { parseCommand } from '../../src/commands/catalog.ts';
+import { deadLetterReasons } from '../../src/errors.ts';
 import {
   parseEvent,
   parseJson,
@@ -95,6 +96,12 @@ describe('the examples of docs/mqtt.md', () => {
 
   it.each(examples.map((e) => [e.label, e] as const))('%s is judged as the doc says', (_label, example) => {
     expect(refusals(example)).toEqual(example.refused === undefined ? [] : [example.refused]);
+  });
+
+  it('lists every dead-letter reason in its refusal table, and no other', () => {
+    const table = doc.slice(doc.indexOf('## Lý do từ chối / Refusal reasons'));
+    const listed = [...table.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]);
+    expect(listed.sort()).toEqual([...deadLetterReasons].sort());
   });
 
   it('every accepted telemetry example keeps all of its readings', () => {
