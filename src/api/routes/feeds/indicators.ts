@@ -1,0 +1,152 @@
+// Indicators per city or ward and reporting period, and the catalogue of indicators.
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Catalog } from '../../../catalog/index.ts';
+import { CityId } from '../../../catalog/schema.ts';
+import type { Feeds } from '../../../feeds/index.ts';
+import { indicators } from '../../../feeds/indicators.ts';
+import { periods } from '../../../feeds/periods.ts';
+import { sendPage } from './paging.ts';
+import { Bound, Cursor, Format, feedErrors, IndicatorList, type WardCheck, wardCheck } from './query.ts';
+
+export const IndicatorQuery = z
+  .object({
+    city: CityId,
+    ward: z.string().max(100).optional().describe('a ward id, or * for every ward; omitted: the whole city'),
+    period: z.enum(periods).default('day'),
+    from: Bound.optional().describe('start, inclusive: 2026-01-01 (local midnight) or an ISO time'),
+    to: Bound.optional().describe('end, exclusive'),
+    indicator: IndicatorList.optional(),
+    group: z.enum(['key', 'sector']).optional(),
+    format: Format,
+    cursor: Cursor.optional(),
+  })
+  .strict();
+export type IndicatorQuery = z.infer<typeof IndicatorQuery>;
+
+const IndicatorItem = z.object({
+  period: z.string().describe('2026-11-29T14:00+07:00 (hour), 2026-11-29, 2026-11, 2026-Q4, 2026'),
+  start: z.string(),
+  end: z.string(),
+  city: z.string(),
+  ward: z.string().nullable().describe('null: the whole city'),
+  wardName: z.string().nullable(),
+  indicator: z.string(),
+  name: z.object({ vi: z.string(), en: z.string() }),
+  group: z.enum(['key', 'sector']),
+  sector: z.string(),
+  dimension: z.string().nullable(),
+  value: z.number().nullable(),
+  unit: z.string(),
+  max: z.number().nullable(),
+  sum: z.number(),
+  count: z.number(),
+  partial: z.boolean(),
+});
+export const IndicatorPage = z
+  .object({
+    timezone: z.literal('Asia/Ho_Chi_Minh'),
+    items: z.array(IndicatorItem),
+    cursor: z.string(),
+    hasMore: z.boolean(),
+  })
+  .meta({
+    example: {
+      timezone: 'Asia/Ho_Chi_Minh',
+      items: [
+        {
+          period: '2026-11',
+          start: '2026-10-31T17:00:00.000Z',
+          end: '2026-11-30T17:00:00.000Z',
+          city: 'hoi-an',
+          ward: 'minh-an',
+          wardName: 'Phường Minh An',
+          indicator: 'aqi_daily',
+          name: { vi: 'Chỉ số VN_AQI ngày', en: 'Daily VN_AQI' },
+          group: 'key',
+          sector: 'environment',
+          dimension: null,
+          value: 58.4,
+          unit: '',
+          max: 97,
+          sum: 1752,
+          count: 30,
+          partial: false,
+        },
+      ],
+      cursor: 'eyJ2IjoxLCJmZWVkIjoiaW5kaWNhdG9ycyIsImYiOiJ...',
+      hasMore: false,
+    },
+  });
+
+/** The fields of the JSON page besides items, cursor and hasMore. */
+export const indicatorPageHead = { timezone: 'Asia/Ho_Chi_Minh' };
+export const indicatorColumns = [
+  'period',
+  'start',
+  'end',
+  'city',
+  'ward',
+  'wardName',
+  'indicator',
+  'name_vi',
+  'name_en',
+  'group',
+  'sector',
+  'dimension',
+  'value',
+  'unit',
+  'max',
+  'sum',
+  'count',
+  'partial',
+];
+
+/** A page of indicators for a checked query; `open`: what open data may show. */
+export function readIndicators(feeds: Feeds, checkWard: WardCheck) {
+  return (query: IndicatorQuery, open: boolean) => {
+    checkWard(query.city, query.ward);
+    return feeds.indicators({ ...query, open });
+  };
+}
+
+export async function indicatorRoutes(app: FastifyInstance, opts: { feeds: Feeds; catalog: Catalog }) {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const read = readIndicators(opts.feeds, wardCheck(opts.catalog));
+
+  r.get(
+    '/feeds/indicators',
+    {
+      config: { role: 'feed' },
+      schema: {
+        tags: ['feeds'],
+        summary: 'Indicators per city or ward and reporting period (local time), key and sector',
+        description:
+          'Send `x-api-key`. First read with `from` and `to`; then poll with the returned `cursor` to get ' +
+          'the periods that changed since (a closed hour or day is published once, again only if late data ' +
+          'changes it). `format=csv` gives UTF-8 CSV with a byte-order mark. Field meanings: docs/feeds.md.',
+        security: [{ apiKey: [] }, { bearer: [] }],
+        querystring: IndicatorQuery,
+        response: { 200: IndicatorPage, ...feedErrors },
+      },
+    },
+    async (request, reply) => {
+      const page = await read(request.query, false);
+      return sendPage(request, reply, request.query.format, page, indicatorPageHead, indicatorColumns);
+    },
+  );
+
+  r.get(
+    '/feeds/indicators/catalog',
+    {
+      config: { role: 'feed' },
+      schema: {
+        tags: ['feeds'],
+        summary: 'Every indicator: names, description, unit, key or sector, how it aggregates',
+        response: { 200: z.object({ items: z.array(z.record(z.string(), z.unknown())) }), ...feedErrors },
+      },
+    },
+    async () => ({ items: indicators.map((i) => ({ ...i })) }),
+  );
+}

@@ -1,0 +1,47 @@
+// The query parameters the feed routes share: range bounds in local time, the output format, the
+// cursor, indicator lists, the errors every feed may answer, and the check that a ward is the city's.
+import { z } from 'zod';
+import type { Catalog } from '../../../catalog/index.ts';
+import { AppError } from '../../../errors.ts';
+import { parseBound } from '../../../feeds/periods.ts';
+import { ErrorBody } from '../../schemas.ts';
+
+export const Bound = z
+  .string()
+  .max(40)
+  .transform((text, ctx) => {
+    const date = parseBound(text);
+    if (!date) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'expected a local date (2026-11-29), a month (2026-11) or an ISO 8601 time with offset',
+      });
+      return z.NEVER;
+    }
+    return date;
+  });
+export const Format = z.enum(['json', 'csv']).default('json');
+export const Cursor = z
+  .string()
+  .max(16_000)
+  .describe('the `cursor` of the previous read, to continue or get what changed');
+export const IndicatorList = z
+  .string()
+  .max(1_000)
+  .transform((s) => s.split(',').filter(Boolean))
+  .describe('comma-separated indicator ids');
+
+export const feedErrors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 429: ErrorBody };
+
+/** Refuses a ward the city does not have (`*`, every ward, and none are fine), naming the known ones. */
+export function wardCheck(catalog: Catalog) {
+  return (city: string, ward: string | undefined) => {
+    if (ward && ward !== '*' && !catalog.hasWard(city, ward)) {
+      throw new AppError(
+        'VALIDATION_FAILED',
+        `${city} has no ward ${ward}; known: ${catalog.wardIds(city).join(', ')}`,
+      );
+    }
+  };
+}
+export type WardCheck = ReturnType<typeof wardCheck>;
