@@ -168,17 +168,20 @@ export class OutboundError extends Error {
 
 export interface OutboundAnswer {
   status: number;
+  /** The answer's first `answerBytes` bytes as text, when they were asked for. */
+  body?: string;
 }
 
 /**
  * POSTs `body` to a user-given URL under the policy: resolves the host, refuses when any of its
  * addresses is forbidden (one bad answer is enough: the client might pick it), connects to the checked
- * addresses only, follows no redirect, and reads nothing of the answer but its status.
+ * addresses only, follows no redirect, and reads nothing of the answer but its status, unless
+ * `answerBytes` asks for its beginning (a gateway that says "refused" in a 200's body).
  */
 export async function postOutbound(
   policy: OutboundPolicy,
   target: string,
-  options: { headers: Record<string, string>; body: string; timeoutMs: number },
+  options: { headers: Record<string, string>; body: string; timeoutMs: number; answerBytes?: number },
 ): Promise<OutboundAnswer> {
   let url: URL;
   try {
@@ -225,9 +228,28 @@ export async function postOutbound(
         signal,
       },
       (res: IncomingMessage) => {
-        // The body is not read: the status is all the log keeps, and a large answer must not be buffered.
-        res.destroy();
-        ok({ status: res.statusCode ?? 0 });
+        const status = res.statusCode ?? 0;
+        const limit = options.answerBytes ?? 0;
+        if (limit <= 0) {
+          // The body is not read: the status is all the log keeps, and a large answer must not be buffered.
+          res.destroy();
+          ok({ status });
+          return;
+        }
+        // At most `limit` bytes are kept, whatever the answer's size.
+        const chunks: Buffer[] = [];
+        let kept = 0;
+        const done = () => {
+          res.destroy();
+          ok({ status, body: Buffer.concat(chunks).toString('utf8') });
+        };
+        res.on('data', (chunk: Buffer) => {
+          chunks.push(chunk.subarray(0, limit - kept));
+          kept += Math.min(chunk.length, limit - kept);
+          if (kept >= limit) done();
+        });
+        res.on('end', done);
+        res.on('error', (error) => fail(new OutboundError('unreachable', error.message)));
       },
     );
     req.on('error', (error) => fail(new OutboundError('unreachable', error.message)));
