@@ -1,28 +1,9 @@
-// Shapes shared by routes: the error body, device records, time parameters.
+// Shapes shared by routes: the error body, device input, time parameters (a device's answer: src/registry/wire.ts).
 import { z } from 'zod';
 import { CityId, DeviceId, KindName, Zone } from '../catalog/schema.ts';
-import type { RegisteredDevice } from '../registry/index.ts';
 
 export const ErrorBody = z.object({
   error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
-});
-
-export const DeviceBody = z.object({
-  id: z.string(),
-  kind: KindName,
-  city: CityId,
-  ward: z.string(),
-  lat: z.number(),
-  lon: z.number(),
-  pole: z.string().nullable(),
-  zone: Zone.nullable(),
-  name: z.string(),
-  online: z.boolean().nullable().describe('null: the device has never reported a status'),
-  statusAt: z.string().nullable(),
-  lastSeen: z.string().nullable(),
-  status: z.record(z.string(), z.unknown()).nullable(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
 });
 
 // Every text field has a maximum: the row is read back on every list, and the audit log keeps the body.
@@ -43,28 +24,6 @@ export const DeviceInput = z
 export const DevicePatch = DeviceInput.omit({ id: true, kind: true }).partial().strict();
 
 export const DeviceParams = z.object({ id: z.string().min(1).max(64) });
-
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
-
-export function deviceJson(d: RegisteredDevice): z.infer<typeof DeviceBody> {
-  return {
-    id: d.id,
-    kind: d.kind,
-    city: d.city,
-    ward: d.ward,
-    lat: d.lat,
-    lon: d.lon,
-    pole: d.pole,
-    zone: d.zone,
-    name: d.name,
-    online: d.online,
-    statusAt: iso(d.statusAt),
-    lastSeen: iso(d.lastSeen),
-    status: d.status,
-    createdAt: d.createdAt.toISOString(),
-    updatedAt: d.updatedAt.toISOString(),
-  };
-}
 
 /** A time given as ISO 8601 or epoch milliseconds. */
 export const TimeParam = z.union([

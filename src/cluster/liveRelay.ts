@@ -3,8 +3,10 @@
 // the socket.io Redis adapter (serverSideEmit on /live). Each instance then serves its own consoles
 // from a complete state (snapshots included) and emits to its own sockets only, so nothing reaches a
 // console twice. Readings are relayed coalesced (newest values per device per window); alerts and
-// status changes one by one, at once.
+// status changes one by one, at once. An alert crosses in its wire shape (src/alerts/wire.ts), the
+// same a console or a webhook receives.
 import type { Namespace } from 'socket.io';
+import { type AlertEventWire, alertEventWire, alertFromWire } from '../alerts/wire.ts';
 import {
   type AlertEvent,
   type AqiEvent,
@@ -14,10 +16,8 @@ import {
   type StatusEvent,
 } from '../events/bus.ts';
 import type { Logger } from '../log.ts';
-import type { AlertRecord } from '../storage/alerts.ts';
 
 const readingWindowMs = 100;
-const alertDates = ['openedAt', 'lastSeenAt', 'acknowledgedAt', 'resolvedAt'] as const;
 
 type WireReading = Omit<ReadingEvent, 'ts' | 'receivedAt'> & { ts: number; receivedAt: number };
 
@@ -64,7 +64,7 @@ export function createLiveRelay(deps: { bus: EventBus; log: Logger }) {
     },
     alert: (e: AlertEvent) => {
       view.emit('alert', e);
-      send('ioc:alert', JSON.parse(JSON.stringify(e)));
+      send('ioc:alert', alertEventWire(e.action, e.alert));
     },
     aqi: (e: AqiEvent) => {
       view.emit('aqi', e);
@@ -81,15 +81,8 @@ export function createLiveRelay(deps: { bus: EventBus; log: Logger }) {
     },
     'ioc:status': (e: Omit<StatusEvent, 'ts'> & { ts: number }) =>
       view.emit('status', { ...e, ts: new Date(e.ts) }),
-    'ioc:alert': (e: AlertEvent) => {
-      const alert = { ...e.alert } as AlertRecord & Record<string, unknown>;
-      for (const field of alertDates) {
-        const value = alert[field];
-        if (value !== null && value !== undefined)
-          (alert as Record<string, unknown>)[field] = new Date(value);
-      }
-      view.emit('alert', { action: e.action, alert });
-    },
+    'ioc:alert': (e: AlertEventWire) =>
+      view.emit('alert', { action: e.action, alert: alertFromWire(e.alert) }),
     'ioc:aqi': (e: Omit<AqiEvent, 'hourStart'> & { hourStart: number }) =>
       view.emit('aqi', { ...e, hourStart: new Date(e.hourStart) }),
   };

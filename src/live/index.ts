@@ -1,7 +1,7 @@
 // The live layer for operator consoles: socket.io namespace /live on the HTTP server. A client
 // authenticates with its token in the handshake, gets a `snapshot` (devices and active alerts within
-// its subscription), then `telemetry` batches coalesced over LIVE_COALESCE_MS, `device_status`, and
-// `alert` on every transition (never coalesced). Telemetry is sent volatile: a client that falls behind
+// its subscription), then `telemetry` batches coalesced over LIVE_COALESCE_MS (coalescer.ts),
+// `device_status`, and `alert` on every transition (never coalesced), in the shapes of wire.ts. Telemetry is sent volatile: a client that falls behind
 // gets the newest state on the next batch, not an unbounded queue. While the event loop is saturated
 // (a surge of readings) the window widens up to LIVE_COALESCE_MAX_MS: consoles see a device's newest
 // state less often, and the work saved goes to storing readings and raising alerts.
@@ -16,7 +16,7 @@ import type { Server as HttpServer } from 'node:http';
 import type { Socket as NetSocket } from 'node:net';
 import { Server, type Socket } from 'socket.io';
 import { z } from 'zod';
-import { alertWire as alertJson } from '../alerts/wire.ts';
+import { alertEventWire, alertWire } from '../alerts/wire.ts';
 import type { Auth, Principal } from '../auth/index.ts';
 import { CityId, KindName } from '../catalog/schema.ts';
 import type { AlertEvent, AqiEvent, EventBus, ReadingEvent, StatusEvent } from '../events/bus.ts';
@@ -26,10 +26,11 @@ import type { DeviceRegistry } from '../registry/index.ts';
 import type { AlertQueries } from '../storage/alerts.ts';
 import { readLatestValues } from '../storage/live.ts';
 import type { Pool } from '../storage/pool.ts';
-import { isoTimeFormatter } from './isoTime.ts';
+import { createCoalescer, type LiveClock, type Place, type PlaceBatch, systemClock } from './coalescer.ts';
 import { RawJson, rawJsonParser } from './rawJson.ts';
 import { watchSessions } from './sessions.ts';
-import { createLiveState, type LiveDevice, type Entry as LiveStateEntry } from './state.ts';
+import { createLiveState, type LiveDevice } from './state.ts';
+import { aqiWire, type DeviceAqiWire, deviceStatusWire, type SnapshotWire } from './wire.ts';
 
 /** What one console, one user and all of them together may make the live layer spend. */
 export interface LiveLimits {
@@ -100,42 +101,10 @@ export const Subscription = z
   .strict();
 export type Subscription = z.infer<typeof Subscription>;
 
-interface Place {
-  city: string;
-  ward: string;
-  kind: string;
-}
 const matches = (s: Subscription, p: Place) =>
   (s.city === undefined || s.city === p.city) &&
   (s.wards === undefined || s.wards.includes(p.ward)) &&
   (s.kinds === undefined || (s.kinds as readonly string[]).includes(p.kind));
-
-/**
- * The next window to coalesce live telemetry over: twice as long (up to `max`) after a window in
- * which the event loop was busy nearly all the time, half as long (down to `base`) after one with
- * room to spare. Between the two it stays, so it does not flap at the edge.
- */
-export function nextCoalesceMs(current: number, utilization: number, base: number, max: number): number {
-  if (utilization >= 0.9) return Math.min(max, current * 2);
-  if (utilization <= 0.6) return Math.max(base, Math.round(current / 2));
-  return current;
-}
-
-interface PendingDevice {
-  /** `{"deviceId":"…","ts":"`, the start of each of this device's entries, written once. */
-  head: string;
-  /** It has readings waiting for the next flush. */
-  waiting: boolean;
-  ts: number;
-  metrics: Record<string, number>;
-  /** `metrics` as JSON while it is one reading's, as ingest had it (else written at the flush). */
-  json: string | undefined;
-  /** `metrics` is this entry's own copy (else it is the first reading's, not to be written to). */
-  owned: boolean;
-  place: Place;
-  /** The device's live state, found once (undefined until the state knows the device). */
-  state: LiveStateEntry | undefined;
-}
 
 interface SocketData {
   principal: Principal;
@@ -156,7 +125,7 @@ interface Bucket {
   at: number;
 }
 /** Takes a token from the bucket; 0 when there was one, else the wait in ms for the next. */
-function take(bucket: Bucket, perS: number, burst: number, now = Date.now()): number {
+function take(bucket: Bucket, perS: number, burst: number, now: number): number {
   bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.at) / 1000) * perS);
   bucket.at = now;
   if (bucket.tokens >= 1) {
@@ -196,10 +165,15 @@ export function createLive(deps: {
   limits?: Partial<LiveLimits>;
   /** Where ended sessions are heard (LISTEN ioc_sessions); unset: only the periodic check ends them. */
   databaseUrl?: string;
+  /** Time and the telemetry window's timer (tests move it instead of waiting). */
+  clock?: LiveClock;
+  /** How busy the event loop was since the last call, 0..1 (default: measured). */
+  load?: () => number;
 }) {
   const { auth, registry, bus, alertQueries, pool, log } = deps;
   const limits: LiveLimits = { ...defaultLiveLimits, ...deps.limits };
   const state = createLiveState();
+  const clock = deps.clock ?? systemClock;
   const io = new Server(deps.server, {
     serveClient: false,
     cors: { origin: false },
@@ -213,42 +187,16 @@ export function createLive(deps: {
     next(handshakeError(refusal('UNAUTHENTICATED', 'chỉ có /live', 'only /live is served'))),
   );
   const live = io.of('/live');
-  // Each device's readings since the last flush, merged. Times stay numbers and the reading's metrics
-  // object is shared until a second reading merges into it: formatting and copying happen once per
-  // device per flush, not per reading. A device's entry stays between flushes (no object and map
-  // insert per device per flush); `waiting` lists the ones with readings.
-  const slots = new Map<string, PendingDevice>();
-  let waiting: PendingDevice[] = [];
-  const noMetrics: Record<string, number> = Object.freeze({}) as Record<string, number>;
-  const isoTime = isoTimeFormatter();
-  let timer: NodeJS.Timeout | undefined;
-  const baseMs = deps.coalesceMs;
-  const maxMs = Math.max(baseMs, deps.maxCoalesceMs ?? baseMs);
-  let windowMs = baseMs;
-  deps.metrics?.readLiveCoalesceFrom(() => windowMs);
-  // How busy the event loop was since the last tick, 0..1.
-  let loopBefore = performance.eventLoopUtilization();
-  const load = () => {
-    const now = performance.eventLoopUtilization();
-    const { utilization } = performance.eventLoopUtilization(now, loopBefore);
-    loopBefore = now;
-    return utilization;
-  };
-  function tick() {
-    flush();
-    const next = nextCoalesceMs(windowMs, load(), baseMs, maxMs);
-    if (next !== windowMs) {
-      if (windowMs === baseMs)
-        log.info(
-          { windowMs: next },
-          'server saturated: live telemetry to consoles batched over a wider window',
-        );
-      else if (next === baseMs) log.info({ windowMs: next }, 'live telemetry back to its usual window');
-      windowMs = next;
-    }
-    timer = setTimeout(tick, windowMs);
-    timer.unref();
-  }
+  const coalescer = createCoalescer({
+    state,
+    send: sendTelemetry,
+    baseMs: deps.coalesceMs,
+    maxMs: deps.maxCoalesceMs ?? deps.coalesceMs,
+    clock,
+    load: deps.load,
+    log,
+  });
+  deps.metrics?.readLiveCoalesceFrom(() => coalescer.windowMs());
 
   // Every admitted socket, by user: the caps count them from the moment the handshake is accepted
   // (not from 'connection', a tick later), so a burst of handshakes cannot all pass the check.
@@ -317,10 +265,10 @@ export function createLive(deps: {
         // past a burst as large as the user's socket cap (a restart reconnects all their consoles).
         let connects = connectsByUser.get(principal.username);
         if (!connects) {
-          connects = { tokens: limits.socketsPerUser, at: Date.now() };
+          connects = { tokens: limits.socketsPerUser, at: clock.now() };
           connectsByUser.set(principal.username, connects);
         }
-        const waitMs = take(connects, limits.subscribePerS, limits.socketsPerUser);
+        const waitMs = take(connects, limits.subscribePerS, limits.socketsPerUser, clock.now());
         if (waitMs > 0) {
           deps.metrics?.liveRefused.inc({ reason: 'connect_rate' });
           return next(
@@ -340,7 +288,7 @@ export function createLive(deps: {
         data.principal = principal;
         data.subscription = {};
         data.token = token;
-        data.subscribes = { tokens: limits.subscribeBurst, at: Date.now() };
+        data.subscribes = { tokens: limits.subscribeBurst, at: clock.now() };
         data.refusedInARow = 0;
         data.building = false;
         data.wanted = false;
@@ -468,8 +416,14 @@ export function createLive(deps: {
     const active = await currentAlerts();
     const devices: LiveDevice[] = [];
     for (const device of state.all()) if (matches(subscription, device)) devices.push(device);
-    const alerts = active.filter((a) => matches(subscription, a)).map(alertJson);
-    socket.emit('snapshot', { serverTime: new Date().toISOString(), subscription, devices, alerts });
+    const alerts = active.filter((a) => matches(subscription, a)).map(alertWire);
+    const message: SnapshotWire = {
+      serverTime: new Date(clock.now()).toISOString(),
+      subscription,
+      devices,
+      alerts,
+    };
+    socket.emit('snapshot', message);
   }
 
   // Sockets with the same subscription share a room, so a telemetry batch is filtered and encoded
@@ -490,7 +444,7 @@ export function createLive(deps: {
     socket.on('subscribe', (payload: unknown, ack?: (answer: unknown) => void) => {
       const data = socket.data as SocketData;
       // Refused before anything is parsed or built: the cheapest answer for a flood.
-      const waitMs = take(data.subscribes, limits.subscribePerS, limits.subscribeBurst);
+      const waitMs = take(data.subscribes, limits.subscribePerS, limits.subscribeBurst, clock.now());
       if (waitMs > 0) {
         deps.metrics?.liveRefused.inc({ reason: 'subscribe_rate' });
         if (++data.refusedInARow >= floodRefusals * limits.subscribeBurst) {
@@ -607,27 +561,8 @@ export function createLive(deps: {
     }
   }
 
-  function flush() {
-    if (waiting.length === 0) return;
-    const flushed = waiting;
-    waiting = [];
-    // Each device's entry is written as JSON once and grouped by place; a room's batch is the join of
-    // the groups its subscription matches (a few dozen places, not thousands of devices, per room).
-    const groups = new Map<string, { place: Place; entries: string[] }>();
-    for (const p of flushed) {
-      const { city, ward, kind } = p.place;
-      const key = `${city}\n${ward}\n${kind}`;
-      let group = groups.get(key);
-      if (!group) {
-        group = { place: { city, ward, kind }, entries: [] };
-        groups.set(key, group);
-      }
-      group.entries.push(`${p.head}${isoTime(p.ts)}","metrics":${p.json ?? JSON.stringify(p.metrics)}}`);
-      p.waiting = false;
-      p.metrics = noMetrics; // not kept alive until the device's next reading
-      p.json = undefined;
-    }
-    const texts = [...groups.values()].map((g) => ({ place: g.place, text: g.entries.join(',') }));
+  /** A window's telemetry to the rooms whose subscription matches, each room's batch encoded once. */
+  function sendTelemetry(batches: PlaceBatch[]) {
     const rooms = live.adapter.rooms;
     for (const [key, subscription] of subscriptions) {
       const room = `${roomPrefix}${key}`;
@@ -636,7 +571,7 @@ export function createLive(deps: {
         continue;
       }
       const mine: string[] = [];
-      for (const group of texts) if (matches(subscription, group.place)) mine.push(group.text);
+      for (const batch of batches) if (matches(subscription, batch.place)) mine.push(batch.text);
       // Local: with several instances each one serves its own consoles from the shared view
       // (src/cluster/liveRelay.ts), so a batch must not also cross the Redis adapter.
       if (mine.length > 0) live.local.to(room).volatile.emit('telemetry', new RawJson(`[${mine.join(',')}]`));
@@ -644,79 +579,26 @@ export function createLive(deps: {
   }
 
   const listeners = {
-    reading: (event: ReadingEvent) => {
-      // One lookup per reading: the device's slot holds its state entry too.
-      let current = slots.get(event.deviceId);
-      if (!current) {
-        current = {
-          head: `{"deviceId":${JSON.stringify(event.deviceId)},"ts":"`,
-          waiting: false,
-          ts: 0,
-          metrics: noMetrics,
-          json: undefined,
-          owned: false,
-          place: event,
-          state: undefined,
-        };
-        slots.set(event.deviceId, current);
-      }
-      current.state ??= state.entryOf(event.deviceId);
-      if (current.state) state.readingInto(current.state, event.ts, event.metrics);
-      if (event.late) return; // a backlog changes history, not what the console shows as now
-      const ts = event.ts.getTime();
-      if (!current.waiting) {
-        current.waiting = true;
-        current.ts = ts;
-        current.metrics = event.metrics;
-        current.json = event.metricsJson;
-        current.owned = false;
-        current.place = event;
-        waiting.push(current);
-        return;
-      }
-      if (current.ts < ts) {
-        current.ts = ts;
-        current.place = event;
-      }
-      if (!current.owned) {
-        current.metrics = { ...current.metrics };
-        current.owned = true;
-        current.json = undefined;
-      }
-      Object.assign(current.metrics, event.metrics);
-    },
+    reading: (event: ReadingEvent) => coalescer.reading(event),
     status: (event: StatusEvent) => {
       state.status(event.deviceId, event.online);
-      toMatching(event, (socket) =>
-        socket.emit('device_status', {
-          deviceId: event.deviceId,
-          online: event.online,
-          ts: event.ts.toISOString(),
-          lastWill: event.lastWill,
-        }),
-      );
+      const message = deviceStatusWire(event);
+      toMatching(event, (socket) => socket.emit('device_status', message));
     },
     alert: ({ action, alert }: AlertEvent) => {
       state.alert(alert);
-      toMatching(alert, (socket) => socket.emit('alert', { action, alert: alertJson(alert) }));
+      const message = alertEventWire(action, alert);
+      toMatching(alert, (socket) => socket.emit('alert', message));
     },
     aqi: (event: AqiEvent) => {
-      const aqi = {
-        value: event.aqi,
-        band: event.band,
-        vi: event.vi,
-        en: event.en,
-        colour: event.colour,
-        dominant: event.dominant,
-        hour: event.hourStart.toISOString(),
-      };
-      state.aqi(event.deviceId, aqi);
-      toMatching(event, (socket) => socket.emit('device_aqi', { deviceId: event.deviceId, aqi }));
+      const message: DeviceAqiWire = { deviceId: event.deviceId, aqi: aqiWire(event) };
+      state.aqi(event.deviceId, message.aqi);
+      toMatching(event, (socket) => socket.emit('device_aqi', message));
     },
     deviceChanged: ({ deviceId, change }: { deviceId: string; change: string }) => {
       // A moved device keeps its pending entry: the entry takes its place from each flush's first reading.
       if (change === 'deleted') {
-        slots.delete(deviceId);
+        coalescer.forget(deviceId);
         state.removeDevice(deviceId);
       } else {
         const row = registry.get(deviceId);
@@ -729,7 +611,9 @@ export function createLive(deps: {
     io,
     state,
     /** The window live telemetry is batched over now. */
-    coalesceMs: () => windowMs,
+    coalesceMs: () => coalescer.windowMs(),
+    /** Devices with telemetry waiting for the next window (tests wait for it to be sent). */
+    pendingTelemetry: () => coalescer.pending(),
     async start() {
       for (const device of registry.all()) state.upsertDevice(device);
       for (const row of await readLatestValues(pool))
@@ -740,8 +624,7 @@ export function createLive(deps: {
       bus.on('alert', listeners.alert);
       bus.on('deviceChanged', listeners.deviceChanged);
       bus.on('aqi', listeners.aqi);
-      timer = setTimeout(tick, windowMs);
-      timer.unref();
+      coalescer.start();
       await sessions?.start();
       sessionTimer = setTimeout(sessionTick, limits.sessionCheckMs);
       sessionTimer.unref();
@@ -749,8 +632,7 @@ export function createLive(deps: {
       sweepTimer.unref();
     },
     async stop() {
-      clearTimeout(timer);
-      timer = undefined;
+      coalescer.stop();
       clearTimeout(sessionTimer);
       clearTimeout(sweepTimer);
       clearTimeout(retryTimer);

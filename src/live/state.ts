@@ -1,34 +1,14 @@
 // The latest state of every device as the console shows it: position, connection, newest value of
 // each metric, and the most severe active alert. Kept in memory from the bus; rebuilt from the
 // database at start.
+
+import { deviceSummaryWire } from '../registry/wire.ts';
 import type { AlertRecord } from '../storage/alerts.ts';
 import type { DeviceRow } from '../storage/devices.ts';
+import type { LiveDeviceWire } from './wire.ts';
 
-export interface LiveDevice {
-  id: string;
-  kind: string;
-  city: string;
-  ward: string;
-  name: string;
-  lat: number;
-  lon: number;
-  online: boolean | null;
-  /** Time of the newest reading. */
-  ts: string | null;
-  metrics: Record<string, number>;
-  /** The most severe active alert on the device, if any. */
-  alert: 'info' | 'warning' | 'critical' | null;
-  /** Environment stations: the last hourly VN_AQI with its category (Decision 1459/QĐ-TCMT). */
-  aqi?: {
-    value: number;
-    band: number;
-    vi: string;
-    en: string;
-    colour: string;
-    dominant: string;
-    hour: string;
-  };
-}
+/** A device as the console's snapshot shows it (src/live/wire.ts). */
+export type LiveDevice = LiveDeviceWire;
 
 const rank = { info: 1, warning: 2, critical: 3 } as const;
 
@@ -77,13 +57,7 @@ export function createLiveState() {
       const entry = devices.get(row.id);
       const current = entry && view(entry);
       const next: LiveDevice = {
-        id: row.id,
-        kind: row.kind,
-        city: row.city,
-        ward: row.ward,
-        name: row.name,
-        lat: row.lat,
-        lon: row.lon,
+        ...deviceSummaryWire(row),
         online: current?.online ?? row.online,
         ts: current?.ts ?? null,
         metrics: current?.metrics ?? {},

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DeviceWire } from '../../src/registry/wire.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { connectDevice, publish } from '../helpers/mqtt.ts';
 
@@ -67,6 +68,7 @@ describe('devices API', () => {
     const res = await app.request('POST', '/api/v1/devices', admin, newDevice);
     expect(res.status).toBe(201);
     expect(res.body.device).toMatchObject({ ...newDevice, zone: null, online: null });
+    expect(DeviceWire.parse(res.body.device)).toEqual(res.body.device);
     expect(res.body.credentials).toEqual({
       username: newDevice.id,
       secret: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),

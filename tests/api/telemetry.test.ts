@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PointWire } from '../../src/api/routes/telemetry.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { connectDevice, publish } from '../helpers/mqtt.ts';
 
@@ -46,6 +47,7 @@ describe('GET /devices/:id/telemetry', () => {
     expect(body.bucketSeconds).toBeNull();
     expect(body.points).toHaveLength(12);
     expect(body.points[0]).toEqual({ ts: '2026-11-22T01:00:00.000Z', metric: 'laeq_db', value: 60 });
+    expect(PointWire.array().parse(body.points)).toEqual(body.points);
     expect(body.points.map((p: { value: number }) => p.value)).toEqual(series.map((s) => s.metrics.laeq_db));
   });
 

@@ -2,9 +2,11 @@
 // status, alerts on every transition, and subscriptions that narrow the view.
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nextCoalesceMs } from '../../src/live/index.ts';
+import { AlertEventWire } from '../../src/alerts/wire.ts';
+import { ReadingWire, SnapshotWire } from '../../src/live/wire.ts';
+import { DeviceSummaryWire } from '../../src/registry/wire.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { connectDevice, publish } from '../helpers/mqtt.ts';
+import { connectDevice, eventually, publish } from '../helpers/mqtt.ts';
 
 let app: TestApp;
 let token: string;
@@ -29,6 +31,25 @@ const next = <T>(socket: Socket, event: string, accept: (value: T) => boolean = 
     socket.on(event, listener);
   });
 
+/**
+ * Resolves once everything the server sent `socket` before now has reached it: the ack of a subscribe
+ * (to the subscription it has) travels behind it on the same connection.
+ */
+const drained = (socket: Socket, subscription: Record<string, unknown>) =>
+  socket.emitWithAck('subscribe', subscription);
+
+/** Resolves once the live layer holds `value` for the device's metric and has sent its telemetry window. */
+async function liveSent(deviceId: string, metric: string, value: number) {
+  await eventually(
+    async () => app.live.state.get(deviceId)?.metrics[metric],
+    (v) => v === value,
+  );
+  await eventually(
+    async () => app.live.pendingTelemetry(),
+    (n) => n === 0,
+  );
+}
+
 beforeAll(async () => {
   app = await startTestApp({ LIVE_COALESCE_MS: '100', LIVE_COALESCE_MAX_MS: '400' });
   token = (await app.login()).authorization!.slice('Bearer '.length);
@@ -51,15 +72,20 @@ describe('live console feed', () => {
     const socket = connect({ token });
     const snapshot = await next<any>(socket, 'snapshot');
     expect(snapshot.devices.map((d: any) => d.id).sort()).toEqual([fire.id, noise.id]);
-    expect(snapshot.devices.find((d: any) => d.id === noise.id)).toMatchObject({
-      name: 'Tiếng ồn – Bạch Đằng',
-      alert: null,
+    expect(SnapshotWire.parse(snapshot)).toEqual(snapshot);
+    const entry = snapshot.devices.find((d: any) => d.id === noise.id);
+    expect(entry).toMatchObject({ name: 'Tiếng ồn – Bạch Đằng', alert: null });
+    // A device's fields read the same on the map as in the REST API.
+    const rest = await app.request('GET', `/api/v1/devices/${noise.id}`, {
+      authorization: `Bearer ${token}`,
     });
+    expect(entry).toMatchObject(DeviceSummaryWire.parse(rest.body));
 
     // Entries for the device, batch by batch, until both metrics have arrived.
     const seen: Array<Record<string, number>> = [];
     const both = new Promise<void>((ok) =>
       socket.on('telemetry', (batch: any[]) => {
+        expect(ReadingWire.array().parse(batch)).toEqual(batch);
         for (const entry of batch) if (entry.deviceId === noise.id) seen.push(entry.metrics);
         if (seen.some((m) => 'lamax_db' in m) && seen.some((m) => 'laeq_db' in m)) ok();
       }),
@@ -103,6 +129,14 @@ describe('live console feed', () => {
       },
     });
     expect(app.live.state.get(fire.id)?.alert).toBe('critical');
+    // The envelope webhooks send too, and the alert as the REST API shows it.
+    expect(AlertEventWire.parse(event)).toEqual(event);
+    expect(event).toMatchObject({ version: 1, event: 'alert.opened' });
+    const rest = await app.request('GET', `/api/v1/alerts/${event.alert.id}`, {
+      authorization: `Bearer ${token}`,
+    });
+    const { history: _history, ...restAlert } = rest.body;
+    expect(restAlert).toEqual(event.alert);
   });
 
   it('narrows the view on subscribe, answers with an ack and a fresh snapshot, and refuses a bad subscription', async () => {
@@ -130,7 +164,8 @@ describe('live console feed', () => {
       JSON.stringify({ metrics: { laeq_db: 62 } }),
     );
     sensor.end(true);
-    await new Promise((r) => setTimeout(r, 300));
+    await liveSent(noise.id, 'laeq_db', 62);
+    await drained(socket, { city: 'hoi-an', kinds: ['fire'] });
     expect(leaked).toBe(false);
   });
 });
@@ -159,13 +194,22 @@ describe('live subscriptions and rates', () => {
       `ioc/hoi-an/noise/${elsewhere.id}/telemetry`,
       JSON.stringify({ metrics: { laeq_db: 66 } }),
     );
+    // Both reached the live layer before the reading this client does get: anything sent of them
+    // would arrive before it.
+    await eventually(
+      async () => app.live.state.get(elsewhere.id),
+      (d) => d?.online === true && d.metrics.laeq_db === 66,
+    );
     const own = await connectDevice(app.mqttUrl, noise.id, secrets.get(noise.id)!);
     await publish(
       own,
       `ioc/hoi-an/noise/${noise.id}/telemetry`,
       JSON.stringify({ metrics: { laeq_db: 59 } }),
     );
-    await new Promise((r) => setTimeout(r, 400));
+    await eventually(
+      async () => received,
+      (ids) => ids.includes(noise.id),
+    );
     other.end(true);
     own.end(true);
     expect(received).toContain(noise.id);
@@ -177,9 +221,11 @@ describe('live subscriptions and rates', () => {
     await next(socket, 'snapshot');
     let batches = 0;
     let entries = 0;
+    let newest = '';
     socket.on('telemetry', (batch: any[]) => {
       batches++;
       entries += batch.length;
+      for (const entry of batch) if (entry.deviceId === noise.id) newest = entry.ts;
     });
     const sensor = await connectDevice(app.mqttUrl, noise.id, secrets.get(noise.id)!);
     const started = Date.now();
@@ -194,12 +240,18 @@ describe('live subscriptions and rates', () => {
         ),
       ),
     );
-    await new Promise((r) => setTimeout(r, 500));
-    sensor.end(true);
+    // Until the last reading (the newest) has reached the console.
+    const last = new Date(base + 199).toISOString();
+    await eventually(
+      async () => newest,
+      (ts) => ts === last,
+    );
     const windows = Math.ceil((Date.now() - started) / 100) + 1; // LIVE_COALESCE_MS is 100 here
-    expect(batches).toBeGreaterThan(0);
-    expect(batches).toBeLessThanOrEqual(windows);
-    expect(entries).toBe(batches); // one entry per device per batch, however many readings
+    const [seenBatches, seenEntries] = [batches, entries];
+    sensor.end(true);
+    expect(seenBatches).toBeGreaterThan(0);
+    expect(seenBatches).toBeLessThanOrEqual(windows);
+    expect(seenEntries).toBe(seenBatches); // one entry per device per batch, however many readings
   });
 
   it("keeps a device's values when it is renamed, and takes its next readings into the renamed device", async () => {
@@ -227,21 +279,33 @@ describe('live subscriptions and rates', () => {
       socket.on('telemetry', (batch: any[]) => {
         for (const entry of batch) if (entry.deviceId === noise.id) seen.push(entry.metrics.laeq_db);
       });
-      return seen;
+      return { socket, seen };
     };
-    await new Promise((r) => setTimeout(r, 300)); // the readings of the tests before flushed first
+    // The readings of the tests before are sent first.
+    await eventually(
+      async () => app.live.pendingTelemetry(),
+      (n) => n === 0,
+    );
     const minhAn = await watch('minh-an');
     const camPho = await watch('cam-pho');
     const sensor = await connectDevice(app.mqttUrl, noise.id, secrets.get(noise.id)!);
     const topic = `ioc/hoi-an/noise/${noise.id}/telemetry`;
     await publish(sensor, topic, JSON.stringify({ metrics: { laeq_db: 61 } }));
-    await new Promise((r) => setTimeout(r, 300)); // a flush (LIVE_COALESCE_MS 100) with it in minh-an
+    await eventually(
+      async () => minhAn.seen,
+      (seen) => seen.length > 0,
+    );
     await app.registry.update(noise.id, { ward: 'cam-pho' });
     await publish(sensor, topic, JSON.stringify({ metrics: { laeq_db: 64 } }));
-    await new Promise((r) => setTimeout(r, 300));
+    await eventually(
+      async () => camPho.seen,
+      (seen) => seen.length > 0,
+    );
     sensor.end(true);
-    expect(minhAn).toEqual([61]);
-    expect(camPho).toEqual([64]);
+    await drained(minhAn.socket, { city: 'hoi-an', wards: ['minh-an'] });
+    await drained(camPho.socket, { city: 'hoi-an', wards: ['cam-pho'] });
+    expect(minhAn.seen).toEqual([61]);
+    expect(camPho.seen).toEqual([64]);
   });
 
   it('batches over a wider window while the server is saturated, and comes back once it has room', async () => {
@@ -251,31 +315,22 @@ describe('live subscriptions and rates', () => {
       while (performance.now() < until); // the event loop does nothing else meanwhile
     };
     // Each turn holds the loop past the window: the tick after it finds it busy (the first may
-    // still count the idle time before it).
-    for (let i = 0; i < 4; i++) {
-      busy(450);
-      await new Promise((r) => setTimeout(r, 1));
-    }
-    expect(app.live.coalesceMs()).toBe(400); // 100 → 200 → 400, never past LIVE_COALESCE_MAX_MS
+    // still count the idle time before it). The steps themselves are the coalescer's own test.
+    const widest = await eventually(
+      async () => {
+        busy(450);
+        return app.live.coalesceMs();
+      },
+      (ms) => ms === 400,
+      10_000,
+    );
+    expect(widest).toBe(400); // 100 → 200 → 400, never past LIVE_COALESCE_MAX_MS
     const gauge = await app.metrics.liveCoalesceMs.get();
     expect(gauge.values[0]?.value).toBe(400);
-    const deadline = Date.now() + 5_000;
-    while (app.live.coalesceMs() !== 100 && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 50));
-    expect(app.live.coalesceMs()).toBe(100);
-  });
-});
-
-describe('nextCoalesceMs', () => {
-  it('doubles after a saturated window up to the widest, halves after an idle one down to the usual', () => {
-    expect(nextCoalesceMs(250, 0.95, 250, 1_000)).toBe(500);
-    expect(nextCoalesceMs(500, 1, 250, 1_000)).toBe(1_000);
-    expect(nextCoalesceMs(1_000, 1, 250, 1_000)).toBe(1_000);
-    expect(nextCoalesceMs(1_000, 0.3, 250, 1_000)).toBe(500);
-    expect(nextCoalesceMs(300, 0.1, 250, 1_000)).toBe(250);
-    // Between busy and idle it holds, so it does not flap at the edge.
-    expect(nextCoalesceMs(500, 0.75, 250, 1_000)).toBe(500);
-    // With the widest window equal to the usual one it never moves.
-    expect(nextCoalesceMs(250, 1, 250, 250)).toBe(250);
+    const usual = await eventually(
+      async () => app.live.coalesceMs(),
+      (ms) => ms === 100,
+    );
+    expect(usual).toBe(100);
   });
 });

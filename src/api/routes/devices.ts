@@ -8,8 +8,9 @@ import { CityId, KindName } from '../../catalog/schema.ts';
 import { AppError } from '../../errors.ts';
 import { topicPrefix } from '../../registry/fleets.ts';
 import type { DeviceRegistry } from '../../registry/index.ts';
+import { DeviceWire, deviceWire } from '../../registry/wire.ts';
 import type { DeviceQueries } from '../../storage/devices.ts';
-import { DeviceBody, DeviceInput, DeviceParams, DevicePatch, deviceJson, ErrorBody } from '../schemas.ts';
+import { DeviceInput, DeviceParams, DevicePatch, ErrorBody } from '../schemas.ts';
 
 const Credentials = z.object({
   username: z.string().describe('MQTT username and client id: the device id'),
@@ -51,12 +52,12 @@ export async function deviceRoutes(
           limit: z.coerce.number().int().min(1).max(10_000).default(1_000),
           offset: z.coerce.number().int().min(0).default(0),
         }),
-        response: { 200: z.object({ items: z.array(DeviceBody), total: z.number().int() }), ...errors },
+        response: { 200: z.object({ items: z.array(DeviceWire), total: z.number().int() }), ...errors },
       },
     },
     async (request) => {
       const { rows, total } = await queries.list(request.query);
-      return { items: rows.map(deviceJson), total };
+      return { items: rows.map(deviceWire), total };
     },
   );
 
@@ -68,7 +69,7 @@ export async function deviceRoutes(
         tags: ['devices'],
         summary: 'A device with its latest value of every metric',
         params: DeviceParams,
-        response: { 200: DeviceBody.extend({ latest: z.record(z.string(), LatestValue) }), ...errors },
+        response: { 200: DeviceWire.extend({ latest: z.record(z.string(), LatestValue) }), ...errors },
       },
     },
     async (request) => {
@@ -84,7 +85,7 @@ export async function deviceRoutes(
           unit: metrics[point.metric]?.unit ?? '',
         };
       }
-      return { ...deviceJson(row), latest };
+      return { ...deviceWire(row), latest };
     },
   );
 
@@ -96,7 +97,7 @@ export async function deviceRoutes(
         tags: ['devices'],
         summary: 'Register a device; the answer carries its MQTT secret, shown this once',
         body: DeviceInput,
-        response: { 201: z.object({ device: DeviceBody, credentials: Credentials }), ...errors },
+        response: { 201: z.object({ device: DeviceWire, credentials: Credentials }), ...errors },
       },
     },
     async (request, reply) => {
@@ -108,7 +109,7 @@ export async function deviceRoutes(
       });
       return reply
         .code(201)
-        .send({ device: deviceJson(device), credentials: credentials(device.id, secret) });
+        .send({ device: deviceWire(device), credentials: credentials(device.id, secret) });
     },
   );
 
@@ -121,10 +122,10 @@ export async function deviceRoutes(
         summary: 'Change where a device stands or what it is called (not its id or kind)',
         params: DeviceParams,
         body: DevicePatch,
-        response: { 200: DeviceBody, ...errors },
+        response: { 200: DeviceWire, ...errors },
       },
     },
-    async (request) => deviceJson(await registry.update(request.params.id, request.body)),
+    async (request) => deviceWire(await registry.update(request.params.id, request.body)),
   );
 
   r.delete(

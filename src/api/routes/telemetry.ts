@@ -9,6 +9,18 @@ import type { Pool } from '../../storage/pool.ts';
 import { readBucketed, readRaw } from '../../storage/telemetry.ts';
 import { BucketParam, DeviceParams, ErrorBody, TimeParam } from '../schemas.ts';
 
+/** One stored value: the history is read per metric (a live reading carries all of a message's metrics). */
+export const PointWire = z.object({ ts: z.string(), metric: z.string(), value: z.number() });
+/** One metric's values within a time bucket starting at `ts`. */
+export const BucketWire = z.object({
+  ts: z.string(),
+  metric: z.string(),
+  avg: z.number(),
+  min: z.number(),
+  max: z.number(),
+  count: z.number(),
+});
+
 const maxPoints = 20_000;
 const maxRangeDays = 366;
 
@@ -41,17 +53,9 @@ export async function telemetryRoutes(
             from: z.string(),
             to: z.string(),
             bucketSeconds: z.number().nullable(),
-            points: z.array(
-              z.object({
-                ts: z.string(),
-                metric: z.string(),
-                value: z.number().optional(),
-                avg: z.number().optional(),
-                min: z.number().optional(),
-                max: z.number().optional(),
-                count: z.number().optional(),
-              }),
-            ),
+            points: z
+              .union([z.array(PointWire), z.array(BucketWire)])
+              .describe('points without `bucket`, buckets with it'),
           }),
           400: ErrorBody,
           401: ErrorBody,
