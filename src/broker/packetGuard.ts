@@ -8,7 +8,9 @@
 // It watches the connection's own read() (aedes reads in paused mode: 'readable', then read()) instead
 // of standing between the socket and the broker as a stream of its own: that extra stream cost the
 // broker's thread about a tenth of its time under load, every chunk pushed, buffered and read twice
-// (bench profile, docs/decisions/0016-broker-fast-path.md).
+// (bench profile, docs/decisions/0016-broker-fast-path.md). Reading through read() is how the pinned
+// aedes consumes a connection, not a promise of its API: tests/broker/packetGuard.test.ts fails on a
+// version that reads otherwise (docs/decisions/0019-library-internals.md).
 import type { Duplex } from 'node:stream';
 
 /** Follows the fixed headers across chunks; says when a packet announces more than `limit` bytes. */

@@ -1,10 +1,18 @@
 // The packet-size guard reads fixed headers as the broker reads a connection: packets split across
 // reads in any place are followed, and one announcing too much cuts the connection before its body.
-// The end-to-end case (a real client announcing 200 MB) is in transports.test.ts.
+// The guard watches the connection's read(), which is how the pinned aedes consumes it; the tests on
+// a real aedes below fail when a new version reads it another way (docs/decisions/0019-library-internals.md).
+// The end-to-end case (a real client announcing 200 MB to the IOC) is in transports.test.ts.
+import { readFile } from 'node:fs/promises';
+import { createServer, type Server, type Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { Aedes } from 'aedes';
+import mqtt from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { remainingLength } from '../../bench/load/mqttWire.ts';
 import { guardPacketSize, PacketHeaderScanner } from '../../src/broker/packetGuard.ts';
+import { listen } from '../../src/net.ts';
+import { eventually } from '../helpers/mqtt.ts';
 
 /** A PUBLISH fixed header announcing `length` bytes. */
 const header = (length: number): number[] => [0x30, ...remainingLength(length)];
@@ -53,5 +61,70 @@ describe('guardPacketSize', () => {
     expect(stream.read()).toBeNull();
     expect(announced).toEqual([5_000]);
     expect(stream.destroyed).toBe(true);
+  });
+});
+
+describe('guardPacketSize on a real aedes', () => {
+  const limit = 100_000;
+  let broker: Aedes;
+  let server: Server;
+  let port: number;
+  // Per connection: the socket, the bytes its read() handed out, and what the guard cut for.
+  const connections: Array<{ socket: Socket; readBytes: number; announced: number[] }> = [];
+
+  beforeAll(async () => {
+    broker = await Aedes.createBroker();
+    server = createServer((socket) => {
+      const connection = { socket, readBytes: 0, announced: [] as number[] };
+      connections.push(connection);
+      // Counts what read() hands out, beneath the guard: whatever reaches aedes without it is missed.
+      const read = socket.read;
+      socket.read = function countedRead(this: Socket, size?: number) {
+        const chunk = read.call(this, size) as Buffer | null;
+        if (chunk) connection.readBytes += chunk.length;
+        return chunk;
+      };
+      broker.handle(guardPacketSize(socket, limit, (n) => connection.announced.push(n)));
+    });
+    port = await listen(server, 0, '127.0.0.1', 'test');
+  });
+  afterAll(async () => {
+    await new Promise<void>((ok) => broker.close(() => ok()));
+    await new Promise<void>((ok) => server.close(() => ok()));
+  });
+
+  it('runs on the exact aedes version whose reading it watches', async () => {
+    const root = new URL('../../', import.meta.url);
+    const ours = JSON.parse(await readFile(new URL('package.json', root), 'utf8'));
+    const installed = JSON.parse(await readFile(new URL('node_modules/aedes/package.json', root), 'utf8'));
+    expect(ours.dependencies.aedes).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(installed.version).toBe(ours.dependencies.aedes);
+  });
+
+  it('sees every byte aedes takes from a connection, and cuts one announcing too much before its body', async () => {
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, {
+      clientId: 'guarded',
+      reconnectPeriod: 0,
+    });
+    const connection = connections.at(-1)!;
+    try {
+      for (let i = 0; i < 20; i++) {
+        await client.publishAsync('guarded/readings', Buffer.alloc(1_000 + i * 3_000, 0x41), { qos: 1 });
+      }
+      // Every publish was acknowledged, so aedes parsed all of it: all of it passed through read().
+      expect(
+        await eventually(
+          async () => connection.readBytes,
+          (n) => n === connection.socket.bytesRead,
+        ),
+      ).toBe(connection.socket.bytesRead);
+      const closed = new Promise<void>((ok) => client.once('close', () => ok()));
+      client.stream.write(Buffer.from([0x30, ...remainingLength(limit + 1)]));
+      await closed;
+      expect(connection.announced).toEqual([limit + 1]);
+      expect(connection.socket.destroyed).toBe(true);
+    } finally {
+      client.end(true);
+    }
   });
 });
