@@ -9,6 +9,7 @@ import { createApiKeyQueries } from '../storage/apiKeys.ts';
 import type { BackgroundLane } from '../storage/backgroundLane.ts';
 import {
   type ComponentRow,
+  currentSnapshot,
   publishedSince,
   publishedThrough,
   readAlertChanges,
@@ -307,7 +308,8 @@ export function createFeeds(deps: {
       const filters = { ...request, cursor: undefined, limit: undefined };
       const state = request.cursor ? decodeCursor(request.cursor, 'aggregates', filters) : undefined;
       const since = state?.since;
-      // A window is paged through at the snapshot it started with; a new read takes a new one.
+      // A window is paged through at the snapshot it started with; a new read takes a new one, on its
+      // own: a page read later in another transaction still sees only what it saw.
       const until = state?.until ?? (await currentSnapshot(pool));
       const rows = await readPublishedAggregates(pool, {
         period: request.period,
@@ -399,16 +401,6 @@ export function createFeeds(deps: {
 
 function cursorFor(feed: CursorState['feed'], filters: Record<string, unknown>, since: string): string {
   return encodeCursor({ v: 2, feed, f: fingerprint(filters), since });
-}
-
-/**
- * The snapshot a new window of paged reads is bounded by. Taken on its own: a page read later in
- * another transaction still sees only what this snapshot saw (pg_visible_in_snapshot), so the window
- * holds still while it is paged through.
- */
-async function currentSnapshot(pool: Pool): Promise<string> {
-  const { rows } = await pool.query<{ snapshot: string }>('SELECT pg_current_snapshot()::text AS snapshot');
-  return rows[0]!.snapshot;
 }
 
 /** Values to 4 decimal places: what a report shows, without float noise like 56.99999999. */

@@ -2,6 +2,7 @@
 // platforms that speak NGSI-LD (Orion-LD, Scorpio, Stellio): AirQualityObserved, NoiseLevelObserved,
 // Streetlight and WasteContainer. Read-only and derived from device_latest: the IOC is the source,
 // a context broker may poll this and upsert.
+import { readLatestOfKind } from '../storage/ngsiLd.ts';
 import type { Pool } from '../storage/pool.ts';
 
 export const ngsiTypes = [
@@ -58,22 +59,12 @@ export async function ngsiEntities(
   query: { type: NgsiType; city?: string | undefined; ward?: string | undefined; limit: number },
 ): Promise<Array<Record<string, unknown>>> {
   const mapping = mappings[query.type];
-  const { rows } = await pool.query<{
-    id: string;
-    city: string;
-    ward: string;
-    lat: number;
-    lon: number;
-    name: string;
-    latest: Record<string, { t: string; v: number }> | null;
-  }>(
-    `SELECT d.id, d.city, d.ward, d.lat, d.lon, d.name,
-            jsonb_object_agg(l.metric, jsonb_build_object('t', l.time, 'v', l.value)) FILTER (WHERE l.metric IS NOT NULL) AS latest
-     FROM devices d LEFT JOIN device_latest l ON l.device_id = d.id
-     WHERE d.kind = $1 AND ($2::text IS NULL OR d.city = $2) AND ($3::text IS NULL OR d.ward = $3)
-     GROUP BY d.id ORDER BY d.id LIMIT $4`,
-    [mapping.kind, query.city ?? null, query.ward ?? null, query.limit],
-  );
+  const rows = await readLatestOfKind(pool, {
+    kind: mapping.kind,
+    city: query.city,
+    ward: query.ward,
+    limit: query.limit,
+  });
   return rows.map((d) => {
     const latest = d.latest ?? {};
     const entity: Record<string, unknown> = {

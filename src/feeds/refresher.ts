@@ -6,6 +6,7 @@
 import type { Logger } from '../log.ts';
 import { dailyAqiDaysOf, isDark, localDateStart, qcvn26Limits } from '../standards/index.ts';
 import { type BackgroundLane, createBackgroundLane } from '../storage/backgroundLane.ts';
+import { lockRefresher } from '../storage/feeds.ts';
 import { inTransaction, type Pool, type PoolClient } from '../storage/pool.ts';
 import {
   type DailyAqiRow,
@@ -27,8 +28,6 @@ const hourMs = 3_600_000;
 /** A bin needs collecting once it has been this full (the default waste-full rule). */
 const collectionFillPct = 80;
 const aggregations = indicators.map((i) => ({ indicator: i.id, aggregation: i.aggregation }));
-/** Advisory lock key of the refresher ("IOCFEED"). */
-const lockKey = 0x10cfeed;
 /**
  * The stations' daily VN_AQI inputs are read in this many statements, each a turn on the lane: the
  * open day of 10,000 stations in one statement took 0.6-0.9 s of a core under load, and the slowest
@@ -94,13 +93,7 @@ export function createRefresher(options: RefresherOptions): Refresher {
 
   /** `fold`: fold what ingest stored first (a timer's pass finds it folded part by part already). */
   async function pass(client: PoolClient, wait: boolean, fold = true): Promise<PassResult> {
-    const lock = await client.query<{ locked: boolean }>(
-      wait
-        ? 'SELECT true AS locked FROM pg_advisory_xact_lock($1)'
-        : 'SELECT pg_try_advisory_xact_lock($1) AS locked',
-      [lockKey],
-    );
-    if (!lock.rows[0]?.locked) return { hours: 0, days: 0, published: 0, skipped: true };
+    if (!(await lockRefresher(client, wait))) return { hours: 0, days: 0, published: 0, skipped: true };
 
     const now = clock().getTime();
     const currentHour = Math.floor(now / hourMs) * hourMs;
@@ -200,11 +193,7 @@ export function createRefresher(options: RefresherOptions): Refresher {
     for (let part = 0; part < pendingParts; part++) {
       const folded = await lane.run(() =>
         inTransaction(pool, async (client) => {
-          const lock = await client.query<{ locked: boolean }>(
-            'SELECT pg_try_advisory_xact_lock($1) AS locked',
-            [lockKey],
-          );
-          if (!lock.rows[0]?.locked) return undefined;
+          if (!(await lockRefresher(client, false))) return undefined;
           const hours = await foldHourlyDeltas(client, part);
           await markDirty(client, hours);
           return hours.length;

@@ -42,14 +42,36 @@ export function readInSnapshot<T>(
 ): Promise<T> {
   return inTransaction(
     pool,
-    async (client) => {
-      const { rows } = await client.query<{ snapshot: string }>(
-        'SELECT pg_current_snapshot()::text AS snapshot',
-      );
-      return read(client, rows[0]!.snapshot);
-    },
+    async (client) => read(client, await currentSnapshot(client)),
     'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
   );
+}
+
+/**
+ * The current snapshot, as text. Taken on its own, it bounds a new window of paged reads: a page read
+ * later in another transaction still sees only what this snapshot saw (pg_visible_in_snapshot), so the
+ * window holds still while it is paged through.
+ */
+export async function currentSnapshot(pool: Queryable): Promise<string> {
+  const { rows } = await pool.query<{ snapshot: string }>('SELECT pg_current_snapshot()::text AS snapshot');
+  return rows[0]!.snapshot;
+}
+
+/** Advisory lock key of the refresher ("IOCFEED"). */
+const refresherLockKey = 0x10cfeed;
+
+/**
+ * Takes the refresher's lock for the rest of `client`'s transaction, so one instance refreshes or folds
+ * at a time. `wait`: queue behind the holder; otherwise false at once when another instance holds it.
+ */
+export async function lockRefresher(client: PoolClient, wait: boolean): Promise<boolean> {
+  const { rows } = await client.query<{ locked: boolean }>(
+    wait
+      ? 'SELECT true AS locked FROM pg_advisory_xact_lock($1)'
+      : 'SELECT pg_try_advisory_xact_lock($1) AS locked',
+    [refresherLockKey],
+  );
+  return rows[0]?.locked === true;
 }
 
 /** SQL: `column` (an xid8) was committed after snapshot `since` (null: ever) and by snapshot `until`. */
