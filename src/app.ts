@@ -1,6 +1,6 @@
 // Wires the areas together; read this first. The data path, top to bottom:
 //   broker (aedes, device auth + ACL) → ingest (validate, dead letters) → bus → writer → PostgreSQL
-//   bus → alerts (rules, lifecycle, webhooks) and live (socket.io /live for consoles)
+//   bus → alerts (rules, lifecycle, webhooks), notifications (email, SMS, Zalo) and live (socket.io /live)
 //   Fastify API (roles on every route) reads the registry and the store; commands go out via the broker.
 
 import type { AddressInfo } from 'node:net';
@@ -32,6 +32,7 @@ import { createLive, type Live } from './live/index.ts';
 import type { Logger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics/index.ts';
 import { explainListenError, readPem } from './net.ts';
+import { createNotifications, type Notifications } from './notifications/index.ts';
 import { createDeviceRegistry, type DeviceRegistry } from './registry/index.ts';
 import { createBackgroundLane } from './storage/backgroundLane.ts';
 import { createCommandQueries } from './storage/commands.ts';
@@ -54,6 +55,7 @@ export interface RunningApp {
   alerts: Alerts;
   feeds: Feeds;
   commands: Commands;
+  notifications: Notifications;
   live: Live;
   broker: Broker;
   ingest: Ingest;
@@ -264,6 +266,29 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       running.push(() => cluster.stopLeading());
     }
 
+    // Alarms to a person (email, SMS, Zalo OA, webhooks): every instance records the alert transitions
+    // it hears; the alert leader alone escalates and sends (src/notifications/index.ts).
+    const notifications = createNotifications({
+      pool,
+      bus,
+      log: log.child({ area: 'notifications' }),
+      clock: () => new Date(),
+      isLeader: cluster ? () => cluster.isLeader() : () => true,
+      policy: alerts.outboundPolicy,
+      smtp: {
+        host: config.NOTIFY_SMTP_HOST,
+        port: config.NOTIFY_SMTP_PORT,
+        secure: config.NOTIFY_SMTP_SECURE,
+        requireTls: config.NOTIFY_SMTP_REQUIRE_TLS,
+        username: config.NOTIFY_SMTP_USERNAME,
+        password: config.NOTIFY_SMTP_PASSWORD,
+        from: config.NOTIFY_EMAIL_FROM,
+      },
+      alertById: (id) => alerts.queries.get(id),
+    });
+    notifications.start();
+    running.push(() => notifications.stop());
+
     // Nightly backups, and the self-alert when one fails or the last good one is too old.
     const backups = createBackupScheduler({
       config,
@@ -319,6 +344,7 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
         openDataConcurrency: config.OPEN_DATA_CONCURRENCY,
       },
       audit,
+      notifications,
       surface: { metrics: surface.metrics, docs: surface.docs },
       brokerHooks:
         config.MQTT_URL || config.MQTT_AUTH_HOOK_TOKEN
@@ -406,6 +432,7 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       alerts,
       feeds,
       commands,
+      notifications,
       live,
       broker,
       ingest,

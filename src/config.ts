@@ -261,6 +261,18 @@ export const ConfigSchema = z
         return entries;
       })
       .default([]),
+    /**
+     * Email notifications (docs/notifications.md): the SMTP server channels use unless they name their
+     * own, its port, TLS from the first byte (465) or STARTTLS, refusing a server without TLS, the account
+     * and the sender address.
+     */
+    NOTIFY_SMTP_HOST: z.string().min(1).max(253).optional(),
+    NOTIFY_SMTP_PORT: port.default(587),
+    NOTIFY_SMTP_SECURE: flag.default(false),
+    NOTIFY_SMTP_REQUIRE_TLS: flag.default(true),
+    NOTIFY_SMTP_USERNAME: z.string().min(1).optional(),
+    NOTIFY_SMTP_PASSWORD: z.string().min(1).optional(),
+    NOTIFY_EMAIL_FROM: z.string().min(3).max(320).optional(),
     /** Local time (Asia/Ho_Chi_Minh, HH:MM) of the nightly backup, or `off`. */
     BACKUP_SCHEDULE: z
       .string()

@@ -14,6 +14,7 @@ import type { EventBus } from '../events/bus.ts';
 import type { Feeds } from '../feeds/index.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/index.ts';
+import type { Notifications } from '../notifications/index.ts';
 import type { DeviceRegistry } from '../registry/index.ts';
 import type { DeviceQueries } from '../storage/devices.ts';
 import type { Pool } from '../storage/pool.ts';
@@ -35,6 +36,7 @@ import { deviceRoutes } from './routes/devices.ts';
 import { feedRoutes } from './routes/feeds.ts';
 import { fleetRoutes } from './routes/fleets.ts';
 import { healthRoutes, type MetricsAccess } from './routes/health.ts';
+import { notificationRoutes } from './routes/notifications.ts';
 import { ruleRoutes } from './routes/rules.ts';
 import { telemetryRoutes } from './routes/telemetry.ts';
 
@@ -54,6 +56,8 @@ export interface ApiAreas {
   unflushedLatest?: (deviceId: string) => Array<{ metric: string; time: Date; value: number }>;
   metrics: Metrics;
   audit: Audit;
+  /** Channels, on-call schedules, escalation policies and the delivery log. */
+  notifications: Notifications;
   /**
    * HTTPS certificate and key (PEM) when configured, the body limit, the CORS allowlist, and the
    * reverse proxies whose X-Forwarded-For gives request.ip (TRUST_PROXY; unset: none).
@@ -155,6 +159,10 @@ export async function createApiServer(areas: ApiAreas): Promise<FastifyInstance>
       await api.register(alertRoutes, { alerts: areas.alerts });
       await api.register(commandRoutes, { commands: areas.commands });
       await api.register(ruleRoutes, { alerts: areas.alerts, bus: areas.bus });
+      await api.register(notificationRoutes, {
+        notifications: areas.notifications,
+        policy: areas.alerts.outboundPolicy,
+      });
       await api.register(feedRoutes, {
         ...areas.feeds,
         pool: areas.pool,
