@@ -106,11 +106,15 @@ export async function startHttp(answers: Array<{ status: number; body: unknown }
 }
 
 /** Waits until `check` returns something truthy, or fails after the deadline. */
-export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<T> {
+export async function waitFor<T>(
+  check: () => T | Promise<T>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<Exclude<T, undefined | null | false | '' | 0>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
-    if (value) return value;
+    if (value) return value as Exclude<T, undefined | null | false | '' | 0>;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((ok) => setTimeout(ok, 20));
   }
