@@ -1,4 +1,4 @@
--- Raw telemetry one row per accepted message instead of one per metric (issue 8; measured in
+-- Raw telemetry one row per accepted message instead of one per metric (measured in
 -- docs/decisions/0009-telemetry-messages.md). A message carries 2–6 metrics; storing it as one row
 -- with a jsonb of its metrics writes one heap tuple and two index entries instead of four and eight,
 -- and the side table the refresher folds gets one row per message, not one per metric and hour.

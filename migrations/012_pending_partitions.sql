@@ -1,4 +1,4 @@
--- telemetry_pending in 32 partitions by a hash of the device (issue 8). The refresher's timer folds
+-- telemetry_pending in 32 partitions by a hash of the device. The refresher's timer folds
 -- a minute of the fleet's messages one partition at a time, each its own short transaction with a
 -- pause after it: folded whole, 600,000 messages (10,000 devices at 10,000 msg/s) kept a core busy
 -- for 5-10 s and the whole fleet's publish → stored tail rose with it. A partition holds whole

@@ -1,4 +1,4 @@
--- The raw table's time index as a BRIN instead of a B-tree, on plain PostgreSQL (issue 8). Messages
+-- The raw table's time index as a BRIN instead of a B-tree, on plain PostgreSQL. Messages
 -- arrive in time order, so a block range's min/max of `time` is tight: retention's `time < cutoff`
 -- and the alert engine's warm-up (the last 12 hours of every station) find their blocks through a
 -- few kilobytes of summaries instead of a B-tree entry per message (about 30 bytes each: gigabytes a

@@ -1,5 +1,9 @@
 // Applies migrations/NNN_name.sql in order, each in its own transaction, once. An advisory lock makes
 // two processes starting together take turns; a checksum catches an applied file that was edited.
+// The checksum covers what the database runs, not the comments, so a comment can be corrected in a
+// released migration. Databases migrated before that rule carry a checksum of the whole file: it is
+// still accepted (or, for the files whose comments were corrected since, the whole file as released)
+// and replaced by the new one.
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,6 +18,25 @@ export interface Migration {
   name: string;
   sql: string;
   checksum: string;
+  /** Checksums an earlier release stored for this file: the whole file's, as it is and as released. */
+  earlierChecksums: string[];
+}
+
+/** The whole-file checksums of migrations whose comments were corrected after release. */
+const releasedChecksums: Record<number, string> = {
+  9: '5bfae835c409c0c1e400d7d97f88ba954c188d4e96fa0c81979e9fcd6d5a3435',
+  12: '526997f6b0cb740faae427953f13df7d37f3434e8f7e4707fc584d3abe724f88',
+  13: '1394ff46d3f08d336d917a6eaecf4d70c43511b0ea7872b2f1f9b3f3439242dc',
+};
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** The statements without their full-line comments: what a checksum should protect. */
+export function statementsOf(sql: string): string {
+  return sql
+    .split('\n')
+    .filter((line) => !line.trimStart().startsWith('--'))
+    .join('\n');
 }
 
 export async function readMigrations(dir = defaultMigrationsDir): Promise<Migration[]> {
@@ -21,11 +44,14 @@ export async function readMigrations(dir = defaultMigrationsDir): Promise<Migrat
   const migrations: Migration[] = [];
   for (const file of files) {
     const sql = await readFile(join(dir, file), 'utf8');
+    const version = Number(file.slice(0, 3));
+    const released = releasedChecksums[version];
     migrations.push({
-      version: Number(file.slice(0, 3)),
+      version,
       name: file.replace(/\.sql$/, ''),
       sql,
-      checksum: createHash('sha256').update(sql).digest('hex'),
+      checksum: sha256(statementsOf(sql)),
+      earlierChecksums: released ? [sha256(sql), released] : [sha256(sql)],
     });
   }
   const versions = migrations.map((m) => m.version);
@@ -49,11 +75,16 @@ export async function migrate(pool: Pool, log: Logger, dir = defaultMigrationsDi
     for (const migration of migrations) {
       const previous = done.get(migration.version);
       if (previous) {
-        if (previous.checksum !== migration.checksum) {
+        if (previous.checksum === migration.checksum) continue;
+        if (!migration.earlierChecksums.includes(previous.checksum)) {
           throw new Error(
             `migration ${migration.name} was changed after it was applied; add a new migration instead of editing it`,
           );
         }
+        await client.query('UPDATE schema_migrations SET checksum = $2 WHERE version = $1', [
+          migration.version,
+          migration.checksum,
+        ]);
         continue;
       }
       await client.query('BEGIN');

@@ -10,7 +10,17 @@ const thisFile = relative(root, new URL(import.meta.url).pathname);
 
 /** Folders that hold no documentation of ours: dependencies, runtime data, git, generated reports. */
 const skippedFolders = new Set(['node_modules', 'data', '.git', 'test-results', 'coverage', 'dist']);
-const sourceFolders = ['src', 'tests', 'scripts', 'bench', 'simulators'];
+const sourceFolders = [
+  'src',
+  'tests',
+  'scripts',
+  'bench',
+  'simulators',
+  'migrations',
+  'devices',
+  'dashboards',
+  'deploy',
+];
 const sourceExtensions = /\.(ts|mts|cts|js|mjs|cjs|json|md|sh|sql|html|css|ya?ml)$/;
 
 function walk(folder: string, keep: (path: string) => boolean, found: string[] = []): string[] {

@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.ts';
-import { migrate, readMigrations } from '../../src/storage/migrate.ts';
+import { migrate, readMigrations, statementsOf } from '../../src/storage/migrate.ts';
 import { createPool, type Pool } from '../../src/storage/pool.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
@@ -38,6 +39,30 @@ describe('migrations', () => {
     expect(await migrate(pool, log)).toEqual([]);
     const after = await pool.query('SELECT version, applied_at FROM schema_migrations ORDER BY version');
     expect(after.rows).toEqual(before.rows);
+  });
+
+  it('accept a database migrated by an earlier release, whose checksums covered the whole file', async () => {
+    const migrations = await readMigrations();
+    const wholeFile = (m: (typeof migrations)[number]) => createHash('sha256').update(m.sql).digest('hex');
+    for (const m of migrations) {
+      await pool.query('UPDATE schema_migrations SET checksum = $2 WHERE version = $1', [
+        m.version,
+        wholeFile(m),
+      ]);
+    }
+    // 009's comments were corrected after release: the file as released carried another text.
+    await pool.query('UPDATE schema_migrations SET checksum = $1 WHERE version = 9', [
+      '5bfae835c409c0c1e400d7d97f88ba954c188d4e96fa0c81979e9fcd6d5a3435',
+    ]);
+    expect(await migrate(pool, log)).toEqual([]);
+    const { rows } = await pool.query('SELECT version, checksum FROM schema_migrations ORDER BY version');
+    expect(rows).toEqual(migrations.map((m) => ({ version: m.version, checksum: m.checksum })));
+  });
+
+  it('let a comment be corrected but not a statement', () => {
+    const sql = '-- a note (reworded)\nCREATE TABLE t (x int);\n';
+    expect(statementsOf(sql)).toBe(statementsOf('-- a note\nCREATE TABLE t (x int);\n'));
+    expect(statementsOf(sql)).not.toBe(statementsOf('-- a note\nCREATE TABLE t (x bigint);\n'));
   });
 
   it('refuse to run when an applied migration was edited', async () => {

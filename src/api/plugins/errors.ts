@@ -1,4 +1,4 @@
-// One place maps every failure to the design's error shape {"error": {"code", "message"}} with the
+// One place maps every failure to the API's error shape {"error": {"code", "message"}} (docs/api.md) with the
 // right status. A 5xx never shows internals: the caller gets a request id to quote, the log gets the rest.
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
