@@ -1,6 +1,7 @@
 // The province feeds: indicators per city or ward and reporting period, per-device aggregates of
 // published hours and days, and alerts by change, each readable once through an opaque cursor.
 // The HTTP layer (src/api/routes/feeds.ts) adds keys, rate limits, CSV and ETags on top.
+import { type PublicAlertWire, publicAlertWire } from '../alerts/wire.ts';
 import type { Catalog } from '../catalog/index.ts';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -112,7 +113,8 @@ export interface Feeds {
   apiKeys: ApiKeys;
   indicators(request: IndicatorRequest): Promise<FeedPage<IndicatorItem>>;
   aggregates(request: AggregateRequest): Promise<FeedPage<AggregateItem>>;
-  alerts(request: AlertFeedRequest): Promise<FeedPage<Record<string, unknown>>>;
+  /** Alerts in the public wire shape of src/alerts/wire.ts. */
+  alerts(request: AlertFeedRequest): Promise<FeedPage<PublicAlertWire>>;
   start(refreshS: number): void;
   stop(): Promise<void>;
 }
@@ -371,16 +373,7 @@ export function createFeeds(deps: {
         to: request.to,
         limit: request.limit,
       });
-      const items = rows.map(
-        ({ xid: _xid, messageVi, messageEn, openedAt, acknowledgedAt, resolvedAt, ...a }) => ({
-          ...a,
-          wardName: catalog.wardName(a.city, a.ward),
-          message: { vi: messageVi, en: messageEn },
-          openedAt: openedAt.toISOString(),
-          acknowledgedAt: acknowledgedAt?.toISOString() ?? null,
-          resolvedAt: resolvedAt?.toISOString() ?? null,
-        }),
-      );
+      const items = rows.map((row) => publicAlertWire(row, catalog.wardName(row.city, row.ward)));
       const last = rows.at(-1);
       const hasMore = rows.length === request.limit && last !== undefined;
       const next: CursorState = hasMore
