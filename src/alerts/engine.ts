@@ -7,7 +7,7 @@ import type { KindName } from '../catalog/schema.ts';
 import type { DeviceEventEvent, EventBus, ReadingEvent, StatusEvent } from '../events/bus.ts';
 import type { Logger } from '../log.ts';
 import type { DeviceRegistry } from '../registry/index.ts';
-import { isDark, isWithinLocalWindow, localParts } from '../standards/index.ts';
+import { isDark, isWithinLocalWindow, localParts, noiseLimit } from '../standards/index.ts';
 import type { AlertQueries } from '../storage/alerts.ts';
 import type { DeviceRow } from '../storage/devices.ts';
 import type { AqiStation, AqiTracker } from './aqiTracker.ts';
@@ -299,14 +299,29 @@ export function createAlertEngine(deps: {
       switch (rule.type) {
         case 'threshold': {
           const value = rule.metric ? event.metrics[rule.metric] : undefined;
-          if (value === undefined || rule.comparison === null || rule.threshold === null) break;
+          if (value === undefined || rule.comparison === null) break;
+          // A QCVN 26 rule takes its limit from the version in force at the reading's instant.
+          const zone = rule.zone ?? device.zone;
+          const noise = rule.params.limit === 'qcvn26' && zone ? noiseLimit(zone, at) : undefined;
+          const threshold = noise ? noise.limitDb : rule.threshold;
+          if (threshold === null) break;
           judge(
             watch,
             device,
-            conditionMet(rule.comparison, value, rule.threshold),
-            conditionCleared(rule, value),
+            conditionMet(rule.comparison, value, threshold),
+            conditionCleared(
+              noise
+                ? {
+                    comparison: rule.comparison,
+                    threshold,
+                    clearValue: threshold - Number(rule.params.clearBelowDb ?? 0),
+                  }
+                : rule,
+              value,
+            ),
             value,
             at,
+            noise && { threshold, standard: noise.standard },
           );
           break;
         }

@@ -64,7 +64,15 @@ export const RuleInput = z
     if (r.type === 'threshold') {
       need('metric', 'for a threshold rule');
       need('comparison', 'for a threshold rule');
-      need('threshold', 'for a threshold rule');
+      // params.limit 'qcvn26': the limit of the QCVN 26 version in force at each reading, for the zone.
+      if (r.params.limit === undefined) need('threshold', 'for a threshold rule');
+    }
+    if (r.params.limit !== undefined && (r.params.limit !== 'qcvn26' || r.type !== 'threshold')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['params'],
+        message: "params.limit is 'qcvn26', on a threshold rule",
+      });
     }
     if (r.type === 'rate_of_rise') {
       need('metric', 'for a rate_of_rise rule');

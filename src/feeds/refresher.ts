@@ -4,7 +4,7 @@
 // reading changes it). One pass is one transaction under an advisory lock: with several instances
 // only one refreshes at a time, and a failed pass gives its marks back by rolling back.
 import type { Logger } from '../log.ts';
-import { dailyAqiDaysOf, isDark, localDateStart, qcvn26Limits } from '../standards/index.ts';
+import { dailyAqiDaysOf, isDark, localDateStart, noiseHourLimits } from '../standards/index.ts';
 import { type BackgroundLane, createBackgroundLane } from '../storage/backgroundLane.ts';
 import { lockRefresher } from '../storage/feeds.ts';
 import { inTransaction, type Pool, type PoolClient } from '../storage/pool.ts';
@@ -133,7 +133,7 @@ export function createRefresher(options: RefresherOptions): Refresher {
     await lane.run(() =>
       replaceHourIndicators(client, hourDates, {
         dark,
-        noiseLimits: qcvn26Limits,
+        noise: hourDates.map((hour) => ({ hour, ...noiseHourLimits(hour) })),
         noiseReadingMinutes: options.readingMinutes('noise'),
         pollutants: pollutantMetrics,
         aggregations,

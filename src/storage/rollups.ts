@@ -97,7 +97,8 @@ export async function lastPublishedHour(client: PoolClient): Promise<Date | unde
 export interface HourRules {
   /** Hours in which the sun is down, per city (street lighting is judged in those only). */
   dark: Array<{ city: string; hour: Date }>;
-  noiseLimits: { special: { day: number; night: number }; normal: { day: number; night: number } };
+  /** Per hour, the noise limits of the standard in force then, by zone, and whether it is a day hour. */
+  noise: ReadonlyArray<{ hour: Date; day: boolean; special: number; normal: number }>;
   /** Minutes one noise reading stands for (the noise kind's reporting interval). */
   noiseReadingMinutes: number;
   pollutants: readonly string[];
@@ -110,7 +111,6 @@ export interface HourRules {
 /** Recomputes the hourly indicator components of these hours from the rollups (and raw noise). */
 export async function replaceHourIndicators(client: PoolClient, hours: readonly Date[], rules: HourRules) {
   await client.query('DELETE FROM indicator_hourly WHERE hour = ANY($1)', [hours]);
-  const { special, normal } = rules.noiseLimits;
   await client.query(
     `WITH hours AS (SELECT unnest($1::timestamptz[]) AS hour),
      rollup AS (
@@ -124,17 +124,13 @@ export async function replaceHourIndicators(client: PoolClient, hours: readonly 
      reported AS (SELECT DISTINCT hour, device_id FROM rollup),
      dark AS (SELECT * FROM unnest($2::text[], $3::timestamptz[]) AS k(city, hour)),
      noise AS (
-       SELECT hours.hour, d.city, d.ward,
-              extract(hour FROM hours.hour AT TIME ZONE ${tz}) BETWEEN 6 AND 20 AS day,
-              count(*) FILTER (WHERE t.value > CASE
-                WHEN d.zone = 'special' AND extract(hour FROM hours.hour AT TIME ZONE ${tz}) BETWEEN 6 AND 20 THEN $4::float8
-                WHEN d.zone = 'special' THEN $5::float8
-                WHEN extract(hour FROM hours.hour AT TIME ZONE ${tz}) BETWEEN 6 AND 20 THEN $6::float8
-                ELSE $7::float8 END) AS over
-       FROM hours JOIN devices d ON d.kind = 'noise'
+       SELECT n.hour, d.city, d.ward, n.day,
+              count(*) FILTER (WHERE t.value > CASE WHEN d.zone = 'special' THEN n.special ELSE n.normal END) AS over
+       FROM unnest($4::timestamptz[], $5::bool[], $6::float8[], $7::float8[]) AS n(hour, day, special, normal)
+       JOIN devices d ON d.kind = 'noise'
        JOIN telemetry t ON t.device_id = d.id AND t.metric = 'laeq_db'
-                       AND t.time >= hours.hour AND t.time < hours.hour + interval '1 hour'
-       GROUP BY hours.hour, d.id, d.city, d.ward
+                       AND t.time >= n.hour AND t.time < n.hour + interval '1 hour'
+       GROUP BY n.hour, d.id, d.city, d.ward, n.day
      ),
      meters AS (
        SELECT device_id, hour, min, max, lag(max) OVER (PARTITION BY device_id ORDER BY hour) AS previous
@@ -184,10 +180,10 @@ export async function replaceHourIndicators(client: PoolClient, hours: readonly 
       hours,
       rules.dark.map((d) => d.city),
       rules.dark.map((d) => d.hour),
-      special.day,
-      special.night,
-      normal.day,
-      normal.night,
+      rules.noise.map((n) => n.hour),
+      rules.noise.map((n) => n.day),
+      rules.noise.map((n) => n.special),
+      rules.noise.map((n) => n.normal),
       rules.noiseReadingMinutes,
       rules.pollutants,
       rules.aggregations.map((a) => a.indicator),

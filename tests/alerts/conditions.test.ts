@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { conditionCleared, conditionMet } from '../../src/alerts/conditions.ts';
 import { appliesTo, loadDefaultRules, type Rule, renderMessage } from '../../src/alerts/rules.ts';
+import { noiseStandards } from '../../src/standards/index.ts';
 
 describe('threshold conditions', () => {
   it.each([
@@ -37,18 +38,20 @@ describe('rules', () => {
     for (const rule of rules) {
       expect(rule.messageVi).not.toBe(rule.messageEn);
     }
-    // QCVN 26:2010 limits by zone and period.
+    // Noise: the limit of the QCVN 26 version in force, by zone, in each version's day and night.
     const noise = Object.fromEntries(
       rules
         .filter((r) => r.metric === 'laeq_db')
-        .map((r) => [r.key, [r.threshold, r.windowStart, r.windowEnd]]),
+        .map((r) => [r.key, [r.zone, r.params.limit, r.threshold, r.windowStart, r.windowEnd]]),
     );
     expect(noise).toEqual({
-      'noise-special-day': [55, 360, 1260],
-      'noise-special-night': [45, 1260, 360],
-      'noise-normal-day': [70, 360, 1260],
-      'noise-normal-night': [55, 1260, 360],
+      'noise-special-day': ['special', 'qcvn26', undefined, 360, 1260],
+      'noise-special-night': ['special', 'qcvn26', undefined, 1260, 360],
+      'noise-normal-day': ['normal', 'qcvn26', undefined, 360, 1260],
+      'noise-normal-night': ['normal', 'qcvn26', undefined, 1260, 360],
     });
+    for (const standard of noiseStandards)
+      expect(standard.day).toEqual({ startMinute: 360, endMinute: 1260 });
   });
 
   it('matches a device only when every scope field set on the rule agrees', () => {
