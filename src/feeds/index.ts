@@ -5,7 +5,7 @@ import { type PublicAlertWire, publicAlertWire } from '../alerts/wire.ts';
 import type { Catalog } from '../catalog/index.ts';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { localDateStart } from '../standards/index.ts';
+import { localDateStart, noiseStandardsDuring } from '../standards/index.ts';
 import { createApiKeyQueries } from '../storage/apiKeys.ts';
 import type { BackgroundLane } from '../storage/backgroundLane.ts';
 import {
@@ -59,6 +59,8 @@ export interface IndicatorItem {
   count: number;
   /** The period is not over, or not yet published as final. */
   partial: boolean;
+  /** Noise: the QCVN 26 version(s) in force in the period, whose limits it was judged by. */
+  standard?: string;
 }
 
 export interface FeedPage<T> {
@@ -229,6 +231,11 @@ export function createFeeds(deps: {
         sum,
         count,
         partial: end > now || !final || end > final,
+        ...(definition.sector === 'noise' && {
+          standard: noiseStandardsDuring(start, end)
+            .map((s) => s.name)
+            .join(', '),
+        }),
       });
     }
     return items.sort(

@@ -97,8 +97,8 @@ export const indicators: readonly IndicatorDefinition[] = [
     id: 'noise_exceedance_minutes',
     name: { vi: 'Số phút vượt ngưỡng tiếng ồn', en: 'Noise exceedance minutes' },
     description: {
-      vi: 'Tổng số phút đo được LAeq vượt giới hạn QCVN 26:2010/BTNMT của khu vực (đặc biệt hoặc thông thường), tách theo ban ngày (06:00–21:00) và ban đêm (21:00–06:00); mỗi lần đo tính bằng chu kỳ báo cáo của thiết bị.',
-      en: 'Minutes of measured LAeq above the QCVN 26:2010/BTNMT limit of the zone (special or normal), split into day (06:00–21:00) and night (21:00–06:00); each reading counts as its device’s reporting interval.',
+      vi: 'Tổng số phút đo được LAeq vượt giới hạn của khu vực (đặc biệt hoặc thông thường) theo phiên bản QCVN 26 có hiệu lực lúc đo (QCVN 26:2010/BTNMT đến hết 13/11/2025, QCVN 26:2025/BNNMT từ 14/11/2025; trường standard ghi tên), tách theo ban ngày (06:00–21:00) và ban đêm (21:00–06:00); mỗi lần đo tính bằng chu kỳ báo cáo của thiết bị.',
+      en: 'Minutes of measured LAeq above the limit of the zone (special or normal) in the QCVN 26 version in force when measured (QCVN 26:2010/BTNMT until 13 Nov 2025, QCVN 26:2025/BNNMT from 14 Nov 2025; the standard field names it), split into day (06:00–21:00) and night (21:00–06:00); each reading counts as its device’s reporting interval.',
     },
     unit: 'phút/min',
     group: 'key',

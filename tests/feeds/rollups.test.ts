@@ -1,12 +1,22 @@
 // Rollups and indicators on plain PostgreSQL, from known synthetic series: exact sums, the daily
 // VN_AQI (Decision 1459/QĐ-TCMT: its worked 8-hour example, windows reaching into the previous evening,
 // complete windows only, the mean of hourly means) and its category, noise minutes on each side of
-// 21:00 and 06:00, and what a duplicate or a late reading does to the totals.
+// 21:00 and 06:00 and under the QCVN 26 version in force, and what a duplicate or a late reading does
+// to the totals.
 import { beforeEach, describe, expect, it } from 'vitest';
+import { loadCatalog } from '../../src/catalog/index.ts';
+import { createFeeds } from '../../src/feeds/index.ts';
 import { createRefresher } from '../../src/feeds/refresher.ts';
 import { createLogger } from '../../src/log.ts';
+import { type NoiseStandard, noiseHourLimits, noiseStandards } from '../../src/standards/index.ts';
 import { inTransaction, type Pool } from '../../src/storage/pool.ts';
-import { dailyAqiInputs, foldHourlyDeltas, pendingParts, reclaimPending } from '../../src/storage/rollups.ts';
+import {
+  dailyAqiInputs,
+  foldHourlyDeltas,
+  pendingParts,
+  reclaimPending,
+  replaceHourIndicators,
+} from '../../src/storage/rollups.ts';
 import { insertTelemetryRows } from '../../src/storage/telemetry.ts';
 import { useMigratedDatabase } from '../helpers/database.ts';
 
@@ -411,5 +421,79 @@ describe('the daily VN_AQI per Decision 1459/QĐ-TCMT', () => {
     await store(hourly('env-a', 'o3', '2026-11-17', 17, Array(7).fill(300)));
     await r.runUntilIdle();
     expect(await aqiOf('2026-11-18')).toBe(229); // as in case 1
+  });
+});
+
+describe('noise minutes under the QCVN 26 version in force', () => {
+  it('judge each hour by the version in force then, across the changeover at 14 Nov 2025 00:00', async () => {
+    await device('noise-1', 'noise', 'minh-an', 'normal');
+    // The 2025 table is not confirmed (its values stand in from 2010), so a made-up one shows the
+    // switch: night limit of a normal area 55 dBA (2010), 65 dBA (the edited 2025).
+    const edited: NoiseStandard[] = [
+      noiseStandards[0]!,
+      { ...noiseStandards[1]!, limits: { special: { day: 50, night: 40 }, normal: { day: 75, night: 65 } } },
+    ];
+    const minute = (text: string): [string, string, Date, number] => ['noise-1', 'laeq_db', local(text), 60];
+    await store([
+      minute('2025-11-13T23:58:00'), // 2010, night: 60 > 55, over
+      minute('2025-11-13T23:59:00'),
+      minute('2025-11-14T00:00:00'), // 2025, night: 60 ≤ 65, not over
+      minute('2025-11-14T00:01:00'),
+    ]);
+    const hours = [local('2025-11-13T23:00:00'), local('2025-11-14T00:00:00')];
+    await inTransaction(pool, (client) =>
+      replaceHourIndicators(client, hours, {
+        dark: [],
+        noise: hours.map((hour) => ({ hour, ...noiseHourLimits(hour, edited) })),
+        noiseReadingMinutes: 1,
+        pollutants: [],
+        aggregations: [{ indicator: 'noise_exceedance_minutes', aggregation: 'total' }],
+        mostOfTheHour: 0.5,
+      }),
+    );
+    const { rows } = await pool.query(
+      `SELECT hour, dim, sum FROM indicator_hourly
+       WHERE indicator = 'noise_exceedance_minutes' AND ward = 'minh-an' ORDER BY hour`,
+    );
+    expect(rows.map((r) => [r.hour.toISOString(), r.dim, r.sum])).toEqual([
+      [hours[0]!.toISOString(), 'night', 2],
+      [hours[1]!.toISOString(), 'night', 0],
+    ]);
+  });
+  it('name in the feed the version each period was judged by: both for a month across the changeover', async () => {
+    await device('noise-1', 'noise', 'minh-an', 'normal');
+    await store([
+      ['noise-1', 'laeq_db', local('2025-11-13T22:00:00'), 60],
+      ['noise-1', 'laeq_db', local('2025-11-14T22:00:00'), 60],
+    ]);
+    const feeds = createFeeds({
+      pool,
+      catalog: loadCatalog(),
+      log,
+      publishDelayS: 600,
+      clock: () => new Date('2025-12-02T00:00:00Z'),
+    });
+    try {
+      await feeds.refresher.runUntilIdle();
+      const read = async (period: 'day' | 'month') =>
+        (
+          await feeds.indicators({
+            city: 'hoi-an',
+            period,
+            from: local('2025-11-13T00:00:00'),
+            to: local('2025-11-15T00:00:00'),
+            indicator: ['noise_exceedance_minutes', 'pm25_mean'],
+          })
+        ).items.map((i) => [i.period, i.indicator, i.dimension, i.standard]);
+      expect(await read('day')).toEqual([
+        ['2025-11-13', 'noise_exceedance_minutes', 'night', 'QCVN 26:2010/BTNMT'],
+        ['2025-11-14', 'noise_exceedance_minutes', 'night', 'QCVN 26:2025/BNNMT'],
+      ]);
+      expect(await read('month')).toEqual([
+        ['2025-11', 'noise_exceedance_minutes', 'night', 'QCVN 26:2010/BTNMT, QCVN 26:2025/BNNMT'],
+      ]);
+    } finally {
+      await feeds.stop();
+    }
   });
 });

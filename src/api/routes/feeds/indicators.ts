@@ -43,6 +43,12 @@ const IndicatorItem = z.object({
   sum: z.number(),
   count: z.number(),
   partial: z.boolean(),
+  standard: z
+    .string()
+    .optional()
+    .describe(
+      'noise indicators: the QCVN 26 version(s) in force in the period, e.g. QCVN 26:2025/BNNMT (from 14 Nov 2025)',
+    ),
 });
 export const IndicatorPage = z
   .object({
