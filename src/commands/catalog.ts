@@ -1,4 +1,5 @@
-// Which commands each kind of device understands, and their arguments.
+// Which commands each kind of device understands, their arguments, and the two messages a command
+// travels in: the `cmd` the IOC publishes and the `cmd_result` event the device answers with.
 import { z } from 'zod';
 import type { KindName } from '../catalog/schema.ts';
 
@@ -8,7 +9,9 @@ const SetLamp = z
     dim_pct: z.number().int().min(0).max(100).optional(),
   })
   .strict()
-  .refine((a) => a.on !== undefined || a.dim_pct !== undefined, 'give `on`, `dim_pct` or both');
+  .refine((a) => a.on !== undefined || a.dim_pct !== undefined, 'give `on`, `dim_pct` or both')
+  // The refinement has no JSON Schema form; with `.strict()` this says the same to a schema reader.
+  .meta({ minProperties: 1 });
 const NoArgs = z.object({}).strict();
 
 const byKind: Record<KindName, Record<string, z.ZodType<Record<string, unknown>>>> = {
@@ -23,6 +26,32 @@ const byKind: Record<KindName, Record<string, z.ZodType<Record<string, unknown>>
 export function commandsOf(kind: KindName): string[] {
   return Object.keys(byKind[kind]);
 }
+
+/** What the IOC publishes on a device's `cmd` topic: the command's id to answer with, and the command. */
+export const CommandMessage = z.object({
+  id: z.uuid(),
+  ts: z.iso.datetime(),
+  name: z.string(),
+  args: z.record(z.string(), z.unknown()),
+});
+export type CommandMessage = z.infer<typeof CommandMessage>;
+
+/** The `cmd` message a kind's devices receive, one branch per command it understands. */
+export function commandMessageOf(kind: KindName) {
+  const [first, ...rest] = Object.entries(byKind[kind]).map(([name, args]) =>
+    CommandMessage.extend({ name: z.literal(name), args }),
+  );
+  return z.discriminatedUnion('name', [first!, ...rest]);
+}
+
+/** The event type of a device's answer to a command (`data.id` names the command). */
+export const commandResultType = 'cmd_result';
+
+/** A command answer's `data`: `ok: false` marks a failure; anything else the device adds is kept. */
+export const CommandResultData = z.looseObject({
+  ok: z.boolean().optional(),
+  detail: z.string().optional(),
+});
 
 /** The parsed arguments, or a message naming what is wrong and what is allowed. */
 export function parseCommand(

@@ -10,7 +10,7 @@ import type { Logger } from '../log.ts';
 import { topicPrefix } from '../registry/fleets.ts';
 import type { DeviceRegistry } from '../registry/index.ts';
 import type { CommandQueries, CommandRecord } from '../storage/commands.ts';
-import { parseCommand } from './catalog.ts';
+import { type CommandMessage, commandResultType, parseCommand } from './catalog.ts';
 
 export interface Commands {
   send(deviceId: string, name: string, args: unknown, requestedBy: string): Promise<CommandRecord>;
@@ -35,7 +35,7 @@ export function createCommands(deps: {
   let timer: NodeJS.Timeout | undefined;
 
   const onEvent = (event: DeviceEventEvent) => {
-    if (event.type !== 'cmd_result' || typeof event.data.id !== 'string') return;
+    if (event.type !== commandResultType || typeof event.data.id !== 'string') return;
     const state = event.data.ok === false ? 'failed' : 'succeeded';
     queries
       .complete(event.deviceId, event.data.id, state, event.data, clock())
@@ -65,8 +65,8 @@ export function createCommands(deps: {
         requestedAt: now,
         timeoutAt: new Date(now.getTime() + deps.timeoutSeconds * 1000),
       });
-      const payload = JSON.stringify({ id: record.id, ts: now.toISOString(), name, args: parsed.args });
-      await broker.publish(`${topicPrefix(device)}cmd`, payload, 1);
+      const message: CommandMessage = { id: record.id, ts: now.toISOString(), name, args: parsed.args };
+      await broker.publish(`${topicPrefix(device)}cmd`, JSON.stringify(message), 1);
       return (await queries.markSent(record.id, clock())) ?? record;
     },
     get: (deviceId, id) => queries.get(deviceId, id),

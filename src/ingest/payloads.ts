@@ -9,13 +9,14 @@ const Timestamp = z.union([
   z.number().int().nonnegative(), // epoch milliseconds
 ]);
 
-const TelemetryItem = z.object({
+/** The payload schemas are exported for the published contract (src/contract/), which is built from them. */
+export const TelemetryItem = z.object({
   ts: Timestamp.optional(),
   seq: z.number().int().nonnegative().optional(),
   metrics: z.record(z.string(), z.number()),
 });
 
-const StatusPayload = z.object({
+export const StatusPayload = z.object({
   ts: Timestamp.optional(),
   online: z.boolean(),
   battery_pct: z.number().min(0).max(100).optional(),
@@ -23,7 +24,7 @@ const StatusPayload = z.object({
   fw: z.string().max(64).optional(),
 });
 
-const EventPayload = z.object({
+export const EventPayload = z.object({
   ts: Timestamp.optional(),
   type: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'snake_case, at most 64 characters'),
   id: z.string().max(64).optional(),
