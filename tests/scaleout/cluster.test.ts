@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AlertEventWire } from '../../src/alerts/wire.ts';
 import type { InboundMessage } from '../../src/ingest/index.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { liveConsole, nextEvent } from '../helpers/live.ts';
@@ -97,6 +98,15 @@ describe('several instances (Redis)', () => {
     ).toBe(true);
     const opened = await alert;
     expect(opened.alert).toMatchObject({ deviceId: fire.id, severity: 'critical', state: 'open' });
+    // Relayed between the instances in the envelope a console on either gets, dates and message intact.
+    expect(AlertEventWire.parse(opened)).toEqual(opened);
+    expect(opened).toMatchObject({ version: 1, event: 'alert.opened' });
+    const stored = await a.request('GET', `/api/v1/alerts/${opened.alert.id}`, admin);
+    expect(opened.alert).toMatchObject({
+      message: stored.body.message,
+      openedAt: stored.body.openedAt,
+      ruleName: stored.body.ruleName,
+    });
     expect((await telemetry).find((r) => r.deviceId === fire.id).metrics).toMatchObject({ alarm: 1 });
     // A console connecting to B later gets A's reading in its snapshot.
     const late = consoleOn(b, token);

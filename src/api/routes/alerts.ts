@@ -10,9 +10,6 @@ import { CityId, KindName } from '../../catalog/schema.ts';
 import { AppError } from '../../errors.ts';
 import { ErrorBody, TimeParam } from '../schemas.ts';
 
-/** The alert's wire shape under the name the feed's routes still import. */
-export { AlertWire as AlertBody } from '../../alerts/wire.ts';
-
 export async function alertRoutes(app: FastifyInstance, opts: { alerts: Alerts }) {
   const { queries, lifecycle } = opts.alerts;
   const r = app.withTypeProvider<ZodTypeProvider>();
