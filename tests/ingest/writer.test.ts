@@ -5,6 +5,7 @@ import { createLogger } from '../../src/log.ts';
 import { createMetrics } from '../../src/metrics/index.ts';
 import type { Pool } from '../../src/storage/pool.ts';
 import { useMigratedDatabase } from '../helpers/database.ts';
+import { eventually } from '../helpers/mqtt.ts';
 
 const log = createLogger('silent');
 let pool: Pool;
@@ -137,7 +138,8 @@ describe('the batch writer', () => {
     const name = new URL(databaseUrl).pathname.slice(1);
     const admin = new pg.Client({ connectionString: inject('adminDatabaseUrl') });
     await admin.connect();
-    const writer = writerWith({ batchRows: 50, flushMs: 5, queueLimit: 10_000 });
+    const metrics = createMetrics();
+    const writer = writerWith({ batchRows: 50, flushMs: 5, queueLimit: 10_000 }, metrics);
     // The outage: nobody may connect, and the pool's open connections are cut.
     await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
     await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [name]);
@@ -147,7 +149,13 @@ describe('the batch writer', () => {
     ).then(() => {
       stored = true;
     });
-    await new Promise((r) => setTimeout(r, 1_000));
+    // Until the writer has met the outage and tried again: the rows wait in its queue, unanswered.
+    const failures = await eventually(
+      async () => (await metrics.storageErrors.get()).values[0]?.value ?? 0,
+      (n) => n >= 2,
+      10_000,
+    );
+    expect(failures).toBeGreaterThanOrEqual(2);
     expect(stored).toBe(false);
     expect(writer.pending()).toBe(200);
     await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);

@@ -116,12 +116,13 @@ describe('the journal', () => {
     await journal.open();
     let answered = 0;
     const appends = Array.from({ length: 60 }, (_, i) => journal.append(record(i)).then(() => answered++));
+    // Until some appends are answered and the next one waits for room (nothing is released yet).
     await eventually(
-      async () => answered,
-      (n) => n > 0,
-      2_000,
+      async () => answered > 0 && journal.stats().full,
+      (held) => held,
+      10_000,
     );
-    await new Promise((r) => setTimeout(r, 100));
+    expect(journal.stats().full).toBe(true);
     expect(answered).toBeLessThan(60);
     expect(journal.full()).toBe(true);
     expect(onFull.length).toBeGreaterThan(0);
