@@ -3,6 +3,7 @@
 // record once, even while alerts are being written concurrently.
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PublicAlertWire } from '../../src/alerts/wire.ts';
 import { createFeeds, type Feeds } from '../../src/feeds/index.ts';
 import { createLogger } from '../../src/log.ts';
 import { insertTelemetryRows, writeLatest } from '../../src/storage/telemetry.ts';
@@ -317,12 +318,28 @@ describe('the alerts feed', () => {
     const { rows } = await app.pool.query("SELECT id FROM alert_rules WHERE default_key = 'flood'");
     const ruleId = rows[0].id as number;
     let n = 0;
-    const insert = (client: pg.Pool | pg.PoolClient) =>
-      client.query(
+    let inserted = 0;
+    let writing = true;
+    // The job's pause between polls lasts until a writer has inserted again (or all have finished).
+    const wakers = new Set<() => void>();
+    const wake = () => {
+      for (const resume of wakers) resume();
+      wakers.clear();
+    };
+    const insertedSince = (count: number) =>
+      new Promise<void>((resume) => {
+        if (inserted > count || !writing) resume();
+        else wakers.add(resume);
+      });
+    const insert = async (client: pg.Pool | pg.PoolClient) => {
+      await client.query(
         `INSERT INTO alerts (rule_id, device_id, kind, city, ward, severity, state, message_vi, message_en, opened_at, last_seen_at)
          VALUES ($1, $2, 'environment', 'hoi-an', 'minh-an', 'warning', 'open', 'Ngập', 'Flood', now(), now())`,
         [ruleId, `feed-dev-${n++}`],
       );
+      inserted++;
+      wake();
+    };
 
     // A transaction that has written an alert but not committed: a read must not step past it.
     const slow = await app.pool.connect();
@@ -345,18 +362,19 @@ describe('the alerts feed', () => {
       }
     };
     // Four writers insert while one province job (a single, sequential consumer) keeps polling.
-    let writing = true;
     const writers = Array.from({ length: 4 }, async () => {
       for (let i = 0; i < 25; i++) await insert(app.pool);
     });
     const job = (async () => {
       while (writing) {
+        const before = inserted;
         await poll();
-        await new Promise((r) => setTimeout(r, 5));
+        await insertedSince(before);
       }
     })();
     await Promise.all(writers);
     writing = false;
+    wake();
     await job;
     await poll();
     await slow.query('COMMIT');
@@ -368,5 +386,18 @@ describe('the alerts feed', () => {
     ).rows.map((r) => r.id as number);
     expect(all).toHaveLength(101);
     expect([...seen].sort((a, b) => a - b)).toEqual(all);
+  });
+
+  it('sends each alert in the public wire shape, fields in its order', async () => {
+    const key = await newKey();
+    const res = await fetch(`${app.baseUrl}/api/v1/feeds/alerts?city=hoi-an&limit=3`, {
+      headers: key.headers,
+    });
+    const page = (await res.json()) as { items: Array<Record<string, unknown>> };
+    expect(page.items.length).toBeGreaterThan(0);
+    for (const item of page.items) {
+      expect(PublicAlertWire.strict().parse(item)).toEqual(item);
+      expect(Object.keys(item)).toEqual(Object.keys(PublicAlertWire.shape));
+    }
   });
 });
