@@ -1,6 +1,11 @@
 // The broker's own thread and the app's: what crosses between them when the IOC stops.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { startThreadProfiler } from '../../bench/profiler.ts';
+import { brokerThreadName } from '../../src/broker/index.ts';
 import { startTestApp } from '../helpers/app.ts';
 import { crashBrokerThread } from '../helpers/brokerThread.ts';
 import { createTestDatabase } from '../helpers/database.ts';
@@ -91,6 +96,33 @@ describe('the broker thread', () => {
       }
     } finally {
       await app.close();
+    }
+  });
+
+  it('is profiled from outside by its name, as the bench does with --profile', async () => {
+    const app = await startTestApp();
+    const dir = await mkdtemp(join(tmpdir(), 'ioc-thread-profile-'));
+    try {
+      const { secret } = await app.registry.create(device);
+      const profiler = await startThreadProfiler(brokerThreadName);
+      const client = await connectDevice(app.mqttUrl, device.id, secret);
+      try {
+        for (let i = 0; i < 20; i++) {
+          const reading = { ts: Date.now() - 60_000 + i, metrics: { pm25: i } };
+          await publish(client, `ioc/hoi-an/environment/${device.id}/telemetry`, JSON.stringify(reading));
+        }
+      } finally {
+        client.end(true);
+      }
+      const file = join(dir, 'broker-thread.cpuprofile');
+      await profiler.stop(file);
+      const profile = JSON.parse(await readFile(file, 'utf8'));
+      // The thread's own code is in it: aedes's handlers ran there, not on this thread.
+      const urls = new Set(profile.nodes.map((n: { callFrame: { url: string } }) => n.callFrame.url));
+      expect([...urls].some((url) => String(url).includes('/aedes/'))).toBe(true);
+    } finally {
+      await app.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

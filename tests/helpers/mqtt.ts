@@ -36,6 +36,11 @@ export function publish(
   );
 }
 
+/**
+ * Polls `read` until `accept` takes its value or `timeoutMs` has passed: a wait for a condition with
+ * a deadline, not for a time. Answers the last value read either way, so the caller's assertion
+ * shows what was seen when the condition never came.
+ */
 export async function eventually<T>(
   read: () => Promise<T>,
   accept: (value: T) => boolean,
