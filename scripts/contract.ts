@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { loadCatalog } from '../src/catalog/index.ts';
 import { createContract } from '../src/contract/index.ts';
 
-export const asyncApiPath = new URL('../docs/asyncapi.json', import.meta.url).pathname;
+const asyncApiPath = new URL('../docs/asyncapi.json', import.meta.url).pathname;
 
 writeFileSync(asyncApiPath, createContract(loadCatalog()).json());
 console.log(`Đã ghi / Wrote ${asyncApiPath}`);

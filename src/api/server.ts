@@ -10,6 +10,7 @@ import type { Auth } from '../auth/index.ts';
 import type { Broker } from '../broker/index.ts';
 import type { Catalog } from '../catalog/index.ts';
 import type { Commands } from '../commands/index.ts';
+import { createContract } from '../contract/index.ts';
 import type { EventBus } from '../events/bus.ts';
 import type { Feeds } from '../feeds/index.ts';
 import type { Logger } from '../log.ts';
@@ -31,6 +32,7 @@ import { authRoutes } from './routes/auth.ts';
 import { type BrokerHookOptions, brokerHookRoutes } from './routes/brokerHooks.ts';
 import { commandRoutes } from './routes/commands.ts';
 import { consoleRoutes } from './routes/console.ts';
+import { contractRoutes } from './routes/contract.ts';
 import { deadLetterRoutes } from './routes/deadLetters.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { feedRoutes } from './routes/feeds.ts';
@@ -130,7 +132,11 @@ export async function createApiServer(areas: ApiAreas): Promise<FastifyInstance>
   });
   // The description is built either way; its pages list every admin route, so they are served only
   // where DOCS_PUBLIC (or development) says.
-  if (areas.surface.docs) await app.register(swaggerUi, { routePrefix: '/docs' });
+  // The MQTT contract (AsyncAPI and its page) sits beside them, under the same rule.
+  if (areas.surface.docs) {
+    await app.register(swaggerUi, { routePrefix: '/docs' });
+    await app.register(contractRoutes, { contract: createContract(areas.catalog) });
+  }
 
   await app.register(consoleRoutes, { tileUrl: areas.consoleTileUrl });
   await app.register(healthRoutes, {

@@ -1,7 +1,7 @@
 // The contract's examples, one set per kind: what a vendor copies first. They are checked by the suite
 // against the schemas and published to a running IOC, which must store every one of them. Dated
 // December 2026, Vietnam time where a string carries an offset.
-import type { CityId, KindName } from '../catalog/schema.ts';
+import type { KindName } from '../catalog/schema.ts';
 import type { Bilingual } from './texts.ts';
 
 type Timestamp = string | number;
@@ -12,8 +12,6 @@ interface Reading {
 }
 
 export interface KindExamples {
-  /** The device the topics of the examples name. */
-  device: { city: CityId; id: string };
   telemetry: Reading;
   backlog: Reading[];
   status: { ts: Timestamp; online: boolean; battery_pct?: number; rssi_dbm?: number; fw?: string };
@@ -28,7 +26,6 @@ export const lastWillExample = { online: false } as const;
 
 export const kindExamples: Record<KindName, KindExamples> = {
   streetlight: {
-    device: { city: 'tay-ninh', id: 'tn-p1-sl-0001' },
     telemetry: {
       ts: '2026-12-01T19:30:00+07:00',
       seq: 1042,
@@ -63,7 +60,6 @@ export const kindExamples: Record<KindName, KindExamples> = {
     commandResult: { ts: '2026-12-01T12:02:11.480Z', data: { ok: true, detail: 'applied' } },
   },
   environment: {
-    device: { city: 'hoi-an', id: 'ha-ma-env-0001' },
     telemetry: {
       ts: 1796101200000,
       seq: 88,
@@ -102,7 +98,6 @@ export const kindExamples: Record<KindName, KindExamples> = {
     commandResult: { ts: '2026-12-01T05:15:00.350Z', data: { ok: true } },
   },
   noise: {
-    device: { city: 'tay-ninh', id: 'tn-p1-noise-0001' },
     telemetry: { ts: '2026-12-01T22:15:00+07:00', metrics: { laeq_db: 58.4, lamax_db: 71.2 } },
     backlog: [
       { ts: '2026-12-01T22:13:00+07:00', metrics: { laeq_db: 57.9, lamax_db: 69 } },
@@ -125,7 +120,6 @@ export const kindExamples: Record<KindName, KindExamples> = {
     commandResult: { ts: '2026-12-01T15:30:00.410Z', data: { ok: true } },
   },
   fire: {
-    device: { city: 'hoi-an', id: 'ha-ma-fire-0001' },
     telemetry: {
       ts: '2026-12-01T03:12:09.500+07:00',
       seq: 7,
@@ -160,7 +154,6 @@ export const kindExamples: Record<KindName, KindExamples> = {
     commandResult: { ts: '2026-12-01T01:00:00.220Z', data: { ok: true } },
   },
   waste: {
-    device: { city: 'tay-ninh', id: 'tn-p1-waste-0001' },
     telemetry: {
       ts: '2026-12-01T08:00:00+07:00',
       metrics: { fill_pct: 86, temp_c: 33.5, tilt: 0, battery_pct: 64 },
@@ -186,7 +179,6 @@ export const kindExamples: Record<KindName, KindExamples> = {
     commandResult: { ts: '2026-12-01T02:05:12.000Z', data: { ok: true, detail: 'answered at next wake-up' } },
   },
   camera: {
-    device: { city: 'hoi-an', id: 'ha-ma-cam-0001' },
     telemetry: {
       ts: '2026-12-01T08:01:00+07:00',
       metrics: { recording: 1, fps: 25, bitrate_kbps: 4096, storage_pct: 71, tamper: 0 },
