@@ -5,8 +5,14 @@ import type { KindName } from '../catalog/schema.ts';
 
 const SetLamp = z
   .object({
-    on: z.boolean().optional(),
-    dim_pct: z.number().int().min(0).max(100).optional(),
+    on: z.boolean().optional().describe('Bật (true) hoặc tắt (false) đèn / Lamp on (true) or off (false)'),
+    dim_pct: z
+      .number()
+      .int()
+      .min(0)
+      .max(100)
+      .optional()
+      .meta({ description: 'Độ sáng / Brightness', 'x-unit': '%' }),
   })
   .strict()
   .refine((a) => a.on !== undefined || a.dim_pct !== undefined, 'give `on`, `dim_pct` or both')
