@@ -232,6 +232,12 @@ export const ConfigSchema = z
      * socket when the database's notice of it was missed (plus the few seconds accounts are cached).
      */
     LIVE_SESSION_CHECK_S: z.coerce.number().int().min(1).max(3_600).default(5),
+    /**
+     * Until this day (Vietnam time, inclusive) the ids of the units abolished on 1 July 2025 (`phuong-3`,
+     * `minh-an`...) are still taken on input as the unit each went into, with a deprecation notice;
+     * after it they are refused (docs/places.md).
+     */
+    PLACES_FORMER_IDS_UNTIL: z.iso.date().default('2027-06-30'),
     /** A command without a cmd_result after this many seconds is marked timed_out. */
     COMMAND_TIMEOUT_S: z.coerce.number().int().min(1).max(3_600).default(30),
     TELEMETRY_RETENTION_DAYS: z.coerce.number().int().min(1).default(90),
