@@ -33,6 +33,7 @@ import type { Logger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics/index.ts';
 import { explainListenError, readPem } from './net.ts';
 import { createNotifications, type Notifications } from './notifications/index.ts';
+import { createPlaces, type Places } from './places/index.ts';
 import { createDeviceRegistry, type DeviceRegistry } from './registry/index.ts';
 import { createBackgroundLane } from './storage/backgroundLane.ts';
 import { createCommandQueries } from './storage/commands.ts';
@@ -40,6 +41,7 @@ import { createDeviceQueries } from './storage/devices.ts';
 import { type EmbeddedDatabase, startEmbeddedPostgres } from './storage/embedded.ts';
 import { createHousekeeping } from './storage/housekeeping.ts';
 import { migrate } from './storage/migrate.ts';
+import { createPlaceQueries } from './storage/places.ts';
 import { createPool, type Pool } from './storage/pool.ts';
 import { createRetention } from './storage/retention.ts';
 import { createUserQueries } from './storage/users.ts';
@@ -51,6 +53,8 @@ export interface RunningApp {
   ingestPool: Pool;
   bus: EventBus;
   catalog: Catalog;
+  /** Areas, units in force, former units and boundaries (devices/places, edited through the API). */
+  places: Places;
   registry: DeviceRegistry;
   alerts: Alerts;
   feeds: Feeds;
@@ -103,6 +107,12 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
     const metrics = createMetrics();
     const bus = createEventBus();
     const catalog = loadCatalog();
+    const places = createPlaces({
+      queries: createPlaceQueries(pool),
+      log: log.child({ area: 'places' }),
+      formerIdsUntil: config.PLACES_FORMER_IDS_UNTIL,
+    });
+    await places.start();
     const deviceQueries = createDeviceQueries(pool);
     // Mosquitto dynamic security: device accounts on the broker follow the registry (and the IOC's
     // own ingest account is made sure of before ingest connects).
@@ -113,7 +123,7 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       running.push(() => accounts.stop());
       await accounts.start();
     }
-    const registry = createDeviceRegistry({ queries: deviceQueries, catalog, bus, accounts });
+    const registry = createDeviceRegistry({ queries: deviceQueries, catalog, places, bus, accounts });
     await registry.load();
     // Several instances on one database (an external broker or Redis): registry and rule changes made
     // on one are announced to the others (LISTEN/NOTIFY).
@@ -332,6 +342,7 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       bus,
       broker,
       catalog,
+      places,
       registry,
       deviceQueries,
       unflushedLatest: (id) => writer.unflushedLatest(id),
@@ -428,6 +439,7 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       ingestPool,
       bus,
       catalog,
+      places,
       registry,
       alerts,
       feeds,

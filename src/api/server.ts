@@ -16,6 +16,7 @@ import type { Feeds } from '../feeds/index.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/index.ts';
 import type { Notifications } from '../notifications/index.ts';
+import type { Places } from '../places/index.ts';
 import type { DeviceRegistry } from '../registry/index.ts';
 import type { DeviceQueries } from '../storage/devices.ts';
 import type { Pool } from '../storage/pool.ts';
@@ -39,6 +40,7 @@ import { feedRoutes } from './routes/feeds.ts';
 import { fleetRoutes } from './routes/fleets.ts';
 import { healthRoutes, type MetricsAccess } from './routes/health.ts';
 import { notificationRoutes } from './routes/notifications.ts';
+import { placeRoutes } from './routes/places.ts';
 import { ruleRoutes } from './routes/rules.ts';
 import { telemetryRoutes } from './routes/telemetry.ts';
 
@@ -52,6 +54,7 @@ export interface ApiAreas {
   bus: EventBus;
   broker: Broker;
   catalog: Catalog;
+  places: Places;
   registry: DeviceRegistry;
   deviceQueries: DeviceQueries;
   /** The writer's latest values not yet in device_latest. */
@@ -162,6 +165,7 @@ export async function createApiServer(areas: ApiAreas): Promise<FastifyInstance>
       });
       await api.register(deadLetterRoutes, { pool: areas.pool });
       await api.register(fleetRoutes, { catalog: areas.catalog, registry: areas.registry });
+      await api.register(placeRoutes, { places: areas.places });
       await api.register(alertRoutes, { alerts: areas.alerts });
       await api.register(commandRoutes, { commands: areas.commands });
       await api.register(ruleRoutes, { alerts: areas.alerts, bus: areas.bus });

@@ -6,8 +6,15 @@ export const kindNames = ['streetlight', 'environment', 'noise', 'fire', 'waste'
 export const KindName = z.enum(kindNames);
 export type KindName = z.infer<typeof KindName>;
 
+/** The areas shipped in devices/places; others are added through the places API (src/places). */
 export const cityIds = ['tay-ninh', 'hoi-an'] as const;
-export const CityId = z.enum(cityIds);
+/**
+ * An area's id (`city` on the wire and in MQTT topics): the shape only. Whether the area exists is
+ * the places area's answer, since admins add areas at run time.
+ */
+export const CityId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, "an area's id from /api/v1/places/areas, e.g. tay-ninh");
 export type CityId = z.infer<typeof CityId>;
 
 const Bilingual = z.object({ vi: z.string().min(1), en: z.string().min(1) }).strict();

@@ -1,6 +1,6 @@
 // The MQTT topic contract: ioc/{city}/{kind}/{deviceId}/{channel}. Shared by the broker's ACL and
 // ingest, so both read a topic the same way.
-import { type CityId, cityIds, type KindName, kindNames } from '../catalog/schema.ts';
+import { type CityId, type KindName, kindNames } from '../catalog/schema.ts';
 
 export const inboundChannels = ['telemetry', 'status', 'event'] as const;
 export type InboundChannel = (typeof inboundChannels)[number];
@@ -13,7 +13,8 @@ export interface DeviceTopic {
   channel: Channel;
 }
 
-const cities = new Set<string>(cityIds);
+// Any area's id: admins add areas at run time, and ingest checks the topic against the device's own area.
+const areaId = /^[a-z0-9][a-z0-9-]{1,62}$/;
 const kinds = new Set<string>(kindNames);
 const channels = new Set<string>([...inboundChannels, 'cmd']);
 
@@ -38,7 +39,7 @@ function splitTopic(topic: string): DeviceTopic | undefined {
   const parts = topic.split('/');
   if (parts.length !== 5 || parts[0] !== 'ioc') return undefined;
   const [, city, kind, deviceId, channel] = parts as [string, string, string, string, string];
-  if (!cities.has(city) || !kinds.has(kind) || !channels.has(channel) || deviceId.length === 0)
+  if (!areaId.test(city) || !kinds.has(kind) || !channels.has(channel) || deviceId.length === 0)
     return undefined;
   return Object.freeze({
     city: city as CityId,

@@ -7,6 +7,8 @@ import type { Catalog } from '../catalog/index.ts';
 import { AppError } from '../errors.ts';
 import type { EventBus } from '../events/bus.ts';
 import { deviceTopic } from '../ingest/topics.ts';
+import type { Places } from '../places/index.ts';
+import type { Bilingual } from '../places/schema.ts';
 import type { DeviceFields, DeviceQueries, DeviceRow } from '../storage/devices.ts';
 import type { BrokerAccounts } from './brokerAccounts.ts';
 
@@ -36,7 +38,8 @@ export interface DeviceRegistry {
   byHandle(handle: number): HandledDevice | undefined;
   all(): IterableIterator<DeviceRow>;
   size(): number;
-  create(fields: DeviceFields): Promise<{ device: RegisteredDevice; secret: string }>;
+  /** `notice`: the unit was named by a former unit's id and taken as the unit it went into. */
+  create(fields: DeviceFields): Promise<{ device: RegisteredDevice; secret: string; notice?: Bilingual }>;
   createMany(fields: DeviceFields[]): Promise<Array<{ id: string; secret: string }>>;
   update(id: string, patch: Partial<Omit<DeviceFields, 'id' | 'kind'>>): Promise<RegisteredDevice>;
   remove(id: string): Promise<void>;
@@ -62,11 +65,16 @@ const fingerprint = (secret: string) => createHash('sha256').update(secret).dige
 export function createDeviceRegistry(deps: {
   queries: DeviceQueries;
   catalog: Catalog;
+  /**
+   * Areas and units (src/places): a device's unit follows from its position where boundaries exist,
+   * and a former unit's id is taken as the unit it went into. Without it, the fleets' wards decide.
+   */
+  places?: Places;
   bus: EventBus;
   /** An external broker that keeps its own device accounts (Mosquitto dynamic security). */
   accounts?: BrokerAccounts;
 }): DeviceRegistry {
-  const { queries, catalog, bus, accounts } = deps;
+  const { queries, catalog, places, bus, accounts } = deps;
   const devices = new Map<string, DeviceRow>();
   // Reconnects are frequent on poor links; after one full scrypt check we remember a fast
   // fingerprint of the accepted secret, dropped whenever the credentials change.
@@ -90,13 +98,21 @@ export function createDeviceRegistry(deps: {
     entry.telemetryTopic = row && deviceTopic(row, 'telemetry');
   }
 
-  function checkPlace(fields: Pick<DeviceFields, 'city' | 'ward'>) {
+  /** The fields with the unit they stand in (see `places`); refuses an unknown area or unit. */
+  function checkPlace<
+    T extends Pick<DeviceFields, 'city' | 'ward'> & Partial<Pick<DeviceFields, 'lat' | 'lon'>>,
+  >(fields: T): { fields: T; notice?: Bilingual } {
+    if (places) {
+      const place = places.placeOf(fields);
+      return { fields: { ...fields, ward: place.ward }, ...(place.notice ? { notice: place.notice } : {}) };
+    }
     if (!catalog.hasWard(fields.city, fields.ward)) {
       throw new AppError(
         'VALIDATION_FAILED',
         `ward "${fields.ward}" is not a ward of ${fields.city}; known wards: ${catalog.wardIds(fields.city).join(', ')}`,
       );
     }
+    return { fields };
   }
 
   return {
@@ -126,8 +142,8 @@ export function createDeviceRegistry(deps: {
     all: () => devices.values(),
     size: () => devices.size,
 
-    async create(fields) {
-      checkPlace(fields);
+    async create(given) {
+      const { fields, notice } = checkPlace(given);
       if (devices.has(fields.id)) throw new AppError('DEVICE_EXISTS', `device ${fields.id} already exists`);
       const secret = generateSecret();
       const secretHash = await hashSecret(secret, generatedSecretCost);
@@ -147,11 +163,11 @@ export function createDeviceRegistry(deps: {
       }
       put(row);
       bus.emit('deviceChanged', { deviceId: row.id, change: 'created' });
-      return { device: publicDevice(row), secret };
+      return { device: publicDevice(row), secret, ...(notice ? { notice } : {}) };
     },
 
-    async createMany(list) {
-      for (const fields of list) checkPlace(fields);
+    async createMany(given) {
+      const list = given.map((fields) => checkPlace(fields).fields);
       const fresh = list.filter((d) => !devices.has(d.id));
       const withSecrets = await Promise.all(
         fresh.map(async (d) => {
@@ -182,8 +198,14 @@ export function createDeviceRegistry(deps: {
     async update(id, patch) {
       const current = devices.get(id);
       if (!current) throw new AppError('DEVICE_NOT_FOUND', `device ${id} does not exist`);
-      checkPlace({ city: patch.city ?? current.city, ward: patch.ward ?? current.ward });
-      const row = await queries.update(id, patch);
+      const place = checkPlace({
+        city: patch.city ?? current.city,
+        ward: patch.ward ?? current.ward,
+        lat: patch.lat ?? current.lat,
+        lon: patch.lon ?? current.lon,
+      }).fields;
+      const moved = place.ward !== current.ward || patch.ward !== undefined;
+      const row = await queries.update(id, moved ? { ...patch, ward: place.ward } : patch);
       if (!row) throw new AppError('DEVICE_NOT_FOUND', `device ${id} does not exist`);
       put(row);
       bus.emit('deviceChanged', { deviceId: id, change: 'updated' });

@@ -9,7 +9,7 @@ const newDevice = {
   id: 'tn-p1-sl-9001',
   kind: 'streetlight',
   city: 'tay-ninh',
-  ward: 'phuong-1',
+  ward: 'phuong-tan-ninh',
   lat: 11.3105,
   lon: 106.0982,
   pole: 'tn-p1-pole-9001',
@@ -93,7 +93,7 @@ describe('devices API', () => {
       ward: 'quan-1',
     });
     expect(ward.status).toBe(400);
-    expect(ward.body.error.message).toMatch(/ward "quan-1" is not a ward of tay-ninh/);
+    expect(ward.body.error.message).toMatch(/"quan-1" is not an administrative unit of tay-ninh/);
     const extra = await app.request('POST', '/api/v1/devices', admin, {
       ...newDevice,
       id: 'tn-p1-sl-9002',

@@ -102,11 +102,13 @@ export async function deviceRoutes(
     },
     async (request, reply) => {
       const body = request.body;
-      const { device, secret } = await registry.create({
+      const { device, secret, notice } = await registry.create({
         ...body,
         pole: body.pole ?? null,
         zone: body.zone ?? null,
       });
+      // A former unit's id was taken as its current unit (docs/places.md): RFC 9110 Warning 299.
+      if (notice) reply.header('warning', `299 - "${encodeURIComponent(`${notice.vi} / ${notice.en}`)}"`);
       return reply
         .code(201)
         .send({ device: deviceWire(device), credentials: credentials(device.id, secret) });
