@@ -56,14 +56,14 @@ export function createLiveState() {
     upsertDevice(row: Pick<DeviceRow, 'id' | 'kind' | 'city' | 'ward' | 'name' | 'lat' | 'lon' | 'online'>) {
       const entry = devices.get(row.id);
       const current = entry && view(entry);
-      const next: LiveDevice = {
-        ...deviceSummaryWire(row),
-        online: current?.online ?? row.online,
-        ts: current?.ts ?? null,
-        metrics: current?.metrics ?? {},
-        alert: worstAlert(row.id),
-        ...(current?.aqi ? { aqi: current.aqi } : {}),
-      };
+      // The summary object grows the live fields in place: a view built by spreading it measured
+      // twice the cost per reading (readingInto reads the view on every reading).
+      const next = deviceSummaryWire(row) as LiveDevice;
+      next.online = current?.online ?? row.online;
+      next.ts = current?.ts ?? null;
+      next.metrics = current?.metrics ?? {};
+      next.alert = worstAlert(row.id);
+      if (current?.aqi) next.aqi = current.aqi;
       if (entry) entry.view = next;
       else devices.set(row.id, { view: next, newest: undefined, shown: undefined });
     },
