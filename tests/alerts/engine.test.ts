@@ -10,7 +10,7 @@ let app: TestApp;
 let admin: Record<string, string>;
 const base = {
   city: 'hoi-an',
-  ward: 'minh-an',
+  ward: 'phuong-hoi-an',
   lat: 15.8772,
   lon: 108.3281,
   pole: null,
@@ -80,8 +80,8 @@ describe('fire', () => {
       ]),
     );
     const alarm = alerts.find((a) => a.key === 'fire-alarm')!;
-    expect(alarm.message_vi).toBe('Báo cháy tại Cảm biến khói – Trần Phú 45 (Minh An)');
-    expect(alarm.message_en).toBe('Fire alarm at Cảm biến khói – Trần Phú 45 (Minh An)');
+    expect(alarm.message_vi).toBe('Báo cháy tại Cảm biến khói – Trần Phú 45 (Phường Hội An)');
+    expect(alarm.message_en).toBe('Fire alarm at Cảm biến khói – Trần Phú 45 (Phường Hội An)');
     expect(events.some((e) => e.action === 'opened' && e.alert.id === alarm.id)).toBe(true);
   });
 
@@ -90,13 +90,13 @@ describe('fire', () => {
     secrets.set(moved.id, (await app.registry.create(moved)).secret);
     const sensor = await device(moved);
     await sensor.send({ alarm: 0 });
-    await app.registry.update(moved.id, { name: 'Cảm biến khói – Hội quán Phúc Kiến', ward: 'cam-pho' });
+    await app.registry.update(moved.id, { name: 'Cảm biến khói – Hội quán Phúc Kiến', ward: 'phuong-hoi-an-dong' });
     await sensor.send({ alarm: 1 });
     const [alarm] = await eventually(
       async () => (await alertsOf(moved.id)).filter((a) => a.key === 'fire-alarm'),
       (a) => a.length === 1,
     );
-    expect(alarm.message_vi).toBe('Báo cháy tại Cảm biến khói – Hội quán Phúc Kiến (Cẩm Phô)');
+    expect(alarm.message_vi).toBe('Báo cháy tại Cảm biến khói – Hội quán Phúc Kiến (Phường Hội An Đông)');
   });
 
   it('counts a repeated alarm on the same alert instead of opening another', async () => {
@@ -175,7 +175,7 @@ describe('thresholds', () => {
       ['waste-full', 'info'],
       ['waste-overflow', 'warning'],
     ]);
-    expect(alerts[0].message_vi).toBe('Thùng rác đầy 85% cần thu gom tại Thùng rác – Lê Lợi (Minh An)');
+    expect(alerts[0].message_vi).toBe('Thùng rác đầy 85% cần thu gom tại Thùng rác – Lê Lợi (Phường Hội An)');
   });
 
   it('stores a late backlog but does not alert on it as if it were live', async () => {
@@ -217,8 +217,8 @@ describe('air quality and lighting', () => {
     await sensor.send({ pm25: 118 }, hourStart + 2 * 3_600_000 + 60_000); // completes the second hour
     const alert = (await alertsOf(station.id)).find((a) => a.key === 'aqi-bad');
     expect(alert).toMatchObject({ state: 'open', severity: 'warning' });
-    expect(alert.message_vi).toBe('Chỉ số AQI Xấu (179) tại Minh An, chất ô nhiễm chính PM25');
-    expect(alert.message_en).toBe('AQI Bad (179) in Minh An, dominant pollutant PM25');
+    expect(alert.message_vi).toBe('Chỉ số AQI Xấu (179) tại Phường Hội An, chất ô nhiễm chính PM25');
+    expect(alert.message_en).toBe('AQI Bad (179) in Phường Hội An, dominant pollutant PM25');
     // The console's device state carries the hourly AQI in its category colour.
     expect(app.live.state.get(station.id)?.aqi).toMatchObject({
       value: 179,
@@ -256,7 +256,7 @@ describe('device health', () => {
     const offline = (await alertsOf(bin.id)).find((a) => a.key === 'device-offline');
     expect(offline).toMatchObject({ state: 'open', severity: 'warning' });
     expect(offline.message_vi).toMatch(
-      /^Thiết bị Thùng rác – Lê Lợi \(Minh An\) mất tín hiệu từ \d\d:\d\d \d\d\/\d\d$/,
+      /^Thiết bị Thùng rác – Lê Lợi \(Phường Hội An\) mất tín hiệu từ \d\d:\d\d \d\d\/\d\d$/,
     );
     await sensor.send({ fill_pct: 11 });
     expect((await alertsOf(bin.id)).find((a) => a.key === 'device-offline')?.state).toBe('resolved');
@@ -283,7 +283,7 @@ describe('device health', () => {
     await app.alerts.engine.sweep(new Date(Date.now() + 61_000));
     const lost = (await alertsOf(bin.id)).find((a) => a.key === 'device-last-will');
     expect(lost.state).toBe('open');
-    expect(lost.message_en).toBe('Device Thùng rác – Lê Lợi (Minh An) lost its connection');
+    expect(lost.message_en).toBe('Device Thùng rác – Lê Lợi (Phường Hội An) lost its connection');
     const back = await connectDevice(app.mqttUrl, bin.id, secret);
     clients.push(back);
     await publish(back, `ioc/hoi-an/waste/${bin.id}/status`, JSON.stringify({ online: true }));

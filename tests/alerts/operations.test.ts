@@ -23,7 +23,7 @@ const camera = {
   id: 'tn-p3-cam-9201',
   kind: 'camera',
   city: 'tay-ninh',
-  ward: 'phuong-3',
+  ward: 'phuong-tan-ninh',
   lat: 11.305,
   lon: 106.1,
   pole: null,
@@ -61,7 +61,7 @@ describe('acknowledge and resolve', () => {
     expect(alert).toMatchObject({
       state: 'open',
       severity: 'critical',
-      message: { vi: 'Camera bị can thiệp tại Camera ngã tư thử (Phường 3)' },
+      message: { vi: 'Camera bị can thiệp tại Camera ngã tư thử (Phường Tân Ninh)' },
     });
 
     const denied = await app.request('POST', `/api/v1/alerts/${alert.id}/ack`, viewer, { note: 'x' });
@@ -102,7 +102,7 @@ describe('acknowledge and resolve', () => {
     expect(summary.body.groups).toEqual([
       {
         city: 'tay-ninh',
-        ward: 'phuong-3',
+        ward: 'phuong-tan-ninh',
         kind: 'camera',
         severity: 'critical',
         open: 1,

@@ -20,11 +20,11 @@ const open: AlertRecord = {
   deviceId: 'ha-ma-fire-0006',
   kind: 'fire',
   city: 'hoi-an',
-  ward: 'minh-an',
+  ward: 'phuong-hoi-an',
   severity: 'critical',
   state: 'open',
-  messageVi: 'Báo cháy tại Cảm biến cháy – Nguyễn Thái Học (Minh An)',
-  messageEn: 'Fire alarm at Fire sensor – Nguyễn Thái Học (Minh An)',
+  messageVi: 'Báo cháy tại Cảm biến cháy – Nguyễn Thái Học (Phường Hội An)',
+  messageEn: 'Fire alarm at Fire sensor – Nguyễn Thái Học (Phường Hội An)',
   value: 1,
   details: {},
   count: 1,
@@ -65,10 +65,10 @@ describe('alert wire shape', () => {
 
   it('leaves out of the public shape what only operators need, and adds the ward name', () => {
     const { details: _d, lastSeenAt: _l, acknowledgedBy: _a, resolvedBy: _r, ...source } = resolved;
-    const shown = publicAlertWire(source, 'Minh An');
+    const shown = publicAlertWire(source, 'Phường Hội An');
     expect(PublicAlertWire.parse(shown)).toEqual(shown);
     const { details, lastSeenAt, acknowledgedBy, resolvedBy, ...operators } = alertWire(resolved);
-    expect(shown).toEqual({ ...operators, wardName: 'Minh An' });
+    expect(shown).toEqual({ ...operators, wardName: 'Phường Hội An' });
     expect(Object.keys(shown)).not.toContain('details');
   });
 

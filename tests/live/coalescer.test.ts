@@ -42,7 +42,7 @@ function manualClock(start = Date.parse('2026-11-29T08:00:00.000Z')) {
   return clock;
 }
 
-const place = { kind: 'noise', city: 'hoi-an', ward: 'minh-an' } as const;
+const place = { kind: 'noise', city: 'hoi-an', ward: 'phuong-hoi-an' } as const;
 function reading(
   deviceId: string,
   at: number,
@@ -113,12 +113,12 @@ describe('live coalescer', () => {
     const t = clock.now();
     coalescer.reading(reading('ha-ma-noise-1', t, { laeq_db: 61 }));
     coalescer.reading(reading('ha-ma-noise-2', t, { laeq_db: 62 }));
-    coalescer.reading(reading('ha-cp-noise-1', t, { laeq_db: 63 }, { ward: 'cam-pho' }));
+    coalescer.reading(reading('ha-cp-noise-1', t, { laeq_db: 63 }, { ward: 'phuong-hoi-an-dong' }));
     clock.advance(100);
     expect(sent).toHaveLength(1);
     expect(sent[0]!.map((b) => [b.place.ward, (JSON.parse(`[${b.text}]`) as unknown[]).length])).toEqual([
-      ['minh-an', 2],
-      ['cam-pho', 1],
+      ['phuong-hoi-an', 2],
+      ['phuong-hoi-an-dong', 1],
     ]);
     clock.advance(1_000);
     expect(sent).toHaveLength(1);
@@ -142,9 +142,9 @@ describe('live coalescer', () => {
     expect(state.get('ha-ma-noise-1')?.metrics).toEqual({ lamax_db: 70 });
 
     coalescer.reading(reading('ha-ma-noise-1', t + 100, { laeq_db: 61 }));
-    coalescer.reading(reading('ha-ma-noise-1', t + 150, { laeq_db: 64 }, { ward: 'cam-pho' }));
+    coalescer.reading(reading('ha-ma-noise-1', t + 150, { laeq_db: 64 }, { ward: 'phuong-hoi-an-dong' }));
     clock.advance(100);
-    expect(sent[0]!.map((b) => b.place.ward)).toEqual(['cam-pho']);
+    expect(sent[0]!.map((b) => b.place.ward)).toEqual(['phuong-hoi-an-dong']);
     expect(state.get('ha-ma-noise-1')?.metrics).toEqual({ lamax_db: 70, laeq_db: 64 });
   });
 

@@ -11,7 +11,14 @@ import { connectDevice, eventually, publish } from '../helpers/mqtt.ts';
 let app: TestApp;
 let token: string;
 const sockets: Socket[] = [];
-const place = { city: 'hoi-an', ward: 'minh-an', lat: 15.877, lon: 108.328, pole: null, zone: null } as const;
+const place = {
+  city: 'hoi-an',
+  ward: 'phuong-hoi-an',
+  lat: 15.877,
+  lon: 108.328,
+  pole: null,
+  zone: null,
+} as const;
 const fire = { ...place, id: 'ha-ma-fire-9401', kind: 'fire', name: 'Cảm biến cháy – Chùa Cầu' } as const;
 const noise = { ...place, id: 'ha-ma-noise-9401', kind: 'noise', name: 'Tiếng ồn – Bạch Đằng' } as const;
 const secrets = new Map<string, string>();
@@ -125,7 +132,7 @@ describe('live console feed', () => {
       alert: {
         severity: 'critical',
         state: 'open',
-        message: { vi: 'Báo cháy tại Cảm biến cháy – Chùa Cầu (Minh An)' },
+        message: { vi: 'Báo cháy tại Cảm biến cháy – Chùa Cầu (Phường Hội An)' },
       },
     });
     expect(app.live.state.get(fire.id)?.alert).toBe('critical');
@@ -175,15 +182,15 @@ describe('live subscriptions and rates', () => {
     const elsewhere = {
       ...noise,
       id: 'ha-cp-noise-9401',
-      ward: 'cam-pho',
-      name: 'Tiếng ồn – Cẩm Phô',
+      ward: 'phuong-hoi-an-dong',
+      name: 'Tiếng ồn – Hội An Đông',
     } as const;
     const secret = (await app.registry.create(elsewhere)).secret;
     const socket = connect({ token });
     await next(socket, 'snapshot');
     const fresh = next<any>(socket, 'snapshot');
-    await socket.emitWithAck('subscribe', { city: 'hoi-an', wards: ['minh-an'] });
-    expect((await fresh).devices.map((d: any) => d.ward)).not.toContain('cam-pho');
+    await socket.emitWithAck('subscribe', { city: 'hoi-an', wards: ['phuong-hoi-an'] });
+    expect((await fresh).devices.map((d: any) => d.ward)).not.toContain('phuong-hoi-an-dong');
     const received: string[] = [];
     socket.on('telemetry', (batch: any[]) => received.push(...batch.map((b) => b.deviceId)));
     socket.on('device_status', (s: any) => received.push(s.deviceId));
@@ -286,26 +293,26 @@ describe('live subscriptions and rates', () => {
       async () => app.live.pendingTelemetry(),
       (n) => n === 0,
     );
-    const minhAn = await watch('minh-an');
-    const camPho = await watch('cam-pho');
+    const hoiAn = await watch('phuong-hoi-an');
+    const hoiAnDong = await watch('phuong-hoi-an-dong');
     const sensor = await connectDevice(app.mqttUrl, noise.id, secrets.get(noise.id)!);
     const topic = `ioc/hoi-an/noise/${noise.id}/telemetry`;
     await publish(sensor, topic, JSON.stringify({ metrics: { laeq_db: 61 } }));
     await eventually(
-      async () => minhAn.seen,
+      async () => hoiAn.seen,
       (seen) => seen.length > 0,
     );
-    await app.registry.update(noise.id, { ward: 'cam-pho' });
+    await app.registry.update(noise.id, { ward: 'phuong-hoi-an-dong' });
     await publish(sensor, topic, JSON.stringify({ metrics: { laeq_db: 64 } }));
     await eventually(
-      async () => camPho.seen,
+      async () => hoiAnDong.seen,
       (seen) => seen.length > 0,
     );
     sensor.end(true);
-    await drained(minhAn.socket, { city: 'hoi-an', wards: ['minh-an'] });
-    await drained(camPho.socket, { city: 'hoi-an', wards: ['cam-pho'] });
-    expect(minhAn.seen).toEqual([61]);
-    expect(camPho.seen).toEqual([64]);
+    await drained(hoiAn.socket, { city: 'hoi-an', wards: ['phuong-hoi-an'] });
+    await drained(hoiAnDong.socket, { city: 'hoi-an', wards: ['phuong-hoi-an-dong'] });
+    expect(hoiAn.seen).toEqual([61]);
+    expect(hoiAnDong.seen).toEqual([64]);
   });
 
   it('batches over a wider window while the server is saturated, and comes back once it has room', async () => {
