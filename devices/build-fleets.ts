@@ -1,4 +1,5 @@
-// Builds devices/fleets/{tay-ninh,hoi-an}.json from the hand-written sources in devices/fleets/sources/.
+// Builds devices/fleets/{tay-ninh,hoi-an}.json from the hand-written sources in devices/fleets/sources/
+// and the units in force from devices/places/.
 // Deterministic: no randomness, the same sources always give byte-identical output.
 //   npx tsx devices/build-fleets.ts
 //
@@ -10,6 +11,7 @@
 // numbers in the Hội An Old Town (`buildings`), and the devices listed per site.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Fleet, type FleetDevice, type KindName, type Ward } from '../src/catalog/schema.ts';
+import { readShippedPlaces } from '../src/places/seed.ts';
 
 type LatLon = [number, number];
 type SensorKind = 'environment' | 'noise' | 'fire' | 'waste';
@@ -331,13 +333,25 @@ function build(source: Source): Fleet {
     }
   }
 
+  // The sources are drawn by the wards of before 1 July 2025 (their codes stay in the device ids);
+  // the fleets name the units in force, each former ward mapped by devices/places.
+  const places = readShippedPlaces();
+  const currentOf = new Map(places.formerUnits.map((u) => [u.id, u.mergedInto]));
   const fleet = Fleet.parse({
     city: source.city,
     name: source.name,
     lat: source.lat,
     lon: source.lon,
-    wards: source.wards.map(({ id, name, type, lat, lon }) => ({ id, name, type, lat, lon })),
-    devices,
+    wards: places.units
+      .filter((u) => u.area === source.city && u.validTo === null)
+      .map((u) => ({ id: u.id, name: u.fullName.vi, type: u.type, lat: u.centre.lat, lon: u.centre.lon })),
+    devices: devices.map(({ id, kind, ward, ...d }) => ({
+      id,
+      kind,
+      ward: currentOf.get(ward) ?? ward,
+      ...(currentOf.has(ward) ? { wardBefore2025: ward } : {}),
+      ...d,
+    })),
   });
   return fleet;
 }

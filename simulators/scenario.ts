@@ -126,7 +126,9 @@ export function resolveGroups(scenario: Scenario, catalog: Catalog): Map<string,
     if (spec.near && !centre)
       throw new Error(`${scenario.name}: ${spec.near} is not in the ${scenario.city} fleet`);
     let ids = fleet.devices
-      .filter((d) => d.kind === spec.kind && (!spec.ward || d.ward === spec.ward))
+      .filter(
+        (d) => d.kind === spec.kind && (!spec.ward || d.ward === spec.ward || d.wardBefore2025 === spec.ward),
+      )
       .filter((d) => !centre || (d.id !== centre.id && metres(centre, d) <= (spec.withinM ?? 50)))
       .sort((a, b) => (centre ? metres(centre, a) - metres(centre, b) : a.id.localeCompare(b.id)))
       .map((d) => d.id);

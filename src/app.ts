@@ -106,13 +106,13 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
 
     const metrics = createMetrics();
     const bus = createEventBus();
-    const catalog = loadCatalog();
     const places = createPlaces({
       queries: createPlaceQueries(pool),
       log: log.child({ area: 'places' }),
       formerIdsUntil: config.PLACES_FORMER_IDS_UNTIL,
     });
     await places.start();
+    const catalog = loadCatalog(undefined, places);
     const deviceQueries = createDeviceQueries(pool);
     // Mosquitto dynamic security: device accounts on the broker follow the registry (and the IOC's
     // own ingest account is made sure of before ingest connects).

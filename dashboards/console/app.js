@@ -148,6 +148,12 @@ function onAlert({ alert }) {
   renderAlerts();
 }
 
+/** The unit's name (Phường Tân Ninh) from the catalogue's areas, the id when it is not there. */
+function wardName(device) {
+  const city = state.catalog?.cities.find((c) => c.city === device.city);
+  return city?.wards.find((w) => w.id === device.ward)?.name ?? device.ward;
+}
+
 function renderFilters() {
   if (!state.catalog) return;
   const fill = (select, all, options, value) => {
@@ -288,7 +294,7 @@ async function renderPanel(deviceId) {
          <button id="send-dim" type="button">${t('send')}</button> <span id="command-status"></span></p>`
       : '';
   panel.innerHTML = `<button id="panel-close" type="button" style="float:right">${t('close')}</button>
-    <h3>${escapeHtml(device.name)}</h3><p>${escapeHtml(kind.name[state.lang])} · ${escapeHtml(device.ward)} · ${device.online === false ? t('offline') : ''}</p>
+    <h3>${escapeHtml(device.name)}</h3><p>${escapeHtml(kind.name[state.lang])} · ${escapeHtml(wardName(device))} · ${device.online === false ? t('offline') : ''}</p>
     ${aqiBadge(device)}
     <h4>${t('latest')}</h4><table id="panel-latest">${latestRows(device, kind)}</table>${controls}<h4>${t('lastHours')}</h4><div id="chart"></div>`;
   $('panel-close').onclick = () => {

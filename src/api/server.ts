@@ -164,7 +164,11 @@ export async function createApiServer(areas: ApiAreas): Promise<FastifyInstance>
         catalog: areas.catalog,
       });
       await api.register(deadLetterRoutes, { pool: areas.pool });
-      await api.register(fleetRoutes, { catalog: areas.catalog, registry: areas.registry });
+      await api.register(fleetRoutes, {
+        catalog: areas.catalog,
+        registry: areas.registry,
+        places: areas.places,
+      });
       await api.register(placeRoutes, { places: areas.places });
       await api.register(alertRoutes, { alerts: areas.alerts });
       await api.register(commandRoutes, { commands: areas.commands });

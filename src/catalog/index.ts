@@ -1,7 +1,10 @@
 // The device catalog: devices/kinds/*.json and devices/fleets/*.json, validated once at start-up.
-// Everything that needs to know what a kind measures asks this object.
+// Everything that needs to know what a kind measures asks this object. Ward questions go to the
+// places area when one is given (units in force, former units mapped to them); without it, to the
+// fleet files.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Places } from '../places/index.ts';
 import {
   type CityId,
   Fleet,
@@ -18,10 +21,16 @@ export interface Catalog {
   kinds: ReadonlyMap<KindName, KindDefinition>;
   fleets: ReadonlyMap<CityId, FleetData>;
   kind(name: KindName): KindDefinition;
+  /** Whether the area exists (devices/places, or one an admin added). */
+  hasCity(city: string): boolean;
+  /** A unit in force of the area, or a former unit of it (still accepted on input). */
   hasWard(city: string, ward: string): boolean;
+  /** The units in force. */
   wardIds(city: string): string[];
-  /** The ward's official name with diacritics (e.g. `Phường 3`), or its id when unknown. */
+  /** The unit's official name with diacritics (e.g. `Phường Tân Ninh`), or its id when unknown. */
   wardName(city: string, ward: string): string;
+  /** The unit in force a ward id stands for: itself, or the unit a former unit went into. */
+  currentWard(city: string, ward: string): string;
 }
 
 function readJson(path: string): unknown {
@@ -48,7 +57,7 @@ function parseFile<T>(
   throw new Error(`${path} does not match the catalog schema:\n${problems}`);
 }
 
-export function loadCatalog(dir = defaultDevicesDir): Catalog {
+export function loadCatalog(dir = defaultDevicesDir, places?: Places): Catalog {
   const kinds = new Map<KindName, KindDefinition>();
   for (const name of kindNames) {
     const definition = parseFile<KindDefinition>(KindSchema, join(dir, 'kinds', `${name}.json`));
@@ -82,8 +91,23 @@ export function loadCatalog(dir = defaultDevicesDir): Catalog {
       if (!definition) throw new Error(`unknown kind ${name}`);
       return definition;
     },
-    hasWard: (city, ward) => fleets.get(city as CityId)?.wards.some((w) => w.id === ward) ?? false,
-    wardIds: (city) => fleets.get(city as CityId)?.wards.map((w) => w.id) ?? [],
-    wardName: (city, ward) => fleets.get(city as CityId)?.wards.find((w) => w.id === ward)?.name ?? ward,
+    hasCity: (city) => (places ? places.area(city) !== undefined : fleets.has(city as CityId)),
+    hasWard: (city, ward) =>
+      places
+        ? places.currentUnits(city).some((u) => u.id === ward) || places.formerUnit(ward)?.area === city
+        : (fleets.get(city as CityId)?.wards.some((w) => w.id === ward) ?? false),
+    wardIds: (city) =>
+      places
+        ? places.currentUnits(city).map((u) => u.id)
+        : (fleets.get(city as CityId)?.wards.map((w) => w.id) ?? []),
+    wardName: (city, ward) =>
+      places
+        ? places.unitName(ward)
+        : (fleets.get(city as CityId)?.wards.find((w) => w.id === ward)?.name ?? ward),
+    currentWard(city, ward) {
+      if (!places || ward === '' || ward === '*') return ward;
+      const former = places.formerUnit(ward);
+      return former && former.area === city ? places.filterUnit(city, ward).ward : ward;
+    },
   };
 }

@@ -57,7 +57,10 @@ export const FleetDevice = z
   .object({
     id: DeviceId,
     kind: KindName,
+    /** A unit in force (devices/places); a former unit's id is still taken, as the unit it went into. */
     ward: z.string().min(1),
+    /** The ward before 1 July 2025, where the device stood then: kept so history stays reportable. */
+    wardBefore2025: z.string().min(1).optional(),
     lat: z.number().min(-90).max(90),
     lon: z.number().min(-180).max(180),
     pole: z.string().min(1).optional(),

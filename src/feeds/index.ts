@@ -38,6 +38,8 @@ export interface IndicatorRequest {
   cursor?: string | undefined;
   /** Open data: leave out restricted indicators and camera alerts. */
   open?: boolean;
+  /** `before-2025`: by the units abolished on 1 July 2025, for a period before it (docs/places.md). */
+  units?: 'current' | 'before-2025' | undefined;
 }
 
 export interface IndicatorItem {
@@ -190,7 +192,10 @@ export function createFeeds(deps: {
     from: Date,
     to: Date,
   ): Promise<ComponentRow[]> {
-    const query = { city: request.city, ward: request.ward ?? '', period: request.period, from, to };
+    const before2025 = request.units === 'before-2025';
+    // A former unit's id asks for the unit it went into, unless the period is read by former units.
+    const ward = before2025 ? (request.ward ?? '') : catalog.currentWard(request.city, request.ward ?? '');
+    const query = { city: request.city, ward, period: request.period, from, to, units: request.units };
     const rollup = await readIndicatorComponents(client, query);
     return [...rollup, ...(await readAlertComponents(client, query))];
   }

@@ -24,7 +24,7 @@ export async function registerFleet(
   fleet: Fleet,
   rotate: (id: string) => boolean = () => false,
 ): Promise<{ created: number; rotated: number; credentials: DeviceCredentials[] }> {
-  const fields = fleet.devices.map((d) => ({
+  const fields = fleet.devices.map(({ wardBefore2025: _before, ...d }) => ({
     ...d,
     city: fleet.city,
     pole: d.pole ?? null,

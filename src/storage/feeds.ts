@@ -28,6 +28,11 @@ export interface IndicatorQuery {
   period: StoredPeriod;
   from: Date;
   to: Date;
+  /**
+   * `before-2025`: a ward is one of the units abolished on 1 July 2025, read from what was reported
+   * per former unit (migration 020) and from alerts and devices by the ward they had then.
+   */
+  units?: 'current' | 'before-2025';
 }
 
 const tz = "'Asia/Ho_Chi_Minh'";
@@ -82,12 +87,16 @@ const changedBetween = (column: string, since: string, until: string) =>
 
 const wardFilter = (param: string) => `(CASE WHEN ${param} = '*' THEN ward <> '' ELSE ward = ${param} END)`;
 
+/** The table of a query's ward rows: the whole city ('') reads the same table in either mode. */
+const tableOf = (q: IndicatorQuery, table: 'indicator_hourly' | 'indicator_daily') =>
+  q.units === 'before-2025' && q.ward !== '' ? `${table}_before_2025` : table;
+
 /** Indicator components of the refresher's tables, added up per period. */
 export async function readIndicatorComponents(pool: Queryable, q: IndicatorQuery): Promise<ComponentRow[]> {
   if (q.period === 'hour') {
     const { rows } = await pool.query<ComponentRow>(
       `SELECT to_char(hour AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS bucket, ward, indicator, dim, sum, count, max
-       FROM indicator_hourly WHERE city = $1 AND ${wardFilter('$2')} AND hour >= $3 AND hour < $4`,
+       FROM ${tableOf(q, 'indicator_hourly')} WHERE city = $1 AND ${wardFilter('$2')} AND hour >= $3 AND hour < $4`,
       [q.city, q.ward, q.from, q.to],
     );
     return rows;
@@ -96,7 +105,7 @@ export async function readIndicatorComponents(pool: Queryable, q: IndicatorQuery
   const { rows } = await pool.query<ComponentRow>(
     `SELECT to_char(${bucket}, 'YYYY-MM-DD') AS bucket, ward, indicator, dim,
             sum(sum) AS sum, sum(count) AS count, max(max) AS max
-     FROM indicator_daily
+     FROM ${tableOf(q, 'indicator_daily')}
      WHERE city = $1 AND ${wardFilter('$2')}
        AND day >= ($3::timestamptz AT TIME ZONE ${tz})::date AND day < ($4::timestamptz AT TIME ZONE ${tz})::date
      GROUP BY 1, ward, indicator, dim`,
@@ -114,15 +123,18 @@ export async function readAlertComponents(pool: Queryable, q: IndicatorQuery): P
     q.period === 'hour'
       ? `to_char(date_bin('1 hour', ${column}, '2000-01-01') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`
       : `to_char(date_trunc('${q.period}', ${column} AT TIME ZONE ${tz}), 'YYYY-MM-DD')`;
-  const wardOut = q.ward === '' ? "''" : 'ward';
+  const wardOut = q.ward === '' ? "''" : 'report_ward';
+  const wardOf = (table: string) =>
+    q.units === 'before-2025' ? `coalesce(${table}.ward_before_2025, ${table}.ward)` : `${table}.ward`;
   const { rows } = await pool.query<ComponentRow>(
     `WITH a AS (
-       SELECT a.*, r.metric AS rule_metric, r.threshold AS rule_threshold, r.comparison AS rule_comparison
+       SELECT a.*, ${wardOf('a')} AS report_ward, r.metric AS rule_metric, r.threshold AS rule_threshold,
+              r.comparison AS rule_comparison
        FROM alerts a JOIN alert_rules r ON r.id = a.rule_id
-       WHERE a.city = $1 AND ($2 IN ('', '*') OR a.ward = $2) AND a.opened_at >= $3 AND a.opened_at < $4
+       WHERE a.city = $1 AND ($2 IN ('', '*') OR ${wardOf('a')} = $2) AND a.opened_at >= $3 AND a.opened_at < $4
      ), e AS (
-       SELECT e.time, d.ward FROM device_events e JOIN devices d ON d.id = e.device_id
-       WHERE e.type = 'lamp_fault' AND d.city = $1 AND ($2 IN ('', '*') OR d.ward = $2)
+       SELECT e.time, ${wardOf('d')} AS report_ward FROM device_events e JOIN devices d ON d.id = e.device_id
+       WHERE e.type = 'lamp_fault' AND d.city = $1 AND ($2 IN ('', '*') OR ${wardOf('d')} = $2)
          AND e.time >= $3 AND e.time < $4
      )
      SELECT ${bucketOf('opened_at')} AS bucket, ${wardOut} AS ward, 'alerts_count' AS indicator,

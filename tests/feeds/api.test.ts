@@ -55,8 +55,8 @@ beforeAll(async () => {
     publishDelayS: 600,
     clock: () => new Date('2026-04-03T00:00:00Z'),
   });
-  await device('ha-env-a', 'environment', 'minh-an');
-  await device('ha-env-b', 'environment', 'cam-pho');
+  await device('ha-env-a', 'environment', 'phuong-hoi-an');
+  await device('ha-env-b', 'environment', 'phuong-hoi-an-tay');
   // One reading each side of midnight between March and April, local time (17:00 UTC).
   await store([
     ['ha-env-a', 'pm25', local('2026-03-31T23:30:00'), 10],
@@ -138,14 +138,14 @@ describe('indicators', () => {
           key.headers,
         )
       ).body;
-    const months = await read('ward=minh-an&period=month&from=2026-03&to=2026-05');
+    const months = await read('ward=phuong-hoi-an&period=month&from=2026-03&to=2026-05');
     expect(months.items.map((i: { period: string; value: number }) => [i.period, i.value])).toEqual([
       ['2026-03', 10],
       ['2026-04', 30],
     ]);
     expect(months.items[0]).toMatchObject({
-      ward: 'minh-an',
-      wardName: 'Minh An',
+      ward: 'phuong-hoi-an',
+      wardName: 'Phường Hội An',
       group: 'sector',
       unit: 'µg/m³',
     });
@@ -177,7 +177,9 @@ describe('indicators', () => {
       'period,start,end,city,ward,wardName,indicator,name_vi,name_en,group,sector,dimension,value,unit,max,sum,count,partial',
     );
     expect(
-      lines.some((l) => l.includes('Cẩm Phô') && l.includes('Bụi PM2.5 trung bình') && l.includes(',50,')),
+      lines.some(
+        (l) => l.includes('Phường Hội An Tây') && l.includes('Bụi PM2.5 trung bình') && l.includes(',50,'),
+      ),
     ).toBe(true);
   });
 
@@ -194,7 +196,7 @@ describe('indicators', () => {
 
   it('through a cursor, return a day once, and again only when a late reading changes it', async () => {
     const key = await newKey();
-    const base = '/api/v1/feeds/indicators?city=hoi-an&ward=minh-an&period=day&indicator=pm25_mean';
+    const base = '/api/v1/feeds/indicators?city=hoi-an&ward=phuong-hoi-an&period=day&indicator=pm25_mean';
     const first = await app.request('GET', `${base}&from=2026-03-01&to=2026-05-01`, key.headers);
     expect(first.body.items.map((i: { period: string }) => i.period)).toEqual(['2026-03-31', '2026-04-01']);
     const nothing = await app.request('GET', `${base}&cursor=${first.body.cursor}`, key.headers);
@@ -252,7 +254,7 @@ describe('NGSI-LD', () => {
     expect(station).toMatchObject({
       type: 'AirQualityObserved',
       location: { type: 'GeoProperty', value: { type: 'Point', coordinates: [108.326, 15.877] } },
-      address: { value: { addressLocality: 'hoi-an', district: 'minh-an', addressCountry: 'VN' } },
+      address: { value: { addressLocality: 'hoi-an', district: 'phuong-hoi-an', addressCountry: 'VN' } },
       pm25: { type: 'Property', value: 50, observedAt: '2026-03-31T18:30:00.000Z', unitCode: 'GQ' },
     });
     expect(station!['@context']).toContain('https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context.jsonld');
@@ -334,7 +336,7 @@ describe('the alerts feed', () => {
     const insert = async (client: pg.Pool | pg.PoolClient) => {
       await client.query(
         `INSERT INTO alerts (rule_id, device_id, kind, city, ward, severity, state, message_vi, message_en, opened_at, last_seen_at)
-         VALUES ($1, $2, 'environment', 'hoi-an', 'minh-an', 'warning', 'open', 'Ngập', 'Flood', now(), now())`,
+         VALUES ($1, $2, 'environment', 'hoi-an', 'phuong-hoi-an', 'warning', 'open', 'Ngập', 'Flood', now(), now())`,
         [ruleId, `feed-dev-${n++}`],
       );
       inserted++;

@@ -4,9 +4,13 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadCatalog } from '../../src/catalog/index.ts';
+import { createFeeds } from '../../src/feeds/index.ts';
 import { createRefresher } from '../../src/feeds/refresher.ts';
 import { createLogger } from '../../src/log.ts';
+import { createPlaces } from '../../src/places/index.ts';
 import { defaultMigrationsDir, migrate } from '../../src/storage/migrate.ts';
+import { createPlaceQueries } from '../../src/storage/places.ts';
 import { createPool, type Pool } from '../../src/storage/pool.ts';
 import { insertTelemetryRows } from '../../src/storage/telemetry.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
@@ -222,5 +226,43 @@ describe('migration to the units in force since 1 July 2025', () => {
     await refresh();
     expect(await unitRows('indicator_hourly')).toEqual(migratedHourly);
     expect(await unitRows('indicator_daily')).toEqual(migratedDaily);
+  });
+
+  it('feeds report by the current units, a former id asking for its unit, and by the former units on request', async () => {
+    const places = createPlaces({ queries: createPlaceQueries(pool), log, formerIdsUntil: '2027-06-30' });
+    await places.start();
+    const feeds = createFeeds({
+      pool,
+      catalog: loadCatalog(undefined, places),
+      log,
+      publishDelayS: 600,
+      clock: () => local('2025-06-13T00:00:00'),
+    });
+    try {
+      const read = async (ward: string, units?: 'before-2025') =>
+        (
+          await feeds.indicators({
+            city: 'tay-ninh',
+            ward,
+            period: 'day',
+            from: local('2025-06-10T00:00:00'),
+            to: local('2025-06-11T00:00:00'),
+            indicator: ['pm25_mean', 'alerts_count'],
+            units,
+          })
+        ).items.map((i) => [i.ward, i.wardName, i.indicator, i.value]);
+      const current = await read('*');
+      expect(current.map((i) => i[0])).toEqual(
+        expect.arrayContaining(['phuong-tan-ninh', 'phuong-binh-minh']),
+      );
+      expect(current.filter((i) => i[0] === 'phuong-tan-ninh').map((i) => i[1])).toContain('Phường Tân Ninh');
+      expect(await read('phuong-3')).toEqual(current.filter((i) => i[0] === 'phuong-tan-ninh'));
+      const former = await read('*', 'before-2025');
+      expect(new Set(former.map((i) => i[0]))).toEqual(new Set(['phuong-1', 'phuong-3', 'ninh-son']));
+      expect(former).toContainEqual(['phuong-3', 'Phường 3', 'alerts_count', 1]);
+      expect(await read('phuong-1', 'before-2025')).toEqual(former.filter((i) => i[0] === 'phuong-1'));
+    } finally {
+      await feeds.stop();
+    }
   });
 });

@@ -1,4 +1,5 @@
 // Fleets from devices/: list what the catalog holds and load a city's inventory into the registry.
+// The areas and their units come from the places area (devices/places, edited through the API).
 // Loading answers with the MQTT credentials of what it created (and, on request, fresh secrets for
 // devices already registered), which `npm run fleet:load` writes to the simulators' credentials file.
 import type { FastifyInstance } from 'fastify';
@@ -7,15 +8,16 @@ import { z } from 'zod';
 import type { Catalog } from '../../catalog/index.ts';
 import { CityId } from '../../catalog/schema.ts';
 import { AppError } from '../../errors.ts';
+import type { Places } from '../../places/index.ts';
 import { registerFleet } from '../../registry/fleets.ts';
 import type { DeviceRegistry } from '../../registry/index.ts';
 import { ErrorBody } from '../schemas.ts';
 
 export async function fleetRoutes(
   app: FastifyInstance,
-  opts: { catalog: Catalog; registry: DeviceRegistry },
+  opts: { catalog: Catalog; registry: DeviceRegistry; places: Places },
 ) {
-  const { catalog, registry } = opts;
+  const { catalog, registry, places } = opts;
   const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.get(
@@ -24,14 +26,25 @@ export async function fleetRoutes(
       config: { role: 'viewer' },
       schema: {
         tags: ['catalog'],
-        summary: 'Device kinds (metrics, units, ranges) and the cities with their wards',
+        summary:
+          'Device kinds (metrics, units, ranges) and the areas (`city`) with their units in force (`wards`, named in full)',
       },
     },
     async () => ({
       kinds: [...catalog.kinds.values()],
-      cities: [...catalog.fleets.values()].map(({ devices, ...city }) => ({
-        ...city,
-        devices: devices.length,
+      cities: places.areas().map((area) => ({
+        city: area.id,
+        name: area.name,
+        lat: area.centre.lat,
+        lon: area.centre.lon,
+        wards: places.currentUnits(area.id).map((u) => ({
+          id: u.id,
+          name: u.fullName.vi,
+          type: u.type,
+          lat: u.centre.lat,
+          lon: u.centre.lon,
+        })),
+        devices: catalog.fleets.get(area.id)?.devices.length ?? 0,
       })),
     }),
   );

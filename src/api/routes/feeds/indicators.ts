@@ -21,6 +21,13 @@ export const IndicatorQuery = z
     group: z.enum(['key', 'sector']).optional(),
     format: Format,
     cursor: Cursor.optional(),
+    units: z
+      .enum(['current', 'before-2025'])
+      .optional()
+      .describe(
+        'current (omitted): by the units in force since 1 July 2025 (a former unit id asks for the unit it went into); ' +
+          'before-2025: by the former units, for a period before that day',
+      ),
   })
   .strict();
 export type IndicatorQuery = z.infer<typeof IndicatorQuery>;

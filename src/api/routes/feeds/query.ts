@@ -33,9 +33,18 @@ export const IndicatorList = z
 
 export const feedErrors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 429: ErrorBody };
 
-/** Refuses a ward the city does not have (`*`, every ward, and none are fine), naming the known ones. */
+/**
+ * Refuses an unknown area, and a ward the area does not have (`*`, every ward, and none are fine; a
+ * former unit is fine, as the unit it went into), naming the known ones.
+ */
 export function wardCheck(catalog: Catalog) {
   return (city: string, ward: string | undefined) => {
+    if (!catalog.hasCity(city)) {
+      throw new AppError(
+        'VALIDATION_FAILED',
+        `không có địa bàn ${city} / city: there is no area ${city}; see /api/v1/places/areas`,
+      );
+    }
     if (ward && ward !== '*' && !catalog.hasWard(city, ward)) {
       throw new AppError(
         'VALIDATION_FAILED',
