@@ -29,8 +29,11 @@ export interface Catalog {
   wardIds(city: string): string[];
   /** The unit's official name with diacritics (e.g. `Phường Tân Ninh`), or its id when unknown. */
   wardName(city: string, ward: string): string;
-  /** The unit in force a ward id stands for: itself, or the unit a former unit went into. */
-  currentWard(city: string, ward: string): string;
+  /**
+   * The unit in force a ward id stands for: itself, or the unit a former unit (of `city`, or of any
+   * area when none is given) went into. Refuses a former id after PLACES_FORMER_IDS_UNTIL.
+   */
+  currentWard(city: string | undefined, ward: string): string;
 }
 
 function readJson(path: string): unknown {
@@ -107,7 +110,9 @@ export function loadCatalog(dir = defaultDevicesDir, places?: Places): Catalog {
     currentWard(city, ward) {
       if (!places || ward === '' || ward === '*') return ward;
       const former = places.formerUnit(ward);
-      return former && former.area === city ? places.filterUnit(city, ward).ward : ward;
+      return former && (city === undefined || former.area === city)
+        ? places.filterUnit(former.area, ward).ward
+        : ward;
     },
   };
 }

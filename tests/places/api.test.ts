@@ -229,6 +229,9 @@ describe('places API', () => {
     expect(body.device.ward).toBe('phuong-tan-ninh');
     const warning = decodeURIComponent(res.headers.get('warning') ?? '');
     expect(warning).toMatch(/^299 - ".*phuong-3.*đơn vị cũ.*former unit.*2027-06-30/);
+    // As a filter too: the former ward lists the unit it went into.
+    const listed = await app.request('GET', '/api/v1/devices?ward=phuong-3', operator);
+    expect(listed.body.items.map((d: { id: string }) => d.id)).toEqual(['tn-p3-env-9001']);
   });
 
   it("keeps an admin's edit of a shipped unit across a restart of the places area", async () => {

@@ -56,7 +56,10 @@ export async function deviceRoutes(
       },
     },
     async (request) => {
-      const { rows, total } = await queries.list(request.query);
+      // A former unit's id (before 1 July 2025) lists the unit it went into (docs/places.md).
+      const { ward, city } = request.query;
+      const query = ward ? { ...request.query, ward: catalog.currentWard(city, ward) } : request.query;
+      const { rows, total } = await queries.list(query);
       return { items: rows.map(deviceWire), total };
     },
   );
