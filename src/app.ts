@@ -28,6 +28,8 @@ import { createDeadLetterSink } from './ingest/deadLetters.ts';
 import { createIngest, type Ingest } from './ingest/index.ts';
 import { createIngestLimiter } from './ingest/rateLimit.ts';
 import { createTelemetryWriter, type TelemetryWriter } from './ingest/writer.ts';
+import { createDeviceShares } from './limits/sharedDevices.ts';
+import { connectSharedLimits } from './limits/sharedStore.ts';
 import { createLive, type Live } from './live/index.ts';
 import type { Logger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics/index.ts';
@@ -145,6 +147,28 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       : undefined;
     if (cluster) running.push(() => cluster.stop());
 
+    // REDIS_URL: the device, login and feed-key limits hold across instances (docs/decisions/0020-shared-limits.md).
+    const sharedLimits = config.REDIS_URL
+      ? connectSharedLimits({
+          url: config.REDIS_URL,
+          prefix: config.REDIS_PREFIX,
+          log: log.child({ area: 'limits' }),
+          onUnavailable: (limit) => metrics.sharedLimitsDown.inc({ limit }),
+        })
+      : undefined;
+    if (sharedLimits) running.push(() => sharedLimits.stop());
+    // Behind an external broker a device's messages were already acknowledged by the broker, and a
+    // backlog it redelivers after an instance restart arrives at full speed: holding them here would
+    // hold every device's messages behind them (one receive window per instance), and refusing them
+    // would lose acknowledged data. Flood control then belongs to the broker (EMQX rate limits).
+    const deviceRatePerS = config.MQTT_URL ? 0 : config.INGEST_DEVICE_RATE_PER_S;
+    const deviceShares =
+      sharedLimits && deviceRatePerS > 0
+        ? createDeviceShares({ store: sharedLimits, ratePerS: deviceRatePerS })
+        : undefined;
+    deviceShares?.start();
+    if (deviceShares) running.push(() => deviceShares.stop());
+
     const users = createUserQueries(pool);
     const jwtSecret = await resolveJwtSecret(config.JWT_SECRET, config.DATA_DIR);
     const auth = createAuth({
@@ -156,6 +180,7 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
         addressPerMinute: config.LOGIN_ADDRESS_RATE_PER_MIN,
         globalPerSecond: config.LOGIN_GLOBAL_RATE_PER_S,
         hashQueue: config.LOGIN_HASH_QUEUE,
+        shared: sharedLimits,
       },
       refused: (reason) => metrics.loginRefused.inc({ reason }),
       dataDir: config.DATA_DIR,
@@ -183,7 +208,11 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
     // Periodic whole-fleet statements (latest values, last-seen stamps, folds, the indicator pass)
     // take turns on one lane with rests, so they never crowd out ingest (src/storage/backgroundLane.ts).
     const lane = createBackgroundLane();
+    // Before the writer: a journal record the database refuses on replay becomes a dead letter.
+    const deadLetters = createDeadLetterSink({ pool, log: ingestLog, metrics, bus });
+    running.push(() => deadLetters.stop());
     const writer = createTelemetryWriter({
+      deadLetters,
       lane,
       pool: ingestPool,
       log: ingestLog,
@@ -201,8 +230,6 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
     running.push(() => writer.stop());
     // A journal left by a crash is replayed before anything new is written (docs/decisions/0008-journal.md).
     await writer.start();
-    const deadLetters = createDeadLetterSink({ pool, log: ingestLog, metrics, bus });
-    running.push(() => deadLetters.stop());
     const ingest = createIngest({
       lane,
       catalog,
@@ -215,13 +242,12 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       log: ingestLog,
       config,
       rateLimit: createIngestLimiter({
-        // Behind an external broker a device's messages were already acknowledged by the broker, and a
-        // backlog it redelivers after an instance restart arrives at full speed: refusing them here
-        // would lose acknowledged data. Flood control then belongs to the broker (EMQX rate limits).
-        devicePerS: config.MQTT_URL ? 0 : config.INGEST_DEVICE_RATE_PER_S,
+        shares: deviceShares,
+        devicePerS: deviceRatePerS,
         deviceBurst: config.INGEST_DEVICE_BURST,
         globalPerS: config.INGEST_GLOBAL_RATE_PER_S,
         onLimited: (scope) => metrics.rateLimited.inc({ scope }),
+        onThrottled: () => metrics.throttled.inc(),
       }),
     });
     ingest.start();
@@ -350,6 +376,7 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       feeds: {
         feeds,
         ratePerMinute: config.FEEDS_RATE_PER_MIN,
+        shared: sharedLimits,
         openData: config.OPEN_DATA_ENABLED,
         openDataCacheBytes: config.OPEN_DATA_CACHE_BYTES,
         openDataConcurrency: config.OPEN_DATA_CONCURRENCY,

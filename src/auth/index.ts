@@ -9,6 +9,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { jwtVerify, SignJWT } from 'jose';
 import { AppError } from '../errors.ts';
+import type { SharedLimitStore } from '../limits/sharedStore.ts';
 import type { Logger } from '../log.ts';
 import type { LockoutPolicy, Role, UserQueries, UserRow } from '../storage/users.ts';
 import { settleInitialPassword } from './initialPassword.ts';
@@ -69,7 +70,13 @@ export function createAuth(deps: {
   ttlSeconds: number;
   lockout: { failures: number; seconds: number };
   /** What a login may cost before its password is looked at (loginGate.ts). */
-  budget: { addressPerMinute: number; globalPerSecond: number; hashQueue: number };
+  budget: {
+    addressPerMinute: number;
+    globalPerSecond: number;
+    hashQueue: number;
+    /** Where the per-address budget is shared with the other instances (REDIS_URL). */
+    shared?: SharedLimitStore;
+  };
   /** Told of every login refused before its password was checked, and why (metrics). */
   refused?: (reason: LoginRefusal) => void;
   /** Where the first admin password may be kept (initialPassword.ts). */
@@ -121,7 +128,7 @@ export function createAuth(deps: {
       // The budgets come before the database and the hash: an attempt over them costs nothing else.
       const trusted = throttle.trusted(username, from);
       try {
-        gate.admit(from, trusted);
+        await gate.admit(from, trusted);
       } catch (error) {
         if (error instanceof LoginBudgetError) budgetRefused(error, from);
         throw error;

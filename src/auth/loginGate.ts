@@ -11,8 +11,12 @@
 // A (user, address) pair that logged in before (throttle.ts `trusted`) skips the process budget and
 // waits at the front of the lane: an operator at their usual desk gets in during a flood that comes
 // from elsewhere. It still pays the per-address budget and every lockout check. The budgets are token
-// buckets (src/limits/tokenBucket.ts).
+// buckets (src/limits/tokenBucket.ts); with a shared store (REDIS_URL) the per-address budget is counted
+// across instances (src/limits/keyLimit.ts), so a second instance is not a second budget, while the
+// process's budget stays this process's, as it guards this process's hashing.
 import { AppError } from '../errors.ts';
+import { createKeyLimit } from '../limits/keyLimit.ts';
+import type { SharedLimitStore } from '../limits/sharedStore.ts';
 import { createTokenBuckets } from '../limits/tokenBucket.ts';
 
 export type LoginRefusal =
@@ -52,6 +56,8 @@ export interface LoginGateOptions {
   /** Logins that may wait behind the one being hashed. */
   hashQueue: number;
   now?: () => number;
+  /** Where the per-address budget is shared with the other instances (none: this process's own). */
+  shared?: SharedLimitStore;
 }
 
 // Beyond this many addresses the oldest bucket goes: memory stays bounded against a sender with
@@ -82,13 +88,16 @@ export function addressKey(address: string): string {
 
 export function createLoginGate(options: LoginGateOptions) {
   const now = options.now ?? Date.now;
-  const addressBudgets = createTokenBuckets({
-    refill: options.addressPerMinute,
-    everyMs: 60_000,
-    burst: options.addressPerMinute,
-    maxKeys: maxAddresses,
-    clock: now,
-  });
+  const addressBudgets = createKeyLimit(
+    {
+      name: 'login_address',
+      points: options.addressPerMinute,
+      durationS: 60,
+      maxKeys: maxAddresses,
+      clock: now,
+    },
+    options.shared,
+  );
   const processBudget = createTokenBuckets({
     refill: options.globalPerSecond,
     everyMs: 1_000,
@@ -103,6 +112,17 @@ export function createLoginGate(options: LoginGateOptions) {
   // A moving estimate of one hash, for Retry-After when the queue is full.
   let hashMs = 500;
 
+  function afterAddress(key: string, addressWait: number, trusted: boolean): void {
+    if (addressWait > 0) throw new LoginBudgetError('address_budget', addressWait);
+    if (trusted) return;
+    const processWait = processBudget.take(processKey);
+    if (processWait > 0) {
+      // The address's token is given back: it was not the one that ran out.
+      addressBudgets.refund(key);
+      throw new LoginBudgetError('global_budget', processWait);
+    }
+  }
+
   // The lane is taken for the next one before it resumes, so nothing slips in between.
   function next() {
     const start = waiting.shift();
@@ -116,17 +136,13 @@ export function createLoginGate(options: LoginGateOptions) {
      * Spends the address's budget, then (unless the pair is trusted) the process's; throws
      * LoginBudgetError when either is spent. Call before anything else about the login.
      */
-    admit(address: string, trusted: boolean): void {
+    admit(address: string, trusted: boolean): void | Promise<void> {
       const key = addressKey(address);
       const addressWait = addressBudgets.take(key);
-      if (addressWait > 0) throw new LoginBudgetError('address_budget', addressWait);
-      if (trusted) return;
-      const processWait = processBudget.take(processKey);
-      if (processWait > 0) {
-        // The address's token is given back: it was not the one that ran out.
-        addressBudgets.refund(key);
-        throw new LoginBudgetError('global_budget', processWait);
-      }
+      // A shared budget answers after its round trip; this process's at once (and throws at once).
+      if (typeof addressWait !== 'number')
+        return addressWait.then((wait) => afterAddress(key, wait, trusted));
+      afterAddress(key, addressWait, trusted);
     },
 
     /**

@@ -48,6 +48,8 @@ export function createJournalMode(deps: {
   entered: (spill: (batch: Batch) => Promise<void>) => void;
   /** Back to direct writes: writers waiting for room in the queue may go on. */
   left: () => void;
+  /** A replayed record the database refused (journalReplay.ts). */
+  refused: (request: WriteRequest, error: unknown) => void;
 }): JournalMode {
   const { options, log, metrics } = deps;
   let active = false;
@@ -79,6 +81,7 @@ export function createJournalMode(deps: {
     log,
     metrics,
     stopped: () => stopped,
+    refused: deps.refused,
     released: updateGauge,
     caughtUp: () => {
       active = false;

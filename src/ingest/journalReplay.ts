@@ -1,6 +1,8 @@
 // The journal replayed into the database, in order, batch by batch: a record is released (and its
-// segment deleted) only once stored. An outage during the replay is waited out; records the database
-// refuses as such are logged, counted and skipped one by one, so one bad record never blocks the rest.
+// segment deleted) only once stored. An outage during the replay is waited out; a record the database
+// refuses as such was acknowledged to its device all the same, so it is not dropped silently: it goes
+// to `refused` (a dead letter with the database's reason), counted and logged, and the replay goes
+// on, so one bad record never blocks the rest.
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/index.ts';
 import { batchOf, type WriteRequest } from './batch.ts';
@@ -25,6 +27,8 @@ export function createJournalReplay(deps: {
   released: () => void;
   /** Called in the same tick as the check that the journal is empty and nothing is on its way in. */
   caughtUp: () => void;
+  /** A record the database refused: kept as a dead letter with the reason. */
+  refused: (request: WriteRequest, error: unknown) => void;
 }): () => Promise<void> {
   const { journal, insert, failed, log, metrics, stopped } = deps;
   const limit = Math.max(100, Math.min(deps.batchRows, 5_000));
@@ -56,7 +60,11 @@ export function createJournalReplay(deps: {
         (stored) => insert.counted(one, stored, started),
         (e) => {
           metrics.journalRefused.inc();
-          log.error({ err: e, request }, 'journal replay: the database refused a record; skipped');
+          log.error(
+            { err: e, request },
+            'journal replay: the database refused a record; kept as a dead letter',
+          );
+          deps.refused(request, e);
         },
       );
     }

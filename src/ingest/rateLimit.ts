@@ -1,12 +1,17 @@
-// Message-rate limits, per device and for the whole ingest (docs/decisions/0008-journal.md, Overload).
-// A device over its own rate (INGEST_DEVICE_RATE_PER_S, bursts of INGEST_DEVICE_BURST) has its excess
-// refused: one RATE_LIMITED dead letter per device per reportEveryMs (with the count), every refusal in
-// ioc_ingest_rate_limited_total{scope="device"}, so a flooding device fills neither the dead letters nor
-// the log and costs its neighbours nothing. Over the global rate (INGEST_GLOBAL_RATE_PER_S) messages are
-// delayed, not refused: the wait holds the sender's connection (back-pressure), and honest devices'
-// data is never thrown away for someone else's flood; a QoS 0 message that would wait over
-// maxGlobalDelayMs is dropped and counted instead. The buckets are src/limits/tokenBucket.ts; an
-// admitted message allocates nothing.
+// Message-rate limits, per device and for the whole ingest (docs/decisions/0008-journal.md, Overload;
+// docs/decisions/0020-shared-limits.md). Nothing acknowledged is thrown away for going too fast:
+// - a device over its own rate (INGEST_DEVICE_RATE_PER_S, bursts of INGEST_DEVICE_BURST) has its QoS 1
+//   messages delayed, each in its turn at that rate. The delay holds the publish's PUBACK, and the
+//   embedded broker reads nothing more from a connection while a publish of it waits, so the device is
+//   slowed to its rate (throttled, as EMQX does) instead of acknowledged and dropped. Its QoS 0 excess,
+//   which nobody acknowledges, is refused: one RATE_LIMITED dead letter per device per reportEveryMs
+//   (with the count), every refusal in ioc_ingest_rate_limited_total{scope="device"};
+// - over the global rate (INGEST_GLOBAL_RATE_PER_S) messages are delayed the same way; a QoS 0 message
+//   that would wait over maxGlobalDelayMs is dropped and counted instead.
+// With limits shared between instances (src/limits/sharedDevices.ts) a device's message costs more
+// tokens here when other instances take its messages too. The buckets are src/limits/tokenBucket.ts;
+// an admitted message allocates nothing.
+import type { DeviceShares } from '../limits/sharedDevices.ts';
 import { createTokenBuckets, type TokenBuckets } from '../limits/tokenBucket.ts';
 
 export type Admission =
@@ -36,13 +41,18 @@ export function createIngestLimiter(options: {
   deviceBurst: number;
   globalPerS: number;
   onLimited?: (scope: 'device' | 'global') => void;
+  /** A QoS 1 message of a device over its rate is held back (not refused). */
+  onThrottled?: () => void;
   clock?: () => number;
   reportEveryMs?: number;
   maxGlobalDelayMs?: number;
+  /** This instance's share of each device's rate, when other instances take its messages too. */
+  shares?: DeviceShares;
 }): IngestLimiter {
   const clock = options.clock ?? Date.now;
   const reportEveryMs = options.reportEveryMs ?? 10_000;
   const maxGlobalDelayMs = options.maxGlobalDelayMs ?? 1_000;
+  const shares = options.shares;
   const devices: TokenBuckets | undefined =
     options.devicePerS > 0
       ? createTokenBuckets({
@@ -100,8 +110,19 @@ export function createIngestLimiter(options: {
   return {
     admit(deviceId, droppable) {
       const now = clock();
-      if (devices && devices.take(deviceId, 1, now) > 0) return refuseDevice(deviceId, now);
-      if (!global) return admitted;
+      let deviceDelayMs = 0;
+      if (devices) {
+        const cost = shares ? shares.noteAndCost(deviceId) : 1;
+        if (droppable) {
+          if (devices.take(deviceId, cost, now) > 0) return refuseDevice(deviceId, now);
+        } else {
+          // Taken now, in debt if need be: the message goes when its tokens will have come, and the
+          // next one of the device waits behind it.
+          deviceDelayMs = devices.reserve(deviceId, Number.POSITIVE_INFINITY, cost, now)!;
+          if (deviceDelayMs > 0) options.onThrottled?.();
+        }
+      }
+      if (!global) return deviceDelayMs === 0 ? admitted : { ok: true, delayMs: deviceDelayMs };
       const delayMs = global.reserve(
         globalKey,
         droppable ? maxGlobalDelayMs : Number.POSITIVE_INFINITY,
@@ -112,9 +133,9 @@ export function createIngestLimiter(options: {
         options.onLimited?.('global');
         return refused.global;
       }
-      if (delayMs === 0) return admitted;
-      options.onLimited?.('global');
-      return { ok: true, delayMs };
+      if (delayMs > 0) options.onLimited?.('global');
+      const wait = Math.max(delayMs, deviceDelayMs);
+      return wait === 0 ? admitted : { ok: true, delayMs: wait };
     },
     tracked: () => devices?.size() ?? 0,
   };

@@ -15,7 +15,9 @@ import type { WriteRequest } from './batch.ts';
 import { createBatchDelivery } from './batchDelivery.ts';
 import { createBatcher } from './batcher.ts';
 import { createBatchInsert } from './batchInsert.ts';
+import type { DeadLetterSink } from './deadLetters.ts';
 import { createJournalMode, type JournalOptions } from './journalMode.ts';
+import { refusedRecordLetter } from './journalRecords.ts';
 import { createLatestValues } from './latestValues.ts';
 import { createFailureLog } from './retry.ts';
 
@@ -71,6 +73,8 @@ export function createTelemetryWriter(deps: {
   options: WriterOptions;
   /** Where latest values are flushed, in turn with the other periodic statements (none: a lane of its own). */
   lane?: BackgroundLane;
+  /** Where a journal record the database refuses on replay is kept (none: logged and counted only). */
+  deadLetters?: DeadLetterSink;
 }): TelemetryWriter {
   const { pool, log, metrics, options } = deps;
   const lane = deps.lane ?? createBackgroundLane();
@@ -91,6 +95,7 @@ export function createTelemetryWriter(deps: {
         metrics,
         entered: (spill) => batcher.spillQueued(spill),
         left: () => batcher.wakeRoom(),
+        refused: (request, error) => deps.deadLetters?.add(refusedRecordLetter(request, error)),
       })
     : undefined;
   const batcher = createBatcher({

@@ -162,7 +162,7 @@ export function createMetrics() {
     }),
     journalRefused: new Counter({
       name: 'ioc_ingest_journal_refused_total',
-      help: 'Journal records the database refused as such on replay (logged, skipped)',
+      help: 'Journal records the database refused as such on replay (kept as dead letters with the reason)',
       registers,
     }),
     messagesDropped: new Counter({
@@ -172,8 +172,19 @@ export function createMetrics() {
     }),
     rateLimited: new Counter({
       name: 'ioc_ingest_rate_limited_total',
-      help: 'MQTT messages over a rate limit: refused (scope=device) or delayed (scope=global)',
+      help: 'MQTT messages over a rate limit: QoS 0 refused (scope=device), or delayed or dropped (scope=global)',
       labelNames: ['scope'] as const,
+      registers,
+    }),
+    throttled: new Counter({
+      name: 'ioc_ingest_throttled_total',
+      help: 'QoS 1 messages of a device over its rate held back until their turn (their PUBACK waits; nothing refused)',
+      registers,
+    }),
+    sharedLimitsDown: new Counter({
+      name: 'ioc_limits_shared_unavailable_total',
+      help: 'Times the limits shared between instances (Redis) could not be reached: this instance limited on its own meanwhile',
+      labelNames: ['limit'] as const,
       registers,
     }),
     storageErrors: new Counter({

@@ -1,6 +1,6 @@
-// The ingest's message-rate policy on its own, on a clock the test moves: a device over its rate is
-// refused with sampled reports, the global rate delays rather than refuses (QoS 0 past the longest
-// delay is dropped). The whole system under a flood: tests/reliability/outage.test.ts (overload).
+// The ingest's message-rate policy on its own, on a clock the test moves: a device over its rate has
+// its QoS 1 messages delayed in turn and its QoS 0 ones refused with sampled reports, the global rate
+// delays rather than refuses (QoS 0 past the longest delay is dropped). The whole system under a flood: tests/reliability/outage.test.ts (overload).
 import { describe, expect, it } from 'vitest';
 import { createIngestLimiter } from '../../src/ingest/rateLimit.ts';
 
@@ -20,18 +20,29 @@ function limiterAt(options: { devicePerS?: number; deviceBurst?: number; globalP
 }
 
 describe('the ingest rate limit', () => {
-  it('refuses a device past its burst, reports the first refusal and then one per period with the count', () => {
+  it("refuses a device's QoS 0 past its burst, reports the first refusal and then one per period with the count", () => {
     const { limiter, limited, advance } = limiterAt({ devicePerS: 1, deviceBurst: 3 });
-    for (let i = 0; i < 3; i++) expect(limiter.admit('flood', false)).toEqual({ ok: true, delayMs: 0 });
-    expect(limiter.admit('flood', false)).toEqual({ ok: false, scope: 'device', report: 1 });
-    for (let i = 0; i < 4; i++) expect(limiter.admit('flood', false)).toEqual({ ok: false, scope: 'device' });
-    expect(limiter.admit('calm', false).ok).toBe(true);
+    for (let i = 0; i < 3; i++) expect(limiter.admit('flood', true)).toEqual({ ok: true, delayMs: 0 });
+    expect(limiter.admit('flood', true)).toEqual({ ok: false, scope: 'device', report: 1 });
+    for (let i = 0; i < 4; i++) expect(limiter.admit('flood', true)).toEqual({ ok: false, scope: 'device' });
+    expect(limiter.admit('calm', true).ok).toBe(true);
     advance(10_000);
     // Ten seconds refilled ten tokens (three of them the burst): the flood goes on past them.
-    const answers = Array.from({ length: 12 }, () => limiter.admit('flood', false));
+    const answers = Array.from({ length: 12 }, () => limiter.admit('flood', true));
     expect(answers.filter((a) => a.ok)).toHaveLength(3);
     expect(answers.find((a) => !a.ok)).toEqual({ ok: false, scope: 'device', report: 5 });
     expect(limited.filter((s) => s === 'device')).toHaveLength(5 + 9);
+  });
+
+  it("delays a device's QoS 1 messages past its burst, each in its turn at its rate, refusing none", () => {
+    const { limiter, limited, advance } = limiterAt({ devicePerS: 10, deviceBurst: 2 });
+    const delays = Array.from({ length: 5 }, () => limiter.admit('flood', false));
+    expect(delays.map((a) => (a.ok ? Math.round(a.delayMs) : -1))).toEqual([0, 0, 100, 200, 300]);
+    expect(limited).toHaveLength(0);
+    advance(300);
+    // The debt is paid: the next waits its own tenth of a second only.
+    const next = limiter.admit('flood', false);
+    expect(next.ok && Math.round(next.delayMs)).toBe(100);
   });
 
   it('answers an admitted message with the same object every time (nothing allocated)', () => {

@@ -7,6 +7,7 @@ import type { Catalog } from '../../catalog/index.ts';
 import { AppError } from '../../errors.ts';
 import type { Feeds } from '../../feeds/index.ts';
 import { createKeyAllowance } from '../../feeds/rateLimit.ts';
+import type { SharedLimitStore } from '../../limits/sharedStore.ts';
 import type { Metrics } from '../../metrics/index.ts';
 import type { Pool } from '../../storage/pool.ts';
 import { aggregateRoutes } from './feeds/aggregates.ts';
@@ -21,6 +22,8 @@ export interface FeedRouteOptions {
   pool: Pool;
   catalog: Catalog;
   ratePerMinute: number;
+  /** Where the per-key allowance is shared with the other instances (REDIS_URL). */
+  shared?: SharedLimitStore;
   openData: boolean;
   /** Bytes of rendered open-data pages kept (OPEN_DATA_CACHE_BYTES). */
   openDataCacheBytes?: number;
@@ -31,13 +34,13 @@ export interface FeedRouteOptions {
 
 export async function feedRoutes(app: FastifyInstance, opts: FeedRouteOptions) {
   const { feeds, catalog } = opts;
-  const allowance = createKeyAllowance(opts.ratePerMinute);
+  const allowance = createKeyAllowance(opts.ratePerMinute, Date.now, opts.shared);
 
   // A key's allowance; logged-in users (the console, an analyst) are not metered here. Added before
   // the routes are registered, so it covers every one of them.
   app.addHook('preHandler', async (request) => {
     if (!request.apiKey) return;
-    const wait = allowance.take(request.apiKey.keyId);
+    const wait = await allowance.take(request.apiKey.keyId);
     if (wait > 0) {
       throw new AppError(
         'RATE_LIMITED',
