@@ -15,7 +15,7 @@ let browser: Browser;
 let fleet: RunningFleet;
 const place = {
   city: 'hoi-an',
-  ward: 'minh-an',
+  ward: 'phuong-hoi-an',
   lat: 15.8771,
   lon: 108.3282,
   pole: null,
@@ -93,7 +93,7 @@ describe('operators console', () => {
     expect(Date.now() - started).toBeLessThan(1_000);
     sensor.end(true);
     expect(await page.textContent('#alerts li.critical')).toContain(
-      'Báo cháy tại Cảm biến cháy – Hội quán Phúc Kiến (Minh An)',
+      'Báo cháy tại Cảm biến cháy – Hội quán Phúc Kiến (Phường Hội An)',
     );
     expect(await page.textContent('#count-critical')).not.toBe('0');
     // Zoomed out, the device sits in a cluster, and the cluster is red.
