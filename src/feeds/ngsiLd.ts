@@ -1,109 +1,97 @@
 // The latest observations as NGSI-LD entities of the FIWARE Smart Data Models, for provincial
-// platforms that speak NGSI-LD (Orion-LD, Scorpio, Stellio): AirQualityObserved, NoiseLevelObserved,
-// Streetlight and WasteContainer. Read-only and derived from device_latest: the IOC is the source,
-// a context broker may poll this and upsert.
-import { readLatestOfKind } from '../storage/ngsiLd.ts';
+// platforms that speak NGSI-LD (Orion-LD, Scorpio, Stellio): air quality, noise, street flooding,
+// streetlights, waste containers, cameras and fire detectors (ngsiLd/models.ts says which model each
+// is). Read-only, derived from device_latest and the hourly rollups; depends on storage/ngsiLd.ts and
+// the catalog. Guarantees: each entity validates against its model's JSON Schema and uses only terms
+// of the one @context the IOC serves (ngsiLd/context.ts).
+import type { Catalog } from '../catalog/index.ts';
+import {
+  countEntityRows,
+  type EntityFilter,
+  type EntityRow,
+  readEntityRows,
+  readHourlyMeans,
+} from '../storage/ngsiLd.ts';
 import type { Pool } from '../storage/pool.ts';
+import { aqiHours, aqiMetrics, stationAqi } from './ngsiLd/aqi.ts';
+import { type Entity, normalizedEntity, type PlaceNames } from './ngsiLd/entities.ts';
+import { metricsOf, models, type NgsiType, ngsiTypes } from './ngsiLd/models.ts';
 
-export const ngsiTypes = [
-  'AirQualityObserved',
-  'NoiseLevelObserved',
-  'Streetlight',
-  'WasteContainer',
-] as const;
-export type NgsiType = (typeof ngsiTypes)[number];
+export { type NgsiType, ngsiTypes };
 
-const context = [
-  'https://raw.githubusercontent.com/smart-data-models/dataModel.Environment/master/context.jsonld',
-  'https://raw.githubusercontent.com/smart-data-models/dataModel.Streetlighting/master/context.jsonld',
-  'https://raw.githubusercontent.com/smart-data-models/dataModel.WasteManagement/master/context.jsonld',
-  'https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context.jsonld',
-];
+export interface NgsiQuery {
+  types: readonly NgsiType[];
+  entityIds?: readonly string[] | undefined;
+  city?: string | undefined;
+  ward?: string | undefined;
+  limit: number;
+  offset: number;
+  /** Also count every matching entity (count=true). */
+  count?: boolean;
+}
 
-/** Per type: the device kind behind it, and each attribute from a metric (with a scale and a UN/CEFACT unit code). */
-const mappings: Record<
-  NgsiType,
-  { kind: string; attributes: Record<string, [metric: string, scale: number, unit?: string]> }
-> = {
-  AirQualityObserved: {
-    kind: 'environment',
-    attributes: {
-      pm25: ['pm25', 1, 'GQ'],
-      pm10: ['pm10', 1, 'GQ'],
-      no2: ['no2', 1, 'GQ'],
-      so2: ['so2', 1, 'GQ'],
-      o3: ['o3', 1, 'GQ'],
-      co: ['co', 1, 'GQ'],
-      temperature: ['temp_c', 1, 'CEL'],
-      relativeHumidity: ['humidity_pct', 0.01],
-      precipitation: ['rain_mm', 1, 'MMT'],
-      windSpeed: ['wind_ms', 1, 'MTS'],
-    },
-  },
-  NoiseLevelObserved: {
-    kind: 'noise',
-    attributes: { LAeq: ['laeq_db', 1, '2N'], LAmax: ['lamax_db', 1, '2N'] },
-  },
-  Streetlight: {
-    kind: 'streetlight',
-    attributes: { illuminanceLevel: ['dim_pct', 0.01], powerConsumption: ['power_w', 1, 'WTT'] },
-  },
-  WasteContainer: {
-    kind: 'waste',
-    attributes: { fillingLevel: ['fill_pct', 0.01], temperature: ['temp_c', 1, 'CEL'] },
-  },
-};
+const unitPrefixes = ['Phường', 'Xã', 'Đặc khu', 'Thị trấn'];
+
+/**
+ * Names with diacritics for the address: the places tables first (the units in force since 1 July
+ * 2025, a former unit's id giving the unit it went into), the catalog's fleets otherwise.
+ */
+function placeNames(catalog: Catalog, row: EntityRow): PlaceNames {
+  const fleet = catalog.fleets.get(row.city);
+  const ward = fleet?.wards.find((w) => w.id === row.ward);
+  const catalogUnit = ward
+    ? unitPrefixes.some((p) => ward.name.startsWith(p))
+      ? ward.name
+      : `${ward.type === 'commune' ? 'Xã' : 'Phường'} ${ward.name}`
+    : undefined;
+  return {
+    locality: row.areaName ?? fleet?.name.vi ?? row.city,
+    unit: row.unitName ?? catalogUnit ?? row.ward,
+    province: row.provinceName ?? undefined,
+  };
+}
 
 export async function ngsiEntities(
   pool: Pool,
-  query: { type: NgsiType; city?: string | undefined; ward?: string | undefined; limit: number },
-): Promise<Array<Record<string, unknown>>> {
-  const mapping = mappings[query.type];
-  const rows = await readLatestOfKind(pool, {
-    kind: mapping.kind,
+  catalog: Catalog,
+  query: NgsiQuery,
+): Promise<{ entities: Entity[]; total?: number }> {
+  const filter: EntityFilter = {
+    sources: query.types.map((type) => ({ type, kind: models[type].kind, metrics: metricsOf(type) })),
     city: query.city,
     ward: query.ward,
-    limit: query.limit,
+    entityIds: query.entityIds,
+  };
+  if (filter.sources.length === 0) return { entities: [], ...(query.count ? { total: 0 } : {}) };
+  const [rows, total] = await Promise.all([
+    query.limit > 0 ? readEntityRows(pool, { ...filter, limit: query.limit, offset: query.offset }) : [],
+    query.count ? countEntityRows(pool, filter) : undefined,
+  ]);
+
+  const stations = rows.filter((r) => r.type === 'AirQualityObserved');
+  const means = await readHourlyMeans(pool, {
+    deviceIds: stations.map((s) => s.id),
+    metrics: aqiMetrics,
+    hours: aqiHours,
   });
-  return rows.map((d) => {
-    const latest = d.latest ?? {};
-    const entity: Record<string, unknown> = {
-      id: `urn:ngsi-ld:${query.type}:${d.id}`,
-      type: query.type,
-      '@context': context,
-      name: { type: 'Property', value: d.name },
-      location: { type: 'GeoProperty', value: { type: 'Point', coordinates: [d.lon, d.lat] } },
-      address: {
-        type: 'Property',
-        value: { addressLocality: d.city, district: d.ward, addressCountry: 'VN' },
-      },
-    };
-    const times: string[] = [];
-    for (const [attribute, [metric, scale, unit]] of Object.entries(mapping.attributes)) {
-      const reading = latest[metric];
-      if (!reading) continue;
-      times.push(reading.t);
-      entity[attribute] = {
-        type: 'Property',
-        value: Math.round(reading.v * scale * 10_000) / 10_000,
-        observedAt: new Date(reading.t).toISOString(),
-        ...(unit ? { unitCode: unit } : {}),
-      };
-    }
-    if (query.type === 'Streetlight' && latest.lamp_on) {
-      entity.powerState = { type: 'Property', value: latest.lamp_on.v >= 0.5 ? 'on' : 'off' };
-    }
-    if (times.length > 0) {
-      const newest = new Date(Math.max(...times.map((t) => Date.parse(t)))).toISOString();
-      entity[
-        query.type === 'AirQualityObserved' || query.type === 'NoiseLevelObserved'
-          ? 'dateObserved'
-          : 'dateLastReported'
-      ] = {
-        type: 'Property',
-        value: { '@type': 'DateTime', '@value': newest },
-      };
-    }
-    return entity;
+  const noiseIntervalS = catalog.kind('noise').reportingIntervalS;
+
+  const entities = rows.map((row) => {
+    const type = row.type as NgsiType;
+    const pollutantsAt = type === 'AirQualityObserved' ? newestOf(row, aqiMetrics) : undefined;
+    const aqi = pollutantsAt
+      ? stationAqi(
+          means.filter((m) => m.deviceId === row.id),
+          pollutantsAt,
+        )
+      : undefined;
+    return normalizedEntity({ type, row, names: placeNames(catalog, row), aqi, noiseIntervalS });
   });
+  return { entities, ...(total !== undefined ? { total } : {}) };
+}
+
+/** The newest reading of these metrics; undefined when the device has none. */
+function newestOf(row: EntityRow, metrics: readonly string[]): Date | undefined {
+  const times = metrics.flatMap((m) => (row.latest?.[m] ? [Date.parse(row.latest[m].t)] : []));
+  return times.length > 0 ? new Date(Math.max(...times)) : undefined;
 }

@@ -239,30 +239,6 @@ describe('indicators', () => {
   });
 });
 
-describe('NGSI-LD', () => {
-  it('gives the latest observations as FIWARE AirQualityObserved entities', async () => {
-    const key = await newKey();
-    const res = await fetch(
-      `${app.baseUrl}/api/v1/feeds/ngsi-ld/entities?type=AirQualityObserved&city=hoi-an`,
-      {
-        headers: key.headers,
-      },
-    );
-    expect(res.headers.get('content-type')).toContain('application/ld+json');
-    const entities = (await res.json()) as Array<Record<string, any>>;
-    const station = entities.find((e) => e.id === 'urn:ngsi-ld:AirQualityObserved:ha-env-a');
-    expect(station).toMatchObject({
-      type: 'AirQualityObserved',
-      location: { type: 'GeoProperty', value: { type: 'Point', coordinates: [108.326, 15.877] } },
-      address: { value: { addressLocality: 'hoi-an', district: 'phuong-hoi-an', addressCountry: 'VN' } },
-      pm25: { type: 'Property', value: 50, observedAt: '2026-03-31T18:30:00.000Z', unitCode: 'GQ' },
-    });
-    expect(station!['@context']).toContain('https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context.jsonld');
-    const bad = await app.request('GET', '/api/v1/feeds/ngsi-ld/entities?type=Parking', key.headers);
-    expect(bad.status).toBe(400);
-  });
-});
-
 describe('the OpenAPI description', () => {
   it('documents the three feeds, the key header and an example', async () => {
     const res = await fetch(`${app.baseUrl}/docs/json`);

@@ -1,16 +1,60 @@
-// The latest observations as NGSI-LD entities, for context brokers that poll the city.
+// The NGSI-LD feed for context brokers (ETSI GS CIM 009 query entities, 6.4.3.2): GET
+// /feeds/ngsi-ld/entities behind a feed key, and the @context it refers to, public because a broker
+// fetches it without the key and it holds no data. Errors of both are ProblemDetails.
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Catalog } from '../../../catalog/index.ts';
 import { CityId } from '../../../catalog/schema.ts';
+import { contextDocument, contextPath } from '../../../feeds/ngsiLd/context.ts';
+import { conciseEntity, type Entity, keyValuesEntity } from '../../../feeds/ngsiLd/entities.ts';
+import { NgsiProblem, sendProblem } from '../../../feeds/ngsiLd/problems.ts';
+import {
+  negotiate,
+  parseIds,
+  parseRepresentation,
+  parseTypes,
+  typeOfId,
+} from '../../../feeds/ngsiLd/request.ts';
 import { ngsiEntities, ngsiTypes } from '../../../feeds/ngsiLd.ts';
 import type { Pool } from '../../../storage/pool.ts';
-import { feedErrors, wardCheck } from './query.ts';
+import { wardCheck } from './query.ts';
+
+const ProblemBody = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number(),
+  detail: z.string(),
+  code: z.string().optional(),
+});
+const problems = { 400: ProblemBody, 401: ProblemBody, 403: ProblemBody, 406: ProblemBody, 429: ProblemBody };
+
+const jsonLdContextRel = 'rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"';
 
 export async function ngsiLdRoutes(app: FastifyInstance, opts: { pool: Pool; catalog: Catalog }) {
+  // This plugin is its own scope: its error handler answers NGSI-LD clients in their error format,
+  // for the key check, the rate limit and the query's validation alike.
+  app.setErrorHandler(sendProblem);
   const r = app.withTypeProvider<ZodTypeProvider>();
   const checkWard = wardCheck(opts.catalog);
+
+  r.get(
+    '/feeds/ngsi-ld/context.jsonld',
+    {
+      config: { role: 'public' },
+      schema: {
+        tags: ['feeds'],
+        summary:
+          'The JSON-LD @context of the NGSI-LD feed: Smart Data Models terms, then the NGSI-LD core context',
+        response: { 200: z.object({ '@context': z.array(z.unknown()) }) },
+      },
+    },
+    async (_request, reply) => {
+      reply.type('application/ld+json; charset=utf-8');
+      reply.header('cache-control', 'public, max-age=3600');
+      return contextDocument;
+    },
+  );
 
   r.get(
     '/feeds/ngsi-ld/entities',
@@ -18,22 +62,77 @@ export async function ngsiLdRoutes(app: FastifyInstance, opts: { pool: Pool; cat
       config: { role: 'feed' },
       schema: {
         tags: ['feeds'],
-        summary: 'Latest observations as NGSI-LD entities (FIWARE Smart Data Models), for context brokers',
+        summary:
+          'Latest observations as NGSI-LD entities (FIWARE Smart Data Models), for context brokers: ' +
+          'Accept application/ld+json (@context in the body) or application/json (@context in a Link header)',
         querystring: z
           .object({
-            type: z.enum(ngsiTypes),
+            type: z
+              .string()
+              .max(2_000)
+              .optional()
+              .describe('entity types, comma-separated: short names or IRIs'),
+            id: z.string().max(20_000).optional().describe('entity ids, comma-separated'),
+            options: z.string().max(100).optional().describe('keyValues, concise, count'),
+            format: z.string().max(100).optional().describe('normalized, simplified, concise'),
+            count: z
+              .enum(['true', 'false'])
+              .optional()
+              .describe('NGSILD-Results-Count header with the total'),
+            limit: z.coerce.number().int().min(0).max(10_000).default(1_000),
+            offset: z.coerce.number().int().min(0).max(1_000_000_000).default(0),
             city: CityId.optional(),
             ward: z.string().max(100).optional(),
-            limit: z.coerce.number().int().min(1).max(10_000).default(1_000),
           })
           .strict(),
-        response: { 200: z.array(z.record(z.string(), z.unknown())), ...feedErrors },
+        response: { 200: z.array(z.record(z.string(), z.unknown())), ...problems },
       },
     },
     async (request, reply) => {
-      if (request.query.city) checkWard(request.query.city, request.query.ward);
-      reply.type('application/ld+json; charset=utf-8');
-      return ngsiEntities(opts.pool, request.query);
+      const media = negotiate(request.headers.accept);
+      if (!media) {
+        throw new NgsiProblem(
+          'NotAcceptable',
+          'this endpoint answers application/ld+json or application/json; change the Accept header',
+        );
+      }
+      const q = request.query;
+      const ids = parseIds(q.id);
+      let types = parseTypes(q.type);
+      if (!types && !ids)
+        throw new NgsiProblem('BadRequestData', 'give type (entity types) or id (entity ids)');
+      if (ids) {
+        const ofIds = new Set(ids.map(typeOfId));
+        types = (types ?? ngsiTypes).filter((t) => ofIds.has(t));
+      }
+      const { representation, count: countOption } = parseRepresentation(q.options, q.format);
+      const count = countOption || q.count === 'true';
+      if (q.limit === 0 && !count)
+        throw new NgsiProblem('BadRequestData', 'limit=0 is only allowed with count=true');
+      if (q.city) checkWard(q.city, q.ward);
+
+      const { entities, total } = await ngsiEntities(opts.pool, opts.catalog, {
+        types: types ?? [],
+        entityIds: ids,
+        city: q.city,
+        ward: q.ward,
+        limit: q.limit,
+        offset: q.offset,
+        count,
+      });
+      const shaped: Entity[] =
+        representation === 'keyValues'
+          ? entities.map(keyValuesEntity)
+          : representation === 'concise'
+            ? entities.map(conciseEntity)
+            : entities;
+      const contextUrl = `${request.protocol}://${request.host}${contextPath}`;
+      reply.header('vary', 'Accept');
+      if (total !== undefined) reply.header('ngsild-results-count', String(total));
+      reply.type(`${media}; charset=utf-8`);
+      if (media === 'application/ld+json') return shaped.map((e) => ({ ...e, '@context': contextUrl }));
+      reply.header('link', `<${contextUrl}>; ${jsonLdContextRel}`);
+      return shaped;
     },
   );
 }
