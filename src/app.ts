@@ -112,8 +112,11 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       queries: createPlaceQueries(pool),
       log: log.child({ area: 'places' }),
       formerIdsUntil: config.PLACES_FORMER_IDS_UNTIL,
+      // Several instances on one database: an admin's edit made on another is seen within 30 s.
+      checkEveryMs: config.MQTT_URL || config.REDIS_URL ? 30_000 : 0,
     });
     await places.start();
+    running.push(() => places.stop());
     const catalog = loadCatalog(undefined, places);
     const deviceQueries = createDeviceQueries(pool);
     // Mosquitto dynamic security: device accounts on the broker follow the registry (and the IOC's

@@ -20,6 +20,7 @@ import { alertEventWire, alertWire } from '../alerts/wire.ts';
 import type { Auth, Principal } from '../auth/index.ts';
 import { CityId, KindName } from '../catalog/schema.ts';
 import type { AlertEvent, AqiEvent, EventBus, ReadingEvent, StatusEvent } from '../events/bus.ts';
+import { createTokenBuckets } from '../limits/tokenBucket.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/index.ts';
 import type { DeviceRegistry } from '../registry/index.ts';
@@ -111,28 +112,12 @@ interface SocketData {
   subscription: Subscription;
   /** The handshake's token, checked again periodically and when the user's sessions change. */
   token: string;
-  subscribes: Bucket;
   /** Subscribes refused since the last one accepted. */
   refusedInARow: number;
   /** A snapshot is being built for this socket. */
   building: boolean;
   /** A snapshot is owed (built from the subscription as it is when its turn comes). */
   wanted: boolean;
-}
-
-interface Bucket {
-  tokens: number;
-  at: number;
-}
-/** Takes a token from the bucket; 0 when there was one, else the wait in ms for the next. */
-function take(bucket: Bucket, perS: number, burst: number, now: number): number {
-  bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.at) / 1000) * perS);
-  bucket.at = now;
-  if (bucket.tokens >= 1) {
-    bucket.tokens -= 1;
-    return 0;
-  }
-  return Math.ceil(((1 - bucket.tokens) / perS) * 1000);
 }
 
 /**
@@ -203,7 +188,19 @@ export function createLive(deps: {
   const admitted = new Set<Socket>();
   const byUser = new Map<string, Set<Socket>>();
   /** New connections per user (one bucket per account: bounded by the accounts). */
-  const connectsByUser = new Map<string, Bucket>();
+  const connectsByUser = createTokenBuckets({
+    refill: limits.subscribePerS,
+    everyMs: 1000,
+    burst: limits.socketsPerUser,
+    clock: () => clock.now(),
+  });
+  /** Subscribes per socket, keyed by the socket's id; a closed socket's bucket refills and is forgotten. */
+  const subscribesBySocket = createTokenBuckets({
+    refill: limits.subscribePerS,
+    everyMs: 1000,
+    burst: limits.subscribeBurst,
+    clock: () => clock.now(),
+  });
   function admit(socket: Socket, username: string) {
     admitted.add(socket);
     let mine = byUser.get(username);
@@ -263,12 +260,7 @@ export function createLive(deps: {
         }
         // Every connection costs a snapshot: a reconnect loop is held to the subscribe rate once
         // past a burst as large as the user's socket cap (a restart reconnects all their consoles).
-        let connects = connectsByUser.get(principal.username);
-        if (!connects) {
-          connects = { tokens: limits.socketsPerUser, at: clock.now() };
-          connectsByUser.set(principal.username, connects);
-        }
-        const waitMs = take(connects, limits.subscribePerS, limits.socketsPerUser, clock.now());
+        const waitMs = Math.ceil(connectsByUser.take(principal.username));
         if (waitMs > 0) {
           deps.metrics?.liveRefused.inc({ reason: 'connect_rate' });
           return next(
@@ -288,7 +280,6 @@ export function createLive(deps: {
         data.principal = principal;
         data.subscription = {};
         data.token = token;
-        data.subscribes = { tokens: limits.subscribeBurst, at: clock.now() };
         data.refusedInARow = 0;
         data.building = false;
         data.wanted = false;
@@ -444,7 +435,7 @@ export function createLive(deps: {
     socket.on('subscribe', (payload: unknown, ack?: (answer: unknown) => void) => {
       const data = socket.data as SocketData;
       // Refused before anything is parsed or built: the cheapest answer for a flood.
-      const waitMs = take(data.subscribes, limits.subscribePerS, limits.subscribeBurst, clock.now());
+      const waitMs = Math.ceil(subscribesBySocket.take(socket.id));
       if (waitMs > 0) {
         deps.metrics?.liveRefused.inc({ reason: 'subscribe_rate' });
         if (++data.refusedInARow >= floodRefusals * limits.subscribeBurst) {
