@@ -41,6 +41,10 @@ export interface Places {
   start(): Promise<void>;
   /** Re-reads the tables: after a write on another instance. */
   reload(): Promise<void>;
+  /** Re-reads the tables if any row changed since the last read (true when it did). */
+  refreshIfChanged(): Promise<boolean>;
+  /** Stops the periodic check started by start(). */
+  stop(): void;
   areas(): readonly Area[];
   area(id: string): Area | undefined;
   /** Units of an area (every area when none), current and ended. */
@@ -85,8 +89,22 @@ export function createPlaces(deps: {
   formerIdsUntil: string;
   dir?: string;
   now?: () => Date;
+  /**
+   * How often to look for another instance's edits (a cheap query; 0: never). Each instance keeps the
+   * places in memory, so this bounds how long an edit made elsewhere goes unseen here.
+   */
+  checkEveryMs?: number;
 }): Places {
-  const { queries, log, formerIdsUntil, dir = defaultPlacesDir, now = () => new Date() } = deps;
+  const {
+    queries,
+    log,
+    formerIdsUntil,
+    dir = defaultPlacesDir,
+    now = () => new Date(),
+    checkEveryMs = 0,
+  } = deps;
+  let seenVersion = '';
+  let timer: NodeJS.Timeout | undefined;
   let areas: Area[] = [];
   let units: Unit[] = [];
   let formerUnits: FormerUnit[] = [];
@@ -96,7 +114,9 @@ export function createPlaces(deps: {
   const formerById = new Map<string, FormerUnit>();
 
   async function reload() {
+    const version = await queries.version();
     const rows = await queries.all();
+    seenVersion = version;
     areas = rows.areas;
     units = rows.units;
     formerUnits = rows.formerUnits;
@@ -107,6 +127,12 @@ export function createPlaces(deps: {
     for (const a of areas) areaById.set(a.id, a);
     for (const u of units) unitById.set(u.id, u);
     for (const u of formerUnits) formerById.set(u.id, u);
+  }
+
+  async function refreshIfChanged(): Promise<boolean> {
+    if ((await queries.version()) === seenVersion) return false;
+    await reload();
+    return true;
   }
 
   const inForce = (u: Unit, day = vietnamDay(now())) =>
@@ -211,8 +237,19 @@ export function createPlaces(deps: {
         },
         'places loaded',
       );
+      if (checkEveryMs > 0 && !timer) {
+        timer = setInterval(() => {
+          refreshIfChanged().catch((error) => log.warn({ err: error }, 'places check failed; will retry'));
+        }, checkEveryMs);
+        timer.unref();
+      }
     },
     reload,
+    refreshIfChanged,
+    stop() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+    },
     areas: () => areas,
     area: (id) => areaById.get(id),
     units: (area) => (area === undefined ? units : units.filter((u) => u.area === area)),

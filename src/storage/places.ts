@@ -147,6 +147,8 @@ export interface PlaceQueries {
   /** The shipped places, in one transaction; rows an admin wrote stay as they are. */
   seed(areas: AreaRecord[], units: UnitRecord[], formerUnits: FormerUnitRecord[]): Promise<void>;
   all(): Promise<PlaceRows>;
+  /** Changes to the three tables, as one text: another instance's edit changes it. */
+  version(): Promise<string>;
   /** Which table already holds this id, if any (the three share one namespace). */
   idTaken(id: string): Promise<boolean>;
   insertArea(area: AreaRecord): Promise<void>;
@@ -196,6 +198,16 @@ export function createPlaceQueries(pool: Pool): PlaceQueries {
         formerUnits: formers.rows.map(toFormer),
         boundaries,
       };
+    },
+
+    async version() {
+      const { rows } = await pool.query<{ version: string }>(
+        `SELECT concat_ws('|', (SELECT count(*) || '@' || coalesce(max(updated_at)::text, '') FROM place_areas),
+                               (SELECT count(*) || '@' || coalesce(max(updated_at)::text, '') FROM place_units),
+                               (SELECT count(*) || '@' || coalesce(max(updated_at)::text, '') FROM place_former_units))
+         AS version`,
+      );
+      return rows[0]!.version;
     },
 
     async idTaken(id) {

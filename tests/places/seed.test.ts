@@ -199,3 +199,15 @@ describe('boundaries', () => {
     expect(reloaded.unit('phuong-tan-ninh')?.boundaryBbox).toEqual([106.07, 11.29, 106.13, 11.34]);
   });
 });
+
+describe('several instances', () => {
+  it('see an edit made on another instance at their next check, and skip the reload when nothing changed', async () => {
+    const other = await start();
+    expect(await other.refreshIfChanged()).toBe(false);
+    await places.updateArea('hoi-an', { centre: { lat: 15.88, lon: 108.33 } });
+    expect(other.area('hoi-an')?.centre).not.toEqual({ lat: 15.88, lon: 108.33 });
+    expect(await other.refreshIfChanged()).toBe(true);
+    expect(other.area('hoi-an')).toMatchObject({ centre: { lat: 15.88, lon: 108.33 }, origin: 'admin' });
+    expect(await other.refreshIfChanged()).toBe(false);
+  });
+});
