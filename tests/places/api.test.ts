@@ -100,6 +100,21 @@ describe('places API', () => {
     });
     expect(code).toMatchObject({ status: 409, body: { error: { details: { code: '25459' } } } });
 
+    // The catalogue the console builds its filters and map labels from lists it, units named in full.
+    const catalog = await app.request('GET', '/api/v1/catalog', operator);
+    expect(catalog.body.cities.find((c: { city: string }) => c.city === 'da-lat')).toMatchObject({
+      name: daLat.name,
+      devices: 0,
+      wards: [
+        { id: 'phuong-lam-vien-da-lat', name: 'Phường Lâm Viên – Đà Lạt', type: 'ward' },
+        { id: 'phuong-xuan-huong-da-lat', name: 'Phường Xuân Hương – Đà Lạt', type: 'ward' },
+      ],
+    });
+    expect(catalog.body.cities.find((c: { city: string }) => c.city === 'tay-ninh').wards[2]).toMatchObject({
+      id: 'phuong-tan-ninh',
+      name: 'Phường Tân Ninh',
+    });
+
     const device = await app.request('POST', '/api/v1/devices', admin, {
       id: 'dl-xh-env-0001',
       kind: 'environment',
