@@ -21,6 +21,8 @@ export interface Catalog {
   kinds: ReadonlyMap<KindName, KindDefinition>;
   fleets: ReadonlyMap<CityId, FleetData>;
   kind(name: KindName): KindDefinition;
+  /** The areas with their centres (devices/places and those an admin added; else the fleets). */
+  areas(): Array<{ id: string; lat: number; lon: number }>;
   /** Whether the area exists (devices/places, or one an admin added). */
   hasCity(city: string): boolean;
   /** A unit in force of the area, or a former unit of it (still accepted on input). */
@@ -94,6 +96,10 @@ export function loadCatalog(dir = defaultDevicesDir, places?: Places): Catalog {
       if (!definition) throw new Error(`unknown kind ${name}`);
       return definition;
     },
+    areas: () =>
+      places
+        ? places.areas().map((a) => ({ id: a.id, lat: a.centre.lat, lon: a.centre.lon }))
+        : [...fleets.values()].map((f) => ({ id: f.city, lat: f.lat, lon: f.lon })),
     hasCity: (city) => (places ? places.area(city) !== undefined : fleets.has(city as CityId)),
     hasWard: (city, ward) =>
       places

@@ -151,7 +151,7 @@ export function createFeeds(deps: {
     log: deps.log,
     publishDelayS: deps.publishDelayS,
     readingMinutes: (kind) => (catalog.kinds.get(kind as never)?.reportingIntervalS ?? 60) / 60,
-    cities: [...catalog.fleets.values()].map((f) => ({ id: f.city, lat: f.lat, lon: f.lon })),
+    cities: () => catalog.areas(),
     clock,
     foldEveryS: deps.foldEveryS,
     lane: deps.lane,

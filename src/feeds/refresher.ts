@@ -56,8 +56,13 @@ export interface RefresherOptions {
   publishDelayS: number;
   /** Minutes one reading stands for, per kind. */
   readingMinutes: (kind: string) => number;
-  /** Each city's centre: street lighting is judged in the hours the sun is down there. */
-  cities: ReadonlyArray<{ id: string; lat: number; lon: number }>;
+  /**
+   * Each city's centre: street lighting is judged in the hours the sun is down there. A function is
+   * asked on every pass, so an area added at run time (src/places) is judged too.
+   */
+  cities:
+    | ReadonlyArray<{ id: string; lat: number; lon: number }>
+    | (() => ReadonlyArray<{ id: string; lat: number; lon: number }>);
   clock?: () => Date;
   /** Seconds between folds of stored readings into telemetry_hourly (FEEDS_FOLD_S, default 60). */
   foldEveryS?: number;
@@ -125,7 +130,8 @@ export function createRefresher(options: RefresherOptions): Refresher {
     );
 
     const hourDates = ordered.map((h) => new Date(h));
-    const dark = options.cities.flatMap((city) =>
+    const cities = typeof options.cities === 'function' ? options.cities() : options.cities;
+    const dark = cities.flatMap((city) =>
       hourDates
         .filter((hour) => isDark(new Date(hour.getTime() + hourMs / 2), city.lat, city.lon))
         .map((hour) => ({ city: city.id, hour })),

@@ -142,7 +142,7 @@ beforeAll(async () => {
   snapshot.dailySums = await unitSums('indicator_daily');
   snapshot.hourlyRows = await unitRows('indicator_hourly');
   snapshot.dailyRows = await unitRows('indicator_daily');
-  expect(await migrate(pool, log)).toEqual(['020_places_current_units']);
+  expect(await migrate(pool, log)).toContain('020_places_current_units');
 }, 120_000);
 afterAll(async () => {
   await pool.end();
