@@ -2,9 +2,12 @@
 import { z } from 'zod';
 import { CityId, DeviceId, KindName, Zone } from '../catalog/schema.ts';
 
-export const ErrorBody = z.object({
-  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
-});
+// Registered by id, so the OpenAPI document states it once (components.schemas.Error) and refers to it.
+export const ErrorBody = z
+  .object({
+    error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+  })
+  .meta({ id: 'Error', description: 'Lỗi / An error: {"error": {"code", "message", "details"?}}' });
 
 // Every text field has a maximum: the row is read back on every list, and the audit log keeps the body.
 export const DeviceInput = z

@@ -1,9 +1,7 @@
 // The HTTP layer: Fastify with zod schemas (which also feed OpenAPI at /docs), the error shape and
 // route roles first, then routes grouped by resource. Areas come in as options; nothing is global.
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Alerts } from '../alerts/index.ts';
 import type { Audit } from '../audit/index.ts';
 import type { Auth } from '../auth/index.ts';
@@ -26,6 +24,7 @@ import { installAuditTrail } from './plugins/audit.ts';
 import { installCors } from './plugins/cors.ts';
 import { installErrorHandling } from './plugins/errors.ts';
 import { installNulGuard } from './plugins/nulGuard.ts';
+import { installOpenApi } from './plugins/openapi.ts';
 import { installRoles } from './plugins/roles.ts';
 import { installSecurityHeaders } from './plugins/securityHeaders.ts';
 import { alertRoutes } from './routes/alerts.ts';
@@ -44,6 +43,7 @@ import { notificationRoutes } from './routes/notifications.ts';
 import { placeRoutes } from './routes/places.ts';
 import { ruleRoutes } from './routes/rules.ts';
 import { telemetryRoutes } from './routes/telemetry.ts';
+import { tileRoutes } from './routes/tiles.ts';
 
 export interface ApiAreas {
   pool: Pool;
@@ -52,6 +52,8 @@ export interface ApiAreas {
   commands: Commands;
   users: UserQueries;
   consoleTileUrl: string | undefined;
+  /** Where the offline base map (PMTiles) is looked for; unset: none is served. */
+  consoleBasemapPath?: string;
   bus: EventBus;
   broker: Broker;
   catalog: Catalog;
@@ -117,34 +119,12 @@ export async function createApiServer(areas: ApiAreas): Promise<FastifyInstance>
   installNulGuard(app);
   installAuditTrail(app, areas.audit, areas.metrics);
 
-  await app.register(swagger, {
-    openapi: {
-      info: {
-        title: 'City IOC API',
-        version: '1',
-        description:
-          'Trung tâm điều hành thông minh (IOC) cấp thành phố — City Intelligent Operations Center. ' +
-          'Log in at POST /api/v1/auth/login and send `Authorization: Bearer <token>`.',
-      },
-      components: {
-        securitySchemes: {
-          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
-          apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
-        },
-      },
-      security: [{ bearer: [] }],
-    },
-    transform: jsonSchemaTransform,
-  });
-  // The description is built either way; its pages list every admin route, so they are served only
-  // where DOCS_PUBLIC (or development) says.
-  // The MQTT contract (AsyncAPI and its page) sits beside them, under the same rule.
-  if (areas.surface.docs) {
-    await app.register(swaggerUi, { routePrefix: '/docs' });
-    await app.register(contractRoutes, { contract: createContract(areas.catalog) });
-  }
+  await installOpenApi(app, { docs: areas.surface.docs });
+  // The MQTT contract (AsyncAPI and its page) sits beside the API's pages, under the same rule.
+  if (areas.surface.docs) await app.register(contractRoutes, { contract: createContract(areas.catalog) });
 
   await app.register(consoleRoutes, { tileUrl: areas.consoleTileUrl });
+  await app.register(tileRoutes, { basemapPath: areas.consoleBasemapPath });
   await app.register(healthRoutes, {
     pool: areas.pool,
     broker: areas.broker,

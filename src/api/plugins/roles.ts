@@ -22,6 +22,16 @@ declare module 'fastify' {
 
 const rank: Record<Role, number> = { viewer: 1, operator: 2, admin: 3 };
 
+/**
+ * The users' roles a route lets through, lowest first (none for a public route). The OpenAPI document
+ * states them from here, so it says what this plugin enforces.
+ */
+export function rolesAllowed(role: RouteRole): Role[] {
+  if (role === 'public') return [];
+  const needed = role === 'feed' ? 'viewer' : role;
+  return (Object.keys(rank) as Role[]).filter((r) => rank[r] >= rank[needed]);
+}
+
 export function installRoles(app: FastifyInstance, auth: Auth, apiKeys: ApiKeys): void {
   app.decorateRequest('principal', undefined);
   app.decorateRequest('apiKey', undefined);

@@ -1,0 +1,10 @@
+// npm run openapi: writes docs/openapi.json, the API's OpenAPI document, from the routes as the server
+// registers them (src/api/openapi/build.ts). A test fails when the committed file is stale.
+import { writeFileSync } from 'node:fs';
+import { buildOpenApiDocument, openApiText } from '../src/api/openapi/build.ts';
+
+const openApiPath = new URL('../docs/openapi.json', import.meta.url).pathname;
+
+const { document } = await buildOpenApiDocument();
+writeFileSync(openApiPath, openApiText(document));
+console.log(`Đã ghi / Wrote ${openApiPath}`);
