@@ -25,8 +25,12 @@ export async function alertRoutes(app: FastifyInstance, opts: { alerts: Alerts }
     {
       config: { role: 'viewer' },
       schema: {
+        operationId: 'listAlerts',
+        summary: 'Danh sách cảnh báo / List alerts',
+        description:
+          'Mới nhất trước; trang sau bằng `before` (mã cuối của trang trước). / ' +
+          'Newest first; page with `before` (the last id of the previous page).',
         tags: ['alerts'],
-        summary: 'Alerts, newest first; page with `before` (the last id of the previous page)',
         querystring: z.object({
           state: z
             .enum(['open', 'acknowledged', 'resolved', 'active'])
@@ -63,8 +67,10 @@ export async function alertRoutes(app: FastifyInstance, opts: { alerts: Alerts }
     {
       config: { role: 'viewer' },
       schema: {
+        operationId: 'summariseAlerts',
+        summary: 'Cảnh báo đang mở theo nhóm / Active alerts grouped',
+        description: 'Theo địa bàn, phường, loại và mức độ. / Per city, ward, kind and severity.',
         tags: ['alerts'],
-        summary: 'Active alerts grouped per city, ward, kind and severity',
         response: {
           200: z.object({
             groups: z.array(
@@ -93,6 +99,8 @@ export async function alertRoutes(app: FastifyInstance, opts: { alerts: Alerts }
     {
       config: { role: 'viewer' },
       schema: {
+        operationId: 'getAlert',
+        summary: 'Một cảnh báo và lịch sử của nó / An alert with its history',
         tags: ['alerts'],
         params: IdParams,
         response: {
@@ -127,11 +135,12 @@ export async function alertRoutes(app: FastifyInstance, opts: { alerts: Alerts }
       {
         config: { role: 'operator' },
         schema: {
-          tags: ['alerts'],
+          operationId: action === 'acknowledge' ? 'acknowledgeAlert' : 'resolveAlert',
           summary:
             action === 'acknowledge'
-              ? 'Acknowledge an open alert, with a note'
-              : 'Close an alert, with a note',
+              ? 'Xác nhận cảnh báo, kèm ghi chú / Acknowledge an open alert, with a note'
+              : 'Đóng cảnh báo, kèm ghi chú / Close an alert, with a note',
+          tags: ['alerts'],
           params: IdParams,
           body: NoteBody,
           response: { 200: AlertWire, ...errors },

@@ -26,8 +26,13 @@ export async function auditRoutes(app: FastifyInstance, opts: { audit: Audit }) 
     {
       config: { role: 'admin' },
       schema: {
+        operationId: 'listAuditEntries',
+        summary: 'Nhật ký kiểm toán / The audit log',
+        description:
+          'Thao tác của người vận hành và quản trị, đăng nhập và truy cập bị từ chối (chỉ ghi thêm), mới nhất trước; ' +
+          'trang sau bằng `before`. / Operator and admin actions, logins and refused accesses (append-only), ' +
+          'newest first; page with `before`.',
         tags: ['audit'],
-        summary: 'Audit log of operator and admin actions, logins and refused accesses (append-only)',
         querystring: z.object({
           actor: z.string().max(64).optional(),
           action: z

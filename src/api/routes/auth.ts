@@ -52,9 +52,18 @@ export async function authRoutes(
       // A login is a few dozen bytes; anything bigger is not one.
       bodyLimit: 4_096,
       schema: {
+        operationId: 'login',
+        summary: 'Đăng nhập / Log in',
+        description:
+          'Mã nhận được gửi trong `Authorization: Bearer <token>`. Quá LOGIN_ADDRESS_RATE_PER_MIN từ một địa chỉ, ' +
+          'LOGIN_GLOBAL_RATE_PER_S trên toàn hệ thống, hoặc hàng đợi băm đầy: 429 kèm Retry-After. 10 lần sai trong ' +
+          '15 phút khoá cặp (người dùng, địa chỉ); LOGIN_LOCKOUT_FAILURES lần từ mọi nơi khoá tài khoản ' +
+          '(ACCOUNT_LOCKED) trong LOGIN_LOCKOUT_S. / ' +
+          'The token goes in `Authorization: Bearer <token>`. Over LOGIN_ADDRESS_RATE_PER_MIN from one address, ' +
+          'LOGIN_GLOBAL_RATE_PER_S in all, or a full hash queue: 429 with Retry-After before any work. 10 failures ' +
+          'in 15 min lock the pair (user, address); LOGIN_LOCKOUT_FAILURES from anywhere lock the account ' +
+          '(ACCOUNT_LOCKED) for LOGIN_LOCKOUT_S against the addresses that failed.',
         tags: ['auth'],
-        summary:
-          'Log in; the token goes in `Authorization: Bearer <token>`. Over LOGIN_ADDRESS_RATE_PER_MIN from one address, LOGIN_GLOBAL_RATE_PER_S in all, or a full hash queue: 429 with Retry-After before any work. 10 failures in 15 min lock the pair (user, address); LOGIN_LOCKOUT_FAILURES from anywhere lock the account for LOGIN_LOCKOUT_S against the addresses that failed',
         body: z
           .object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) })
           .strict(),
@@ -90,8 +99,9 @@ export async function authRoutes(
     {
       config: { role: 'viewer', audit: 'explicit' },
       schema: {
+        operationId: 'logout',
+        summary: 'Đăng xuất mọi phiên của mình / End every session of the calling user',
         tags: ['auth'],
-        summary: 'End every session of the calling user',
         response: { 204: z.null(), ...errors },
       },
     },
@@ -117,8 +127,12 @@ export async function authRoutes(
     {
       config: { role: 'viewer' },
       schema: {
+        operationId: 'changeOwnPassword',
+        summary: 'Đổi mật khẩu của mình / Change your own password',
+        description:
+          'Các phiên khác của bạn kết thúc; sai mật khẩu hiện tại nhiều lần bị giới hạn như đăng nhập (429). / ' +
+          'Ends your other sessions; repeated wrong current passwords are throttled like logins (429).',
         tags: ['auth'],
-        summary: 'Change your own password (ends your other sessions)',
         body: z.object({ currentPassword: z.string().min(1).max(256), newPassword: Password }).strict(),
         response: { 204: z.null(), ...errors },
       },
@@ -136,7 +150,12 @@ export async function authRoutes(
     '/users',
     {
       config: { role: 'admin' },
-      schema: { tags: ['users'], response: { 200: z.object({ items: z.array(UserBody) }), ...errors } },
+      schema: {
+        operationId: 'listUsers',
+        summary: 'Danh sách người dùng / List users',
+        tags: ['users'],
+        response: { 200: z.object({ items: z.array(UserBody) }), ...errors },
+      },
     },
     async () => ({
       items: (await users.list()).map((u) => ({
@@ -152,6 +171,8 @@ export async function authRoutes(
     {
       config: { role: 'admin' },
       schema: {
+        operationId: 'createUser',
+        summary: 'Tạo người dùng / Create a user',
         tags: ['users'],
         body: z.object({ username: Username, password: Password, role: z.enum(roles) }).strict(),
         response: { 201: z.object({ username: z.string(), role: z.enum(roles) }), ...errors },
@@ -171,9 +192,13 @@ export async function authRoutes(
     {
       config: { role: 'admin' },
       schema: {
-        tags: ['users'],
+        operationId: 'updateUser',
         summary:
-          'Change a role, reset a password or disable an account (the last two end its sessions; a new password or re-enabling lifts a lockout)',
+          'Sửa vai trò, đặt lại mật khẩu hoặc khoá tài khoản / Change a role, reset a password or disable an account',
+        description:
+          'Hai việc sau kết thúc các phiên của tài khoản; mật khẩu mới hoặc mở lại tài khoản gỡ khoá đăng nhập. / ' +
+          'The last two end its sessions; a new password or re-enabling lifts a lockout.',
+        tags: ['users'],
         params: z.object({ username: Username }),
         body: z
           .object({

@@ -66,6 +66,8 @@ export async function brokerHookRoutes(app: FastifyInstance, opts: BrokerHookOpt
     const isIngest = (username: string | undefined) =>
       ingest.username !== undefined && username === ingest.username;
     const hookConfig = { role: 'public' as const, audit: 'explicit' as const };
+    // The hook token is these routes' own credential, checked by checkToken: the roles plugin sees public.
+    const hookSecurity = [{ hookToken: [] }];
     const errors = { 400: ErrorBody, 401: ErrorBody };
 
     r.post(
@@ -74,8 +76,13 @@ export async function brokerHookRoutes(app: FastifyInstance, opts: BrokerHookOpt
         config: hookConfig,
         onRequest: checkToken,
         schema: {
+          operationId: 'authenticateBrokerClient',
+          summary: 'Broker hỏi: thiết bị này được kết nối không? / Broker asks: may this client connect?',
+          description:
+            'Bộ xác thực HTTP của EMQX, theo đúng luật của broker nhúng; luôn trả 200 allow/deny. / ' +
+            "EMQX's HTTP authenticator, with the embedded broker's rules; always 200 with allow or deny.",
           tags: ['broker'],
-          summary: "EMQX HTTP authenticator: may this client connect? (the embedded broker's rules)",
+          security: hookSecurity,
           body: AuthRequest,
           response: { 200: Verdict, ...errors },
         },
@@ -110,8 +117,14 @@ export async function brokerHookRoutes(app: FastifyInstance, opts: BrokerHookOpt
         config: hookConfig,
         onRequest: checkToken,
         schema: {
+          operationId: 'authorizeBrokerClient',
+          summary:
+            'Broker hỏi: được gửi hay đăng ký chủ đề này không? / Broker asks: may this client publish or subscribe?',
+          description:
+            'Bộ phân quyền HTTP của EMQX; luôn trả 200 allow/deny. / ' +
+            "EMQX's HTTP authorizer; always 200 with allow or deny.",
           tags: ['broker'],
-          summary: 'EMQX HTTP authorizer: may this client publish or subscribe to this topic?',
+          security: hookSecurity,
           body: AclRequest,
           response: { 200: Verdict, ...errors },
         },
@@ -149,9 +162,13 @@ export async function brokerHookRoutes(app: FastifyInstance, opts: BrokerHookOpt
     {
       config: { role: 'admin' },
       schema: {
-        tags: ['broker'],
+        operationId: 'syncBrokerAccounts',
         summary:
-          'Give devices without an account on the Mosquitto broker one: their secret is rotated (shown only here, once)',
+          'Tạo tài khoản Mosquitto cho thiết bị còn thiếu / Give devices missing on Mosquitto an account',
+        description:
+          'Mật khẩu của các thiết bị đó được đổi và chỉ hiện ở đây, một lần; 409 khi không cấu hình Mosquitto dynamic security. / ' +
+          'Their secret is rotated (shown only here, once); 409 without Mosquitto dynamic security configured.',
+        tags: ['broker'],
         body: z.object({ devices: z.array(z.string().max(128)).max(100_000).optional() }).optional(),
         response: {
           200: z.object({ rotated: z.array(z.object({ id: z.string(), secret: z.string() })) }),

@@ -38,8 +38,12 @@ export async function commandRoutes(app: FastifyInstance, opts: { commands: Comm
     {
       config: { role: 'operator' },
       schema: {
+        operationId: 'sendDeviceCommand',
+        summary: 'Gửi lệnh tới thiết bị / Send a command to a device',
+        description:
+          'Ví dụ set_lamp của đèn đường, reboot của camera, ping; theo dõi bằng GET. / ' +
+          'E.g. streetlight set_lamp, camera reboot, ping; follow it with GET.',
         tags: ['commands'],
-        summary: 'Send a command (streetlight set_lamp, camera reboot, ping); follow it with GET',
         params: DeviceParams,
         body: z
           .object({ name: z.string().min(1).max(64), args: z.record(z.string(), z.unknown()).default({}) })
@@ -63,6 +67,8 @@ export async function commandRoutes(app: FastifyInstance, opts: { commands: Comm
     {
       config: { role: 'viewer' },
       schema: {
+        operationId: 'listDeviceCommands',
+        summary: 'Các lệnh gần đây của thiết bị / A device’s recent commands',
         tags: ['commands'],
         params: DeviceParams,
         response: { 200: z.object({ items: z.array(CommandBody) }), ...errors },
@@ -76,6 +82,8 @@ export async function commandRoutes(app: FastifyInstance, opts: { commands: Comm
     {
       config: { role: 'viewer' },
       schema: {
+        operationId: 'getDeviceCommand',
+        summary: 'Một lệnh và kết quả của nó / A command and what became of it',
         tags: ['commands'],
         params: DeviceParams.extend({ commandId: z.uuid() }),
         response: { 200: CommandBody, ...errors },

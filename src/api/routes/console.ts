@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { ErrorBody } from '../schemas.ts';
 
 const root = new URL('../../../', import.meta.url).pathname;
 const folders: Record<string, string> = {
@@ -21,6 +22,19 @@ const types: Record<string, string> = {
   '.png': 'image/png',
   '.svg': 'image/svg+xml',
   '.map': 'application/json',
+};
+
+/** A console file: its type follows its extension; a path outside the served folders is a 404. */
+const fileResponses = {
+  200: {
+    description: 'Tệp, kiểu theo đuôi tên (HTML, JS, CSS, JSON, PNG, SVG) / The file, typed by its extension',
+    content: Object.fromEntries(
+      ['text/html', 'text/javascript', 'text/css', 'application/json', 'image/png', 'image/svg+xml'].map(
+        (type) => [type, { schema: z.string() }],
+      ),
+    ),
+  },
+  404: ErrorBody,
 };
 
 export async function consoleRoutes(app: FastifyInstance, opts: { tileUrl: string | undefined }) {
@@ -42,13 +56,23 @@ export async function consoleRoutes(app: FastifyInstance, opts: { tileUrl: strin
     return reply.header('content-type', types[extname(path)]).header('cache-control', 'no-cache').send(body);
   }
 
-  app.get('/', { config: { role: 'public' }, schema: { hide: true } }, (_request, reply) =>
+  const page = (operationId: string, summary: string) => ({
+    config: { role: 'public' as const },
+    schema: { operationId, summary, tags: ['console'], response: fileResponses },
+  });
+  app.get('/', page('getConsolePage', 'Trang bảng điều khiển / The console page'), (_request, reply) =>
     send('console', 'index.html', reply),
   );
-  app.get('/console/*', { config: { role: 'public' }, schema: { hide: true } }, (request, reply) =>
-    send('console', (request.params as { '*': string })['*'], reply),
+  app.get(
+    '/console/*',
+    page('getConsoleFile', 'Tệp của bảng điều khiển / A console file'),
+    (request, reply) => send('console', (request.params as { '*': string })['*'], reply),
   );
-  app.get('/vendor/:lib/*', { config: { role: 'public' }, schema: { hide: true } }, (request, reply) => {
+  const vendor = page(
+    'getConsoleLibraryFile',
+    'Tệp thư viện trình duyệt của bảng điều khiển (leaflet, markercluster, socket.io) / A browser library file of the console',
+  );
+  app.get('/vendor/:lib/*', vendor, (request, reply) => {
     const params = request.params as { lib: string; '*': string };
     return send(`vendor/${params.lib}`, params['*'], reply);
   });
@@ -57,8 +81,11 @@ export async function consoleRoutes(app: FastifyInstance, opts: { tileUrl: strin
     {
       config: { role: 'public' },
       schema: {
+        operationId: 'getConsoleConfig',
+        summary: 'Cấu hình bảng điều khiển trước khi đăng nhập / Console settings before login',
+        description:
+          'Địa chỉ ô bản đồ (null: bản đồ trơn). / What the console needs before login: the map tile URL (null: a plain map).',
         tags: ['console'],
-        summary: 'What the console needs before login: the map tile URL (none: a plain map)',
         response: { 200: z.object({ tileUrl: z.string().nullable() }) },
       },
     },

@@ -14,6 +14,11 @@ export async function deadLetterRoutes(app: FastifyInstance, opts: { pool: Pool 
     {
       config: { role: 'operator' },
       schema: {
+        operationId: 'listDeadLetters',
+        summary: 'Tin MQTT bị từ chối / Refused MQTT messages',
+        description:
+          'Mới nhất trước, kèm lỗi của ai và cách xử lý; trang sau bằng `before`. / ' +
+          'Newest first, with whose fault it is and what to do; page with `before`.',
         tags: ['dead letters'],
         querystring: z.object({
           deviceId: z.string().max(64).optional(),

@@ -10,6 +10,7 @@ import { topicPrefix } from '../../registry/fleets.ts';
 import type { DeviceRegistry } from '../../registry/index.ts';
 import { DeviceWire, deviceWire } from '../../registry/wire.ts';
 import type { DeviceQueries } from '../../storage/devices.ts';
+import { responseHeaders } from '../openapi/responses.ts';
 import { DeviceInput, DeviceParams, DevicePatch, ErrorBody } from '../schemas.ts';
 
 const Credentials = z.object({
@@ -43,6 +44,10 @@ export async function deviceRoutes(
     {
       config: { role: 'viewer' },
       schema: {
+        operationId: 'listDevices',
+        summary: 'Danh sách thiết bị / List devices',
+        description:
+          'Lọc theo địa bàn, phường, loại, trạng thái; trang bằng `offset`. / Filter by city, ward, kind, status; page with `offset`.',
         tags: ['devices'],
         querystring: z.object({
           city: CityId.optional(),
@@ -69,8 +74,10 @@ export async function deviceRoutes(
     {
       config: { role: 'viewer' },
       schema: {
+        operationId: 'getDevice',
+        summary:
+          'Một thiết bị với giá trị mới nhất của mỗi chỉ số / A device with its latest value of every metric',
         tags: ['devices'],
-        summary: 'A device with its latest value of every metric',
         params: DeviceParams,
         response: { 200: DeviceWire.extend({ latest: z.record(z.string(), LatestValue) }), ...errors },
       },
@@ -97,10 +104,22 @@ export async function deviceRoutes(
     {
       config: { role: 'admin' },
       schema: {
+        operationId: 'createDevice',
+        summary: 'Đăng ký thiết bị / Register a device',
+        description:
+          'Câu trả lời mang mật khẩu MQTT, chỉ hiện lần này. / The answer carries its MQTT secret, shown this once.',
         tags: ['devices'],
-        summary: 'Register a device; the answer carries its MQTT secret, shown this once',
         body: DeviceInput,
-        response: { 201: z.object({ device: DeviceWire, credentials: Credentials }), ...errors },
+        response: {
+          201: {
+            description: 'Đã đăng ký / Registered',
+            headers: { Warning: responseHeaders.warning },
+            content: {
+              'application/json': { schema: z.object({ device: DeviceWire, credentials: Credentials }) },
+            },
+          },
+          ...errors,
+        },
       },
     },
     async (request, reply) => {
@@ -123,8 +142,10 @@ export async function deviceRoutes(
     {
       config: { role: 'admin' },
       schema: {
+        operationId: 'updateDevice',
+        summary: 'Sửa vị trí hoặc tên thiết bị / Change where a device stands or what it is called',
+        description: 'Không đổi được mã hay loại. / Not its id or kind.',
         tags: ['devices'],
-        summary: 'Change where a device stands or what it is called (not its id or kind)',
         params: DeviceParams,
         body: DevicePatch,
         response: { 200: DeviceWire, ...errors },
@@ -138,8 +159,12 @@ export async function deviceRoutes(
     {
       config: { role: 'admin' },
       schema: {
+        operationId: 'deleteDevice',
+        summary: 'Gỡ thiết bị / Remove a device',
+        description:
+          'Thiết bị không kết nối được nữa; số đo đã lưu giữ đến hạn lưu trữ. / ' +
+          'It can no longer connect; its stored telemetry stays until retention.',
         tags: ['devices'],
-        summary: 'Remove a device: it can no longer connect; its stored telemetry stays until retention',
         params: DeviceParams,
         response: { 204: z.null(), ...errors },
       },
@@ -155,8 +180,10 @@ export async function deviceRoutes(
     {
       config: { role: 'admin' },
       schema: {
+        operationId: 'rotateDeviceCredentials',
+        summary: 'Đổi mật khẩu MQTT của thiết bị / Rotate a device’s MQTT secret',
+        description: 'Mật khẩu cũ hết hiệu lực ngay. / The old one stops working at once.',
         tags: ['devices'],
-        summary: 'Rotate the MQTT secret: the old one stops working at once',
         params: DeviceParams,
         response: { 200: Credentials, ...errors },
       },

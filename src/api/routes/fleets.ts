@@ -25,9 +25,19 @@ export async function fleetRoutes(
     {
       config: { role: 'viewer' },
       schema: {
+        operationId: 'getCatalog',
+        summary: 'Danh mục loại thiết bị và địa bàn / Device kinds and areas',
+        description:
+          'Các loại thiết bị (chỉ số, đơn vị đo, dải đo) và các địa bàn (`city`) với đơn vị hành chính đang hiệu lực ' +
+          '(`wards`, tên đầy đủ). / Device kinds (metrics, units, ranges) and the areas (`city`) with their units in ' +
+          'force (`wards`, named in full).',
         tags: ['catalog'],
-        summary:
-          'Device kinds (metrics, units, ranges) and the areas (`city`) with their units in force (`wards`, named in full)',
+        response: {
+          200: z.object({
+            kinds: z.array(z.record(z.string(), z.unknown())),
+            cities: z.array(z.record(z.string(), z.unknown())),
+          }),
+        },
       },
     },
     async () => ({
@@ -54,9 +64,12 @@ export async function fleetRoutes(
     {
       config: { role: 'admin' },
       schema: {
+        operationId: 'loadFleet',
+        summary: 'Nạp đội thiết bị của một địa bàn / Load a city’s fleet',
+        description:
+          'Đăng ký đội thiết bị từ devices/; trả về thông tin MQTT của các thiết bị vừa tạo. / ' +
+          "Registers a city's fleet from devices/; answers with the MQTT credentials of the devices it created.",
         tags: ['catalog'],
-        summary:
-          "Register a city's fleet from devices/; answers with the MQTT credentials of the devices it created",
         params: z.object({ city: CityId }),
         body: z
           .object({

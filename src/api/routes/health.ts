@@ -15,6 +15,7 @@ import { AppError } from '../../errors.ts';
 import type { Metrics } from '../../metrics/index.ts';
 import { listen } from '../../net.ts';
 import type { Pool } from '../../storage/pool.ts';
+import { mediaResponse } from '../openapi/responses.ts';
 
 /** /metrics on the API's listener: open to anyone, behind a bearer token, or (neither) not there. */
 export interface MetricsAccess {
@@ -34,7 +35,12 @@ export async function healthRoutes(
     '/healthz',
     {
       config: { role: 'public' },
-      schema: { tags: ['health'], response: { 200: z.object({ status: z.literal('ok') }) } },
+      schema: {
+        operationId: 'getHealth',
+        summary: 'Máy chủ còn chạy / Liveness',
+        tags: ['health'],
+        response: { 200: z.object({ status: z.literal('ok') }) },
+      },
     },
     async () => ({ status: 'ok' as const }),
   );
@@ -56,7 +62,20 @@ export async function healthRoutes(
   let fullSeen = 0;
   r.get(
     '/readyz',
-    { config: { role: 'public' }, schema: { tags: ['health'], response: { 200: Ready, 503: Ready } } },
+    {
+      config: { role: 'public' },
+      schema: {
+        operationId: 'getReadiness',
+        summary: 'Sẵn sàng phục vụ / Readiness',
+        description:
+          '200 "ready"; 200 "degraded" khi tiếp nhận chạy trên nhật ký cục bộ (cơ sở dữ liệu lỗi hoặc đang phát lại); ' +
+          '503 "not_ready" khi broker ngừng hoặc nhật ký đầy. / 200 "ready"; 200 "degraded" while ingest runs on ' +
+          'the local journal (the database is failing or the journal is replayed); 503 "not_ready" when the ' +
+          'broker is down or the journal is full.',
+        tags: ['health'],
+        response: { 200: Ready, 503: Ready },
+      },
+    },
     async (_request, reply) => {
       const database = await Promise.race([
         opts.pool.query('SELECT 1').then(() => 'ok' as const),
@@ -92,10 +111,19 @@ export async function healthRoutes(
     {
       config: { role: 'public' },
       schema: {
+        operationId: 'getMetrics',
+        summary: 'Số đo Prometheus / Prometheus metrics',
+        description: token
+          ? 'Gửi `Authorization: Bearer <METRICS_TOKEN>` (không phải mã người dùng). / ' +
+            "Send `Authorization: Bearer <METRICS_TOKEN>` (not a user's token)."
+          : 'Mở cho mọi người khi không đặt METRICS_TOKEN ngoài môi trường production. / ' +
+            'Open to anyone while METRICS_TOKEN is unset outside production.',
         tags: ['health'],
-        summary: token
-          ? 'Prometheus metrics; send `Authorization: Bearer <METRICS_TOKEN>`'
-          : 'Prometheus metrics',
+        // The token is this route's own, checked below: the roles plugin sees a public route.
+        security: token ? [{ metricsToken: [] }] : [],
+        response: {
+          200: mediaResponse('text/plain', 'Định dạng văn bản Prometheus / Prometheus text format 0.0.4'),
+        },
       },
       // The token is the scraper's, not a user's: the roles plugin leaves public routes alone, so it
       // is checked here, before anything is read.

@@ -132,7 +132,14 @@ export async function notificationRoutes(
     '/notifications/channels',
     {
       config: admin,
-      schema: { tags, response: { 200: z.object({ items: z.array(ChannelBody) }), ...errors } },
+      schema: {
+        operationId: 'listNotificationChannels',
+        summary: 'Danh sách kênh thông báo / List notification channels',
+        description:
+          'Chỉ cho biết khoá bí mật nào đã đặt. / Says which secrets are set, never what they are.',
+        tags,
+        response: { 200: z.object({ items: z.array(ChannelBody) }), ...errors },
+      },
     },
     async () => ({
       items: (await queries.channels.list()).map(channelJson),
@@ -143,7 +150,16 @@ export async function notificationRoutes(
     '/notifications/channels',
     {
       config: admin,
-      schema: { tags, body: z.record(z.string(), z.unknown()), response: { 201: ChannelBody, ...errors } },
+      schema: {
+        operationId: 'createNotificationChannel',
+        summary: 'Tạo kênh thông báo / Create a notification channel',
+        description:
+          'Email, SMS, Zalo OA hoặc webhook; thiết lập được kiểm theo loại kênh (docs/notifications.md). / ' +
+          'Email, SMS, Zalo OA or webhook; settings are checked by the channel type (docs/notifications.md).',
+        tags,
+        body: z.record(z.string(), z.unknown()),
+        response: { 201: ChannelBody, ...errors },
+      },
     },
     async (request, reply) => {
       const c = checkedChannel(request.body);
@@ -163,8 +179,11 @@ export async function notificationRoutes(
     {
       config: admin,
       schema: {
+        operationId: 'updateNotificationChannel',
+        summary: 'Sửa kênh thông báo / Change a notification channel',
+        description:
+          'Thiết lập được gộp; khoá bí mật không gửi thì giữ nguyên. / Settings are merged, and secrets left out are kept.',
         tags,
-        summary: 'Change a channel; settings are merged, and secrets left out are kept',
         params: IdParams,
         body: ChannelPatch,
         response: { 200: ChannelBody, ...errors },
@@ -192,7 +211,16 @@ export async function notificationRoutes(
 
   r.delete(
     '/notifications/channels/:id',
-    { config: admin, schema: { tags, params: IdParams, response: { 204: z.null(), ...errors } } },
+    {
+      config: admin,
+      schema: {
+        operationId: 'deleteNotificationChannel',
+        summary: 'Xoá kênh thông báo / Delete a notification channel',
+        tags,
+        params: IdParams,
+        response: { 204: z.null(), ...errors },
+      },
+    },
     async (request, reply) => {
       if (!(await queries.channels.remove(request.params.id))) missing('channel', request.params.id);
       return reply.code(204).send(null);
@@ -204,9 +232,12 @@ export async function notificationRoutes(
     {
       config: admin,
       schema: {
+        operationId: 'testNotificationChannel',
+        summary: 'Gửi tin thử qua kênh / Send a test message through a channel',
+        description:
+          'Tới `to` (webhook gửi tới địa chỉ của nó); theo dõi trong nhật ký gửi. / ' +
+          'To `to` (a webhook goes to its URL); follow it in the delivery log.',
         tags,
-        summary:
-          'Send a test message through the channel (to `to`; a webhook goes to its URL); follow it in the log',
         params: IdParams,
         body: z.object({ to: z.string().min(1).max(320).optional() }).strict(),
         response: { 202: DeliveryBody, ...errors },
@@ -238,6 +269,8 @@ export async function notificationRoutes(
     {
       path: 'contacts',
       what: 'contact',
+      name: 'NotificationContact',
+      vi: 'người nhận thông báo',
       input: ContactInput,
       body: ContactBody,
       q: queries.contacts,
@@ -246,6 +279,8 @@ export async function notificationRoutes(
     {
       path: 'schedules',
       what: 'schedule',
+      name: 'OnCallSchedule',
+      vi: 'lịch trực',
       input: ScheduleInput,
       body: ScheduleBody,
       q: queries.schedules,
@@ -261,28 +296,61 @@ export async function notificationRoutes(
     };
     r.get(
       `/notifications/${c.path}`,
-      { config: admin, schema: { tags, response: { 200: z.object({ items: z.array(c.body) }), ...errors } } },
+      {
+        config: admin,
+        schema: {
+          operationId: `list${c.name}s`,
+          summary: `Danh sách ${c.vi} / List ${c.what}s`,
+          tags,
+          response: { 200: z.object({ items: z.array(c.body) }), ...errors },
+        },
+      },
       async () => ({
         items: (await q.list()) as never[],
       }),
     );
     r.post(
       `/notifications/${c.path}`,
-      { config: admin, schema: { tags, body: c.input, response: { 201: c.body, ...errors } } },
+      {
+        config: admin,
+        schema: {
+          operationId: `create${c.name}`,
+          summary: `Tạo ${c.vi} / Create a ${c.what}`,
+          tags,
+          body: c.input,
+          response: { 201: c.body, ...errors },
+        },
+      },
       async (request, reply) => reply.code(201).send((await q.create(request.body)) as never),
     );
     r.put(
       `/notifications/${c.path}/:id`,
       {
         config: admin,
-        schema: { tags, params: IdParams, body: c.input, response: { 200: c.body, ...errors } },
+        schema: {
+          operationId: `replace${c.name}`,
+          summary: `Thay ${c.vi} / Replace a ${c.what}`,
+          tags,
+          params: IdParams,
+          body: c.input,
+          response: { 200: c.body, ...errors },
+        },
       },
       async (request) =>
         ((await q.replace(request.params.id, request.body)) ?? missing(c.what, request.params.id)) as never,
     );
     r.delete(
       `/notifications/${c.path}/:id`,
-      { config: admin, schema: { tags, params: IdParams, response: { 204: z.null(), ...errors } } },
+      {
+        config: admin,
+        schema: {
+          operationId: `delete${c.name}`,
+          summary: `Xoá ${c.vi} / Delete a ${c.what}`,
+          tags,
+          params: IdParams,
+          response: { 204: z.null(), ...errors },
+        },
+      },
       async (request, reply) => {
         if (!(await q.remove(request.params.id))) missing(c.what, request.params.id);
         return reply.code(204).send(null);
@@ -295,8 +363,10 @@ export async function notificationRoutes(
     {
       config: { role: 'operator' },
       schema: {
+        operationId: 'getOnCall',
+        summary: 'Ai đang trực / Who is on call',
+        description: 'Tại thời điểm `at` (mặc định: bây giờ). / At `at` (default: now).',
         tags,
-        summary: 'Who is on call at `at` (default: now)',
         params: IdParams,
         querystring: z.object({ at: TimeParam.optional() }),
         response: { 200: z.object({ at: z.string(), contactIds: z.array(z.number()) }), ...errors },
@@ -315,7 +385,12 @@ export async function notificationRoutes(
     '/notifications/policies',
     {
       config: admin,
-      schema: { tags, response: { 200: z.object({ items: z.array(PolicyBody) }), ...errors } },
+      schema: {
+        operationId: 'listEscalationPolicies',
+        summary: 'Danh sách chính sách leo thang / List escalation policies',
+        tags,
+        response: { 200: z.object({ items: z.array(PolicyBody) }), ...errors },
+      },
     },
     async () => ({
       items: (await queries.policies.list()).map(policyJson),
@@ -323,7 +398,16 @@ export async function notificationRoutes(
   );
   r.post(
     '/notifications/policies',
-    { config: admin, schema: { tags, body: PolicyInput, response: { 201: PolicyBody, ...errors } } },
+    {
+      config: admin,
+      schema: {
+        operationId: 'createEscalationPolicy',
+        summary: 'Tạo chính sách leo thang / Create an escalation policy',
+        tags,
+        body: PolicyInput,
+        response: { 201: PolicyBody, ...errors },
+      },
+    },
     async (request, reply) =>
       reply.code(201).send(policyJson(await queries.policies.create(request.body, clock()))),
   );
@@ -331,7 +415,14 @@ export async function notificationRoutes(
     '/notifications/policies/:id',
     {
       config: admin,
-      schema: { tags, params: IdParams, body: PolicyInput, response: { 200: PolicyBody, ...errors } },
+      schema: {
+        operationId: 'replaceEscalationPolicy',
+        summary: 'Thay chính sách leo thang / Replace an escalation policy',
+        tags,
+        params: IdParams,
+        body: PolicyInput,
+        response: { 200: PolicyBody, ...errors },
+      },
     },
     async (request) =>
       policyJson(
@@ -341,7 +432,16 @@ export async function notificationRoutes(
   );
   r.delete(
     '/notifications/policies/:id',
-    { config: admin, schema: { tags, params: IdParams, response: { 204: z.null(), ...errors } } },
+    {
+      config: admin,
+      schema: {
+        operationId: 'deleteEscalationPolicy',
+        summary: 'Xoá chính sách leo thang / Delete an escalation policy',
+        tags,
+        params: IdParams,
+        response: { 204: z.null(), ...errors },
+      },
+    },
     async (request, reply) => {
       if (!(await queries.policies.remove(request.params.id))) missing('policy', request.params.id);
       return reply.code(204).send(null);
@@ -353,8 +453,10 @@ export async function notificationRoutes(
     {
       config: { role: 'operator' },
       schema: {
+        operationId: 'listNotificationDeliveries',
+        summary: 'Nhật ký gửi thông báo / The notification delivery log',
+        description: 'Mới nhất trước, người nhận được che. / Newest first, recipients masked.',
         tags,
-        summary: 'The delivery log, newest first (recipients masked)',
         querystring: z.object({
           alertId: z.coerce.number().int().positive().optional(),
           channelId: z.coerce.number().int().positive().max(2_147_483_647).optional(),
@@ -374,7 +476,13 @@ export async function notificationRoutes(
     '/notifications/deliveries/:id',
     {
       config: { role: 'operator' },
-      schema: { tags, params: IdParams, response: { 200: DeliveryBody, ...errors } },
+      schema: {
+        operationId: 'getNotificationDelivery',
+        summary: 'Một lần gửi thông báo / A notification delivery',
+        tags,
+        params: IdParams,
+        response: { 200: DeliveryBody, ...errors },
+      },
     },
     async (request) =>
       deliveryJson(

@@ -59,9 +59,12 @@ export async function placeRoutes(app: FastifyInstance, opts: { places: Places }
     {
       config: { role: 'viewer' },
       schema: {
+        operationId: 'listAreas',
+        summary: 'Danh sách địa bàn / List areas',
+        description:
+          'Mỗi địa bàn với các đơn vị (đang hiệu lực và đã kết thúc) và các đơn vị cũ cùng đơn vị mà mỗi đơn vị cũ nhập vào. / ' +
+          'Areas with their units (in force and ended) and the former units with the unit each went into.',
         tags: ['places'],
-        summary:
-          'Areas with their units (in force and ended) and the former units with the unit each went into',
         response: { 200: z.object({ items: z.array(AreaWithUnits) }), ...errors },
       },
     },
@@ -72,7 +75,13 @@ export async function placeRoutes(app: FastifyInstance, opts: { places: Places }
     '/places/areas/:id',
     {
       config: { role: 'viewer' },
-      schema: { tags: ['places'], params: IdParams, response: { 200: AreaWithUnits, ...errors } },
+      schema: {
+        operationId: 'getArea',
+        summary: 'Một địa bàn với các đơn vị / An area with its units',
+        tags: ['places'],
+        params: IdParams,
+        response: { 200: AreaWithUnits, ...errors },
+      },
     },
     async (request) => withUnits(requireArea(request.params.id)),
   );
@@ -81,7 +90,13 @@ export async function placeRoutes(app: FastifyInstance, opts: { places: Places }
     '/places/areas',
     {
       config: { role: 'admin' },
-      schema: { tags: ['places'], body: AreaInput, response: { 201: Area, ...errors } },
+      schema: {
+        operationId: 'createArea',
+        summary: 'Tạo địa bàn / Create an area',
+        tags: ['places'],
+        body: AreaInput,
+        response: { 201: Area, ...errors },
+      },
     },
     async (request, reply) => reply.code(201).send(await places.createArea(request.body)),
   );
@@ -90,7 +105,14 @@ export async function placeRoutes(app: FastifyInstance, opts: { places: Places }
     '/places/areas/:id',
     {
       config: { role: 'admin' },
-      schema: { tags: ['places'], params: IdParams, body: AreaPatch, response: { 200: Area, ...errors } },
+      schema: {
+        operationId: 'updateArea',
+        summary: 'Sửa địa bàn / Change an area',
+        tags: ['places'],
+        params: IdParams,
+        body: AreaPatch,
+        response: { 200: Area, ...errors },
+      },
     },
     async (request) => places.updateArea(request.params.id, request.body),
   );
@@ -100,8 +122,12 @@ export async function placeRoutes(app: FastifyInstance, opts: { places: Places }
     {
       config: { role: 'viewer' },
       schema: {
+        operationId: 'listUnits',
+        summary: 'Danh sách đơn vị hành chính / List administrative units',
+        description:
+          'Đang hiệu lực và đã kết thúc, kèm các đơn vị cũ nhập vào mỗi đơn vị. / ' +
+          'In force and ended, with the former units that went into each.',
         tags: ['places'],
-        summary: 'Units in force and ended, with the former units that went into each',
         querystring: AreaQuery,
         response: {
           200: z.object({ items: z.array(Unit.extend({ formerUnits: z.array(PlaceId) })) }),
@@ -126,6 +152,8 @@ export async function placeRoutes(app: FastifyInstance, opts: { places: Places }
     {
       config: { role: 'viewer' },
       schema: {
+        operationId: 'getUnit',
+        summary: 'Một đơn vị hành chính và các đơn vị cũ của nó / A unit with its former units',
         tags: ['places'],
         params: IdParams,
         response: { 200: Unit.extend({ formerUnits: z.array(FormerUnit) }), ...errors },
@@ -141,7 +169,13 @@ export async function placeRoutes(app: FastifyInstance, opts: { places: Places }
     '/places/units',
     {
       config: { role: 'admin' },
-      schema: { tags: ['places'], body: UnitInput, response: { 201: Unit, ...errors } },
+      schema: {
+        operationId: 'createUnit',
+        summary: 'Tạo đơn vị hành chính / Create a unit',
+        tags: ['places'],
+        body: UnitInput,
+        response: { 201: Unit, ...errors },
+      },
     },
     async (request, reply) => reply.code(201).send(await places.createUnit(request.body)),
   );
@@ -150,7 +184,14 @@ export async function placeRoutes(app: FastifyInstance, opts: { places: Places }
     '/places/units/:id',
     {
       config: { role: 'admin' },
-      schema: { tags: ['places'], params: IdParams, body: UnitPatch, response: { 200: Unit, ...errors } },
+      schema: {
+        operationId: 'updateUnit',
+        summary: 'Sửa đơn vị hành chính / Change a unit',
+        tags: ['places'],
+        params: IdParams,
+        body: UnitPatch,
+        response: { 200: Unit, ...errors },
+      },
     },
     async (request) => places.updateUnit(request.params.id, request.body),
   );
@@ -160,8 +201,12 @@ export async function placeRoutes(app: FastifyInstance, opts: { places: Places }
     {
       config: { role: 'viewer' },
       schema: {
+        operationId: 'listFormerUnits',
+        summary: 'Đơn vị cũ đã giải thể / Former units',
+        description:
+          'Giải thể từ 1/7/2025 (hoặc sau), mỗi đơn vị với đơn vị hiện hành mà nó nhập vào. / ' +
+          'Abolished on 1 July 2025 (or later), each with the current unit it went into.',
         tags: ['places'],
-        summary: 'Units abolished on 1 July 2025 (or later), each with the current unit it went into',
         querystring: AreaQuery,
         response: { 200: z.object({ items: z.array(FormerUnit) }), ...errors },
       },
@@ -177,8 +222,11 @@ export async function placeRoutes(app: FastifyInstance, opts: { places: Places }
     {
       config: { role: 'viewer' },
       schema: {
+        operationId: 'getUnitBoundary',
+        summary: 'Ranh giới của đơn vị (GeoJSON) / A unit’s boundary (GeoJSON)',
+        description:
+          'Một GeoJSON Feature; 404 khi chưa nhập ranh giới. / A GeoJSON Feature; 404 while none is imported.',
         tags: ['places'],
-        summary: "The unit's boundary as a GeoJSON Feature (404 while none is imported)",
         params: IdParams,
         response: {
           200: z.object({
@@ -208,10 +256,14 @@ export async function placeRoutes(app: FastifyInstance, opts: { places: Places }
       config: { role: 'admin' },
       bodyLimit: boundaryBodyLimit,
       schema: {
+        operationId: 'importBoundaries',
+        summary: 'Nhập ranh giới đơn vị (GeoJSON) / Import unit boundaries (GeoJSON)',
+        description:
+          'Một FeatureCollection, mỗi đơn vị hiện hành một Feature Polygon hoặc MultiPolygon, khớp theo ' +
+          'properties.id hoặc properties.code. Tất cả hoặc không: một Feature sai làm từ chối cả tệp, liệt kê từng lỗi. / ' +
+          'A GeoJSON FeatureCollection, one Polygon or MultiPolygon Feature per current unit, matched by ' +
+          'properties.id or properties.code. All or nothing: a bad feature refuses the file, each one listed.',
         tags: ['places'],
-        summary:
-          'Import unit boundaries: a GeoJSON FeatureCollection, one Polygon or MultiPolygon Feature per current unit, ' +
-          'matched by properties.id or properties.code. All or nothing: a bad feature refuses the file, each one listed.',
         body: FeatureCollection,
         response: { 200: z.object({ imported: z.array(PlaceId) }), ...errors },
       },
@@ -224,9 +276,12 @@ export async function placeRoutes(app: FastifyInstance, opts: { places: Places }
     {
       config: { role: 'viewer' },
       schema: {
+        operationId: 'lookupUnit',
+        summary: 'Tìm đơn vị chứa một vị trí / Find the unit holding a position',
+        description:
+          'Đơn vị hiện hành có ranh giới chứa vị trí (null khi không ranh giới nào chứa). / ' +
+          'The current unit whose imported boundary holds a position (null where no boundary does).',
         tags: ['places'],
-        summary:
-          'The current unit whose imported boundary holds a position (unit null where no boundary does)',
         querystring: z.object({
           lat: z.coerce.number().min(-90).max(90),
           lon: z.coerce.number().min(-180).max(180),

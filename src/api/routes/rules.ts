@@ -71,7 +71,12 @@ export async function ruleRoutes(app: FastifyInstance, opts: { alerts: Alerts; b
     '/rules',
     {
       config: { role: 'viewer' },
-      schema: { tags: ['rules'], response: { 200: z.object({ items: z.array(RuleBody) }), ...errors } },
+      schema: {
+        operationId: 'listRules',
+        summary: 'Danh sách quy tắc cảnh báo / List alert rules',
+        tags: ['rules'],
+        response: { 200: z.object({ items: z.array(RuleBody) }), ...errors },
+      },
     },
     async () => ({ items: await queries.rules() }),
   );
@@ -80,7 +85,13 @@ export async function ruleRoutes(app: FastifyInstance, opts: { alerts: Alerts; b
     '/rules/:id',
     {
       config: { role: 'viewer' },
-      schema: { tags: ['rules'], params: IdParams, response: { 200: RuleBody, ...errors } },
+      schema: {
+        operationId: 'getRule',
+        summary: 'Một quy tắc cảnh báo / An alert rule',
+        tags: ['rules'],
+        params: IdParams,
+        response: { 200: RuleBody, ...errors },
+      },
     },
     async (request) => {
       const rule = await queries.rule(request.params.id);
@@ -93,7 +104,14 @@ export async function ruleRoutes(app: FastifyInstance, opts: { alerts: Alerts; b
     '/rules',
     {
       config: { role: 'admin' },
-      schema: { tags: ['rules'], body: RuleInput, response: { 201: RuleBody, ...errors } },
+      schema: {
+        operationId: 'createRule',
+        summary: 'Tạo quy tắc cảnh báo / Create an alert rule',
+        description: 'Có hiệu lực ngay. / Takes effect at once.',
+        tags: ['rules'],
+        body: RuleInput,
+        response: { 201: RuleBody, ...errors },
+      },
     },
     async (request, reply) => {
       const rule = await queries.createRule({ ...request.body, key: undefined });
@@ -107,9 +125,12 @@ export async function ruleRoutes(app: FastifyInstance, opts: { alerts: Alerts; b
     {
       config: { role: 'admin' },
       schema: {
+        operationId: 'updateRule',
+        summary: 'Sửa một số trường của quy tắc / Change some fields of a rule',
+        description:
+          'Quy tắc mặc định giữ khoá của nó, nên khởi động lại không xoá thay đổi. / ' +
+          'A shipped default keeps its key, so restarts do not undo the edit.',
         tags: ['rules'],
-        summary:
-          'Change some fields of a rule (a shipped default keeps its key, so restarts do not undo the edit)',
         params: IdParams,
         body: z.record(z.string(), z.unknown()),
         response: { 200: RuleBody, ...errors },
@@ -137,7 +158,13 @@ export async function ruleRoutes(app: FastifyInstance, opts: { alerts: Alerts; b
     '/rules/:id',
     {
       config: { role: 'admin' },
-      schema: { tags: ['rules'], params: IdParams, response: { 204: z.null(), ...errors } },
+      schema: {
+        operationId: 'deleteRule',
+        summary: 'Xoá quy tắc cảnh báo / Delete an alert rule',
+        tags: ['rules'],
+        params: IdParams,
+        response: { 204: z.null(), ...errors },
+      },
     },
     async (request, reply) => {
       if (!(await queries.deleteRule(request.params.id)))
@@ -176,7 +203,13 @@ export async function ruleRoutes(app: FastifyInstance, opts: { alerts: Alerts; b
     '/webhooks',
     {
       config: { role: 'admin' },
-      schema: { tags: ['webhooks'], response: { 200: z.object({ items: z.array(WebhookBody) }), ...errors } },
+      schema: {
+        operationId: 'listWebhooks',
+        summary: 'Danh sách webhook / List webhooks',
+        description: 'Không bao giờ hiện khoá bí mật. / Never shows the secret.',
+        tags: ['webhooks'],
+        response: { 200: z.object({ items: z.array(WebhookBody) }), ...errors },
+      },
     },
     async () => ({
       items: (await webhookQueries.list()).map(hide),
@@ -187,7 +220,16 @@ export async function ruleRoutes(app: FastifyInstance, opts: { alerts: Alerts; b
     '/webhooks',
     {
       config: { role: 'admin' },
-      schema: { tags: ['webhooks'], body: WebhookInput, response: { 201: WebhookBody, ...errors } },
+      schema: {
+        operationId: 'createWebhook',
+        summary: 'Tạo webhook / Create a webhook',
+        description:
+          'Mỗi lần gửi được ký bằng khoá bí mật; địa chỉ nội bộ bị từ chối. / ' +
+          'Every delivery is signed with the secret; internal addresses are refused.',
+        tags: ['webhooks'],
+        body: WebhookInput,
+        response: { 201: WebhookBody, ...errors },
+      },
     },
     async (request, reply) => {
       const w = await webhookQueries.create({ ...request.body, kinds: request.body.kinds ?? null });
@@ -199,7 +241,13 @@ export async function ruleRoutes(app: FastifyInstance, opts: { alerts: Alerts; b
     '/webhooks/:id',
     {
       config: { role: 'admin' },
-      schema: { tags: ['webhooks'], params: IdParams, response: { 204: z.null(), ...errors } },
+      schema: {
+        operationId: 'deleteWebhook',
+        summary: 'Xoá webhook / Delete a webhook',
+        tags: ['webhooks'],
+        params: IdParams,
+        response: { 204: z.null(), ...errors },
+      },
     },
     async (request, reply) => {
       if (!(await webhookQueries.remove(request.params.id)))
@@ -213,8 +261,10 @@ export async function ruleRoutes(app: FastifyInstance, opts: { alerts: Alerts; b
     {
       config: { role: 'admin' },
       schema: {
+        operationId: 'listWebhookDeliveries',
+        summary: 'Nhật ký gửi của webhook / A webhook’s delivery log',
+        description: 'Mới nhất trước. / Newest first.',
         tags: ['webhooks'],
-        summary: 'The delivery log, newest first',
         params: IdParams,
         response: { 200: z.object({ items: z.array(DeliveryBody) }), ...errors },
       },

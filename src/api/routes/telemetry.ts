@@ -33,8 +33,12 @@ export async function telemetryRoutes(
     {
       config: { role: 'viewer' },
       schema: {
+        operationId: 'getDeviceTelemetry',
+        summary: 'Lịch sử số đo của thiết bị / A device’s telemetry history',
+        description:
+          'Số đo gốc, hoặc theo khoảng thời gian khi có `bucket` (avg, min, max, count). / ' +
+          'Raw readings, or buckets when `bucket` is given (time_bucket-aligned: avg, min, max, count).',
         tags: ['telemetry'],
-        summary: 'Raw readings, or buckets when `bucket` is given (time_bucket-aligned)',
         params: DeviceParams,
         querystring: z.object({
           metric: z

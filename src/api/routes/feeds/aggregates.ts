@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { Catalog } from '../../../catalog/index.ts';
 import { CityId, KindName } from '../../../catalog/schema.ts';
 import type { Feeds } from '../../../feeds/index.ts';
+import { feedPageResponses } from '../../openapi/responses.ts';
 import { sendPage } from './paging.ts';
 import { Bound, Cursor, Format, feedErrors, wardCheck } from './query.ts';
 
@@ -86,15 +87,17 @@ export async function aggregateRoutes(app: FastifyInstance, opts: { feeds: Feeds
     {
       config: { role: 'feed' },
       schema: {
-        tags: ['feeds'],
-        summary:
-          'Per-device hourly or daily count, mean, min, max and sum of every metric, for closed periods',
+        operationId: 'getAggregateFeed',
+        summary: 'Thống kê theo giờ hoặc ngày của từng thiết bị / Per-device hourly or daily statistics',
         description:
-          'Without a cursor: every published period (narrow with `from`/`to`, which bound the period start). ' +
-          'Follow `cursor` while `hasMore`; keep the last one and poll with it for periods published since.',
-        security: [{ apiKey: [] }, { bearer: [] }],
+          'Số lần, trung bình, nhỏ nhất, lớn nhất và tổng của mỗi chỉ số, cho các kỳ đã đóng. Không có cursor: mọi kỳ ' +
+          'đã công bố (giới hạn bằng `from`/`to`); đọc tiếp theo `cursor` khi `hasMore`. / ' +
+          'Count, mean, min, max and sum of every metric, for closed periods. Without a cursor: every published ' +
+          'period (narrow with `from`/`to`, which bound the period start). Follow `cursor` while `hasMore`; keep ' +
+          'the last one and poll with it for periods published since.',
+        tags: ['feeds'],
         querystring: AggregateQuery,
-        response: { 200: AggregatePage, ...feedErrors },
+        response: { ...feedPageResponses(AggregatePage), ...feedErrors },
       },
     },
     async (request, reply) => {

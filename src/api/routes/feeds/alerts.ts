@@ -8,6 +8,7 @@ import { PublicAlertWire } from '../../../alerts/wire.ts';
 import type { Catalog } from '../../../catalog/index.ts';
 import { CityId, KindName } from '../../../catalog/schema.ts';
 import type { Feeds } from '../../../feeds/index.ts';
+import { feedPageResponses } from '../../openapi/responses.ts';
 import { sendPage } from './paging.ts';
 import { Bound, Cursor, Format, feedErrors, wardCheck } from './query.ts';
 
@@ -86,11 +87,13 @@ export async function alertFeedRoutes(app: FastifyInstance, opts: { feeds: Feeds
     {
       config: { role: 'feed' },
       schema: {
+        operationId: 'getAlertFeed',
+        summary: 'Cảnh báo theo thứ tự mở hoặc thay đổi / Alerts in the order opened or changed',
+        description:
+          'Mỗi thay đổi được đọc một lần qua `cursor`. / Each change is read once through the cursor.',
         tags: ['feeds'],
-        summary: 'Alerts in the order they were opened or changed; each change read once through the cursor',
-        security: [{ apiKey: [] }, { bearer: [] }],
         querystring: AlertQuery,
-        response: { 200: AlertPage, ...feedErrors },
+        response: { ...feedPageResponses(AlertPage), ...feedErrors },
       },
     },
     async (request, reply) => {

@@ -7,6 +7,7 @@ import { CityId } from '../../../catalog/schema.ts';
 import type { Feeds } from '../../../feeds/index.ts';
 import { indicators } from '../../../feeds/indicators.ts';
 import { periods } from '../../../feeds/periods.ts';
+import { feedPageResponses } from '../../openapi/responses.ts';
 import { sendPage } from './paging.ts';
 import { Bound, Cursor, Format, feedErrors, IndicatorList, type WardCheck, wardCheck } from './query.ts';
 
@@ -133,15 +134,17 @@ export async function indicatorRoutes(app: FastifyInstance, opts: { feeds: Feeds
     {
       config: { role: 'feed' },
       schema: {
-        tags: ['feeds'],
-        summary: 'Indicators per city or ward and reporting period (local time), key and sector',
+        operationId: 'getIndicatorFeed',
+        summary: 'Chỉ tiêu theo địa bàn, phường và kỳ báo cáo / Indicators per city or ward and period',
         description:
-          'Send `x-api-key`. First read with `from` and `to`; then poll with the returned `cursor` to get ' +
-          'the periods that changed since (a closed hour or day is published once, again only if late data ' +
-          'changes it). `format=csv` gives UTF-8 CSV with a byte-order mark. Field meanings: docs/feeds.md.',
-        security: [{ apiKey: [] }, { bearer: [] }],
+          'Giờ địa phương; chỉ tiêu chính và theo ngành. Đọc lần đầu với `from` và `to`, sau đó hỏi lại bằng `cursor` ' +
+          'để nhận các kỳ đã thay đổi. `format=csv` cho CSV UTF-8 có BOM. Ý nghĩa các trường: docs/feeds.md. / ' +
+          'Local time; key and sector indicators. First read with `from` and `to`; then poll with the returned ' +
+          '`cursor` to get the periods that changed since (a closed hour or day is published once, again only if ' +
+          'late data changes it). `format=csv` gives UTF-8 CSV with a byte-order mark. Field meanings: docs/feeds.md.',
+        tags: ['feeds'],
         querystring: IndicatorQuery,
-        response: { 200: IndicatorPage, ...feedErrors },
+        response: { ...feedPageResponses(IndicatorPage), ...feedErrors },
       },
     },
     async (request, reply) => {
@@ -155,8 +158,12 @@ export async function indicatorRoutes(app: FastifyInstance, opts: { feeds: Feeds
     {
       config: { role: 'feed' },
       schema: {
+        operationId: 'getIndicatorCatalog',
+        summary: 'Danh mục chỉ tiêu / The indicator catalogue',
+        description:
+          'Tên, mô tả, đơn vị, chính hay theo ngành, cách tổng hợp. / ' +
+          'Names, description, unit, key or sector, how each aggregates.',
         tags: ['feeds'],
-        summary: 'Every indicator: names, description, unit, key or sector, how it aggregates',
         response: { 200: z.object({ items: z.array(z.record(z.string(), z.unknown())) }), ...feedErrors },
       },
     },

@@ -4,7 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ApiKeys } from '../../../feeds/apiKeys.ts';
 import type { ApiKeyRow } from '../../../storage/apiKeys.ts';
-import { feedErrors } from './query.ts';
+import { ErrorBody } from '../../schemas.ts';
 
 const KeyRecord = z.object({
   id: z.number(),
@@ -24,6 +24,8 @@ const keyJson = (k: ApiKeyRow) => ({
   revokedAt: k.revokedAt?.toISOString() ?? null,
 });
 
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody };
+
 export async function apiKeyRoutes(app: FastifyInstance, opts: { apiKeys: ApiKeys }) {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { apiKeys } = opts;
@@ -33,10 +35,12 @@ export async function apiKeyRoutes(app: FastifyInstance, opts: { apiKeys: ApiKey
     {
       config: { role: 'admin' },
       schema: {
+        operationId: 'createApiKey',
+        summary: 'Tạo khoá API cho hệ thống máy / Create an API key for a machine client',
+        description: 'Khoá chỉ hiện trong câu trả lời này. / The key is shown in this answer only.',
         tags: ['feeds'],
-        summary: 'Create an API key for a machine client; the key is shown in this answer only',
         body: z.object({ name: z.string().trim().min(1).max(200) }).strict(),
-        response: { 201: KeyRecord.extend({ key: z.string() }), ...feedErrors },
+        response: { 201: KeyRecord.extend({ key: z.string() }), ...errors },
       },
     },
     async (request, reply) => {
@@ -50,9 +54,11 @@ export async function apiKeyRoutes(app: FastifyInstance, opts: { apiKeys: ApiKey
     {
       config: { role: 'admin' },
       schema: {
+        operationId: 'listApiKeys',
+        summary: 'Danh sách khoá API / List API keys',
+        description: 'Không bao giờ hiện bản thân khoá. / Never the keys themselves.',
         tags: ['feeds'],
-        summary: 'API keys (never the keys themselves)',
-        response: { 200: z.object({ items: z.array(KeyRecord) }), ...feedErrors },
+        response: { 200: z.object({ items: z.array(KeyRecord) }), ...errors },
       },
     },
     async () => ({ items: (await apiKeys.list()).map(keyJson) }),
@@ -63,10 +69,12 @@ export async function apiKeyRoutes(app: FastifyInstance, opts: { apiKeys: ApiKey
     {
       config: { role: 'admin' },
       schema: {
+        operationId: 'revokeApiKey',
+        summary: 'Thu hồi khoá API / Revoke an API key',
+        description: 'Khoá hết hiệu lực ngay. / It stops working at once.',
         tags: ['feeds'],
-        summary: 'Revoke an API key: it stops working at once',
         params: z.object({ id: z.coerce.number().int().positive() }),
-        response: { 200: KeyRecord, ...feedErrors },
+        response: { 200: KeyRecord, 404: ErrorBody, ...errors },
       },
     },
     async (request) => keyJson(await apiKeys.revoke(request.params.id, request.principal!.username)),

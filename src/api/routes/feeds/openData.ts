@@ -9,6 +9,7 @@ import { AppError } from '../../../errors.ts';
 import type { Feeds } from '../../../feeds/index.ts';
 import { createByteCache, createGate, GateFull, normalisedKey } from '../../../feeds/openCache.ts';
 import type { Metrics } from '../../../metrics/index.ts';
+import { feedPageResponses } from '../../openapi/responses.ts';
 import { AggregatePage, AggregateQuery, aggregateColumns } from './aggregates.ts';
 import {
   IndicatorPage,
@@ -18,7 +19,7 @@ import {
   readIndicators,
 } from './indicators.ts';
 import { type PageData, type PageFormat, type RenderedPage, renderPage, sendRendered } from './paging.ts';
-import { feedErrors, wardCheck } from './query.ts';
+import { openDataErrors, wardCheck } from './query.ts';
 
 export interface OpenDataOptions {
   feeds: Feeds;
@@ -101,11 +102,14 @@ export async function openDataRoutes(app: FastifyInstance, opts: OpenDataOptions
     {
       config: { role: 'public' },
       schema: {
+        operationId: 'getOpenIndicators',
+        summary: 'Dữ liệu mở: chỉ tiêu theo địa bàn và phường / Open data: city and ward indicators',
+        description:
+          'Không có camera hay chi tiết an ninh; 404 khi thành phố chưa bật (OPEN_DATA_ENABLED). / ' +
+          'Without cameras or security details; 404 unless the city turns it on (OPEN_DATA_ENABLED).',
         tags: ['open data'],
-        summary: 'Open data: city and ward indicators, without cameras or security details (if enabled)',
-        security: [],
         querystring: IndicatorQuery,
-        response: { 200: IndicatorPage, ...feedErrors },
+        response: { ...feedPageResponses(IndicatorPage, { cached: true }), ...openDataErrors },
       },
     },
     async (request, reply) => {
@@ -129,11 +133,15 @@ export async function openDataRoutes(app: FastifyInstance, opts: OpenDataOptions
     {
       config: { role: 'public' },
       schema: {
+        operationId: 'getOpenAggregates',
+        summary:
+          'Dữ liệu mở: thống kê theo giờ hoặc ngày của cảm biến / Open data: hourly or daily sensor aggregates',
+        description:
+          'Từng thiết bị, không có camera; 404 khi thành phố chưa bật (OPEN_DATA_ENABLED). / ' +
+          'Per device, without cameras; 404 unless the city turns it on (OPEN_DATA_ENABLED).',
         tags: ['open data'],
-        summary: 'Open data: per-device hourly or daily aggregates of sensors, without cameras (if enabled)',
-        security: [],
         querystring: AggregateQuery,
-        response: { 200: AggregatePage, ...feedErrors },
+        response: { ...feedPageResponses(AggregatePage, { cached: true }), ...openDataErrors },
       },
     },
     async (request, reply) => {

@@ -31,7 +31,10 @@ export const IndicatorList = z
   .transform((s) => s.split(',').filter(Boolean))
   .describe('comma-separated indicator ids');
 
-export const feedErrors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 429: ErrorBody };
+/** What a feed route refuses with: a bad query, a missing or revoked key, a key over its allowance. */
+export const feedErrors = { 400: ErrorBody, 401: ErrorBody, 429: ErrorBody };
+/** Open data: a bad query, open data off (404), every database read busy (429). */
+export const openDataErrors = { 400: ErrorBody, 404: ErrorBody, 429: ErrorBody };
 
 /**
  * Refuses an unknown area, and a ward the area does not have (`*`, every ward, and none are fine; a
