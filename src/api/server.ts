@@ -153,7 +153,7 @@ export async function createApiServer(areas: ApiAreas): Promise<FastifyInstance>
         places: areas.places,
       });
       await api.register(placeRoutes, { places: areas.places });
-      await api.register(alertRoutes, { alerts: areas.alerts });
+      await api.register(alertRoutes, { alerts: areas.alerts, catalog: areas.catalog });
       await api.register(commandRoutes, { commands: areas.commands });
       await api.register(ruleRoutes, { alerts: areas.alerts, bus: areas.bus });
       await api.register(notificationRoutes, {

@@ -247,6 +247,13 @@ describe('places API', () => {
     // As a filter too: the former ward lists the unit it went into.
     const listed = await app.request('GET', '/api/v1/devices?ward=phuong-3', operator);
     expect(listed.body.items.map((d: { id: string }) => d.id)).toEqual(['tn-p3-env-9001']);
+    await app.pool.query(
+      `INSERT INTO alerts (rule_id, device_id, kind, city, ward, severity, state, message_vi, message_en, opened_at, last_seen_at)
+       SELECT min(id), 'tn-p3-env-9001', 'environment', 'tay-ninh', 'phuong-tan-ninh', 'warning', 'open', 'Bụi', 'Dust', now(), now()
+       FROM alert_rules`,
+    );
+    const alerts = await app.request('GET', '/api/v1/alerts?city=tay-ninh&ward=phuong-3', operator);
+    expect(alerts.body.items.map((a: { deviceId: string }) => a.deviceId)).toEqual(['tn-p3-env-9001']);
   });
 
   it("keeps an admin's edit of a shipped unit across a restart of the places area", async () => {

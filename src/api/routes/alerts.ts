@@ -6,11 +6,12 @@ import { z } from 'zod';
 import type { Alerts } from '../../alerts/index.ts';
 import { severities } from '../../alerts/rules.ts';
 import { AlertWire, alertWire } from '../../alerts/wire.ts';
+import type { Catalog } from '../../catalog/index.ts';
 import { CityId, KindName } from '../../catalog/schema.ts';
 import { AppError } from '../../errors.ts';
 import { ErrorBody, TimeParam } from '../schemas.ts';
 
-export async function alertRoutes(app: FastifyInstance, opts: { alerts: Alerts }) {
+export async function alertRoutes(app: FastifyInstance, opts: { alerts: Alerts; catalog: Catalog }) {
   const { queries, lifecycle } = opts.alerts;
   const r = app.withTypeProvider<ZodTypeProvider>();
   const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
@@ -53,7 +54,11 @@ export async function alertRoutes(app: FastifyInstance, opts: { alerts: Alerts }
       },
     },
     async (request) => {
-      const rows = await queries.list(request.query);
+      // A former unit's id (before 1 July 2025) lists the unit it went into (docs/places.md).
+      const { ward, city } = request.query;
+      const rows = await queries.list(
+        ward ? { ...request.query, ward: opts.catalog.currentWard(city, ward) } : request.query,
+      );
       const last = rows.at(-1);
       return {
         items: rows.map(alertWire),
