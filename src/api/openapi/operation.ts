@@ -116,8 +116,14 @@ export const describeOperation: SwaggerTransform = (input) => {
   const responses: Json = {};
   for (const [status, value] of Object.entries((converted.response ?? {}) as Json))
     responses[status] = answer(status, value, declared[status]);
+  // A scope with an error handler of its own (NGSI-LD's ProblemDetails) declares its errors; the
+  // others it can give have the same body. Without any declared, the body is plugins/errors.ts's.
+  const errorStatus = Object.keys(responses).find((s) => Number(s) >= 400 && Number(s) <= 500);
+  const errorBody = errorStatus ? responses[errorStatus] : undefined;
   for (const status of derivedErrors(method, role, security, own))
-    responses[status] ??= answer(status, errorRef, undefined);
+    responses[status] ??= errorBody
+      ? answer(status, { content: (errorBody as Json).content }, undefined)
+      : answer(status, errorRef, undefined);
 
   const wildcard = route.url.endsWith('*');
   const url = openApiPath(route.url);

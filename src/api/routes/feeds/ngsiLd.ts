@@ -20,14 +20,21 @@ import { ngsiEntities, ngsiTypes } from '../../../feeds/ngsiLd.ts';
 import type { Pool } from '../../../storage/pool.ts';
 import { wardCheck } from './query.ts';
 
-const ProblemBody = z.object({
-  type: z.string(),
-  title: z.string(),
-  status: z.number(),
-  detail: z.string(),
-  code: z.string().optional(),
-});
-const problems = { 400: ProblemBody, 401: ProblemBody, 403: ProblemBody, 406: ProblemBody, 429: ProblemBody };
+// Registered by id: the OpenAPI document states it once (components.schemas.ProblemDetails).
+const ProblemBody = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number(),
+    detail: z.string(),
+    code: z.string().optional(),
+  })
+  .meta({
+    id: 'ProblemDetails',
+    description: 'RFC 7807 ProblemDetails (ETSI GS CIM 009 5.5.2), application/json',
+  });
+const problems = { 400: ProblemBody, 401: ProblemBody, 406: ProblemBody, 429: ProblemBody, 500: ProblemBody };
+const Entities = z.array(z.record(z.string(), z.unknown()));
 
 const jsonLdContextRel = 'rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"';
 
@@ -43,10 +50,20 @@ export async function ngsiLdRoutes(app: FastifyInstance, opts: { pool: Pool; cat
     {
       config: { role: 'public' },
       schema: {
+        operationId: 'getNgsiLdContext',
+        summary: 'Ngữ cảnh JSON-LD của luồng NGSI-LD / The JSON-LD @context of the NGSI-LD feed',
+        description:
+          'Thuật ngữ Smart Data Models, rồi ngữ cảnh lõi NGSI-LD; công khai vì broker tải nó không kèm khoá. / ' +
+          'Smart Data Models terms, then the NGSI-LD core context; public because a broker fetches it without the key.',
         tags: ['feeds'],
-        summary:
-          'The JSON-LD @context of the NGSI-LD feed: Smart Data Models terms, then the NGSI-LD core context',
-        response: { 200: z.object({ '@context': z.array(z.unknown()) }) },
+        response: {
+          200: {
+            description: 'Tài liệu @context / The @context document',
+            headers: { 'Cache-Control': { type: 'string', description: 'public, max-age=3600' } },
+            content: { 'application/ld+json': { schema: z.object({ '@context': z.array(z.unknown()) }) } },
+          },
+          500: ProblemBody,
+        },
       },
     },
     async (_request, reply) => {
@@ -61,10 +78,14 @@ export async function ngsiLdRoutes(app: FastifyInstance, opts: { pool: Pool; cat
     {
       config: { role: 'feed' },
       schema: {
+        operationId: 'queryNgsiLdEntities',
+        summary: 'Số đo mới nhất dạng thực thể NGSI-LD / Latest observations as NGSI-LD entities',
+        description:
+          'FIWARE Smart Data Models, cho context broker. Accept application/ld+json (@context trong nội dung) hoặc ' +
+          'application/json (@context trong header Link); khác: 406. / FIWARE Smart Data Models, for context ' +
+          'brokers. Accept application/ld+json (@context in the body) or application/json (@context in a Link ' +
+          'header); anything else: 406.',
         tags: ['feeds'],
-        summary:
-          'Latest observations as NGSI-LD entities (FIWARE Smart Data Models), for context brokers: ' +
-          'Accept application/ld+json (@context in the body) or application/json (@context in a Link header)',
         querystring: z
           .object({
             type: z
@@ -85,7 +106,28 @@ export async function ngsiLdRoutes(app: FastifyInstance, opts: { pool: Pool; cat
             ward: z.string().max(100).optional(),
           })
           .strict(),
-        response: { 200: z.array(z.record(z.string(), z.unknown())), ...problems },
+        response: {
+          200: {
+            description: 'Các thực thể, theo Accept / The entities, by Accept',
+            headers: {
+              Link: {
+                type: 'string',
+                description:
+                  'Chỉ với application/json: địa chỉ @context / application/json only: the @context',
+              },
+              'NGSILD-Results-Count': {
+                type: 'integer',
+                description: 'Tổng số khi count=true / The total with count=true',
+              },
+              Vary: { type: 'string', description: 'Accept' },
+            },
+            content: {
+              'application/ld+json': { schema: Entities },
+              'application/json': { schema: Entities },
+            },
+          },
+          ...problems,
+        },
       },
     },
     async (request, reply) => {
