@@ -177,21 +177,32 @@ describe('text fields', () => {
 describe('roles', () => {
   it('refuses an anonymous caller on every documented route except the few public ones', async () => {
     const spec = (await (await get('/docs/json')).json()) as {
-      paths: Record<string, Record<string, unknown>>;
+      paths: Record<string, Record<string, { security?: unknown[] }>>;
     };
+    // What the document calls public (`security: []`) stays a short list of known kinds.
     const open = new Set([
       'GET /healthz',
       'GET /readyz',
       'GET /metrics',
       'GET /api/v1/console/config',
       'POST /api/v1/auth/login',
+      'GET /',
+      'GET /api/v1/feeds/ngsi-ld/context.jsonld',
     ]);
+    const openPrefixes = ['/api/v1/open/', '/docs/', '/console/', '/vendor/'];
     const answered: string[] = [];
+    const undeclaredPublic: string[] = [];
     for (const [template, methods] of Object.entries(spec.paths)) {
       const path = template.replace(/\{[^}]+\}/g, 'x1');
-      for (const method of Object.keys(methods).map((m) => m.toUpperCase())) {
+      for (const [method, operation] of Object.entries(methods).map(
+        ([m, o]) => [m.toUpperCase(), o] as const,
+      )) {
         const route = `${method} ${template}`;
-        if (open.has(route) || template.startsWith('/api/v1/open/')) continue;
+        if (operation.security?.length === 0) {
+          if (!open.has(route) && !openPrefixes.some((p) => template.startsWith(p)))
+            undeclaredPublic.push(route);
+          continue;
+        }
         const res = await fetch(`${app.baseUrl}${path}`, {
           method,
           headers: method === 'GET' ? {} : { 'content-type': 'application/json' },
@@ -203,6 +214,7 @@ describe('roles', () => {
       }
     }
     expect(answered.length).toBeGreaterThan(25);
+    expect(undeclaredPublic).toEqual([]);
   });
 });
 
