@@ -368,6 +368,7 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       commands,
       users,
       consoleTileUrl: config.CONSOLE_TILE_URL,
+      consoleBasemapPath: config.CONSOLE_PMTILES_PATH ?? join(config.DATA_DIR, 'basemap.pmtiles'),
       bus,
       broker,
       catalog,

@@ -21,6 +21,13 @@ export type Severity = (typeof severities)[number];
 
 const minuteOfDay = z.number().int().min(0).max(1440);
 
+/** What an operator should do when the rule fires, and whom to call: shown with the alert. */
+export const RuleInstructions = z
+  .object({ vi: z.string().min(1).max(2_000), en: z.string().min(1).max(2_000) })
+  .strict()
+  .describe('what to do and whom to call, in Vietnamese and English');
+export type RuleInstructions = z.infer<typeof RuleInstructions>;
+
 /** A rule as the API and the defaults file write it. */
 export const RuleInput = z
   .object({
@@ -54,6 +61,7 @@ export const RuleInput = z
     messageEn: z.string().min(1).max(500),
     sourceRef: z.string().max(500).optional(),
     enabled: z.boolean().default(true),
+    instructions: RuleInstructions.optional(),
   })
   .strict()
   .superRefine((r, ctx) => {
@@ -119,6 +127,7 @@ export interface Rule {
   messageEn: string;
   sourceRef: string | null;
   enabled: boolean;
+  instructions: RuleInstructions | null;
 }
 
 export const defaultRulesFile = new URL('../../devices/rules/defaults.json', import.meta.url).pathname;

@@ -25,24 +25,38 @@ export interface AlertRecord {
   acknowledgedBy: string | null;
   resolvedAt: Date | null;
   resolvedBy: string | null;
+  /** Who is working the alert now (alert_assignments), kept once it is resolved. */
+  assignee: string | null;
+  assignedAt: Date | null;
 }
+
+export type AlertHistoryAction = 'opened' | 'acknowledged' | 'resolved' | 'assigned' | 'unassigned' | 'noted';
 
 export interface AlertHistoryEntry {
   at: Date;
-  action: 'opened' | 'acknowledged' | 'resolved';
+  action: AlertHistoryAction;
   actor: string;
   note: string | null;
+  /** Whom 'assigned' gave the alert to, whom 'unassigned' took it from; null otherwise. */
+  assignee: string | null;
 }
 
 const ruleColumns = `id, default_key AS key, name, type, metric, comparison, threshold, clear_value AS "clearValue",
   for_s AS "forS", severity, kind, city, ward, zone, device_id AS "deviceId", window_start AS "windowStart",
   window_end AS "windowEnd", params, message_vi AS "messageVi", message_en AS "messageEn",
-  source_ref AS "sourceRef", enabled`;
+  source_ref AS "sourceRef", enabled,
+  CASE WHEN instructions_vi IS NULL THEN NULL
+       ELSE json_build_object('vi', instructions_vi, 'en', instructions_en) END AS instructions`;
 
-const alertColumns = `a.id::int, a.rule_id AS "ruleId", r.name AS "ruleName", a.device_id AS "deviceId", a.kind, a.city,
+/** Alerts with their rule's name and current assignee: every query that returns an AlertRecord reads this. */
+export const alertSource = `alerts a JOIN alert_rules r ON r.id = a.rule_id
+  LEFT JOIN alert_assignments s ON s.alert_id = a.id`;
+
+export const alertColumns = `a.id::int, a.rule_id AS "ruleId", r.name AS "ruleName", a.device_id AS "deviceId", a.kind, a.city,
   a.ward, a.severity, a.state, a.message_vi AS "messageVi", a.message_en AS "messageEn", a.value, a.details, a.count,
   a.opened_at AS "openedAt", a.last_seen_at AS "lastSeenAt", a.acknowledged_at AS "acknowledgedAt",
-  a.acknowledged_by AS "acknowledgedBy", a.resolved_at AS "resolvedAt", a.resolved_by AS "resolvedBy"`;
+  a.acknowledged_by AS "acknowledgedBy", a.resolved_at AS "resolvedAt", a.resolved_by AS "resolvedBy",
+  s.assignee, s.assigned_at AS "assignedAt"`;
 
 const ruleValues = (r: RuleInput) => [
   r.key ?? null,
@@ -66,10 +80,13 @@ const ruleValues = (r: RuleInput) => [
   r.messageEn,
   r.sourceRef ?? null,
   r.enabled,
+  r.instructions?.vi ?? null,
+  r.instructions?.en ?? null,
 ];
 const ruleFields = `default_key, name, type, metric, comparison, threshold, clear_value, for_s, severity, kind, city, ward,
-  zone, device_id, window_start, window_end, params, message_vi, message_en, source_ref, enabled`;
-const ruleParams = Array.from({ length: 21 }, (_, i) => `$${i + 1}`).join(', ');
+  zone, device_id, window_start, window_end, params, message_vi, message_en, source_ref, enabled, instructions_vi,
+  instructions_en`;
+const ruleParams = Array.from({ length: 23 }, (_, i) => `$${i + 1}`).join(', ');
 
 export interface AlertFilter {
   state?: AlertState | 'active';
@@ -78,6 +95,10 @@ export interface AlertFilter {
   ward?: string;
   kind?: string;
   deviceId?: string;
+  /** A username: the alerts assigned to them. */
+  assignee?: string;
+  /** true: assigned to someone; false: nobody's yet. */
+  assigned?: boolean;
   from?: Date;
   to?: Date;
   limit: number;
@@ -90,22 +111,30 @@ export function createAlertQueries(pool: Pool) {
 
   async function byId(client: Pool | PoolClient, id: number): Promise<AlertRecord | undefined> {
     const { rows } = await client.query<AlertRecord>(
-      `SELECT ${alertColumns} FROM alerts a JOIN alert_rules r ON r.id = a.rule_id WHERE a.id = $1`,
+      `SELECT ${alertColumns} FROM ${alertSource} WHERE a.id = $1`,
       [id],
     );
     return rows[0];
   }
 
   return {
-    /** Inserts the shipped defaults that are not there yet; edited defaults are left as they are. */
+    /**
+     * Inserts the shipped defaults that are not there yet; edited defaults are left as they are, except
+     * that a default stored before rules had instructions is given the shipped ones (the API replaces
+     * instructions but never removes them, so an empty pair can only mean "from before").
+     */
     async seedRules(rules: RuleInput[]): Promise<number> {
       let inserted = 0;
       for (const rule of rules) {
-        const result = await pool.query(
-          `INSERT INTO alert_rules (${ruleFields}) VALUES (${ruleParams}) ON CONFLICT (default_key) DO NOTHING`,
+        const { rows } = await pool.query<{ inserted: boolean }>(
+          `INSERT INTO alert_rules (${ruleFields}) VALUES (${ruleParams})
+           ON CONFLICT (default_key) DO UPDATE
+             SET instructions_vi = excluded.instructions_vi, instructions_en = excluded.instructions_en
+             WHERE alert_rules.instructions_vi IS NULL AND excluded.instructions_vi IS NOT NULL
+           RETURNING (xmax = 0) AS inserted`,
           ruleValues(rule),
         );
-        inserted += result.rowCount ?? 0;
+        if (rows[0]?.inserted) inserted++;
       }
       return inserted;
     },
@@ -174,7 +203,8 @@ export function createAlertQueries(pool: Pool) {
            INSERT INTO alert_history (alert_id, at, action, actor)
            SELECT id, $11, 'opened', 'system' FROM a WHERE opened
          )
-         SELECT ${alertColumns}, a.opened FROM a JOIN alert_rules r ON r.id = a.rule_id`,
+         SELECT ${alertColumns}, a.opened FROM a JOIN alert_rules r ON r.id = a.rule_id
+           LEFT JOIN alert_assignments s ON s.alert_id = a.id`,
         [
           input.rule.id,
           input.device.id,
@@ -236,7 +266,7 @@ export function createAlertQueries(pool: Pool) {
 
     async history(id: number): Promise<AlertHistoryEntry[]> {
       const { rows } = await pool.query<AlertHistoryEntry>(
-        'SELECT at, action, actor, note FROM alert_history WHERE alert_id = $1 ORDER BY at, id',
+        'SELECT at, action, actor, note, assignee FROM alert_history WHERE alert_id = $1 ORDER BY at, id',
         [id],
       );
       return rows;
@@ -244,7 +274,7 @@ export function createAlertQueries(pool: Pool) {
 
     async active(): Promise<AlertRecord[]> {
       const { rows } = await pool.query<AlertRecord>(
-        `SELECT ${alertColumns} FROM alerts a JOIN alert_rules r ON r.id = a.rule_id WHERE a.state <> 'resolved'`,
+        `SELECT ${alertColumns} FROM ${alertSource} WHERE a.state <> 'resolved'`,
       );
       return rows;
     },
@@ -263,12 +293,15 @@ export function createAlertQueries(pool: Pool) {
       if (filter.ward) add('a.ward = ?', filter.ward);
       if (filter.kind) add('a.kind = ?', filter.kind);
       if (filter.deviceId) add('a.device_id = ?', filter.deviceId);
+      if (filter.assignee) add('s.assignee = ?', filter.assignee);
+      if (filter.assigned === true) where.push('s.alert_id IS NOT NULL');
+      if (filter.assigned === false) where.push('s.alert_id IS NULL');
       if (filter.from) add('a.opened_at >= ?', filter.from);
       if (filter.to) add('a.opened_at < ?', filter.to);
       if (filter.before) add('a.id < ?', filter.before);
       params.push(filter.limit);
       const { rows } = await pool.query<AlertRecord>(
-        `SELECT ${alertColumns} FROM alerts a JOIN alert_rules r ON r.id = a.rule_id
+        `SELECT ${alertColumns} FROM ${alertSource}
          ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
          ORDER BY a.id DESC LIMIT $${params.length}`,
         params,

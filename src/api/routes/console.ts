@@ -13,6 +13,9 @@ const folders: Record<string, string> = {
   'vendor/leaflet': join(root, 'node_modules/leaflet/dist'),
   'vendor/markercluster': join(root, 'node_modules/leaflet.markercluster/dist'),
   'vendor/socket.io': join(root, 'node_modules/socket.io-client/dist'),
+  'vendor/pmtiles': join(root, 'node_modules/pmtiles/dist'),
+  'vendor/protomaps-leaflet': join(root, 'node_modules/protomaps-leaflet/dist'),
+  'vendor/uplot': join(root, 'node_modules/uplot/dist'),
 };
 const types: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

@@ -4,7 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Alerts } from '../../alerts/index.ts';
 import type { Rule } from '../../alerts/rules.ts';
-import { RuleInput, severities } from '../../alerts/rules.ts';
+import { RuleInput, RuleInstructions, severities } from '../../alerts/rules.ts';
 import { KindName } from '../../catalog/schema.ts';
 import { AppError } from '../../errors.ts';
 import type { EventBus } from '../../events/bus.ts';
@@ -34,6 +34,7 @@ export const RuleBody = z.object({
   messageEn: z.string(),
   sourceRef: n(z.string()),
   enabled: z.boolean(),
+  instructions: n(RuleInstructions),
 });
 const WebhookBody = z.object({
   id: z.number(),
