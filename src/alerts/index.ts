@@ -1,5 +1,6 @@
 // The alerts area: rules (defaults from devices/rules seeded into the database), the engine that
-// evaluates them on the bus, the lifecycle operators act on, and webhook notifications.
+// evaluates them on the bus, the lifecycle operators act on, the work on an alert (assignment, notes,
+// bulk acknowledgement, its timeline and context), and webhook notifications.
 // Depends on the bus, the registry, the catalog and PostgreSQL; guarantees one active alert per
 // (rule, device), every transition stored with who and when, and alerts that survive a restart.
 import type { Catalog } from '../catalog/index.ts';
@@ -7,14 +8,24 @@ import type { EventBus } from '../events/bus.ts';
 import type { Logger } from '../log.ts';
 import { createOutboundPolicy } from '../net/outbound.ts';
 import type { DeviceRegistry } from '../registry/index.ts';
+import { createAlertContextQueries } from '../storage/alertContext.ts';
 import { createAlertQueries } from '../storage/alerts.ts';
+import { createAlertWorkQueries } from '../storage/alertWork.ts';
+import { createNotificationQueries } from '../storage/notifications.ts';
 import type { Pool } from '../storage/pool.ts';
+import { createUserQueries } from '../storage/users.ts';
 import { createWebhookQueries } from '../storage/webhooks.ts';
 import { createAqiTracker } from './aqiTracker.ts';
+import { createAlertContext } from './context.ts';
 import { createAlertEngine } from './engine.ts';
 import { createAlertLifecycle } from './lifecycle.ts';
 import { loadDefaultRules } from './rules.ts';
+import { buildTimeline } from './timeline.ts';
 import { createWebhookNotifier } from './webhooks.ts';
+import { createAlertWorkflow } from './workflow.ts';
+
+/** The most notification deliveries one alert's timeline shows (a long escalation sends many). */
+const timelineDeliveries = 500;
 
 export function createAlerts(deps: {
   pool: Pool;
@@ -33,6 +44,19 @@ export function createAlerts(deps: {
   const queries = createAlertQueries(deps.pool);
   const webhookQueries = createWebhookQueries(deps.pool);
   const lifecycle = createAlertLifecycle({ queries, bus: deps.bus, clock });
+  const workflow = createAlertWorkflow({
+    queries: createAlertWorkQueries(deps.pool),
+    users: createUserQueries(deps.pool),
+    bus: deps.bus,
+    clock,
+  });
+  const context = createAlertContext({
+    registry: deps.registry,
+    queries: createAlertContextQueries(deps.pool),
+    pool: deps.pool,
+  });
+  // Read, never written, here: the notifications area owns its delivery log.
+  const deliveries = createNotificationQueries(deps.pool).deliveries;
   // A fresh engine each time evaluation starts: a new alert leader rebuilds its state from the database.
   const createEngine = () => {
     const aqi = createAqiTracker();
@@ -84,6 +108,16 @@ export function createAlerts(deps: {
     /** Where webhooks may point: the routes refuse at creation what is known to be internal. */
     outboundPolicy,
     lifecycle,
+    workflow,
+    context,
+    /** The alert's history in time order, with the notifications sent about it when `notifications`. */
+    async timeline(alertId: number, options: { notifications: boolean }) {
+      const [history, sent] = await Promise.all([
+        queries.history(alertId),
+        options.notifications ? deliveries.list({ alertId, limit: timelineDeliveries }) : [],
+      ]);
+      return buildTimeline(history, sent.reverse());
+    },
     /** The running engine (a new one each time this instance starts evaluating). */
     get engine() {
       return engine;

@@ -1,7 +1,8 @@
 // Webhook notifications of alert transitions. Each transition is queued in webhook_deliveries (so a
 // restart loses nothing), then POSTed with an HMAC-SHA256 signature, retried with exponential back-off,
 // and given up after a few hours with the reason kept. Nothing here is awaited by ingest or the engine.
-// The body is the alert's transition envelope (wire.ts), the same a console's `alert` event carries.
+// The body is the alert's transition envelope (wire.ts), the same a console's `alert` event carries;
+// every action goes out except `noted`.
 // The URL is an admin's input: deliveries go through the outbound policy (src/net/outbound.ts), and the
 // log an admin reads says "unreachable" or "refused by policy", never the operating system's error, so
 // it cannot tell a closed port from a filtered one (it would otherwise scan the city's network).
@@ -44,6 +45,8 @@ export function createWebhookNotifier(deps: {
   let running: Promise<number> | undefined;
 
   const onAlert = ({ action, alert }: AlertEvent) => {
+    // A note is the control room's working text (names, phone numbers of callers): it stays inside.
+    if (action === 'noted') return;
     queries
       .enqueue(alert, action, alertEventWire(action, alert))
       .then((n) => n > 0 && void deliverDue())

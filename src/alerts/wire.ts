@@ -4,10 +4,22 @@
 // reaches every surface the same way. Shapes and examples: docs/wire-shapes.md.
 import { z } from 'zod';
 import type { AlertRecord, AlertState } from '../storage/alerts.ts';
+import type { AlertNote } from '../storage/alertWork.ts';
 import { severities } from './rules.ts';
 
 export const alertStates = ['open', 'acknowledged', 'resolved'] as const satisfies readonly AlertState[];
-export const alertActions = ['opened', 'acknowledged', 'resolved'] as const;
+/**
+ * What happened to an alert. `assigned`, `unassigned` and `noted` are work on it, not a change of its
+ * state; `noted` reaches consoles but not webhooks (a note is the control room's own working text).
+ */
+export const alertActions = [
+  'opened',
+  'acknowledged',
+  'resolved',
+  'assigned',
+  'unassigned',
+  'noted',
+] as const;
 export type AlertAction = (typeof alertActions)[number];
 
 export const AlertWire = z.object({
@@ -30,11 +42,20 @@ export const AlertWire = z.object({
   acknowledgedBy: z.string().nullable(),
   resolvedAt: z.string().nullable(),
   resolvedBy: z.string().nullable(),
+  assignee: z.string().nullable().describe('the user working the alert; kept once it is resolved'),
+  assignedAt: z.string().nullable(),
 });
 export type AlertWire = z.infer<typeof AlertWire>;
 
 /** What only operators need: left out where the public reads alerts. */
-const operatorOnly = { details: true, lastSeenAt: true, acknowledgedBy: true, resolvedBy: true } as const;
+const operatorOnly = {
+  details: true,
+  lastSeenAt: true,
+  acknowledgedBy: true,
+  resolvedBy: true,
+  assignee: true,
+  assignedAt: true,
+} as const;
 
 /** An alert as the open-data feed sends it: the alert less what only operators need, plus the ward's name. */
 export const PublicAlertWire = AlertWire.omit(operatorOnly).extend({ wardName: z.string() });
@@ -73,6 +94,8 @@ export function alertWire(a: AlertRecord): AlertWire {
     lastSeenAt: a.lastSeenAt.toISOString(),
     acknowledgedBy: a.acknowledgedBy,
     resolvedBy: a.resolvedBy,
+    assignee: a.assignee,
+    assignedAt: iso(a.assignedAt),
   };
 }
 
@@ -105,24 +128,46 @@ export function alertFromWire(w: AlertWire): AlertRecord {
     acknowledgedBy: w.acknowledgedBy,
     resolvedAt: date(w.resolvedAt),
     resolvedBy: w.resolvedBy,
+    assignee: w.assignee,
+    assignedAt: date(w.assignedAt),
   };
 }
 
+/** A note as the timeline and the `alert.noted` envelope carry it. */
+export const AlertNoteWire = z.object({ at: z.string(), author: z.string(), text: z.string() });
+export type AlertNoteWire = z.infer<typeof AlertNoteWire>;
+
 /**
  * The envelope of an alert transition, the same in a webhook's body and a console's `alert` event.
- * `version` changes only when a field is removed or changes meaning; added fields keep it.
- * `event` (what webhook receivers route on, also in the X-IOC-Event header) is `alert.` + `action`
- * (what consoles read).
+ * `version` changes only when a field is removed or changes meaning; added fields (and actions) keep
+ * it. `event` (what webhook receivers route on, also in the X-IOC-Event header) is `alert.` + `action`
+ * (what consoles read). `note` comes with `noted` only.
  */
 export const alertEventVersion = 1;
 export const AlertEventWire = z.object({
   version: z.literal(alertEventVersion),
-  event: z.enum(['alert.opened', 'alert.acknowledged', 'alert.resolved']),
+  event: z.enum(alertActions.map((a) => `alert.${a}` as const) as [`alert.${AlertAction}`]),
   action: z.enum(alertActions),
   alert: AlertWire,
+  note: AlertNoteWire.optional(),
 });
 export type AlertEventWire = z.infer<typeof AlertEventWire>;
 
-export function alertEventWire(action: AlertAction, alert: AlertRecord): AlertEventWire {
-  return { version: alertEventVersion, event: `alert.${action}`, action, alert: alertWire(alert) };
+export function alertEventWire(action: AlertAction, alert: AlertRecord, note?: AlertNote): AlertEventWire {
+  const envelope: AlertEventWire = {
+    version: alertEventVersion,
+    event: `alert.${action}`,
+    action,
+    alert: alertWire(alert),
+  };
+  if (note) envelope.note = noteWire(note);
+  return envelope;
 }
+
+export const noteWire = (n: AlertNote): AlertNoteWire => ({
+  at: n.at.toISOString(),
+  author: n.author,
+  text: n.text,
+});
+
+export const noteFromWire = (n: AlertNoteWire): AlertNote => ({ ...n, at: new Date(n.at) });

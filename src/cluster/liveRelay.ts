@@ -6,7 +6,7 @@
 // status changes one by one, at once. An alert crosses in its wire shape (src/alerts/wire.ts), the
 // same a console or a webhook receives.
 import type { Namespace } from 'socket.io';
-import { type AlertEventWire, alertEventWire, alertFromWire } from '../alerts/wire.ts';
+import { type AlertEventWire, alertEventWire, alertFromWire, noteFromWire } from '../alerts/wire.ts';
 import {
   type AlertEvent,
   type AqiEvent,
@@ -64,7 +64,7 @@ export function createLiveRelay(deps: { bus: EventBus; log: Logger }) {
     },
     alert: (e: AlertEvent) => {
       view.emit('alert', e);
-      send('ioc:alert', alertEventWire(e.action, e.alert));
+      send('ioc:alert', alertEventWire(e.action, e.alert, e.note));
     },
     aqi: (e: AqiEvent) => {
       view.emit('aqi', e);
@@ -82,7 +82,11 @@ export function createLiveRelay(deps: { bus: EventBus; log: Logger }) {
     'ioc:status': (e: Omit<StatusEvent, 'ts'> & { ts: number }) =>
       view.emit('status', { ...e, ts: new Date(e.ts) }),
     'ioc:alert': (e: AlertEventWire) =>
-      view.emit('alert', { action: e.action, alert: alertFromWire(e.alert) }),
+      view.emit('alert', {
+        action: e.action,
+        alert: alertFromWire(e.alert),
+        ...(e.note && { note: noteFromWire(e.note) }),
+      }),
     'ioc:aqi': (e: Omit<AqiEvent, 'hourStart'> & { hourStart: number }) =>
       view.emit('aqi', { ...e, hourStart: new Date(e.hourStart) }),
   };

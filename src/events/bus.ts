@@ -3,6 +3,7 @@
 import { EventEmitter } from 'node:events';
 import type { CityId, KindName } from '../catalog/schema.ts';
 import type { AlertRecord } from '../storage/alerts.ts';
+import type { AlertNote } from '../storage/alertWork.ts';
 
 export interface DeviceRef {
   deviceId: string;
@@ -44,8 +45,11 @@ export interface DeadLetterEvent {
 }
 
 export interface AlertEvent {
-  action: 'opened' | 'acknowledged' | 'resolved';
+  /** The three state changes, then work on the alert that leaves its state as it is. */
+  action: 'opened' | 'acknowledged' | 'resolved' | 'assigned' | 'unassigned' | 'noted';
   alert: AlertRecord;
+  /** With `noted` only. */
+  note?: AlertNote;
 }
 
 export interface AqiEvent {

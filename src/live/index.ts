@@ -576,9 +576,9 @@ export function createLive(deps: {
       const message = deviceStatusWire(event);
       toMatching(event, (socket) => socket.emit('device_status', message));
     },
-    alert: ({ action, alert }: AlertEvent) => {
+    alert: ({ action, alert, note }: AlertEvent) => {
       state.alert(alert);
-      const message = alertEventWire(action, alert);
+      const message = alertEventWire(action, alert, note);
       toMatching(alert, (socket) => socket.emit('alert', message));
     },
     aqi: (event: AqiEvent) => {

@@ -84,6 +84,8 @@ export function createNotifications(deps: {
   };
 
   const onAlert = ({ action, alert }: { action: string; alert: AlertRecord }) => {
+    // Assignment and notes are work on the alert, not its state: escalation goes on until acknowledged.
+    if (action !== 'opened' && action !== 'acknowledged' && action !== 'resolved') return;
     const now = clock();
     const work =
       action === 'opened'

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   AlertEventWire,
   AlertWire,
+  alertActions,
   alertEventWire,
   alertFromWire,
   alertWire,
@@ -34,6 +35,8 @@ const open: AlertRecord = {
   acknowledgedBy: null,
   resolvedAt: null,
   resolvedBy: null,
+  assignee: null,
+  assignedAt: null,
 };
 const resolved: AlertRecord = {
   ...open,
@@ -46,6 +49,8 @@ const resolved: AlertRecord = {
   acknowledgedBy: 'operator',
   resolvedAt: new Date('2026-11-29T07:30:00.000Z'),
   resolvedBy: 'operator',
+  assignee: 'operator',
+  assignedAt: new Date('2026-11-29T07:02:35.000Z'),
 };
 
 describe('alert wire shape', () => {
@@ -64,16 +69,25 @@ describe('alert wire shape', () => {
   });
 
   it('leaves out of the public shape what only operators need, and adds the ward name', () => {
-    const { details: _d, lastSeenAt: _l, acknowledgedBy: _a, resolvedBy: _r, ...source } = resolved;
+    const {
+      details: _d,
+      lastSeenAt: _l,
+      acknowledgedBy: _a,
+      resolvedBy: _r,
+      assignee: _s,
+      assignedAt: _t,
+      ...source
+    } = resolved;
     const shown = publicAlertWire(source, 'Phường Hội An');
     expect(PublicAlertWire.parse(shown)).toEqual(shown);
-    const { details, lastSeenAt, acknowledgedBy, resolvedBy, ...operators } = alertWire(resolved);
+    const { details, lastSeenAt, acknowledgedBy, resolvedBy, assignee, assignedAt, ...operators } =
+      alertWire(resolved);
     expect(shown).toEqual({ ...operators, wardName: 'Phường Hội An' });
     expect(Object.keys(shown)).not.toContain('details');
   });
 
   it('wraps every transition in one versioned envelope whose event names its action', () => {
-    for (const action of ['opened', 'acknowledged', 'resolved'] as const) {
+    for (const action of alertActions) {
       const envelope = alertEventWire(action, open);
       expect(AlertEventWire.parse(envelope)).toEqual(envelope);
       expect(envelope).toEqual({ version: 1, event: `alert.${action}`, action, alert: alertWire(open) });
