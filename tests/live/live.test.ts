@@ -142,7 +142,7 @@ describe('live console feed', () => {
     const rest = await app.request('GET', `/api/v1/alerts/${event.alert.id}`, {
       authorization: `Bearer ${token}`,
     });
-    const { history: _history, ...restAlert } = rest.body;
+    const { history: _history, instructions: _instructions, ...restAlert } = rest.body;
     expect(restAlert).toEqual(event.alert);
   });
 

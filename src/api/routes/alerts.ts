@@ -1,15 +1,17 @@
-// Alerts for operators: list with filters, one with its history, acknowledge, resolve, and a summary
-// per ward and kind that keeps an alert storm readable.
+// Alerts for operators: list with filters, one with its history and its rule's instructions,
+// acknowledge, resolve, and a summary per ward and kind that keeps an alert storm readable. Working an
+// alert (assignment, notes, timeline, context, bulk acknowledgement) is in ./alertWork.ts.
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Alerts } from '../../alerts/index.ts';
-import { severities } from '../../alerts/rules.ts';
+import { RuleInstructions, severities } from '../../alerts/rules.ts';
 import { AlertWire, alertWire } from '../../alerts/wire.ts';
 import type { Catalog } from '../../catalog/index.ts';
 import { CityId, KindName } from '../../catalog/schema.ts';
 import { AppError } from '../../errors.ts';
 import { ErrorBody, TimeParam } from '../schemas.ts';
+import { alertWorkRoutes } from './alertWork.ts';
 
 export async function alertRoutes(app: FastifyInstance, opts: { alerts: Alerts; catalog: Catalog }) {
   const { queries, lifecycle } = opts.alerts;
@@ -42,6 +44,17 @@ export async function alertRoutes(app: FastifyInstance, opts: { alerts: Alerts; 
           ward: z.string().max(64).optional(),
           kind: KindName.optional(),
           deviceId: z.string().max(64).optional(),
+          assignee: z
+            .string()
+            .min(1)
+            .max(64)
+            .optional()
+            .describe('a username, or `me`: the alerts assigned to them'),
+          assigned: z
+            .enum(['true', 'false'])
+            .transform((v) => v === 'true')
+            .optional()
+            .describe('false: the alerts nobody has taken yet'),
           from: TimeParam.optional(),
           to: TimeParam.optional(),
           before: z.coerce.number().int().positive().optional(),
@@ -55,10 +68,12 @@ export async function alertRoutes(app: FastifyInstance, opts: { alerts: Alerts; 
     },
     async (request) => {
       // A former unit's id (before 1 July 2025) lists the unit it went into (docs/places.md).
-      const { ward, city } = request.query;
-      const rows = await queries.list(
-        ward ? { ...request.query, ward: opts.catalog.currentWard(city, ward) } : request.query,
-      );
+      const { ward, city, assignee } = request.query;
+      const rows = await queries.list({
+        ...request.query,
+        ward: ward && opts.catalog.currentWard(city, ward),
+        assignee: assignee === 'me' ? request.principal!.username : assignee,
+      });
       const last = rows.at(-1);
       return {
         items: rows.map(alertWire),
@@ -105,17 +120,22 @@ export async function alertRoutes(app: FastifyInstance, opts: { alerts: Alerts; 
       config: { role: 'viewer' },
       schema: {
         operationId: 'getAlert',
-        summary: 'Một cảnh báo và lịch sử của nó / An alert with its history',
+        summary: 'Một cảnh báo, lịch sử và hướng dẫn xử lý / An alert with its history and instructions',
+        description:
+          'Đường dẫn mở cảnh báo trên bảng điều khiển: `/#alert=<id>`. / The console opens an alert at ' +
+          '`/#alert=<id>`.',
         tags: ['alerts'],
         params: IdParams,
         response: {
           200: AlertWire.extend({
+            instructions: RuleInstructions.nullable().describe("the rule's instructions as they are now"),
             history: z.array(
               z.object({
                 at: z.string(),
                 action: z.string(),
                 actor: z.string(),
                 note: z.string().nullable(),
+                assignee: z.string().nullable(),
               }),
             ),
           }),
@@ -126,8 +146,12 @@ export async function alertRoutes(app: FastifyInstance, opts: { alerts: Alerts; 
     async (request) => {
       const alert = await queries.get(request.params.id);
       if (!alert) throw new AppError('NOT_FOUND', `alert ${request.params.id} does not exist`);
-      const history = (await queries.history(alert.id)).map((h) => ({ ...h, at: h.at.toISOString() }));
-      return { ...alertWire(alert), history };
+      const [history, rule] = await Promise.all([queries.history(alert.id), queries.rule(alert.ruleId)]);
+      return {
+        ...alertWire(alert),
+        instructions: rule?.instructions ?? null,
+        history: history.map((h) => ({ ...h, at: h.at.toISOString() })),
+      };
     },
   );
 
@@ -158,4 +182,6 @@ export async function alertRoutes(app: FastifyInstance, opts: { alerts: Alerts; 
       },
     );
   }
+
+  await app.register(alertWorkRoutes, opts);
 }
