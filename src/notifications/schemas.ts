@@ -3,8 +3,12 @@
 // every channel so the API can show a channel without them and a log line can never carry them.
 import { z } from 'zod';
 import { severities } from '../alerts/rules.ts';
+import { CityId } from '../catalog/schema.ts';
 
-const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'HH:MM, local time (Asia/Ho_Chi_Minh)');
+const hhmm = z
+  .string()
+  .max(5)
+  .regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'HH:MM, local time (Asia/Ho_Chi_Minh)');
 const text = (max: number) => z.string().min(1).max(max);
 const secret = z.string().min(1).max(4_096);
 const httpUrl = z.string().max(2_048).url();
@@ -134,11 +138,13 @@ export const ContactInput = z
     email: z.email().max(320).nullable().default(null),
     phone: z
       .string()
+      .max(16)
       .regex(/^\+?\d{9,15}$/, 'digits only, 9 to 15, an optional leading +: 0912345678 or 84912345678')
       .nullable()
       .default(null),
     zaloUserId: z
       .string()
+      .max(32)
       .regex(/^\d{1,32}$/, 'the user id Zalo gives for this Official Account (digits)')
       .nullable()
       .default(null),
@@ -188,12 +194,7 @@ export const QuietHoursInput = z
 export const PolicyInput = z
   .object({
     name: text(200),
-    city: z
-      .string()
-      .regex(/^[a-z0-9-]{1,64}$/, "an area's id, e.g. tay-ninh")
-      .nullable()
-      .default(null)
-      .describe('null: every area'),
+    city: CityId.nullable().default(null).describe('null: every area'),
     severities: z.array(z.enum(severities)).min(1).max(severities.length),
     steps: z.array(StepInput).min(1).max(10),
     quietHours: QuietHoursInput.nullable().default(null).describe('critical alerts ignore quiet hours'),

@@ -4,6 +4,7 @@ import { z } from 'zod';
 
 export const PlaceId = z
   .string()
+  .max(63)
   .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'lower-case letters, digits and dashes, 2 to 63 characters');
 
 export const Bilingual = z.object({ vi: z.string().min(1).max(200), en: z.string().min(1).max(200) });
@@ -25,9 +26,15 @@ export const Point = z.object({ lat: Latitude, lon: Longitude });
 export const Bounds = z
   .object({ south: Latitude, west: Longitude, north: Latitude, east: Longitude })
   .refine((b) => b.south < b.north && b.west < b.east, 'south below north and west below east');
-const IsoDate = z.iso.date();
-const ProvinceCode = z.string().regex(/^\d{2}$/, 'two digits (Công văn 915/CTK-CSCL)');
-const UnitCode = z.string().regex(/^\d{5}$/, 'five digits (the statistics office code)');
+const IsoDate = z.iso.date().max(10);
+const ProvinceCode = z
+  .string()
+  .max(2)
+  .regex(/^\d{2}$/, 'two digits (Công văn 915/CTK-CSCL)');
+const UnitCode = z
+  .string()
+  .max(5)
+  .regex(/^\d{5}$/, 'five digits (the statistics office code)');
 const Source = z.object({ ref: z.string().min(1).max(100), cite: z.string().max(500).optional() }).loose();
 
 // ---- devices/places/*.json (fields beyond these are kept in `details`) ----
