@@ -210,6 +210,8 @@ export const ConfigSchema = z
     INGEST_GLOBAL_RATE_PER_S: z.coerce.number().min(0).default(0),
     /** Map tiles for the console, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png; unset: a plain map. */
     CONSOLE_TILE_URL: z.string().url().optional(),
+    /** The offline base map, a PMTiles archive served to the console by byte ranges; unset: DATA_DIR/basemap.pmtiles. */
+    CONSOLE_PMTILES_PATH: z.string().min(1).optional(),
     /** Live telemetry to consoles is batched over this window (alerts never wait). */
     LIVE_COALESCE_MS: z.coerce.number().int().min(10).max(10_000).default(250),
     /**

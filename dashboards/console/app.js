@@ -8,6 +8,7 @@ import { applyTexts, t } from './i18n.js';
 import { connectLive } from './live.js';
 import { createMap } from './map.js';
 import { openPanel, renderPanel } from './panel.js';
+import { loadAreas } from './places.js';
 import { logout } from './session.js';
 import { $, state } from './state.js';
 
@@ -20,10 +21,13 @@ function applyLanguage() {
 async function start() {
   $('login').hidden = true;
   $('app').hidden = false;
-  const config = await (await fetch('/api/v1/console/config')).json();
+  const [config, basemap] = await Promise.all(
+    ['/api/v1/console/config', '/api/v1/console/basemap'].map(async (path) => (await fetch(path)).json()),
+  );
   state.catalog = await api('GET', '/api/v1/catalog');
   if (!state.catalog) return;
-  createMap(config);
+  await loadAreas();
+  await createMap({ tileUrl: config.tileUrl, pmtilesUrl: basemap.url });
   applyLanguage();
   connectLive();
 }
@@ -62,6 +66,24 @@ window.iocConsole = {
   devices: () => state.devices.size,
   open: (id) => openPanel(id),
   zoom: (level) => state.map.setZoom(level, { animate: false }),
+  view: () => ({
+    ...state.map.getCenter(),
+    zoom: state.map.getZoom(),
+    bounds: state.map.getBounds().toBBoxString(),
+  }),
+  boundaries: () => state.boundaries ?? 0,
+  /** The unit names shown (not hidden to avoid an overlap) and whether any two shown overlap. */
+  labels: () => {
+    const boxes = [...document.querySelectorAll('.ward-label span:not(.label-hidden)')].map((el) =>
+      el.getBoundingClientRect(),
+    );
+    const overlap = boxes.some((a, i) =>
+      boxes.some(
+        (b, j) => j > i && a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom,
+      ),
+    );
+    return { shown: boxes.length, overlap };
+  },
 };
 
 applyLanguage();

@@ -2,6 +2,7 @@
 // live subscription.
 import { t } from './i18n.js';
 import { $, state } from './state.js';
+import { fitArea, fitUnit } from './view.js';
 
 export function renderFilters() {
   if (!state.catalog) return;
@@ -35,11 +36,15 @@ export function onFilterChange() {
   const city = $('filter-city').value || undefined;
   const ward = $('filter-ward').value || undefined;
   const kind = $('filter-kind').value || undefined;
+  const previous = state.filter;
   state.filter = {
     ...(city ? { city } : {}),
     ...(city && ward ? { wards: [ward] } : {}),
     ...(kind ? { kinds: [kind] } : {}),
   };
+  // The map follows the choice: a unit's outline, else the area's bounds.
+  const moved = city && (city !== previous.city || ward !== previous.wards?.[0]);
   renderFilters();
+  if (moved) ward ? fitUnit(city, ward) : fitArea(city);
   state.socket?.emit('subscribe', state.filter, () => {});
 }

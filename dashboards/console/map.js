@@ -1,8 +1,10 @@
-// The map: device markers clustered by place, a cluster in the colour of its worst device, and the
-// units' names so the operator knows where they look even without tiles.
-import { escapeHtml } from './html.js';
+// The map: device markers clustered by place, a cluster in the colour of its worst device, over the
+// base map (basemap.js) and the units' outlines and names (places.js).
+import { addBasemap } from './basemap.js';
 import { openPanel } from './panel.js';
+import { drawPlaces } from './places.js';
 import { colours, state } from './state.js';
+import { fitBusiestArea, keepView, openingView } from './view.js';
 
 const L = window.L;
 
@@ -27,34 +29,25 @@ export function upsertMarker(device) {
     state.cluster.addLayer(marker);
   }
   marker.setStyle({ fillColor: colours[look] });
-  if (marker.deviceState !== undefined && marker.deviceState !== look) state.cluster.refreshClusters(marker);
+  if (marker.deviceState !== undefined && marker.deviceState !== look) state.cluster.refreshClusters([marker]);
   marker.deviceState = look;
   marker.bindTooltip(device.name);
 }
 
-/** Replaces every marker with the devices of a snapshot; the first one with devices fits the view. */
+/** Replaces every marker with the devices of a snapshot; the first one may choose the view. */
 export function showDevices(devices) {
   state.cluster.clearLayers();
   state.markers.clear();
   for (const device of devices) upsertMarker(device);
-  if (devices.length > 0 && !state.fitted) {
-    state.map.fitBounds(L.latLngBounds(devices.map((d) => [d.lat, d.lon])), { padding: [20, 20] });
-    state.fitted = true;
-  }
+  fitBusiestArea(devices);
 }
 
-export function createMap(config) {
-  state.map = L.map('map', { maxZoom: 19, minZoom: 8 }).setView([11.31, 106.1], 13);
-  if (config.tileUrl)
-    L.tileLayer(config.tileUrl, { maxZoom: 19, attribution: '© OpenStreetMap' }).addTo(state.map);
-  // Without tiles (no internet in the control room) the wards' names still place the devices.
-  for (const city of state.catalog.cities) {
-    for (const ward of city.wards) {
-      L.marker([ward.lat, ward.lon], {
-        icon: L.divIcon({ className: 'ward-label', html: escapeHtml(ward.name), iconSize: [120, 16] }),
-      }).addTo(state.map);
-    }
-  }
+export async function createMap({ tileUrl, pmtilesUrl }) {
+  state.map = L.map('map', { maxZoom: 19, minZoom: 5 });
+  openingView(state.map);
+  keepView(state.map);
+  await addBasemap(state.map, { tileUrl, pmtilesUrl });
+  drawPlaces(state.map);
   state.cluster = L.markerClusterGroup({
     disableClusteringAtZoom: 16,
     maxClusterRadius: 40,

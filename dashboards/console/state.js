@@ -12,6 +12,8 @@ export const state = {
   token: sessionStorage.getItem('ioc.token'),
   role: sessionStorage.getItem('ioc.role'),
   catalog: null,
+  /** The areas with their units in force, from the places API. */
+  areas: [],
   devices: new Map(),
   markers: new Map(),
   alerts: new Map(),

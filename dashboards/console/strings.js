@@ -37,6 +37,8 @@ export const strings = {
     disconnected: 'Mất kết nối trực tiếp, đang thử lại…',
     close: 'Đóng',
     noAqi: 'chưa đủ số liệu giờ (cần 2 trong 3 giờ gần nhất)',
+    basemapOffline: 'Bản đồ nền ngoại tuyến',
+    basemapOnline: 'Bản đồ trực tuyến',
   },
   en: {
     title: 'Intelligent Operations Center',
@@ -75,5 +77,7 @@ export const strings = {
     disconnected: 'Live link lost, retrying…',
     close: 'Close',
     noAqi: 'not enough hourly data yet (needs 2 of the last 3 hours)',
+    basemapOffline: 'Offline base map',
+    basemapOnline: 'Online map',
   },
 };
