@@ -44,7 +44,6 @@ import { placeRoutes } from './routes/places.ts';
 import { ruleRoutes } from './routes/rules.ts';
 import { telemetryRoutes } from './routes/telemetry.ts';
 import { tileRoutes } from './routes/tiles.ts';
-import { tileRoutes } from './routes/tiles.ts';
 
 export interface ApiAreas {
   pool: Pool;
@@ -53,8 +52,6 @@ export interface ApiAreas {
   commands: Commands;
   users: UserQueries;
   consoleTileUrl: string | undefined;
-  /** Where the offline base map (PMTiles) is looked for; unset: none is served. */
-  consoleBasemapPath?: string;
   /** Where the offline base map (PMTiles) is looked for; unset: none is served. */
   consoleBasemapPath?: string;
   bus: EventBus;
@@ -127,7 +124,6 @@ export async function createApiServer(areas: ApiAreas): Promise<FastifyInstance>
   if (areas.surface.docs) await app.register(contractRoutes, { contract: createContract(areas.catalog) });
 
   await app.register(consoleRoutes, { tileUrl: areas.consoleTileUrl });
-  await app.register(tileRoutes, { basemapPath: areas.consoleBasemapPath });
   await app.register(tileRoutes, { basemapPath: areas.consoleBasemapPath });
   await app.register(healthRoutes, {
     pool: areas.pool,
