@@ -68,11 +68,11 @@ export function createDeviceShares(deps: {
           const previous = before.has(deviceId) ? await totals.get(key(deviceId, window - 1)) : null;
           return {
             deviceId,
-            // The window just reported may still be missing other instances' counts; the one before is whole.
-            cost: Math.max(
-              share(now.consumedPoints, count),
-              share(previous?.consumedPoints, before.get(deviceId)),
-            ),
+            // The window before is whole; the one just reported may still miss other instances' counts,
+            // so it serves only for a device this instance had not reported before.
+            cost: previous
+              ? share(previous.consumedPoints, before.get(deviceId))
+              : share(now.consumedPoints, count),
           };
         }),
       );

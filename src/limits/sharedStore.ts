@@ -52,8 +52,9 @@ export function connectSharedLimits(deps: {
       log.info({ limit }, 'shared limits: Redis back; limits shared again');
     },
     async stop() {
-      if (client.isOpen) await client.close().catch(() => client.destroy());
-      else client.destroy();
+      // A client still trying to reconnect would wait for Redis to close politely: cut it instead.
+      if (client.isReady) await client.close().catch(() => client.destroy());
+      else if (client.isOpen) client.destroy();
     },
   };
 }
