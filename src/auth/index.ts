@@ -1,9 +1,10 @@
 // Operators' identities: login with username and password (budgeted and hashed one at a time in
 // loginGate.ts, throttled, locked out after repeated failures), short-lived JWTs naming the user and
-// the session version. Every check reads the
-// account (cached for a few seconds), so a logout, a disabled account or a changed role takes effect
-// at once in this process, and within those seconds when another process (an instance, the admin
-// command) changed it in the database. The first start's admin account: bootstrap.ts.
+// the session version. Every check reads the account (cached for a few seconds), so a logout, a
+// disabled account or a changed role takes effect at once in this process, and within those seconds
+// when another process (an instance, the admin command) changed it in the database. The principal
+// carries the user's scope (scope.ts), read with the account, so a route's check is a set lookup; a
+// new scope ends the user's sessions. The first start's admin account: bootstrap.ts.
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import type { Logger } from '../log.ts';
 import type { LockoutPolicy, Role, UserQueries, UserRow } from '../storage/users.ts';
 import { settleInitialPassword } from './initialPassword.ts';
 import { createLoginGate, LoginBudgetError, type LoginRefusal } from './loginGate.ts';
+import { type Scope, scopeFrom } from './scope.ts';
 import { hashSecret, passwordCost, verifySecret } from './secrets.ts';
 import { createLoginThrottle, type LoginWait } from './throttle.ts';
 
@@ -21,6 +23,8 @@ export interface Principal {
   kind: 'user';
   username: string;
   role: Role;
+  /** The areas and units the user reaches (scope.ts). */
+  scope: Scope;
 }
 
 export interface Auth {
@@ -28,7 +32,7 @@ export interface Auth {
     username: string,
     password: string,
     from: string,
-  ): Promise<{ token: string; expiresAt: Date; role: Role }>;
+  ): Promise<{ token: string; expiresAt: Date; role: Role; scope: Scope }>;
   verifyToken(token: string): Promise<Principal>;
   /** Ends every session of the user (all their tokens stop working). */
   logout(username: string): Promise<void>;
@@ -113,14 +117,17 @@ export function createAuth(deps: {
     }
     throw error;
   }
-  const accounts = new Map<string, { user: UserRow | undefined; at: number }>();
+  // The scope is built once per account read, not per request.
+  type Account = { user: UserRow; scope: Scope };
+  const accounts = new Map<string, { account: Account | undefined; at: number }>();
 
-  async function account(username: string): Promise<UserRow | undefined> {
+  async function account(username: string): Promise<Account | undefined> {
     const cached = accounts.get(username);
-    if (cached && Date.now() - cached.at < accountCacheMs) return cached.user;
+    if (cached && Date.now() - cached.at < accountCacheMs) return cached.account;
     const user = await users.byUsername(username);
-    accounts.set(username, { user, at: Date.now() });
-    return user;
+    const read = user && { user, scope: scopeFrom(user.scope) };
+    accounts.set(username, { account: read, at: Date.now() });
+    return read;
   }
 
   return {
@@ -187,7 +194,7 @@ export function createAuth(deps: {
         .setIssuedAt()
         .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
         .sign(jwtSecret);
-      return { token, expiresAt, role: user.role };
+      return { token, expiresAt, role: user.role, scope: scopeFrom(user.scope) };
     },
 
     async verifyToken(token) {
@@ -209,14 +216,15 @@ export function createAuth(deps: {
           'the token is invalid or expired; log in again at POST /api/v1/auth/login',
         );
       }
-      const user = await account(username);
-      if (!user || user.disabled || user.tokenVersion !== version) {
+      const found = await account(username);
+      const user = found?.user;
+      if (!found || !user || user.disabled || user.tokenVersion !== version) {
         throw new AppError(
           'UNAUTHENTICATED',
           'this session has ended; log in again at POST /api/v1/auth/login',
         );
       }
-      return { kind: 'user', username: user.username, role: user.role };
+      return { kind: 'user', username: user.username, role: user.role, scope: found.scope };
     },
 
     async logout(username) {

@@ -3,11 +3,19 @@
 // a database. Help texts live here, beside the options they describe.
 import { parseArgs } from 'node:util';
 import { passwordMaxLength, passwordMinLength, usernamePattern, usernameRule } from '../auth/accountRules.ts';
+import { maxScopeIds } from '../auth/scope.ts';
 import { type Role, roles } from '../storage/users.ts';
 
 export type AdminRequest =
   | { command: 'list-users' }
-  | { command: 'create-user'; username: string; role: Role; password: string | undefined }
+  | {
+      command: 'create-user';
+      username: string;
+      role: Role;
+      password: string | undefined;
+      /** The area and unit ids the account reaches; null: every area. */
+      scope: string[] | null;
+    }
   | { command: 'reset-password'; username: string; password: string | undefined }
   | { command: 'unlock'; username: string }
   | { command: 'help'; text: string };
@@ -34,7 +42,8 @@ Usage: npm run admin -- <command> [options]
 
 Lệnh / Commands
   list-users                       liệt kê tài khoản / list the accounts
-  create-user <user> --role <r>    tạo tài khoản / create an account (viewer, operator, admin)
+  create-user <user> --role <r>    tạo tài khoản / create an account (viewer, operator, admin),
+    [--scope <ids>]                chỉ trong các địa bàn, phường/xã này / limited to these areas, units
   reset-password <user>            đặt mật khẩu mới, kết thúc phiên, mở khoá /
                                    set a new password, end its sessions, lift a lockout
   unlock <user>                    mở khoá sau nhiều lần đăng nhập sai /
@@ -51,6 +60,7 @@ Ví dụ / Examples
   npm run admin -- list-users
   npm run admin -- reset-password admin
   npm run admin -- create-user nguyen.van.a --role operator
+  npm run admin -- create-user tran.thi.b --role operator --scope hoi-an
 `;
 
 const passwordOption = `  --password <p>     ít nhất ${passwordMinLength} ký tự / at least ${passwordMinLength} characters; bỏ trống để
@@ -69,11 +79,16 @@ ${where}
 `,
   'create-user': `Tạo tài khoản / Create an account
 
-Usage: npm run admin -- create-user <user> --role viewer|operator|admin [--password <p>]
+Usage: npm run admin -- create-user <user> --role viewer|operator|admin [--scope <ids>] [--password <p>]
 
   <user>             ${usernameRule} / 3–64 chữ thường, số, dấu chấm, gạch
   --role <r>         viewer (xem / reads), operator (vận hành / acts on alerts and devices),
                      admin (quản trị / manages accounts)
+  --scope <ids>      mã địa bàn hoặc phường/xã, cách nhau bằng dấu phẩy (hoi-an, tay-ninh,...):
+                     tài khoản chỉ thấy và xử lý những nơi này; bỏ trống hoặc "all": mọi địa bàn;
+                     quản trị viên luôn thấy mọi địa bàn /
+                     area or unit ids, comma-separated: the account sees and acts on these only;
+                     left out or "all": every area; admins always reach every area
 ${passwordOption}
 
 ${where}
@@ -135,6 +150,27 @@ function checkRole(role: string | undefined): Role {
   return role as Role;
 }
 
+const placeIdPattern = /^[a-z0-9][a-z0-9-]{1,62}$/;
+
+function checkScope(scope: string | undefined, role: Role): string[] | null {
+  if (scope === undefined || scope === 'all') return null;
+  const ids = [...new Set(scope.split(',').map((id) => id.trim()))].filter(Boolean).sort();
+  const bad = ids.find((id) => !placeIdPattern.test(id));
+  if (ids.length === 0 || bad !== undefined)
+    throw new UsageError(
+      `phạm vi không hợp lệ / invalid --scope "${bad ?? scope}": mã địa bàn hoặc phường/xã, cách nhau bằng dấu phẩy / area or unit ids, comma-separated (hoi-an,tay-ninh)`,
+      'create-user',
+    );
+  if (ids.length > maxScopeIds)
+    throw new UsageError(`--scope: tối đa / at most ${maxScopeIds} ids`, 'create-user');
+  if (role === 'admin')
+    throw new UsageError(
+      'quản trị viên luôn thấy mọi địa bàn / admins reach every area: bỏ --scope hoặc chọn vai trò khác / leave out --scope or choose another role',
+      'create-user',
+    );
+  return ids;
+}
+
 export function parseAdminArgs(argv: string[]): AdminRequest {
   const [first, ...rest] = argv;
   if (first === undefined) throw new UsageError('thiếu lệnh / missing the <command>', '');
@@ -150,7 +186,7 @@ export function parseAdminArgs(argv: string[]): AdminRequest {
       strict: true,
       options: {
         help: { type: 'boolean', short: 'h' },
-        ...(command === 'create-user' ? { role: { type: 'string' } } : {}),
+        ...(command === 'create-user' ? { role: { type: 'string' }, scope: { type: 'string' } } : {}),
         ...(command === 'create-user' || command === 'reset-password'
           ? { password: { type: 'string' } }
           : {}),
@@ -171,13 +207,16 @@ export function parseAdminArgs(argv: string[]): AdminRequest {
   switch (command) {
     case 'list-users':
       return { command };
-    case 'create-user':
+    case 'create-user': {
+      const role = checkRole(parsed.values.role as string | undefined);
       return {
         command,
         username: checkUsername(username, command),
-        role: checkRole(parsed.values.role as string | undefined),
+        role,
         password: checkPassword(password, command),
+        scope: checkScope(parsed.values.scope as string | undefined, role),
       };
+    }
     case 'reset-password':
       return {
         command,

@@ -87,12 +87,14 @@ export async function runAdmin(
           'Người dùng / User',
           'Vai trò / Role',
           'Vô hiệu / Disabled',
+          'Phạm vi / Scope',
           'Khoá đến / Locked until',
           'Tạo lúc / Created',
         ],
         rows.map((u) => [
           u.username,
           u.role,
+          u.scope ? u.scope.join(',') : 'all',
           u.disabled ? 'có / yes' : 'không / no',
           u.lockedUntil ? localTime(u.lockedUntil) : '-',
           localTime(u.createdAt),
@@ -101,16 +103,28 @@ export async function runAdmin(
     }
 
     case 'create-user': {
-      const { username, role } = request;
+      const { username, role, scope } = request;
+      const unknown = scope ? await users.unknownPlaces(scope) : [];
+      if (unknown.length > 0) {
+        await audit('create-user', username, 'failure', { role, scope, error: 'VALIDATION_FAILED' });
+        throw new CommandFailed(
+          `không có địa bàn hay phường/xã / no area or unit: ${unknown.join(', ')}; xem / see GET /api/v1/places/areas`,
+        );
+      }
       const password = request.password ?? generatePassword();
-      if (!(await users.create(username, await hashSecret(password, passwordCost), role))) {
-        await audit('create-user', username, 'failure', { role, error: 'CONFLICT' });
+      if (!(await users.create(username, await hashSecret(password, passwordCost), role, scope))) {
+        await audit('create-user', username, 'failure', { role, scope, error: 'CONFLICT' });
         throw new CommandFailed(
           `người dùng "${username}" đã có / user "${username}" already exists; để đặt mật khẩu mới / for a new password: npm run admin -- reset-password ${username}`,
         );
       }
-      await audit('create-user', username, 'success', { role, generatedPassword: !request.password });
+      await audit('create-user', username, 'success', {
+        role,
+        scope: scope ?? 'all',
+        generatedPassword: !request.password,
+      });
       const lines = [`Đã tạo / Created "${username}" (${role}).`];
+      if (scope) lines.push(`Chỉ trong / Limited to: ${scope.join(', ')}`);
       if (!request.password) lines.push(...shownOnce(password));
       return lines.join('\n');
     }

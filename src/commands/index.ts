@@ -1,7 +1,9 @@
 // Device commands: published on the device's `cmd` topic at QoS 1 with an id, tracked from the
 // device's `cmd_result` event with the same id, timed out when no answer comes. Depends on the broker
-// (publish), the bus (device events) and PostgreSQL; state survives a restart.
+// (publish), the bus (device events) and PostgreSQL; state survives a restart. Whoever asks names their
+// scope, and a device outside it is not found: nothing reaches its topic.
 import { randomUUID } from 'node:crypto';
+import { everywhere, inScope, type Scope } from '../auth/scope.ts';
 import type { Broker } from '../broker/index.ts';
 import type { KindName } from '../catalog/schema.ts';
 import { AppError } from '../errors.ts';
@@ -13,9 +15,16 @@ import type { CommandQueries, CommandRecord } from '../storage/commands.ts';
 import { type CommandMessage, commandResultType, parseCommand } from './catalog.ts';
 
 export interface Commands {
-  send(deviceId: string, name: string, args: unknown, requestedBy: string): Promise<CommandRecord>;
-  get(deviceId: string, id: string): Promise<CommandRecord | undefined>;
-  list(deviceId: string, limit: number): Promise<CommandRecord[]>;
+  /** `scope`: what the requester reaches (default: every area, for the IOC's own callers). */
+  send(
+    deviceId: string,
+    name: string,
+    args: unknown,
+    requestedBy: string,
+    scope?: Scope,
+  ): Promise<CommandRecord>;
+  get(deviceId: string, id: string, scope?: Scope): Promise<CommandRecord | undefined>;
+  list(deviceId: string, limit: number, scope?: Scope): Promise<CommandRecord[]>;
   /** One pass of the timeout sweep (tests move the clock). */
   sweep(now?: Date): Promise<void>;
   start(): void;
@@ -44,14 +53,19 @@ export function createCommands(deps: {
       );
   };
 
+  function reachable(deviceId: string, scope: Scope) {
+    const device = registry.get(deviceId);
+    return device && inScope(scope, device) ? device : undefined;
+  }
+
   async function sweep(now = clock()) {
     const expired = await queries.timeOut(now);
     if (expired.length > 0) log.info({ commands: expired.map((c) => c.id) }, 'commands timed out');
   }
 
   return {
-    async send(deviceId, name, args, requestedBy) {
-      const device = registry.get(deviceId);
+    async send(deviceId, name, args, requestedBy, scope = everywhere) {
+      const device = reachable(deviceId, scope);
       if (!device) throw new AppError('DEVICE_NOT_FOUND', `device ${deviceId} does not exist`);
       const parsed = parseCommand(device.kind as KindName, name, args);
       if (!parsed.ok) throw new AppError('VALIDATION_FAILED', parsed.message);
@@ -69,8 +83,10 @@ export function createCommands(deps: {
       await broker.publish(`${topicPrefix(device)}cmd`, JSON.stringify(message), 1);
       return (await queries.markSent(record.id, clock())) ?? record;
     },
-    get: (deviceId, id) => queries.get(deviceId, id),
-    list: (deviceId, limit) => queries.list(deviceId, limit),
+    get: async (deviceId, id, scope = everywhere) =>
+      reachable(deviceId, scope) || scope.all ? queries.get(deviceId, id) : undefined,
+    list: async (deviceId, limit, scope = everywhere) =>
+      reachable(deviceId, scope) || scope.all ? queries.list(deviceId, limit) : [],
     sweep,
     start() {
       bus.on('deviceEvent', onEvent);

@@ -1,8 +1,10 @@
 // API keys of machine clients (the provincial IOC): `iocf_<prefix>_<secret>`, shown once at creation,
 // stored as a scrypt hash found by the public prefix. A verified key is cached briefly so a job
 // polling every few seconds does not pay scrypt each time; revoking drops it from the cache at once
-// (other instances notice within the cache time).
+// (other instances notice within the cache time). A key reaches every area or the areas and units it
+// was created for (src/auth/scope.ts), like a user.
 import { createHash, randomBytes } from 'node:crypto';
+import { type Scope, scopeFrom } from '../auth/scope.ts';
 import { generatedSecretCost, generateSecret, hashSecret, verifySecret } from '../auth/secrets.ts';
 import { AppError } from '../errors.ts';
 import type { ApiKeyQueries, ApiKeyRow } from '../storage/apiKeys.ts';
@@ -11,10 +13,16 @@ export interface KeyPrincipal {
   kind: 'api_key';
   keyId: number;
   name: string;
+  scope: Scope;
 }
 
 export interface ApiKeys {
-  create(name: string, createdBy: string): Promise<{ key: string; record: ApiKeyRow }>;
+  /** Scope null: every area. */
+  create(
+    name: string,
+    createdBy: string,
+    scope?: string[] | null,
+  ): Promise<{ key: string; record: ApiKeyRow }>;
   list(): Promise<ApiKeyRow[]>;
   revoke(id: number, by: string): Promise<ApiKeyRow>;
   /** The key's principal, or 401 with what to do. */
@@ -42,7 +50,7 @@ export function createApiKeys(queries: ApiKeyQueries): ApiKeys {
     );
 
   return {
-    async create(name, createdBy) {
+    async create(name, createdBy, scope = null) {
       const prefix = randomBytes(6).toString('hex');
       const secret = generateSecret();
       const record = await queries.insert({
@@ -50,6 +58,7 @@ export function createApiKeys(queries: ApiKeyQueries): ApiKeys {
         prefix,
         hash: await hashSecret(secret, generatedSecretCost),
         createdBy,
+        scope,
       });
       return { key: `iocf_${prefix}_${secret}`, record };
     },
@@ -74,7 +83,12 @@ export function createApiKeys(queries: ApiKeyQueries): ApiKeys {
       }
       const row = await queries.activeByPrefix(match[1]!);
       if (!row || !(await verifySecret(match[2]!, row.hash))) throw refuse();
-      const principal: KeyPrincipal = { kind: 'api_key', keyId: row.id, name: row.name };
+      const principal: KeyPrincipal = {
+        kind: 'api_key',
+        keyId: row.id,
+        name: row.name,
+        scope: scopeFrom(row.scope),
+      };
       cache.set(digest, { principal, until: Date.now() + cacheMs });
       used.add(row.id);
       return principal;

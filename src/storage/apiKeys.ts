@@ -10,17 +10,25 @@ export interface ApiKeyRow {
   lastUsedAt: Date | null;
   revokedAt: Date | null;
   revokedBy: string | null;
+  /** The areas and units the key reaches; null: every area (src/auth/scope.ts). */
+  scope: string[] | null;
 }
 
 const columns = `id::int, name, prefix, created_by AS "createdBy", created_at AS "createdAt",
-  last_used_at AS "lastUsedAt", revoked_at AS "revokedAt", revoked_by AS "revokedBy"`;
+  last_used_at AS "lastUsedAt", revoked_at AS "revokedAt", revoked_by AS "revokedBy", scope`;
 
 export function createApiKeyQueries(pool: Pool) {
   return {
-    async insert(key: { name: string; prefix: string; hash: string; createdBy: string }): Promise<ApiKeyRow> {
+    async insert(key: {
+      name: string;
+      prefix: string;
+      hash: string;
+      createdBy: string;
+      scope: string[] | null;
+    }): Promise<ApiKeyRow> {
       const { rows } = await pool.query<ApiKeyRow>(
-        `INSERT INTO api_keys (name, prefix, key_hash, created_by) VALUES ($1, $2, $3, $4) RETURNING ${columns}`,
-        [key.name, key.prefix, key.hash, key.createdBy],
+        `INSERT INTO api_keys (name, prefix, key_hash, created_by, scope) VALUES ($1, $2, $3, $4, $5) RETURNING ${columns}`,
+        [key.name, key.prefix, key.hash, key.createdBy, key.scope],
       );
       return rows[0]!;
     },

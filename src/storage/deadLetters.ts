@@ -1,5 +1,7 @@
 // Dead letters: every refused MQTT message (or part of one), kept with its reason for operators.
+import type { Scope } from '../auth/scope.ts';
 import type { Pool } from './pool.ts';
+import { scopeClause, scopeParameter } from './scope.ts';
 
 export interface DeadLetterRow {
   receivedAt: Date;
@@ -34,6 +36,11 @@ export interface DeadLetterQuery {
   from?: Date;
   limit: number;
   beforeId?: number;
+  /**
+   * What the caller reaches: the dead letters of registered devices in it. What no registered device
+   * sent (an unknown client, a deleted device) belongs to no area, so to the global scope only.
+   */
+  scope?: Scope;
 }
 
 export interface DeadLetterRecord {
@@ -55,8 +62,17 @@ export async function listDeadLetters(pool: Pool, q: DeadLetterQuery): Promise<D
      FROM dead_letters
      WHERE ($1::text IS NULL OR device_id = $1) AND ($2::text IS NULL OR reason = $2)
        AND ($3::timestamptz IS NULL OR received_at >= $3) AND ($4::bigint IS NULL OR id < $4)
+       AND ($6::text[] IS NULL OR EXISTS (SELECT 1 FROM devices d WHERE d.id = device_id
+             AND ${scopeClause('$6', { city: 'd.city', ward: 'd.ward' })}))
      ORDER BY id DESC LIMIT $5`,
-    [q.deviceId ?? null, q.reason ?? null, q.from ?? null, q.beforeId ?? null, q.limit],
+    [
+      q.deviceId ?? null,
+      q.reason ?? null,
+      q.from ?? null,
+      q.beforeId ?? null,
+      q.limit,
+      q.scope ? scopeParameter(q.scope) : null,
+    ],
   );
   return rows;
 }

@@ -1,6 +1,8 @@
 // Typed queries on the device registry tables.
+import type { Scope } from '../auth/scope.ts';
 import type { CityId, KindName } from '../catalog/schema.ts';
 import type { Pool } from './pool.ts';
+import { scopeCondition } from './scope.ts';
 
 export interface DeviceRow {
   id: string;
@@ -32,6 +34,8 @@ export interface DeviceFilter {
   kind?: string;
   /** `online`, `offline`, or `unknown` (never reported a status). */
   status?: 'online' | 'offline' | 'unknown';
+  /** What the caller reaches (src/auth/scope.ts); unset: every area. */
+  scope?: Scope;
   limit: number;
   offset: number;
 }
@@ -72,6 +76,8 @@ export function createDeviceQueries(pool: Pool) {
       if (filter.status === 'online') where.push('online IS TRUE');
       if (filter.status === 'offline') where.push('online IS FALSE');
       if (filter.status === 'unknown') where.push('online IS NULL');
+      const inScope = filter.scope && scopeCondition(filter.scope, params);
+      if (inScope) where.push(inScope);
       const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
       const count = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM devices ${clause}`, params);
       const { rows } = await pool.query<DeviceRow>(

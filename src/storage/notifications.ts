@@ -1,9 +1,11 @@
 // Typed queries on notification channels, contacts, schedules, policies, escalations and deliveries.
 // Every time comes from the caller (the notifications area's clock), never from now(), so tests move
 // time and a restart resumes exactly where the stored times say.
+import { everywhere, type Scope } from '../auth/scope.ts';
 import type { QuietHours, Shift } from '../notifications/schedule.ts';
 import type { ChannelType, ContactInput, PolicyInput, ScheduleInput } from '../notifications/schemas.ts';
 import type { Pool, PoolClient } from './pool.ts';
+import { scopeClause, scopeParameter } from './scope.ts';
 
 export interface ChannelRow {
   id: number;
@@ -92,6 +94,11 @@ const deliveryColumns = `id::int, alert_id::int AS "alertId", policy_id AS "poli
   sent_at AS "sentAt"`;
 
 type Queryable = Pool | PoolClient;
+
+/** A delivery's alert is in the scope given as `parameter` (every delivery for the global scope). */
+const aboutAlertInScope = (parameter: string) =>
+  `(${parameter}::text[] IS NULL OR EXISTS (SELECT 1 FROM alerts a WHERE a.id = alert_id
+     AND ${scopeClause(parameter, { city: 'a.city', ward: 'a.ward' })}))`;
 const first = <T>(rows: T[]) => rows[0];
 
 export function createNotificationQueries(pool: Pool) {
@@ -349,22 +356,25 @@ export function createNotificationQueries(pool: Pool) {
           [id, outcome.status, outcome.error?.slice(0, 500) ?? null, now, outcome.retryAt ?? null],
         );
       },
-      async get(id: number): Promise<DeliveryRow | undefined> {
-        const sql = `SELECT ${deliveryColumns} FROM notification_deliveries WHERE id = $1`;
-        return first((await pool.query<DeliveryRow>(sql, [id])).rows);
+      /** `scope`: the caller's; a delivery about an alert outside it, or about none, is not found. */
+      async get(id: number, scope: Scope = everywhere): Promise<DeliveryRow | undefined> {
+        const sql = `SELECT ${deliveryColumns} FROM notification_deliveries WHERE id = $1 AND ${aboutAlertInScope('$2')}`;
+        return first((await pool.query<DeliveryRow>(sql, [id, scopeParameter(scope)])).rows);
       },
-      /** The log, newest first, filtered; `before` pages back by id. */
+      /** The log, newest first, filtered; `before` pages back by id; within the caller's scope. */
       async list(filter: {
         alertId?: number;
         channelId?: number;
         status?: string;
         before?: number;
         limit: number;
+        scope?: Scope;
       }): Promise<DeliveryRow[]> {
         const { rows } = await pool.query<DeliveryRow>(
           `SELECT ${deliveryColumns} FROM notification_deliveries
             WHERE ($1::bigint IS NULL OR alert_id = $1) AND ($2::int IS NULL OR channel_id = $2)
               AND ($3::text IS NULL OR status = $3) AND ($4::bigint IS NULL OR id < $4)
+              AND ${aboutAlertInScope('$6')}
             ORDER BY id DESC LIMIT $5`,
           [
             filter.alertId ?? null,
@@ -372,6 +382,7 @@ export function createNotificationQueries(pool: Pool) {
             filter.status ?? null,
             filter.before ?? null,
             filter.limit,
+            scopeParameter(filter.scope ?? everywhere),
           ],
         );
         return rows;

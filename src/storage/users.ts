@@ -1,6 +1,7 @@
 // Typed queries on operator accounts, their lockout included: it lives in the row, so every instance
 // and the admin command (another process) see and lift the same one.
 import type { Pool } from './pool.ts';
+import { unknownPlaces } from './scope.ts';
 
 export const roles = ['viewer', 'operator', 'admin'] as const;
 export type Role = (typeof roles)[number];
@@ -16,6 +17,8 @@ export interface UserRow {
   lockedUntil: Date | null;
   /** When an admin last lifted a lockout or reset the password. */
   unlockedAt: Date | null;
+  /** The areas and units the user reaches; null: every area (src/auth/scope.ts). */
+  scope: string[] | null;
 }
 
 export interface UserListing {
@@ -25,6 +28,7 @@ export interface UserListing {
   disabled: boolean;
   lockedUntil: Date | null;
   createdAt: Date;
+  scope: string[] | null;
 }
 
 export interface LockoutPolicy {
@@ -42,7 +46,7 @@ export function createUserQueries(pool: Pool) {
     async byUsername(username: string): Promise<UserRow | undefined> {
       const { rows } = await pool.query<UserRow>(
         `SELECT id::int, username, password_hash AS "passwordHash", role, disabled, token_version AS "tokenVersion",
-           locked_until AS "lockedUntil", unlocked_at AS "unlockedAt"
+           locked_until AS "lockedUntil", unlocked_at AS "unlockedAt", scope
          FROM users WHERE username = $1`,
         [username],
       );
@@ -50,33 +54,44 @@ export function createUserQueries(pool: Pool) {
     },
     async list(): Promise<UserListing[]> {
       const { rows } = await pool.query<UserListing>(
-        `SELECT id::int, username, role, disabled, created_at AS "createdAt",
+        `SELECT id::int, username, role, disabled, created_at AS "createdAt", scope,
            CASE WHEN locked_until > now() THEN locked_until END AS "lockedUntil"
          FROM users ORDER BY username`,
       );
       return rows;
     },
     /**
-     * Changes what is given; a new password or disabling also ends the user's sessions, a new password
-     * or re-enabling also lifts a lockout.
+     * Changes what is given; a new password, disabling or a new scope also ends the user's sessions
+     * (the scope through migration 022's trigger), a new password or re-enabling also lifts a lockout.
+     * `scope: null` widens to every area; becoming an admin does too, as admins reach every area.
      */
     async update(
       username: string,
-      patch: { role?: Role; passwordHash?: string; disabled?: boolean },
+      patch: { role?: Role; passwordHash?: string; disabled?: boolean; scope?: string[] | null },
     ): Promise<boolean> {
       const result = await pool.query(
         `UPDATE users SET role = coalesce($2, role), password_hash = coalesce($3, password_hash),
            disabled = coalesce($4, disabled), updated_at = now(),
+           scope = CASE WHEN $2 = 'admin' THEN NULL WHEN $5::boolean THEN $6::text[] ELSE scope END,
            token_version = token_version + CASE WHEN $3::text IS NOT NULL OR $4::boolean IS TRUE THEN 1 ELSE 0 END,
            locked_until = CASE WHEN ${liftsLockout} THEN NULL ELSE locked_until END,
            failed_logins = CASE WHEN ${liftsLockout} THEN 0 ELSE failed_logins END,
            failures_since = CASE WHEN ${liftsLockout} THEN NULL ELSE failures_since END,
            unlocked_at = CASE WHEN ${liftsLockout} THEN now() ELSE unlocked_at END
          WHERE username = $1`,
-        [username, patch.role ?? null, patch.passwordHash ?? null, patch.disabled ?? null],
+        [
+          username,
+          patch.role ?? null,
+          patch.passwordHash ?? null,
+          patch.disabled ?? null,
+          patch.scope !== undefined,
+          patch.scope ?? null,
+        ],
       );
       return (result.rowCount ?? 0) > 0;
     },
+    /** Of the ids a scope names, those that are no area or unit (refused before they are stored). */
+    unknownPlaces: (ids: readonly string[]) => unknownPlaces(pool, ids),
     async endSessions(username: string): Promise<void> {
       await pool.query('UPDATE users SET token_version = token_version + 1 WHERE username = $1', [username]);
     },
@@ -84,11 +99,16 @@ export function createUserQueries(pool: Pool) {
       const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM users');
       return rows[0]?.n ?? 0;
     },
-    /** Inserts unless the username exists; returns whether it was created. */
-    async create(username: string, passwordHash: string, role: Role): Promise<boolean> {
+    /** Inserts unless the username exists; returns whether it was created. Scope null: every area. */
+    async create(
+      username: string,
+      passwordHash: string,
+      role: Role,
+      scope: string[] | null = null,
+    ): Promise<boolean> {
       const result = await pool.query(
-        'INSERT INTO users (username, password_hash, role) VALUES ($1, $2, $3) ON CONFLICT (username) DO NOTHING',
-        [username, passwordHash, role],
+        'INSERT INTO users (username, password_hash, role, scope) VALUES ($1, $2, $3, $4) ON CONFLICT (username) DO NOTHING',
+        [username, passwordHash, role, scope],
       );
       return (result.rowCount ?? 0) > 0;
     },

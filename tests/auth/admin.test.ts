@@ -121,10 +121,10 @@ describe('npm run admin, with the IOC running on DATABASE_URL', { timeout: 90_00
     expect(listed.code, listed.stderr).toBe(0);
     const lines = listed.stdout.trim().split('\n');
     expect(lines[0]).toMatch(
-      /^Người dùng \/ User\s+Vai trò \/ Role\s+Vô hiệu \/ Disabled\s+Khoá đến \/ Locked until\s+Tạo lúc \/ Created$/,
+      /^Người dùng \/ User\s+Vai trò \/ Role\s+Vô hiệu \/ Disabled\s+Phạm vi \/ Scope\s+Khoá đến \/ Locked until\s+Tạo lúc \/ Created$/,
     );
     expect(lines[1]).toMatch(/^-+ +-+/);
-    expect(lines[2]).toMatch(/^admin\s+admin\s+không \/ no\s+-\s+\d\d\/\d\d\/\d{4} \d\d:\d\d$/);
+    expect(lines[2]).toMatch(/^admin\s+admin\s+không \/ no\s+all\s+-\s+\d\d\/\d\d\/\d{4} \d\d:\d\d$/);
   });
 
   it('create-user: prints a generated password once, refuses a taken name, a bad role, a weak password', async () => {

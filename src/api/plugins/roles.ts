@@ -1,8 +1,10 @@
 // Every route declares who may call it (`config.role`), and a route without one is refused at
 // start-up: no route is public by accident. Users send `Authorization: Bearer <jwt>`; machine clients
-// of the province feeds send `x-api-key`, which opens the `feed` routes and nothing else.
+// of the province feeds send `x-api-key`, which opens the `feed` routes and nothing else. Either
+// carries a scope (src/auth/scope.ts) that the routes read through `callerScope`.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Auth, Principal } from '../../auth/index.ts';
+import { everywhere, type Scope } from '../../auth/scope.ts';
 import { AppError } from '../../errors.ts';
 import type { ApiKeys, KeyPrincipal } from '../../feeds/apiKeys.ts';
 import type { Role } from '../../storage/users.ts';
@@ -30,6 +32,14 @@ export function rolesAllowed(role: RouteRole): Role[] {
   if (role === 'public') return [];
   const needed = role === 'feed' ? 'viewer' : role;
   return (Object.keys(rank) as Role[]).filter((r) => rank[r] >= rank[needed]);
+}
+
+/**
+ * What the caller reaches: the user's or the key's scope. A public route's anonymous caller reads what
+ * is published for everyone, so it is not narrowed.
+ */
+export function callerScope(request: FastifyRequest): Scope {
+  return request.principal?.scope ?? request.apiKey?.scope ?? everywhere;
 }
 
 export function installRoles(app: FastifyInstance, auth: Auth, apiKeys: ApiKeys): void {

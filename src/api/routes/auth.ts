@@ -1,5 +1,6 @@
 // Sessions and accounts: login (budgeted, throttled, locked out after repeated failures), logout, own password;
-// admins manage users. Login and logout write their own audit entries; the rest go through the hook.
+// admins manage users, their roles and their scopes (the areas and units they reach). Login and logout
+// write their own audit entries; the rest go through the hook.
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -11,9 +12,11 @@ import {
   usernameRule,
 } from '../../auth/accountRules.ts';
 import type { Auth } from '../../auth/index.ts';
+import { scopeFrom, scopeWire } from '../../auth/scope.ts';
 import { AppError } from '../../errors.ts';
 import { roles, type UserQueries } from '../../storage/users.ts';
 import { ErrorBody } from '../schemas.ts';
+import { checkedScope, ScopeBody, ScopeInput } from '../scope.ts';
 
 const Password = z
   .string()
@@ -28,7 +31,14 @@ const UserBody = z.object({
   /** Set while the account is locked after repeated failed logins. */
   lockedUntil: z.string().nullable(),
   createdAt: z.string(),
+  scope: ScopeBody,
 });
+
+const adminsEverywhere = () =>
+  new AppError(
+    'VALIDATION_FAILED',
+    'scope: quản trị viên luôn thấy mọi địa bàn / admins reach every area; give scope "all" or another role',
+  );
 
 export async function authRoutes(
   app: FastifyInstance,
@@ -68,7 +78,12 @@ export async function authRoutes(
           .object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) })
           .strict(),
         response: {
-          200: z.object({ token: z.string(), expiresAt: z.string(), role: z.enum(roles) }),
+          200: z.object({
+            token: z.string(),
+            expiresAt: z.string(),
+            role: z.enum(roles),
+            scope: ScopeBody.describe('the areas and units this account reaches'),
+          }),
           ...errors,
         },
       },
@@ -77,9 +92,9 @@ export async function authRoutes(
       const { username, password } = request.body;
       const entry = { actor: username, action: 'auth.login', target: username, ip: request.ip };
       try {
-        const { token, expiresAt, role } = await auth.login(username, password, request.ip);
+        const { token, expiresAt, role, scope } = await auth.login(username, password, request.ip);
         await audit.record({ ...entry, actorRole: role, outcome: 'success', status: 200, details: {} });
-        return { token, expiresAt: expiresAt.toISOString(), role };
+        return { token, expiresAt: expiresAt.toISOString(), role, scope: scopeWire(scope) };
       } catch (error) {
         const refused = error instanceof AppError ? error : undefined;
         await audit.record({
@@ -162,6 +177,7 @@ export async function authRoutes(
         ...u,
         lockedUntil: u.lockedUntil?.toISOString() ?? null,
         createdAt: u.createdAt.toISOString(),
+        scope: scopeWire(scopeFrom(u.scope)),
       })),
     }),
   );
@@ -173,17 +189,34 @@ export async function authRoutes(
       schema: {
         operationId: 'createUser',
         summary: 'Tạo người dùng / Create a user',
+        description:
+          'Không ghi `scope`: mọi địa bàn. Người xem và người vận hành có thể bị giới hạn trong một số địa bàn ' +
+          'hoặc phường/xã; quản trị viên luôn thấy mọi địa bàn. / Without `scope`: every area. Viewers and ' +
+          'operators may be limited to some areas or units; admins always reach every area.',
         tags: ['users'],
-        body: z.object({ username: Username, password: Password, role: z.enum(roles) }).strict(),
-        response: { 201: z.object({ username: z.string(), role: z.enum(roles) }), ...errors },
+        body: z
+          .object({
+            username: Username,
+            password: Password,
+            role: z.enum(roles),
+            scope: ScopeInput.optional(),
+          })
+          .strict(),
+        response: {
+          201: z.object({ username: z.string(), role: z.enum(roles), scope: ScopeBody }),
+          ...errors,
+        },
       },
     },
     async (request, reply) => {
       const { username, password, role } = request.body;
-      if (!(await users.create(username, await auth.hashPassword(password), role))) {
+      const wanted = request.body.scope ?? 'all';
+      if (role === 'admin' && wanted !== 'all') throw adminsEverywhere();
+      const scope = await checkedScope(wanted, users.unknownPlaces);
+      if (!(await users.create(username, await auth.hashPassword(password), role, scope))) {
         throw new AppError('CONFLICT', `user ${username} already exists`);
       }
-      return reply.code(201).send({ username, role });
+      return reply.code(201).send({ username, role, scope: scope ?? 'all' });
     },
   );
 
@@ -194,10 +227,12 @@ export async function authRoutes(
       schema: {
         operationId: 'updateUser',
         summary:
-          'Sửa vai trò, đặt lại mật khẩu hoặc khoá tài khoản / Change a role, reset a password or disable an account',
+          'Sửa vai trò, phạm vi, đặt lại mật khẩu hoặc khoá tài khoản / Change a role or a scope, reset a password or disable an account',
         description:
-          'Hai việc sau kết thúc các phiên của tài khoản; mật khẩu mới hoặc mở lại tài khoản gỡ khoá đăng nhập. / ' +
-          'The last two end its sessions; a new password or re-enabling lifts a lockout.',
+          'Phạm vi mới, mật khẩu mới hoặc khoá tài khoản kết thúc các phiên của tài khoản; mật khẩu mới hoặc mở lại ' +
+          'tài khoản gỡ khoá đăng nhập; lên quản trị viên thì phạm vi thành mọi địa bàn. / A new scope, a new ' +
+          'password or disabling ends its sessions; a new password or re-enabling lifts a lockout; becoming an ' +
+          'admin widens the scope to every area.',
         tags: ['users'],
         params: z.object({ username: Username }),
         body: z
@@ -205,6 +240,7 @@ export async function authRoutes(
             role: z.enum(roles).optional(),
             password: Password.optional(),
             disabled: z.boolean().optional(),
+            scope: ScopeInput.optional(),
           })
           .strict(),
         response: { 204: z.null(), ...errors },
@@ -218,12 +254,19 @@ export async function authRoutes(
       ) {
         throw new AppError('CONFLICT', 'an admin cannot disable or demote themselves; ask another admin');
       }
+      let scope: string[] | null | undefined;
+      if (request.body.scope !== undefined) {
+        const role = request.body.role ?? (await users.byUsername(username))?.role;
+        if (role === 'admin' && request.body.scope !== 'all') throw adminsEverywhere();
+        scope = await checkedScope(request.body.scope, users.unknownPlaces);
+      }
       const passwordHash = request.body.password ? await auth.hashPassword(request.body.password) : undefined;
       if (
         !(await users.update(username, {
           role: request.body.role,
           passwordHash,
           disabled: request.body.disabled,
+          scope,
         }))
       ) {
         throw new AppError('NOT_FOUND', `user ${username} does not exist`);

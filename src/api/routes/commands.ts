@@ -1,10 +1,12 @@
-// Device commands over HTTP: operators send, everyone may follow what became of them.
+// Device commands over HTTP: operators send, everyone may follow what became of them, each within their
+// scope (a device outside it is not found).
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Commands } from '../../commands/index.ts';
 import { AppError } from '../../errors.ts';
 import type { CommandRecord } from '../../storage/commands.ts';
+import { callerScope } from '../plugins/roles.ts';
 import { DeviceParams, ErrorBody } from '../schemas.ts';
 
 const CommandBody = z.object({
@@ -57,6 +59,7 @@ export async function commandRoutes(app: FastifyInstance, opts: { commands: Comm
         request.body.name,
         request.body.args,
         request.principal!.username,
+        callerScope(request),
       );
       return reply.code(202).send(json(command));
     },
@@ -74,7 +77,9 @@ export async function commandRoutes(app: FastifyInstance, opts: { commands: Comm
         response: { 200: z.object({ items: z.array(CommandBody) }), ...errors },
       },
     },
-    async (request) => ({ items: (await opts.commands.list(request.params.id, 100)).map(json) }),
+    async (request) => ({
+      items: (await opts.commands.list(request.params.id, 100, callerScope(request))).map(json),
+    }),
   );
 
   r.get(
@@ -90,7 +95,11 @@ export async function commandRoutes(app: FastifyInstance, opts: { commands: Comm
       },
     },
     async (request) => {
-      const command = await opts.commands.get(request.params.id, request.params.commandId);
+      const command = await opts.commands.get(
+        request.params.id,
+        request.params.commandId,
+        callerScope(request),
+      );
       if (!command)
         throw new AppError(
           'NOT_FOUND',

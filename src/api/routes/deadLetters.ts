@@ -1,11 +1,13 @@
 // Refused MQTT messages, newest first, so an operator can see what a misbehaving device sends; each
 // with whose fault it is (the device owner's or the IOC's) and what to do, in Vietnamese and English.
+// A scoped operator sees those of the devices in their scope.
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { deadLetterReasonInfo, deadLetterReasons, isDeadLetterReason } from '../../errors.ts';
 import { listDeadLetters } from '../../storage/deadLetters.ts';
 import type { Pool } from '../../storage/pool.ts';
+import { callerScope } from '../plugins/roles.ts';
 import { ErrorBody, TimeParam } from '../schemas.ts';
 
 export async function deadLetterRoutes(app: FastifyInstance, opts: { pool: Pool }) {
@@ -64,6 +66,7 @@ export async function deadLetterRoutes(app: FastifyInstance, opts: { pool: Pool 
         from: q.from,
         beforeId: q.before,
         limit: q.limit,
+        scope: callerScope(request),
       });
       return {
         items: rows.map((r) => {

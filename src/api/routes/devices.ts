@@ -1,8 +1,10 @@
-// Devices: the registry over HTTP. Reads for every role; changes and credentials for admins.
+// Devices: the registry over HTTP. Reads for every role, within the caller's scope (a device outside it
+// does not exist for them); changes and credentials for admins.
 // The clear MQTT secret appears in exactly two answers: creation and rotation.
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { inScope } from '../../auth/scope.ts';
 import type { Catalog } from '../../catalog/index.ts';
 import { CityId, KindName } from '../../catalog/schema.ts';
 import { AppError } from '../../errors.ts';
@@ -11,6 +13,7 @@ import type { DeviceRegistry } from '../../registry/index.ts';
 import { DeviceWire, deviceWire } from '../../registry/wire.ts';
 import type { DeviceQueries } from '../../storage/devices.ts';
 import { responseHeaders } from '../openapi/responses.ts';
+import { callerScope } from '../plugins/roles.ts';
 import { DeviceInput, DeviceParams, DevicePatch, ErrorBody } from '../schemas.ts';
 
 const Credentials = z.object({
@@ -64,7 +67,7 @@ export async function deviceRoutes(
       // A former unit's id (before 1 July 2025) lists the unit it went into (docs/places.md).
       const { ward, city } = request.query;
       const query = ward ? { ...request.query, ward: catalog.currentWard(city, ward) } : request.query;
-      const { rows, total } = await queries.list(query);
+      const { rows, total } = await queries.list({ ...query, scope: callerScope(request) });
       return { items: rows.map(deviceWire), total };
     },
   );
@@ -84,7 +87,8 @@ export async function deviceRoutes(
     },
     async (request) => {
       const row = await queries.get(request.params.id);
-      if (!row) throw new AppError('DEVICE_NOT_FOUND', `device ${request.params.id} does not exist`);
+      if (!row || !inScope(callerScope(request), row))
+        throw new AppError('DEVICE_NOT_FOUND', `device ${request.params.id} does not exist`);
       const metrics = catalog.kind(row.kind).metrics;
       const latest: Record<string, z.infer<typeof LatestValue>> = {};
       const points = [...(await queries.latest(row.id)), ...(unflushedLatest?.(row.id) ?? [])];

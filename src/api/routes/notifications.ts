@@ -17,6 +17,7 @@ import {
   ScheduleInput,
 } from '../../notifications/schemas.ts';
 import type { ChannelRow, DeliveryRow, PolicyRow } from '../../storage/notifications.ts';
+import { callerScope } from '../plugins/roles.ts';
 import { ErrorBody, TimeParam } from '../schemas.ts';
 
 const ChannelBody = z.object({
@@ -469,7 +470,11 @@ export async function notificationRoutes(
         response: { 200: z.object({ items: z.array(DeliveryBody) }), ...errors },
       },
     },
-    async (request) => ({ items: (await queries.deliveries.list(request.query)).map(deliveryJson) }),
+    async (request) => ({
+      items: (await queries.deliveries.list({ ...request.query, scope: callerScope(request) })).map(
+        deliveryJson,
+      ),
+    }),
   );
 
   r.get(
@@ -486,7 +491,8 @@ export async function notificationRoutes(
     },
     async (request) =>
       deliveryJson(
-        (await queries.deliveries.get(request.params.id)) ?? missing('delivery', request.params.id),
+        (await queries.deliveries.get(request.params.id, callerScope(request))) ??
+          missing('delivery', request.params.id),
       ),
   );
 }

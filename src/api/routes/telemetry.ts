@@ -2,11 +2,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { inScope } from '../../auth/scope.ts';
 import type { Catalog } from '../../catalog/index.ts';
 import { AppError } from '../../errors.ts';
 import type { DeviceRegistry } from '../../registry/index.ts';
 import type { Pool } from '../../storage/pool.ts';
 import { readBucketed, readRaw } from '../../storage/telemetry.ts';
+import { callerScope } from '../plugins/roles.ts';
 import { BucketParam, DeviceParams, ErrorBody, TimeParam } from '../schemas.ts';
 
 /** One stored value: the history is read per metric (a live reading carries all of a message's metrics). */
@@ -69,7 +71,9 @@ export async function telemetryRoutes(
     },
     async (request) => {
       const device = opts.registry.get(request.params.id);
-      if (!device) throw new AppError('DEVICE_NOT_FOUND', `device ${request.params.id} does not exist`);
+      // Outside the caller's scope it does not exist for them: its id tells them nothing either.
+      if (!device || !inScope(callerScope(request), device))
+        throw new AppError('DEVICE_NOT_FOUND', `device ${request.params.id} does not exist`);
       const q = request.query;
       const to = q.to ?? new Date();
       const from = q.from ?? new Date(to.getTime() - 86_400_000);
