@@ -203,7 +203,7 @@ export const ConfigSchema = z
      * max), and a database that fails outright goes to the journal at once anyway.
      */
     JOURNAL_AFTER_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
-    /** Messages per second one device may send (bursts of INGEST_DEVICE_BURST); the excess is refused as RATE_LIMITED. 0: no limit. */
+    /** Messages per second one device may send (bursts of INGEST_DEVICE_BURST): QoS 1 beyond it waits with its PUBACK, QoS 0 is refused as RATE_LIMITED. 0: no limit. */
     INGEST_DEVICE_RATE_PER_S: z.coerce.number().min(0).default(20),
     INGEST_DEVICE_BURST: z.coerce.number().int().min(1).default(200),
     /** Messages per second over all devices; beyond it messages are delayed (back-pressure), QoS 0 dropped. 0: no limit. */
