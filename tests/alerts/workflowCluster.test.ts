@@ -61,7 +61,7 @@ describe('working an alert on several instances', () => {
     await watcher.emitWithAck('subscribe', { city: 'hoi-an' });
 
     const assigned = nextEvent<any>(
-      console,
+      watcher,
       'alert',
       (e) => e.action === 'assigned' && e.alert.id === alert.id,
     );
