@@ -3,6 +3,7 @@
 // audit trail. The alert is raised by a real fire sensor over MQTT.
 import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadDefaultRules } from '../../src/alerts/rules.ts';
 import { AlertEventWire } from '../../src/alerts/wire.ts';
 import { startTestApp, type TestApp, testAdminPassword } from '../helpers/app.ts';
 import { liveConsole, nextEvent } from '../helpers/live.ts';
@@ -118,6 +119,19 @@ describe('instructions', () => {
       instructions,
     );
     await post(`/alerts/${alert.id}/resolve`, operator);
+  });
+
+  it("are given to a default stored before rules had them, and never replace an admin's", async () => {
+    // A database from before: the defaults are there, without instructions.
+    await app.pool.query(
+      "UPDATE alert_rules SET instructions_vi = NULL, instructions_en = NULL WHERE default_key = 'fire-flame'",
+    );
+    expect(await app.alerts.queries.seedRules(loadDefaultRules())).toBe(0);
+    const rules = (await app.request('GET', '/api/v1/rules', viewer)).body.items;
+    const shipped = loadDefaultRules().find((r) => r.key === 'fire-flame')!.instructions;
+    expect(rules.find((r: any) => r.key === 'fire-flame').instructions).toEqual(shipped);
+    // The fire alarm's were edited by an admin in the test before.
+    expect(rules.find((r: any) => r.key === 'fire-alarm').instructions.en).toBe('Call 114, then Minh.');
   });
 });
 
