@@ -172,6 +172,7 @@ export function createPlaces(deps: {
     return undefined;
   }
 
+  const formerIdsLogged = new Set<string>();
   /** A current unit of the area, or a former unit mapped to the unit it went into. */
   function resolveUnit(
     city: string,
@@ -191,10 +192,15 @@ export function createPlaces(deps: {
           },
         );
       const notice = texts.formerUnitDeprecated(ward, former.mergedInto, formerIdsUntil);
-      log.warn(
-        { ward, current: former.mergedInto, until: formerIdsUntil },
-        'former unit id taken as its current unit',
-      );
+      // Once per former id: a fleet file of the old map registers hundreds of devices in a row, and
+      // each caller gets the notice in its answer anyway.
+      if (!formerIdsLogged.has(ward)) {
+        formerIdsLogged.add(ward);
+        log.warn(
+          { ward, current: former.mergedInto, until: formerIdsUntil },
+          'former unit id taken as its current unit (logged once per id)',
+        );
+      }
       return { ward: former.mergedInto, wardBefore2025: ward, notice };
     }
     throw placeError(
