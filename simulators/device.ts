@@ -3,7 +3,7 @@
 // readings kept while the network is down and sent as arrays when it returns (store and forward),
 // obedience to `cmd` (set_lamp changes what the lamp reports next) answered by `cmd_result`.
 // Scenarios steer it through the few methods at the bottom.
-import type { KindName } from '../src/catalog/schema.ts';
+import type { KindDefinition, KindName } from '../src/catalog/schema.ts';
 import type { SimClock } from './clock.ts';
 import { type DeviceState, sample } from './models.ts';
 import type { MqttLink } from './mqttLink.ts';
@@ -63,16 +63,21 @@ export class SimulatedDevice {
   /** Readings that reached the broker's socket, for "no loss" checks. */
   readingsSent = 0;
 
+  readonly kind: KindName;
+
   constructor(
     readonly id: string,
-    readonly kind: KindName,
+    /** The device's profile: its kind, and what a kind without a hand-written model walks within. */
+    readonly profile: KindDefinition,
     readonly prefix: string,
     readonly state: DeviceState,
     private readonly random: Random,
     /** Simulated milliseconds between readings. */
     private readonly intervalMs: number,
     private readonly context: DeviceContext,
-  ) {}
+  ) {
+    this.kind = profile.kind;
+  }
 
   /** Starts reporting after `firstDelayMs` of real time (the fleet spreads devices over the interval). */
   schedule(firstDelayMs: number) {
@@ -101,7 +106,14 @@ export class SimulatedDevice {
     // Two readings of one device never share a ts (the IOC would keep one): at high speed they could.
     const now = Math.max(this.context.clock.now(), this.lastTs + 1);
     this.lastTs = now;
-    const metrics = sample(this.kind, this.state, new Date(now), this.intervalMs / 1000, this.random);
+    const metrics = sample(
+      this.kind,
+      this.state,
+      new Date(now),
+      this.intervalMs / 1000,
+      this.random,
+      this.profile,
+    );
     if (this.overrides) this.applyOverrides(metrics, now);
     const reading = { ts: now, seq: ++this.seq, metrics };
     const { stats } = this.context;

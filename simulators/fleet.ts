@@ -114,7 +114,7 @@ export function runFleet(options: FleetOptions): RunningFleet {
     const interval = intervalMs(kind);
     const device = new SimulatedDevice(
       credentials.id,
-      kind,
+      options.catalog.kind(kind),
       credentials.topicPrefix,
       state,
       random,

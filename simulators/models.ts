@@ -2,7 +2,9 @@
 // Rush hours (7–8 h, 17–19 h) raise PM, NO2, CO and noise; lamps burn from dusk to dawn at their pole and
 // dim after midnight; bins fill through the day and are emptied by their ward's early collection round;
 // a humid tropical climate with afternoon showers; every sensor has its own bias and a slow drift.
-import type { KindName } from '../src/catalog/schema.ts';
+// A kind added as a device profile has no such model: its readings walk smoothly within the profile's
+// plausible ranges, so any profile can be simulated from its data alone.
+import type { KindDefinition, KindName } from '../src/catalog/schema.ts';
 import { isDark } from '../src/standards/index.ts';
 import { hashString, type Random } from './random.ts';
 
@@ -26,6 +28,8 @@ export interface DeviceState {
   zone: 'special' | 'normal' | undefined;
   /** Devices of one city share its weather. */
   city: string;
+  /** A profile without a model: each metric's place within its plausible range (0–1), walking. */
+  walk: Record<string, number> | undefined;
 }
 
 export interface Place {
@@ -53,6 +57,7 @@ export function initialState(random: Random, place: Place): DeviceState {
     lon: place.lon,
     zone: place.zone,
     city: place.city,
+    walk: undefined,
   };
 }
 
@@ -94,12 +99,46 @@ const rush = (h: number) => bump(h, 7.5, 1) + bump(h, 18, 1.2);
 const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
 const clamp = (value: number, min: number, max: number) => Math.min(max, Math.max(min, value));
 
+/** Rounds to about four significant digits of the range: 0–1000 to 0.1, 0–5 to 0.001. */
+function walkDigits(span: number): number {
+  return clamp(4 - Math.ceil(Math.log10(Math.max(span, 1e-6))), 0, 6);
+}
+
+/**
+ * A smooth random walk per metric within its plausible range: numbers keep to the middle 10–90 % and
+ * move about 2 % of the range per reading, a cumulative counter only climbs, a flag seldom changes.
+ */
+export function walkSample(profile: KindDefinition, state: DeviceState, r: Random): Record<string, number> {
+  state.walk ??= {};
+  const walk = state.walk;
+  const metrics: Record<string, number> = {};
+  for (const [name, m] of Object.entries(profile.metrics)) {
+    const span = m.max - m.min;
+    if (m.type === 'flag') {
+      const was = walk[name] ?? 0;
+      const now = r.chance(0.01) ? 1 - was : was;
+      walk[name] = now;
+      metrics[name] = now;
+      continue;
+    }
+    let at = walk[name] ?? r.between(0.3, 0.7);
+    if (m.cumulative)
+      at = Math.min(0.9, (walk[name] ?? r.between(0.05, 0.2)) + Math.abs(r.normal(0, 0.0005)));
+    else at = clamp(at + r.normal(0, 0.02), 0.1, 0.9);
+    walk[name] = at;
+    metrics[name] = clamp(round(m.min + at * span, walkDigits(span)), m.min, m.max);
+  }
+  return metrics;
+}
+
 export function sample(
   kind: KindName,
   state: DeviceState,
   time: Date,
   intervalS: number,
   r: Random,
+  /** The kind's profile: what a kind without a model below is simulated from. */
+  profile?: KindDefinition,
 ): Record<string, number> {
   const h = localHour(time);
   const daylight = clamp(Math.sin(((h - 6) / 12) * Math.PI), 0, 1);
@@ -194,5 +233,8 @@ export function sample(
         storage_pct: round(state.storagePct),
         tamper: 0,
       };
+    default:
+      if (!profile) throw new Error(`${kind} has no model here: give its profile to simulate it`);
+      return walkSample(profile, state, r);
   }
 }
