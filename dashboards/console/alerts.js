@@ -1,9 +1,16 @@
-// The alert list and the counts in the header; an alert's change recolours its device's marker.
+// The alert list and the counts in the header; an alert's change recolours its device's marker and
+// brings the alarm (sound, tab, notification) in line. A critical alert shows what to do beside it.
+import { updateAlarm } from './alarm.js';
 import { api } from './api.js';
-import { locale, t } from './i18n.js';
+import { attempt, say } from './feedback.js';
+import { formatDateTime, t } from './i18n.js';
+import { kindIcon, severityIcon } from './icons.js';
 import { upsertMarker } from './map.js';
 import { openPanel } from './panel.js';
 import { $, canOperate, severityRank, state } from './state.js';
+
+const instructions = new Map();
+const selected = new Set();
 
 export function renderCounts() {
   let online = 0;
@@ -15,6 +22,18 @@ export function renderCounts() {
   for (const s of Object.keys(counts)) $(`count-${s}`).textContent = counts[s];
 }
 
+/** A critical alert's instructions, fetched once: the live wire carries the alert, not its rule. */
+function loadInstructions(alert) {
+  if (alert.severity !== 'critical' || instructions.has(alert.id) || !alert.ruleId) return;
+  instructions.set(alert.id, null);
+  api('GET', `/api/v1/alerts/${alert.id}`)
+    .then((full) => {
+      instructions.set(alert.id, full?.instructions ?? null);
+      if (full?.instructions) renderAlerts();
+    })
+    .catch(() => instructions.delete(alert.id));
+}
+
 export function renderAlerts() {
   const list = $('alerts');
   list.replaceChildren();
@@ -23,30 +42,69 @@ export function renderAlerts() {
     .sort(
       (a, b) => severityRank[a.severity] - severityRank[b.severity] || b.openedAt.localeCompare(a.openedAt),
     );
+  for (const id of selected) if (!active.some((a) => a.id === id && a.state === 'open')) selected.delete(id);
   if (active.length === 0) {
     const empty = document.createElement('li');
     empty.textContent = t('noAlerts');
     list.append(empty);
   }
   for (const alert of active) {
+    loadInstructions(alert);
     const li = document.createElement('li');
     li.className = alert.severity;
     li.dataset.alertId = alert.id;
     li.dataset.state = alert.state;
     const text = document.createElement('div');
-    text.textContent = state.lang === 'vi' ? alert.message.vi : alert.message.en;
+    const device = state.devices.get(alert.deviceId);
+    text.textContent = `${severityIcon[alert.severity]} ${kindIcon[device?.kind] ?? ''} ${state.lang === 'vi' ? alert.message.vi : alert.message.en}`;
     const meta = document.createElement('div');
     meta.className = 'meta';
-    meta.textContent = `${t(alert.severity)} · ${t(alert.state)} · ${new Date(alert.openedAt).toLocaleString(locale(), { timeZone: 'Asia/Ho_Chi_Minh' })}${alert.count > 1 ? ` · ×${alert.count}` : ''}`;
+    meta.textContent = `${t(alert.severity)} · ${t(alert.state)} · ${formatDateTime(alert.openedAt)}${alert.count > 1 ? ` · ×${alert.count}` : ''}${alert.assignee ? ` · ${t('assignee')}: ${alert.assignee}` : ''}`;
     li.append(text, meta);
+    const todo = instructions.get(alert.id);
+    if (todo) {
+      const p = document.createElement('p');
+      p.className = 'instructions';
+      p.textContent = `${t('instructions')}: ${todo[state.lang] ?? todo.vi}`;
+      li.append(p);
+    }
+    const link = document.createElement('a');
+    link.href = `#alert=${alert.id}`;
+    link.className = 'alert-link';
+    link.textContent = t('details');
+    li.append(link);
     if (canOperate()) {
-      if (alert.state === 'open') li.append(actionButton(alert, 'ack', t('acknowledge')));
+      if (alert.state === 'open') {
+        const label = document.createElement('label');
+        label.className = 'select';
+        const box = document.createElement('input');
+        box.type = 'checkbox';
+        box.checked = selected.has(alert.id);
+        box.addEventListener('change', () => {
+          if (box.checked) selected.add(alert.id);
+          else selected.delete(alert.id);
+          renderBulk();
+        });
+        label.append(box, ` ${t('select')}`);
+        li.append(label, actionButton(alert, 'ack', t('acknowledge')));
+      }
       li.append(actionButton(alert, 'resolve', t('resolve')));
     }
-    li.addEventListener('click', (e) => e.target.tagName !== 'BUTTON' && openPanel(alert.deviceId));
+    li.addEventListener(
+      'click',
+      (e) => !['BUTTON', 'A', 'INPUT', 'LABEL'].includes(e.target.tagName) && openPanel(alert.deviceId),
+    );
     list.append(li);
   }
+  renderBulk();
   renderCounts();
+  updateAlarm();
+}
+
+function renderBulk() {
+  const button = $('bulk-ack');
+  button.hidden = !canOperate() || selected.size === 0;
+  button.textContent = `${t('acknowledgeSelected')} (${selected.size})`;
 }
 
 function actionButton(alert, action, label) {
@@ -54,12 +112,25 @@ function actionButton(alert, action, label) {
   button.type = 'button';
   button.className = `alert-${action}`;
   button.textContent = label;
-  button.addEventListener('click', async () => {
-    const note = window.prompt(t('notePrompt')) ?? undefined;
-    const updated = await api('POST', `/api/v1/alerts/${alert.id}/${action}`, note ? { note } : {});
-    onAlert({ alert: updated });
-  });
+  button.addEventListener('click', () =>
+    attempt(async () => {
+      const note = window.prompt(t('notePrompt')) ?? undefined;
+      const updated = await api('POST', `/api/v1/alerts/${alert.id}/${action}`, note ? { note } : {});
+      onAlert({ alert: updated });
+    }),
+  );
   return button;
+}
+
+export function setUpBulk() {
+  $('bulk-ack').addEventListener('click', () =>
+    attempt(async () => {
+      const result = await api('POST', '/api/v1/alerts/acknowledge', { ids: [...selected] });
+      selected.clear();
+      say(`${t('acknowledged')}: ${result.acknowledged.length}`);
+      renderAlerts();
+    }),
+  );
 }
 
 export function onAlert({ alert }) {

@@ -1,7 +1,9 @@
 // The operators' console: live map, alert list, device panel. Plain ES modules, no build step; this
 // file wires them (login, language, filters) and each module does one job.
 // Data: REST for history and actions (api.js), socket.io /live for the present (live.js).
-import { renderAlerts } from './alerts.js';
+import { heard, isSounding, setUpAlarm } from './alarm.js';
+import { closeAlert, followLink } from './alertDetail.js';
+import { renderAlerts, setUpBulk } from './alerts.js';
 import { api } from './api.js';
 import { onFilterChange, renderFilters } from './filters.js';
 import { applyTexts, t } from './i18n.js';
@@ -30,6 +32,7 @@ async function start() {
   await createMap({ tileUrl: config.tileUrl, pmtilesUrl: basemap.url });
   applyLanguage();
   connectLive();
+  followLink();
 }
 
 $('login').addEventListener('submit', async (event) => {
@@ -57,6 +60,12 @@ $('lang').addEventListener('click', () => {
   if (state.panel) void renderPanel(state.panel);
 });
 $('logout').addEventListener('click', logout);
+setUpAlarm();
+setUpBulk();
+window.addEventListener('hashchange', followLink);
+document.addEventListener('keydown', (event) => {
+  if (event.key === 'Escape' && state.alertDetail) closeAlert();
+});
 for (const id of ['filter-city', 'filter-ward', 'filter-kind'])
   $(id).addEventListener('change', onFilterChange);
 
@@ -72,6 +81,9 @@ window.iocConsole = {
     bounds: state.map.getBounds().toBBoxString(),
   }),
   boundaries: () => state.boundaries ?? 0,
+  /** When the alarm was heard for each alert ({ alertId, at }), and whether it sounds now. */
+  heard: () => heard,
+  sounding: isSounding,
   /** The unit names shown (not hidden to avoid an overlap) and whether any two shown overlap. */
   labels: () => {
     const boxes = [...document.querySelectorAll('.ward-label span:not(.label-hidden)')].map((el) =>

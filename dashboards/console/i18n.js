@@ -1,5 +1,6 @@
 // The operator's language: texts from strings.js by key, Vietnamese unless they chose English.
 
+import { errorTexts } from './errors.js';
 import { $, state } from './state.js';
 import { strings } from './strings.js';
 
@@ -11,4 +12,21 @@ export function applyTexts() {
   document.documentElement.lang = state.lang;
   for (const el of document.querySelectorAll('[data-text]')) el.textContent = t(el.dataset.text);
   $('lang').textContent = state.lang === 'vi' ? 'EN' : 'VI';
+}
+
+/** A failure as a person reads it: the text for its code, never the server's developer message. */
+export function errorText(error) {
+  const texts = errorTexts[error?.code] ?? errorTexts.HTTP;
+  return texts[state.lang];
+}
+
+/** Numbers as the reader writes them: 12,5 in Vietnamese, 12.5 in English. */
+export function formatNumber(value, digits = 1) {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return String(value ?? '');
+  return new Intl.NumberFormat(locale(), { maximumFractionDigits: digits }).format(value);
+}
+
+/** A moment in the city's time zone, in the reader's format. */
+export function formatDateTime(iso) {
+  return new Date(iso).toLocaleString(locale(), { timeZone: 'Asia/Ho_Chi_Minh' });
 }

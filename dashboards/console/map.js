@@ -29,7 +29,8 @@ export function upsertMarker(device) {
     state.cluster.addLayer(marker);
   }
   marker.setStyle({ fillColor: colours[look] });
-  if (marker.deviceState !== undefined && marker.deviceState !== look) state.cluster.refreshClusters([marker]);
+  if (marker.deviceState !== undefined && marker.deviceState !== look)
+    state.cluster.refreshClusters([marker]);
   marker.deviceState = look;
   marker.bindTooltip(device.name);
 }

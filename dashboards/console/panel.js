@@ -16,8 +16,12 @@ export async function openPanel(deviceId) {
   await renderPanel(deviceId);
 }
 
+/** The profile's primary metrics first, in its order, then the others as they came. */
 function latestRows(device, kind) {
+  const primary = kind.primaryMetrics ?? [];
+  const rank = (m) => (primary.includes(m) ? primary.indexOf(m) : primary.length);
   return Object.entries(device.metrics)
+    .sort(([a], [b]) => rank(a) - rank(b))
     .map(
       ([m, v]) =>
         `<tr><td>${escapeHtml(kind.metrics[m]?.name[state.lang] ?? m)}</td><td>${v} ${escapeHtml(kind.metrics[m]?.unit ?? '')}</td></tr>`,
