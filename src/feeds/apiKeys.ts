@@ -24,6 +24,8 @@ export interface ApiKeys {
     scope?: string[] | null,
   ): Promise<{ key: string; record: ApiKeyRow }>;
   list(): Promise<ApiKeyRow[]>;
+  /** Of the ids a scope would name, those that are no area or unit. */
+  unknownPlaces(ids: readonly string[]): Promise<string[]>;
   revoke(id: number, by: string): Promise<ApiKeyRow>;
   /** The key's principal, or 401 with what to do. */
   verify(key: string): Promise<KeyPrincipal>;
@@ -63,6 +65,7 @@ export function createApiKeys(queries: ApiKeyQueries): ApiKeys {
       return { key: `iocf_${prefix}_${secret}`, record };
     },
     list: () => queries.list(),
+    unknownPlaces: (ids) => queries.unknownPlaces(ids),
     async revoke(id, by) {
       const record = await queries.revoke(id, by);
       if (!record) throw new AppError('NOT_FOUND', `there is no API key ${id}`);

@@ -2,6 +2,7 @@
 // published hours and days, and alerts by change, each readable once through an opaque cursor.
 // The HTTP layer (src/api/routes/feeds.ts) adds keys, rate limits, CSV and ETags on top.
 import { type PublicAlertWire, publicAlertWire } from '../alerts/wire.ts';
+import { inScope, scopeFrom } from '../auth/scope.ts';
 import type { Catalog } from '../catalog/index.ts';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -40,6 +41,8 @@ export interface IndicatorRequest {
   open?: boolean;
   /** `before-2025`: by the units abolished on 1 July 2025, for a period before it (docs/places.md). */
   units?: 'current' | 'before-2025' | undefined;
+  /** The area and unit ids the reader reaches (src/auth/scope.ts); undefined: every area. */
+  scope?: string[] | undefined;
 }
 
 export interface IndicatorItem {
@@ -84,6 +87,8 @@ export interface AggregateRequest {
   cursor?: string | undefined;
   /** Open data: leave out cameras. */
   open?: boolean;
+  /** The area and unit ids the reader reaches (src/auth/scope.ts); undefined: every area. */
+  scope?: string[] | undefined;
 }
 
 export interface AggregateItem {
@@ -110,6 +115,8 @@ export interface AlertFeedRequest {
   to?: Date | undefined;
   limit: number;
   cursor?: string | undefined;
+  /** The area and unit ids the reader reaches (src/auth/scope.ts); undefined: every area. */
+  scope?: string[] | undefined;
 }
 
 export interface Feeds {
@@ -208,9 +215,12 @@ export function createFeeds(deps: {
     const wanted = new Map(selected(request).map((i) => [i.id, i]));
     const now = clock();
     const items: IndicatorItem[] = [];
+    // A reader scoped to some units of the area gets their rows, not the area's totals.
+    const scope = scopeFrom(request.scope);
     for (const row of rows) {
       const definition = wanted.get(row.indicator);
       if (!definition) continue;
+      if (!inScope(scope, { city: request.city, ward: row.ward })) continue;
       // Open data says nothing about the cameras: not their uptime, availability or alerts.
       if (request.open && (row.dim === 'camera' || row.dim.startsWith('camera:'))) continue;
       const start = request.period === 'hour' ? new Date(row.bucket) : localDateStart(row.bucket);
@@ -337,6 +347,7 @@ export function createFeeds(deps: {
         from: request.from,
         to: request.to,
         limit: request.limit,
+        scope: request.scope,
       });
       const visible = request.open ? rows.filter((r) => r.kind !== 'camera') : rows;
       const items = visible.map((r) => ({
@@ -384,6 +395,7 @@ export function createFeeds(deps: {
         from: request.from,
         to: request.to,
         limit: request.limit,
+        scope: request.scope,
       });
       const items = rows.map((row) => publicAlertWire(row, catalog.wardName(row.city, row.ward)));
       const last = rows.at(-1);

@@ -28,6 +28,8 @@ export interface NgsiQuery {
   offset: number;
   /** Also count every matching entity (count=true). */
   count?: boolean;
+  /** The area and unit ids the reader reaches (src/auth/scope.ts); undefined: every area. */
+  scope?: readonly string[] | undefined;
 }
 
 const unitPrefixes = ['Phường', 'Xã', 'Đặc khu', 'Thị trấn'];
@@ -61,6 +63,7 @@ export async function ngsiEntities(
     city: query.city,
     ward: query.ward,
     entityIds: query.entityIds,
+    scope: query.scope,
   };
   if (filter.sources.length === 0) return { entities: [], ...(query.count ? { total: 0 } : {}) };
   const [rows, total] = await Promise.all([

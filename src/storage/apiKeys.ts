@@ -1,5 +1,6 @@
 // Typed queries on the province's API keys. Only a key's scrypt hash is stored, found by its prefix.
 import type { Pool } from './pool.ts';
+import { unknownPlaces } from './scope.ts';
 
 export interface ApiKeyRow {
   id: number;
@@ -52,6 +53,8 @@ export function createApiKeyQueries(pool: Pool) {
       );
       return rows[0];
     },
+    /** Of the ids a scope names, those that are no area or unit (refused before they are stored). */
+    unknownPlaces: (ids: readonly string[]) => unknownPlaces(pool, ids),
     async touch(ids: number[]): Promise<void> {
       if (ids.length === 0) return;
       await pool.query('UPDATE api_keys SET last_used_at = now() WHERE id = ANY($1)', [ids]);

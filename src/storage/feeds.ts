@@ -5,6 +5,7 @@
 // transaction, nothing committed late is skipped, and nothing is delivered twice.
 import type { AlertRecord } from './alerts.ts';
 import { inTransaction, type Pool, type PoolClient } from './pool.ts';
+import { scopeClause } from './scope.ts';
 
 type Queryable = Pool | PoolClient;
 
@@ -190,6 +191,8 @@ export interface AggregateQuery {
   from?: Date;
   to?: Date;
   limit: number;
+  /** The area and unit ids the reader reaches (src/auth/scope.ts); undefined: every area. */
+  scope?: readonly string[];
 }
 
 /** Per-device rollups of the hours or days published between two snapshots, in publication order. */
@@ -208,6 +211,7 @@ export async function readPublishedAggregates(pool: Queryable, q: AggregateQuery
        AND ($8::text IS NULL OR d.city = $8) AND ($9::text IS NULL OR d.ward = $9)
        AND ($10::text IS NULL OR d.kind = $10) AND ($11::text IS NULL OR r.metric = $11)
        AND ($12::timestamptz IS NULL OR p.start >= $12) AND ($13::timestamptz IS NULL OR p.start < $13)
+       AND ${scopeClause('$15', { city: 'd.city', ward: 'd.ward' })}
      ORDER BY p.xid, p.start, r.device_id, r.metric
      LIMIT $14`,
     [
@@ -225,6 +229,7 @@ export async function readPublishedAggregates(pool: Queryable, q: AggregateQuery
       q.from ?? null,
       q.to ?? null,
       q.limit,
+      q.scope ?? null,
     ],
   );
   return rows;
@@ -265,6 +270,8 @@ export interface AlertFeedQuery {
   from?: Date;
   to?: Date;
   limit: number;
+  /** The area and unit ids the reader reaches (src/auth/scope.ts); undefined: every area. */
+  scope?: readonly string[];
 }
 
 /** An alert as the feed reads it: the operators' record less what only operators need, with its change id. */
@@ -286,6 +293,7 @@ export async function readAlertChanges(pool: Queryable, q: AlertFeedQuery): Prom
        AND ($5::text IS NULL OR a.city = $5) AND ($6::text IS NULL OR a.ward = $6)
        AND ($7::text IS NULL OR a.kind = $7) AND ($8::text IS NULL OR a.severity = $8)
        AND ($9::timestamptz IS NULL OR a.opened_at >= $9) AND ($10::timestamptz IS NULL OR a.opened_at < $10)
+       AND ${scopeClause('$12', { city: 'a.city', ward: 'a.ward' })}
      ORDER BY a.change_xid, a.id
      LIMIT $11`,
     [
@@ -300,6 +308,7 @@ export async function readAlertChanges(pool: Queryable, q: AlertFeedQuery): Prom
       q.from ?? null,
       q.to ?? null,
       q.limit,
+      q.scope ?? null,
     ],
   );
   return rows;

@@ -3,6 +3,7 @@
 // air-quality index needs. One entity per (type, device) that has reported at least one of the type's
 // metrics, in type order then device id order, so offset paging is stable.
 import type { Pool } from './pool.ts';
+import { scopeClause } from './scope.ts';
 
 /** An entity type as the query needs it: its order, the device kind behind it and its metrics. */
 export interface EntitySource {
@@ -17,6 +18,8 @@ export interface EntityFilter {
   ward?: string | undefined;
   /** Only these entity ids (`urn:ngsi-ld:<type>:<device id>`); undefined: any. */
   entityIds?: readonly string[] | undefined;
+  /** The area and unit ids the caller reaches (src/auth/scope.ts); undefined: every area. */
+  scope?: readonly string[] | undefined;
 }
 
 export interface EntityRow {
@@ -44,11 +47,12 @@ const sourcesJoin = `jsonb_to_recordset($1::jsonb) AS s(ord int, type text, kind
   JOIN devices d ON d.kind = s.kind`;
 const matching = `($2::text IS NULL OR d.city = $2) AND ($3::text IS NULL OR d.ward = $3)
     AND ($4::text[] IS NULL OR 'urn:ngsi-ld:' || s.type || ':' || d.id = ANY($4))
+    AND ${scopeClause('$5', { city: 'd.city', ward: 'd.ward' })}
     AND EXISTS (SELECT 1 FROM device_latest e WHERE e.device_id = d.id AND e.metric = ANY(s.metrics))`;
 
 function filterParams(f: EntityFilter) {
   const sources = f.sources.map((s, ord) => ({ ord, type: s.type, kind: s.kind, metrics: s.metrics }));
-  return [JSON.stringify(sources), f.city ?? null, f.ward ?? null, f.entityIds ?? null];
+  return [JSON.stringify(sources), f.city ?? null, f.ward ?? null, f.entityIds ?? null, f.scope ?? null];
 }
 
 export async function readEntityRows(
@@ -74,7 +78,7 @@ export async function readEntityRows(
      LEFT JOIN place_areas a ON a.id = d.city
      WHERE ${matching}
      ORDER BY s.ord, d.id
-     LIMIT $5 OFFSET $6`,
+     LIMIT $6 OFFSET $7`,
     [...filterParams(f), f.limit, f.offset],
   );
   return rows;

@@ -6,8 +6,9 @@ import type { Catalog } from '../../../catalog/index.ts';
 import { CityId, KindName } from '../../../catalog/schema.ts';
 import type { Feeds } from '../../../feeds/index.ts';
 import { feedPageResponses } from '../../openapi/responses.ts';
+import { callerScope } from '../../plugins/roles.ts';
 import { sendPage } from './paging.ts';
-import { Bound, Cursor, Format, feedErrors, wardCheck } from './query.ts';
+import { Bound, Cursor, Format, feedErrors, feedScope, wardCheck } from './query.ts';
 
 export const AggregateQuery = z
   .object({
@@ -103,7 +104,7 @@ export async function aggregateRoutes(app: FastifyInstance, opts: { feeds: Feeds
     async (request, reply) => {
       const q = request.query;
       if (q.city) checkWard(q.city, q.ward);
-      const page = await opts.feeds.aggregates(q);
+      const page = await opts.feeds.aggregates({ ...q, scope: feedScope(callerScope(request)) });
       return sendPage(request, reply, q.format, page, {}, aggregateColumns);
     },
   );

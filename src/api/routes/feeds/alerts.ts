@@ -9,8 +9,9 @@ import type { Catalog } from '../../../catalog/index.ts';
 import { CityId, KindName } from '../../../catalog/schema.ts';
 import type { Feeds } from '../../../feeds/index.ts';
 import { feedPageResponses } from '../../openapi/responses.ts';
+import { callerScope } from '../../plugins/roles.ts';
 import { sendPage } from './paging.ts';
-import { Bound, Cursor, Format, feedErrors, wardCheck } from './query.ts';
+import { Bound, Cursor, Format, feedErrors, feedScope, wardCheck } from './query.ts';
 
 const AlertQuery = z
   .object({
@@ -99,7 +100,7 @@ export async function alertFeedRoutes(app: FastifyInstance, opts: { feeds: Feeds
     async (request, reply) => {
       const q = request.query;
       if (q.city) checkWard(q.city, q.ward);
-      const page = await opts.feeds.alerts(q);
+      const page = await opts.feeds.alerts({ ...q, scope: feedScope(callerScope(request)) });
       return sendPage(request, reply, q.format, page, {}, alertColumns);
     },
   );

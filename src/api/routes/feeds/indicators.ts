@@ -8,8 +8,19 @@ import type { Feeds } from '../../../feeds/index.ts';
 import { indicators } from '../../../feeds/indicators.ts';
 import { periods } from '../../../feeds/periods.ts';
 import { feedPageResponses } from '../../openapi/responses.ts';
+import { callerScope } from '../../plugins/roles.ts';
 import { sendPage } from './paging.ts';
-import { Bound, Cursor, Format, feedErrors, IndicatorList, type WardCheck, wardCheck } from './query.ts';
+import {
+  Bound,
+  Cursor,
+  Format,
+  feedErrors,
+  feedScope,
+  IndicatorList,
+  reachCheck,
+  type WardCheck,
+  wardCheck,
+} from './query.ts';
 
 export const IndicatorQuery = z
   .object({
@@ -119,7 +130,7 @@ export const indicatorColumns = [
 
 /** A page of indicators for a checked query; `open`: what open data may show. */
 export function readIndicators(feeds: Feeds, checkWard: WardCheck) {
-  return (query: IndicatorQuery, open: boolean) => {
+  return (query: IndicatorQuery & { scope?: string[] | undefined }, open: boolean) => {
     checkWard(query.city, query.ward);
     return feeds.indicators({ ...query, open });
   };
@@ -128,6 +139,7 @@ export function readIndicators(feeds: Feeds, checkWard: WardCheck) {
 export async function indicatorRoutes(app: FastifyInstance, opts: { feeds: Feeds; catalog: Catalog }) {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const read = readIndicators(opts.feeds, wardCheck(opts.catalog));
+  const checkReach = reachCheck(opts.catalog);
 
   r.get(
     '/feeds/indicators',
@@ -148,7 +160,9 @@ export async function indicatorRoutes(app: FastifyInstance, opts: { feeds: Feeds
       },
     },
     async (request, reply) => {
-      const page = await read(request.query, false);
+      const scope = callerScope(request);
+      checkReach(scope, request.query.city, request.query.ward);
+      const page = await read({ ...request.query, scope: feedScope(scope) }, false);
       return sendPage(request, reply, request.query.format, page, indicatorPageHead, indicatorColumns);
     },
   );

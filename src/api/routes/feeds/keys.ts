@@ -1,10 +1,13 @@
-// The admins' management of API keys: create (the key is shown once), list, revoke.
+// The admins' management of API keys: create (the key is shown once, for every area or a scope of
+// areas and units), list, revoke.
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { scopeFrom, scopeWire } from '../../../auth/scope.ts';
 import type { ApiKeys } from '../../../feeds/apiKeys.ts';
 import type { ApiKeyRow } from '../../../storage/apiKeys.ts';
 import { ErrorBody } from '../../schemas.ts';
+import { checkedScope, ScopeBody, ScopeInput } from '../../scope.ts';
 
 const KeyRecord = z.object({
   id: z.number(),
@@ -15,6 +18,7 @@ const KeyRecord = z.object({
   lastUsedAt: z.string().nullable(),
   revokedAt: z.string().nullable(),
   revokedBy: z.string().nullable(),
+  scope: ScopeBody,
 });
 
 const keyJson = (k: ApiKeyRow) => ({
@@ -22,6 +26,7 @@ const keyJson = (k: ApiKeyRow) => ({
   createdAt: k.createdAt.toISOString(),
   lastUsedAt: k.lastUsedAt?.toISOString() ?? null,
   revokedAt: k.revokedAt?.toISOString() ?? null,
+  scope: scopeWire(scopeFrom(k.scope)),
 });
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody };
@@ -37,14 +42,19 @@ export async function apiKeyRoutes(app: FastifyInstance, opts: { apiKeys: ApiKey
       schema: {
         operationId: 'createApiKey',
         summary: 'Tạo khoá API cho hệ thống máy / Create an API key for a machine client',
-        description: 'Khoá chỉ hiện trong câu trả lời này. / The key is shown in this answer only.',
+        description:
+          'Khoá chỉ hiện trong câu trả lời này. Không ghi `scope`: mọi địa bàn; có `scope`: chỉ các địa bàn, ' +
+          'phường/xã đó trong chỉ tiêu, thống kê, cảnh báo và NGSI-LD. / The key is shown in this answer only. ' +
+          'Without `scope`: every area; with it: only those areas and units, in indicators, aggregates, alerts ' +
+          'and NGSI-LD.',
         tags: ['feeds'],
-        body: z.object({ name: z.string().trim().min(1).max(200) }).strict(),
+        body: z.object({ name: z.string().trim().min(1).max(200), scope: ScopeInput.optional() }).strict(),
         response: { 201: KeyRecord.extend({ key: z.string() }), ...errors },
       },
     },
     async (request, reply) => {
-      const { key, record } = await apiKeys.create(request.body.name, request.principal!.username);
+      const scope = await checkedScope(request.body.scope ?? 'all', apiKeys.unknownPlaces);
+      const { key, record } = await apiKeys.create(request.body.name, request.principal!.username, scope);
       return reply.code(201).send({ ...keyJson(record), key });
     },
   );

@@ -18,7 +18,8 @@ import {
 } from '../../../feeds/ngsiLd/request.ts';
 import { ngsiEntities, ngsiTypes } from '../../../feeds/ngsiLd.ts';
 import type { Pool } from '../../../storage/pool.ts';
-import { wardCheck } from './query.ts';
+import { callerScope } from '../../plugins/roles.ts';
+import { feedScope, wardCheck } from './query.ts';
 
 // Registered by id: the OpenAPI document states it once (components.schemas.ProblemDetails).
 const ProblemBody = z
@@ -156,6 +157,7 @@ export async function ngsiLdRoutes(app: FastifyInstance, opts: { pool: Pool; cat
       const { entities, total } = await ngsiEntities(opts.pool, opts.catalog, {
         types: types ?? [],
         entityIds: ids,
+        scope: feedScope(callerScope(request)),
         city: q.city,
         ward: q.ward,
         limit: q.limit,

@@ -1,6 +1,8 @@
 // The query parameters the feed routes share: range bounds in local time, the output format, the
-// cursor, indicator lists, the errors every feed may answer, and the check that a ward is the city's.
+// cursor, indicator lists, the errors every feed may answer, the check that a ward is the city's, and
+// what a scoped key or user may ask about.
 import { z } from 'zod';
+import { inScope, type Scope, scopeIds } from '../../../auth/scope.ts';
 import type { Catalog } from '../../../catalog/index.ts';
 import { AppError } from '../../../errors.ts';
 import { parseBound } from '../../../feeds/periods.ts';
@@ -57,3 +59,32 @@ export function wardCheck(catalog: Catalog) {
   };
 }
 export type WardCheck = ReturnType<typeof wardCheck>;
+
+/** The ids a feed read passes down for a scoped caller; undefined (every area) otherwise. */
+export function feedScope(scope: Scope): string[] | undefined {
+  return scopeIds(scope) ?? undefined;
+}
+
+/**
+ * Refuses a report about a place the caller's scope does not reach at all: the area's totals need the
+ * area, a ward needs the ward or its area, `*` needs at least one of the area's wards (and the answer
+ * keeps only those). Said plainly, so a province integrator asks for the right place instead of
+ * reading empty pages.
+ */
+export function reachCheck(catalog: Catalog) {
+  return (scope: Scope, city: string, ward: string | undefined) => {
+    if (scope.all || inScope(scope, { city, ward: null })) return;
+    const reached =
+      ward === undefined
+        ? false
+        : ward === '*'
+          ? catalog.wardIds(city).some((w) => inScope(scope, { city, ward: w }))
+          : inScope(scope, { city, ward: catalog.currentWard(city, ward) });
+    if (!reached) {
+      throw new AppError(
+        'VALIDATION_FAILED',
+        `ngoài phạm vi được cấp / outside what this key or account reaches: ${ward && ward !== '*' ? `ward ${ward}` : `the whole of ${city}`}; it reaches ${scopeIds(scope)!.join(', ')}`,
+      );
+    }
+  };
+}
