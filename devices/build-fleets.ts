@@ -10,7 +10,7 @@
 // cameras where two roads meet and at the cross streets listed per segment, fire sensors at house
 // numbers in the Hội An Old Town (`buildings`), and the devices listed per site.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { Fleet, type FleetDevice, type KindName, type Ward } from '../src/catalog/schema.ts';
+import { Fleet, type FleetDevice, type SeededKind, type Ward } from '../src/catalog/schema.ts';
 import { readShippedPlaces } from '../src/places/seed.ts';
 
 type LatLon = [number, number];
@@ -47,7 +47,7 @@ interface Site {
   ward: string;
   lat: number;
   lon: number;
-  devices: Partial<Record<KindName, number>>;
+  devices: Partial<Record<SeededKind, number>>;
 }
 interface Source {
   city: 'tay-ninh' | 'hoi-an';
@@ -62,7 +62,7 @@ interface Source {
   sites: Site[];
 }
 
-const kindCode: Record<KindName, string> = {
+const kindCode: Record<SeededKind, string> = {
   streetlight: 'sl',
   environment: 'env',
   noise: 'noise',
@@ -71,7 +71,7 @@ const kindCode: Record<KindName, string> = {
   camera: 'cam',
 };
 const sensorKinds: SensorKind[] = ['environment', 'noise', 'fire', 'waste'];
-const sensorLabel: Record<KindName, string> = {
+const sensorLabel: Record<SeededKind, string> = {
   streetlight: 'Đèn',
   environment: 'Trạm quan trắc môi trường',
   noise: 'Cảm biến tiếng ồn',
@@ -189,7 +189,7 @@ function build(source: Source): Fleet {
     counters.set(key, n);
     return `${source.code}-${code}-${what}-${String(n).padStart(4, '0')}`;
   }
-  function add(kind: KindName, ward: string, at: LatLon, name: string, extra: Partial<FleetDevice> = {}) {
+  function add(kind: SeededKind, ward: string, at: LatLon, name: string, extra: Partial<FleetDevice> = {}) {
     // Every noise sensor carries its QCVN 26 zone.
     const zone = kind === 'noise' ? zoneAt(at, extra.zone) : undefined;
     devices.push({
@@ -305,7 +305,7 @@ function build(source: Source): Fleet {
 
   // 4. Devices at sites, on a small circle around the site's point.
   for (const site of source.sites) {
-    const kinds = (Object.keys(site.devices) as KindName[]).sort(
+    const kinds = (Object.keys(site.devices) as SeededKind[]).sort(
       (x, y) => Object.keys(kindCode).indexOf(x) - Object.keys(kindCode).indexOf(y),
     );
     const total = kinds.reduce((n, k) => n + (site.devices[k] ?? 0), 0);

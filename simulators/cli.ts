@@ -8,6 +8,7 @@ import { loadConfig } from '../src/config.ts';
 import { readCredentialsFile, writeCredentialsFile } from '../src/registry/credentialsFile.ts';
 import { createClock, replayStart } from './clock.ts';
 import { type RunningFleet, runFleet } from './fleet.ts';
+import { catalogWithProfiles, fetchProfiles } from './profiles.ts';
 import { startProgress } from './progress.ts';
 import { registerGenerated } from './register.ts';
 import { listScenarios, loadScenario, replayScenario } from './scenario.ts';
@@ -31,8 +32,9 @@ Which devices
                         (ids gen-{city}-{ward}-{kind}-{nnnnnn}) through the IOC's API, add their
                         secrets to the credentials file, and simulate them (default: none, the
                         devices already in the file)
-  --url <url>           the IOC's HTTP address for --generate (default: http://localhost:$HTTP_PORT)
-  --user <name>         admin account for --generate (default: admin)
+  --url <url>           the IOC's HTTP address for --generate, and for the device profiles of kinds
+                        an admin added (default: http://localhost:$HTTP_PORT)
+  --user <name>         account for --generate (admin) or for reading profiles (default: admin)
   --password <pw>       its password (default: $ADMIN_PASSWORD)
 
 How they behave
@@ -89,7 +91,7 @@ async function main() {
       'list-scenarios': { type: 'boolean', default: false },
     },
   });
-  const catalog = loadCatalog();
+  let catalog = loadCatalog();
   if (values['list-scenarios']) {
     for (const name of listScenarios()) {
       const s = loadScenario(name);
@@ -141,6 +143,21 @@ async function main() {
 
   const file = await readCredentialsFile(path);
   if (!file) throw new Error(`cannot read ${path}; run npm run fleet:load first`);
+  // A kind an admin added lives in the IOC's profiles, not in devices/kinds: simulate it from those.
+  if (file.devices.some((d) => !catalog.kinds.has(d.kind))) {
+    const password = values.password ?? config.ADMIN_PASSWORD;
+    if (!password)
+      throw new Error(
+        'devices of a kind added through the API need --password (or ADMIN_PASSWORD) to read it',
+      );
+    catalog = catalogWithProfiles(
+      await fetchProfiles({
+        url: values.url ?? `http://localhost:${config.HTTP_PORT}`,
+        user: values.user,
+        password,
+      }),
+    );
+  }
   const mqttUrl = values['mqtt-url'] ?? file.mqttUrl;
   const started = Date.now();
   let fleet: RunningFleet;

@@ -36,6 +36,7 @@ import { createMetrics, type Metrics } from './metrics/index.ts';
 import { explainListenError, readPem } from './net.ts';
 import { createNotifications, type Notifications } from './notifications/index.ts';
 import { createPlaces, type Places } from './places/index.ts';
+import { createProfiles, type Profiles } from './profiles/index.ts';
 import { createDeviceRegistry, type DeviceRegistry } from './registry/index.ts';
 import { createBackgroundLane } from './storage/backgroundLane.ts';
 import { createCommandQueries } from './storage/commands.ts';
@@ -45,6 +46,7 @@ import { createHousekeeping } from './storage/housekeeping.ts';
 import { migrate } from './storage/migrate.ts';
 import { createPlaceQueries } from './storage/places.ts';
 import { createPool, type Pool } from './storage/pool.ts';
+import { createProfileQueries } from './storage/profiles.ts';
 import { createRetention } from './storage/retention.ts';
 import { createUserQueries } from './storage/users.ts';
 
@@ -57,6 +59,8 @@ export interface RunningApp {
   catalog: Catalog;
   /** Areas, units in force, former units and boundaries (devices/places, edited through the API). */
   places: Places;
+  /** Device kinds as data (devices/kinds seeded, added and edited through the API). */
+  profiles: Profiles;
   registry: DeviceRegistry;
   alerts: Alerts;
   feeds: Feeds;
@@ -117,7 +121,15 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
     });
     await places.start();
     running.push(() => places.stop());
-    const catalog = loadCatalog(undefined, places);
+    const profiles = createProfiles({
+      queries: createProfileQueries(pool),
+      log: log.child({ area: 'profiles' }),
+      // As for places: an edit made on another instance applies here within 30 s.
+      checkEveryMs: config.MQTT_URL || config.REDIS_URL ? 30_000 : 0,
+    });
+    await profiles.start();
+    running.push(() => profiles.stop());
+    const catalog = loadCatalog(undefined, places, profiles);
     const deviceQueries = createDeviceQueries(pool);
     // Mosquitto dynamic security: device accounts on the broker follow the registry (and the IOC's
     // own ingest account is made sure of before ingest connects).
@@ -373,6 +385,7 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       broker,
       catalog,
       places,
+      profiles,
       registry,
       deviceQueries,
       unflushedLatest: (id) => writer.unflushedLatest(id),
@@ -471,6 +484,7 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       bus,
       catalog,
       places,
+      profiles,
       registry,
       alerts,
       feeds,

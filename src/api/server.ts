@@ -16,6 +16,7 @@ import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/index.ts';
 import type { Notifications } from '../notifications/index.ts';
 import type { Places } from '../places/index.ts';
+import type { Profiles } from '../profiles/index.ts';
 import type { DeviceRegistry } from '../registry/index.ts';
 import type { DeviceQueries } from '../storage/devices.ts';
 import type { Pool } from '../storage/pool.ts';
@@ -41,6 +42,7 @@ import { fleetRoutes } from './routes/fleets.ts';
 import { healthRoutes, type MetricsAccess } from './routes/health.ts';
 import { notificationRoutes } from './routes/notifications.ts';
 import { placeRoutes } from './routes/places.ts';
+import { profileRoutes } from './routes/profiles.ts';
 import { ruleRoutes } from './routes/rules.ts';
 import { telemetryRoutes } from './routes/telemetry.ts';
 import { tileRoutes } from './routes/tiles.ts';
@@ -58,6 +60,8 @@ export interface ApiAreas {
   broker: Broker;
   catalog: Catalog;
   places: Places;
+  /** Device kinds as data (src/profiles); without them, no /profiles routes (tests of other areas). */
+  profiles?: Profiles;
   registry: DeviceRegistry;
   deviceQueries: DeviceQueries;
   /** The writer's latest values not yet in device_latest. */
@@ -153,9 +157,11 @@ export async function createApiServer(areas: ApiAreas): Promise<FastifyInstance>
         places: areas.places,
       });
       await api.register(placeRoutes, { places: areas.places });
+      if (areas.profiles)
+        await api.register(profileRoutes, { profiles: areas.profiles, registry: areas.registry });
       await api.register(alertRoutes, { alerts: areas.alerts, catalog: areas.catalog });
       await api.register(commandRoutes, { commands: areas.commands });
-      await api.register(ruleRoutes, { alerts: areas.alerts, bus: areas.bus });
+      await api.register(ruleRoutes, { alerts: areas.alerts, bus: areas.bus, catalog: areas.catalog });
       await api.register(notificationRoutes, {
         notifications: areas.notifications,
         policy: areas.alerts.outboundPolicy,

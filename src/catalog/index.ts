@@ -1,25 +1,27 @@
 // The device catalog: devices/kinds/*.json and devices/fleets/*.json, validated once at start-up.
-// Everything that needs to know what a kind measures asks this object. Ward questions go to the
-// places area when one is given (units in force, former units mapped to them); without it, to the
-// fleet files.
+// Everything that needs to know what a kind measures asks this object. Kind questions go to the device
+// profiles when a source of them is given (the shipped kinds and those an admin added, src/profiles);
+// without it, to the kind files. Ward questions go to the places area when one is given (units in
+// force, former units mapped to them); without it, to the fleet files.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Places } from '../places/index.ts';
-import {
-  type CityId,
-  Fleet,
-  type Fleet as FleetData,
-  type KindDefinition,
-  type KindName,
-  KindDefinition as KindSchema,
-  kindNames,
-} from './schema.ts';
+import { readKindFiles } from '../profiles/seed.ts';
+import { type CityId, Fleet, type Fleet as FleetData, type KindDefinition, type KindName } from './schema.ts';
 
 export const defaultDevicesDir = new URL('../../devices/', import.meta.url).pathname;
 
+/** Where the kinds come from at run time: the device profiles (src/profiles), or a fixed set. */
+export interface KindSource {
+  /** The current kinds; a new map after every change, so a caller may hold one for a message. */
+  kinds(): ReadonlyMap<KindName, KindDefinition>;
+}
+
 export interface Catalog {
-  kinds: ReadonlyMap<KindName, KindDefinition>;
+  /** Every kind known now (the device profiles when the catalog was given them). */
+  readonly kinds: ReadonlyMap<KindName, KindDefinition>;
   fleets: ReadonlyMap<CityId, FleetData>;
+  /** The kind's definition; throws for a kind that is not (or no longer) a profile. */
   kind(name: KindName): KindDefinition;
   /** The areas with their centres (devices/places and those an admin added; else the fleets). */
   areas(): Array<{ id: string; lat: number; lon: number }>;
@@ -62,14 +64,9 @@ function parseFile<T>(
   throw new Error(`${path} does not match the catalog schema:\n${problems}`);
 }
 
-export function loadCatalog(dir = defaultDevicesDir, places?: Places): Catalog {
-  const kinds = new Map<KindName, KindDefinition>();
-  for (const name of kindNames) {
-    const definition = parseFile<KindDefinition>(KindSchema, join(dir, 'kinds', `${name}.json`));
-    if (definition.kind !== name)
-      throw new Error(`devices/kinds/${name}.json declares kind "${definition.kind}"`);
-    kinds.set(name, definition);
-  }
+export function loadCatalog(dir = defaultDevicesDir, places?: Places, profiles?: KindSource): Catalog {
+  const shipped = new Map(readKindFiles(join(dir, 'kinds')).map((k) => [k.kind, k]));
+  const kinds = profiles ? () => profiles.kinds() : () => shipped;
 
   const fleets = new Map<CityId, FleetData>();
   const seen = new Set<string>();
@@ -84,15 +81,19 @@ export function loadCatalog(dir = defaultDevicesDir, places?: Places): Catalog {
       seen.add(device.id);
       if (!wards.has(device.ward))
         throw new Error(`devices/fleets/${file}: ${device.id} is in unknown ward ${device.ward}`);
+      if (!shipped.has(device.kind))
+        throw new Error(`devices/fleets/${file}: ${device.id} is of unknown kind ${device.kind}`);
     }
     fleets.set(fleet.city, fleet);
   }
 
   return {
-    kinds,
+    get kinds() {
+      return kinds();
+    },
     fleets,
     kind(name) {
-      const definition = kinds.get(name);
+      const definition = kinds().get(name);
       if (!definition) throw new Error(`unknown kind ${name}`);
       return definition;
     },

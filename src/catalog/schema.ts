@@ -2,8 +2,21 @@
 // Everything else (ingest validation, OpenAPI, simulators, console) derives from these.
 import { z } from 'zod';
 
+/**
+ * The kinds shipped in devices/kinds, seeded as device profiles at start. Code knows these six by name
+ * where a standard or a command applies to them (VN_AQI, noise limits, lamp commands, urgent fire
+ * readings); any other kind is a profile an admin added (src/profiles), known from its data alone.
+ */
 export const kindNames = ['streetlight', 'environment', 'noise', 'fire', 'waste', 'camera'] as const;
-export const KindName = z.enum(kindNames);
+export type SeededKind = (typeof kindNames)[number];
+/**
+ * A device profile's id, `kind` on the wire and in MQTT topics: the shape only. Whether the profile
+ * exists is the catalog's answer, since admins add profiles at run time.
+ */
+export const KindName = z
+  .string()
+  .max(63)
+  .regex(/^[a-z][a-z0-9-]{1,62}$/, "a device profile's id from /api/v1/profiles, e.g. environment");
 export type KindName = z.infer<typeof KindName>;
 
 /** The areas shipped in devices/places; others are added through the places API (src/places). */
@@ -14,6 +27,7 @@ export const cityIds = ['tay-ninh', 'hoi-an'] as const;
  */
 export const CityId = z
   .string()
+  .max(63)
   .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, "an area's id from /api/v1/places/areas, e.g. tay-ninh");
 export type CityId = z.infer<typeof CityId>;
 
@@ -35,6 +49,8 @@ export const MetricDefinition = z
   .refine((m) => m.min < m.max, { message: 'min must be below max' });
 export type MetricDefinition = z.infer<typeof MetricDefinition>;
 
+export const MetricName = z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'a-z, 0-9 and _, 64 at most');
+
 export const KindDefinition = z
   .object({
     kind: KindName,
@@ -42,9 +58,20 @@ export const KindDefinition = z
     description: Bilingual,
     /** Nominal seconds between two telemetry messages; offline detection counts in these. */
     reportingIntervalS: z.number().int().positive(),
-    metrics: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/), MetricDefinition),
+    metrics: z.record(MetricName, MetricDefinition),
+    /** What the console shows first, in this order; the other metrics follow. */
+    primaryMetrics: z.array(MetricName).optional(),
+    /** The FIWARE Smart Data Model a reading of this kind is closest to, e.g. `FloodMonitoring`. */
+    ngsiLdType: z
+      .string()
+      .regex(/^[A-Z][A-Za-z0-9]{1,63}$/)
+      .optional(),
   })
-  .strict();
+  .strict()
+  .refine((k) => (k.primaryMetrics ?? []).every((m) => Object.hasOwn(k.metrics, m)), {
+    message: 'primaryMetrics names only metrics of the kind',
+    path: ['primaryMetrics'],
+  });
 export type KindDefinition = z.infer<typeof KindDefinition>;
 
 export const DeviceId = z

@@ -1,7 +1,7 @@
 // Which commands each kind of device understands, their arguments, and the two messages a command
 // travels in: the `cmd` the IOC publishes and the `cmd_result` event the device answers with.
 import { z } from 'zod';
-import type { KindName } from '../catalog/schema.ts';
+import type { KindName, SeededKind } from '../catalog/schema.ts';
 
 const SetLamp = z
   .object({
@@ -20,7 +20,8 @@ const SetLamp = z
   .meta({ minProperties: 1 });
 const NoArgs = z.object({}).strict();
 
-const byKind: Record<KindName, Record<string, z.ZodType<Record<string, unknown>>>> = {
+type Commands = Record<string, z.ZodType<Record<string, unknown>>>;
+const byKind: Record<SeededKind, Commands> = {
   streetlight: { set_lamp: SetLamp, ping: NoArgs },
   camera: { reboot: NoArgs, ping: NoArgs },
   environment: { ping: NoArgs },
@@ -28,9 +29,13 @@ const byKind: Record<KindName, Record<string, z.ZodType<Record<string, unknown>>
   fire: { ping: NoArgs },
   waste: { ping: NoArgs },
 };
+/** A kind added as a device profile: every device answers a ping; other commands need code. */
+const anyKind: Commands = { ping: NoArgs };
+const commandsFor = (kind: KindName): Commands =>
+  Object.hasOwn(byKind, kind) ? byKind[kind as SeededKind] : anyKind;
 
 export function commandsOf(kind: KindName): string[] {
-  return Object.keys(byKind[kind]);
+  return Object.keys(commandsFor(kind));
 }
 
 /** What the IOC publishes on a device's `cmd` topic: the command's id to answer with, and the command. */
@@ -44,7 +49,7 @@ export type CommandMessage = z.infer<typeof CommandMessage>;
 
 /** The `cmd` message a kind's devices receive, one branch per command it understands. */
 export function commandMessageOf(kind: KindName) {
-  const [first, ...rest] = Object.entries(byKind[kind]).map(([name, args]) =>
+  const [first, ...rest] = Object.entries(commandsFor(kind)).map(([name, args]) =>
     CommandMessage.extend({ name: z.literal(name), args }),
   );
   return z.discriminatedUnion('name', [first!, ...rest]);
@@ -65,7 +70,7 @@ export function parseCommand(
   name: string,
   args: unknown,
 ): { ok: true; args: Record<string, unknown> } | { ok: false; message: string } {
-  const schema = byKind[kind][name];
+  const schema = Object.hasOwn(commandsFor(kind), name) ? commandsFor(kind)[name] : undefined;
   if (!schema)
     return {
       ok: false,

@@ -2,7 +2,7 @@
 // status and event shared), operations from the IOC's side, payload schemas from ./schemas.ts, examples
 // from ./examples.ts, servers and default limits from the configuration schema's defaults.
 import type { Catalog } from '../catalog/index.ts';
-import { cityIds, type KindName, kindNames } from '../catalog/schema.ts';
+import { cityIds, kindNames, type SeededKind } from '../catalog/schema.ts';
 import { commandResultType } from '../commands/catalog.ts';
 import { ConfigSchema } from '../config.ts';
 import { kindExamples, lastWillExample } from './examples.ts';
@@ -79,13 +79,13 @@ export interface AsyncApiDocument {
 
 /** Component and channel keys per kind: `telemetryStreetlight`, `cmdCamera`, ... */
 export const channelNames = {
-  telemetry: (kind: KindName) => `telemetry${pascal(kind)}`,
-  cmd: (kind: KindName) => `cmd${pascal(kind)}`,
+  telemetry: (kind: SeededKind) => `telemetry${pascal(kind)}`,
+  cmd: (kind: SeededKind) => `cmd${pascal(kind)}`,
 };
 const messageNames = {
-  telemetry: (kind: KindName) => `telemetry${pascal(kind)}`,
-  backlog: (kind: KindName) => `backlog${pascal(kind)}`,
-  cmd: (kind: KindName) => `cmd${pascal(kind)}`,
+  telemetry: (kind: SeededKind) => `telemetry${pascal(kind)}`,
+  backlog: (kind: SeededKind) => `backlog${pascal(kind)}`,
+  cmd: (kind: SeededKind) => `cmd${pascal(kind)}`,
 };
 
 const mqttBinding = '0.2.0';
@@ -144,7 +144,8 @@ const fill = (text: string, values: Record<string, string | number>) =>
   text.replace(/\{(\w+)\}/g, (whole, key: string) => String(values[key] ?? whole));
 
 export function asyncApiDocument(kinds: Pick<Catalog, 'kind'>): AsyncApiDocument {
-  const definitions = kindNames.map((name) => kinds.kind(name));
+  // The shipped kinds, each with hand-written examples, as their profiles say now.
+  const definitions = kindNames.map((name) => ({ ...kinds.kind(name), kind: name }));
   const channels: Record<string, Channel> = {};
   const operations: Record<string, Operation> = {};
   const messages: Record<string, Message> = {};
@@ -154,7 +155,7 @@ export function asyncApiDocument(kinds: Pick<Catalog, 'kind'>): AsyncApiDocument
   };
   const sharedParameters = { ...cityParameters, kind: ref('#/components/parameters/kind') };
   const inbound = (retain: boolean) => ({ mqtt: { qos: 1 as const, retain, bindingVersion: mqttBinding } });
-  const sampleName = (kind: KindName) => line(kinds.kind(kind).name);
+  const sampleName = (kind: SeededKind) => line(kinds.kind(kind).name);
 
   for (const kind of definitions) {
     const name = kind.kind;
@@ -350,7 +351,7 @@ export function asyncApiDocument(kinds: Pick<Catalog, 'kind'>): AsyncApiDocument
       messages,
       parameters: {
         city: { description: line(parameterTexts.city), enum: [...cityIds], examples: ['tay-ninh'] },
-        kind: { description: line(parameterTexts.kind), enum: [...kindNames], examples: ['environment'] },
+        kind: { description: line(parameterTexts.kind), examples: [...kindNames] },
         deviceId: { description: line(parameterTexts.deviceId), examples: ['tn-p1-env-0001'] },
       },
       securitySchemes: {

@@ -1,7 +1,7 @@
 // The contract's examples, one set per kind: what a vendor copies first. They are checked by the suite
 // against the schemas and published to a running IOC, which must store every one of them. Dated
 // December 2026, Vietnam time where a string carries an offset.
-import type { KindName } from '../catalog/schema.ts';
+import type { SeededKind } from '../catalog/schema.ts';
 import type { Bilingual } from './texts.ts';
 
 type Timestamp = string | number;
@@ -24,7 +24,7 @@ export interface KindExamples {
 /** The last will is the same for every device. */
 export const lastWillExample = { online: false } as const;
 
-export const kindExamples: Record<KindName, KindExamples> = {
+export const kindExamples: Record<SeededKind, KindExamples> = {
   streetlight: {
     telemetry: {
       ts: '2026-12-01T19:30:00+07:00',

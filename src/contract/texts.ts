@@ -75,7 +75,10 @@ export const securityTexts = {
 
 export const parameterTexts = {
   city: { vi: 'Thành phố của thiết bị khi đăng ký', en: 'The device’s city, as registered' },
-  kind: { vi: 'Loại thiết bị khi đăng ký', en: 'The device’s kind, as registered' },
+  kind: {
+    vi: 'Loại thiết bị khi đăng ký: mã một hồ sơ thiết bị (GET /api/v1/profiles); tài liệu này mô tả các loại có sẵn, loại do quản trị viên thêm theo cùng quy tắc với chỉ số của hồ sơ',
+    en: 'The device’s kind, as registered: a device profile’s id (GET /api/v1/profiles); this document describes the shipped kinds, and a kind an admin adds follows the same rules with its profile’s metrics',
+  },
   deviceId: {
     vi: 'Mã thiết bị: chữ thường, số và gạch ngang, 3–63 ký tự',
     en: 'The device id: lower-case letters, digits and dashes, 3–63 characters',

@@ -1,6 +1,6 @@
 // The MQTT topic contract: ioc/{city}/{kind}/{deviceId}/{channel}. Shared by the broker's ACL and
 // ingest, so both read a topic the same way.
-import { type CityId, type KindName, kindNames } from '../catalog/schema.ts';
+import type { CityId, KindName } from '../catalog/schema.ts';
 
 export const inboundChannels = ['telemetry', 'status', 'event'] as const;
 export type InboundChannel = (typeof inboundChannels)[number];
@@ -13,9 +13,10 @@ export interface DeviceTopic {
   channel: Channel;
 }
 
-// Any area's id: admins add areas at run time, and ingest checks the topic against the device's own area.
+// Any area's and any profile's id: admins add both at run time, and ingest checks the topic against the
+// device's own area and kind.
 const areaId = /^[a-z0-9][a-z0-9-]{1,62}$/;
-const kinds = new Set<string>(kindNames);
+const kindId = /^[a-z][a-z0-9-]{1,62}$/;
 const channels = new Set<string>([...inboundChannels, 'cmd']);
 
 // Parsed topics by topic string: a device publishes on the same few topics all day, so the split and
@@ -39,7 +40,7 @@ function splitTopic(topic: string): DeviceTopic | undefined {
   const parts = topic.split('/');
   if (parts.length !== 5 || parts[0] !== 'ioc') return undefined;
   const [, city, kind, deviceId, channel] = parts as [string, string, string, string, string];
-  if (!areaId.test(city) || !kinds.has(kind) || !channels.has(channel) || deviceId.length === 0)
+  if (!areaId.test(city) || !kindId.test(kind) || !channels.has(channel) || deviceId.length === 0)
     return undefined;
   return Object.freeze({
     city: city as CityId,

@@ -9,6 +9,7 @@ import type { EventBus } from '../events/bus.ts';
 import { deviceTopic } from '../ingest/topics.ts';
 import type { Places } from '../places/index.ts';
 import type { Bilingual } from '../places/schema.ts';
+import { profileError, texts as profileTexts } from '../profiles/texts.ts';
 import type { DeviceFields, DeviceQueries, DeviceRow } from '../storage/devices.ts';
 import type { BrokerAccounts } from './brokerAccounts.ts';
 
@@ -98,6 +99,14 @@ export function createDeviceRegistry(deps: {
     entry.telemetryTopic = row && deviceTopic(row, 'telemetry');
   }
 
+  /** Refuses a kind that is not a device profile (the shipped kinds and those an admin added). */
+  function checkKind(kind: string) {
+    if (!catalog.kinds.has(kind))
+      throw profileError('VALIDATION_FAILED', profileTexts.unknownProfile(kind, [...catalog.kinds.keys()]), {
+        kind,
+      });
+  }
+
   /** The fields with the unit they stand in (see `places`); refuses an unknown area or unit. */
   function checkPlace<
     T extends Pick<DeviceFields, 'city' | 'ward'> & Partial<Pick<DeviceFields, 'lat' | 'lon'>>,
@@ -143,6 +152,7 @@ export function createDeviceRegistry(deps: {
     size: () => devices.size,
 
     async create(given) {
+      checkKind(given.kind);
       const { fields, notice } = checkPlace(given);
       if (devices.has(fields.id)) throw new AppError('DEVICE_EXISTS', `device ${fields.id} already exists`);
       const secret = generateSecret();
@@ -167,6 +177,7 @@ export function createDeviceRegistry(deps: {
     },
 
     async createMany(given) {
+      for (const fields of given) checkKind(fields.kind);
       const list = given.map((fields) => checkPlace(fields).fields);
       const fresh = list.filter((d) => !devices.has(d.id));
       const withSecrets = await Promise.all(

@@ -36,6 +36,7 @@ const tags = [
   ['dead letters', 'Tin MQTT bị từ chối / Refused MQTT messages'],
   ['catalog', 'Danh mục loại thiết bị và đội thiết bị / Device kinds and fleets'],
   ['places', 'Địa bàn, đơn vị hành chính, ranh giới / Areas, administrative units, boundaries'],
+  ['profiles', 'Hồ sơ thiết bị: mỗi loại thiết bị là dữ liệu / Device profiles: each device kind as data'],
   ['alerts', 'Cảnh báo / Alerts'],
   ['commands', 'Lệnh điều khiển thiết bị / Device commands'],
   ['rules', 'Quy tắc cảnh báo / Alert rules'],

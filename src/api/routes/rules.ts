@@ -5,9 +5,11 @@ import { z } from 'zod';
 import type { Alerts } from '../../alerts/index.ts';
 import type { Rule } from '../../alerts/rules.ts';
 import { RuleInput, RuleInstructions, severities } from '../../alerts/rules.ts';
+import type { Catalog } from '../../catalog/index.ts';
 import { KindName } from '../../catalog/schema.ts';
 import { AppError } from '../../errors.ts';
 import type { EventBus } from '../../events/bus.ts';
+import { checkRuleKind } from '../../profiles/rules.ts';
 import { ErrorBody } from '../schemas.ts';
 
 const n = <T extends z.ZodType>(t: T) => t.nullable();
@@ -61,7 +63,10 @@ const DeliveryBody = z.object({
 const toInput = (rule: Rule): RuleInput =>
   RuleInput.parse(Object.fromEntries(Object.entries(rule).filter(([k, v]) => v !== null && k !== 'id')));
 
-export async function ruleRoutes(app: FastifyInstance, opts: { alerts: Alerts; bus: EventBus }) {
+export async function ruleRoutes(
+  app: FastifyInstance,
+  opts: { alerts: Alerts; bus: EventBus; catalog: Catalog },
+) {
   const { queries, webhookQueries } = opts.alerts;
   const r = app.withTypeProvider<ZodTypeProvider>();
   const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };
@@ -115,6 +120,7 @@ export async function ruleRoutes(app: FastifyInstance, opts: { alerts: Alerts; b
       },
     },
     async (request, reply) => {
+      checkRuleKind(opts.catalog, request.body);
       const rule = await queries.createRule({ ...request.body, key: undefined });
       changed();
       return reply.code(201).send(rule);
@@ -148,6 +154,7 @@ export async function ruleRoutes(app: FastifyInstance, opts: { alerts: Alerts; b
           merged.error.issues.map((i) => `${i.path.join('.') || 'rule'}: ${i.message}`).join('; '),
         );
       }
+      checkRuleKind(opts.catalog, merged.data);
       const rule = await queries.replaceRule(current.id, merged.data);
       if (!rule) throw new AppError('NOT_FOUND', `rule ${request.params.id} does not exist`);
       changed();

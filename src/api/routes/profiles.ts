@@ -1,0 +1,138 @@
+// Device profiles over HTTP: each kind as data (metrics, units, ranges, reporting interval, what the
+// console shows first). Every signed-in role reads; admins add, replace and delete. A device is
+// registered of a profile by its id as `kind`, and its readings are judged by the profile from the next
+// message on.
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Profiles } from '../../profiles/index.ts';
+import { Profile, ProfileId, ProfileInput, ProfileReplace } from '../../profiles/schema.ts';
+import { profileError, texts } from '../../profiles/texts.ts';
+import type { DeviceRegistry } from '../../registry/index.ts';
+import { ErrorBody } from '../schemas.ts';
+
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
+const IdParams = z.object({ id: ProfileId });
+const Listed = Profile.extend({ devices: z.number().int().describe('devices registered of this profile') });
+
+export async function profileRoutes(
+  app: FastifyInstance,
+  opts: { profiles: Profiles; registry: DeviceRegistry },
+) {
+  const { profiles, registry } = opts;
+  const r = app.withTypeProvider<ZodTypeProvider>();
+
+  const deviceCounts = () => {
+    const counts = new Map<string, number>();
+    for (const d of registry.all()) counts.set(d.kind, (counts.get(d.kind) ?? 0) + 1);
+    return counts;
+  };
+  const requireProfile = (id: string) => {
+    const profile = profiles.get(id);
+    if (!profile)
+      throw profileError(
+        'NOT_FOUND',
+        texts.unknownProfile(
+          id,
+          profiles.all().map((p) => p.id),
+        ),
+        { profile: id },
+      );
+    return profile;
+  };
+
+  r.get(
+    '/profiles',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        operationId: 'listProfiles',
+        summary: 'Danh sách hồ sơ thiết bị / List device profiles',
+        description:
+          'Mỗi loại thiết bị: chỉ số (tên, đơn vị, kiểu, dải hợp lý), chu kỳ báo cáo, chỉ số hiển thị trước, số thiết bị. / ' +
+          'Each device kind: metrics (names, unit, type, plausible range), reporting interval, primary metrics, device count.',
+        tags: ['profiles'],
+        response: { 200: z.object({ items: z.array(Listed) }), ...errors },
+      },
+    },
+    async () => {
+      const counts = deviceCounts();
+      return { items: profiles.all().map((p) => ({ ...p, devices: counts.get(p.id) ?? 0 })) };
+    },
+  );
+
+  r.get(
+    '/profiles/:id',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        operationId: 'getProfile',
+        summary: 'Một hồ sơ thiết bị / A device profile',
+        tags: ['profiles'],
+        params: IdParams,
+        response: { 200: Listed, ...errors },
+      },
+    },
+    async (request) => ({
+      ...requireProfile(request.params.id),
+      devices: deviceCounts().get(request.params.id) ?? 0,
+    }),
+  );
+
+  r.post(
+    '/profiles',
+    {
+      config: { role: 'admin' },
+      schema: {
+        operationId: 'createProfile',
+        summary: 'Thêm hồ sơ thiết bị / Add a device profile',
+        description:
+          'Một loại thiết bị mới, không cần sửa mã: đăng ký thiết bị với `kind` là mã hồ sơ. / ' +
+          'A new device kind without a code change: register devices with the profile id as `kind`.',
+        tags: ['profiles'],
+        body: ProfileInput,
+        response: { 201: Profile, ...errors },
+      },
+    },
+    async (request, reply) => reply.code(201).send(await profiles.create(request.body)),
+  );
+
+  r.put(
+    '/profiles/:id',
+    {
+      config: { role: 'admin' },
+      schema: {
+        operationId: 'replaceProfile',
+        summary: 'Sửa hồ sơ thiết bị / Replace a device profile',
+        description:
+          'Áp dụng từ bản tin kế tiếp; hồ sơ có sẵn đã sửa không bị ghi đè khi khởi động lại. / ' +
+          'Applies from the next message; a shipped profile once edited is not overwritten by a restart.',
+        tags: ['profiles'],
+        params: IdParams,
+        body: ProfileReplace,
+        response: { 200: Profile, ...errors },
+      },
+    },
+    async (request) => profiles.replace(request.params.id, request.body),
+  );
+
+  r.delete(
+    '/profiles/:id',
+    {
+      config: { role: 'admin' },
+      schema: {
+        operationId: 'deleteProfile',
+        summary: 'Xóa hồ sơ thiết bị / Delete a device profile',
+        description:
+          'Bị từ chối (409) khi còn thiết bị thuộc hồ sơ. / Refused (409) while a device is of the profile.',
+        tags: ['profiles'],
+        params: IdParams,
+        response: { 204: z.null().describe('deleted'), ...errors },
+      },
+    },
+    async (request, reply) => {
+      await profiles.remove(request.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+}
