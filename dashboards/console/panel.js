@@ -2,7 +2,7 @@
 import { api } from './api.js';
 import { drawChart } from './chart.js';
 import { escapeHtml } from './html.js';
-import { t } from './i18n.js';
+import { formatNumber, t } from './i18n.js';
 import { $, canOperate, state } from './state.js';
 
 /** The unit's name (Phường Tân Ninh) from the catalogue's areas, the id when it is not there. */
@@ -24,7 +24,7 @@ function latestRows(device, kind) {
     .sort(([a], [b]) => rank(a) - rank(b))
     .map(
       ([m, v]) =>
-        `<tr><td>${escapeHtml(kind.metrics[m]?.name[state.lang] ?? m)}</td><td>${v} ${escapeHtml(kind.metrics[m]?.unit ?? '')}</td></tr>`,
+        `<tr><td>${escapeHtml(kind.metrics[m]?.name[state.lang] ?? m)}</td><td>${escapeHtml(formatNumber(v, 2))} ${escapeHtml(kind.metrics[m]?.unit ?? '')}</td></tr>`,
     )
     .join('');
 }
@@ -61,7 +61,7 @@ export async function renderPanel(deviceId) {
   panel.innerHTML = `<button id="panel-close" type="button" style="float:right">${t('close')}</button>
     <h3>${escapeHtml(device.name)}</h3><p>${escapeHtml(kind.name[state.lang])} · ${escapeHtml(wardName(device))} · ${device.online === false ? t('offline') : ''}</p>
     ${aqiBadge(device)}
-    <h4>${t('latest')}</h4><table id="panel-latest">${latestRows(device, kind)}</table>${controls}<h4>${t('lastHours')}</h4><div id="chart"></div>`;
+    <h4>${t('latest')}</h4><table id="panel-latest">${latestRows(device, kind)}</table>${controls}<h4>${t('history')}</h4><div id="chart"></div>`;
   $('panel-close').onclick = () => {
     panel.hidden = true;
     state.panel = null;
