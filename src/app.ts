@@ -28,6 +28,7 @@ import { createDeadLetterSink } from './ingest/deadLetters.ts';
 import { createIngest, type Ingest } from './ingest/index.ts';
 import { createIngestLimiter } from './ingest/rateLimit.ts';
 import { createTelemetryWriter, type TelemetryWriter } from './ingest/writer.ts';
+import { createKeyLimit } from './limits/keyLimit.ts';
 import { createDeviceShares } from './limits/sharedDevices.ts';
 import { connectSharedLimits } from './limits/sharedStore.ts';
 import { createLive, type Live } from './live/index.ts';
@@ -37,6 +38,8 @@ import { explainListenError, readPem } from './net.ts';
 import { createNotifications, type Notifications } from './notifications/index.ts';
 import { createPlaces, type Places } from './places/index.ts';
 import { createProfiles, type Profiles } from './profiles/index.ts';
+import { mqttEndpoints } from './provisioning/endpoints.ts';
+import { createProvisioning } from './provisioning/index.ts';
 import { createDeviceRegistry, type DeviceRegistry } from './registry/index.ts';
 import { createBackgroundLane } from './storage/backgroundLane.ts';
 import { createCommandQueries } from './storage/commands.ts';
@@ -46,6 +49,7 @@ import { createHousekeeping } from './storage/housekeeping.ts';
 import { migrate } from './storage/migrate.ts';
 import { createPlaceQueries } from './storage/places.ts';
 import { createPool, type Pool } from './storage/pool.ts';
+import { createProvisioningQueries } from './storage/provisioning.ts';
 import { createProfileQueries } from './storage/profiles.ts';
 import { createRetention } from './storage/retention.ts';
 import { createUserQueries } from './storage/users.ts';
@@ -372,6 +376,23 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
     // Stopped after the API (pushed before it): the attempts counted until the last answer are written.
     const audit = createAudit({ pool, metrics, log: log.child({ area: 'audit' }) });
     running.push(() => audit.stop());
+    // Devices claiming their identity in the field with an admin's key (docs/mqtt.md, Provisioning).
+    const provisioning = createProvisioning({
+      queries: createProvisioningQueries(pool),
+      registry,
+      catalog,
+      places,
+      audit,
+      limit: createKeyLimit(
+        {
+          name: 'provision_key',
+          points: config.PROVISION_CLAIM_RATE_PER_MIN,
+          durationS: 60,
+          maxKeys: 10_000,
+        },
+        sharedLimits,
+      ),
+    });
     const surface = monitoringSurface(config);
     const http = await createApiServer({
       pool,
@@ -388,6 +409,7 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       profiles,
       registry,
       deviceQueries,
+      provisioning: { provisioning, mqtt: mqttEndpoints(config, { mqttPort, mqttTlsPort, mqttWsPort }) },
       unflushedLatest: (id) => writer.unflushedLatest(id),
       metrics,
       feeds: {

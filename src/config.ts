@@ -177,6 +177,8 @@ export const ConfigSchema = z
      * pool device secret checks share); beyond this they get 429 with Retry-After.
      */
     LOGIN_HASH_QUEUE: z.coerce.number().int().min(1).max(1_000).default(8),
+    /** Device claims per minute with one provisioning key (a burst of as many); the excess gets 429 before any hash. */
+    PROVISION_CLAIM_RATE_PER_MIN: z.coerce.number().int().min(1).max(10_000).default(30),
     /** Largest number of readings waiting for the database; beyond it publishers wait (back-pressure). */
     INGEST_QUEUE_LIMIT: z.coerce.number().int().min(100).default(100_000),
     INGEST_BATCH_ROWS: z.coerce.number().int().min(1).max(50_000).default(5_000),

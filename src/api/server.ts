@@ -17,6 +17,7 @@ import type { Metrics } from '../metrics/index.ts';
 import type { Notifications } from '../notifications/index.ts';
 import type { Places } from '../places/index.ts';
 import type { Profiles } from '../profiles/index.ts';
+import type { Provisioning } from '../provisioning/index.ts';
 import type { DeviceRegistry } from '../registry/index.ts';
 import type { DeviceQueries } from '../storage/devices.ts';
 import type { Pool } from '../storage/pool.ts';
@@ -43,6 +44,7 @@ import { healthRoutes, type MetricsAccess } from './routes/health.ts';
 import { notificationRoutes } from './routes/notifications.ts';
 import { placeRoutes } from './routes/places.ts';
 import { profileRoutes } from './routes/profiles.ts';
+import { type MqttEndpoints, provisioningRoutes } from './routes/provisioning.ts';
 import { ruleRoutes } from './routes/rules.ts';
 import { telemetryRoutes } from './routes/telemetry.ts';
 import { tileRoutes } from './routes/tiles.ts';
@@ -64,6 +66,8 @@ export interface ApiAreas {
   profiles?: Profiles;
   registry: DeviceRegistry;
   deviceQueries: DeviceQueries;
+  /** Devices claiming their identity with a key, and where the claim tells them to connect. */
+  provisioning?: { provisioning: Provisioning; mqtt: MqttEndpoints };
   /** The writer's latest values not yet in device_latest. */
   unflushedLatest?: (deviceId: string) => Array<{ metric: string; time: Date; value: number }>;
   metrics: Metrics;
@@ -145,6 +149,10 @@ export async function createApiServer(areas: ApiAreas): Promise<FastifyInstance>
         catalog: areas.catalog,
         unflushedLatest: areas.unflushedLatest,
       });
+      if (areas.provisioning) {
+        const { provisioning, mqtt } = areas.provisioning;
+        await api.register(provisioningRoutes, { provisioning, mqtt });
+      }
       await api.register(telemetryRoutes, {
         pool: areas.pool,
         registry: areas.registry,

@@ -186,6 +186,8 @@ describe('roles', () => {
       'GET /metrics',
       'GET /api/v1/console/config',
       'POST /api/v1/auth/login',
+      // A device claims its identity with a provisioning key, checked by the route itself.
+      'POST /api/v1/provisioning/claim',
       'GET /',
       'GET /api/v1/feeds/ngsi-ld/context.jsonld',
     ]);

@@ -32,6 +32,7 @@ const tags = [
   ['users', 'Tài khoản người dùng / User accounts'],
   ['audit', 'Nhật ký kiểm toán / The audit log'],
   ['devices', 'Thiết bị / Devices'],
+  ['provisioning', 'Cấp phát thiết bị tại hiện trường / Device provisioning in the field'],
   ['telemetry', 'Lịch sử số đo / Telemetry history'],
   ['dead letters', 'Tin MQTT bị từ chối / Refused MQTT messages'],
   ['catalog', 'Danh mục loại thiết bị và đội thiết bị / Device kinds and fleets'],
