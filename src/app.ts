@@ -49,8 +49,8 @@ import { createHousekeeping } from './storage/housekeeping.ts';
 import { migrate } from './storage/migrate.ts';
 import { createPlaceQueries } from './storage/places.ts';
 import { createPool, type Pool } from './storage/pool.ts';
-import { createProvisioningQueries } from './storage/provisioning.ts';
 import { createProfileQueries } from './storage/profiles.ts';
+import { createProvisioningQueries } from './storage/provisioning.ts';
 import { createRetention } from './storage/retention.ts';
 import { createUserQueries } from './storage/users.ts';
 
