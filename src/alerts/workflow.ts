@@ -1,6 +1,8 @@
 // Working an alert, beside its lifecycle: assigning it to someone, notes, and acknowledging many at
 // once in a storm. Each change is stored with its history entry, then announced on the bus like a
-// transition, so consoles and webhooks see it and its timeline is complete.
+// transition, so consoles and webhooks see it and its timeline is complete. Callers check that the
+// actor reaches the alert (src/auth/scope.ts); an alert is given only to someone who reaches it too.
+import { inScope, type Scope, type ScopedPlace, scopeFrom, scopeIds } from '../auth/scope.ts';
 import { AppError } from '../errors.ts';
 import type { EventBus } from '../events/bus.ts';
 import type { AlertRecord, AlertState } from '../storage/alerts.ts';
@@ -19,8 +21,17 @@ export interface BulkFailure {
 }
 
 export interface AlertWorkflow {
-  /** Gives the alert to `assignee` (an enabled operator or admin); to the actor when they take it. */
-  assign(id: number, assignee: string, actor: string, note: string | null): Promise<AlertRecord>;
+  /**
+   * Gives the alert to `assignee` (an enabled operator or admin whose scope reaches `place`, the
+   * alert's); to the actor when they take it.
+   */
+  assign(
+    id: number,
+    assignee: string,
+    actor: string,
+    note: string | null,
+    place?: ScopedPlace,
+  ): Promise<AlertRecord>;
   unassign(id: number, actor: string, note: string | null): Promise<AlertRecord>;
   addNote(id: number, author: string, text: string): Promise<{ alert: AlertRecord; note: AlertNote }>;
   acknowledgeMany(input: {
@@ -28,6 +39,8 @@ export interface AlertWorkflow {
     selection?: AlertSelection;
     actor: string;
     note: string | null;
+    /** The actor's: alerts outside it are neither acknowledged nor said to exist. */
+    scope?: Scope;
   }): Promise<{ acknowledged: AlertRecord[]; failed: BulkFailure[]; remaining: number }>;
 }
 
@@ -71,12 +84,18 @@ export function createAlertWorkflow(deps: {
   const { queries, users, bus, clock } = deps;
 
   return {
-    async assign(id, assignee, actor, note) {
+    async assign(id, assignee, actor, note, place) {
       const user = await users.byUsername(assignee);
       if (!user || user.disabled || user.role === 'viewer') {
         throw new AppError(
           'VALIDATION_FAILED',
           `${assignee} cannot be given alerts: name an enabled operator or admin account`,
+        );
+      }
+      if (place && !inScope(scopeFrom(user.scope), place)) {
+        throw new AppError(
+          'VALIDATION_FAILED',
+          `${assignee} cannot be given this alert: their scope does not reach ${place.ward ?? place.city}`,
         );
       }
       const result = await queries.assign({ id, assignee, actor, note, at: clock() });
@@ -99,8 +118,9 @@ export function createAlertWorkflow(deps: {
       return result;
     },
 
-    async acknowledgeMany({ ids, selection, actor, note }) {
+    async acknowledgeMany({ ids, selection, actor, note, scope }) {
       const unique = ids && [...new Set(ids)];
+      const reach = scope ? scopeIds(scope) : null;
       const acknowledged = await queries.acknowledgeMany({
         ids: unique,
         selection,
@@ -108,16 +128,17 @@ export function createAlertWorkflow(deps: {
         note,
         at: clock(),
         limit: maxBulkAcknowledge,
+        scope: reach,
       });
       // Each one as if acknowledged alone: consoles, webhooks and notifications need no bulk event.
       for (const alert of acknowledged) bus.emit('alert', { action: 'acknowledged', alert });
       const done = new Set(acknowledged.map((a) => a.id));
       const missed = (unique ?? []).filter((id) => !done.has(id));
-      const refusals = missed.length > 0 ? await queries.refusals(missed) : new Map<number, Refusal>();
+      const refusals = missed.length > 0 ? await queries.refusals(missed, reach) : new Map<number, Refusal>();
       return {
         acknowledged,
         failed: missed.map((id) => failure(id, refusals.get(id) ?? { reason: 'not-found' })),
-        remaining: selection ? await queries.countOpen(selection) : 0,
+        remaining: selection ? await queries.countOpen(selection, reach) : 0,
       };
     },
   };

@@ -12,12 +12,15 @@
 // is cut); sockets per user and in total. A session that ends (logout, new password, disabled, new
 // role, deleted account, on any instance or by the admin command) ends its sockets at once: the
 // database announces it (sessions.ts), and every socket's token is checked again periodically too.
+// A user scoped to some areas or units (src/auth/scope.ts) gets their subscription within that scope:
+// nothing outside it is in their snapshots or sent to them as an event.
 import type { Server as HttpServer } from 'node:http';
 import type { Socket as NetSocket } from 'node:net';
 import { Server, type Socket } from 'socket.io';
 import { z } from 'zod';
 import { alertEventWire, alertWire } from '../alerts/wire.ts';
 import type { Auth, Principal } from '../auth/index.ts';
+import { inScope, type Scope, sameScope, scopeIds } from '../auth/scope.ts';
 import { CityId, KindName } from '../catalog/schema.ts';
 import type { AlertEvent, AqiEvent, EventBus, ReadingEvent, StatusEvent } from '../events/bus.ts';
 import { createTokenBuckets } from '../limits/tokenBucket.ts';
@@ -106,6 +109,14 @@ const matches = (s: Subscription, p: Place) =>
   (s.city === undefined || s.city === p.city) &&
   (s.wards === undefined || s.wards.includes(p.ward)) &&
   (s.kinds === undefined || (s.kinds as readonly string[]).includes(p.kind));
+
+/** What one console is sent: its subscription, within its user's scope. */
+interface View {
+  subscription: Subscription;
+  scope: Scope;
+}
+const sees = (view: View, p: Place) => matches(view.subscription, p) && inScope(view.scope, p);
+const viewOf = (data: SocketData): View => ({ subscription: data.subscription, scope: data.principal.scope });
 
 interface SocketData {
   principal: Principal;
@@ -403,11 +414,12 @@ export function createLive(deps: {
   }
 
   async function snapshot(socket: Socket) {
-    const subscription = (socket.data as SocketData).subscription;
+    const view = viewOf(socket.data as SocketData);
+    const { subscription } = view;
     const active = await currentAlerts();
     const devices: LiveDevice[] = [];
-    for (const device of state.all()) if (matches(subscription, device)) devices.push(device);
-    const alerts = active.filter((a) => matches(subscription, a)).map(alertWire);
+    for (const device of state.all()) if (sees(view, device)) devices.push(device);
+    const alerts = active.filter((a) => sees(view, a)).map(alertWire);
     const message: SnapshotWire = {
       serverTime: new Date(clock.now()).toISOString(),
       subscription,
@@ -417,15 +429,16 @@ export function createLive(deps: {
     socket.emit('snapshot', message);
   }
 
-  // Sockets with the same subscription share a room, so a telemetry batch is filtered and encoded
-  // once per distinct subscription, not once per console.
+  // Sockets with the same subscription and scope share a room, so a telemetry batch is filtered and
+  // encoded once per distinct view, not once per console.
   const roomPrefix = 'subscription:';
-  const subscriptions = new Map<string, Subscription>();
+  const subscriptions = new Map<string, View>();
   function joinSubscriptionRoom(socket: Socket) {
     for (const room of socket.rooms) if (room.startsWith(roomPrefix)) void socket.leave(room);
-    const subscription = (socket.data as SocketData).subscription;
-    subscriptions.set(JSON.stringify(subscription), subscription);
-    void socket.join(`${roomPrefix}${JSON.stringify(subscription)}`);
+    const view = viewOf(socket.data as SocketData);
+    const key = JSON.stringify([view.subscription, scopeIds(view.scope)]);
+    subscriptions.set(key, view);
+    void socket.join(`${roomPrefix}${key}`);
   }
 
   live.on('connection', (socket) => {
@@ -478,8 +491,8 @@ export function createLive(deps: {
   );
   const roleChanged = refusal(
     'ROLE_CHANGED',
-    'quyền của tài khoản đã thay đổi; hãy kết nối lại',
-    "the account's role has changed; connect again",
+    'quyền hoặc phạm vi của tài khoản đã thay đổi; hãy kết nối lại',
+    "the account's role or scope has changed; connect again",
   );
   async function recheck(socket: Socket) {
     const data = socket.data as SocketData;
@@ -494,7 +507,8 @@ export function createLive(deps: {
       log.warn({ err: error }, 'could not check a live session again');
       return;
     }
-    if (principal.role !== data.principal.role) drop(socket, 'role_changed', roleChanged);
+    if (principal.role !== data.principal.role || !sameScope(principal.scope, data.principal.scope))
+      drop(socket, 'role_changed', roleChanged);
   }
   function sessionsChanged(username: string) {
     const mine = byUser.get(username);
@@ -548,21 +562,22 @@ export function createLive(deps: {
 
   function toMatching(place: Place, emit: (socket: Socket) => void) {
     for (const socket of live.sockets.values()) {
-      if (matches((socket.data as SocketData).subscription, place)) emit(socket);
+      const data = socket.data as SocketData;
+      if (matches(data.subscription, place) && inScope(data.principal.scope, place)) emit(socket);
     }
   }
 
   /** A window's telemetry to the rooms whose subscription matches, each room's batch encoded once. */
   function sendTelemetry(batches: PlaceBatch[]) {
     const rooms = live.adapter.rooms;
-    for (const [key, subscription] of subscriptions) {
+    for (const [key, view] of subscriptions) {
       const room = `${roomPrefix}${key}`;
       if (!rooms.get(room)?.size) {
         subscriptions.delete(key); // its last console left
         continue;
       }
       const mine: string[] = [];
-      for (const batch of batches) if (matches(subscription, batch.place)) mine.push(batch.text);
+      for (const batch of batches) if (sees(view, batch.place)) mine.push(batch.text);
       // Local: with several instances each one serves its own consoles from the shared view
       // (src/cluster/liveRelay.ts), so a batch must not also cross the Redis adapter.
       if (mine.length > 0) live.local.to(room).volatile.emit('telemetry', new RawJson(`[${mine.join(',')}]`));

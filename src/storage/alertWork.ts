@@ -2,6 +2,7 @@
 // and its history entry are written together, so the timeline never misses or invents a step.
 import { type AlertRecord, type AlertState, alertColumns, alertSource } from './alerts.ts';
 import { inTransaction, type Pool, type PoolClient } from './pool.ts';
+import { scopeClause } from './scope.ts';
 
 export interface AlertNote {
   at: Date;
@@ -16,6 +17,9 @@ export interface AlertSelection {
   kind?: string;
   severity?: string;
 }
+
+/** Area and unit ids a bulk acknowledgement is limited to (src/auth/scope.ts); null: every area. */
+type ScopeIds = readonly string[] | null;
 
 /** Why an alert was not changed: it does not exist, or its state or assignment does not allow it. */
 export type Refusal =
@@ -134,8 +138,9 @@ export function createAlertWorkQueries(pool: Pool) {
       note: string | null;
       at: Date;
       limit: number;
+      scope?: ScopeIds;
     }): Promise<AlertRecord[]> {
-      const { where, params } = matching(input.ids, input.selection, 5);
+      const { where, params } = matching(input.ids, input.selection, 5, input.scope ?? null);
       const { rows } = await pool.query<AlertRecord>(
         `WITH a AS (
            UPDATE alerts SET state = 'acknowledged', acknowledged_at = $1, acknowledged_by = $2
@@ -155,8 +160,8 @@ export function createAlertWorkQueries(pool: Pool) {
     },
 
     /** Open alerts still matching `selection` (beyond a bulk acknowledgement's limit, or new since). */
-    async countOpen(selection: AlertSelection): Promise<number> {
-      const { where, params } = matching(undefined, selection, 1);
+    async countOpen(selection: AlertSelection, scope: ScopeIds = null): Promise<number> {
+      const { where, params } = matching(undefined, selection, 1, scope);
       const { rows } = await pool.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM alerts WHERE state = 'open' AND ${where}`,
         params,
@@ -164,11 +169,11 @@ export function createAlertWorkQueries(pool: Pool) {
       return rows[0]!.n;
     },
 
-    /** Why each of `ids` is not open: it does not exist, or its state now. */
-    async refusals(ids: readonly number[]): Promise<Map<number, Refusal>> {
+    /** Why each of `ids` is not open: it does not exist (or not within `scope`), or its state now. */
+    async refusals(ids: readonly number[], scope: ScopeIds = null): Promise<Map<number, Refusal>> {
       const { rows } = await pool.query<{ id: number; state: AlertState }>(
-        'SELECT id::int, state FROM alerts WHERE id = ANY($1::bigint[])',
-        [ids],
+        `SELECT id::int, state FROM alerts WHERE id = ANY($1::bigint[]) AND ${scopeClause('$2')}`,
+        [ids, scope],
       );
       const states = new Map(rows.map((r) => [r.id, r.state]));
       return new Map(
@@ -182,7 +187,12 @@ export function createAlertWorkQueries(pool: Pool) {
 }
 
 /** The WHERE of a bulk acknowledgement's alerts, its parameters numbered from `first`. */
-function matching(ids: readonly number[] | undefined, selection: AlertSelection | undefined, first: number) {
+function matching(
+  ids: readonly number[] | undefined,
+  selection: AlertSelection | undefined,
+  first: number,
+  scope: ScopeIds,
+) {
   const where: string[] = [];
   const params: unknown[] = [];
   const add = (sql: string, value: unknown) => {
@@ -196,6 +206,10 @@ function matching(ids: readonly number[] | undefined, selection: AlertSelection 
   if (selection?.severity) add('severity = ?', selection.severity);
   // Callers always name ids or at least one field; "everything" is never meant by an empty filter.
   if (where.length === 0) throw new Error('a bulk acknowledgement names ids or a filter');
+  if (scope) {
+    params.push(scope);
+    where.push(scopeClause(`$${first + params.length - 1}`));
+  }
   return { where: where.join(' AND '), params };
 }
 

@@ -1,6 +1,8 @@
 // Typed queries on alert rules, alerts and their history.
 import type { Rule, RuleInput } from '../alerts/rules.ts';
+import { everywhere, type Scope } from '../auth/scope.ts';
 import { inTransaction as inTx, type Pool, type PoolClient } from './pool.ts';
+import { scopeClause, scopeCondition, scopeParameter } from './scope.ts';
 
 export type AlertState = 'open' | 'acknowledged' | 'resolved';
 
@@ -104,6 +106,8 @@ export interface AlertFilter {
   limit: number;
   /** Keyset page: alerts with an id below this one. */
   before?: number;
+  /** What the reader reaches (src/auth/scope.ts); unset: every area. */
+  scope?: Scope;
 }
 
 export function createAlertQueries(pool: Pool) {
@@ -299,6 +303,9 @@ export function createAlertQueries(pool: Pool) {
       if (filter.from) add('a.opened_at >= ?', filter.from);
       if (filter.to) add('a.opened_at < ?', filter.to);
       if (filter.before) add('a.id < ?', filter.before);
+      const inScope =
+        filter.scope && scopeCondition(filter.scope, params, { city: 'a.city', ward: 'a.ward' });
+      if (inScope) where.push(inScope);
       params.push(filter.limit);
       const { rows } = await pool.query<AlertRecord>(
         `SELECT ${alertColumns} FROM ${alertSource}
@@ -325,8 +332,8 @@ export function createAlertQueries(pool: Pool) {
       return rows;
     },
 
-    /** Active alerts grouped per city, ward, kind and severity: a storm stays readable. */
-    async summary(): Promise<
+    /** Active alerts grouped per city, ward, kind and severity: a storm stays readable; within `scope`. */
+    async summary(scope: Scope = everywhere): Promise<
       Array<{
         city: string;
         ward: string;
@@ -342,9 +349,10 @@ export function createAlertQueries(pool: Pool) {
                 count(*) FILTER (WHERE state = 'open')::int AS open,
                 count(*) FILTER (WHERE state = 'acknowledged')::int AS acknowledged,
                 min(opened_at) AS oldest
-         FROM alerts WHERE state <> 'resolved'
+         FROM alerts WHERE state <> 'resolved' AND ${scopeClause('$1')}
          GROUP BY 1, 2, 3, 4
          ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, count(*) DESC, city, ward, kind`,
+        [scopeParameter(scope)],
       );
       return rows;
     },

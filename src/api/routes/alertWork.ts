@@ -1,5 +1,6 @@
 // Working an alert: assign it (or take it), unassign, add notes, read its timeline and its context,
-// and acknowledge many at once in a storm. Operators and admins act; every role reads.
+// and acknowledge many at once in a storm. Operators and admins act; every role reads; each within
+// their scope, outside which an alert does not exist for them.
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -9,9 +10,12 @@ import { severities } from '../../alerts/rules.ts';
 import { TimelineEntryWire } from '../../alerts/timeline.ts';
 import { AlertNoteWire, AlertWire, alertWire, noteWire } from '../../alerts/wire.ts';
 import { maxBulkAcknowledge } from '../../alerts/workflow.ts';
+import { inScope, type Scope } from '../../auth/scope.ts';
 import type { Catalog } from '../../catalog/index.ts';
 import { CityId, KindName } from '../../catalog/schema.ts';
 import { AppError } from '../../errors.ts';
+import type { AlertQueries, AlertRecord } from '../../storage/alerts.ts';
+import { callerScope } from '../plugins/roles.ts';
 import { ErrorBody } from '../schemas.ts';
 
 const tags = ['alerts'];
@@ -74,6 +78,18 @@ const BulkResult = z.object({
     ),
 });
 
+/** The alert, if it exists within `scope`; else 404, the same answer as for an id that never existed. */
+export async function findAlert(queries: AlertQueries, id: number, scope: Scope): Promise<AlertRecord> {
+  const alert = await queries.get(id);
+  if (!alert || !inScope(scope, alert)) throw new AppError('NOT_FOUND', `alert ${id} does not exist`);
+  return alert;
+}
+
+/** Before an action: the global scope needs no read, a scoped caller's alert must be theirs. */
+export async function checkAlertInScope(queries: AlertQueries, id: number, scope: Scope): Promise<void> {
+  if (!scope.all) await findAlert(queries, id, scope);
+}
+
 const minutes = (max: number, byDefault: number) =>
   z.coerce.number().int().min(0).max(max).default(byDefault);
 
@@ -81,11 +97,6 @@ export async function alertWorkRoutes(app: FastifyInstance, opts: { alerts: Aler
   const { workflow, queries } = opts.alerts;
   const r = app.withTypeProvider<ZodTypeProvider>();
   const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
-  const found = async (id: number) => {
-    const alert = await queries.get(id);
-    if (!alert) throw new AppError('NOT_FOUND', `alert ${id} does not exist`);
-    return alert;
-  };
 
   r.post(
     '/alerts/:id/assign',
@@ -107,11 +118,13 @@ export async function alertWorkRoutes(app: FastifyInstance, opts: { alerts: Aler
     async (request) => {
       const actor = request.principal!.username;
       const { assignee = 'me', note } = request.body;
+      const place = await findAlert(queries, request.params.id, callerScope(request));
       const alert = await workflow.assign(
         request.params.id,
         assignee === 'me' ? actor : assignee,
         actor,
         note ?? null,
+        place,
       );
       return alertWire(alert);
     },
@@ -132,6 +145,7 @@ export async function alertWorkRoutes(app: FastifyInstance, opts: { alerts: Aler
     },
     async (request) => {
       const actor = request.principal!.username;
+      await checkAlertInScope(queries, request.params.id, callerScope(request));
       return alertWire(await workflow.unassign(request.params.id, actor, request.body.note ?? null));
     },
   );
@@ -152,6 +166,7 @@ export async function alertWorkRoutes(app: FastifyInstance, opts: { alerts: Aler
     },
     async (request, reply) => {
       const author = request.principal!.username;
+      await checkAlertInScope(queries, request.params.id, callerScope(request));
       const { alert, note } = await workflow.addNote(request.params.id, author, request.body.text);
       return reply.code(201).send({ alert: alertWire(alert), note: noteWire(note) });
     },
@@ -174,7 +189,7 @@ export async function alertWorkRoutes(app: FastifyInstance, opts: { alerts: Aler
       },
     },
     async (request) => {
-      const alert = await found(request.params.id);
+      const alert = await findAlert(queries, request.params.id, callerScope(request));
       // The delivery log is the operators' (GET /notifications/deliveries): viewers see the rest.
       const notifications = request.principal!.role !== 'viewer';
       return { alertId: alert.id, items: await opts.alerts.timeline(alert.id, { notifications }) };
@@ -204,7 +219,20 @@ export async function alertWorkRoutes(app: FastifyInstance, opts: { alerts: Aler
         response: { 200: AlertContextWire, ...errors },
       },
     },
-    async (request) => opts.alerts.context(await found(request.params.id), request.query),
+    async (request) => {
+      const scope = callerScope(request);
+      const context = await opts.alerts.context(
+        await findAlert(queries, request.params.id, scope),
+        request.query,
+      );
+      // Its neighbours across a boundary are shown only to those who reach them.
+      if (scope.all) return context;
+      return {
+        ...context,
+        pole: { ...context.pole, devices: context.pole.devices.filter((d) => inScope(scope, d)) },
+        cameras: context.cameras.filter((c) => inScope(scope, c)),
+      };
+    },
   );
 
   r.post(
@@ -236,6 +264,7 @@ export async function alertWorkRoutes(app: FastifyInstance, opts: { alerts: Aler
         selection,
         actor: request.principal!.username,
         note: note ?? null,
+        scope: callerScope(request),
       });
       return { ...result, acknowledged: result.acknowledged.map((a) => a.id) };
     },

@@ -1,6 +1,7 @@
 // Alerts for operators: list with filters, one with its history and its rule's instructions,
 // acknowledge, resolve, and a summary per ward and kind that keeps an alert storm readable. Working an
-// alert (assignment, notes, timeline, context, bulk acknowledgement) is in ./alertWork.ts.
+// alert (assignment, notes, timeline, context, bulk acknowledgement) is in ./alertWork.ts. Each within
+// the caller's scope: lists filter, an alert outside it is not found.
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -9,9 +10,9 @@ import { RuleInstructions, severities } from '../../alerts/rules.ts';
 import { AlertWire, alertWire } from '../../alerts/wire.ts';
 import type { Catalog } from '../../catalog/index.ts';
 import { CityId, KindName } from '../../catalog/schema.ts';
-import { AppError } from '../../errors.ts';
+import { callerScope } from '../plugins/roles.ts';
 import { ErrorBody, TimeParam } from '../schemas.ts';
-import { alertWorkRoutes } from './alertWork.ts';
+import { alertWorkRoutes, checkAlertInScope, findAlert } from './alertWork.ts';
 
 export async function alertRoutes(app: FastifyInstance, opts: { alerts: Alerts; catalog: Catalog }) {
   const { queries, lifecycle } = opts.alerts;
@@ -73,6 +74,7 @@ export async function alertRoutes(app: FastifyInstance, opts: { alerts: Alerts; 
         ...request.query,
         ward: ward && opts.catalog.currentWard(city, ward),
         assignee: assignee === 'me' ? request.principal!.username : assignee,
+        scope: callerScope(request),
       });
       const last = rows.at(-1);
       return {
@@ -109,8 +111,11 @@ export async function alertRoutes(app: FastifyInstance, opts: { alerts: Alerts; 
         },
       },
     },
-    async () => ({
-      groups: (await queries.summary()).map((g) => ({ ...g, oldest: g.oldest.toISOString() })),
+    async (request) => ({
+      groups: (await queries.summary(callerScope(request))).map((g) => ({
+        ...g,
+        oldest: g.oldest.toISOString(),
+      })),
     }),
   );
 
@@ -144,8 +149,7 @@ export async function alertRoutes(app: FastifyInstance, opts: { alerts: Alerts; 
       },
     },
     async (request) => {
-      const alert = await queries.get(request.params.id);
-      if (!alert) throw new AppError('NOT_FOUND', `alert ${request.params.id} does not exist`);
+      const alert = await findAlert(queries, request.params.id, callerScope(request));
       const [history, rule] = await Promise.all([queries.history(alert.id), queries.rule(alert.ruleId)]);
       return {
         ...alertWire(alert),
@@ -177,6 +181,7 @@ export async function alertRoutes(app: FastifyInstance, opts: { alerts: Alerts; 
       },
       async (request) => {
         const actor = request.principal!.username;
+        await checkAlertInScope(queries, request.params.id, callerScope(request));
         const alert = await lifecycle[action](request.params.id, actor, request.body.note ?? null);
         return alertWire(alert);
       },
