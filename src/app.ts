@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { type Alerts, createAlerts } from './alerts/index.ts';
 import { startMetricsListener } from './api/routes/health.ts';
+import { brokerEndpoint } from './api/routes/admin/devices.ts';
 import { createApiServer } from './api/server.ts';
 import { type Audit, createAudit } from './audit/index.ts';
 import { bootstrapAdmin } from './auth/bootstrap.ts';
@@ -53,6 +54,7 @@ import { createProfileQueries } from './storage/profiles.ts';
 import { createProvisioningQueries } from './storage/provisioning.ts';
 import { createRetention } from './storage/retention.ts';
 import { createUserQueries } from './storage/users.ts';
+import { createSystemHealth } from './system/index.ts';
 
 export interface RunningApp {
   config: Config;
@@ -393,6 +395,17 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
         sharedLimits,
       ),
     });
+    // The admins' health page: numbers registered with the metrics, so /metrics shows them too.
+    const system = createSystemHealth({
+      pool,
+      metrics,
+      broker,
+      alerts,
+      backups,
+      dataDir: config.DATA_DIR,
+      embeddedDatabase: !config.DATABASE_URL,
+      journalMaxBytes: config.JOURNAL_MAX_BYTES,
+    });
     const surface = monitoringSurface(config);
     const http = await createApiServer({
       pool,
@@ -423,6 +436,11 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       audit,
       notifications,
       surface: { metrics: surface.metrics, docs: surface.docs },
+      admin: {
+        system,
+        backups: { scheduler: backups, config },
+        mqtt: brokerEndpoint(config.MQTT_URL, { port: mqttPort, tlsPort: mqttTlsPort, wsPort: mqttWsPort }),
+      },
       brokerHooks:
         config.MQTT_URL || config.MQTT_AUTH_HOOK_TOKEN
           ? {

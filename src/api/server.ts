@@ -29,6 +29,7 @@ import { installNulGuard } from './plugins/nulGuard.ts';
 import { installOpenApi } from './plugins/openapi.ts';
 import { installRoles } from './plugins/roles.ts';
 import { installSecurityHeaders } from './plugins/securityHeaders.ts';
+import { type AdminAreas, adminRoutes } from './routes/admin/index.ts';
 import { alertRoutes } from './routes/alerts.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { authRoutes } from './routes/auth.ts';
@@ -104,6 +105,8 @@ export interface ApiAreas {
    * all) and the OpenAPI description at /docs (src/config.ts, monitoringSurface).
    */
   surface: { metrics: MetricsAccess; docs: boolean };
+  /** The admins' pages: system health, backups, where devices reach the MQTT broker. */
+  admin: AdminAreas;
   log: Logger;
 }
 
@@ -153,6 +156,17 @@ export async function createApiServer(areas: ApiAreas): Promise<FastifyInstance>
         const { provisioning, mqtt } = areas.provisioning;
         await api.register(provisioningRoutes, { provisioning, mqtt });
       }
+      await api.register(adminRoutes, {
+        admin: areas.admin,
+        registry: areas.registry,
+        deviceQueries: areas.deviceQueries,
+        catalog: areas.catalog,
+        places: areas.places,
+        pool: areas.pool,
+        audit: areas.audit,
+        auth: areas.auth,
+        users: areas.users,
+      });
       await api.register(telemetryRoutes, {
         pool: areas.pool,
         registry: areas.registry,

@@ -11,6 +11,17 @@ import type { Problem } from './selfAlert.ts';
 
 export type SchedulerConfig = BackupConfig & Pick<Config, 'BACKUP_SCHEDULE' | 'BACKUP_MAX_AGE_H'>;
 
+/** One backup as the admins' pages show it: running (ok null), written, or failed with the reason. */
+export interface BackupRun {
+  trigger: 'schedule' | 'api' | 'found';
+  startedAt: Date;
+  finishedAt: Date | null;
+  ok: boolean | null;
+  file: string | null;
+  bytes: number | null;
+  error: string | null;
+}
+
 const checkEveryMs = 10 * 60_000;
 
 /** The next instant after `now` at local HH:MM. */
@@ -32,6 +43,8 @@ export function createBackupScheduler(deps: {
   const since = clock();
   let lastGood: Date | undefined;
   let running: Promise<BackupResult> | undefined;
+  let current: BackupRun | undefined;
+  let last: BackupRun | undefined;
   let stopped = false;
   const timers: NodeJS.Timeout[] = [];
 
@@ -60,12 +73,24 @@ export function createBackupScheduler(deps: {
     );
   }
 
-  async function backupNow(): Promise<BackupResult> {
+  /** Starts a backup, or joins the one running: one at a time, whoever asks. */
+  async function backupNow(trigger: BackupRun['trigger'] = 'schedule'): Promise<BackupResult> {
     running ??= (async () => {
-      log.info('backup started');
+      log.info({ trigger }, 'backup started');
+      const run: BackupRun = {
+        trigger,
+        startedAt: clock(),
+        finishedAt: null,
+        ok: null,
+        file: null,
+        bytes: null,
+        error: null,
+      };
+      current = run;
       try {
         const result = await runBackup(config);
         lastGood = clock();
+        Object.assign(run, { finishedAt: lastGood, ok: true, file: result.file, bytes: result.bytes });
         metrics.backupLastSuccess.set(lastGood.getTime() / 1000);
         metrics.backupLastBytes.set(result.bytes);
         metrics.backupLastSeconds.set(result.ms / 1000);
@@ -79,6 +104,7 @@ export function createBackupScheduler(deps: {
           .catch((error) => log.error({ err: error }, 'could not resolve the backup alert'));
         return result;
       } catch (error) {
+        Object.assign(run, { finishedAt: clock(), ok: false, error: (error as Error).message });
         if (!stopped) {
           metrics.backupFailures.inc();
           log.error({ err: error }, 'backup failed');
@@ -92,6 +118,8 @@ export function createBackupScheduler(deps: {
         throw error;
       } finally {
         running = undefined;
+        current = undefined;
+        last = run;
       }
     })();
     return running;
@@ -119,6 +147,15 @@ export function createBackupScheduler(deps: {
       const newest = (await listBackups(config))[0];
       if (newest) {
         lastGood = newest.at;
+        last = {
+          trigger: 'found',
+          startedAt: newest.at,
+          finishedAt: newest.at,
+          ok: true,
+          file: newest.file,
+          bytes: newest.bytes,
+          error: null,
+        };
         metrics.backupLastSuccess.set(newest.at.getTime() / 1000);
         metrics.backupLastBytes.set(newest.bytes);
       }
@@ -129,6 +166,8 @@ export function createBackupScheduler(deps: {
       await checkAge();
     },
     backupNow,
+    /** The backup running now, and the last one that ended (or the newest file found at start). */
+    status: () => ({ running: current ?? null, last: last ?? null }),
     checkAge,
     stop(): void {
       stopped = true;

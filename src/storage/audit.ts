@@ -27,6 +27,11 @@ export interface AuditQuery {
   target?: string;
   outcome?: AuditOutcome;
   ip?: string;
+  /**
+   * An area (or unit) id: entries that name it, as their target (an area's own routes), as `city`,
+   * `ward` or `area` in the body or query they record, or in their details as `area`.
+   */
+  area?: string;
   from?: Date;
   to?: Date;
   beforeId?: number;
@@ -74,6 +79,9 @@ export async function listAudit(pool: Pool, q: AuditQuery): Promise<AuditRecord[
        AND ($3::text IS NULL OR target = $3) AND ($4::text IS NULL OR outcome = $4)
        AND ($5::text IS NULL OR ip = $5) AND ($6::timestamptz IS NULL OR at >= $6)
        AND ($7::timestamptz IS NULL OR at < $7) AND ($8::bigint IS NULL OR id < $8)
+       AND ($10::text IS NULL OR target = $10 OR details->>'area' = $10
+         OR $10 IN (details->'body'->>'city', details->'body'->>'ward', details->'body'->>'area',
+                    details->'query'->>'city', details->'query'->>'ward', details->'query'->>'area'))
      ORDER BY id DESC LIMIT $9`,
     [
       q.actor ?? null,
@@ -85,6 +93,7 @@ export async function listAudit(pool: Pool, q: AuditQuery): Promise<AuditRecord[
       q.to ?? null,
       q.beforeId ?? null,
       q.limit,
+      q.area ?? null,
     ],
   );
   return rows;

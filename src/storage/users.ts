@@ -29,6 +29,8 @@ export interface UserListing {
   lockedUntil: Date | null;
   createdAt: Date;
   scope: string[] | null;
+  /** The last successful login, as the audit log recorded it; null: never. */
+  lastLoginAt: Date | null;
 }
 
 export interface LockoutPolicy {
@@ -55,7 +57,10 @@ export function createUserQueries(pool: Pool) {
     async list(): Promise<UserListing[]> {
       const { rows } = await pool.query<UserListing>(
         `SELECT id::int, username, role, disabled, created_at AS "createdAt", scope,
-           CASE WHEN locked_until > now() THEN locked_until END AS "lockedUntil"
+           CASE WHEN locked_until > now() THEN locked_until END AS "lockedUntil",
+           (SELECT a.at FROM audit_log a
+            WHERE a.actor = users.username AND a.action = 'auth.login' AND a.outcome = 'success'
+            ORDER BY a.id DESC LIMIT 1) AS "lastLoginAt"
          FROM users ORDER BY username`,
       );
       return rows;

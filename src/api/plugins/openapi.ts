@@ -46,6 +46,7 @@ const tags = [
   ['feeds', 'Dữ liệu cho tỉnh (khoá API) / Province feeds (API keys)'],
   ['open data', 'Dữ liệu mở, không cần đăng nhập / Open data, no login'],
   ['broker', 'Móc nối với broker MQTT ngoài / External MQTT broker hooks'],
+  ['system', 'Quản trị hệ thống: tình trạng, sao lưu / System administration: health, backups'],
 ].map(([name, description]) => ({ name: name!, description: description! }));
 
 export const openApiTags: readonly string[] = tags.map((t) => t.name);

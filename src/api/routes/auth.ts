@@ -31,6 +31,7 @@ const UserBody = z.object({
   /** Set while the account is locked after repeated failed logins. */
   lockedUntil: z.string().nullable(),
   createdAt: z.string(),
+  lastLoginAt: z.string().nullable().describe('the last successful login; null: never'),
   scope: ScopeBody,
 });
 
@@ -177,6 +178,7 @@ export async function authRoutes(
         ...u,
         lockedUntil: u.lockedUntil?.toISOString() ?? null,
         createdAt: u.createdAt.toISOString(),
+        lastLoginAt: u.lastLoginAt?.toISOString() ?? null,
         scope: scopeWire(scopeFrom(u.scope)),
       })),
     }),

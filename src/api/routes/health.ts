@@ -15,6 +15,7 @@ import { AppError } from '../../errors.ts';
 import type { Metrics } from '../../metrics/index.ts';
 import { listen } from '../../net.ts';
 import type { Pool } from '../../storage/pool.ts';
+import { createReadiness, Readiness } from '../../system/readiness.ts';
 import { mediaResponse } from '../openapi/responses.ts';
 
 /** /metrics on the API's listener: open to anyone, behind a bearer token, or (neither) not there. */
@@ -45,21 +46,7 @@ export async function healthRoutes(
     async () => ({ status: 'ok' as const }),
   );
 
-  const Ready = z.object({
-    status: z.enum(['ready', 'degraded', 'not_ready']),
-    checks: z.object({
-      database: z.enum(['ok', 'failing']),
-      broker: z.enum(['ok', 'failing']),
-      journal: z.object({
-        state: z.enum(['idle', 'active', 'full']),
-        bytes: z.number(),
-      }),
-    }),
-  });
-  const gauge = async (g: { get(): Promise<{ values: Array<{ value: number }> }> }) =>
-    (await g.get()).values[0]?.value ?? 0;
-  // A full journal shows as writes waiting since the last look.
-  let fullSeen = 0;
+  const readiness = createReadiness(opts);
   r.get(
     '/readyz',
     {
@@ -73,33 +60,12 @@ export async function healthRoutes(
           'the local journal (the database is failing or the journal is replayed); 503 "not_ready" when the ' +
           'broker is down or the journal is full.',
         tags: ['health'],
-        response: { 200: Ready, 503: Ready },
+        response: { 200: Readiness, 503: Readiness },
       },
     },
     async (_request, reply) => {
-      const database = await Promise.race([
-        opts.pool.query('SELECT 1').then(() => 'ok' as const),
-        new Promise<'failing'>((ok) => setTimeout(() => ok('failing'), 2_000).unref()),
-      ]).catch(() => 'failing' as const);
-      const broker = opts.broker.ready() ? ('ok' as const) : ('failing' as const);
-      const degraded = (await gauge(opts.metrics.ingestDegraded)) === 1;
-      const bytes = await gauge(opts.metrics.journalBytes);
-      const fullCount = await gauge(opts.metrics.journalFull);
-      const full = degraded && fullCount > fullSeen;
-      fullSeen = fullCount;
-      const journal = {
-        state: full ? ('full' as const) : degraded ? ('active' as const) : ('idle' as const),
-        bytes,
-      };
-      const status =
-        broker === 'failing' || full
-          ? ('not_ready' as const)
-          : database === 'failing' || degraded
-            ? ('degraded' as const)
-            : ('ready' as const);
-      return reply
-        .code(status === 'not_ready' ? 503 : 200)
-        .send({ status, checks: { database, broker, journal } });
+      const ready = await readiness();
+      return reply.code(ready.status === 'not_ready' ? 503 : 200).send(ready);
     },
   );
 
