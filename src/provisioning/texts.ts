@@ -3,18 +3,20 @@
 import { AppError, type ErrorCode } from '../errors.ts';
 import type { Bilingual } from '../places/schema.ts';
 
-/** Why a claim was refused: the stable word a device's firmware or an installer's app reads. */
-export type ClaimRefusal =
-  | 'BAD_KEY'
-  | 'KEY_REVOKED'
-  | 'KEY_EXPIRED'
-  | 'KEY_EXHAUSTED'
-  | 'ALREADY_CLAIMED'
-  | 'KIND_NOT_ALLOWED'
-  | 'AREA_NOT_ALLOWED'
-  | 'UNIT_NOT_ALLOWED'
-  | 'UNIT_NEEDED'
-  | 'RATE_LIMITED';
+/** Why a claim may be refused: the stable words a device's firmware or an installer's app reads. */
+export const claimRefusals = [
+  'BAD_KEY',
+  'KEY_REVOKED',
+  'KEY_EXPIRED',
+  'KEY_EXHAUSTED',
+  'ALREADY_CLAIMED',
+  'KIND_NOT_ALLOWED',
+  'AREA_NOT_ALLOWED',
+  'UNIT_NOT_ALLOWED',
+  'UNIT_NEEDED',
+  'RATE_LIMITED',
+] as const;
+export type ClaimRefusal = (typeof claimRefusals)[number];
 
 export function provisionError(
   code: ErrorCode,

@@ -14,6 +14,7 @@ export interface ServicePaths {
   mosquitto: string;
   mosquittoCtrl: string;
   mosquittoPub: string;
+  mosquittoSub: string;
   dynsecPlugin: string;
   redisServer: string;
   chromium: string;
@@ -38,10 +39,11 @@ interface Wanted {
 
 const wanted: Record<keyof ServicePaths, Wanted> = {
   mosquitto: { name: 'mosquitto', package: 'mosquitto', kind: 'program' },
-  // Debian ships mosquitto_ctrl and the plugin with the broker, and mosquitto_pub in the clients package.
+  // Debian ships mosquitto_ctrl and the plugin with the broker, mosquitto_pub and _sub in the clients package.
   mosquittoCtrl: { name: 'mosquitto_ctrl', package: 'mosquitto', kind: 'program' },
   dynsecPlugin: { name: 'mosquitto_dynamic_security.so', package: 'mosquitto', kind: 'plugin' },
   mosquittoPub: { name: 'mosquitto_pub', package: 'mosquitto-clients', kind: 'program' },
+  mosquittoSub: { name: 'mosquitto_sub', package: 'mosquitto-clients', kind: 'program' },
   redisServer: { name: 'redis-server', package: 'redis-server', kind: 'program' },
   chromium: { name: 'chromium', package: 'chromium', kind: 'program' },
   openssl: { name: 'openssl', package: 'openssl', kind: 'program' },
