@@ -141,6 +141,40 @@ describe('a claim', () => {
   });
 });
 
+describe('a claim’s unit', () => {
+  it('follows from the position where a boundary holds it, over the unit named', async () => {
+    const east = { lat: 15.9, lon: 108.36 };
+    const square = [
+      [108.35, 15.89],
+      [108.37, 15.89],
+      [108.37, 15.91],
+      [108.35, 15.91],
+      [108.35, 15.89],
+    ];
+    const imported = await app.request('PUT', '/api/v1/places/boundaries', admin, {
+      type: 'FeatureCollection',
+      features: [
+        {
+          type: 'Feature',
+          properties: { id: 'phuong-hoi-an-dong' },
+          geometry: { type: 'Polygon', coordinates: [square] },
+        },
+      ],
+    });
+    expect(imported.status, JSON.stringify(imported.body)).toBe(200);
+    const anyUnit = await createKey({ name: 'hoi-an-any-unit' });
+    const placed = await claim(anyUnit, { id: 'ha-prov-pos-0001', kind: 'streetlight', ...east });
+    expect(placed.status, JSON.stringify(placed.body)).toBe(201);
+    expect(placed.body.device.ward).toBe('phuong-hoi-an-dong');
+    const oneUnit = await createKey({ name: 'hoi-an-one-unit', unit: 'phuong-hoi-an' });
+    expectRefusal(
+      await claim(oneUnit, { id: 'ha-prov-pos-0002', kind: 'streetlight', ward: 'phuong-hoi-an', ...east }),
+      403,
+      'UNIT_NOT_ALLOWED',
+    );
+  });
+});
+
 describe('a claim is refused, with the reason in Vietnamese and English,', () => {
   it('for a wrong secret or an unknown key', async () => {
     const key = await createKey({ name: 'hoi-an-secret' });
