@@ -5,6 +5,7 @@ import { heard, isSounding, setUpAlarm } from './alarm.js';
 import { closeAlert, followLink } from './alertDetail.js';
 import { renderAlerts, setUpBulk } from './alerts.js';
 import { api } from './api.js';
+import { displayMode, displayUrl, enterDisplay, keepSession } from './display.js';
 import { onFilterChange, renderFilters } from './filters.js';
 import { applyTexts, t } from './i18n.js';
 import { connectLive } from './live.js';
@@ -33,6 +34,10 @@ async function start() {
   applyLanguage();
   connectLive();
   followLink();
+  if (displayMode) {
+    enterDisplay();
+    keepSession();
+  }
 }
 
 $('login').addEventListener('submit', async (event) => {
@@ -51,6 +56,7 @@ $('login').addEventListener('submit', async (event) => {
   state.role = session.role;
   sessionStorage.setItem('ioc.token', state.token);
   sessionStorage.setItem('ioc.role', state.role);
+  sessionStorage.setItem('ioc.expiresAt', session.expiresAt);
   await start();
 });
 $('lang').addEventListener('click', () => {
@@ -60,6 +66,7 @@ $('lang').addEventListener('click', () => {
   if (state.panel) void renderPanel(state.panel);
 });
 $('logout').addEventListener('click', logout);
+$('display').addEventListener('click', () => location.assign(displayUrl()));
 setUpAlarm();
 setUpBulk();
 window.addEventListener('hashchange', followLink);
@@ -84,6 +91,8 @@ window.iocConsole = {
   /** When the alarm was heard for each alert ({ alertId, at }), and whether it sounds now. */
   heard: () => heard,
   sounding: isSounding,
+  /** Drops and re-opens the live link, as a network blip would. */
+  reconnect: () => state.socket.disconnect().connect(),
   /** The unit names shown (not hidden to avoid an overlap) and whether any two shown overlap. */
   labels: () => {
     const boxes = [...document.querySelectorAll('.ward-label span:not(.label-hidden)')].map((el) =>

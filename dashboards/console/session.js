@@ -13,5 +13,6 @@ export function logout() {
 export function backToLogin() {
   sessionStorage.removeItem('ioc.token');
   sessionStorage.removeItem('ioc.role');
+  sessionStorage.removeItem('ioc.expiresAt');
   location.reload();
 }

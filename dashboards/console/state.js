@@ -26,4 +26,7 @@ export const state = {
 };
 export const $ = (id) => document.getElementById(id);
 // Viewers watch; operators and admins act. The API enforces the same, this only hides what would fail.
-export const canOperate = () => state.role === 'operator' || state.role === 'admin';
+// The wall display only shows, whoever is logged in on it.
+export const canOperate = () =>
+  (state.role === 'operator' || state.role === 'admin') &&
+  new URLSearchParams(location.search).get('display') !== '1';

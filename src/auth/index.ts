@@ -34,6 +34,12 @@ export interface Auth {
     from: string,
   ): Promise<{ token: string; expiresAt: Date; role: Role; scope: Scope }>;
   verifyToken(token: string): Promise<Principal>;
+  /**
+   * A new token for a session that is still valid (not expired, not ended by a logout, a password or
+   * role change, or a disabled account): a wall display stays logged in without anyone typing a
+   * password, and loses its session by the same rules as any other.
+   */
+  renew(token: string): Promise<{ token: string; expiresAt: Date; role: Role; scope: Scope }>;
   /** Ends every session of the user (all their tokens stop working). */
   logout(username: string): Promise<void>;
   hashPassword(password: string): Promise<string>;
@@ -130,6 +136,18 @@ export function createAuth(deps: {
     return read;
   }
 
+  async function issue(user: UserRow): Promise<{ token: string; expiresAt: Date }> {
+    const expiresAt = new Date(Date.now() + ttlSeconds * 1000);
+    const token = await new SignJWT({ ver: user.tokenVersion })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(user.username)
+      .setIssuer(issuer)
+      .setIssuedAt()
+      .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
+      .sign(jwtSecret);
+    return { token, expiresAt };
+  }
+
   return {
     async login(username, password, from) {
       // The budgets come before the database and the hash: an attempt over them costs nothing else.
@@ -186,15 +204,16 @@ export function createAuth(deps: {
       }
       throttle.succeeded(username, from);
       await users.loginSucceeded(username);
-      const expiresAt = new Date(Date.now() + ttlSeconds * 1000);
-      const token = await new SignJWT({ ver: user.tokenVersion })
-        .setProtectedHeader({ alg: 'HS256' })
-        .setSubject(user.username)
-        .setIssuer(issuer)
-        .setIssuedAt()
-        .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
-        .sign(jwtSecret);
-      return { token, expiresAt, role: user.role, scope: scopeFrom(user.scope) };
+      return { ...(await issue(user)), role: user.role, scope: scopeFrom(user.scope) };
+    },
+
+    async renew(token) {
+      const { username } = await this.verifyToken(token);
+      // Read the account afresh: a session ended a moment ago is not renewed from the cache.
+      accounts.delete(username);
+      const principal = await this.verifyToken(token);
+      const user = (await account(username))!.user;
+      return { ...(await issue(user)), role: principal.role, scope: principal.scope };
     },
 
     async verifyToken(token) {

@@ -111,7 +111,8 @@ async function alarm(id: string) {
 
 const sounding = (page: Page) => page.evaluate(() => (globalThis as any).iocConsole.sounding());
 
-describe('alarms in the console', () => {
+// A browser and a broker per test on a shared machine: a minute each, not the default half.
+describe('alarms in the console', { timeout: 60_000 }, () => {
   it('sounds, marks the tab, notifies once and shows what to do until the fire alarm is acknowledged', async () => {
     const page = await operatorPage();
     expect(await sounding(page)).toBe(false);

@@ -111,6 +111,37 @@ export async function authRoutes(
   );
 
   r.post(
+    '/auth/renew',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        operationId: 'renewSession',
+        summary: 'Gia hạn phiên đăng nhập / Renew the session',
+        description:
+          'Một mã mới (JWT_TTL_S) cho phiên còn hiệu lực, không cần mật khẩu: màn hình treo tường không bị ' +
+          'đăng xuất. Phiên đã kết thúc (đăng xuất, đổi mật khẩu hay vai trò, tài khoản bị khoá) không gia hạn ' +
+          'được. / A new token (JWT_TTL_S) for a session still valid, without the password, so a wall display ' +
+          'stays up. A session that has ended (logout, password or role change, account disabled) is not renewed.',
+        tags: ['auth'],
+        response: {
+          200: z.object({
+            token: z.string(),
+            expiresAt: z.string(),
+            role: z.enum(roles),
+            scope: ScopeBody.describe('the areas and units this account reaches'),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const bearer = request.headers.authorization?.replace(/^Bearer\s+/i, '') ?? '';
+      const { token, expiresAt, role, scope } = await auth.renew(bearer);
+      return { token, expiresAt: expiresAt.toISOString(), role, scope: scopeWire(scope) };
+    },
+  );
+
+  r.post(
     '/auth/logout',
     {
       config: { role: 'viewer', audit: 'explicit' },
