@@ -49,7 +49,10 @@ export const MetricDefinition = z
   .refine((m) => m.min < m.max, { message: 'min must be below max' });
 export type MetricDefinition = z.infer<typeof MetricDefinition>;
 
-export const MetricName = z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'a-z, 0-9 and _, 64 at most');
+export const MetricName = z
+  .string()
+  .max(64)
+  .regex(/^[a-z][a-z0-9_]{0,63}$/, 'a-z, 0-9 and _, 64 at most');
 
 export const KindDefinition = z
   .object({

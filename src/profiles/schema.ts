@@ -13,7 +13,11 @@ export const Bilingual = z
   .strict();
 export type Bilingual = z.infer<typeof Bilingual>;
 
-const Metric = MetricDefinition.meta({
+// The catalog's metric with every text bounded: an admin's body is read back on every list.
+const Metric = MetricDefinition.safeExtend({
+  name: z.object({ vi: z.string().min(1).max(200), en: z.string().min(1).max(200) }).strict(),
+  unit: z.string().max(32),
+}).meta({
   description:
     'Chỉ số: tên, đơn vị, kiểu (number hoặc flag 0/1), dải hợp lý, có tích lũy không / ' +
     'A metric: names, unit, type (number, or flag 0/1), plausible range, whether it is cumulative',
@@ -38,6 +42,7 @@ const fields = {
     .describe('what the console shows first, in this order'),
   ngsiLdType: z
     .string()
+    .max(64)
     .regex(/^[A-Z][A-Za-z0-9]{1,63}$/)
     .nullable()
     .default(null)
