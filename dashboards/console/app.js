@@ -93,6 +93,8 @@ window.iocConsole = {
   sounding: isSounding,
   /** Drops and re-opens the live link, as a network blip would. */
   reconnect: () => state.socket.disconnect().connect(),
+  /** Zooms until the device's own marker shows (out of its cluster). */
+  show: (id) => new Promise((resolve) => state.cluster.zoomToShowLayer(state.markers.get(id), resolve)),
   /** The unit names shown (not hidden to avoid an overlap) and whether any two shown overlap. */
   labels: () => {
     const boxes = [...document.querySelectorAll('.ward-label span:not(.label-hidden)')].map((el) =>

@@ -1,6 +1,8 @@
 // The map: device markers clustered by place, a cluster in the colour of its worst device, over the
 // base map (basemap.js) and the units' outlines and names (places.js).
 import { addBasemap } from './basemap.js';
+import { t } from './i18n.js';
+import { kindIcon, severityIcon } from './icons.js';
 import { openPanel } from './panel.js';
 import { drawPlaces } from './places.js';
 import { colours, state } from './state.js';
@@ -32,7 +34,14 @@ export function upsertMarker(device) {
   if (marker.deviceState !== undefined && marker.deviceState !== look)
     state.cluster.refreshClusters([marker]);
   marker.deviceState = look;
-  marker.bindTooltip(device.name);
+  // An alerted device says so in a sign and a word beside its colour, visible without hovering.
+  if (severityIcon[look])
+    marker.bindTooltip(`${kindIcon[device.kind] ?? ''} ${severityIcon[look]} ${t(look)}: ${device.name}`, {
+      permanent: true,
+      direction: 'top',
+      className: `alert-sign ${device.kind}-sign`,
+    });
+  else marker.bindTooltip(device.name);
 }
 
 /** Replaces every marker with the devices of a snapshot; the first one may choose the view. */
@@ -60,7 +69,7 @@ export async function createMap({ tileUrl, pmtilesUrl }) {
       const worst = order.find((look) => looks.includes(look)) ?? 'ok';
       const size = cluster.getChildCount();
       return L.divIcon({
-        html: `<div style="background:${colours[worst]}">${size}</div>`,
+        html: `<div style="background:${colours[worst]}">${severityIcon[worst] ?? ''}${size}</div>`,
         className: `cluster cluster-${worst}`,
         iconSize: [36, 36],
       });
