@@ -175,12 +175,15 @@ export function createClaims(deps: {
         status,
         details: { key: key.keyId, kind: input.kind, ...details },
       });
-    let reserved = false;
     try {
       const { fields, notice } = fieldsWithin(key, input);
       await reserve(key, input.id, ip);
-      reserved = true;
-      const created = await registry.create(fields);
+      // The device could not be registered (its id is taken, the broker refused its account): the
+      // claim is given back, so the key's count says how many devices it made.
+      const created = await registry.create(fields).catch(async (error: unknown) => {
+        await queries.release(key.id, input.id);
+        throw error;
+      });
       await identified(201, { city: fields.city, ward: created.device.ward });
       const told = notice ?? created.notice;
       return {
@@ -190,9 +193,6 @@ export function createClaims(deps: {
         ...(told ? { notice: told } : {}),
       };
     } catch (error) {
-      // The device could not be registered (its id is taken, the broker refused its account): the
-      // claim is given back, so the key's count says how many devices it made.
-      if (reserved) await queries.release(key.id, input.id);
       const status = error instanceof AppError ? error.statusCode : 500;
       const reason =
         error instanceof AppError ? (error.details as { reason?: string } | undefined)?.reason : undefined;

@@ -1,8 +1,17 @@
 // Where a claimed device is told to connect. The embedded broker's ports are the ones it listens on,
 // on the host the claim reached (a device that reached the API reaches the broker there too); behind
 // an external broker (MQTT_URL), that broker's host and port.
-import type { MqttEndpoints } from '../api/routes/provisioning.ts';
 import type { Config } from '../config.ts';
+
+/** Where devices reach the MQTT broker; `host` unset: the host name the claim was sent to. */
+export interface MqttEndpoints {
+  host: string | undefined;
+  mqtt: number | undefined;
+  mqtts: number | undefined;
+  ws: number | undefined;
+  /** The WebSocket port speaks TLS (WSS). */
+  wsTls: boolean;
+}
 
 export function mqttEndpoints(
   config: Pick<Config, 'MQTT_URL' | 'MQTT_TLS_CERT_FILE'>,

@@ -6,22 +6,13 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { deviceTopic } from '../../ingest/topics.ts';
+import type { MqttEndpoints } from '../../provisioning/endpoints.ts';
 import type { Provisioning } from '../../provisioning/index.ts';
 import { topicPrefix } from '../../registry/fleets.ts';
 import { DeviceWire, deviceWire } from '../../registry/wire.ts';
 import type { ProvisioningKeyRow } from '../../storage/provisioning.ts';
 import { responseHeaders } from '../openapi/responses.ts';
 import { ErrorBody } from '../schemas.ts';
-
-/** Where devices reach the MQTT broker; `host` unset: the host name the claim was sent to. */
-export interface MqttEndpoints {
-  host: string | undefined;
-  mqtt: number | undefined;
-  mqtts: number | undefined;
-  ws: number | undefined;
-  /** The WebSocket port speaks TLS (WSS). */
-  wsTls: boolean;
-}
 
 const Name = z
   .string()
