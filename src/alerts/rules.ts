@@ -1,114 +1,31 @@
-// Alert rules: their shape (shared by devices/rules/defaults.json and the /rules API), which devices
-// a rule watches, and the bilingual message it writes.
+// Alert rules: their shape as stored, their typed form (src/alerts/ruleParams.ts: one schema per
+// type, shared by devices/rules/defaults.json, the /rules API, the engine and the dry run), which
+// devices a rule watches and when, and the bilingual message it writes.
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
-import { CityId, KindName, Zone } from '../catalog/schema.ts';
+import { localParts } from '../standards/index.ts';
 import type { DeviceRow } from '../storage/devices.ts';
+import {
+  fieldErrorMessage,
+  fieldsOf,
+  parseWithFieldErrors,
+  RuleInput,
+  type RuleInstructions,
+  type RuleParams,
+  type RuleType,
+  type Severity,
+  storedParams,
+  type Weekday,
+  weekdays,
+} from './ruleParams.ts';
 
-export const ruleTypes = [
-  'threshold',
-  'rate_of_rise',
-  'offline',
-  'last_will',
-  'event',
-  'aqi',
-  'streetlight_dark',
-  // Raised by the IOC about itself (src/backup/selfAlert.ts), never by a device's readings.
-  'system',
-] as const;
-export const severities = ['info', 'warning', 'critical'] as const;
-export type Severity = (typeof severities)[number];
+export { RuleInput, RuleInstructions, ruleTypes, type Severity, severities } from './ruleParams.ts';
 
-const minuteOfDay = z.number().int().min(0).max(1440);
-
-/** What an operator should do when the rule fires, and whom to call: shown with the alert. */
-export const RuleInstructions = z
-  .object({ vi: z.string().min(1).max(2_000), en: z.string().min(1).max(2_000) })
-  .strict()
-  .describe('what to do and whom to call, in Vietnamese and English');
-export type RuleInstructions = z.infer<typeof RuleInstructions>;
-
-/** A rule as the API and the defaults file write it. */
-export const RuleInput = z
-  .object({
-    key: z
-      .string()
-      .max(100)
-      .regex(/^[a-z0-9-]+$/)
-      .optional()
-      .describe('stable key of a shipped default'),
-    name: z.string().min(1).max(200),
-    type: z.enum(ruleTypes),
-    metric: z
-      .string()
-      .max(64)
-      .regex(/^[a-z][a-z0-9_]*$/)
-      .optional(),
-    comparison: z.enum(['>', '>=', '<', '<=', '=']).optional(),
-    threshold: z.number().optional(),
-    clearValue: z.number().optional().describe('the value that clears an active alert (hysteresis)'),
-    forS: z.number().int().min(0).max(86_400).default(0).describe('how long the condition must hold'),
-    severity: z.enum(severities),
-    kind: KindName.optional(),
-    city: CityId.optional(),
-    ward: z.string().max(64).optional(),
-    zone: Zone.optional(),
-    deviceId: z.string().max(64).optional(),
-    windowStart: minuteOfDay.optional().describe('local time of day (Asia/Ho_Chi_Minh) in minutes'),
-    windowEnd: minuteOfDay.optional(),
-    params: z.record(z.string(), z.unknown()).default({}),
-    messageVi: z.string().min(1).max(500),
-    messageEn: z.string().min(1).max(500),
-    sourceRef: z.string().max(500).optional(),
-    enabled: z.boolean().default(true),
-    instructions: RuleInstructions.optional(),
-  })
-  .strict()
-  .superRefine((r, ctx) => {
-    const need = (field: keyof typeof r, why: string) => {
-      if (r[field] === undefined)
-        ctx.addIssue({ code: 'custom', path: [field], message: `is required ${why}` });
-    };
-    if (r.type === 'threshold') {
-      need('metric', 'for a threshold rule');
-      need('comparison', 'for a threshold rule');
-      // params.limit 'qcvn26': the limit of the QCVN 26 version in force at each reading, for the zone.
-      if (r.params.limit === undefined) need('threshold', 'for a threshold rule');
-    }
-    if (r.params.limit !== undefined && (r.params.limit !== 'qcvn26' || r.type !== 'threshold')) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['params'],
-        message: "params.limit is 'qcvn26', on a threshold rule",
-      });
-    }
-    if (r.type === 'rate_of_rise') {
-      need('metric', 'for a rate_of_rise rule');
-      if (typeof r.params.rise !== 'number' || typeof r.params.windowS !== 'number') {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['params'],
-          message: 'rate_of_rise needs params.rise and params.windowS (numbers)',
-        });
-      }
-    }
-    if (r.type === 'event' && typeof r.params.eventType !== 'string') {
-      ctx.addIssue({ code: 'custom', path: ['params'], message: 'an event rule needs params.eventType' });
-    }
-    if (r.type === 'aqi' && typeof r.params.minBand !== 'number') {
-      ctx.addIssue({ code: 'custom', path: ['params'], message: 'an aqi rule needs params.minBand (1-6)' });
-    }
-    if ((r.windowStart === undefined) !== (r.windowEnd === undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['windowEnd'], message: 'windowStart and windowEnd go together' });
-    }
-  });
-export type RuleInput = z.infer<typeof RuleInput>;
-
+/** A rule as stored (alert_rules): every type's columns, params as written. */
 export interface Rule {
   id: number;
   key: string | null;
   name: string;
-  type: (typeof ruleTypes)[number];
+  type: RuleType;
   metric: string | null;
   comparison: '>' | '>=' | '<' | '<=' | '=' | null;
   threshold: number | null;
@@ -120,8 +37,12 @@ export interface Rule {
   ward: string | null;
   zone: 'special' | 'normal' | null;
   deviceId: string | null;
+  /** Older rows and hand-made ones may lack it: read as "no list". */
+  deviceIds?: string[] | null;
   windowStart: number | null;
   windowEnd: number | null;
+  /** Local weekdays the rule is active on; absent or null: every day. */
+  days?: Weekday[] | null;
   params: Record<string, unknown>;
   messageVi: string;
   messageEn: string;
@@ -130,18 +51,98 @@ export interface Rule {
   instructions: RuleInstructions | null;
 }
 
+/** What storage writes: a parsed RuleInput, or a row made by hand (tests, the seeding of defaults). */
+export interface RuleRecord {
+  key?: string;
+  name: string;
+  type: RuleType;
+  metric?: string;
+  comparison?: NonNullable<Rule['comparison']>;
+  threshold?: number;
+  clearValue?: number;
+  forS?: number;
+  severity: Severity;
+  kind?: string;
+  city?: string;
+  ward?: string;
+  zone?: 'special' | 'normal';
+  deviceId?: string;
+  deviceIds?: string[];
+  windowStart?: number;
+  windowEnd?: number;
+  days?: Weekday[];
+  params: Record<string, unknown>;
+  messageVi: string;
+  messageEn: string;
+  sourceRef?: string;
+  enabled: boolean;
+  instructions?: RuleInstructions;
+}
+
+/** A stored rule with its params read by its type's schema: what the engine and the dry run evaluate. */
+export type TypedRule = {
+  [T in RuleType]: Omit<Rule, 'type' | 'params'> & { type: T; params: RuleParams[T] };
+}[RuleType];
+
+/**
+ * Reads a stored rule's params by its type. Keys the type does not use are dropped (they never did
+ * anything); a value of the wrong type is an error naming the field, in both languages.
+ */
+export function typedRule(rule: Rule): TypedRule {
+  const parsed = parseWithFieldErrors(storedParams[rule.type], rule.params);
+  if (!parsed.success) throw new Error(fieldErrorMessage(parsed.errors, 'params'));
+  return { ...rule, params: parsed.data } as TypedRule;
+}
+
+/** A stored rule as the input it would be written with: the fields of its type's form, nulls left out. */
+export function inputOf(rule: Rule): Record<string, unknown> {
+  const fields = fieldsOf(rule.type);
+  return Object.fromEntries(
+    Object.entries(rule).filter(([k, v]) => v !== null && v !== undefined && fields.has(k)),
+  );
+}
+
+/** An unsaved rule (a dry run's) as if stored, with id 0. */
+export function ruleOf(input: RuleInput): Rule {
+  const value = <T>(v: T | undefined) => v ?? null;
+  const r = input as RuleRecord;
+  return {
+    id: 0,
+    key: value(r.key),
+    name: r.name,
+    type: r.type,
+    metric: value(r.metric),
+    comparison: value(r.comparison),
+    threshold: value(r.threshold),
+    clearValue: value(r.clearValue),
+    forS: r.forS ?? 0,
+    severity: r.severity,
+    kind: value(r.kind),
+    city: value(r.city),
+    ward: value(r.ward),
+    zone: value(r.zone),
+    deviceId: value(r.deviceId),
+    deviceIds: value(r.deviceIds),
+    windowStart: value(r.windowStart),
+    windowEnd: value(r.windowEnd),
+    days: value(r.days),
+    params: r.params,
+    messageVi: r.messageVi,
+    messageEn: r.messageEn,
+    sourceRef: value(r.sourceRef),
+    enabled: r.enabled,
+    instructions: value(r.instructions),
+  };
+}
+
 export const defaultRulesFile = new URL('../../devices/rules/defaults.json', import.meta.url).pathname;
 
-export function loadDefaultRules(path = defaultRulesFile): RuleInput[] {
+export function loadDefaultRules(path = defaultRulesFile): RuleRecord[] {
   const data = JSON.parse(readFileSync(path, 'utf8')) as { rules: unknown[] };
   return data.rules.map((raw, i) => {
-    const parsed = RuleInput.safeParse(raw);
-    if (!parsed.success) {
-      throw new Error(
-        `${path} rule ${i}: ${parsed.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`,
-      );
-    }
-    return parsed.data;
+    const parsed = parseWithFieldErrors(RuleInput, raw);
+    if (!parsed.success) throw new Error(`${path} rule ${i}: ${fieldErrorMessage(parsed.errors)}`);
+    return parsed.data as RuleRecord;
   });
 }
 
@@ -157,8 +158,14 @@ export function appliesTo(
     (rule.city === null || rule.city === device.city) &&
     (rule.ward === null || rule.ward === device.ward) &&
     (rule.zone === null || rule.zone === device.zone) &&
-    (rule.deviceId === null || rule.deviceId === device.id)
+    (rule.deviceId === null || rule.deviceId === device.id) &&
+    (!rule.deviceIds || rule.deviceIds.includes(device.id))
   );
+}
+
+/** Whether the rule's weekdays include the local day of `at` (a rule without days: every day). */
+export function onActiveDay(rule: Pick<Rule, 'days'>, at: Date): boolean {
+  return !rule.days || rule.days.includes(weekdays[localParts(at).dayOfWeek]!);
 }
 
 /** Fills {name}, {ward}, {value}... in a message; unknown placeholders stay as written. */

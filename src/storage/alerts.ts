@@ -1,5 +1,5 @@
 // Typed queries on alert rules, alerts and their history.
-import type { Rule, RuleInput } from '../alerts/rules.ts';
+import type { Rule, RuleRecord } from '../alerts/rules.ts';
 import { everywhere, type Scope } from '../auth/scope.ts';
 import { inTransaction as inTx, type Pool, type PoolClient } from './pool.ts';
 import { scopeClause, scopeCondition, scopeParameter } from './scope.ts';
@@ -44,8 +44,8 @@ export interface AlertHistoryEntry {
 }
 
 const ruleColumns = `id, default_key AS key, name, type, metric, comparison, threshold, clear_value AS "clearValue",
-  for_s AS "forS", severity, kind, city, ward, zone, device_id AS "deviceId", window_start AS "windowStart",
-  window_end AS "windowEnd", params, message_vi AS "messageVi", message_en AS "messageEn",
+  for_s AS "forS", severity, kind, city, ward, zone, device_id AS "deviceId", device_ids AS "deviceIds",
+  window_start AS "windowStart", window_end AS "windowEnd", days, params, message_vi AS "messageVi", message_en AS "messageEn",
   source_ref AS "sourceRef", enabled,
   CASE WHEN instructions_vi IS NULL THEN NULL
        ELSE json_build_object('vi', instructions_vi, 'en', instructions_en) END AS instructions`;
@@ -60,7 +60,7 @@ export const alertColumns = `a.id::int, a.rule_id AS "ruleId", r.name AS "ruleNa
   a.acknowledged_by AS "acknowledgedBy", a.resolved_at AS "resolvedAt", a.resolved_by AS "resolvedBy",
   s.assignee, s.assigned_at AS "assignedAt"`;
 
-const ruleValues = (r: RuleInput) => [
+const ruleValues = (r: RuleRecord) => [
   r.key ?? null,
   r.name,
   r.type,
@@ -68,7 +68,7 @@ const ruleValues = (r: RuleInput) => [
   r.comparison ?? null,
   r.threshold ?? null,
   r.clearValue ?? null,
-  r.forS,
+  r.forS ?? 0,
   r.severity,
   r.kind ?? null,
   r.city ?? null,
@@ -84,11 +84,13 @@ const ruleValues = (r: RuleInput) => [
   r.enabled,
   r.instructions?.vi ?? null,
   r.instructions?.en ?? null,
+  r.deviceIds ?? null,
+  r.days ?? null,
 ];
 const ruleFields = `default_key, name, type, metric, comparison, threshold, clear_value, for_s, severity, kind, city, ward,
   zone, device_id, window_start, window_end, params, message_vi, message_en, source_ref, enabled, instructions_vi,
-  instructions_en`;
-const ruleParams = Array.from({ length: 23 }, (_, i) => `$${i + 1}`).join(', ');
+  instructions_en, device_ids, days`;
+const ruleParams = Array.from({ length: 25 }, (_, i) => `$${i + 1}`).join(', ');
 
 export interface AlertFilter {
   state?: AlertState | 'active';
@@ -127,7 +129,7 @@ export function createAlertQueries(pool: Pool) {
      * that a default stored before rules had instructions is given the shipped ones (the API replaces
      * instructions but never removes them, so an empty pair can only mean "from before").
      */
-    async seedRules(rules: RuleInput[]): Promise<number> {
+    async seedRules(rules: RuleRecord[]): Promise<number> {
       let inserted = 0;
       for (const rule of rules) {
         const { rows } = await pool.query<{ inserted: boolean }>(
@@ -153,7 +155,7 @@ export function createAlertQueries(pool: Pool) {
       return rows[0];
     },
 
-    async createRule(rule: RuleInput): Promise<Rule> {
+    async createRule(rule: RuleRecord): Promise<Rule> {
       const { rows } = await pool.query<Rule>(
         `INSERT INTO alert_rules (${ruleFields}) VALUES (${ruleParams}) RETURNING ${ruleColumns}`,
         ruleValues(rule),
@@ -161,7 +163,7 @@ export function createAlertQueries(pool: Pool) {
       return rows[0]!;
     },
 
-    async replaceRule(id: number, rule: RuleInput): Promise<Rule | undefined> {
+    async replaceRule(id: number, rule: RuleRecord): Promise<Rule | undefined> {
       const sets = ruleFields
         .split(',')
         .map((f, i) => `${f.trim()} = $${i + 2}`)

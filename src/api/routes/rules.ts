@@ -3,41 +3,15 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Alerts } from '../../alerts/index.ts';
-import type { Rule } from '../../alerts/rules.ts';
-import { RuleInput, RuleInstructions, severities } from '../../alerts/rules.ts';
+import { RuleInput, severities } from '../../alerts/rules.ts';
 import type { Catalog } from '../../catalog/index.ts';
 import { KindName } from '../../catalog/schema.ts';
 import { AppError } from '../../errors.ts';
 import type { EventBus } from '../../events/bus.ts';
 import { checkRuleKind } from '../../profiles/rules.ts';
 import { ErrorBody } from '../schemas.ts';
+import { bilingualValidation, mergeRule, RuleBody, RuleChanges, ruleAnswer } from './ruleForms.ts';
 
-const n = <T extends z.ZodType>(t: T) => t.nullable();
-export const RuleBody = z.object({
-  id: z.number(),
-  key: n(z.string()).describe('the default it came from (devices/rules/defaults.json), if any'),
-  name: z.string(),
-  type: z.string(),
-  metric: n(z.string()),
-  comparison: n(z.string()),
-  threshold: n(z.number()),
-  clearValue: n(z.number()),
-  forS: z.number(),
-  severity: z.enum(severities),
-  kind: n(z.string()),
-  city: n(z.string()),
-  ward: n(z.string()),
-  zone: n(z.string()),
-  deviceId: n(z.string()),
-  windowStart: n(z.number()),
-  windowEnd: n(z.number()),
-  params: z.record(z.string(), z.unknown()),
-  messageVi: z.string(),
-  messageEn: z.string(),
-  sourceRef: n(z.string()),
-  enabled: z.boolean(),
-  instructions: n(RuleInstructions),
-});
 const WebhookBody = z.object({
   id: z.number(),
   name: z.string(),
@@ -60,8 +34,9 @@ const DeliveryBody = z.object({
   deliveredAt: z.string().nullable(),
 });
 
-const toInput = (rule: Rule): RuleInput =>
-  RuleInput.parse(Object.fromEntries(Object.entries(rule).filter(([k, v]) => v !== null && k !== 'id')));
+const ruleForm =
+  'Một mẫu cho mỗi loại quy tắc (type); lỗi nêu tên trường, bằng tiếng Việt và tiếng Anh. / ' +
+  'One form per rule type (type); each refusal names its field, in Vietnamese and English.';
 
 export async function ruleRoutes(
   app: FastifyInstance,
@@ -72,6 +47,11 @@ export async function ruleRoutes(
   const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };
   const IdParams = z.object({ id: z.coerce.number().int().positive() });
   const changed = () => opts.bus.emit('rulesChanged');
+  const stored = async (id: number) => {
+    const rule = await queries.rule(id);
+    if (!rule) throw new AppError('NOT_FOUND', `rule ${id} does not exist`);
+    return rule;
+  };
 
   r.get(
     '/rules',
@@ -84,7 +64,7 @@ export async function ruleRoutes(
         response: { 200: z.object({ items: z.array(RuleBody) }), ...errors },
       },
     },
-    async () => ({ items: await queries.rules() }),
+    async () => ({ items: (await queries.rules()).map(ruleAnswer) }),
   );
 
   r.get(
@@ -99,21 +79,18 @@ export async function ruleRoutes(
         response: { 200: RuleBody, ...errors },
       },
     },
-    async (request) => {
-      const rule = await queries.rule(request.params.id);
-      if (!rule) throw new AppError('NOT_FOUND', `rule ${request.params.id} does not exist`);
-      return rule;
-    },
+    async (request) => ruleAnswer(await stored(request.params.id)),
   );
 
   r.post(
     '/rules',
     {
       config: { role: 'admin' },
+      validatorCompiler: bilingualValidation,
       schema: {
         operationId: 'createRule',
         summary: 'Tạo quy tắc cảnh báo / Create an alert rule',
-        description: 'Có hiệu lực ngay. / Takes effect at once.',
+        description: `Có hiệu lực ngay. / Takes effect at once. ${ruleForm}`,
         tags: ['rules'],
         body: RuleInput,
         response: { 201: RuleBody, ...errors },
@@ -123,7 +100,37 @@ export async function ruleRoutes(
       checkRuleKind(opts.catalog, request.body);
       const rule = await queries.createRule({ ...request.body, key: undefined });
       changed();
-      return reply.code(201).send(rule);
+      return reply.code(201).send(ruleAnswer(rule));
+    },
+  );
+
+  r.put(
+    '/rules/:id',
+    {
+      config: { role: 'admin' },
+      validatorCompiler: bilingualValidation,
+      schema: {
+        operationId: 'replaceRule',
+        summary: 'Thay toàn bộ quy tắc (lưu mẫu) / Replace a whole rule (save a form)',
+        description: `Quy tắc mặc định giữ khoá của nó. / A shipped default keeps its key. ${ruleForm}`,
+        tags: ['rules'],
+        params: IdParams,
+        body: RuleInput,
+        response: { 200: RuleBody, ...errors },
+      },
+    },
+    async (request) => {
+      const current = await stored(request.params.id);
+      if (request.body.key !== undefined && request.body.key !== current.key)
+        throw new AppError(
+          'VALIDATION_FAILED',
+          'body.key: không đổi được khoá / body.key: cannot be changed',
+        );
+      checkRuleKind(opts.catalog, request.body);
+      const rule = await queries.replaceRule(current.id, { ...request.body, key: current.key ?? undefined });
+      if (!rule) throw new AppError('NOT_FOUND', `rule ${request.params.id} does not exist`);
+      changed();
+      return ruleAnswer(rule);
     },
   );
 
@@ -131,34 +138,28 @@ export async function ruleRoutes(
     '/rules/:id',
     {
       config: { role: 'admin' },
+      validatorCompiler: bilingualValidation,
       schema: {
         operationId: 'updateRule',
         summary: 'Sửa một số trường của quy tắc / Change some fields of a rule',
         description:
           'Quy tắc mặc định giữ khoá của nó, nên khởi động lại không xoá thay đổi. / ' +
-          'A shipped default keeps its key, so restarts do not undo the edit.',
+          'A shipped default keeps its key, so restarts do not undo the edit. ' +
+          ruleForm,
         tags: ['rules'],
         params: IdParams,
-        body: z.record(z.string(), z.unknown()),
+        body: RuleChanges,
         response: { 200: RuleBody, ...errors },
       },
     },
     async (request) => {
-      const current = await queries.rule(request.params.id);
-      if (!current) throw new AppError('NOT_FOUND', `rule ${request.params.id} does not exist`);
-      if ('key' in request.body) throw new AppError('VALIDATION_FAILED', 'key cannot be changed');
-      const merged = RuleInput.safeParse({ ...toInput(current), ...request.body });
-      if (!merged.success) {
-        throw new AppError(
-          'VALIDATION_FAILED',
-          merged.error.issues.map((i) => `${i.path.join('.') || 'rule'}: ${i.message}`).join('; '),
-        );
-      }
-      checkRuleKind(opts.catalog, merged.data);
-      const rule = await queries.replaceRule(current.id, merged.data);
+      const current = await stored(request.params.id);
+      const merged = mergeRule(current, request.body);
+      checkRuleKind(opts.catalog, merged);
+      const rule = await queries.replaceRule(current.id, merged);
       if (!rule) throw new AppError('NOT_FOUND', `rule ${request.params.id} does not exist`);
       changed();
-      return rule;
+      return ruleAnswer(rule);
     },
   );
 
