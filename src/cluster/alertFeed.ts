@@ -4,14 +4,29 @@
 // messages to different instances. Events are batched for a few milliseconds into one entry (fire
 // alarms at once). Only the leader reads (XREAD), feeding the engine's input bus; it records how far it
 // got, so the next leader continues from there.
+// While Redis is away the leader evaluates its own instance's events directly, and the others hold
+// theirs (up to `maxBacklog` events, the oldest dropped beyond) and send them when Redis is back, late
+// but in order, so no instance's alerts stop and no stateful rule loses a device's stream for a blip.
 import type { RedisClientType } from 'redis';
 import type { AlertEvent, DeviceEventEvent, EventBus, ReadingEvent, StatusEvent } from '../events/bus.ts';
 import type { Logger } from '../log.ts';
+import type { RedisLink } from './redisLink.ts';
 
 type Redis = RedisClientType;
 
 const batchMs = 5;
 const maxBatch = 500;
+/** How long the leader waits before reading again after a failed read (sooner when Redis is back). */
+const retryMs = 1_000;
+/** How long stopping waits for a read in progress or the last send, Redis answering or not. */
+const stopBoundMs = 1_500;
+
+/** `promise`, or nothing after `ms`: what stopping waits for, at most. */
+async function within(promise: Promise<unknown>, ms: number) {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise((ok) => (timer = setTimeout(ok, ms)))]);
+  clearTimeout(timer);
+}
 
 type Wire =
   | { k: 'r'; e: Omit<ReadingEvent, 'ts' | 'receivedAt'> & { ts: number; receivedAt: number } }
@@ -29,37 +44,91 @@ export function createAlertFeed(deps: {
   bus: EventBus;
   /** The engine's input on this instance (fed only while it is the leader). */
   input: EventBus;
+  /** Whether Redis is up, where failures are counted, and when it is back. */
+  link: Pick<RedisLink, 'connected' | 'failed' | 'whenBack'>;
   log: Logger;
   maxEntries?: number;
+  /** Events an instance holds for the leader while Redis is away (default 50,000). */
+  maxBacklog?: number;
 }) {
-  const { redis, reader, bus, input, log } = deps;
+  const { redis, reader, bus, input, link, log } = deps;
   const streamKey = `${deps.prefix}:alerts:events`;
   const cursorKey = `${deps.prefix}:alerts:cursor`;
   const maxEntries = deps.maxEntries ?? 100_000;
+  const maxBacklog = deps.maxBacklog ?? 50_000;
   let queue: Wire[] = [];
   let timer: NodeJS.Timeout | undefined;
   let immediate = false;
   let sending = Promise.resolve();
   let consuming = false;
+  // Each start of consuming is a new generation: a read still in progress from an earlier one ends
+  // its loop instead of feeding the engine twice.
+  let generation = 0;
   let loop: Promise<void> | undefined;
+  let wake: (() => void) | undefined;
+  let backlog: Wire[] = [];
+  let dropped = 0;
+
+  /** Events Redis could not take: the leader evaluates its own now, another instance keeps them. */
+  function unsent(batch: Wire[]) {
+    if (consuming) {
+      for (const wire of batch) deliver(wire);
+      return;
+    }
+    backlog.push(...batch);
+    if (backlog.length <= maxBacklog) return;
+    // A tenth more room each time, so a long outage does not copy the backlog for every batch.
+    const over = backlog.length - Math.floor(maxBacklog * 0.9);
+    if (dropped === 0)
+      log.warn(
+        { maxBacklog },
+        'Redis away too long: the oldest events held for the alert leader are dropped',
+      );
+    dropped += over;
+    backlog = backlog.slice(over);
+  }
+
+  function send(batch: Wire[]) {
+    if (!link.connected()) return unsent(batch);
+    sending = redis
+      .xAdd(
+        streamKey,
+        '*',
+        { from: deps.instanceId, events: JSON.stringify(batch) },
+        { TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: maxEntries } },
+      )
+      .then(
+        () => undefined,
+        (error) => {
+          link.failed('alert feed', error);
+          unsent(batch);
+        },
+      );
+  }
 
   function flush() {
     if (timer) clearTimeout(timer);
     timer = undefined;
     immediate = false;
     if (queue.length === 0) return;
-    const events = JSON.stringify(queue);
+    const batch = queue;
     queue = [];
-    sending = redis
-      .xAdd(
-        streamKey,
-        '*',
-        { from: deps.instanceId, events },
-        { TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: maxEntries } },
-      )
-      .then(() => undefined)
-      .catch((error) => log.error({ err: error }, 'could not send events to the alert leader'));
+    send(batch);
   }
+
+  // Back: what was held goes first, in the order it came, then the leader reads again at once.
+  link.whenBack(() => {
+    const held = backlog;
+    backlog = [];
+    if (held.length > 0)
+      log.info(
+        { events: held.length, dropped },
+        'events held for the alert leader sent now that Redis is back',
+      );
+    dropped = 0;
+    for (let i = 0; i < held.length; i += maxBatch) send(held.slice(i, i + maxBatch));
+    wake?.();
+  });
 
   function push(wire: Wire, urgent = false) {
     queue.push(wire);
@@ -117,33 +186,57 @@ export function createAlertFeed(deps: {
     }
   }
 
-  async function consume(from: string) {
-    let cursor = from;
-    while (consuming) {
-      let reply: Array<{ messages: Array<{ id: string; message: Record<string, string> }> }> | null;
+  /** Where the last leader stopped; on a first start, the stream's newest entry ('$' would skip
+   * whatever arrives between two blocking reads). */
+  async function startingPoint() {
+    const saved = await redis.get(cursorKey);
+    if (saved) return saved;
+    const newest = await redis.xRevRange(streamKey, '+', '-', { COUNT: 1 });
+    return newest?.[0]?.id ?? '0-0';
+  }
+
+  function pause(ms: number) {
+    return new Promise<void>((ok) => {
+      let waiting: NodeJS.Timeout | undefined;
+      const done = () => {
+        clearTimeout(waiting);
+        wake = undefined;
+        ok();
+      };
+      waiting = setTimeout(done, ms);
+      wake = done;
+    });
+  }
+
+  async function consume(mine: number) {
+    let cursor: string | undefined;
+    while (mine === generation) {
       try {
-        reply = (await reader.xRead(
+        if (cursor === undefined) {
+          cursor = await startingPoint();
+          log.info({ from: cursor }, 'evaluating alerts for every instance');
+        }
+        const reply = (await reader.xRead(
           { key: streamKey, id: cursor },
           { BLOCK: 500, COUNT: 200 },
-        )) as typeof reply;
-      } catch (error) {
-        if (!consuming) break;
-        log.warn({ err: error }, 'reading the alert feed failed; retrying');
-        await new Promise((ok) => setTimeout(ok, 1_000));
-        continue;
-      }
-      if (!reply || !consuming) continue;
-      for (const stream of reply) {
-        for (const { id, message } of stream.messages) {
-          try {
-            for (const wire of JSON.parse(message.events ?? '[]') as Wire[]) deliver(wire);
-          } catch (error) {
-            log.error({ err: error, id }, 'an alert feed entry could not be evaluated');
+        )) as Array<{ messages: Array<{ id: string; message: Record<string, string> }> }> | null;
+        if (!reply || mine !== generation) continue;
+        for (const stream of reply) {
+          for (const { id, message } of stream.messages) {
+            try {
+              for (const wire of JSON.parse(message.events ?? '[]') as Wire[]) deliver(wire);
+            } catch (error) {
+              log.error({ err: error, id }, 'an alert feed entry could not be evaluated');
+            }
+            cursor = id;
           }
-          cursor = id;
         }
+        await redis.set(cursorKey, cursor).catch((error) => link.failed('alert feed', error));
+      } catch (error) {
+        if (mine !== generation) break;
+        link.failed('alert feed', error);
+        await pause(retryMs);
       }
-      await redis.set(cursorKey, cursor).catch(() => {});
     }
   }
 
@@ -155,20 +248,18 @@ export function createAlertFeed(deps: {
     async startConsuming() {
       if (consuming) return;
       consuming = true;
-      // Where the last leader stopped; on a first start, the stream's newest entry ('$' would skip
-      // whatever arrives between two blocking reads).
-      const saved = await redis.get(cursorKey).catch(() => null);
-      const newest = saved ? [] : await redis.xRevRange(streamKey, '+', '-', { COUNT: 1 }).catch(() => []);
-      const from = saved ?? newest?.[0]?.id ?? '0-0';
-      log.info({ from }, 'evaluating alerts for every instance');
-      loop = consume(from);
+      loop = consume(++generation);
     },
     async stopConsuming() {
+      if (!consuming) return;
       consuming = false;
-      await loop;
+      generation++;
+      wake?.();
+      // A read in progress ends within its BLOCK time, or fails when its connection is closed.
+      if (loop) await within(loop, stopBoundMs);
       loop = undefined;
     },
-    /** Resolves once what was queued so far is in Redis. */
+    /** Resolves once what was queued so far is in Redis (or given up on). */
     async flushed() {
       flush();
       await sending;
@@ -176,7 +267,12 @@ export function createAlertFeed(deps: {
     async stop() {
       for (const [event, listener] of Object.entries(local)) bus.off(event as 'reading', listener as never);
       await this.stopConsuming();
-      await this.flushed();
+      await within(this.flushed(), stopBoundMs);
+      if (backlog.length > 0 || dropped > 0)
+        log.warn(
+          { events: backlog.length, dropped },
+          'stopping with events the alert leader never got (Redis away)',
+        );
     },
   };
 }

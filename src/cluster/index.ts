@@ -4,15 +4,19 @@
 //   - the alert feed (alertFeed.ts): every instance's readings to the alert leader through a Redis stream;
 //   - leadership (leader.ts): a PostgreSQL advisory lock decides which instance runs the alert engine.
 // Registry and rule changes travel by LISTEN/NOTIFY (notify.ts). Why this design: decision 0007.
+// Redis is needed to start, not to keep running: through an outage each instance ingests, stores and
+// serves its own consoles, and the connections come back by themselves (redisLink.ts); stop() ends
+// within a few seconds whether Redis answers or not.
 import { createAdapter } from '@socket.io/redis-adapter';
-import { createClient, type RedisClientType } from 'redis';
 import type { Namespace } from 'socket.io';
 import type { Config } from '../config.ts';
 import { createEventBus, type EventBus } from '../events/bus.ts';
 import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics/index.ts';
 import { createAlertFeed } from './alertFeed.ts';
 import { createLeadership, type Leadership } from './leader.ts';
 import { createLiveRelay } from './liveRelay.ts';
+import { createRedisLink } from './redisLink.ts';
 
 /** What the cluster needs of the alerts area. */
 export interface Evaluator {
@@ -20,36 +24,26 @@ export interface Evaluator {
   stopEvaluating(): Promise<void>;
 }
 
-async function connectRedis(url: string, log: Logger, role: string): Promise<RedisClientType> {
-  const client = createClient({
-    url,
-    socket: { reconnectStrategy: (retries) => Math.min(retries * 200, 2_000) },
-  }) as RedisClientType;
-  client.on('error', (error) => log.warn({ err: error, role }, 'Redis connection error'));
-  await client.connect();
-  return client;
-}
-
 export async function startCluster(deps: {
   config: Pick<Config, 'REDIS_URL' | 'REDIS_PREFIX' | 'INSTANCE_ID'>;
   databaseUrl: string;
   bus: EventBus;
   log: Logger;
+  metrics?: Pick<Metrics, 'clusterRedisConnected' | 'clusterRedisFailures'>;
 }) {
-  const { config, bus, log } = deps;
+  const { config, bus, log, metrics } = deps;
   const url = config.REDIS_URL;
   if (!url) throw new Error('the cluster needs REDIS_URL');
-  const clients: RedisClientType[] = [];
-  const closeClients = async () => {
-    for (const client of clients.splice(0)) await client.close().catch(() => client.destroy());
-  };
+  const link = createRedisLink({
+    url,
+    log,
+    onState: (role, up) => metrics?.clusterRedisConnected.set({ connection: role }, up ? 1 : 0),
+    onFailure: (part) => metrics?.clusterRedisFailures.inc({ part }),
+  });
   try {
-    const publisher = await connectRedis(url, log, 'publisher');
-    clients.push(publisher);
-    const subscriber = await connectRedis(url, log, 'subscriber');
-    clients.push(subscriber);
-    const reader = await connectRedis(url, log, 'alert feed');
-    clients.push(reader);
+    const publisher = await link.connect('publisher');
+    const subscriber = await link.connect('subscriber');
+    const reader = await link.connect('alert feed');
 
     const input: EventBus = createEventBus();
     const feed = createAlertFeed({
@@ -59,10 +53,11 @@ export async function startCluster(deps: {
       instanceId: config.INSTANCE_ID,
       bus,
       input,
+      link,
       log,
     });
     feed.start();
-    const relay = createLiveRelay({ bus, log });
+    const relay = createLiveRelay({ bus, log, connected: link.connected });
     relay.start();
     let leadership: Leadership | undefined;
     log.info({ instanceId: config.INSTANCE_ID, prefix: config.REDIS_PREFIX }, 'cluster mode (Redis)');
@@ -72,7 +67,10 @@ export async function startCluster(deps: {
       evaluationBus: input,
       /** The live layer's bus: every instance's readings, status, alerts and AQI. */
       liveBus: relay.view,
-      adapter: createAdapter(publisher, subscriber, { key: `${config.REDIS_PREFIX}:socket.io` }),
+      // The adapter publishes without awaiting: its failures are counted, not left unhandled.
+      adapter: createAdapter(link.guard(publisher, 'live fan-out'), link.guard(subscriber, 'live fan-out'), {
+        key: `${config.REDIS_PREFIX}:socket.io`,
+      }),
       attachLive(namespace: Namespace) {
         relay.attach(namespace);
       },
@@ -100,14 +98,16 @@ export async function startCluster(deps: {
       async stopLeading() {
         await leadership?.stop();
       },
+      /** Whether every Redis connection is up (false through an outage). */
+      redisConnected: link.connected,
       async stop() {
         relay.stop();
         await feed.stop();
-        await closeClients();
+        await link.close();
       },
     };
   } catch (error) {
-    await closeClients();
+    await link.close();
     throw error;
   }
 }

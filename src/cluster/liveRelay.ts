@@ -4,7 +4,8 @@
 // from a complete state (snapshots included) and emits to its own sockets only, so nothing reaches a
 // console twice. Readings are relayed coalesced (newest values per device per window); alerts and
 // status changes one by one, at once. An alert crosses in its wire shape (src/alerts/wire.ts), the
-// same a console or a webhook receives.
+// same a console or a webhook receives. While Redis is away nothing is relayed (the instance's own
+// consoles are served from its own bus as ever); what comes after it is back is relayed again.
 import type { Namespace } from 'socket.io';
 import { type AlertEventWire, alertEventWire, alertFromWire, noteFromWire } from '../alerts/wire.ts';
 import {
@@ -21,14 +22,20 @@ const readingWindowMs = 100;
 
 type WireReading = Omit<ReadingEvent, 'ts' | 'receivedAt'> & { ts: number; receivedAt: number };
 
-export function createLiveRelay(deps: { bus: EventBus; log: Logger }) {
-  const { bus, log } = deps;
+export function createLiveRelay(deps: {
+  bus: EventBus;
+  log: Logger;
+  /** Whether Redis is up (the adapter's publish would fail otherwise). */
+  connected: () => boolean;
+}) {
+  const { bus, log, connected } = deps;
   const view = createEventBus();
   let namespace: Namespace | undefined;
   let pending = new Map<string, WireReading>();
   let timer: NodeJS.Timeout | undefined;
 
   function send(event: string, payload: unknown) {
+    if (!connected()) return;
     try {
       namespace?.serverSideEmit(event, payload);
     } catch (error) {

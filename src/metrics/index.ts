@@ -187,6 +187,18 @@ export function createMetrics() {
       labelNames: ['limit'] as const,
       registers,
     }),
+    clusterRedisConnected: new Gauge({
+      name: 'ioc_cluster_redis_connected',
+      help: 'Several instances (REDIS_URL): 1 while this connection to Redis is up, 0 through an outage (ingest and own consoles go on; fan-out between instances waits)',
+      labelNames: ['connection'] as const,
+      registers,
+    }),
+    clusterRedisFailures: new Counter({
+      name: 'ioc_cluster_redis_failures_total',
+      help: 'Several instances (REDIS_URL): Redis calls that failed, by part (live fan-out, alert feed)',
+      labelNames: ['part'] as const,
+      registers,
+    }),
     storageErrors: new Counter({
       name: 'ioc_storage_errors_total',
       help: 'Failed batch writes (retried)',
