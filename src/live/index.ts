@@ -648,7 +648,9 @@ export function createLive(deps: {
       bus.off('alert', listeners.alert);
       bus.off('deviceChanged', listeners.deviceChanged);
       bus.off('aqi', listeners.aqi);
-      live.disconnectSockets(true);
+      // This instance's consoles only: through the Redis adapter a plain disconnectSockets asks every
+      // instance to drop its consoles, and with Redis away it would reach none.
+      live.local.disconnectSockets(true);
       // io.close() would also close the HTTP server, which belongs to Fastify: close only the engine.
       io.engine.close();
     },
