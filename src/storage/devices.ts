@@ -36,9 +36,42 @@ export interface DeviceFilter {
   status?: 'online' | 'offline' | 'unknown';
   /** What the caller reaches (src/auth/scope.ts); unset: every area. */
   scope?: Scope;
+  /** A piece of the id or the name, any case. */
+  search?: string;
+  /** The order, `-` first for descending; the id breaks ties. Default: id. */
+  sort?: DeviceSort;
+  /** Rows after this one in that order (keyset paging); `offset` is then not used. */
+  after?: DeviceCursor;
   limit: number;
   offset: number;
 }
+
+export const deviceSorts = ['id', '-id', 'name', '-name', 'lastSeen', '-lastSeen'] as const;
+export type DeviceSort = (typeof deviceSorts)[number];
+
+/** Where a page ended: the last row's sort key and id. */
+export interface DeviceCursor {
+  key: string | null;
+  id: string;
+}
+
+// A device never seen sorts as the oldest, so the key is never null and a row comparison works.
+const sortKeys: Record<string, { sql: string; of: (row: DeviceRow) => string }> = {
+  id: { sql: 'id', of: (row) => row.id },
+  name: { sql: 'name', of: (row) => row.name },
+  lastSeen: {
+    sql: "coalesce(last_seen, '-infinity'::timestamptz)",
+    of: (row) => row.lastSeen?.toISOString() ?? '-infinity',
+  },
+};
+
+/** The cursor continuing after `row` in `sort` order. */
+export function deviceCursor(row: DeviceRow, sort: DeviceSort = 'id'): DeviceCursor {
+  return { key: sortKeys[sort.replace('-', '')]!.of(row), id: row.id };
+}
+
+/** `%piece%` for ILIKE, with the pattern characters a person typed taken literally. */
+const containing = (piece: string) => `%${piece.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 const columns = `id, kind, city, ward, lat, lon, pole, zone, name, secret_hash AS "secretHash",
   created_at AS "createdAt", updated_at AS "updatedAt", online, status_at AS "statusAt", status,
@@ -78,11 +111,31 @@ export function createDeviceQueries(pool: Pool) {
       if (filter.status === 'unknown') where.push('online IS NULL');
       const inScope = filter.scope && scopeCondition(filter.scope, params);
       if (inScope) where.push(inScope);
+      if (filter.search) {
+        params.push(containing(filter.search));
+        where.push(`(id ILIKE $${params.length} OR name ILIKE $${params.length})`);
+      }
       const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
       const count = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM devices ${clause}`, params);
+      const sort = filter.sort ?? 'id';
+      const direction = sort.startsWith('-') ? 'DESC' : 'ASC';
+      const key = sortKeys[sort.replace('-', '')]!.sql;
+      const page = [...params];
+      const conditions = [...where];
+      if (filter.after) {
+        // The key as its column's type: a text id or name, or a time for lastSeen.
+        const cast = sort.endsWith('lastSeen') ? '::timestamptz' : '::text';
+        page.push(filter.after.key, filter.after.id);
+        conditions.push(
+          `(${key}, id) ${direction === 'ASC' ? '>' : '<'} ($${page.length - 1}${cast}, $${page.length}::text)`,
+        );
+      }
+      const pageWhere = conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
+      page.push(filter.limit, filter.after ? 0 : filter.offset);
       const { rows } = await pool.query<DeviceRow>(
-        `SELECT ${columns} FROM devices ${clause} ORDER BY id LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
-        [...params, filter.limit, filter.offset],
+        `SELECT ${columns} FROM devices ${pageWhere} ORDER BY ${key} ${direction}, id ${direction}
+         LIMIT $${page.length - 1} OFFSET $${page.length}`,
+        page,
       );
       return { rows, total: Number(count.rows[0]?.n ?? 0) };
     },

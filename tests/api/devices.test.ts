@@ -132,6 +132,7 @@ describe('devices API', () => {
     expect((await app.request('GET', '/api/v1/devices?kind=camera', admin)).body).toEqual({
       items: [],
       total: 0,
+      nextCursor: null,
     });
     expect((await app.request('GET', '/api/v1/devices?limit=0', admin)).status).toBe(400);
   });

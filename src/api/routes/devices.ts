@@ -11,7 +11,13 @@ import { AppError } from '../../errors.ts';
 import { topicPrefix } from '../../registry/fleets.ts';
 import type { DeviceRegistry } from '../../registry/index.ts';
 import { DeviceWire, deviceWire } from '../../registry/wire.ts';
-import type { DeviceQueries } from '../../storage/devices.ts';
+import {
+  type DeviceCursor,
+  type DeviceQueries,
+  type DeviceSort,
+  deviceCursor,
+  deviceSorts,
+} from '../../storage/devices.ts';
 import { responseHeaders } from '../openapi/responses.ts';
 import { callerScope } from '../plugins/roles.ts';
 import { DeviceInput, DeviceParams, DevicePatch, ErrorBody } from '../schemas.ts';
@@ -21,6 +27,27 @@ const Credentials = z.object({
   secret: z.string().describe('MQTT password; shown only in this answer, stored hashed'),
   topicPrefix: z.string(),
 });
+
+// A page's end as the caller carries it: opaque, and tied to its order so it is not read in another.
+const CursorBody = z.object({
+  s: z.enum(deviceSorts),
+  k: z.string().max(64).nullable(),
+  i: z.string().max(64),
+});
+const writeCursor = (c: DeviceCursor, sort: DeviceSort) =>
+  Buffer.from(JSON.stringify({ s: sort, k: c.key, i: c.id })).toString('base64url');
+function readCursor(text: string, sort: DeviceSort): DeviceCursor {
+  try {
+    const c = CursorBody.parse(JSON.parse(Buffer.from(text, 'base64url').toString()));
+    if (c.s === sort) return { key: c.k, id: c.i };
+  } catch {
+    // answered below
+  }
+  throw new AppError(
+    'VALIDATION_FAILED',
+    'cursor: không phải nextCursor của trang trước với cùng `sort` / not the nextCursor of a previous page with the same `sort`',
+  );
+}
 
 const LatestValue = z.object({ value: z.number(), ts: z.string(), unit: z.string() });
 
@@ -50,25 +77,53 @@ export async function deviceRoutes(
         operationId: 'listDevices',
         summary: 'Danh sách thiết bị / List devices',
         description:
-          'Lọc theo địa bàn, phường, loại, trạng thái; trang bằng `offset`. / Filter by city, ward, kind, status; page with `offset`.',
+          'Lọc theo địa bàn, phường, loại, trạng thái; tìm theo một phần mã hoặc tên (`q`); sắp xếp (`sort`); trang bằng ' +
+          '`cursor` (nextCursor của trang trước) hoặc `offset`. / Filter by city, ward, kind, status; search a piece ' +
+          "of the id or name (`q`); order (`sort`); page with `cursor` (the previous page's nextCursor) or `offset`.",
         tags: ['devices'],
         querystring: z.object({
           city: CityId.optional(),
           ward: z.string().max(64).optional(),
           kind: KindName.optional(),
           status: z.enum(['online', 'offline', 'unknown']).optional(),
+          q: z.string().min(1).max(64).optional().describe('a piece of the id or the name, any case'),
+          sort: z.enum(deviceSorts).default('id').describe('`-` first: descending; the id breaks ties'),
+          cursor: z.string().max(400).optional().describe('nextCursor of the previous page (same sort)'),
           limit: z.coerce.number().int().min(1).max(10_000).default(1_000),
           offset: z.coerce.number().int().min(0).default(0),
         }),
-        response: { 200: z.object({ items: z.array(DeviceWire), total: z.number().int() }), ...errors },
+        response: {
+          200: z.object({
+            items: z.array(DeviceWire),
+            total: z.number().int().describe('devices matching the filters, on every page'),
+            nextCursor: z.string().nullable().describe('the next page; null on the last'),
+          }),
+          ...errors,
+        },
       },
     },
     async (request) => {
       // A former unit's id (before 1 July 2025) lists the unit it went into (docs/places.md).
-      const { ward, city } = request.query;
-      const query = ward ? { ...request.query, ward: catalog.currentWard(city, ward) } : request.query;
-      const { rows, total } = await queries.list({ ...query, scope: callerScope(request) });
-      return { items: rows.map(deviceWire), total };
+      const { ward, city, q, cursor, ...rest } = request.query;
+      const query = { ...rest, city, ward: ward ? catalog.currentWard(city, ward) : undefined, search: q };
+      const after = cursor === undefined ? undefined : readCursor(cursor, rest.sort);
+      // One row past the page says whether another follows, without a second query.
+      const found = await queries.list({
+        ...query,
+        limit: rest.limit + 1,
+        after,
+        scope: callerScope(request),
+      });
+      const rows = found.rows.slice(0, rest.limit);
+      const last = rows.at(-1);
+      return {
+        items: rows.map(deviceWire),
+        total: found.total,
+        nextCursor:
+          last && found.rows.length > rest.limit
+            ? writeCursor(deviceCursor(last, rest.sort), rest.sort)
+            : null,
+      };
     },
   );
 
