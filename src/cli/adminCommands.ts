@@ -94,8 +94,8 @@ export async function runAdmin(
         rows.map((u) => [
           u.username,
           u.role,
-          u.scope ? u.scope.join(',') : 'all',
           u.disabled ? 'có / yes' : 'không / no',
+          u.scope ? u.scope.join(',') : 'all',
           u.lockedUntil ? localTime(u.lockedUntil) : '-',
           localTime(u.createdAt),
         ]),

@@ -177,7 +177,7 @@ describe('npm run admin, with the IOC running on DATABASE_URL', { timeout: 90_00
       code: 'ACCOUNT_LOCKED',
     });
     const listed = await admin(env, 'list-users');
-    expect(listed.stdout).toMatch(/^le\.thi\.f\s+viewer\s+không \/ no\s+\d\d\/\d\d\/\d{4} \d\d:\d\d/m);
+    expect(listed.stdout).toMatch(/^le\.thi\.f\s+viewer\s+không \/ no\s+all\s+\d\d\/\d\d\/\d{4} \d\d:\d\d/m);
 
     const unlocked = await admin(env, 'unlock', 'le.thi.f');
     expect(unlocked.code, unlocked.stderr).toBe(0);

@@ -1,7 +1,8 @@
 // Area-scoped access through the real app, real PostgreSQL and real MQTT devices: an operator scoped to
 // Hội An neither sees, nor lists, nor commands anything in Tây Ninh (404 for a resource, filtered lists),
-// while an unscoped admin sees both; admins set scopes through the users API, and a new scope ends
-// the user's sessions.
+// while an unscoped admin sees both; admins set scopes through the users API and the admin command,
+// and a new scope ends the user's sessions.
+import { execFile } from 'node:child_process';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp, testAdminPassword } from '../helpers/app.ts';
@@ -56,10 +57,15 @@ describe('scope on accounts', () => {
     expect(byName.admin.scope).toBe('all');
     expect(byName['ha.operator'].scope).toEqual(['hoi-an']);
 
-    const login = await app.request('POST', '/api/v1/auth/login', {}, {
-      username: 'ha.operator',
-      password: testAdminPassword,
-    });
+    const login = await app.request(
+      'POST',
+      '/api/v1/auth/login',
+      {},
+      {
+        username: 'ha.operator',
+        password: testAdminPassword,
+      },
+    );
     expect(login.body).toMatchObject({ role: 'operator', scope: ['hoi-an'] });
 
     const unknown = await app.request('POST', '/api/v1/users', admin, {
@@ -83,6 +89,50 @@ describe('scope on accounts', () => {
 
   it('a scoped user cannot reach the users API (admins only, and admins are global)', async () => {
     expect((await app.request('GET', '/api/v1/users', hoiAn)).status).toBe(403);
+  });
+});
+
+/** `npm run admin -- ...` as the real child process, on the test app's database. */
+function adminCommand(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const root = new URL('../../', import.meta.url).pathname;
+  const env = { PATH: process.env.PATH ?? '', DATABASE_URL: app.databaseUrl, DATA_DIR: app.config.DATA_DIR };
+  return new Promise((ok) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/admin.ts', ...args],
+      { cwd: root, env, timeout: 120_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+        ok({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+describe('the admin command', { timeout: 90_000 }, () => {
+  it('creates an account limited to the places named, and refuses unknown ones and a scoped admin', async () => {
+    const [created, unknown, scopedAdmin] = await Promise.all([
+      adminCommand('create-user', 'le.van.c', '--role', 'viewer', '--scope', 'hoi-an,phuong-tan-ninh'),
+      adminCommand('create-user', 'le.van.d', '--role', 'viewer', '--scope', 'hoi-an,atlantis'),
+      adminCommand('create-user', 'le.van.e', '--role', 'admin', '--scope', 'hoi-an'),
+    ]);
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stdout).toMatch(/Limited to: hoi-an, phuong-tan-ninh/);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/no area or unit: atlantis/);
+    expect(scopedAdmin.code).toBe(2);
+    expect(scopedAdmin.stderr).toMatch(/admins reach every area/);
+
+    const users = await app.request('GET', '/api/v1/users', admin);
+    const names = users.body.items.map((u: { username: string }) => u.username);
+    expect(names).toContain('le.van.c');
+    expect(names).not.toContain('le.van.d');
+    expect(users.body.items.find((u: { username: string }) => u.username === 'le.van.c').scope).toEqual([
+      'hoi-an',
+      'phuong-tan-ninh',
+    ]);
+    const listed = await adminCommand('list-users');
+    expect(listed.stdout).toMatch(/le\.van\.c\s+viewer\s+không \/ no\s+hoi-an,phuong-tan-ninh/);
   });
 });
 
