@@ -1,7 +1,9 @@
 // npm run measure:console -- [options] (--help lists them)
 // The console under load in headless Chromium: publish → browser latency of live telemetry (the
 // reading's ts, stamped at publish, against the browser's clock on arrival; same machine, same clock)
-// and the page's frame times with every device on the map, while telemetry batches arrive every 20 ms.
+// and the page's frame times with every device on the map, while telemetry batches arrive every 20 ms;
+// and publish → sound: fire alarms published one at a time during that load, each timed until the
+// console's alarm is heard for it, then acknowledged so the next one starts the sound anew.
 import { parseCommandLine, wholeNumber } from '../src/cli/commandLine.ts';
 
 const help = `Đo bảng điều khiển khi tải nặng / The console under load, in headless Chromium
@@ -18,6 +20,7 @@ Options
   --devices <n>          devices on the map, at least 200 (default: 10000)
   --background <msg/s>   live telemetry offered per second (default: 1000)
   --seconds <n>          how long the telemetry runs (default: 10)
+  --alarms <n>           fire alarms published one after another during the load (default: 20)
   -h, --help             this text
 
 Example
@@ -29,12 +32,14 @@ const { values } = parseCommandLine('measure:console', help, {
     devices: { type: 'string', default: '10000' },
     background: { type: 'string', default: '1000' },
     seconds: { type: 'string', default: '10' },
+    alarms: { type: 'string', default: '20' },
   },
 });
 // The 200 publishers are among the devices on the map.
 const total = wholeNumber('measure:console', 'devices', values.devices, 200);
 const seconds = wholeNumber('measure:console', 'seconds', values.seconds, 1);
 const backgroundRate = wholeNumber('measure:console', 'background', values.background, 1);
+const alarmCount = wholeNumber('measure:console', 'alarms', values.alarms, 0);
 
 // Loaded once the options are read: the whole IOC and Playwright take seconds to load, and --help
 // needs none of it.
@@ -88,6 +93,23 @@ const publishers = await app.registry.createMany(
     };
   }),
 );
+// The fire sensors whose alarms are timed to the console's sound.
+const fireSensors = await app.registry.createMany(
+  Array.from({ length: alarmCount }, (_, i) => {
+    const ward = wards[i % wards.length]!;
+    return {
+      id: `tn-fire-c${runId}-${i}`,
+      kind: 'fire' as const,
+      city: 'tay-ninh' as const,
+      ward: ward.id,
+      lat: ward.lat + 0.001,
+      lon: ward.lon + 0.001,
+      pole: null,
+      zone: null,
+      name: `Báo cháy ${i}`,
+    };
+  }),
+);
 // Live state learns of devices from the registry's change events; the bulk insert above bypassed them.
 for (const device of app.registry.all()) app.live.state.upsertDevice(device);
 
@@ -129,10 +151,47 @@ await publisher.request(
   },
   'connected',
 );
-const { stats } = await publisher.request(
+const running = publisher.request(
   { type: 'run', qos: 1, rate: backgroundRate, seconds, window: 16, cap: Number.MAX_SAFE_INTEGER },
   'ran',
 );
+// Meanwhile, one fire alarm at a time: publish, wait until the console sounds for it, acknowledge.
+const { connectDevice, publish } = await import('../tests/helpers/mqtt.ts');
+const base = `http://127.0.0.1:${app.httpPort}`;
+const login = await fetch(`${base}/api/v1/auth/login`, {
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({ username: 'admin', password: 'measurement-password' }),
+});
+const { token } = (await login.json()) as { token: string };
+const soundMs: number[] = [];
+for (const sensor of fireSensors) {
+  const client = await connectDevice(`mqtt://127.0.0.1:${app.mqttPort}`, sensor.id, sensor.secret);
+  const publishedAt = Date.now();
+  await publish(
+    client,
+    `ioc/tay-ninh/fire/${sensor.id}/telemetry`,
+    JSON.stringify({ metrics: { alarm: 1 } }),
+  );
+  const found = await page.waitForFunction(
+    (id) =>
+      (globalThis as any).iocConsole.heard().find((h: { deviceId: string }) => h.deviceId === id) ?? false,
+    sensor.id,
+    { timeout: 30_000, polling: 'raf' },
+  );
+  const heard = (await found.jsonValue()) as { alertId: number; at: number };
+  soundMs.push(heard.at - publishedAt);
+  client.end(true);
+  await fetch(`${base}/api/v1/alerts/${heard.alertId}/ack`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: '{}',
+  });
+  await page.waitForFunction(() => !(globalThis as any).iocConsole.sounding(), undefined, {
+    timeout: 30_000,
+  });
+}
+const { stats } = await running;
 const published = { messages: stats.published };
 const { latencies, frames } = (await page.evaluate(
   '({ latencies: window.iocConsole.record, frames: window.frames_ })',
@@ -157,6 +216,12 @@ console.log(
         samples: latencies.length,
         p50: quantile(latencies, 0.5),
         p99: quantile(latencies, 0.99),
+      },
+      publishToSoundMs: {
+        samples: soundMs.length,
+        p50: quantile(soundMs, 0.5),
+        p99: quantile(soundMs, 0.99),
+        max: quantile(soundMs, 1),
       },
       frameMs: {
         frames: frames.length,

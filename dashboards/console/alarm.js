@@ -45,7 +45,8 @@ function notify(alert) {
 function recordHeard(alerts) {
   const at = Date.now();
   for (const alert of alerts)
-    if (!heard.some((h) => h.alertId === alert.id)) heard.push({ alertId: alert.id, at });
+    if (!heard.some((h) => h.alertId === alert.id))
+      heard.push({ alertId: alert.id, deviceId: alert.deviceId, at });
 }
 
 /** Brings sound, tab and notifications in line with the open critical alerts. */

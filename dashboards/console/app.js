@@ -7,7 +7,7 @@ import { renderAlerts, setUpBulk } from './alerts.js';
 import { api } from './api.js';
 import { displayMode, displayUrl, enterDisplay, keepSession } from './display.js';
 import { onFilterChange, renderFilters } from './filters.js';
-import { applyTexts, t } from './i18n.js';
+import { applyTexts, errorText, t } from './i18n.js';
 import { connectLive } from './live.js';
 import { createMap } from './map.js';
 import { openPanel, renderPanel } from './panel.js';
@@ -48,7 +48,9 @@ $('login').addEventListener('submit', async (event) => {
     body: JSON.stringify({ username: $('username').value, password: $('password').value }),
   });
   if (!res.ok) {
-    $('login-error').textContent = res.status === 429 ? (await res.json()).error.message : t('loginFailed');
+    // A wrong password is one text; a throttle or a locked account says so, in the reader's language.
+    const code = (await res.json().catch(() => null))?.error?.code;
+    $('login-error').textContent = res.status === 401 ? t('loginFailed') : errorText({ code });
     return;
   }
   const session = await res.json();

@@ -1,6 +1,7 @@
 // The area, unit and kind filters: what they offer comes from the catalogue, what they choose is the
 // live subscription.
 import { t } from './i18n.js';
+import { unitName } from './places.js';
 import { $, state } from './state.js';
 import { fitArea, fitUnit } from './view.js';
 
@@ -21,7 +22,8 @@ export function renderFilters() {
   fill(
     $('filter-ward'),
     'allWards',
-    (city?.wards ?? []).map((w) => [w.id, w.name]),
+    // Units by their full name in the reader's language (Phường Hội An / Hội An Ward), never the id.
+    (city?.wards ?? []).map((w) => [w.id, unitName(city.city, w.id) ?? w.name]),
     state.filter.wards?.[0],
   );
   fill(

@@ -3,10 +3,13 @@ import { api } from './api.js';
 import { drawChart } from './chart.js';
 import { escapeHtml } from './html.js';
 import { formatNumber, t } from './i18n.js';
+import { unitName } from './places.js';
 import { $, canOperate, state } from './state.js';
 
 /** The unit's name (Phường Tân Ninh) from the catalogue's areas, the id when it is not there. */
 export function wardName(device) {
+  const named = unitName(device.city, device.ward);
+  if (named) return named;
   const city = state.catalog?.cities.find((c) => c.city === device.city);
   return city?.wards.find((w) => w.id === device.ward)?.name ?? device.ward;
 }

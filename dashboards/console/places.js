@@ -14,6 +14,12 @@ export async function loadAreas() {
   state.areas = items.map((area) => ({ ...area, units: area.units.filter((u) => !u.validTo) }));
 }
 
+/** A unit's full name in the reader's language, from the places API. */
+export function unitName(areaId, unitId) {
+  const unit = state.areas.find((a) => a.id === areaId)?.units.find((u) => u.id === unitId);
+  return unit ? (unit.fullName[state.lang] ?? unit.name) : undefined;
+}
+
 export function drawPlaces(map) {
   const labels = [];
   for (const area of state.areas) {

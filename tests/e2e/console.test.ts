@@ -69,7 +69,7 @@ afterAll(async () => {
   await app.close();
 });
 
-describe('operators console', () => {
+describe('operators console', { timeout: 60_000 }, () => {
   it('logs in, shows the fleet, and turns a fire alarm into a red marker and a listed alert within a second', async () => {
     const page = await loggedIn('admin');
     expect(await page.textContent('header h1')).toBe('Trung tâm điều hành thông minh');

@@ -113,7 +113,7 @@ const view = (page: Page) => page.evaluate(() => (globalThis as any).iocConsole.
 const inside = (v: { lat: number; lng: number }, b: typeof hoiAn) =>
   v.lat > b.south && v.lat < b.north && v.lng > b.west && v.lng < b.east;
 
-describe('the console map', () => {
+describe('the console map', { timeout: 60_000 }, () => {
   it('opens on the area where the devices stand, with outlines, names that never overlap and the offline base map', async () => {
     const { context, outside, ranges } = await offlineContext();
     const page = await context.newPage();

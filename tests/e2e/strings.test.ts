@@ -1,0 +1,55 @@
+// No untranslated console text: every key of the string tables has a Vietnamese and an English text,
+// every key the console asks for exists, and every error code the server can answer has words for a
+// person in both languages.
+import { readdir, readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { errorStatus } from '../../src/errors.ts';
+
+type Texts = Record<string, string>;
+const folder = new URL('../../dashboards/console/', import.meta.url);
+// The browser's own modules, loaded as they are served (plain JavaScript, no types).
+const load = (file: string) => import(new URL(file, folder).href);
+const { strings } = (await load('strings.js')) as { strings: { vi: Texts; en: Texts } };
+const { errorTexts } = (await load('errors.js')) as {
+  errorTexts: Record<string, { vi: string; en: string }>;
+};
+
+/** Keys read with t('key') in the modules and data-text="key" in the page, and the ones built from data. */
+async function keysUsed(): Promise<Set<string>> {
+  const used = new Set<string>();
+  for (const file of await readdir(folder)) {
+    if (!/\.(js|html)$/.test(file)) continue;
+    const text = await readFile(new URL(file, folder), 'utf8');
+    for (const m of text.matchAll(/\bt\('([A-Za-z0-9_]+)'\)/g)) used.add(m[1]!);
+    for (const m of text.matchAll(/data-text="([A-Za-z0-9_]+)"/g)) used.add(m[1]!);
+  }
+  // t(alert.severity), t(alert.state), t(command.state), t(`range${r}`), t(look) on the map.
+  for (const key of ['critical', 'warning', 'info', 'open', 'acknowledged', 'resolved']) used.add(key);
+  for (const key of ['pending', 'succeeded', 'failed', 'timed_out', 'offline']) used.add(key);
+  for (const key of ['range6h', 'range24h', 'range7d', 'range30d']) used.add(key);
+  return used;
+}
+
+describe('console texts', () => {
+  it('has every key in Vietnamese and in English, none empty', () => {
+    expect(Object.keys(strings.en).sort()).toEqual(Object.keys(strings.vi).sort());
+    for (const lang of ['vi', 'en'] as const)
+      for (const [key, text] of Object.entries(strings[lang]))
+        expect(text.trim(), `${lang}.${key}`).not.toBe('');
+  });
+
+  it('defines every key the console uses', async () => {
+    const missing = [...(await keysUsed())].filter((key) => !(key in strings.vi));
+    expect(missing).toEqual([]);
+  });
+
+  it('translates every error code of the server for a person, in both languages', () => {
+    for (const code of Object.keys(errorStatus)) {
+      expect(errorTexts, code).toHaveProperty(code);
+      const texts = errorTexts[code]!;
+      expect(texts.vi.trim()).not.toBe('');
+      expect(texts.en.trim()).not.toBe('');
+      expect(texts.vi).not.toBe(texts.en);
+    }
+  });
+});
