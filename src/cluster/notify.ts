@@ -106,7 +106,10 @@ export function createChangeNotifier(deps: {
   async function connect() {
     const client = new pg.Client({ connectionString: deps.databaseUrl });
     client.on('notification', (message) => {
-      chain = chain.then(() => receive(message.payload));
+      // A notice whose replay fails (a listener threw) is logged; the ones after it still apply.
+      chain = chain
+        .then(() => receive(message.payload))
+        .catch((error) => log.warn({ err: error }, 'a change from another instance could not be applied'));
     });
     client.on('error', (error) => {
       log.warn({ err: error }, 'lost the LISTEN connection; reconnecting');
@@ -114,8 +117,13 @@ export function createChangeNotifier(deps: {
       if (listener === client) listener = undefined;
       scheduleReconnect();
     });
-    await client.connect();
-    await listenForChanges(client);
+    try {
+      await client.connect();
+      await listenForChanges(client);
+    } catch (error) {
+      await client.end().catch(() => {});
+      throw error;
+    }
     listener = client;
   }
 
