@@ -1,7 +1,8 @@
 // Alerts and the live layer within a scope, with real MQTT devices raising the alerts and real
 // socket.io consoles: an operator scoped to Hội An cannot see, list, acknowledge, resolve, assign,
-// note or bulk-acknowledge a Tây Ninh alert (404 or filtered), their console's snapshot and events hold
-// Hội An only whatever they subscribe to, and a new scope ends their live session.
+// note or bulk-acknowledge a Tây Ninh alert (404 or filtered), nor read its notification deliveries;
+// their console's snapshot and events hold Hội An only whatever they subscribe to, and a new scope
+// ends their live session.
 import type { MqttClient } from 'mqtt';
 import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -128,6 +129,34 @@ describe('alerts over REST', () => {
       expect.objectContaining({ id: tnAlert, code: 'NOT_FOUND', state: null }),
     ]);
     expect((await app.request('GET', `/api/v1/alerts/${tnAlert}`, admin)).body.state).toBe('open');
+  });
+});
+
+describe('the notification delivery log', () => {
+  it('holds the deliveries of Hội An alerts only; one about Tây Ninh is not found', async () => {
+    // Deliveries as the dispatcher stores them, already skipped so nothing is sent.
+    const { rows } = await app.pool.query(
+      `WITH c AS (INSERT INTO notification_channels (name, type) VALUES ('Trực ban', 'email') RETURNING id)
+       INSERT INTO notification_deliveries (alert_id, event, channel_id, channel_type, address, recipient,
+         status, next_attempt_at, created_at, updated_at)
+       SELECT a, 'opened', c.id, 'email', 'truc.ban@example.vn', 't***@example.vn', 'skipped', now(), now(), now()
+         FROM c, unnest($1::bigint[]) AS a
+       RETURNING id::int, alert_id::int AS "alertId"`,
+      [[haAlert, tnAlert]],
+    );
+    const tnDelivery = rows.find((r) => r.alertId === tnAlert).id;
+    const mine = await app.request('GET', '/api/v1/notifications/deliveries', hoiAn);
+    expect(mine.body.items.map((d: { alertId: number }) => d.alertId)).toEqual([haAlert]);
+    expect((await app.request('GET', `/api/v1/notifications/deliveries/${tnDelivery}`, hoiAn)).status).toBe(
+      404,
+    );
+    expect((await app.request('GET', `/api/v1/notifications/deliveries/${tnDelivery}`, admin)).status).toBe(
+      200,
+    );
+    const all = await app.request('GET', '/api/v1/notifications/deliveries', admin);
+    expect(all.body.items.map((d: { alertId: number }) => d.alertId).sort()).toEqual(
+      [haAlert, tnAlert].sort(),
+    );
   });
 });
 
