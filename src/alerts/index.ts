@@ -1,6 +1,7 @@
 // The alerts area: rules (defaults from devices/rules seeded into the database), the engine that
-// evaluates them on the bus, the lifecycle operators act on, the work on an alert (assignment, notes,
-// bulk acknowledgement, its timeline and context), and webhook notifications.
+// evaluates them on the bus, a rule's dry run over the stored history (by the engine's decisions), the
+// lifecycle operators act on, the work on an alert (assignment, notes, bulk acknowledgement, its
+// timeline and context), and webhook notifications.
 // Depends on the bus, the registry, the catalog and PostgreSQL; guarantees one active alert per
 // (rule, device), every transition stored with who and when, and alerts that survive a restart.
 import type { Catalog } from '../catalog/index.ts';
@@ -11,12 +12,15 @@ import type { DeviceRegistry } from '../registry/index.ts';
 import { createAlertContextQueries } from '../storage/alertContext.ts';
 import { createAlertQueries } from '../storage/alerts.ts';
 import { createAlertWorkQueries } from '../storage/alertWork.ts';
+import type { BackgroundLane } from '../storage/backgroundLane.ts';
 import { createNotificationQueries } from '../storage/notifications.ts';
 import type { Pool } from '../storage/pool.ts';
+import { createRuleHistoryQueries } from '../storage/ruleHistory.ts';
 import { createUserQueries } from '../storage/users.ts';
 import { createWebhookQueries } from '../storage/webhooks.ts';
 import { createAqiTracker } from './aqiTracker.ts';
 import { createAlertContext } from './context.ts';
+import { createRuleDryRun, type DryRunLimits } from './dryRun.ts';
 import { createAlertEngine } from './engine.ts';
 import { createAlertLifecycle } from './lifecycle.ts';
 import { loadDefaultRules } from './rules.ts';
@@ -39,6 +43,9 @@ export function createAlerts(deps: {
   input?: EventBus;
   /** Internal hosts, addresses and CIDR ranges webhooks may reach (WEBHOOK_ALLOWED_HOSTS). */
   webhookAllowedHosts?: readonly string[];
+  /** Where a rule's dry run reads stored history, taking turns with the other heavy reads. */
+  lane?: BackgroundLane;
+  dryRunLimits?: Partial<DryRunLimits>;
 }) {
   const clock = deps.clock ?? (() => new Date());
   const queries = createAlertQueries(deps.pool);
@@ -54,6 +61,14 @@ export function createAlerts(deps: {
     registry: deps.registry,
     queries: createAlertContextQueries(deps.pool),
     pool: deps.pool,
+  });
+  const dryRun = createRuleDryRun({
+    queries: createRuleHistoryQueries(deps.pool),
+    registry: deps.registry,
+    catalog: deps.catalog,
+    lane: deps.lane,
+    clock,
+    limits: deps.dryRunLimits,
   });
   // Read, never written, here: the notifications area owns its delivery log.
   const deliveries = createNotificationQueries(deps.pool).deliveries;
@@ -110,6 +125,8 @@ export function createAlerts(deps: {
     lifecycle,
     workflow,
     context,
+    /** What a rule would have done over the stored history (src/alerts/dryRun.ts). */
+    dryRun,
     /** The alert's history in time order, with the notifications sent about it when `notifications`. */
     async timeline(alertId: number, options: { notifications: boolean }) {
       const [history, sent] = await Promise.all([

@@ -4,10 +4,9 @@
 import { readFileSync } from 'node:fs';
 import { localParts } from '../standards/index.ts';
 import type { DeviceRow } from '../storage/devices.ts';
+import { fieldErrorMessage, parseWithFieldErrors } from './ruleErrors.ts';
 import {
-  fieldErrorMessage,
   fieldsOf,
-  parseWithFieldErrors,
   RuleInput,
   type RuleInstructions,
   type RuleParams,

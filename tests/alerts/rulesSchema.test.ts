@@ -1,7 +1,8 @@
 // The form of each rule type: what it takes, what it refuses (naming the field, in Vietnamese and
 // English), and that the shipped defaults and the params stored before the forms were typed still read.
 import { describe, expect, it } from 'vitest';
-import { parseWithFieldErrors, RuleInput, ruleTypes } from '../../src/alerts/ruleParams.ts';
+import { parseWithFieldErrors } from '../../src/alerts/ruleErrors.ts';
+import { RuleInput, ruleTypes } from '../../src/alerts/ruleParams.ts';
 import { inputOf, loadDefaultRules, type Rule, ruleOf, typedRule } from '../../src/alerts/rules.ts';
 
 const texts = {

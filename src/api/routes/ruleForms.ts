@@ -2,14 +2,8 @@
 // naming its field in Vietnamese and English, and a stored rule merged with a caller's changes.
 import type { FastifySchemaCompiler } from 'fastify';
 import { z } from 'zod';
-import {
-  type FieldError,
-  fieldErrorMessage,
-  fieldsOf,
-  parseWithFieldErrors,
-  ruleTypes,
-  weekdays,
-} from '../../alerts/ruleParams.ts';
+import { type FieldError, fieldErrorMessage, parseWithFieldErrors } from '../../alerts/ruleErrors.ts';
+import { fieldsOf, ruleTypes, weekdays } from '../../alerts/ruleParams.ts';
 import { inputOf, type Rule, RuleInput, RuleInstructions, severities } from '../../alerts/rules.ts';
 import { AppError } from '../../errors.ts';
 

@@ -1,4 +1,5 @@
-// Alert rules and webhooks: read by every role, changed by admins. A change takes effect at once.
+// Alert rules and webhooks: read by every role, changed by admins. A change takes effect at once; a
+// rule's form can be tried on the stored history first (./ruleDryRun.ts).
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -10,6 +11,7 @@ import { AppError } from '../../errors.ts';
 import type { EventBus } from '../../events/bus.ts';
 import { checkRuleKind } from '../../profiles/rules.ts';
 import { ErrorBody } from '../schemas.ts';
+import { ruleDryRunRoutes } from './ruleDryRun.ts';
 import { bilingualValidation, mergeRule, RuleBody, RuleChanges, ruleAnswer } from './ruleForms.ts';
 
 const WebhookBody = z.object({
@@ -182,6 +184,8 @@ export async function ruleRoutes(
       return reply.code(204).send(null);
     },
   );
+
+  ruleDryRunRoutes(app, { alerts: opts.alerts, catalog: opts.catalog, stored });
 
   // Every field bounded: the row is read on each delivery, and the secret is hashed into each signature.
   const WebhookInput = z
