@@ -164,7 +164,7 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
     }
     // REDIS_URL: several instances as one (live view, alert leader fed by every instance).
     const cluster = config.REDIS_URL
-      ? await startCluster({ config, databaseUrl, bus, log: log.child({ area: 'cluster' }) })
+      ? await startCluster({ config, databaseUrl, bus, metrics, log: log.child({ area: 'cluster' }) })
       : undefined;
     if (cluster) running.push(() => cluster.stop());
 
