@@ -12,6 +12,7 @@ import type { Pool } from '../../../storage/pool.ts';
 import type { UserQueries } from '../../../storage/users.ts';
 import type { SystemHealth } from '../../../system/index.ts';
 import { type BackupAccess, backupRoutes } from './backups.ts';
+import { deviceFileRoutes } from './deviceFiles.ts';
 import { adminDeviceRoutes, type MqttEndpoint } from './devices.ts';
 import { systemRoutes } from './system.ts';
 import { adminUserRoutes } from './users.ts';
@@ -36,13 +37,17 @@ export async function adminRoutes(
     users: UserQueries;
   },
 ) {
-  await app.register(adminDeviceRoutes, {
+  await app.register(deviceFileRoutes, {
     registry: opts.registry,
     queries: opts.deviceQueries,
     catalog: opts.catalog,
     places: opts.places,
-    pool: opts.pool,
     audit: opts.audit,
+  });
+  await app.register(adminDeviceRoutes, {
+    registry: opts.registry,
+    queries: opts.deviceQueries,
+    pool: opts.pool,
     mqtt: opts.admin.mqtt,
   });
   await app.register(adminUserRoutes, { auth: opts.auth, users: opts.users });
