@@ -323,7 +323,7 @@ export function createAlertEngine(deps: {
       try {
         typed.push(typedRule(rule));
       } catch (error) {
-        // Refused by the API since params are typed; a row written by hand before is left out, said once.
+        // Refused by the API since params are typed; a row written by hand before is left out and said so.
         log.warn(
           { ruleId: rule.id, reason: (error as Error).message },
           'alert rule left out: its params do not parse',

@@ -245,6 +245,68 @@ describe('a silence rule', () => {
   });
 });
 
+describe('device events and the last will', () => {
+  const box = { ...place, id: 'ha-dry-waste-02', kind: 'waste', name: 'Thùng rác – Lê Lợi' } as const;
+  const rowsOf = async (table: string) =>
+    (await app.pool.query(`SELECT count(*)::int AS n FROM ${table} WHERE device_id = $1`, [box.id])).rows[0]
+      .n;
+  let secret: string;
+  beforeAll(async () => {
+    secret = (await app.registry.create(box)).secret;
+  });
+
+  it('opens an event rule on the first matching event, later ones repeating it', async () => {
+    const client = await connectDevice(app.mqttUrl, box.id, secret);
+    clients.push(client);
+    const t = Date.now() - 2 * hour;
+    for (const [ts, type] of [
+      [t, 'tamper'],
+      [t + minute, 'lid_open'],
+      [t + 2 * minute, 'tamper'],
+    ] as const)
+      await publish(client, `ioc/hoi-an/waste/${box.id}/event`, JSON.stringify({ ts, type, data: {} }));
+    await eventually(
+      () => rowsOf('device_events'),
+      (n) => n === 3,
+    );
+    const res = await dryRun({
+      name: 'Can thiệp',
+      type: 'event',
+      deviceId: box.id,
+      params: { eventType: 'tamper' },
+      ...texts,
+    });
+    expect(res.body).toMatchObject({ events: 2, alerts: 1 });
+    expect(res.body.items[0].episodes).toEqual([
+      { openedAt: iso(t), clearedAt: null, value: null, repeats: 1 },
+    ]);
+  });
+
+  it('opens a last-will rule only when the device stays gone longer than forS', async () => {
+    const dropping = await connectDevice(app.mqttUrl, box.id, secret, {
+      will: { topic: `ioc/hoi-an/waste/${box.id}/status`, payload: Buffer.from('{"online":false}'), qos: 1 },
+    });
+    dropping.stream.destroy();
+    await eventually(
+      () => rowsOf('device_status_changes'),
+      (n) => n >= 1,
+    );
+    const back = await connectDevice(app.mqttUrl, box.id, secret);
+    clients.push(back);
+    await publish(back, `ioc/hoi-an/waste/${box.id}/status`, JSON.stringify({ online: true }));
+    await eventually(
+      () => rowsOf('device_status_changes'),
+      (n) => n >= 2,
+    );
+    const lost = { name: 'Mất kết nối', type: 'last_will', deviceId: box.id, ...texts };
+    const atOnce = await dryRun({ ...lost, forS: 0 });
+    expect(atOnce.body).toMatchObject({ statusChanges: 2, alerts: 1 });
+    expect(atOnce.body.items[0].episodes[0].clearedAt).not.toBeNull();
+    // Back within seconds: a minute's grace opens nothing.
+    expect((await dryRun({ ...lost, forS: 60 })).body.alerts).toBe(0);
+  });
+});
+
 describe('bounds', () => {
   const replayer = (limits: Partial<DryRunLimits>) =>
     createRuleDryRun({
