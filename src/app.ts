@@ -474,6 +474,7 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       server: http.server,
       auth,
       registry,
+      kinds: { has: (kind) => catalog.kinds.has(kind) },
       bus: cluster?.liveBus ?? bus,
       adapter: cluster?.adapter,
       alertQueries: alerts.queries,

@@ -100,7 +100,7 @@ export const Subscription = z
   .object({
     city: CityId.optional(),
     wards: z.array(z.string().max(64)).max(100).optional(),
-    kinds: z.array(KindName).max(6).optional(),
+    kinds: z.array(KindName).max(100).optional(),
   })
   .strict();
 export type Subscription = z.infer<typeof Subscription>;
@@ -148,6 +148,8 @@ export function createLive(deps: {
   server: HttpServer;
   auth: Auth;
   registry: DeviceRegistry;
+  /** The device profiles known now (admins add them at run time): a subscription names only these. */
+  kinds?: { has(kind: string): boolean };
   bus: EventBus;
   alertQueries: AlertQueries;
   pool: Pool;
@@ -473,6 +475,18 @@ export function createLive(deps: {
           .map((i) => `${i.path.join('.') || 'subscription'}: ${i.message}`)
           .join('; ');
         if (typeof ack === 'function') ack({ error: { code: 'VALIDATION_FAILED', message } });
+        return;
+      }
+      const unknownKinds = (parsed.data.kinds ?? []).filter((k) => deps.kinds && !deps.kinds.has(k));
+      if (unknownKinds.length > 0) {
+        if (typeof ack === 'function')
+          ack({
+            error: refusal(
+              'VALIDATION_FAILED',
+              `kinds: không có loại thiết bị ${unknownKinds.join(', ')}`,
+              `kinds: no device profile ${unknownKinds.join(', ')}`,
+            ),
+          });
         return;
       }
       data.subscription = parsed.data;
