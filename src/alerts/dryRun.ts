@@ -107,6 +107,17 @@ function needsOf(rule: TypedRule) {
   };
 }
 
+/** Rows in (device, time) order, each device's in their own array. */
+function byDevice<T extends { deviceId: string }>(rows: readonly T[]): Map<string, T[]> {
+  const grouped = new Map<string, T[]>();
+  for (const row of rows) {
+    const list = grouped.get(row.deviceId);
+    if (list) list.push(row);
+    else grouped.set(row.deviceId, [row]);
+  }
+  return grouped;
+}
+
 interface Replay {
   device: DeviceRow;
   watch: Watch;
@@ -257,6 +268,8 @@ export function createRuleDryRun(deps: {
         ]);
         totals.statusChanges += statuses.length;
         totals.events += events.length;
+        const statusesOf = byDevice(statuses);
+        const eventsOf = byDevice(events);
         const replays = new Map<string, Replay>();
         for (const device of batch) {
           const state: ConditionState = { active: false, pendingSince: undefined, samples: [] };
@@ -267,8 +280,8 @@ export function createRuleDryRun(deps: {
               rule.type === 'aqi' && device.kind === 'environment' ? aqi.station(device.id) : undefined,
             // Only a silence rule asks when the device spoke before the range.
             lastSeen: before.get(device.id)?.getTime(),
-            statuses: statuses.filter((s) => s.deviceId === device.id),
-            events: events.filter((e) => e.deviceId === device.id),
+            statuses: statusesOf.get(device.id) ?? [],
+            events: eventsOf.get(device.id) ?? [],
             next: { status: 0, event: 0 },
             result: { deviceId: device.id, name: device.name, alerts: 0, episodes: [] },
             open: undefined,
