@@ -14,7 +14,7 @@ const meter = {
   id: 'ha-ma-noise-9301',
   kind: 'noise',
   city: 'hoi-an',
-  ward: 'minh-an',
+  ward: 'phuong-hoi-an',
   lat: 15.8772,
   lon: 108.3281,
   pole: null,
@@ -60,9 +60,9 @@ describe('the default noise rules', () => {
         key: 'noise-normal-day',
         state: 'open',
         message_vi:
-          'Tiếng ồn 80 dBA vượt giới hạn ban ngày 70 dBA của QCVN 26:2025/BNNMT (khu vực thông thường) tại Tiếng ồn – Nguyễn Huệ (Minh An)',
+          'Tiếng ồn 80 dBA vượt giới hạn ban ngày 70 dBA của QCVN 26:2025/BNNMT (khu vực thông thường) tại Tiếng ồn – Nguyễn Huệ (Phường Hội An)',
         message_en:
-          'Noise 80 dBA over the daytime limit of 70 dBA of QCVN 26:2025/BNNMT (normal area) at Tiếng ồn – Nguyễn Huệ (Minh An)',
+          'Noise 80 dBA over the daytime limit of 70 dBA of QCVN 26:2025/BNNMT (normal area) at Tiếng ồn – Nguyễn Huệ (Phường Hội An)',
       },
     ]);
     await send(68, 6); // under the limit, above 70 − 3: still open
