@@ -122,7 +122,7 @@ const loginAt = Date.now();
 await page.click('#login button[type=submit]');
 await page.waitForFunction(
   (n) => (globalThis as { iocConsole?: { devices(): number } }).iocConsole?.devices() === n,
-  total,
+  total + alarmCount,
   {
     timeout: 120_000,
   },

@@ -59,6 +59,8 @@ $('login').addEventListener('submit', async (event) => {
   sessionStorage.setItem('ioc.token', state.token);
   sessionStorage.setItem('ioc.role', state.role);
   sessionStorage.setItem('ioc.expiresAt', session.expiresAt);
+  state.scope = session.scope ?? 'all';
+  sessionStorage.setItem('ioc.scope', JSON.stringify(state.scope));
   await start();
 });
 $('lang').addEventListener('click', () => {

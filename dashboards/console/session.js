@@ -14,5 +14,6 @@ export function backToLogin() {
   sessionStorage.removeItem('ioc.token');
   sessionStorage.removeItem('ioc.role');
   sessionStorage.removeItem('ioc.expiresAt');
+  sessionStorage.removeItem('ioc.scope');
   location.reload();
 }

@@ -11,6 +11,8 @@ export const state = {
   lang: localStorage.getItem('ioc.lang') || 'vi',
   token: sessionStorage.getItem('ioc.token'),
   role: sessionStorage.getItem('ioc.role'),
+  /** The areas and units the account reaches: 'all' or their ids (from the login). */
+  scope: JSON.parse(sessionStorage.getItem('ioc.scope') ?? '"all"'),
   catalog: null,
   /** The areas with their units in force, from the places API. */
   areas: [],

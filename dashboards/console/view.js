@@ -39,7 +39,15 @@ export function fitUnit(areaId, unitId) {
   } else state.map.setView([unit.centre.lat, unit.centre.lon], 15, { animate: false });
 }
 
-/** The view at start: the one left here before, else the chosen area, else the first area. */
+/** The first area the account reaches, by the area's id or one of its units'. */
+function scopedArea() {
+  if (!Array.isArray(state.scope)) return undefined;
+  return state.areas.find(
+    (a) => state.scope.includes(a.id) || a.units.some((u) => state.scope.includes(u.id)),
+  );
+}
+
+/** The view at start: the one left here before, else the chosen area, else the user's, else the first. */
 export function openingView(map) {
   const view = savedView();
   if (view) {
@@ -47,7 +55,10 @@ export function openingView(map) {
     state.fitted = true;
     return;
   }
-  const area = state.areas.find((a) => a.id === state.filter.city) ?? state.areas[0];
+  const scoped = scopedArea();
+  const area = state.areas.find((a) => a.id === state.filter.city) ?? scoped ?? state.areas[0];
+  // An account limited to an area opens there, whatever the device count elsewhere says.
+  if (scoped) state.fitted = true;
   if (area) map.fitBounds(toLatLngBounds(area.bounds), { animate: false });
   else map.setView([16, 107], 6);
 }

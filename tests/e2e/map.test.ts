@@ -176,6 +176,24 @@ describe('the console map', { timeout: 60_000 }, () => {
   });
 });
 
+describe('the map of an account limited to one area', { timeout: 60_000 }, () => {
+  it('opens on the area the account reaches', async () => {
+    await app.pool.query(
+      `INSERT INTO users (username, password_hash, role, scope)
+       SELECT 'tn-viewer', password_hash, 'viewer', ARRAY['tay-ninh'] FROM users WHERE username = 'admin'`,
+    );
+    const { context } = await offlineContext();
+    const page = await context.newPage();
+    await page.goto(app.baseUrl);
+    await page.fill('#username', 'tn-viewer');
+    await page.fill('#password', testAdminPassword);
+    await page.click('#login button[type=submit]');
+    await page.waitForFunction(() => (globalThis as any).iocConsole?.devices() > 0);
+    expect(inside(await view(page), tayNinh)).toBe(true);
+    await context.close();
+  });
+});
+
 describe('the offline base map over HTTP', () => {
   const url = () => `${app.baseUrl}/tiles/basemap.pmtiles`;
 
