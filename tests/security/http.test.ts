@@ -185,13 +185,15 @@ describe('roles', () => {
       'GET /readyz',
       'GET /metrics',
       'GET /api/v1/console/config',
+      // Whether an offline base map is there; the map itself is under /tiles/, public like /console/.
+      'GET /api/v1/console/basemap',
       'POST /api/v1/auth/login',
       // A device claims its identity with a provisioning key, checked by the route itself.
       'POST /api/v1/provisioning/claim',
       'GET /',
       'GET /api/v1/feeds/ngsi-ld/context.jsonld',
     ]);
-    const openPrefixes = ['/api/v1/open/', '/docs/', '/console/', '/vendor/'];
+    const openPrefixes = ['/api/v1/open/', '/docs/', '/console/', '/vendor/', '/tiles/'];
     const answered: string[] = [];
     const undeclaredPublic: string[] = [];
     for (const [template, methods] of Object.entries(spec.paths)) {
