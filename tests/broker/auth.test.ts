@@ -219,7 +219,8 @@ describe('device handles (how the broker names a connected device to ingest)', (
     expect(app.registry.handleOf(deviceA.id)).not.toBe(handle);
     expect(app.registry.byHandle(handle)).toMatchObject({
       id: deviceC.id,
-      row: { ward: 'phuong-3' },
+      // Registered under its former ward id, it stands in the unit that ward went into.
+      row: { ward: 'phuong-tan-ninh' },
       telemetryTopic: topicOf(deviceC.id, 'telemetry'),
     });
 
