@@ -10,7 +10,12 @@ const tone = (hz: number, seconds: number) =>
     const ramp = Math.min(1, i / 80, (rate * seconds - i) / 80);
     return 128 + Math.round(100 * ramp * Math.tanh(4 * Math.sin((2 * Math.PI * hz * i) / rate)));
   });
-const samples = [...tone(960, 0.25), ...tone(640, 0.25), ...tone(960, 0.25), ...new Array(rate * 0.05).fill(128)];
+const samples = [
+  ...tone(960, 0.25),
+  ...tone(640, 0.25),
+  ...tone(960, 0.25),
+  ...new Array(rate * 0.05).fill(128),
+];
 const header = Buffer.alloc(44);
 header.write('RIFF', 0);
 header.writeUInt32LE(36 + samples.length, 4);
@@ -24,4 +29,7 @@ header.writeUInt16LE(1, 32);
 header.writeUInt16LE(8, 34);
 header.write('data', 36);
 header.writeUInt32LE(samples.length, 40);
-writeFileSync(new URL('../dashboards/console/alarm.wav', import.meta.url), Buffer.concat([header, Buffer.from(samples)]));
+writeFileSync(
+  new URL('../dashboards/console/alarm.wav', import.meta.url),
+  Buffer.concat([header, Buffer.from(samples)]),
+);

@@ -3,21 +3,31 @@
 // publish→PUBACK times meanwhile. Runs the IOC in this process on a fresh database (scripts/measured-app.ts)
 // with the production per-device limit (INGEST_DEVICE_RATE_PER_S=20). Numbers: docs/performance.md.
 //   npm run measure:flood -- [--seconds 4] [--neighbours 200]
-import { parseArgs } from 'node:util';
 import mqtt, { type MqttClient } from 'mqtt';
+import { parseCommandLine } from '../src/cli/commandLine.ts';
 import { startMeasuredApp } from './measured-app.ts';
 
-const { values } = parseArgs({
-  options: {
-    seconds: { type: 'string', default: '4' },
-    neighbours: { type: 'string', default: '200' },
-    help: { type: 'boolean', default: false },
+const { values } = parseCommandLine(
+  'measure:flood',
+  `Đo một thiết bị gửi dồn dập / Measure a flooding device
+
+One device floods QoS 1 while its neighbours publish at a field device's pace: how many of its messages
+were acknowledged and stored, and the neighbours' publish → PUBACK times.
+
+Usage: npm run measure:flood -- [options]
+  --seconds <s>      how long the flood lasts (default: 4)
+  --neighbours <n>   devices publishing beside it at one reading a second (default: 200)
+  -h, --help         this text
+
+Example
+  npm run measure:flood -- --seconds 10`,
+  {
+    options: {
+      seconds: { type: 'string', default: '4' },
+      neighbours: { type: 'string', default: '200' },
+    },
   },
-});
-if (values.help) {
-  console.log('npm run measure:flood -- [--seconds 4] [--neighbours 200]');
-  process.exit(0);
-}
+);
 const floodMs = Number(values.seconds) * 1000;
 const neighbourCount = Number(values.neighbours);
 const station = (id: string) => ({

@@ -90,7 +90,10 @@ describe('fire', () => {
     secrets.set(moved.id, (await app.registry.create(moved)).secret);
     const sensor = await device(moved);
     await sensor.send({ alarm: 0 });
-    await app.registry.update(moved.id, { name: 'Cảm biến khói – Hội quán Phúc Kiến', ward: 'phuong-hoi-an-dong' });
+    await app.registry.update(moved.id, {
+      name: 'Cảm biến khói – Hội quán Phúc Kiến',
+      ward: 'phuong-hoi-an-dong',
+    });
     await sensor.send({ alarm: 1 });
     const [alarm] = await eventually(
       async () => (await alertsOf(moved.id)).filter((a) => a.key === 'fire-alarm'),

@@ -20,7 +20,10 @@ describe('accounts', () => {
       password,
       role: 'viewer',
     });
-    expect(created).toEqual({ status: 201, body: { username: 'nguyen.van.a', role: 'viewer' } });
+    expect(created).toEqual({
+      status: 201,
+      body: { username: 'nguyen.van.a', role: 'viewer', scope: 'all' },
+    });
     const stored = await app.pool.query("SELECT password_hash FROM users WHERE username = 'nguyen.van.a'");
     expect(stored.rows[0].password_hash).toMatch(/^scrypt\$65536\$8\$1\$/);
     expect(

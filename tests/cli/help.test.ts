@@ -47,6 +47,9 @@ const tools: Array<{ script: string; options: string[] }> = [
   { script: 'backup', options: ['--out', '--pg-bin'] },
   { script: 'measure:backup', options: ['--city', '--days', '--keep'] },
   { script: 'restore', options: ['--clean', '--pg-bin'] },
+  { script: 'measure:flood', options: ['--seconds', '--neighbours'] },
+  { script: 'contract', options: ['--help'] },
+  { script: 'openapi', options: ['--help'] },
 ];
 /** npm scripts that run the IOC itself rather than a tool around it. */
 const servers = new Set(['start', 'demo']);
