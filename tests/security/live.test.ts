@@ -347,11 +347,13 @@ describe('ending a session ends its sockets everywhere', () => {
     const token = await userToken(a, username, role);
     const here = await connected(consoleOn(a, token));
     const there = await connected(consoleOn(b, token));
+    // Waited for from before the change is made, which may take a while (the admin command starts a
+    // process): the bound that matters is atOnceMs after it, checked below.
     const notices = [here, there].map((s) =>
-      nextEvent<{ code: string; message: string }>(s, 'session_ended'),
+      nextEvent<{ code: string; message: string }>(s, 'session_ended', undefined, 45_000),
     );
     const closed = [here, there].map((s) =>
-      nextEvent<string>(s, 'disconnect').then((reason) => ({ reason, at: Date.now() })),
+      nextEvent<string>(s, 'disconnect', undefined, 45_000).then((reason) => ({ reason, at: Date.now() })),
     );
     await end();
     const ended = Date.now();
