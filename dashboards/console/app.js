@@ -1,6 +1,7 @@
 // The operators' console: live map, alert list, device panel. Plain ES modules, no build step; this
 // file wires them (login, language, filters) and each module does one job.
 // Data: REST for history and actions (api.js), socket.io /live for the present (live.js).
+import { redrawAdmin, setUpAdmin } from './admin/admin.js';
 import { heard, isSounding, setUpAlarm } from './alarm.js';
 import { closeAlert, followLink } from './alertDetail.js';
 import { renderAlerts, setUpBulk } from './alerts.js';
@@ -19,6 +20,7 @@ function applyLanguage() {
   applyTexts();
   renderFilters();
   renderAlerts();
+  redrawAdmin();
 }
 
 async function start() {
@@ -34,6 +36,7 @@ async function start() {
   applyLanguage();
   connectLive();
   followLink();
+  await setUpAdmin();
   if (displayMode) {
     enterDisplay();
     keepSession();

@@ -5,12 +5,20 @@ import { $, state } from './state.js';
 import { strings } from './strings.js';
 
 export const t = (key) => strings[state.lang][key] ?? key;
+
+/** Adds a page's own text table ({vi, en}) to the console's; keys are unique across tables. */
+export function addStrings(table) {
+  Object.assign(strings.vi, table.vi);
+  Object.assign(strings.en, table.en);
+}
 export const locale = () => (state.lang === 'vi' ? 'vi-VN' : 'en-GB');
 
 /** Fills every element marked with data-text in the current language. */
 export function applyTexts() {
   document.documentElement.lang = state.lang;
   for (const el of document.querySelectorAll('[data-text]')) el.textContent = t(el.dataset.text);
+  for (const el of document.querySelectorAll('[data-label]'))
+    el.setAttribute('aria-label', t(el.dataset.label));
   $('lang').textContent = state.lang === 'vi' ? 'EN' : 'VI';
 }
 
