@@ -54,6 +54,7 @@ describe('GET /devices/:id/telemetry', () => {
   it('returns avg, min, max and count per bucket', async () => {
     const { body } = await get(`/api/v1/devices/${device.id}/telemetry?metric=laeq_db&bucket=15m&${range}`);
     expect(body.bucketSeconds).toBe(900);
+    expect(body.source).toBe('raw');
     expect(body.points).toEqual([
       { ts: '2026-11-22T01:00:00.000Z', metric: 'laeq_db', avg: 61, min: 60, max: 62, count: 3 },
       { ts: '2026-11-22T01:15:00.000Z', metric: 'laeq_db', avg: 64, min: 63, max: 65, count: 3 },
@@ -65,6 +66,8 @@ describe('GET /devices/:id/telemetry', () => {
   it('aligns buckets like TimescaleDB time_bucket (origin Monday 2000-01-03)', async () => {
     // A 7-day bucket: time_bucket puts 2026-11-22 (a Sunday) in the week starting Monday 2026-11-16.
     const { body } = await get(`/api/v1/devices/${device.id}/telemetry?metric=lamax_db&bucket=7d&${range}`);
+    // Whole-hour buckets are read from the hourly rollup (here still waiting to be folded), same values.
+    expect(body.source).toBe('hourly');
     expect(body.points).toEqual([
       { ts: '2026-11-16T00:00:00.000Z', metric: 'lamax_db', avg: 80, min: 80, max: 80, count: 12 },
     ]);

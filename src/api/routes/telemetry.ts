@@ -8,6 +8,7 @@ import { AppError } from '../../errors.ts';
 import type { DeviceRegistry } from '../../registry/index.ts';
 import type { Pool } from '../../storage/pool.ts';
 import { readBucketed, readRaw } from '../../storage/telemetry.ts';
+import { readBucketedFromRollup } from '../../storage/telemetryRollupRead.ts';
 import { callerScope } from '../plugins/roles.ts';
 import { BucketParam, DeviceParams, ErrorBody, TimeParam } from '../schemas.ts';
 
@@ -39,7 +40,8 @@ export async function telemetryRoutes(
         summary: 'Lịch sử số đo của thiết bị / A device’s telemetry history',
         description:
           'Số đo gốc, hoặc theo khoảng thời gian khi có `bucket` (avg, min, max, count). / ' +
-          'Raw readings, or buckets when `bucket` is given (time_bucket-aligned: avg, min, max, count).',
+          'Raw readings, or buckets when `bucket` is given (time_bucket-aligned: avg, min, max, count). ' +
+          'Buckets of whole hours (1h, 6h, 1d, …) are read from the hourly rollup, with the same values.',
         tags: ['telemetry'],
         params: DeviceParams,
         querystring: z.object({
@@ -59,6 +61,12 @@ export async function telemetryRoutes(
             from: z.string(),
             to: z.string(),
             bucketSeconds: z.number().nullable(),
+            source: z
+              .enum(['raw', 'hourly'])
+              .describe(
+                'raw: read from raw telemetry; hourly: whole hours from the hourly rollup (and readings not yet ' +
+                  'folded into it), the partial hours at either end of the range from raw telemetry',
+              ),
             points: z
               .union([z.array(PointWire), z.array(BucketWire)])
               .describe('points without `bucket`, buckets with it'),
@@ -103,13 +111,19 @@ export async function telemetryRoutes(
         return {
           ...base,
           bucketSeconds: null,
+          source: 'raw' as const,
           points: points.map((p) => ({ ts: p.time.toISOString(), metric: p.metric, value: p.value })),
         };
       }
-      const points = await readBucketed(opts.pool, { ...range, bucketSeconds: q.bucket });
+      // Whole-hour buckets (the 7- and 30-day charts) from the hourly rollup: a month of minute
+      // readings is tens of thousands of messages to unpack, its rollup a few hundred rows.
+      const bucketed = { ...range, bucketSeconds: q.bucket };
+      const fromRollup = await readBucketedFromRollup(opts.pool, bucketed);
+      const points = fromRollup ?? (await readBucketed(opts.pool, bucketed));
       return {
         ...base,
         bucketSeconds: q.bucket,
+        source: fromRollup ? ('hourly' as const) : ('raw' as const),
         points: points.map((p) => ({
           ts: p.time.toISOString(),
           metric: p.metric,
