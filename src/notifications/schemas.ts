@@ -40,7 +40,9 @@ export const EsmsSettings = z
     sandbox: z.boolean().default(false),
   })
   .strict();
-export const EsmsSecrets = z.object({ apiKey: secret, secret }).strict();
+// Each SMS provider's secrets carry the provider's name as their title: the schema says which secrets go
+// with which settings, so the console's form shows an eSMS channel's keys and a gateway's token apart.
+export const EsmsSecrets = z.object({ apiKey: secret, secret }).strict().meta({ title: 'esms' });
 
 export const GenericSmsSettings = z
   .object({
@@ -49,6 +51,7 @@ export const GenericSmsSettings = z
     /** The header that carries the token secret, e.g. authorization. */
     header: z
       .string()
+      .max(64)
       .regex(/^[A-Za-z0-9-]{1,64}$/)
       .optional(),
     /** JSON body; strings may hold {{phone}}, {{text}} and {{requestId}}. */
@@ -56,7 +59,7 @@ export const GenericSmsSettings = z
     unicode: z.boolean().default(true),
   })
   .strict();
-export const GenericSmsSecrets = z.object({ token: secret.optional() }).strict();
+export const GenericSmsSecrets = z.object({ token: secret.optional() }).strict().meta({ title: 'generic' });
 
 export const ZaloSettings = z.object({ url: httpUrl.default(zaloCsUrl) }).strict();
 export const ZaloSecrets = z.object({ accessToken: secret }).strict();
@@ -86,7 +89,19 @@ export const ChannelInput = z.discriminatedUnion('type', [
       settings: z.discriminatedUnion('provider', [EsmsSettings, GenericSmsSettings]),
       secrets: z.union([EsmsSecrets, GenericSmsSecrets]),
     })
-    .strict(),
+    .strict()
+    .superRefine((c, ctx) => {
+      // The union takes either provider's secrets; the provider chosen in settings decides which.
+      const wanted = c.settings.provider === 'esms' ? EsmsSecrets : GenericSmsSecrets;
+      const parsed = wanted.safeParse(c.secrets);
+      if (parsed.success) return;
+      for (const issue of parsed.error.issues)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['secrets', ...issue.path.map(String)],
+          message: `${c.settings.provider}: ${issue.message}`,
+        });
+    }),
   z
     .object({
       ...base,
@@ -101,35 +116,34 @@ export const ChannelInput = z.discriminatedUnion('type', [
 ]);
 export type ChannelInput = z.infer<typeof ChannelInput>;
 
-/** A change: secrets left out are kept (an admin never has to type a password again to rename). */
+/**
+ * A change: settings are merged and checked by the channel's type after merging; secrets left out are
+ * kept (an admin never has to type a password again to rename).
+ */
 export const ChannelPatch = z
   .object({
     name: text(200).optional(),
     enabled: z.boolean().optional(),
-    settings: z.record(z.string(), z.unknown()).optional(),
-    secrets: z.record(z.string(), z.unknown()).optional(),
+    settings: z.record(z.string().max(64), z.unknown()).optional(),
+    secrets: z.record(z.string().max(64), secret).optional(),
   })
   .strict();
 
 /** Checks a stored or merged channel against its type's schema; the message names the field. */
 export function parseChannel(
   input: unknown,
-): { ok: true; channel: ChannelInput } | { ok: false; message: string } {
+):
+  | { ok: true; channel: ChannelInput }
+  | { ok: false; message: string; issues: Array<{ path: string; message: string }> } {
   const parsed = ChannelInput.safeParse(input);
-  if (parsed.success) {
-    const c = parsed.data;
-    if (c.type === 'sms') {
-      const wanted = c.settings.provider === 'esms' ? EsmsSecrets : GenericSmsSecrets;
-      const secrets = wanted.safeParse(c.secrets);
-      if (!secrets.success) return { ok: false, message: `secrets: ${describe(secrets.error)}` };
-    }
-    return { ok: true, channel: c };
-  }
-  return { ok: false, message: describe(parsed.error) };
+  if (parsed.success) return { ok: true, channel: parsed.data };
+  const issues = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+  return {
+    ok: false,
+    message: issues.map((i) => `${i.path || 'channel'}: ${i.message}`).join('; '),
+    issues,
+  };
 }
-
-const describe = (error: z.ZodError) =>
-  error.issues.map((i) => `${i.path.join('.') || 'channel'}: ${i.message}`).join('; ');
 
 export const ContactInput = z
   .object({

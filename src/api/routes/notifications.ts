@@ -9,6 +9,7 @@ import type { OutboundPolicy } from '../../net/outbound.ts';
 import type { Notifications } from '../../notifications/index.ts';
 import { onCall } from '../../notifications/schedule.ts';
 import {
+  ChannelInput,
   ChannelPatch,
   ContactInput,
   channelTypes,
@@ -117,7 +118,13 @@ export async function notificationRoutes(
   /** A channel as it would be stored, checked by its type's schema and the outbound policy. */
   function checkedChannel(input: unknown) {
     const parsed = parseChannel(input);
-    if (!parsed.ok) throw new AppError('VALIDATION_FAILED', parsed.message);
+    // Field errors in the same shape as the schema validation's, so a form shows each next to its field.
+    if (!parsed.ok)
+      throw new AppError(
+        'VALIDATION_FAILED',
+        parsed.message,
+        parsed.issues.map((i) => ({ path: `body.${i.path}`.replace(/\.$/, ''), message: i.message })),
+      );
     const { channel } = parsed;
     // What is known without DNS is refused now; a name resolving inside is refused at each delivery.
     const url = 'url' in channel.settings ? channel.settings.url : undefined;
@@ -125,7 +132,10 @@ export async function notificationRoutes(
     const refusal =
       (url && opts.policy.refusal(url)) ||
       (host && opts.policy.refusal(`http://${host.includes(':') ? `[${host}]` : host}/`));
-    if (refusal) throw new AppError('VALIDATION_FAILED', `settings: ${refusal}`);
+    if (refusal)
+      throw new AppError('VALIDATION_FAILED', `settings: ${refusal}`, [
+        { path: url ? 'body.settings.url' : 'body.settings.host', message: refusal },
+      ]);
     return channel;
   }
 
@@ -158,7 +168,7 @@ export async function notificationRoutes(
           'Email, SMS, Zalo OA hoặc webhook; thiết lập được kiểm theo loại kênh (docs/notifications.md). / ' +
           'Email, SMS, Zalo OA or webhook; settings are checked by the channel type (docs/notifications.md).',
         tags,
-        body: z.record(z.string(), z.unknown()),
+        body: ChannelInput,
         response: { 201: ChannelBody, ...errors },
       },
     },
