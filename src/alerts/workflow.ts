@@ -86,7 +86,7 @@ export function createAlertWorkflow(deps: {
   return {
     async assign(id, assignee, actor, note, place) {
       const user = await users.byUsername(assignee);
-      if (!user || user.disabled || user.role === 'viewer') {
+      if (!user || user.disabled || (user.role !== 'operator' && user.role !== 'admin')) {
         throw new AppError(
           'VALIDATION_FAILED',
           `${assignee} cannot be given alerts: name an enabled operator or admin account`,

@@ -13,6 +13,7 @@ import { AppError } from '../errors.ts';
 import type { SharedLimitStore } from '../limits/sharedStore.ts';
 import type { Logger } from '../log.ts';
 import type { LockoutPolicy, Role, UserQueries, UserRow } from '../storage/users.ts';
+import { type DeviceScope, deviceScopeFrom, nowhere } from './deviceScope.ts';
 import { settleInitialPassword } from './initialPassword.ts';
 import { createLoginGate, LoginBudgetError, type LoginRefusal } from './loginGate.ts';
 import { type Scope, scopeFrom } from './scope.ts';
@@ -23,8 +24,10 @@ export interface Principal {
   kind: 'user';
   username: string;
   role: Role;
-  /** The areas and units the user reaches (scope.ts). */
+  /** The areas and units the user reaches (scope.ts); no area for an installer. */
   scope: Scope;
+  /** An installer's profiles and devices, the whole of what it reaches (deviceScope.ts). */
+  devices?: DeviceScope;
 }
 
 export interface Auth {
@@ -68,6 +71,12 @@ export async function resolveJwtSecret(configured: string | undefined, dataDir: 
     await writeFile(file, `${secret}\n`, { mode: 0o600 });
     return new TextEncoder().encode(secret);
   }
+}
+
+/** What an account reaches: its areas, or for an installer no area and its device lists. */
+function reachOf(user: UserRow): { user: UserRow; scope: Scope; devices?: DeviceScope } {
+  if (user.role !== 'installer') return { user, scope: scopeFrom(user.scope) };
+  return { user, scope: nowhere, devices: deviceScopeFrom(user.deviceProfiles, user.deviceIds) };
 }
 
 // Verifying against this when the user does not exist keeps the answer time the same either way,
@@ -124,14 +133,14 @@ export function createAuth(deps: {
     throw error;
   }
   // The scope is built once per account read, not per request.
-  type Account = { user: UserRow; scope: Scope };
+  type Account = { user: UserRow; scope: Scope; devices?: DeviceScope };
   const accounts = new Map<string, { account: Account | undefined; at: number }>();
 
   async function account(username: string): Promise<Account | undefined> {
     const cached = accounts.get(username);
     if (cached && Date.now() - cached.at < accountCacheMs) return cached.account;
     const user = await users.byUsername(username);
-    const read = user && { user, scope: scopeFrom(user.scope) };
+    const read = user && reachOf(user);
     accounts.set(username, { account: read, at: Date.now() });
     return read;
   }
@@ -204,7 +213,7 @@ export function createAuth(deps: {
       }
       throttle.succeeded(username, from);
       await users.loginSucceeded(username);
-      return { ...(await issue(user)), role: user.role, scope: scopeFrom(user.scope) };
+      return { ...(await issue(user)), role: user.role, scope: reachOf(user).scope };
     },
 
     async renew(token) {
@@ -243,7 +252,13 @@ export function createAuth(deps: {
           'this session has ended; log in again at POST /api/v1/auth/login',
         );
       }
-      return { kind: 'user', username: user.username, role: user.role, scope: found.scope };
+      return {
+        kind: 'user',
+        username: user.username,
+        role: user.role,
+        scope: found.scope,
+        ...(found.devices ? { devices: found.devices } : {}),
+      };
     },
 
     async logout(username) {

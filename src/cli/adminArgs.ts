@@ -3,6 +3,7 @@
 // a database. Help texts live here, beside the options they describe.
 import { parseArgs } from 'node:util';
 import { passwordMaxLength, passwordMinLength, usernamePattern, usernameRule } from '../auth/accountRules.ts';
+import { type DeviceScopeLists, maxDeviceScopeIds } from '../auth/deviceScope.ts';
 import { maxScopeIds } from '../auth/scope.ts';
 import { type Role, roles } from '../storage/users.ts';
 
@@ -15,6 +16,8 @@ export type AdminRequest =
       password: string | undefined;
       /** The area and unit ids the account reaches; null: every area. */
       scope: string[] | null;
+      /** An installer's profiles and devices (required for one, refused for other roles). */
+      devices?: DeviceScopeLists;
     }
   | { command: 'reset-password'; username: string; password: string | undefined }
   | { command: 'unlock'; username: string }
@@ -42,8 +45,10 @@ Usage: npm run admin -- <command> [options]
 
 Lệnh / Commands
   list-users                       liệt kê tài khoản / list the accounts
-  create-user <user> --role <r>    tạo tài khoản / create an account (viewer, operator, admin),
+  create-user <user> --role <r>    tạo tài khoản / create an account (viewer, operator, admin, installer),
     [--scope <ids>]                chỉ trong các địa bàn, phường/xã này / limited to these areas, units
+    [--devices <ids>]              installer: các thiết bị này / these devices
+    [--profiles <ids>]             installer: mọi thiết bị của các hồ sơ này / every device of these profiles
   reset-password <user>            đặt mật khẩu mới, kết thúc phiên, mở khoá /
                                    set a new password, end its sessions, lift a lockout
   unlock <user>                    mở khoá sau nhiều lần đăng nhập sai /
@@ -61,6 +66,7 @@ Ví dụ / Examples
   npm run admin -- reset-password admin
   npm run admin -- create-user nguyen.van.a --role operator
   npm run admin -- create-user tran.thi.b --role operator --scope hoi-an
+  npm run admin -- create-user vendor.abc --role installer --profiles streetlight --devices ha-aq-0001
 `;
 
 const passwordOption = `  --password <p>     ít nhất ${passwordMinLength} ký tự / at least ${passwordMinLength} characters; bỏ trống để
@@ -79,16 +85,22 @@ ${where}
 `,
   'create-user': `Tạo tài khoản / Create an account
 
-Usage: npm run admin -- create-user <user> --role viewer|operator|admin [--scope <ids>] [--password <p>]
+Usage: npm run admin -- create-user <user> --role viewer|operator|admin|installer [--scope <ids>]
+         [--devices <ids>] [--profiles <ids>] [--password <p>]
 
   <user>             ${usernameRule} / 3–64 chữ thường, số, dấu chấm, gạch
   --role <r>         viewer (xem / reads), operator (vận hành / acts on alerts and devices),
-                     admin (quản trị / manages accounts)
+                     admin (quản trị / manages accounts), installer (nhà cung cấp / lắp đặt:
+                     chỉ xem thiết bị của mình / an installer or vendor: sees its own devices only)
   --scope <ids>      mã địa bàn hoặc phường/xã, cách nhau bằng dấu phẩy (hoi-an, tay-ninh,...):
                      tài khoản chỉ thấy và xử lý những nơi này; bỏ trống hoặc "all": mọi địa bàn;
                      quản trị viên luôn thấy mọi địa bàn /
                      area or unit ids, comma-separated: the account sees and acts on these only;
                      left out or "all": every area; admins always reach every area
+  --devices <ids>    installer: mã thiết bị, cách nhau bằng dấu phẩy / device ids, comma-separated
+  --profiles <ids>   installer: mã hồ sơ thiết bị (GET /api/v1/profiles), mọi thiết bị của hồ sơ /
+                     device profile ids, every device of those profiles; an installer needs
+                     --devices or --profiles (or both), and no --scope
 ${passwordOption}
 
 ${where}
@@ -152,6 +164,50 @@ function checkRole(role: string | undefined): Role {
 
 const placeIdPattern = /^[a-z0-9][a-z0-9-]{1,62}$/;
 
+const deviceIdPattern = /^[a-z0-9][a-z0-9-]{2,62}$/;
+const profileIdPattern = /^[a-z][a-z0-9-]{1,62}$/;
+
+function idList(text: string | undefined, option: string, pattern: RegExp): string[] {
+  if (text === undefined) return [];
+  const ids = [...new Set(text.split(',').map((id) => id.trim()))].filter(Boolean).sort();
+  const bad = ids.find((id) => !pattern.test(id));
+  if (ids.length === 0 || bad !== undefined)
+    throw new UsageError(
+      `--${option} không hợp lệ / invalid --${option} "${bad ?? text}": mã cách nhau bằng dấu phẩy / ids, comma-separated`,
+      'create-user',
+    );
+  if (ids.length > maxDeviceScopeIds)
+    throw new UsageError(`--${option}: tối đa / at most ${maxDeviceScopeIds} ids`, 'create-user');
+  return ids;
+}
+
+function checkDevices(
+  values: Record<string, string | boolean | undefined>,
+  role: Role,
+): DeviceScopeLists | undefined {
+  const devices = idList(values.devices as string | undefined, 'devices', deviceIdPattern);
+  const profiles = idList(values.profiles as string | undefined, 'profiles', profileIdPattern);
+  if (role !== 'installer') {
+    if (devices.length + profiles.length > 0)
+      throw new UsageError(
+        '--devices, --profiles: chỉ cho vai trò installer / for the installer role only',
+        'create-user',
+      );
+    return undefined;
+  }
+  if (devices.length + profiles.length === 0)
+    throw new UsageError(
+      'installer cần --devices hoặc --profiles / an installer needs --devices or --profiles',
+      'create-user',
+    );
+  if (values.scope !== undefined && values.scope !== 'all')
+    throw new UsageError(
+      'installer thấy thiết bị, không theo địa bàn / installers reach devices, not areas: bỏ / leave out --scope',
+      'create-user',
+    );
+  return { profiles, devices };
+}
+
 function checkScope(scope: string | undefined, role: Role): string[] | null {
   if (scope === undefined || scope === 'all') return null;
   const ids = [...new Set(scope.split(',').map((id) => id.trim()))].filter(Boolean).sort();
@@ -186,7 +242,14 @@ export function parseAdminArgs(argv: string[]): AdminRequest {
       strict: true,
       options: {
         help: { type: 'boolean', short: 'h' },
-        ...(command === 'create-user' ? { role: { type: 'string' }, scope: { type: 'string' } } : {}),
+        ...(command === 'create-user'
+          ? {
+              role: { type: 'string' },
+              scope: { type: 'string' },
+              devices: { type: 'string' },
+              profiles: { type: 'string' },
+            }
+          : {}),
         ...(command === 'create-user' || command === 'reset-password'
           ? { password: { type: 'string' } }
           : {}),
@@ -209,12 +272,14 @@ export function parseAdminArgs(argv: string[]): AdminRequest {
       return { command };
     case 'create-user': {
       const role = checkRole(parsed.values.role as string | undefined);
+      const devices = checkDevices(parsed.values, role);
       return {
         command,
         username: checkUsername(username, command),
         role,
         password: checkPassword(password, command),
-        scope: checkScope(parsed.values.scope as string | undefined, role),
+        scope: devices ? null : checkScope(parsed.values.scope as string | undefined, role),
+        ...(devices ? { devices } : {}),
       };
     }
     case 'reset-password':

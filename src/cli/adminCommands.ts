@@ -44,6 +44,16 @@ function localTime(at: Date): string {
 
 const generatePassword = () => randomBytes(12).toString('base64url');
 
+/** An installer's reach in one cell: `profiles:a,b devices:c`. */
+function installerReach(profiles: string[] | null, devices: string[] | null): string {
+  return [
+    profiles?.length ? `profiles:${profiles.join(',')}` : '',
+    devices?.length ? `devices:${devices.join(',')}` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
+}
+
 const listUsersHint = 'xem danh sách / see the list: npm run admin -- list-users';
 
 /** Runs one request; returns what to print on stdout. */
@@ -95,7 +105,9 @@ export async function runAdmin(
           u.username,
           u.role,
           u.disabled ? 'có / yes' : 'không / no',
-          u.scope ? u.scope.join(',') : 'all',
+          u.role === 'installer'
+            ? installerReach(u.deviceProfiles, u.deviceIds)
+            : (u.scope?.join(',') ?? 'all'),
           u.lockedUntil ? localTime(u.lockedUntil) : '-',
           localTime(u.createdAt),
         ]),
@@ -103,7 +115,18 @@ export async function runAdmin(
     }
 
     case 'create-user': {
-      const { username, role, scope } = request;
+      const { username, role, scope, devices } = request;
+      const unknownListed = devices ? await users.unknownDevices(devices) : { profiles: [], devices: [] };
+      const named = [
+        ...unknownListed.profiles.map((id) => `profile ${id}`),
+        ...unknownListed.devices.map((id) => `device ${id}`),
+      ];
+      if (named.length > 0) {
+        await audit('create-user', username, 'failure', { role, devices, error: 'VALIDATION_FAILED' });
+        throw new CommandFailed(
+          `không có / no ${named.join(', ')}; xem / see GET /api/v1/profiles, GET /api/v1/devices`,
+        );
+      }
       const unknown = scope ? await users.unknownPlaces(scope) : [];
       if (unknown.length > 0) {
         await audit('create-user', username, 'failure', { role, scope, error: 'VALIDATION_FAILED' });
@@ -112,8 +135,8 @@ export async function runAdmin(
         );
       }
       const password = request.password ?? generatePassword();
-      if (!(await users.create(username, await hashSecret(password, passwordCost), role, scope))) {
-        await audit('create-user', username, 'failure', { role, scope, error: 'CONFLICT' });
+      if (!(await users.create(username, await hashSecret(password, passwordCost), role, scope, devices))) {
+        await audit('create-user', username, 'failure', { role, scope, devices, error: 'CONFLICT' });
         throw new CommandFailed(
           `người dùng "${username}" đã có / user "${username}" already exists; để đặt mật khẩu mới / for a new password: npm run admin -- reset-password ${username}`,
         );
@@ -121,10 +144,15 @@ export async function runAdmin(
       await audit('create-user', username, 'success', {
         role,
         scope: scope ?? 'all',
+        ...(devices ? { devices } : {}),
         generatedPassword: !request.password,
       });
       const lines = [`Đã tạo / Created "${username}" (${role}).`];
       if (scope) lines.push(`Chỉ trong / Limited to: ${scope.join(', ')}`);
+      if (devices)
+        lines.push(
+          `Chỉ các thiết bị / Only the devices: ${installerReach(devices.profiles, devices.devices)}`,
+        );
       if (!request.password) lines.push(...shownOnce(password));
       return lines.join('\n');
     }

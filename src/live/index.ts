@@ -77,7 +77,7 @@ const snapshotQueuedBelow = 64 * 1024;
 
 /** A refusal a console reads: code, then Vietnamese and English. */
 interface Refusal {
-  code: 'UNAUTHENTICATED' | 'RATE_LIMITED' | 'VALIDATION_FAILED' | 'ROLE_CHANGED';
+  code: 'UNAUTHENTICATED' | 'RATE_LIMITED' | 'VALIDATION_FAILED' | 'ROLE_CHANGED' | 'FORBIDDEN';
   message: string;
   details?: Record<string, unknown>;
 }
@@ -247,6 +247,17 @@ export function createLive(deps: {
       );
     auth.verifyToken(token).then(
       (principal) => {
+        // An installer's page polls its own devices over REST; the live stream is the whole city's.
+        if (principal.role === 'installer')
+          return next(
+            handshakeError(
+              refusal(
+                'FORBIDDEN',
+                'tài khoản nhà cung cấp / lắp đặt không dùng kênh trực tiếp; xem GET /api/v1/devices',
+                'installer accounts have no live stream; read GET /api/v1/devices',
+              ),
+            ),
+          );
         if (admitted.size >= limits.maxSockets) {
           deps.metrics?.liveRefused.inc({ reason: 'sockets_total' });
           return next(

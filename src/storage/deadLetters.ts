@@ -1,5 +1,7 @@
 // Dead letters: every refused MQTT message (or part of one), kept with its reason for operators.
+import type { DeviceScope } from '../auth/deviceScope.ts';
 import type { Scope } from '../auth/scope.ts';
+import { deadLetterDeviceClause, deviceScopeParameters } from './deviceScope.ts';
 import type { Pool } from './pool.ts';
 import { scopeClause, scopeParameter } from './scope.ts';
 
@@ -41,6 +43,8 @@ export interface DeadLetterQuery {
    * sent (an unknown client, a deleted device) belongs to no area, so to the global scope only.
    */
   scope?: Scope;
+  /** An installer's device lists: the dead letters naming its devices (src/storage/deviceScope.ts). */
+  devices?: DeviceScope;
 }
 
 export interface DeadLetterRecord {
@@ -64,6 +68,7 @@ export async function listDeadLetters(pool: Pool, q: DeadLetterQuery): Promise<D
        AND ($3::timestamptz IS NULL OR received_at >= $3) AND ($4::bigint IS NULL OR id < $4)
        AND ($6::text[] IS NULL OR EXISTS (SELECT 1 FROM devices d WHERE d.id = device_id
              AND ${scopeClause('$6', { city: 'd.city', ward: 'd.ward' })}))
+       AND ${deadLetterDeviceClause('$7', '$8')}
      ORDER BY id DESC LIMIT $5`,
     [
       q.deviceId ?? null,
@@ -72,6 +77,7 @@ export async function listDeadLetters(pool: Pool, q: DeadLetterQuery): Promise<D
       q.beforeId ?? null,
       q.limit,
       q.scope ? scopeParameter(q.scope) : null,
+      ...deviceScopeParameters(q.devices),
     ],
   );
   return rows;

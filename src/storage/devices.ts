@@ -1,6 +1,8 @@
 // Typed queries on the device registry tables.
+import type { DeviceScope } from '../auth/deviceScope.ts';
 import type { Scope } from '../auth/scope.ts';
 import type { CityId, KindName } from '../catalog/schema.ts';
+import { deviceScopeCondition } from './deviceScope.ts';
 import type { Pool } from './pool.ts';
 import { scopeCondition } from './scope.ts';
 
@@ -36,6 +38,8 @@ export interface DeviceFilter {
   status?: 'online' | 'offline' | 'unknown';
   /** What the caller reaches (src/auth/scope.ts); unset: every area. */
   scope?: Scope;
+  /** An installer's device lists (src/auth/deviceScope.ts); unset: not narrowed by device. */
+  devices?: DeviceScope;
   /** A piece of the id or the name, any case. */
   search?: string;
   /** The order, `-` first for descending; the id breaks ties. Default: id. */
@@ -111,6 +115,7 @@ export function createDeviceQueries(pool: Pool) {
       if (filter.status === 'unknown') where.push('online IS NULL');
       const inScope = filter.scope && scopeCondition(filter.scope, params);
       if (inScope) where.push(inScope);
+      if (filter.devices) where.push(deviceScopeCondition(filter.devices, params));
       if (filter.search) {
         params.push(containing(filter.search));
         where.push(`(id ILIKE $${params.length} OR name ILIKE $${params.length})`);
@@ -195,6 +200,18 @@ export function createDeviceQueries(pool: Pool) {
         [id, secretHash],
       );
       return (result.rowCount ?? 0) > 0;
+    },
+
+    /** The device's last accepted messages as stored (their metrics), newest first. */
+    async recentMessages(
+      id: string,
+      limit: number,
+    ): Promise<Array<{ time: Date; metrics: Record<string, number> }>> {
+      const { rows } = await pool.query<{ time: Date; metrics: Record<string, number> }>(
+        'SELECT time, metrics FROM telemetry_messages WHERE device_id = $1 ORDER BY time DESC LIMIT $2',
+        [id, limit],
+      );
+      return rows;
     },
 
     async latest(id: string): Promise<Array<{ metric: string; time: Date; value: number }>> {

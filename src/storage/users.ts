@@ -1,9 +1,13 @@
 // Typed queries on operator accounts, their lockout included: it lives in the row, so every instance
 // and the admin command (another process) see and lift the same one.
+import type { DeviceScopeLists } from '../auth/deviceScope.ts';
+import { unknownDeviceScope } from './deviceScope.ts';
 import type { Pool } from './pool.ts';
 import { unknownPlaces } from './scope.ts';
 
-export const roles = ['viewer', 'operator', 'admin'] as const;
+// `installer`: a vendor's account, outside the viewer < operator < admin ladder; it reaches the devices
+// its lists name and nothing else (src/auth/deviceScope.ts).
+export const roles = ['viewer', 'operator', 'admin', 'installer'] as const;
 export type Role = (typeof roles)[number];
 
 export interface UserRow {
@@ -19,6 +23,9 @@ export interface UserRow {
   unlockedAt: Date | null;
   /** The areas and units the user reaches; null: every area (src/auth/scope.ts). */
   scope: string[] | null;
+  /** An installer's profiles and devices (src/auth/deviceScope.ts); null for every other role. */
+  deviceProfiles: string[] | null;
+  deviceIds: string[] | null;
 }
 
 export interface UserListing {
@@ -29,6 +36,8 @@ export interface UserListing {
   lockedUntil: Date | null;
   createdAt: Date;
   scope: string[] | null;
+  deviceProfiles: string[] | null;
+  deviceIds: string[] | null;
   /** The last successful login, as the audit log recorded it; null: never. */
   lastLoginAt: Date | null;
 }
@@ -40,6 +49,9 @@ export interface LockoutPolicy {
   lockSeconds: number;
 }
 
+// An empty list is stored as none, so "no profiles, these devices" has one spelling.
+const nullIfEmpty = (ids: string[]) => (ids.length > 0 ? ids : null);
+
 // A new password or re-enabling the account is an admin's decision about it: it lifts a lockout too.
 const liftsLockout = '($3::text IS NOT NULL OR $4::boolean IS FALSE)';
 
@@ -48,7 +60,8 @@ export function createUserQueries(pool: Pool) {
     async byUsername(username: string): Promise<UserRow | undefined> {
       const { rows } = await pool.query<UserRow>(
         `SELECT id::int, username, password_hash AS "passwordHash", role, disabled, token_version AS "tokenVersion",
-           locked_until AS "lockedUntil", unlocked_at AS "unlockedAt", scope
+           locked_until AS "lockedUntil", unlocked_at AS "unlockedAt", scope,
+           device_profiles AS "deviceProfiles", device_ids AS "deviceIds"
          FROM users WHERE username = $1`,
         [username],
       );
@@ -57,6 +70,7 @@ export function createUserQueries(pool: Pool) {
     async list(): Promise<UserListing[]> {
       const { rows } = await pool.query<UserListing>(
         `SELECT id::int, username, role, disabled, created_at AS "createdAt", scope,
+           device_profiles AS "deviceProfiles", device_ids AS "deviceIds",
            CASE WHEN locked_until > now() THEN locked_until END AS "lockedUntil",
            (SELECT a.at FROM audit_log a
             WHERE a.actor = users.username AND a.action = 'auth.login' AND a.outcome = 'success'
@@ -69,15 +83,25 @@ export function createUserQueries(pool: Pool) {
      * Changes what is given; a new password, disabling or a new scope also ends the user's sessions
      * (the scope through migration 022's trigger), a new password or re-enabling also lifts a lockout.
      * `scope: null` widens to every area; becoming an admin does too, as admins reach every area.
+     * An installer's device lists go with the role: becoming one sets them (and no area scope),
+     * leaving it drops them; new lists end the sessions too (migration 027's trigger).
      */
     async update(
       username: string,
-      patch: { role?: Role; passwordHash?: string; disabled?: boolean; scope?: string[] | null },
+      patch: {
+        role?: Role;
+        passwordHash?: string;
+        disabled?: boolean;
+        scope?: string[] | null;
+        devices?: DeviceScopeLists;
+      },
     ): Promise<boolean> {
       const result = await pool.query(
         `UPDATE users SET role = coalesce($2, role), password_hash = coalesce($3, password_hash),
            disabled = coalesce($4, disabled), updated_at = now(),
-           scope = CASE WHEN $2 = 'admin' THEN NULL WHEN $5::boolean THEN $6::text[] ELSE scope END,
+           scope = CASE WHEN $2 IN ('admin', 'installer') THEN NULL WHEN $5::boolean THEN $6::text[] ELSE scope END,
+           device_profiles = CASE WHEN $2 <> 'installer' THEN NULL WHEN $7::boolean THEN $8::text[] ELSE device_profiles END,
+           device_ids = CASE WHEN $2 <> 'installer' THEN NULL WHEN $7::boolean THEN $9::text[] ELSE device_ids END,
            token_version = token_version + CASE WHEN $3::text IS NOT NULL OR $4::boolean IS TRUE THEN 1 ELSE 0 END,
            locked_until = CASE WHEN ${liftsLockout} THEN NULL ELSE locked_until END,
            failed_logins = CASE WHEN ${liftsLockout} THEN 0 ELSE failed_logins END,
@@ -91,6 +115,9 @@ export function createUserQueries(pool: Pool) {
           patch.disabled ?? null,
           patch.scope !== undefined,
           patch.scope ?? null,
+          patch.devices !== undefined,
+          patch.devices ? nullIfEmpty(patch.devices.profiles) : null,
+          patch.devices ? nullIfEmpty(patch.devices.devices) : null,
         ],
       );
       return (result.rowCount ?? 0) > 0;
@@ -104,16 +131,30 @@ export function createUserQueries(pool: Pool) {
       const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM users');
       return rows[0]?.n ?? 0;
     },
-    /** Inserts unless the username exists; returns whether it was created. Scope null: every area. */
+    /** Of the profiles and devices an installer's lists name, those the IOC does not know. */
+    unknownDevices: (lists: DeviceScopeLists) => unknownDeviceScope(pool, lists),
+    /**
+     * Inserts unless the username exists; returns whether it was created. Scope null: every area.
+     * `devices`: an installer's lists (required for one, refused by the database for other roles).
+     */
     async create(
       username: string,
       passwordHash: string,
       role: Role,
       scope: string[] | null = null,
+      devices?: DeviceScopeLists,
     ): Promise<boolean> {
       const result = await pool.query(
-        'INSERT INTO users (username, password_hash, role, scope) VALUES ($1, $2, $3, $4) ON CONFLICT (username) DO NOTHING',
-        [username, passwordHash, role, scope],
+        `INSERT INTO users (username, password_hash, role, scope, device_profiles, device_ids)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (username) DO NOTHING`,
+        [
+          username,
+          passwordHash,
+          role,
+          scope,
+          devices ? nullIfEmpty(devices.profiles) : null,
+          devices ? nullIfEmpty(devices.devices) : null,
+        ],
       );
       return (result.rowCount ?? 0) > 0;
     },

@@ -49,8 +49,8 @@ export function securityFor(role: RouteRole): Array<Record<string, string[]>> {
   return role === 'feed' ? [{ apiKey: [] }, { bearer: [] }] : [{ bearer: [] }];
 }
 
-function accessText(role: RouteRole, ownCredential: boolean): string {
-  const roles = rolesAllowed(role).join(', ');
+function accessText(role: RouteRole, ownCredential: boolean, installer: boolean): string {
+  const roles = rolesAllowed(role, installer).join(', ');
   if (role === 'feed')
     return `Quyền: khoá API (x-api-key) hoặc người dùng đã đăng nhập (${roles}) / Access: an API key (x-api-key) or a logged-in user (${roles})`;
   if (role !== 'public') return `Quyền / Access: Bearer — ${roles}`;
@@ -79,7 +79,8 @@ function derivedErrors(method: string, role: RouteRole, security: unknown[], sch
   return [
     ...(input || withBody.has(method) ? ['400'] : []),
     ...(security.length > 0 ? ['401'] : []),
-    ...(role === 'operator' || role === 'admin' ? ['403'] : []),
+    // Every logged-in route refuses someone: a lower role, or an installer (plugins/roles.ts).
+    ...(role !== 'public' ? ['403'] : []),
     ...(withBody.has(method) ? ['413', '415'] : []),
     '500',
   ];
@@ -109,8 +110,9 @@ export const describeOperation: SwaggerTransform = (input) => {
 
   const ownCredential = role === 'public' && Array.isArray(own.security) && own.security.length > 0;
   const security = role === 'public' ? ((own.security as unknown[]) ?? []) : securityFor(role);
-  const access = accessText(role, ownCredential);
-  const roles = rolesAllowed(role);
+  const installer = route.config?.installer === true;
+  const access = accessText(role, ownCredential, installer);
+  const roles = rolesAllowed(role, installer);
 
   const declared = (own.response ?? {}) as Json;
   const responses: Json = {};

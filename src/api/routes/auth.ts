@@ -15,6 +15,7 @@ import type { Auth } from '../../auth/index.ts';
 import { scopeFrom, scopeWire } from '../../auth/scope.ts';
 import { AppError } from '../../errors.ts';
 import { roles, type UserQueries } from '../../storage/users.ts';
+import { checkedDevices, DeviceScopeBody, DeviceScopeInput } from '../deviceScope.ts';
 import { ErrorBody } from '../schemas.ts';
 import { checkedScope, ScopeBody, ScopeInput } from '../scope.ts';
 
@@ -33,6 +34,7 @@ const UserBody = z.object({
   createdAt: z.string(),
   lastLoginAt: z.string().nullable().describe('the last successful login; null: never'),
   scope: ScopeBody,
+  devices: DeviceScopeBody,
 });
 
 const adminsEverywhere = () =>
@@ -113,7 +115,7 @@ export async function authRoutes(
   r.post(
     '/auth/renew',
     {
-      config: { role: 'viewer' },
+      config: { role: 'viewer', installer: true },
       schema: {
         operationId: 'renewSession',
         summary: 'Gia hạn phiên đăng nhập / Renew the session',
@@ -144,7 +146,7 @@ export async function authRoutes(
   r.post(
     '/auth/logout',
     {
-      config: { role: 'viewer', audit: 'explicit' },
+      config: { role: 'viewer', installer: true, audit: 'explicit' },
       schema: {
         operationId: 'logout',
         summary: 'Đăng xuất mọi phiên của mình / End every session of the calling user',
@@ -172,7 +174,7 @@ export async function authRoutes(
   r.post(
     '/auth/password',
     {
-      config: { role: 'viewer' },
+      config: { role: 'viewer', installer: true },
       schema: {
         operationId: 'changeOwnPassword',
         summary: 'Đổi mật khẩu của mình / Change your own password',
@@ -211,6 +213,8 @@ export async function authRoutes(
         createdAt: u.createdAt.toISOString(),
         lastLoginAt: u.lastLoginAt?.toISOString() ?? null,
         scope: scopeWire(scopeFrom(u.scope)),
+        devices:
+          u.role === 'installer' ? { profiles: u.deviceProfiles ?? [], devices: u.deviceIds ?? [] } : null,
       })),
     }),
   );
@@ -224,8 +228,11 @@ export async function authRoutes(
         summary: 'Tạo người dùng / Create a user',
         description:
           'Không ghi `scope`: mọi địa bàn. Người xem và người vận hành có thể bị giới hạn trong một số địa bàn ' +
-          'hoặc phường/xã; quản trị viên luôn thấy mọi địa bàn. / Without `scope`: every area. Viewers and ' +
-          'operators may be limited to some areas or units; admins always reach every area.',
+          'hoặc phường/xã; quản trị viên luôn thấy mọi địa bàn. Nhà cung cấp / lắp đặt (`installer`) không có ' +
+          '`scope` mà có `devices` (hồ sơ và/hoặc mã thiết bị): chỉ thấy các thiết bị đó. / Without `scope`: every ' +
+          'area. Viewers and operators may be limited to some areas or units; admins always reach every area. ' +
+          'Installers / vendors (`installer`) have `devices` (profiles and/or device ids) instead of `scope`: they ' +
+          'see those devices only.',
         tags: ['users'],
         body: z
           .object({
@@ -233,10 +240,16 @@ export async function authRoutes(
             password: Password,
             role: z.enum(roles),
             scope: ScopeInput.optional(),
+            devices: DeviceScopeInput.optional(),
           })
           .strict(),
         response: {
-          201: z.object({ username: z.string(), role: z.enum(roles), scope: ScopeBody }),
+          201: z.object({
+            username: z.string(),
+            role: z.enum(roles),
+            scope: ScopeBody,
+            devices: DeviceScopeBody,
+          }),
           ...errors,
         },
       },
@@ -245,11 +258,17 @@ export async function authRoutes(
       const { username, password, role } = request.body;
       const wanted = request.body.scope ?? 'all';
       if (role === 'admin' && wanted !== 'all') throw adminsEverywhere();
+      const devices = await checkedDevices(
+        role,
+        request.body.devices,
+        request.body.scope,
+        users.unknownDevices,
+      );
       const scope = await checkedScope(wanted, users.unknownPlaces);
-      if (!(await users.create(username, await auth.hashPassword(password), role, scope))) {
+      if (!(await users.create(username, await auth.hashPassword(password), role, scope, devices))) {
         throw new AppError('CONFLICT', `user ${username} already exists`);
       }
-      return reply.code(201).send({ username, role, scope: scope ?? 'all' });
+      return reply.code(201).send({ username, role, scope: scope ?? 'all', devices: devices ?? null });
     },
   );
 
@@ -263,9 +282,11 @@ export async function authRoutes(
           'Sửa vai trò, phạm vi, đặt lại mật khẩu hoặc khoá tài khoản / Change a role or a scope, reset a password or disable an account',
         description:
           'Phạm vi mới, mật khẩu mới hoặc khoá tài khoản kết thúc các phiên của tài khoản; mật khẩu mới hoặc mở lại ' +
-          'tài khoản gỡ khoá đăng nhập; lên quản trị viên thì phạm vi thành mọi địa bàn. / A new scope, a new ' +
+          'tài khoản gỡ khoá đăng nhập; lên quản trị viên thì phạm vi thành mọi địa bàn. `devices` chỉ cho vai ' +
+          'trò installer (bắt buộc khi chuyển sang vai trò này; rời vai trò thì bỏ). / A new scope, a new ' +
           'password or disabling ends its sessions; a new password or re-enabling lifts a lockout; becoming an ' +
-          'admin widens the scope to every area.',
+          'admin widens the scope to every area. `devices` is for the installer role only (required when ' +
+          'becoming one; dropped when leaving it); new lists end its sessions too.',
         tags: ['users'],
         params: z.object({ username: Username }),
         body: z
@@ -274,6 +295,7 @@ export async function authRoutes(
             password: Password.optional(),
             disabled: z.boolean().optional(),
             scope: ScopeInput.optional(),
+            devices: DeviceScopeInput.optional(),
           })
           .strict(),
         response: { 204: z.null(), ...errors },
@@ -288,11 +310,23 @@ export async function authRoutes(
         throw new AppError('CONFLICT', 'an admin cannot disable or demote themselves; ask another admin');
       }
       let scope: string[] | null | undefined;
+      const current = await users.byUsername(username);
+      const role = request.body.role ?? current?.role;
       if (request.body.scope !== undefined) {
-        const role = request.body.role ?? (await users.byUsername(username))?.role;
         if (role === 'admin' && request.body.scope !== 'all') throw adminsEverywhere();
+        if (role === 'installer' && request.body.scope !== 'all')
+          throw new AppError(
+            'VALIDATION_FAILED',
+            'scope: tài khoản nhà cung cấp / lắp đặt thấy thiết bị, không theo địa bàn / installers reach devices, not areas; change devices instead',
+          );
         scope = await checkedScope(request.body.scope, users.unknownPlaces);
       }
+      // An installer keeps its lists unless new ones are given; one becoming an installer needs them.
+      const keepsLists = current?.role === 'installer' && role === 'installer';
+      const devices =
+        role && (request.body.devices !== undefined || !keepsLists)
+          ? await checkedDevices(role, request.body.devices, request.body.scope, users.unknownDevices)
+          : undefined;
       const passwordHash = request.body.password ? await auth.hashPassword(request.body.password) : undefined;
       if (
         !(await users.update(username, {
@@ -300,6 +334,7 @@ export async function authRoutes(
           passwordHash,
           disabled: request.body.disabled,
           scope,
+          devices,
         }))
       ) {
         throw new AppError('NOT_FOUND', `user ${username} does not exist`);

@@ -1,20 +1,21 @@
 // Refused MQTT messages, newest first, so an operator can see what a misbehaving device sends; each
 // with whose fault it is (the device owner's or the IOC's) and what to do, in Vietnamese and English.
-// A scoped operator sees those of the devices in their scope.
+// A scoped operator sees those of the devices in their scope; an installer those naming its devices
+// (src/storage/deviceScope.ts), so a vendor reads its own devices' mistakes and no one else's.
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { deadLetterReasonInfo, deadLetterReasons, isDeadLetterReason } from '../../errors.ts';
 import { listDeadLetters } from '../../storage/deadLetters.ts';
 import type { Pool } from '../../storage/pool.ts';
-import { callerScope } from '../plugins/roles.ts';
+import { callerReach } from '../plugins/roles.ts';
 import { ErrorBody, TimeParam } from '../schemas.ts';
 
 export async function deadLetterRoutes(app: FastifyInstance, opts: { pool: Pool }) {
   app.withTypeProvider<ZodTypeProvider>().get(
     '/dead-letters',
     {
-      config: { role: 'operator' },
+      config: { role: 'operator', installer: true },
       schema: {
         operationId: 'listDeadLetters',
         summary: 'Tin MQTT bị từ chối / Refused MQTT messages',
@@ -66,7 +67,7 @@ export async function deadLetterRoutes(app: FastifyInstance, opts: { pool: Pool 
         from: q.from,
         beforeId: q.before,
         limit: q.limit,
-        scope: callerScope(request),
+        ...callerReach(request),
       });
       return {
         items: rows.map((r) => {

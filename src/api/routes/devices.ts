@@ -1,10 +1,10 @@
 // Devices: the registry over HTTP. Reads for every role, within the caller's scope (a device outside it
-// does not exist for them); changes and credentials for admins.
+// does not exist for them), installers' included, narrowed to their devices; changes and credentials
+// for admins.
 // The clear MQTT secret appears in exactly two answers: creation and rotation.
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { inScope } from '../../auth/scope.ts';
 import type { Catalog } from '../../catalog/index.ts';
 import { CityId, KindName } from '../../catalog/schema.ts';
 import { AppError } from '../../errors.ts';
@@ -19,7 +19,7 @@ import {
   deviceSorts,
 } from '../../storage/devices.ts';
 import { responseHeaders } from '../openapi/responses.ts';
-import { callerScope } from '../plugins/roles.ts';
+import { callerReach, callerReaches } from '../plugins/roles.ts';
 import { DeviceInput, DeviceParams, DevicePatch, ErrorBody } from '../schemas.ts';
 
 const Credentials = z.object({
@@ -72,7 +72,7 @@ export async function deviceRoutes(
   r.get(
     '/devices',
     {
-      config: { role: 'viewer' },
+      config: { role: 'viewer', installer: true },
       schema: {
         operationId: 'listDevices',
         summary: 'Danh sách thiết bị / List devices',
@@ -112,7 +112,7 @@ export async function deviceRoutes(
         ...query,
         limit: rest.limit + 1,
         after,
-        scope: callerScope(request),
+        ...callerReach(request),
       });
       const rows = found.rows.slice(0, rest.limit);
       const last = rows.at(-1);
@@ -130,7 +130,7 @@ export async function deviceRoutes(
   r.get(
     '/devices/:id',
     {
-      config: { role: 'viewer' },
+      config: { role: 'viewer', installer: true },
       schema: {
         operationId: 'getDevice',
         summary:
@@ -142,7 +142,7 @@ export async function deviceRoutes(
     },
     async (request) => {
       const row = await queries.get(request.params.id);
-      if (!row || !inScope(callerScope(request), row))
+      if (!row || !callerReaches(request, row))
         throw new AppError('DEVICE_NOT_FOUND', `device ${request.params.id} does not exist`);
       const metrics = catalog.kind(row.kind).metrics;
       const latest: Record<string, z.infer<typeof LatestValue>> = {};
@@ -155,6 +155,40 @@ export async function deviceRoutes(
         };
       }
       return { ...deviceWire(row), latest };
+    },
+  );
+
+  r.get(
+    '/devices/:id/messages',
+    {
+      config: { role: 'viewer', installer: true },
+      schema: {
+        operationId: 'listDeviceMessages',
+        summary: 'Các tin gần nhất thiết bị gửi và được nhận / A device’s latest accepted messages',
+        description:
+          'Mới nhất trước, mỗi tin với các chỉ số như đã lưu; tin bị từ chối: GET /dead-letters?deviceId=. / ' +
+          'Newest first, each with its metrics as stored; refused ones: GET /dead-letters?deviceId=.',
+        tags: ['devices'],
+        params: DeviceParams,
+        querystring: z.object({ limit: z.coerce.number().int().min(1).max(100).default(10) }),
+        response: {
+          200: z.object({
+            deviceId: z.string(),
+            items: z.array(z.object({ ts: z.string(), metrics: z.record(z.string(), z.number()) })),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const row = await queries.get(request.params.id);
+      if (!row || !callerReaches(request, row))
+        throw new AppError('DEVICE_NOT_FOUND', `device ${request.params.id} does not exist`);
+      const messages = await queries.recentMessages(row.id, request.query.limit);
+      return {
+        deviceId: row.id,
+        items: messages.map((m) => ({ ts: m.time.toISOString(), metrics: m.metrics })),
+      };
     },
   );
 

@@ -10,6 +10,7 @@ import type { DeviceRegistry } from '../../../registry/index.ts';
 import { createDeviceHistoryQueries } from '../../../storage/deviceHistory.ts';
 import type { DeviceQueries } from '../../../storage/devices.ts';
 import type { Pool } from '../../../storage/pool.ts';
+import { callerReaches } from '../../plugins/roles.ts';
 import { DeviceParams, ErrorBody, TimeParam } from '../../schemas.ts';
 
 /** Where devices reach the MQTT broker, as the app started it (or the city's broker, MQTT_URL). */
@@ -128,7 +129,8 @@ export async function adminDeviceRoutes(
   r.get(
     '/devices/:id/status-history',
     {
-      config: { role: 'admin' },
+      // Installers too, for their own devices (callerReaches below).
+      config: { role: 'admin', installer: true },
       schema: {
         operationId: 'getDeviceStatusHistory',
         summary: 'Lịch sử kết nối của thiết bị / A device’s connection history',
@@ -168,7 +170,7 @@ export async function adminDeviceRoutes(
     async (request) => {
       const { id } = request.params;
       const device = (await queries.get(id)) ?? undefined;
-      if (!device)
+      if (!device || !callerReaches(request, device))
         throw new AppError('DEVICE_NOT_FOUND', `thiết bị ${id} không có / device ${id} does not exist`);
       const q = request.query;
       const items = await history.statusChanges(id, {
