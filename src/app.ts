@@ -122,19 +122,15 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       queries: createPlaceQueries(pool),
       log: log.child({ area: 'places' }),
       formerIdsUntil: config.PLACES_FORMER_IDS_UNTIL,
-      // Several instances on one database: an admin's edit made on another is seen within 30 s.
-      checkEveryMs: config.MQTT_URL || config.REDIS_URL ? 30_000 : 0,
+      changed: () => bus.emit('placesChanged'),
     });
     await places.start();
-    running.push(() => places.stop());
     const profiles = createProfiles({
       queries: createProfileQueries(pool),
       log: log.child({ area: 'profiles' }),
-      // As for places: an edit made on another instance applies here within 30 s.
-      checkEveryMs: config.MQTT_URL || config.REDIS_URL ? 30_000 : 0,
+      changed: () => bus.emit('profilesChanged'),
     });
     await profiles.start();
-    running.push(() => profiles.stop());
     const catalog = loadCatalog(undefined, places, profiles);
     const deviceQueries = createDeviceQueries(pool);
     // Mosquitto dynamic security: device accounts on the broker follow the registry (and the IOC's
@@ -148,14 +144,15 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
     }
     const registry = createDeviceRegistry({ queries: deviceQueries, catalog, places, bus, accounts });
     await registry.load();
-    // Several instances on one database (an external broker or Redis): registry and rule changes made
-    // on one are announced to the others (LISTEN/NOTIFY).
+    // Several instances on one database (an external broker or Redis): registry, rule, place and
+    // profile changes made on one are announced to the others (LISTEN/NOTIFY).
     if (config.MQTT_URL || config.REDIS_URL) {
       const notifier = createChangeNotifier({
         databaseUrl,
         pool,
         bus,
         registry,
+        caches: { places, profiles },
         instanceId: config.INSTANCE_ID,
         log: log.child({ area: 'cluster' }),
       });

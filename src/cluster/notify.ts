@@ -1,8 +1,10 @@
 // Keeps the in-memory caches of several instances on one PostgreSQL coherent: a device created,
-// changed, rotated or deleted on one instance, or a rule edited there, is announced with NOTIFY, and
-// every other instance re-reads that device (or its rules) and tells its own areas on its bus, as if
-// the change had happened locally. A dedicated connection LISTENs; it reconnects when lost (changes
-// made meanwhile reach it only with the next change of that device: documented in decision 0007).
+// changed, rotated or deleted on one instance, or a rule, a place or a device profile edited there, is
+// announced with NOTIFY, and every other instance re-reads it and tells its own areas on its bus, as if
+// the change had happened locally. Notices apply in the order sent, so a profile created just before a
+// device of it is known here before that device's first message. A dedicated connection LISTENs; it
+// reconnects when lost (a device changed meanwhile is re-read with its next change: decision 0007;
+// places and profiles are checked against the database on reconnect and every 30 s, as a safety net).
 import pg from 'pg';
 import type { EventBus } from '../events/bus.ts';
 import type { Logger } from '../log.ts';
@@ -14,17 +16,31 @@ import type { Pool } from '../storage/pool.ts';
 const payloadLimit = 7_000;
 
 type Change = 'created' | 'updated' | 'deleted' | 'credentials';
-type Notice = { from: string; devices: Array<[string, Change]> } | { from: string; rules: true };
+type Notice =
+  | { from: string; devices: Array<[string, Change]> }
+  | { from: string; rules: true }
+  | { from: string; places: true }
+  | { from: string; profiles: true };
+
+/** An in-memory copy of tables others may edit: re-read whole, or only when they changed. */
+interface SharedCache {
+  reload(): Promise<void>;
+  refreshIfChanged(): Promise<boolean>;
+}
+/** How often places and profiles are compared with the database, for notices missed while disconnected. */
+const cacheCheckMs = 30_000;
 
 export function createChangeNotifier(deps: {
   databaseUrl: string;
   pool: Pool;
   bus: EventBus;
   registry: DeviceRegistry;
+  caches: { places: SharedCache; profiles: SharedCache };
   instanceId: string;
   log: Logger;
 }) {
-  const { pool, bus, registry, instanceId, log } = deps;
+  const { pool, bus, registry, caches, instanceId, log } = deps;
+  let cacheTimer: NodeJS.Timeout | undefined;
   let listener: pg.Client | undefined;
   let stopped = false;
   let reconnectTimer: NodeJS.Timeout | undefined;
@@ -70,6 +86,13 @@ export function createChangeNotifier(deps: {
   const onRulesChanged = () => {
     if (!replaying) void announce({ from: instanceId, rules: true });
   };
+  const onPlacesChanged = () => void announce({ from: instanceId, places: true });
+  const onProfilesChanged = () => void announce({ from: instanceId, profiles: true });
+
+  function checkCaches() {
+    for (const [name, cache] of Object.entries(caches))
+      cache.refreshIfChanged().catch((error) => log.warn({ err: error }, `${name} check failed; will retry`));
+  }
 
   async function receive(payload: string | undefined) {
     let notice: Notice;
@@ -81,6 +104,11 @@ export function createChangeNotifier(deps: {
     if (notice.from === instanceId) return;
     if ('rules' in notice) {
       replay(() => bus.emit('rulesChanged'));
+      return;
+    }
+    if ('places' in notice || 'profiles' in notice) {
+      const cache = 'places' in notice ? caches.places : caches.profiles;
+      await cache.reload();
       return;
     }
     for (const [deviceId, change] of notice.devices) {
@@ -131,7 +159,7 @@ export function createChangeNotifier(deps: {
     if (stopped || reconnectTimer) return;
     reconnectTimer = setTimeout(() => {
       reconnectTimer = undefined;
-      connect().catch(() => scheduleReconnect());
+      connect().then(checkCaches, () => scheduleReconnect());
     }, 1_000);
     reconnectTimer.unref();
   }
@@ -141,12 +169,19 @@ export function createChangeNotifier(deps: {
       await connect();
       bus.on('deviceChanged', onDeviceChanged);
       bus.on('rulesChanged', onRulesChanged);
+      bus.on('placesChanged', onPlacesChanged);
+      bus.on('profilesChanged', onProfilesChanged);
+      cacheTimer = setInterval(checkCaches, cacheCheckMs);
+      cacheTimer.unref();
     },
     async stop() {
       stopped = true;
       bus.off('deviceChanged', onDeviceChanged);
       bus.off('rulesChanged', onRulesChanged);
+      bus.off('placesChanged', onPlacesChanged);
+      bus.off('profilesChanged', onProfilesChanged);
       if (reconnectTimer) clearTimeout(reconnectTimer);
+      if (cacheTimer) clearInterval(cacheTimer);
       if (pending.length > 0) flushDevices();
       await chain;
       await listener?.end().catch(() => {});

@@ -76,6 +76,9 @@ export interface BusEvents {
   /** Every alert transition, never coalesced: live clients and webhooks take it from here. */
   alert: [AlertEvent];
   rulesChanged: [];
+  /** An admin changed the areas and units, or the device profiles, on this instance. */
+  placesChanged: [];
+  profilesChanged: [];
   /** An environment station's hourly VN_AQI, when an hour completes. */
   aqi: [AqiEvent];
 }

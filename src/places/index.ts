@@ -43,8 +43,6 @@ export interface Places {
   reload(): Promise<void>;
   /** Re-reads the tables if any row changed since the last read (true when it did). */
   refreshIfChanged(): Promise<boolean>;
-  /** Stops the periodic check started by start(). */
-  stop(): void;
   areas(): readonly Area[];
   area(id: string): Area | undefined;
   /** Units of an area (every area when none), current and ended. */
@@ -89,11 +87,8 @@ export function createPlaces(deps: {
   formerIdsUntil: string;
   dir?: string;
   now?: () => Date;
-  /**
-   * How often to look for another instance's edits (a cheap query; 0: never). Each instance keeps the
-   * places in memory, so this bounds how long an edit made elsewhere goes unseen here.
-   */
-  checkEveryMs?: number;
+  /** Called after each write made here, so other instances can be told (src/cluster/notify.ts). */
+  changed?: () => void;
 }): Places {
   const {
     queries,
@@ -101,10 +96,9 @@ export function createPlaces(deps: {
     formerIdsUntil,
     dir = defaultPlacesDir,
     now = () => new Date(),
-    checkEveryMs = 0,
+    changed = () => {},
   } = deps;
   let seenVersion = '';
-  let timer: NodeJS.Timeout | undefined;
   let areas: Area[] = [];
   let units: Unit[] = [];
   let formerUnits: FormerUnit[] = [];
@@ -243,19 +237,9 @@ export function createPlaces(deps: {
         },
         'places loaded',
       );
-      if (checkEveryMs > 0 && !timer) {
-        timer = setInterval(() => {
-          refreshIfChanged().catch((error) => log.warn({ err: error }, 'places check failed; will retry'));
-        }, checkEveryMs);
-        timer.unref();
-      }
     },
     reload,
     refreshIfChanged,
-    stop() {
-      if (timer) clearInterval(timer);
-      timer = undefined;
-    },
     areas: () => areas,
     area: (id) => areaById.get(id),
     units: (area) => (area === undefined ? units : units.filter((u) => u.area === area)),
@@ -291,6 +275,7 @@ export function createPlaces(deps: {
       await requireFreeId(input.id);
       await queries.insertArea({ ...input, details: input.details ?? {} });
       await reload();
+      changed();
       return areaById.get(input.id)!;
     },
 
@@ -308,6 +293,7 @@ export function createPlaces(deps: {
       const { origin: _origin, ...record } = current;
       await queries.updateArea({ ...record, ...patch, id });
       await reload();
+      changed();
       return areaById.get(id)!;
     },
 
@@ -326,6 +312,7 @@ export function createPlaces(deps: {
         input.code,
       );
       await reload();
+      changed();
       return unitById.get(input.id)!;
     },
 
@@ -335,6 +322,7 @@ export function createPlaces(deps: {
       const code = patch.code ?? current.code;
       await writeUnit(() => queries.updateUnit({ ...toRecord(current), ...patch, id }), code);
       await reload();
+      changed();
       return unitById.get(id)!;
     },
 
@@ -343,6 +331,7 @@ export function createPlaces(deps: {
       if (problems.length > 0) throw refused(problems);
       await queries.setBoundaries(checked satisfies CheckedBoundary[]);
       await reload();
+      changed();
       log.info({ units: checked.length }, 'unit boundaries imported');
       return { imported: checked.map((b) => b.unitId) };
     },

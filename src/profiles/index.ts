@@ -1,7 +1,8 @@
 // Device profiles: each device kind as data, seeded from devices/kinds at start, added and edited by
 // admins through the API. Ingest validates every message against them, so they are held in memory as
-// one map of compiled kinds, replaced whole when a profile changes (here, or on another instance within
-// checkEveryMs): a message is judged by the profile before or after an edit, never by half of one.
+// one map of compiled kinds, replaced whole when a profile changes (here, or on another instance as soon
+// as it announces the change): a message is judged by the profile before or after an edit, never by half
+// of one.
 // Guarantees: an edit applies to the next message; a profile some device is of is not deleted.
 import type { KindDefinition } from '../catalog/schema.ts';
 import type { Logger } from '../log.ts';
@@ -17,8 +18,6 @@ export interface Profiles {
   reload(): Promise<void>;
   /** Re-reads the table if any row changed since the last read (true when it did). */
   refreshIfChanged(): Promise<boolean>;
-  /** Stops the periodic check started by start(). */
-  stop(): void;
   all(): readonly Profile[];
   get(id: string): Profile | undefined;
   /** The profiles compiled as the catalog's kinds; a new map after every change, never edited. */
@@ -45,15 +44,11 @@ export function createProfiles(deps: {
   queries: ProfileQueries;
   log: Logger;
   dir?: string;
-  /**
-   * How often to look for another instance's edits (a cheap query; 0: never). Each instance keeps the
-   * profiles in memory, so this bounds how long an edit made elsewhere goes unseen here.
-   */
-  checkEveryMs?: number;
+  /** Called after each write made here, so other instances can be told (src/cluster/notify.ts). */
+  changed?: () => void;
 }): Profiles {
-  const { queries, log, dir = defaultKindsDir, checkEveryMs = 0 } = deps;
+  const { queries, log, dir = defaultKindsDir, changed = () => {} } = deps;
   let seenVersion = '';
-  let timer: NodeJS.Timeout | undefined;
   let profiles: readonly Profile[] = [];
   let byId: ReadonlyMap<string, Profile> = new Map();
   let compiled: ReadonlyMap<string, KindDefinition> = new Map();
@@ -84,21 +79,9 @@ export function createProfiles(deps: {
       await queries.seed(readShippedProfiles(dir));
       await reload();
       log.info({ profiles: profiles.length }, 'device profiles loaded');
-      if (checkEveryMs > 0 && !timer) {
-        timer = setInterval(() => {
-          refreshIfChanged().catch((error) =>
-            log.warn({ err: error }, 'device profiles check failed; will retry'),
-          );
-        }, checkEveryMs);
-        timer.unref();
-      }
     },
     reload,
     refreshIfChanged,
-    stop() {
-      if (timer) clearInterval(timer);
-      timer = undefined;
-    },
     all: () => profiles,
     get: (id) => byId.get(id),
     kinds: () => compiled,
@@ -107,6 +90,7 @@ export function createProfiles(deps: {
       if (!(await queries.insert(input)))
         throw profileError('CONFLICT', texts.idTaken(input.id), { profile: input.id });
       await reload();
+      changed();
       log.info({ profile: input.id }, 'device profile created');
       return byId.get(input.id)!;
     },
@@ -114,6 +98,7 @@ export function createProfiles(deps: {
     async replace(id, input) {
       if (!(await queries.update({ ...input, id }))) throw notFound(id);
       await reload();
+      changed();
       log.info({ profile: id }, 'device profile replaced');
       return byId.get(id)!;
     },
@@ -127,6 +112,7 @@ export function createProfiles(deps: {
           devices: result.devices,
         });
       await reload();
+      changed();
       log.info({ profile: id }, 'device profile deleted');
     },
   };

@@ -65,10 +65,11 @@ describe('the administration area', { timeout: 60_000 }, () => {
       await page.click(`#admin-nav a[href="#admin/${id}"]`);
       await page.waitForFunction(
         (id) =>
-          document.querySelector(`#admin-nav a[aria-current="page"]`)?.getAttribute('href') ===
-            `#admin/${id}` &&
-          !document.querySelector('#admin-page')?.hasAttribute('aria-busy') &&
-          (document.querySelector('#admin-page')?.childElementCount ?? 0) > 0,
+          (globalThis as any).document
+            .querySelector(`#admin-nav a[aria-current="page"]`)
+            ?.getAttribute('href') === `#admin/${id}` &&
+          !(globalThis as any).document.querySelector('#admin-page')?.hasAttribute('aria-busy') &&
+          ((globalThis as any).document.querySelector('#admin-page')?.childElementCount ?? 0) > 0,
         id,
       );
       expect(await page.locator('#admin-page [role=alert].error').count(), id).toBe(0);
@@ -90,7 +91,9 @@ describe('the administration area', { timeout: 60_000 }, () => {
     expect(await page.getAttribute('#admin-nav a[aria-current="page"]', 'href')).toBe('#admin/audit');
     await page.click('#lang');
     await page.waitForFunction(
-      () => document.querySelector('#admin-nav a[aria-current="page"]')?.textContent === 'Audit log',
+      () =>
+        (globalThis as any).document.querySelector('#admin-nav a[aria-current="page"]')?.textContent ===
+        'Audit log',
     );
     expect(await page.textContent('#admin-open')).toBe('Back to the map');
     expect(await page.getAttribute('#admin-nav', 'aria-label')).toBe('Administration pages');
