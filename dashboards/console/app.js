@@ -25,6 +25,8 @@ function applyLanguage() {
 
 async function start() {
   $('login').hidden = true;
+  // An installer / vendor sees its own devices' page instead of the map (installer/installer.js).
+  if (state.role === 'installer') return (await import('./installer/installer.js')).startInstaller();
   $('app').hidden = false;
   const [config, basemap] = await Promise.all(
     ['/api/v1/console/config', '/api/v1/console/basemap'].map(async (path) => (await fetch(path)).json()),

@@ -1,0 +1,125 @@
+// The installer / vendor page in a real Chromium: an installer logs in and, instead of the map, sees
+// "Thiết bị của tôi" with its own device (online, its latest message) and the message the IOC refused
+// from it with the reason in Vietnamese, then in English; nothing of another device; axe-core finds
+// no critical or serious violation. The page's text table names every dead-letter reason.
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deadLetterReasons } from '../../src/errors.ts';
+import { startTestApp, type TestApp, testAdminPassword } from '../helpers/app.ts';
+import { launchChromium } from '../helpers/browser.ts';
+import { connectDevice, eventually, publish } from '../helpers/mqtt.ts';
+
+let app: TestApp;
+let browser: Browser;
+let axeSource: string;
+const place = { city: 'hoi-an', ward: 'phuong-hoi-an', pole: null, zone: null, lat: 15.877, lon: 108.328 };
+const sensor = { ...place, id: 'ha-aq-9961', kind: 'environment', name: 'Không khí – Phố cổ' } as const;
+const lamp = { ...place, id: 'ha-sc-sl-9962', kind: 'streetlight', name: 'Đèn – Nguyễn Huệ' } as const;
+
+beforeAll(async () => {
+  axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  app = await startTestApp();
+  const admin = await app.login();
+  const secrets = new Map<string, string>();
+  for (const d of [sensor, lamp]) secrets.set(d.id, (await app.registry.create(d)).secret);
+  const created = await app.request('POST', '/api/v1/users', admin, {
+    username: 'vendor.air',
+    password: testAdminPassword,
+    role: 'installer',
+    devices: { profiles: ['environment'] },
+  });
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+
+  const air = await connectDevice(app.mqttUrl, sensor.id, secrets.get(sensor.id));
+  await publish(air, `ioc/hoi-an/environment/${sensor.id}/status`, JSON.stringify({ online: true }));
+  await publish(
+    air,
+    `ioc/hoi-an/environment/${sensor.id}/telemetry`,
+    JSON.stringify({ metrics: { pm25: 12.5 } }),
+  );
+  await publish(
+    air,
+    `ioc/hoi-an/environment/${sensor.id}/telemetry`,
+    JSON.stringify({ metrics: { pm25: -5 } }),
+  );
+  air.end(true);
+  const light = await connectDevice(app.mqttUrl, lamp.id, secrets.get(lamp.id));
+  await publish(light, `ioc/hoi-an/streetlight/${lamp.id}/telemetry`, '{not json');
+  light.end(true);
+  await eventually(
+    () => app.request('GET', '/api/v1/dead-letters', admin),
+    (r) => r.body.items.length >= 2,
+  );
+  browser = await launchChromium();
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+  await app?.close();
+});
+
+/** Critical and serious violations on the page as it is now, one line each. */
+async function violations(page: Page): Promise<string[]> {
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(() =>
+    (globalThis as any).axe.run((globalThis as any).document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa'] },
+    }),
+  );
+  return result.violations
+    .filter((v: { impact: string }) => v.impact === 'critical' || v.impact === 'serious')
+    .map(
+      (v: { id: string; nodes: { target: string[] }[] }) =>
+        `${v.id}: ${v.nodes
+          .map((n) => n.target.join(' '))
+          .slice(0, 5)
+          .join(', ')}`,
+    );
+}
+
+describe('the installer page', { timeout: 90_000 }, () => {
+  it('shows its device and the refusal reason in Vietnamese, nothing of another device, and passes axe', async () => {
+    const page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(app.baseUrl);
+    await page.waitForSelector('#login:not([hidden])');
+    await page.fill('#username', 'vendor.air');
+    await page.fill('#password', testAdminPassword);
+    await page.click('#login button[type=submit]');
+
+    await page.waitForSelector(`#installer tr[data-device="${sensor.id}"]`);
+    expect(await page.textContent('#installer h1')).toBe('Thiết bị của tôi');
+    expect(await page.isHidden('#app')).toBe(true);
+    const row = (await page.textContent(`#installer tr[data-device="${sensor.id}"]`)) ?? '';
+    expect(row).toContain('Không khí – Phố cổ');
+    expect(row).toContain('Trực tuyến');
+    expect(row).toContain('pm25 = 12,5'); // the latest message, with the Vietnamese decimal mark
+
+    const refusal = (await page.textContent('#installer tr[data-refusal]')) ?? '';
+    expect(refusal).toContain('Ngoài dải đo');
+    expect(refusal).toContain('Giá trị nằm ngoài dải đo của cảm biến');
+    expect(await page.locator('#installer tr[data-refusal]').count()).toBe(1);
+    const text = (await page.textContent('#installer')) ?? '';
+    expect(text).not.toContain(lamp.id);
+    expect(text).not.toContain('{not json');
+
+    expect(await violations(page)).toEqual([]);
+
+    await page.click('#installer button[data-action="lang"]');
+    await page.waitForFunction(() => document.querySelector('#installer h1')?.textContent === 'My devices');
+    const english = (await page.textContent('#installer tr[data-refusal]')) ?? '';
+    expect(english).toContain('Out of range');
+    expect(english).toContain("outside the sensor's measuring range");
+    expect(await violations(page)).toEqual([]);
+    expect(errors).toEqual([]);
+  });
+
+  it('names every dead-letter reason in both languages', async () => {
+    const { strings } = await import('../../dashboards/console/installer/installer.strings.js');
+    for (const reason of deadLetterReasons)
+      for (const lang of ['vi', 'en'] as const)
+        expect(strings[lang][`installerReason_${reason}`], `${lang} ${reason}`).toBeTruthy();
+  });
+});
