@@ -22,6 +22,7 @@ export type AuthOutcome =
         | 'client_id_mismatch'
         | 'unknown_device'
         | 'bad_secret'
+        | 'device_disabled'
         | 'bad_certificate'
         | 'certificate_mismatch'
         | 'internal_error';
@@ -66,8 +67,14 @@ export async function authenticateDevice(
     : { ok: false, returnCode: connackBadCredentials, reason: 'bad_secret' };
 }
 
-/** A device whose credentials checked out, with its handle; unknown if it was deleted meanwhile. */
+/**
+ * A device whose credentials checked out, with its handle; unknown if it was deleted meanwhile. A
+ * disabled one is told "not authorized" (not "bad credentials"): its secret is right, an admin switched
+ * it off. Checked after the secret, so only the device itself learns that it is disabled.
+ */
 function accepted(registry: DeviceRegistry, deviceId: string): AuthOutcome {
+  if (registry.get(deviceId)?.disabledAt)
+    return { ok: false, returnCode: connackNotAuthorized, reason: 'device_disabled' };
   const handle = registry.handleOf(deviceId);
   return handle === undefined
     ? { ok: false, returnCode: connackBadCredentials, reason: 'unknown_device' }

@@ -274,6 +274,9 @@ export function createDynsecAccounts(deps: { config: DynsecConfig; log: Logger }
       // A device registered before the switch to this broker has no account yet: create it.
       if (answer?.error) await provision([{ device, secret }]);
     },
+    async setDisabled(deviceId, disabled) {
+      await runChecked([{ command: disabled ? 'disableClient' : 'enableClient', username: deviceId }]);
+    },
     async remove(deviceId) {
       await runChecked(
         [

@@ -14,6 +14,8 @@ export interface BrokerAccounts {
   rotate(device: AccountDevice, secret: string): Promise<void>;
   /** Removes the device's account and rights; a missing account is not an error. */
   remove(deviceId: string): Promise<void>;
+  /** Disables (its connections refused) or enables the device's account; optional for brokers without. */
+  setDisabled?(deviceId: string, disabled: boolean): Promise<void>;
   /** Device ids that have an account on the broker (to find devices registered before it). */
   list(): Promise<Set<string>>;
 }

@@ -45,6 +45,8 @@ export interface DeviceRegistry {
   update(id: string, patch: Partial<Omit<DeviceFields, 'id' | 'kind'>>): Promise<RegisteredDevice>;
   remove(id: string): Promise<void>;
   rotateCredentials(id: string): Promise<string>;
+  /** Disables the device (the broker refuses its connections, reason device_disabled) or enables it. */
+  setDisabled(id: string, disabled: boolean): Promise<RegisteredDevice>;
   verifyCredentials(id: string, secret: string): Promise<boolean>;
   /** Applies a status change to the cached row (the database row is written by ingest). */
   noteStatus(id: string, online: boolean, at: Date): void;
@@ -246,6 +248,17 @@ export function createDeviceRegistry(deps: {
       verified.delete(id);
       bus.emit('deviceChanged', { deviceId: id, change: 'credentials' });
       return secret;
+    },
+
+    async setDisabled(id, disabled) {
+      if (!devices.has(id)) throw new AppError('DEVICE_NOT_FOUND', `device ${id} does not exist`);
+      // An external broker keeps its own accounts: it is told first, so the two never disagree.
+      if (accounts?.setDisabled) await accounts.setDisabled(id, disabled).catch(brokerUnavailable);
+      const row = await queries.setDisabled(id, disabled);
+      if (!row) throw new AppError('DEVICE_NOT_FOUND', `device ${id} does not exist`);
+      put(row);
+      bus.emit('deviceChanged', { deviceId: id, change: 'updated' });
+      return publicDevice(row);
     },
 
     async verifyCredentials(id, secret) {

@@ -22,6 +22,10 @@ export const DeviceWire = z.object({
   status: z.record(z.string(), z.unknown()).nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),
+  disabledAt: z
+    .string()
+    .nullable()
+    .describe('when an admin disabled it (the broker refuses it); null: enabled'),
 });
 export type DeviceWire = z.infer<typeof DeviceWire>;
 
@@ -69,5 +73,6 @@ export function deviceWire(d: DeviceSource): DeviceWire {
     status: d.status,
     createdAt: d.createdAt.toISOString(),
     updatedAt: d.updatedAt.toISOString(),
+    disabledAt: iso(d.disabledAt),
   };
 }

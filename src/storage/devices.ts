@@ -23,6 +23,8 @@ export interface DeviceRow {
   statusAt: Date | null;
   status: Record<string, unknown> | null;
   lastSeen: Date | null;
+  /** When an admin disabled it: the broker refuses it until it is enabled again. Null: enabled. */
+  disabledAt: Date | null;
 }
 
 export type DeviceFields = Pick<
@@ -36,6 +38,8 @@ export interface DeviceFilter {
   kind?: string;
   /** `online`, `offline`, or `unknown` (never reported a status). */
   status?: 'online' | 'offline' | 'unknown';
+  /** true: only disabled devices; false: only enabled ones; unset: both. */
+  disabled?: boolean;
   /** What the caller reaches (src/auth/scope.ts); unset: every area. */
   scope?: Scope;
   /** An installer's device lists (src/auth/deviceScope.ts); unset: not narrowed by device. */
@@ -79,7 +83,7 @@ const containing = (piece: string) => `%${piece.replace(/[\\%_]/g, (c) => `\\${c
 
 const columns = `id, kind, city, ward, lat, lon, pole, zone, name, secret_hash AS "secretHash",
   created_at AS "createdAt", updated_at AS "updatedAt", online, status_at AS "statusAt", status,
-  last_seen AS "lastSeen"`;
+  last_seen AS "lastSeen", disabled_at AS "disabledAt"`;
 
 export function createDeviceQueries(pool: Pool) {
   return {
@@ -113,6 +117,8 @@ export function createDeviceQueries(pool: Pool) {
       if (filter.status === 'online') where.push('online IS TRUE');
       if (filter.status === 'offline') where.push('online IS FALSE');
       if (filter.status === 'unknown') where.push('online IS NULL');
+      if (filter.disabled !== undefined)
+        where.push(filter.disabled ? 'disabled_at IS NOT NULL' : 'disabled_at IS NULL');
       const inScope = filter.scope && scopeCondition(filter.scope, params);
       if (inScope) where.push(inScope);
       if (filter.devices) where.push(deviceScopeCondition(filter.devices, params));
@@ -212,6 +218,16 @@ export function createDeviceQueries(pool: Pool) {
         [id, limit],
       );
       return rows;
+    },
+
+    /** Disables (refused by the broker from now on) or enables the device; undefined when it is unknown. */
+    async setDisabled(id: string, disabled: boolean): Promise<DeviceRow | undefined> {
+      const { rows } = await pool.query<DeviceRow>(
+        `UPDATE devices SET disabled_at = CASE WHEN $2 THEN coalesce(disabled_at, now()) END, updated_at = now()
+         WHERE id = $1 RETURNING ${columns}`,
+        [id, disabled],
+      );
+      return rows[0];
     },
 
     async latest(id: string): Promise<Array<{ metric: string; time: Date; value: number }>> {

@@ -86,6 +86,11 @@ export async function deviceRoutes(
           ward: z.string().max(64).optional(),
           kind: KindName.optional(),
           status: z.enum(['online', 'offline', 'unknown']).optional(),
+          disabled: z
+            .enum(['true', 'false'])
+            .transform((v) => v === 'true')
+            .optional()
+            .describe('true: only devices an admin disabled; false: only enabled ones'),
           q: z.string().min(1).max(64).optional().describe('a piece of the id or the name, any case'),
           sort: z.enum(deviceSorts).default('id').describe('`-` first: descending; the id breaks ties'),
           cursor: z.string().max(400).optional().describe('nextCursor of the previous page (same sort)'),

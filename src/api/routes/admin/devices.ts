@@ -7,11 +7,13 @@ import { z } from 'zod';
 import { AppError } from '../../../errors.ts';
 import { topicPrefix } from '../../../registry/fleets.ts';
 import type { DeviceRegistry } from '../../../registry/index.ts';
+import { DeviceWire, deviceWire } from '../../../registry/wire.ts';
 import { createDeviceHistoryQueries } from '../../../storage/deviceHistory.ts';
 import type { DeviceQueries } from '../../../storage/devices.ts';
 import type { Pool } from '../../../storage/pool.ts';
 import { callerReaches } from '../../plugins/roles.ts';
 import { DeviceParams, ErrorBody, TimeParam } from '../../schemas.ts';
+import { qrSvg } from './deviceQr.ts';
 
 /** Where devices reach the MQTT broker, as the app started it (or the city's broker, MQTT_URL). */
 export interface MqttEndpoint {
@@ -50,6 +52,11 @@ const Connection = z.object({
     event: z.string(),
     commands: z.string().describe('the device subscribes here'),
   }),
+  qrSvg: z
+    .string()
+    .describe(
+      'these details as a QR code (SVG; JSON inside, `password` only when this answer issues the secret)',
+    ),
 });
 
 export async function adminDeviceRoutes(
@@ -61,14 +68,14 @@ export async function adminDeviceRoutes(
   const r = app.withTypeProvider<ZodTypeProvider>();
   const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
 
-  function connection(request: { hostname: string }, id: string, secret?: string) {
+  async function connection(request: { hostname: string }, id: string, secret?: string) {
     const device = registry.get(id);
     if (!device)
       throw new AppError('DEVICE_NOT_FOUND', `thiết bị ${id} không có / device ${id} does not exist`);
     const prefix = topicPrefix(device);
     // The browser's Host may carry a port (the API's): the broker listens on its own.
     const host = opts.mqtt.host ?? request.hostname.replace(/:\d+$/, '');
-    return {
+    const details = {
       host,
       port: opts.mqtt.port ?? null,
       tlsPort: opts.mqtt.tlsPort ?? null,
@@ -83,6 +90,7 @@ export async function adminDeviceRoutes(
         commands: `${prefix}cmd`,
       },
     };
+    return { ...details, qrSvg: await qrSvg(details) };
   }
 
   r.get(
@@ -125,6 +133,31 @@ export async function adminDeviceRoutes(
       return connection(request, request.params.id, secret);
     },
   );
+
+  for (const disabled of [true, false]) {
+    r.post(
+      disabled ? '/devices/:id/disable' : '/devices/:id/enable',
+      {
+        config: { role: 'admin' },
+        schema: {
+          operationId: disabled ? 'disableDevice' : 'enableDevice',
+          summary: disabled
+            ? 'Tạm ngừng thiết bị / Disable a device'
+            : 'Cho thiết bị hoạt động lại / Enable a device again',
+          description: disabled
+            ? 'Broker từ chối kết nối của nó (CONNACK 5, lý do device_disabled); đăng ký, lịch sử và số đo vẫn giữ. ' +
+              'Một kết nối đang mở được giữ đến khi thiết bị ngắt. / The broker refuses its connections (CONNACK 5, ' +
+              'reason device_disabled); its registration, history and readings stay. A connection already open ' +
+              'lasts until the device drops it.'
+            : 'Thiết bị kết nối lại được bằng mật khẩu hiện có. / It can connect again with its current secret.',
+          tags: ['devices'],
+          params: DeviceParams,
+          response: { 200: DeviceWire, ...errors },
+        },
+      },
+      async (request) => deviceWire(await registry.setDisabled(request.params.id, disabled)),
+    );
+  }
 
   r.get(
     '/devices/:id/status-history',
