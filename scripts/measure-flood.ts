@@ -5,6 +5,7 @@
 //   npm run measure:flood -- [--seconds 4] [--neighbours 200]
 import mqtt, { type MqttClient } from 'mqtt';
 import { parseCommandLine } from '../src/cli/commandLine.ts';
+import { floodStation, floodTopic } from '../tests/limits/flooder.ts';
 import { startMeasuredApp } from './measured-app.ts';
 
 const { values } = parseCommandLine(
@@ -30,18 +31,6 @@ Example
 );
 const floodMs = Number(values.seconds) * 1000;
 const neighbourCount = Number(values.neighbours);
-const station = (id: string) => ({
-  id,
-  kind: 'environment' as const,
-  city: 'tay-ninh' as const,
-  ward: 'phuong-1',
-  lat: 11.3,
-  lon: 106.1,
-  name: id,
-  pole: null,
-  zone: null,
-});
-const topicOf = (id: string) => `ioc/tay-ninh/environment/${id}/telemetry`;
 
 function connect(url: string, id: string, secret: string): Promise<MqttClient> {
   const client = mqtt.connect(url, { clientId: id, username: id, password: secret, reconnectPeriod: 0 });
@@ -60,11 +49,11 @@ const { app } = measured;
 try {
   const url = `mqtt://127.0.0.1:${app.mqttPort}`;
   const floodId = 'tn-flood-env-1';
-  const { secret: floodSecret } = await app.registry.create(station(floodId));
+  const { secret: floodSecret } = await app.registry.create(floodStation(floodId));
   const neighbours: Array<{ id: string; client: MqttClient }> = [];
   for (let i = 0; i < neighbourCount; i++) {
     const id = `tn-near-env-${i}`;
-    const { secret } = await app.registry.create(station(id));
+    const { secret } = await app.registry.create(floodStation(id));
     neighbours.push({ id, client: await connect(url, id, secret) });
   }
   const flooder = await connect(url, floodId, floodSecret);
@@ -79,7 +68,7 @@ try {
       if (!neighboursOn) return;
       const at = performance.now();
       client.publish(
-        topicOf(id),
+        floodTopic(id),
         JSON.stringify({ ts: base + seq++ * 1000, metrics: { pm25: 12 } }),
         { qos: 1 },
         (e) => {
@@ -105,7 +94,7 @@ try {
       if (Date.now() >= floodUntil) return done();
       for (let i = 0; i < 500; i++) {
         flooder.publish(
-          topicOf(floodId),
+          floodTopic(floodId),
           JSON.stringify({ ts: base + sent++, metrics: { pm25: 5 } }),
           { qos: 1 },
           (e) => {

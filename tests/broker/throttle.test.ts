@@ -5,34 +5,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { connectDevice, eventually, publish } from '../helpers/mqtt.ts';
-import { ackRate, floodQos1 } from '../limits/flooder.ts';
+import { ackRate, floodQos1, floodStation, floodTopic, metricValue, storedPm25 } from '../limits/flooder.ts';
 
 const rate = 20;
 let app: TestApp;
-
-const station = (id: string) => ({
-  id,
-  kind: 'environment' as const,
-  city: 'tay-ninh' as const,
-  ward: 'phuong-1',
-  lat: 11.3,
-  lon: 106.1,
-  name: id,
-  pole: null,
-  zone: null,
-});
-const topicOf = (id: string) => `ioc/tay-ninh/environment/${id}/telemetry`;
-const metricValue = async (name: string) => {
-  const text = await (await fetch(`${app.baseUrl}/metrics`)).text();
-  return Number(text.match(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)`, 'm'))?.[1] ?? Number.NaN);
-};
-const storedOf = async (id: string) =>
-  (
-    await app.pool.query<{ n: number }>(
-      "SELECT count(*)::int AS n FROM telemetry WHERE device_id = $1 AND metric = 'pm25'",
-      [id],
-    )
-  ).rows[0]!.n;
 
 beforeAll(async () => {
   app = await startTestApp({ INGEST_DEVICE_RATE_PER_S: String(rate), INGEST_DEVICE_BURST: String(rate) });
@@ -45,13 +21,13 @@ describe('a device over its rate on the embedded broker', () => {
   it('is acknowledged at its rate (±10 %), and every acknowledged QoS 1 message is stored; its neighbour keeps its latency', {
     timeout: 90_000,
   }, async () => {
-    const { secret: floodSecret } = await app.registry.create(station('tn-throttle-env-1'));
-    const { secret: calmSecret } = await app.registry.create(station('tn-throttle-env-2'));
+    const { secret: floodSecret } = await app.registry.create(floodStation('tn-throttle-env-1'));
+    const { secret: calmSecret } = await app.registry.create(floodStation('tn-throttle-env-2'));
     const flooder = await connectDevice(app.mqttUrl, 'tn-throttle-env-1', floodSecret);
     const calm = await connectDevice(app.mqttUrl, 'tn-throttle-env-2', calmSecret);
     const base = Date.now() - 3_600_000;
     const started = Date.now();
-    const flood = floodQos1(flooder, topicOf('tn-throttle-env-1'), { window: 40, base });
+    const flood = floodQos1(flooder, floodTopic('tn-throttle-env-1'), { window: 40, base });
     // The neighbour: one reading every 100 ms, each timed from publish to PUBACK.
     const latencies: number[] = [];
     let calmRunning = true;
@@ -60,7 +36,7 @@ describe('a device over its rate on the embedded broker', () => {
         const at = Date.now();
         await publish(
           calm,
-          topicOf('tn-throttle-env-2'),
+          floodTopic('tn-throttle-env-2'),
           JSON.stringify({ ts: base + i, metrics: { pm25: 7 } }),
         );
         latencies.push(Date.now() - at);
@@ -79,7 +55,7 @@ describe('a device over its rate on the embedded broker', () => {
     calmRunning = false;
     await calmLoop;
     const acked = flood.acks().length;
-    const stored = await storedOf('tn-throttle-env-1');
+    const stored = await storedPm25(app.pool, 'tn-throttle-env-1');
     const sorted = [...latencies].sort((a, b) => a - b);
     const p99 = sorted[Math.floor(sorted.length * 0.99)]!;
     console.info(
@@ -89,7 +65,7 @@ describe('a device over its rate on the embedded broker', () => {
     expect(measured).toBeGreaterThanOrEqual(rate * 0.9);
     expect(measured).toBeLessThanOrEqual(rate * 1.1);
     expect(stored).toBe(acked);
-    expect(await metricValue('ioc_ingest_throttled_total')).toBeGreaterThan(0);
+    expect(await metricValue(app.baseUrl, 'ioc_ingest_throttled_total')).toBeGreaterThan(0);
     // Nothing of the flooder was refused: no RATE_LIMITED dead letter.
     const letters = await app.pool.query(
       "SELECT 1 FROM dead_letters WHERE device_id = 'tn-throttle-env-1' AND reason = 'RATE_LIMITED'",
@@ -97,7 +73,7 @@ describe('a device over its rate on the embedded broker', () => {
     expect(letters.rowCount).toBe(0);
     expect(latencies.length).toBeGreaterThan(30);
     expect(p99).toBeLessThan(1_000);
-    expect(await storedOf('tn-throttle-env-2')).toBe(latencies.length);
+    expect(await storedPm25(app.pool, 'tn-throttle-env-2')).toBe(latencies.length);
     flooder.end(true);
     calm.end(true);
   });
@@ -105,23 +81,23 @@ describe('a device over its rate on the embedded broker', () => {
   it('drops and counts its QoS 0 excess (a sampled RATE_LIMITED dead letter), storing the rest', {
     timeout: 60_000,
   }, async () => {
-    const { secret } = await app.registry.create(station('tn-throttle-env-3'));
+    const { secret } = await app.registry.create(floodStation('tn-throttle-env-3'));
     const device = await connectDevice(app.mqttUrl, 'tn-throttle-env-3', secret);
-    const refusedBefore = (await metricValue('ioc_ingest_rate_limited_total')) || 0;
+    const refusedBefore = (await metricValue(app.baseUrl, 'ioc_ingest_rate_limited_total')) || 0;
     const base = Date.now() - 3_600_000;
     const sent = 2_000;
     for (let i = 0; i < sent; i++)
       await publish(
         device,
-        topicOf('tn-throttle-env-3'),
+        floodTopic('tn-throttle-env-3'),
         JSON.stringify({ ts: base + i, metrics: { pm25: 5 } }),
         0,
       );
     // Every message ends stored or counted as dropped; the writer may still be on its way.
     const { refused, stored } = await eventually(
       async () => ({
-        refused: ((await metricValue('ioc_ingest_rate_limited_total')) || 0) - refusedBefore,
-        stored: await storedOf('tn-throttle-env-3'),
+        refused: ((await metricValue(app.baseUrl, 'ioc_ingest_rate_limited_total')) || 0) - refusedBefore,
+        stored: await storedPm25(app.pool, 'tn-throttle-env-3'),
       }),
       (seen) => seen.refused + seen.stored === sent,
       20_000,

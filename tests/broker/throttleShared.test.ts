@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { connectDevice, eventually } from '../helpers/mqtt.ts';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';
-import { ackRate, floodQos1 } from '../limits/flooder.ts';
+import { ackRate, floodQos1, floodStation, floodTopic, storedPm25 } from '../limits/flooder.ts';
 
 const rate = 20;
 let redis: TestRedis;
@@ -15,25 +15,6 @@ let a: TestApp;
 let b: TestApp;
 let admin: Record<string, string>;
 
-const station = (id: string) => ({
-  id,
-  kind: 'environment' as const,
-  city: 'tay-ninh' as const,
-  ward: 'phuong-1',
-  lat: 11.3,
-  lon: 106.1,
-  name: id,
-  pole: null,
-  zone: null,
-});
-const topicOf = (id: string) => `ioc/tay-ninh/environment/${id}/telemetry`;
-const storedOf = async (id: string) =>
-  (
-    await a.pool.query<{ n: number }>(
-      "SELECT count(*)::int AS n FROM telemetry WHERE device_id = $1 AND metric = 'pm25'",
-      [id],
-    )
-  ).rows[0]!.n;
 const until = (at: number) =>
   eventually(
     async () => Date.now(),
@@ -67,7 +48,7 @@ describe('limits shared between two instances', () => {
     timeout: 90_000,
   }, async () => {
     const id = 'tn-shared-env-1';
-    const { secret } = await a.registry.create(station(id));
+    const { secret } = await a.registry.create(floodStation(id));
     await eventually(
       async () => b.registry.get(id),
       (device) => device !== undefined,
@@ -77,15 +58,15 @@ describe('limits shared between two instances', () => {
     const onB = await connectDevice(b.mqttUrl, id, secret);
     const started = Date.now();
     // Two clones of the device, their timestamps apart so each reading is its own row.
-    const floodA = floodQos1(onA, topicOf(id), { window: 10, base: started - 7_200_000 });
-    const floodB = floodQos1(onB, topicOf(id), { window: 10, base: started - 3_600_000 });
+    const floodA = floodQos1(onA, floodTopic(id), { window: 10, base: started - 7_200_000 });
+    const floodB = floodQos1(onB, floodTopic(id), { window: 10, base: started - 3_600_000 });
     // The shares settle within two windows of a second; measured over the ten seconds after.
     await until(started + 14_000);
     const acks = [...floodA.acks(), ...floodB.acks()];
     const measured = ackRate(acks, started + 4_000, started + 14_000);
     await Promise.all([floodA.stop(), floodB.stop()]);
     const acked = floodA.acks().length + floodB.acks().length;
-    const stored = await storedOf(id);
+    const stored = await storedPm25(a.pool, id);
     console.info(
       `[throttle] one device on two instances: acknowledged ${floodA.acks().length} + ${floodB.acks().length}, stored ${stored}, acknowledged rate across both ${measured.toFixed(1)}/s (limit ${rate}/s)`,
     );

@@ -58,3 +58,36 @@ export function floodQos1(
 export function ackRate(acks: readonly number[], from: number, to: number): number {
   return acks.filter((t) => t >= from && t < to).length / ((to - from) / 1000);
 }
+
+/** An air station in Tân Ninh ward (Tây Ninh), as the flood tests and the flood measurement register it. */
+export const floodStation = (id: string) => ({
+  id,
+  kind: 'environment' as const,
+  city: 'tay-ninh' as const,
+  ward: 'phuong-tan-ninh',
+  lat: 11.3,
+  lon: 106.1,
+  name: id,
+  pole: null,
+  zone: null,
+});
+
+export const floodTopic = (id: string) => `ioc/tay-ninh/environment/${id}/telemetry`;
+
+/** One value of the app's Prometheus metrics (the first series of that name), NaN when absent. */
+export async function metricValue(baseUrl: string, name: string): Promise<number> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  return Number(text.match(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)`, 'm'))?.[1] ?? Number.NaN);
+}
+
+/** How many PM2.5 readings of a device are stored. */
+export async function storedPm25(
+  pool: { query<R>(sql: string, params: unknown[]): Promise<{ rows: R[] }> },
+  id: string,
+): Promise<number> {
+  const { rows } = await pool.query<{ n: number }>(
+    "SELECT count(*)::int AS n FROM telemetry WHERE device_id = $1 AND metric = 'pm25'",
+    [id],
+  );
+  return rows[0]!.n;
+}

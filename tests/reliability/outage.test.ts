@@ -7,12 +7,13 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeRequest } from '../../src/ingest/journalRecords.ts';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { startTestApp } from '../helpers/app.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { connectDevice, eventually } from '../helpers/mqtt.ts';
 import { lostReadings, startQos1Load } from '../helpers/qos1Load.ts';
 import { hourlyRollupCount } from '../helpers/rollupCount.ts';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcpProxy.ts';
+import { floodStation, metricValue } from '../limits/flooder.ts';
 
 let database: TestDatabase;
 let proxy: TcpProxy;
@@ -30,22 +31,6 @@ afterAll(async () => {
   await database.drop();
 });
 
-const station = (id: string) => ({
-  id,
-  kind: 'environment' as const,
-  city: 'tay-ninh' as const,
-  ward: 'phuong-1',
-  lat: 11.3,
-  lon: 106.1,
-  name: id,
-  pole: null,
-  zone: null,
-});
-const metricValue = async (app: TestApp, name: string) => {
-  const text = await (await fetch(`${app.baseUrl}/metrics`)).text();
-  return Number(text.match(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)`, 'm'))?.[1] ?? Number.NaN);
-};
-
 describe('a database outage under load', () => {
   it('acknowledges from the journal, says degraded, keeps live data, and stores every reading once', {
     timeout: 120_000,
@@ -54,7 +39,7 @@ describe('a database outage under load', () => {
     try {
       const devices = [];
       for (let i = 0; i < 5; i++) {
-        const { secret } = await app.registry.create(station(`tn-out-env-${i}`));
+        const { secret } = await app.registry.create(floodStation(`tn-out-env-${i}`));
         devices.push({ id: `tn-out-env-${i}`, secret });
       }
       let live = 0;
@@ -93,7 +78,7 @@ describe('a database outage under load', () => {
       // The journal holds what was acknowledged during the cut, for the replay to store.
       expect(
         await eventually(
-          async () => metricValue(app, 'ioc_ingest_journal_bytes'),
+          async () => metricValue(app.baseUrl, 'ioc_ingest_journal_bytes'),
           (bytes) => bytes > 0,
           10_000,
         ),
@@ -103,7 +88,7 @@ describe('a database outage under load', () => {
       const ackedAtResume = load.acked().length;
       expect(
         await eventually(
-          async () => metricValue(app, 'ioc_ingest_journal_replayed_total'),
+          async () => metricValue(app.baseUrl, 'ioc_ingest_journal_replayed_total'),
           (replayed) => replayed > 0,
           30_000,
         ),
@@ -141,7 +126,7 @@ describe('a database outage under load', () => {
       const all = (await db.query("SELECT count(*)::int AS n FROM telemetry WHERE device_id LIKE 'tn-out-%'"))
         .rows[0].n;
       console.info(
-        `[reliability] outage (proxy cut ~${((acked.length - ackedAtCut) / 500).toFixed(0)} s): sent ${sent}, acknowledged ${acked.length} (${acked.length - ackedAtCut} after the cut), stored ${rows[0].raw}, lost ${lost}, duplicates ${rows[0].raw - rows[0].distinct}, journal replayed ${await metricValue(app, 'ioc_ingest_journal_replayed_total')}`,
+        `[reliability] outage (proxy cut ~${((acked.length - ackedAtCut) / 500).toFixed(0)} s): sent ${sent}, acknowledged ${acked.length} (${acked.length - ackedAtCut} after the cut), stored ${rows[0].raw}, lost ${lost}, duplicates ${rows[0].raw - rows[0].distinct}, journal replayed ${await metricValue(app.baseUrl, 'ioc_ingest_journal_replayed_total')}`,
       );
       expect(lost).toBe(0);
       expect(rows[0].raw).toBe(rows[0].distinct);
@@ -163,8 +148,8 @@ describe('a database outage under load', () => {
       JOURNAL_MAX_BYTES: '65536',
     });
     try {
-      const { secret } = await app.registry.create(station('tn-full-env-1'));
-      const { secret: secret0 } = await app.registry.create(station('tn-full-env-0'));
+      const { secret } = await app.registry.create(floodStation('tn-full-env-1'));
+      const { secret: secret0 } = await app.registry.create(floodStation('tn-full-env-0'));
       proxy.cut();
       const load = await startQos1Load(app.mqttUrl, [{ id: 'tn-full-env-1', secret }], {
         perDevicePerSecond: 500,
@@ -183,7 +168,7 @@ describe('a database outage under load', () => {
       });
       const capacity = Math.floor(65_536 / (8 + record.length));
       await eventually(
-        async () => metricValue(app, 'ioc_ingest_journal_full_total'),
+        async () => metricValue(app.baseUrl, 'ioc_ingest_journal_full_total'),
         (n) => n > 0,
         30_000,
       );
@@ -205,10 +190,10 @@ describe('a database outage under load', () => {
       const stalledAt = load.acked().length;
       expect(stalledAt).toBeGreaterThan(0);
       expect(stalledAt).toBeLessThanOrEqual(capacity);
-      expect(await metricValue(app, 'ioc_ingest_journal_bytes')).toBeLessThanOrEqual(65_536);
+      expect(await metricValue(app.baseUrl, 'ioc_ingest_journal_bytes')).toBeLessThanOrEqual(65_536);
       // QoS 0 is not held back without end: past the journal's room it is dropped, and counted.
       const droppedQos0 = await eventually(
-        async () => metricValue(app, 'ioc_ingest_dropped_total'),
+        async () => metricValue(app.baseUrl, 'ioc_ingest_dropped_total'),
         (n) => n > 0,
         30_000,
       );
@@ -238,7 +223,7 @@ describe('a database outage under load', () => {
          FROM telemetry WHERE metric = 'pm25' AND device_id = 'tn-full-env-1'`,
       );
       console.info(
-        `[reliability] journal full (64 KiB): acknowledged ${stalledAt} before publishers were held, sent ${sent}, acknowledged ${acked.length} after recovery, stored ${rows[0].raw}, lost ${lost}, duplicates ${rows[0].raw - rows[0].distinct}, QoS 0 dropped ${droppedQos0}, full waits ${await metricValue(app, 'ioc_ingest_journal_full_total')}`,
+        `[reliability] journal full (64 KiB): acknowledged ${stalledAt} before publishers were held, sent ${sent}, acknowledged ${acked.length} after recovery, stored ${rows[0].raw}, lost ${lost}, duplicates ${rows[0].raw - rows[0].distinct}, QoS 0 dropped ${droppedQos0}, full waits ${await metricValue(app.baseUrl, 'ioc_ingest_journal_full_total')}`,
       );
       expect(lost).toBe(0);
       expect(rows[0].raw).toBe(sent);
@@ -256,8 +241,8 @@ describe('overload', () => {
   }, async () => {
     const app = await startTestApp({ INGEST_DEVICE_RATE_PER_S: '10', INGEST_DEVICE_BURST: '20' });
     try {
-      const { secret: floodSecret } = await app.registry.create(station('tn-flood-env-1'));
-      const { secret } = await app.registry.create(station('tn-calm-env-1'));
+      const { secret: floodSecret } = await app.registry.create(floodStation('tn-flood-env-1'));
+      const { secret } = await app.registry.create(floodStation('tn-calm-env-1'));
       const flooder = await connectDevice(app.mqttUrl, 'tn-flood-env-1', floodSecret);
       const calm = await startQos1Load(app.mqttUrl, [{ id: 'tn-calm-env-1', secret }], {
         perDevicePerSecond: 5,
@@ -299,7 +284,7 @@ describe('overload', () => {
           "SELECT count(*)::int AS n FROM telemetry WHERE device_id = 'tn-flood-env-1' AND metric = 'pm25'",
         )
       ).rows[0].n;
-      const limited = await metricValue(app, 'ioc_ingest_rate_limited_total');
+      const limited = await metricValue(app.baseUrl, 'ioc_ingest_rate_limited_total');
       const letters = (
         await app.pool.query(
           "SELECT count(*)::int AS n FROM dead_letters WHERE reason = 'RATE_LIMITED' AND device_id = 'tn-flood-env-1'",
