@@ -1,10 +1,11 @@
 // The administration area in a real headless Chromium: an admin reaches every admin page from the
-// header and by its address (a reload stays on it), the language switch redraws it, the way back shows
+// header and by its address (a reload stays on it), each with no critical or serious axe-core finding, the language switch redraws it, the way back shows
 // the map; an operator and a viewer never see the way in, and the address alone opens nothing for them.
 // Each page's own work is tested in its adminXxx.test.ts.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp, testAdminPassword } from '../helpers/app.ts';
+import { violations } from '../helpers/axe.ts';
 import { launchChromium } from '../helpers/browser.ts';
 
 let app: TestApp;
@@ -73,6 +74,7 @@ describe('the administration area', { timeout: 60_000 }, () => {
         id,
       );
       expect(await page.locator('#admin-page [role=alert].error').count(), id).toBe(0);
+      expect(await violations(page), id).toEqual([]);
     }
     expect(await open.textContent()).toBe('Về bản đồ');
     await open.click();
