@@ -32,7 +32,15 @@ export const DeviceScopeBody = z
       'The profiles and devices an installer account sees; null for other roles',
   );
 
-const invalid = (message: string) => new AppError('VALIDATION_FAILED', message);
+// "field: vi / en" (the Vietnamese may hold a " / " of its own, the English none); details.fields lets the
+// admin forms show the refusal beside its field, in the reader's language.
+const invalid = (message: string) => {
+  const colon = message.indexOf(': ');
+  const split = message.lastIndexOf(' / ');
+  const field = message.slice(0, colon);
+  const fields = [{ field, vi: message.slice(colon + 2, split), en: message.slice(split + 3) }];
+  return new AppError('VALIDATION_FAILED', message, { fields });
+};
 
 /**
  * The lists to store for an account of `role`: required for an installer (with no area scope),

@@ -36,10 +36,10 @@ export async function checkedScope(
   if (scope === 'all') return null;
   const unknown = await unknownPlaces(scope);
   if (unknown.length > 0) {
-    throw new AppError(
-      'VALIDATION_FAILED',
-      `scope: không có địa bàn hay phường/xã ${unknown.join(', ')} / no area or unit ${unknown.join(', ')}; see GET /api/v1/places/areas`,
-    );
+    const vi = `không có địa bàn hay phường/xã ${unknown.join(', ')}`;
+    const en = `no area or unit ${unknown.join(', ')}; see GET /api/v1/places/areas`;
+    // details.fields: the admin forms show the refusal beside the scope field, in the reader's language.
+    throw new AppError('VALIDATION_FAILED', `scope: ${vi} / ${en}`, { fields: [{ field: 'scope', vi, en }] });
   }
   return scope;
 }
