@@ -54,16 +54,21 @@ export const AreaFile = z.object({
   ),
 });
 
+/** What a unit in force and a former unit both say of themselves in the shipped files. */
+const unitFileFields = {
+  id: PlaceId,
+  area: PlaceId,
+  name: z.string().min(1),
+  fullName: Bilingual,
+  type: UnitType,
+  code: UnitCode,
+};
+
 export const UnitFile = z.object({
   units: z.array(
     z
       .object({
-        id: PlaceId,
-        area: PlaceId,
-        name: z.string().min(1),
-        fullName: Bilingual,
-        type: UnitType,
-        code: UnitCode,
+        ...unitFileFields,
         provinceCode: ProvinceCode,
         centre: Point.loose(),
         validFrom: IsoDate,
@@ -78,12 +83,7 @@ export const FormerUnitFile = z.object({
   units: z.array(
     z
       .object({
-        id: PlaceId,
-        area: PlaceId,
-        name: z.string().min(1),
-        fullName: Bilingual,
-        type: UnitType,
-        code: UnitCode,
+        ...unitFileFields,
         validTo: IsoDate,
         mergedInto: PlaceId,
         sources: z.array(Source).default([]),
