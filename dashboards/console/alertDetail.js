@@ -6,7 +6,7 @@ import { api } from './api.js';
 import { attempt, say } from './feedback.js';
 import { escapeHtml } from './html.js';
 import { formatDateTime, formatNumber, t } from './i18n.js';
-import { kindIcon, severityIcon } from './icons.js';
+import { kindSign, severitySign } from './icons.js';
 import { $, canOperate, state } from './state.js';
 
 const pick = (texts) => (texts ? (texts[state.lang] ?? texts.vi) : '');
@@ -14,7 +14,7 @@ const pick = (texts) => (texts ? (texts[state.lang] ?? texts.vi) : '');
 function deviceLine(d) {
   const status = d.online === false ? t('offline') : d.online ? t('onlineOne') : '';
   const distance = d.distanceM === undefined ? '' : ` · ${formatNumber(d.distanceM, 0)} m`;
-  return `<li><span aria-hidden="true">${kindIcon[d.kind] ?? ''}</span> ${escapeHtml(d.name)}${distance}${status ? ` · ${status}` : ''}</li>`;
+  return `<li>${kindSign(d.kind, { labelled: true })} ${escapeHtml(d.name)}${distance}${status ? ` · ${status}` : ''}</li>`;
 }
 
 export async function openAlert(id) {
@@ -40,7 +40,7 @@ export async function openAlert(id) {
         <button type="submit">${t('saveNote')}</button></form>`
     : '';
   view.innerHTML = `<button type="button" id="detail-close" class="close">${t('close')}</button>
-    <h2 id="alert-detail-title" class="${alert.severity}"><span aria-hidden="true">${severityIcon[alert.severity]}</span> ${t(alert.severity)}: ${escapeHtml(pick(alert.message))}</h2>
+    <h2 id="alert-detail-title" class="${alert.severity}">${severitySign(alert.severity)} ${t(alert.severity)}: ${escapeHtml(pick(alert.message))}</h2>
     <p class="meta">${t(alert.state)} · ${t('openedAt')} ${formatDateTime(alert.openedAt)} · ${t('assignee')}: <b id="detail-assignee">${escapeHtml(alert.assignee ?? t('nobody'))}</b></p>
     ${alert.instructions ? `<section class="instructions" aria-label="${t('instructions')}"><h3>${t('instructions')}</h3><p id="detail-instructions">${escapeHtml(pick(alert.instructions))}</p></section>` : ''}
     ${actions}

@@ -3,8 +3,9 @@
 import { updateAlarm } from './alarm.js';
 import { api } from './api.js';
 import { attempt, say } from './feedback.js';
+import { escapeHtml } from './html.js';
 import { formatDateTime, t } from './i18n.js';
-import { kindIcon, severityIcon } from './icons.js';
+import { kindSign, severitySign } from './icons.js';
 import { upsertMarker } from './map.js';
 import { openPanel } from './panel.js';
 import { $, canOperate, severityRank, state } from './state.js';
@@ -56,7 +57,8 @@ export function renderAlerts() {
     li.dataset.state = alert.state;
     const text = document.createElement('div');
     const device = state.devices.get(alert.deviceId);
-    text.textContent = `${severityIcon[alert.severity]} ${kindIcon[device?.kind] ?? ''} ${state.lang === 'vi' ? alert.message.vi : alert.message.en}`;
+    // The severity's word is in the line below; the kind's sign carries its name for screen readers.
+    text.innerHTML = `${severitySign(alert.severity)} ${kindSign(device?.kind, { labelled: true })} ${escapeHtml(state.lang === 'vi' ? alert.message.vi : alert.message.en)}`;
     const meta = document.createElement('div');
     meta.className = 'meta';
     meta.textContent = `${t(alert.severity)} · ${t(alert.state)} · ${formatDateTime(alert.openedAt)}${alert.count > 1 ? ` · ×${alert.count}` : ''}${alert.assignee ? ` · ${t('assignee')}: ${alert.assignee}` : ''}`;

@@ -1,8 +1,9 @@
 // The map: device markers clustered by place, a cluster in the colour of its worst device, over the
 // base map (basemap.js) and the units' outlines and names (places.js).
 import { addBasemap } from './basemap.js';
+import { escapeHtml } from './html.js';
 import { t } from './i18n.js';
-import { kindIcon, severityIcon } from './icons.js';
+import { isSeverity, kindSign, severitySign } from './icons.js';
 import { openPanel } from './panel.js';
 import { drawPlaces } from './places.js';
 import { colours, state } from './state.js';
@@ -35,13 +36,16 @@ export function upsertMarker(device) {
     state.cluster.refreshClusters([marker]);
   marker.deviceState = look;
   // An alerted device says so in a sign and a word beside its colour, visible without hovering.
-  if (severityIcon[look])
-    marker.bindTooltip(`${kindIcon[device.kind] ?? ''} ${severityIcon[look]} ${t(look)}: ${device.name}`, {
-      permanent: true,
-      direction: 'top',
-      className: `alert-sign ${device.kind}-sign`,
-    });
-  else marker.bindTooltip(device.name);
+  // Unbound when it turns between hover and permanent: Leaflet keeps a tooltip's first handlers when it
+  // is bound again off the map, so a device alerted inside a cluster never showed its sign out of it.
+  const alerted = isSeverity(look);
+  if (marker.getTooltip() && marker.getTooltip().options.permanent !== alerted) marker.unbindTooltip();
+  if (alerted)
+    marker.bindTooltip(
+      `${kindSign(device.kind, { labelled: true })} ${severitySign(look)} ${t(look)}: ${escapeHtml(device.name)}`,
+      { permanent: true, direction: 'top', className: `alert-sign ${device.kind}-sign` },
+    );
+  else marker.bindTooltip(escapeHtml(device.name));
 }
 
 /** Replaces every marker with the devices of a snapshot; the first one may choose the view. */
@@ -69,7 +73,7 @@ export async function createMap({ tileUrl, pmtilesUrl }) {
       const worst = order.find((look) => looks.includes(look)) ?? 'ok';
       const size = cluster.getChildCount();
       return L.divIcon({
-        html: `<div style="background:${colours[worst]}">${severityIcon[worst] ?? ''}${size}</div>`,
+        html: `<div style="background:${colours[worst]}">${severitySign(worst, { labelled: true })}${size}</div>`,
         className: `cluster cluster-${worst}`,
         iconSize: [36, 36],
       });

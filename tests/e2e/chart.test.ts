@@ -80,7 +80,10 @@ describe('device charts', { timeout: 60_000 }, () => {
     // 6 hours of hourly readings: a handful of 5-minute buckets, with Vietnamese decimals.
     expect(await page.textContent('#chart-summary')).toMatch(/\d+,5 – \d+,5 µg\/m³/);
 
+    const thirtyDays = page.waitForResponse((r) => r.url().includes('bucket=6h'));
     await page.click('.chart-range[data-range="30d"]');
+    // 30 days come from the hourly rollup, in the same buckets raw readings gave (counted below).
+    expect(((await (await thirtyDays).json()) as { source: string }).source).toBe('hourly');
     await page.waitForSelector('.chart-range[data-range="30d"][aria-pressed="true"]');
     await page.waitForSelector('#chart-plot .uplot');
     await page.check('.chart-metric[value="temp_c"]');
