@@ -21,6 +21,25 @@ export interface KindExamples {
   commandResult: { ts: string; data: Record<string, unknown> };
 }
 
+/** The `ping` command most kinds show, sent at `sent` and answered at `answered`. */
+function ping(
+  id: string,
+  sent: string,
+  answered: string,
+  data: Record<string, unknown> = { ok: true },
+): Pick<KindExamples, 'cmd' | 'commandResult'> {
+  return {
+    cmd: {
+      id,
+      ts: sent,
+      name: 'ping',
+      args: {},
+      summary: { vi: 'Kiểm tra thiết bị còn trả lời', en: 'Check that the device answers' },
+    },
+    commandResult: { ts: answered, data },
+  };
+}
+
 /** The last will is the same for every device. */
 export const lastWillExample = { online: false } as const;
 
@@ -88,14 +107,7 @@ export const kindExamples: Record<SeededKind, KindExamples> = {
       data: { sensor: 'pm25', code: 'FAN_STALL' },
       summary: { vi: 'Quạt cảm biến bụi ngừng quay', en: 'Dust sensor fan stalled' },
     },
-    cmd: {
-      id: '9c3f1a52-7e4b-4d0a-8f6e-1b2c3d4e5f60',
-      ts: '2026-12-01T05:15:00.000Z',
-      name: 'ping',
-      args: {},
-      summary: { vi: 'Kiểm tra thiết bị còn trả lời', en: 'Check that the device answers' },
-    },
-    commandResult: { ts: '2026-12-01T05:15:00.350Z', data: { ok: true } },
+    ...ping('9c3f1a52-7e4b-4d0a-8f6e-1b2c3d4e5f60', '2026-12-01T05:15:00.000Z', '2026-12-01T05:15:00.350Z'),
   },
   noise: {
     telemetry: { ts: '2026-12-01T22:15:00+07:00', metrics: { laeq_db: 58.4, lamax_db: 71.2 } },
@@ -110,14 +122,7 @@ export const kindExamples: Record<SeededKind, KindExamples> = {
       data: { offset_db: 0.3 },
       summary: { vi: 'Đã hiệu chuẩn micro', en: 'Microphone calibrated' },
     },
-    cmd: {
-      id: 'e1d2c3b4-a596-4788-9a0b-c1d2e3f4a5b6',
-      ts: '2026-12-01T15:30:00.000Z',
-      name: 'ping',
-      args: {},
-      summary: { vi: 'Kiểm tra thiết bị còn trả lời', en: 'Check that the device answers' },
-    },
-    commandResult: { ts: '2026-12-01T15:30:00.410Z', data: { ok: true } },
+    ...ping('e1d2c3b4-a596-4788-9a0b-c1d2e3f4a5b6', '2026-12-01T15:30:00.000Z', '2026-12-01T15:30:00.410Z'),
   },
   fire: {
     telemetry: {
@@ -144,14 +149,7 @@ export const kindExamples: Record<SeededKind, KindExamples> = {
       data: { pressed_s: 3 },
       summary: { vi: 'Nút báo cháy được nhấn', en: 'Fire alarm button pressed' },
     },
-    cmd: {
-      id: '3a4b5c6d-7e8f-4a0b-8c1d-2e3f4a5b6c7d',
-      ts: '2026-12-01T01:00:00.000Z',
-      name: 'ping',
-      args: {},
-      summary: { vi: 'Kiểm tra thiết bị còn trả lời', en: 'Check that the device answers' },
-    },
-    commandResult: { ts: '2026-12-01T01:00:00.220Z', data: { ok: true } },
+    ...ping('3a4b5c6d-7e8f-4a0b-8c1d-2e3f4a5b6c7d', '2026-12-01T01:00:00.000Z', '2026-12-01T01:00:00.220Z'),
   },
   waste: {
     telemetry: {
@@ -169,14 +167,10 @@ export const kindExamples: Record<SeededKind, KindExamples> = {
       data: { fill_pct_before: 88 },
       summary: { vi: 'Thùng đã được thu gom', en: 'Bin emptied' },
     },
-    cmd: {
-      id: '7f6e5d4c-3b2a-4190-8d7c-6b5a49382716',
-      ts: '2026-12-01T02:00:00.000Z',
-      name: 'ping',
-      args: {},
-      summary: { vi: 'Kiểm tra thiết bị còn trả lời', en: 'Check that the device answers' },
-    },
-    commandResult: { ts: '2026-12-01T02:05:12.000Z', data: { ok: true, detail: 'answered at next wake-up' } },
+    ...ping('7f6e5d4c-3b2a-4190-8d7c-6b5a49382716', '2026-12-01T02:00:00.000Z', '2026-12-01T02:05:12.000Z', {
+      ok: true,
+      detail: 'answered at next wake-up',
+    }),
   },
   camera: {
     telemetry: {
