@@ -14,7 +14,13 @@ export const scenariosDir = new URL('./scenarios/', import.meta.url).pathname;
 const Selector = z
   .object({
     kind: z.string(),
+    /** A unit in force (the fleet's `ward`), e.g. `phuong-tan-ninh`. */
     ward: z.string().optional(),
+    /**
+     * A ward abolished on 1 July 2025, kept in the fleet as `wardBefore2025`: a neighbourhood inside
+     * the unit it went into, so a scenario can still tell Phường 1 from Phường 3 within Tân Ninh.
+     */
+    wardBefore2025: z.string().optional(),
     /** Devices within `withinM` metres of this device (itself excluded). */
     near: z.string().optional(),
     withinM: z.number().positive().optional(),
@@ -125,9 +131,17 @@ export function resolveGroups(scenario: Scenario, catalog: Catalog): Map<string,
     const centre = spec.near ? byId.get(spec.near) : undefined;
     if (spec.near && !centre)
       throw new Error(`${scenario.name}: ${spec.near} is not in the ${scenario.city} fleet`);
+    if (spec.ward && !fleet.wards.some((w) => w.id === spec.ward))
+      throw new Error(
+        `${scenario.name}: group ${name}: ${spec.ward} is not a unit in force in ${scenario.city} ` +
+          `(${fleet.wards.map((w) => w.id).join(', ')}); a former ward goes in wardBefore2025`,
+      );
     let ids = fleet.devices
       .filter(
-        (d) => d.kind === spec.kind && (!spec.ward || d.ward === spec.ward || d.wardBefore2025 === spec.ward),
+        (d) =>
+          d.kind === spec.kind &&
+          (!spec.ward || d.ward === spec.ward) &&
+          (!spec.wardBefore2025 || d.wardBefore2025 === spec.wardBefore2025),
       )
       .filter((d) => !centre || (d.id !== centre.id && metres(centre, d) <= (spec.withinM ?? 50)))
       .sort((a, b) => (centre ? metres(centre, a) - metres(centre, b) : a.id.localeCompare(b.id)))
