@@ -79,7 +79,7 @@ describe('every operation', () => {
         ownCredential.push(`${at} ${JSON.stringify(security)}`);
       else expect(security, at).toEqual(securityFor(role));
       if (role === 'public') expect(roles, at).toBeUndefined();
-      else expect(roles, at).toEqual(rolesAllowed(role));
+      else expect(roles, at).toEqual(rolesAllowed(role, route.installer));
     }
     expect(problems).toEqual([]);
     // Public to the roles plugin, but checking a credential of their own.

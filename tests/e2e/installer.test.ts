@@ -108,7 +108,9 @@ describe('the installer page', { timeout: 90_000 }, () => {
     expect(await violations(page)).toEqual([]);
 
     await page.click('#installer button[data-action="lang"]');
-    await page.waitForFunction(() => document.querySelector('#installer h1')?.textContent === 'My devices');
+    await page.waitForFunction(
+      () => (globalThis as any).document.querySelector('#installer h1')?.textContent === 'My devices',
+    );
     const english = (await page.textContent('#installer tr[data-refusal]')) ?? '';
     expect(english).toContain('Out of range');
     expect(english).toContain("outside the sensor's measuring range");
@@ -117,7 +119,11 @@ describe('the installer page', { timeout: 90_000 }, () => {
   });
 
   it('names every dead-letter reason in both languages', async () => {
-    const { strings } = await import('../../dashboards/console/installer/installer.strings.js');
+    // The browser's module, loaded as it is served (plain JavaScript, no types).
+    const table = new URL('../../dashboards/console/installer/installer.strings.js', import.meta.url);
+    const { strings } = (await import(table.href)) as {
+      strings: Record<'vi' | 'en', Record<string, string>>;
+    };
     for (const reason of deadLetterReasons)
       for (const lang of ['vi', 'en'] as const)
         expect(strings[lang][`installerReason_${reason}`], `${lang} ${reason}`).toBeTruthy();

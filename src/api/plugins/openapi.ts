@@ -14,6 +14,8 @@ export interface RegisteredRoute {
   method: string;
   url: string;
   role: RouteRole | undefined;
+  /** Installers may call it too, for their own devices (plugins/roles.ts). */
+  installer: boolean;
 }
 
 declare module 'fastify' {
@@ -73,7 +75,9 @@ export async function installOpenApi(app: FastifyInstance, options: { docs: bool
   app.decorate('registeredRoutes', routes);
   app.addHook('onRoute', (route) => {
     const role = route.config?.role;
-    for (const method of [route.method].flat()) routes.push({ method: String(method), url: route.url, role });
+    const installer = route.config?.installer === true;
+    for (const method of [route.method].flat())
+      routes.push({ method: String(method), url: route.url, role, installer });
   });
 
   await app.register(swagger, {
