@@ -14,7 +14,7 @@ export const Bilingual = z
 export type Bilingual = z.infer<typeof Bilingual>;
 
 // The catalog's metric with every text bounded: an admin's body is read back on every list.
-const Metric = MetricDefinition.safeExtend({
+export const Metric = MetricDefinition.safeExtend({
   name: z.object({ vi: z.string().min(1).max(200), en: z.string().min(1).max(200) }).strict(),
   unit: z.string().max(32),
 }).meta({

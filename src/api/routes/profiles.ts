@@ -5,8 +5,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { MetricName } from '../../catalog/schema.ts';
+import { telemetryExample } from '../../profiles/example.ts';
 import type { Profiles } from '../../profiles/index.ts';
-import { Profile, ProfileId, ProfileInput, ProfileReplace } from '../../profiles/schema.ts';
+import { Metric, Profile, ProfileId, ProfileInput, ProfileReplace } from '../../profiles/schema.ts';
 import { profileError, texts } from '../../profiles/texts.ts';
 import type { DeviceRegistry } from '../../registry/index.ts';
 import { ErrorBody } from '../schemas.ts';
@@ -14,6 +16,28 @@ import { ErrorBody } from '../schemas.ts';
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
 const IdParams = z.object({ id: ProfileId });
 const Listed = Profile.extend({ devices: z.number().int().describe('devices registered of this profile') });
+const Example = z
+  .object({
+    topic: z
+      .string()
+      .describe(
+        'chủ đề MQTT; thay {city} và {deviceId} bằng khu vực và mã thiết bị / the MQTT topic; put the area and the device id in place of {city} and {deviceId}',
+      ),
+    payload: z.object({ ts: z.string(), seq: z.number(), metrics: z.record(z.string(), z.number()) }),
+  })
+  .meta({
+    id: 'TelemetryExample',
+    description: 'Bản tin đo mẫu của một hồ sơ / An example telemetry message of a profile',
+  });
+// What the preview needs of a profile being written: its id (for a shipped kind's own values) and metrics.
+const ExampleInput = z
+  .object({
+    id: ProfileId.optional(),
+    metrics: z
+      .record(MetricName, Metric)
+      .refine((m) => Object.keys(m).length >= 1 && Object.keys(m).length <= 64, '1 to 64 metrics'),
+  })
+  .strict();
 
 export async function profileRoutes(
   app: FastifyInstance,
@@ -77,6 +101,42 @@ export async function profileRoutes(
       ...requireProfile(request.params.id),
       devices: deviceCounts().get(request.params.id) ?? 0,
     }),
+  );
+
+  r.get(
+    '/profiles/:id/example',
+    {
+      config: { role: 'viewer' },
+      schema: {
+        operationId: 'getProfileTelemetryExample',
+        summary: 'Bản tin đo mẫu của hồ sơ / An example telemetry message of a profile',
+        description:
+          'Chủ đề và nội dung một thiết bị của hồ sơ này gửi; mọi chỉ số nằm trong dải hợp lý. / ' +
+          'The topic and payload a device of this profile sends; every metric inside its plausible range.',
+        tags: ['profiles'],
+        params: IdParams,
+        response: { 200: Example, ...errors },
+      },
+    },
+    async (request) => telemetryExample(requireProfile(request.params.id)),
+  );
+
+  r.post(
+    '/profiles/example',
+    {
+      config: { role: 'admin' },
+      schema: {
+        operationId: 'previewProfileTelemetryExample',
+        summary:
+          'Xem trước bản tin đo của hồ sơ đang soạn / Preview the telemetry of a profile being written',
+        description:
+          'Không lưu gì: dùng khi soạn hồ sơ, trước khi lưu. / Stores nothing: for a profile being written, before it is saved.',
+        tags: ['profiles'],
+        body: ExampleInput,
+        response: { 200: Example, ...errors },
+      },
+    },
+    async (request) => telemetryExample({ id: request.body.id ?? '{kind}', metrics: request.body.metrics }),
   );
 
   r.post(
