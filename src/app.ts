@@ -18,6 +18,7 @@ import { createSelfAlert } from './backup/selfAlert.ts';
 import { createDynsecAccounts } from './broker/dynsec.ts';
 import { createExternalBroker } from './broker/external.ts';
 import { type Broker, createBroker } from './broker/index.ts';
+import { endRevokedConnections } from './broker/revoked.ts';
 import { type Catalog, loadCatalog } from './catalog/index.ts';
 import { startCluster } from './cluster/index.ts';
 import { createChangeNotifier } from './cluster/notify.ts';
@@ -361,6 +362,7 @@ export async function startApp(config: Config, log: Logger): Promise<RunningApp>
       : createBroker({ config, registry, ingest, metrics, log: log.child({ area: 'broker' }) });
     running.push(() => broker.stop());
     const { port: mqttPort, tlsPort: mqttTlsPort, wsPort: mqttWsPort } = await broker.start();
+    running.push(endRevokedConnections({ bus, registry, broker }));
 
     const commands = createCommands({
       queries: createCommandQueries(pool),

@@ -219,4 +219,6 @@ export type ToBroker =
   | { type: 'subscription'; id: number; allowed: string | null }
   | { type: 'verdicts'; seqs: Float64Array; stored: Uint8Array }
   | { type: 'publish'; id: number; topic: string; payload: string; qos: 0 | 1 }
+  /** Close the connections of a device that may no longer be connected. */
+  | { type: 'disconnect'; deviceId: string }
   | { type: 'stop' };

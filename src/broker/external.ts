@@ -191,6 +191,10 @@ export function createExternalBroker(deps: {
 
     connectedClients: () => (client?.connected ? 1 : 0),
     ready: () => Boolean(client?.connected && subscribed),
+    // The broker holds the devices' connections, not the IOC: Mosquitto's dynamic security ends a
+    // disabled or deleted device's connection itself; with the HTTP auth hook it lasts until the
+    // device reconnects, when the hook refuses it.
+    disconnect: () => {},
     inflight: () => inflight,
     client: () => client,
   };

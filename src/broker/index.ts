@@ -32,6 +32,11 @@ export interface Broker {
   publish(topic: string, payload: string, qos?: 0 | 1): Promise<void>;
   connectedClients(): number;
   ready(): boolean;
+  /**
+   * Ends a device's open connections: it was disabled, deleted or given a new secret, so the
+   * connection it opened before may not go on (it connects again only if it still may).
+   */
+  disconnect(deviceId: string): void;
 }
 
 /** The broker thread's name, as inspectors and profiles show it (the benchmark profiles it by name). */
@@ -313,5 +318,8 @@ export function createBroker(deps: {
 
     connectedClients: () => connected,
     ready: () => listening && worker !== undefined,
+    disconnect(deviceId) {
+      worker?.postMessage({ type: 'disconnect', deviceId } satisfies ToBroker);
+    },
   };
 }

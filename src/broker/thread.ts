@@ -241,11 +241,23 @@ const countChanged = () => {
   countScheduled = true;
   setImmediate(sendCount);
 };
+// The connections of each device, so one revoked while connected can be closed (see revoked.ts).
+const connectionsOf = new Map<string, Set<Client>>();
 aedes.on('client', (client) => {
   gate.authenticated(client.conn);
+  const deviceId = identityOf(client)?.deviceId;
+  if (deviceId !== undefined) {
+    const set = connectionsOf.get(deviceId) ?? new Set();
+    connectionsOf.set(deviceId, set.add(client));
+  }
   countChanged();
 });
-aedes.on('clientDisconnect', countChanged);
+aedes.on('clientDisconnect', (client) => {
+  const deviceId = identityOf(client)?.deviceId;
+  const set = deviceId === undefined ? undefined : connectionsOf.get(deviceId);
+  if (set?.delete(client) && set.size === 0) connectionsOf.delete(deviceId!);
+  countChanged();
+});
 aedes.on('clientError', (client, error) =>
   log('debug', { clientId: client.id, err: { message: error.message } }, 'MQTT client error'),
 );
@@ -336,6 +348,10 @@ port.on('message', (message: ToBroker) => {
         },
         (error) => send({ type: 'published', id: message.id, error: error?.message }),
       );
+    case 'disconnect':
+      // Its will goes through the app as usual: the device shows offline.
+      for (const client of connectionsOf.get(message.deviceId) ?? []) client.close();
+      return;
     case 'stop':
       return void stop();
   }

@@ -146,9 +146,9 @@ export async function adminDeviceRoutes(
             : 'Cho thiết bị hoạt động lại / Enable a device again',
           description: disabled
             ? 'Broker từ chối kết nối của nó (CONNACK 5, lý do device_disabled); đăng ký, lịch sử và số đo vẫn giữ. ' +
-              'Một kết nối đang mở được giữ đến khi thiết bị ngắt. / The broker refuses its connections (CONNACK 5, ' +
-              'reason device_disabled); its registration, history and readings stay. A connection already open ' +
-              'lasts until the device drops it.'
+              'Kết nối đang mở bị đóng ngay. / The broker refuses its connections (CONNACK 5, reason ' +
+              'device_disabled); its registration, history and readings stay. A connection already open is closed ' +
+              'at once (on an external broker: by Mosquitto dynamic security, else at its next connection).'
             : 'Thiết bị kết nối lại được bằng mật khẩu hiện có. / It can connect again with its current secret.',
           tags: ['devices'],
           params: DeviceParams,
