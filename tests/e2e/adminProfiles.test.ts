@@ -1,0 +1,193 @@
+// The device profiles page in a real headless Chromium, against the running system: an admin writes a
+// new profile in the form (its metrics in the table), reads the telemetry message a device of it must
+// send, saves it; a device registered of it through the API publishes exactly that message over real
+// MQTT and it is stored. The page passes axe; an operator sees no way in and the API refuses them.
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import type { MqttClient } from 'mqtt';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp, testAdminPassword } from '../helpers/app.ts';
+import { launchChromium } from '../helpers/browser.ts';
+import { connectDevice, eventually, publish } from '../helpers/mqtt.ts';
+
+let app: TestApp;
+let browser: Browser;
+let axeSource: string;
+let admin: Record<string, string>;
+const clients: MqttClient[] = [];
+const profileId = 'flood-gauge';
+
+beforeAll(async () => {
+  axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  app = await startTestApp();
+  admin = await app.login();
+  await app.loginAs('operator');
+  browser = await launchChromium();
+}, 60_000);
+afterAll(async () => {
+  for (const c of clients) c.end(true);
+  await browser?.close();
+  await app?.close();
+});
+
+/** Critical and serious violations on the page as it is now, one line each. */
+async function violations(page: Page): Promise<string[]> {
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(() =>
+    (globalThis as any).axe.run((globalThis as any).document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa'] },
+    }),
+  );
+  return result.violations
+    .filter((v: { impact: string }) => v.impact === 'critical' || v.impact === 'serious')
+    .map(
+      (v: { id: string; nodes: { target: string[] }[] }) =>
+        `${v.id}: ${v.nodes
+          .map((n) => n.target.join(' '))
+          .slice(0, 5)
+          .join(', ')}`,
+    );
+}
+
+async function loggedIn(username: string): Promise<Page> {
+  const page = await (await browser.newContext({ viewport: { width: 1440, height: 1000 } })).newPage();
+  await page.goto(app.baseUrl);
+  await page.fill('#username', username);
+  await page.fill('#password', testAdminPassword);
+  await page.click('#login button[type=submit]');
+  await page.waitForSelector('#app:not([hidden])');
+  return page;
+}
+
+const pageReady = (page: Page) =>
+  page.waitForFunction(() => {
+    const box = (globalThis as any).document.querySelector('#admin-page');
+    return box && !box.hasAttribute('aria-busy') && box.childElementCount > 0;
+  });
+
+describe('the device profiles page', { timeout: 90_000 }, () => {
+  it('creates a profile in the form, previews its payload, and a device of it sends that payload', async () => {
+    const page = await loggedIn('admin');
+    await page.evaluate(() => {
+      (globalThis as any).location.hash = '#admin/profiles';
+    });
+    await page.waitForSelector('#profiles-table');
+    await pageReady(page);
+    expect(await page.locator('#profiles-table tr', { hasText: 'environment' }).count()).toBe(1);
+    expect(await violations(page)).toEqual([]);
+
+    await page.getByRole('button', { name: 'Thêm hồ sơ' }).click();
+    await page.waitForSelector('form.profile-form');
+    await pageReady(page);
+    await page.fill('input[name="id"]', profileId);
+    await page.fill('[name="name.vi"]', 'Trạm đo ngập');
+    await page.fill('[name="name.en"]', 'Flood gauge');
+    await page.fill('textarea[name="description.vi"]', 'Đo mực nước ngập trên mặt đường và trạng thái bơm.');
+    await page.fill(
+      'textarea[name="description.en"]',
+      'Measures flood water on the road and the pump state.',
+    );
+    await page.fill('input[name="reportingIntervalS"]', '60');
+    const metric = (column: string, n: number) => page.getByLabel(`${column}, chỉ số ${n}`, { exact: true });
+    await metric('Mã chỉ số', 1).fill('water_level_cm');
+    await metric('Tên tiếng Việt', 1).fill('Mực nước');
+    await metric('Tên tiếng Anh', 1).fill('Water level');
+    await metric('Đơn vị', 1).fill('cm');
+    await metric('Nhỏ nhất', 1).fill('0');
+    await metric('Lớn nhất', 1).fill('300');
+    await page.getByRole('button', { name: 'Thêm chỉ số' }).click();
+    await metric('Mã chỉ số', 2).fill('pump_on');
+    await metric('Tên tiếng Việt', 2).fill('Bơm đang chạy');
+    await metric('Tên tiếng Anh', 2).fill('Pump running');
+    await metric('Kiểu', 2).selectOption('flag');
+    await metric('Nhỏ nhất', 2).fill('0');
+    await metric('Lớn nhất', 2).fill('1');
+    await page.fill('textarea[name="primaryMetrics"]', 'water_level_cm');
+
+    // The preview follows the form: the kind's topic and a value for each metric, inside its range.
+    await page.waitForFunction(() =>
+      (globalThis as any).document.querySelector('#profile-preview-payload')?.textContent.includes('pump_on'),
+    );
+    const previewTopic = (await page.textContent('#profile-preview-topic')) ?? '';
+    expect(previewTopic).toBe(`ioc/{city}/${profileId}/{deviceId}/telemetry`);
+    const payload = JSON.parse((await page.textContent('#profile-preview-payload')) ?? '{}');
+    expect(payload.metrics).toEqual({ water_level_cm: 150, pump_on: 1 });
+    expect(await violations(page)).toEqual([]);
+    await page.locator('#admin-page').evaluate((box) => box.scrollTo(0, 0));
+    await page.screenshot({ path: 'docs/screenshots/admin-profiles.png' });
+
+    await page.click('form.profile-form button[type=submit]');
+    await page.waitForSelector('#profiles-table');
+    expect(await page.locator('#profiles-table tr', { hasText: profileId }).textContent()).toContain(
+      'Trạm đo ngập',
+    );
+    const saved = await app.request('GET', `/api/v1/profiles/${profileId}`, admin);
+    expect(saved.body).toMatchObject({
+      reportingIntervalS: 60,
+      primaryMetrics: ['water_level_cm'],
+      metrics: { pump_on: { type: 'flag', min: 0, max: 1 }, water_level_cm: { unit: 'cm', max: 300 } },
+    });
+    // The saved profile answers the same example.
+    const example = await app.request('GET', `/api/v1/profiles/${profileId}/example`, admin);
+    expect(example.body.payload.metrics).toEqual(payload.metrics);
+
+    // A device of the new kind, registered through the API, publishes the previewed message.
+    const registered = await app.request('POST', '/api/v1/devices', admin, {
+      id: 'ha-flood-0001',
+      kind: profileId,
+      city: 'hoi-an',
+      ward: 'phuong-hoi-an',
+      lat: 15.8771,
+      lon: 108.3262,
+      name: 'Ngập – Bạch Đằng',
+    });
+    expect(registered.status).toBe(201);
+    const gauge = await connectDevice(app.mqttUrl, 'ha-flood-0001', registered.body.credentials.secret);
+    clients.push(gauge);
+    const topic = previewTopic.replace('{city}', 'hoi-an').replace('{deviceId}', 'ha-flood-0001');
+    await publish(gauge, topic, JSON.stringify(payload));
+    const rows = await eventually(
+      async () =>
+        (
+          await app.pool.query('SELECT time, metrics FROM telemetry_messages WHERE device_id = $1', [
+            'ha-flood-0001',
+          ])
+        ).rows,
+      (r) => r.length === 1,
+    );
+    expect(rows).toHaveLength(1);
+    expect(rows[0].metrics).toEqual(payload.metrics);
+    expect(rows[0].time.getTime()).toBe(Date.parse(payload.ts));
+
+    // A profile still in use is not deleted; the page says why in the reader's language.
+    page.once('dialog', (dialog) => dialog.accept());
+    await page.getByRole('button', { name: 'Xoá hồ sơ Trạm đo ngập' }).click();
+    await page.waitForFunction(() =>
+      (globalThis as any).document.querySelector('#toast')?.textContent.includes('còn 1 thiết bị'),
+    );
+    expect((await app.request('GET', `/api/v1/profiles/${profileId}`, admin)).status).toBe(200);
+  });
+
+  it('shows an operator no way in, and the API refuses the page’s calls to them', async () => {
+    const page = await loggedIn('operator');
+    expect(await page.isHidden('#admin-open')).toBe(true);
+    const operator = await app.login('operator', testAdminPassword);
+    const metrics = {
+      level: { name: { vi: 'Mực', en: 'Level' }, unit: 'cm', type: 'number', min: 0, max: 1 },
+    };
+    expect((await app.request('POST', '/api/v1/profiles/example', operator, { metrics })).status).toBe(403);
+    expect(
+      (
+        await app.request('POST', '/api/v1/profiles', operator, {
+          id: 'op-kind',
+          name: { vi: 'A', en: 'A' },
+          description: { vi: 'A', en: 'A' },
+          reportingIntervalS: 60,
+          metrics,
+        })
+      ).status,
+    ).toBe(403);
+    expect((await app.request('DELETE', `/api/v1/profiles/${profileId}`, operator)).status).toBe(403);
+  });
+});
