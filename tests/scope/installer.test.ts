@@ -270,19 +270,25 @@ describe('changing an installer account', () => {
     });
   });
 
-  it('becoming a viewer drops the lists; becoming an installer needs them', async () => {
+  it('becoming a viewer needs an area scope and drops the lists; becoming an installer needs them', async () => {
     await app.request('POST', '/api/v1/users', admin, {
       username: 'vendor.moves',
       password: testAdminPassword,
       role: 'installer',
       devices: { profiles: ['environment'] },
     });
-    expect((await app.request('PATCH', '/api/v1/users/vendor.moves', admin, { role: 'viewer' })).status).toBe(
-      204,
-    );
+    // Without a scope the former installer would reach every area: the change must say which.
+    const unscoped = await app.request('PATCH', '/api/v1/users/vendor.moves', admin, { role: 'viewer' });
+    expect(unscoped.status).toBe(400);
+    expect(unscoped.body.error.details.fields).toEqual([expect.objectContaining({ field: 'scope' })]);
+    expect(
+      (await app.request('PATCH', '/api/v1/users/vendor.moves', admin, { role: 'viewer', scope: ['hoi-an'] }))
+        .status,
+    ).toBe(204);
     let users = await app.request('GET', '/api/v1/users', admin);
     expect(users.body.items.find((u: { username: string }) => u.username === 'vendor.moves')).toMatchObject({
       role: 'viewer',
+      scope: ['hoi-an'],
       devices: null,
     });
     const bare = await app.request('PATCH', '/api/v1/users/vendor.moves', admin, { role: 'installer' });

@@ -321,6 +321,23 @@ export async function authRoutes(
           );
         scope = await checkedScope(request.body.scope, users.unknownPlaces);
       }
+      // An installer has no areas: becoming a viewer or operator without a scope would reach them all.
+      if (current?.role === 'installer' && (role === 'viewer' || role === 'operator') && scope === undefined)
+        throw new AppError(
+          'VALIDATION_FAILED',
+          'scope: cho biết tài khoản này được thấy địa bàn nào (`all`: mọi địa bàn) / say which areas this account reaches now (`all`: every area)',
+          {
+            vi: 'Cần chọn phạm vi địa bàn khi đổi vai trò nhà cung cấp / lắp đặt.',
+            en: 'Choose an area scope when changing an installer’s role.',
+            fields: [
+              {
+                field: 'scope',
+                vi: 'Chọn địa bàn (hoặc mọi địa bàn).',
+                en: 'Choose the areas (or every area).',
+              },
+            ],
+          },
+        );
       // An installer keeps its lists unless new ones are given; one becoming an installer needs them.
       const keepsLists = current?.role === 'installer' && role === 'installer';
       const devices =
