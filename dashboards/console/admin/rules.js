@@ -151,6 +151,12 @@ function scopeText(rule, lists) {
   return parts.length ? parts.join(', ') : t('rulesScopeAll');
 }
 
+/** The type in a word for the list (the form's select says more). */
+function listType(rule) {
+  if (rule.type !== 'threshold') return t(typeText[rule.type] ?? rule.type);
+  return t(rule.params?.limit ? 'rulesListQcvn26' : 'rulesListThreshold');
+}
+
 function heading(text) {
   const h = document.createElement('h2');
   h.textContent = text;
@@ -215,7 +221,7 @@ async function renderList(container) {
     caption: 'rulesCaption',
     columns: [
       { text: 'rulesColName', value: (r) => r.name },
-      { text: 'rulesColType', value: (r) => t(typeText[r.type] ?? r.type) },
+      { text: 'rulesColType', value: listType },
       { text: 'rulesColScope', value: (r) => scopeText(r, lists) },
       { text: 'rulesColSeverity', value: (r) => t(severityText[r.severity]) },
       { text: 'rulesColEnabled', value: enabledSwitch },

@@ -77,6 +77,8 @@ export const strings = {
     rulesAnyUnit: '(mọi đơn vị)',
     // Rule types.
     rulesTypeThreshold: 'Ngưỡng (có thể theo vùng và khung giờ QCVN 26, như tiếng ồn)',
+    rulesListThreshold: 'Ngưỡng',
+    rulesListQcvn26: 'Giới hạn QCVN 26 theo vùng và giờ',
     rulesTypeRateOfRise: 'Tăng nhanh',
     rulesTypeOffline: 'Mất tín hiệu (im lặng quá lâu)',
     rulesTypeLastWill: 'Mất kết nối (last will)',
@@ -194,6 +196,8 @@ export const strings = {
     rulesAnyArea: '(any area)',
     rulesAnyUnit: '(any unit)',
     rulesTypeThreshold: 'Threshold (optionally by QCVN 26 zone and time of day, as for noise)',
+    rulesListThreshold: 'Threshold',
+    rulesListQcvn26: 'QCVN 26 limit by zone and time',
     rulesTypeRateOfRise: 'Rate of rise',
     rulesTypeOffline: 'Silence (no data for too long)',
     rulesTypeLastWill: 'Connection lost (last will)',
