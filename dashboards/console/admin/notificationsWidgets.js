@@ -79,6 +79,7 @@ function timeInput(text, value) {
 /** Quiet hours: none, or start, end and what happens to a step that falls in them. */
 export function quietHoursWidget({ id, label, schema, value }) {
   const wrap = document.createElement('fieldset');
+  wrap.className = 'notif-quiet';
   const legend = document.createElement('legend');
   legend.textContent = label;
   const on = document.createElement('input');
