@@ -193,7 +193,8 @@ function control(name, schema, ctx, path) {
     read = () => (input.value === '' ? (isNullable(schema) ? null : undefined) : Number(input.value));
     wrap.append(labelEl, input);
   } else {
-    const long = (s.maxLength ?? 0) > 300;
+    // Messages and instructions (500 characters and more) get room; addresses and names stay one line.
+    const long = (s.maxLength ?? 0) >= 500 && !s.format;
     input = document.createElement(long ? 'textarea' : 'input');
     if (!long) input.type = /password|secret/i.test(name) ? 'password' : 'text';
     if (long) input.rows = 3;
