@@ -178,6 +178,7 @@ describe('users page', { timeout: 120_000 }, () => {
     await admin.click('#admin-page a[aria-label="Edit the role and scope of dieu-hanh-hoi-an"]');
     await admin.waitForSelector('#admin-page form select[name=role]');
     expect(await violations(admin)).toEqual([]);
+    if (shots) await admin.screenshot({ path: `${shots}/admin-users-edit-en.png` });
     await admin.selectOption('#admin-page form select[name=role]', 'viewer');
     await admin.click('#admin-page form button[type=submit]');
     await admin.waitForSelector('#admin-page tr:has(td:text("dieu-hanh-hoi-an")) >> text=Viewer');

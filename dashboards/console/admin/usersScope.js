@@ -3,8 +3,12 @@
 // GET /api/v1/profiles, device ids typed). Both write exactly what the API's scope fields take, so the
 // form is still drawn from the API's schema and only these two fields get a friendlier control.
 import { api } from '../api.js';
-import { t } from '../i18n.js';
+import { addStrings, t } from '../i18n.js';
 import { state } from '../state.js';
+import { strings } from './users.strings.js';
+
+// Its texts live in the users page's table; the integrations page uses these controls too.
+addStrings(strings);
 
 /** Areas with their units in force (a unit that ended cannot be given as a new scope's place). */
 export async function loadAreas() {
