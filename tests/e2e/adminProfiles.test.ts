@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import type { MqttClient } from 'mqtt';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kindExamples } from '../../src/contract/examples.ts';
 import { startTestApp, type TestApp, testAdminPassword } from '../helpers/app.ts';
 import { launchChromium } from '../helpers/browser.ts';
 import { connectDevice, eventually, publish } from '../helpers/mqtt.ts';
@@ -128,6 +129,12 @@ describe('the device profiles page', { timeout: 90_000 }, () => {
       primaryMetrics: ['water_level_cm'],
       metrics: { pump_on: { type: 'flag', min: 0, max: 1 }, water_level_cm: { unit: 'cm', max: 300 } },
     });
+    // A shipped kind's example keeps the values of the published contract.
+    const noise = await app.request('GET', '/api/v1/profiles/noise/example', admin);
+    expect(noise.body).toMatchObject({
+      topic: 'ioc/{city}/noise/{deviceId}/telemetry',
+      payload: { metrics: kindExamples.noise.telemetry.metrics },
+    });
     // The saved profile answers the same example.
     const example = await app.request('GET', `/api/v1/profiles/${profileId}/example`, admin);
     expect(example.body.payload.metrics).toEqual(payload.metrics);
@@ -159,6 +166,22 @@ describe('the device profiles page', { timeout: 90_000 }, () => {
     expect(rows).toHaveLength(1);
     expect(rows[0].metrics).toEqual(payload.metrics);
     expect(rows[0].time.getTime()).toBe(Date.parse(payload.ts));
+
+    // Edited in the same form (PUT): the reporting interval changes, the id stays.
+    await page.getByRole('button', { name: 'Sửa hồ sơ Trạm đo ngập' }).click();
+    await page.waitForSelector('form.profile-form');
+    await pageReady(page);
+    expect(await page.locator('input[name="id"]').count()).toBe(0);
+    const ids = [await metric('Mã chỉ số', 1).inputValue(), await metric('Mã chỉ số', 2).inputValue()];
+    expect(ids.sort()).toEqual(['pump_on', 'water_level_cm']);
+    await page.waitForSelector('#profile-preview-payload');
+    await page.fill('input[name="reportingIntervalS"]', '120');
+    await page.click('form.profile-form button[type=submit]');
+    await page.waitForSelector('#profiles-table');
+    expect((await app.request('GET', `/api/v1/profiles/${profileId}`, admin)).body).toMatchObject({
+      reportingIntervalS: 120,
+      metrics: saved.body.metrics,
+    });
 
     // A profile still in use is not deleted; the page says why in the reader's language.
     page.once('dialog', (dialog) => dialog.accept());
