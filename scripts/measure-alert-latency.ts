@@ -41,7 +41,14 @@ const { startMeasuredApp } = await import('./measured-app.ts');
 
 const measured = await startMeasuredApp('alertlat');
 const app = measured.app;
-const place = { city: 'tay-ninh' as const, ward: 'phuong-3', lat: 11.3, lon: 106.1, pole: null, zone: null };
+const place = {
+  city: 'tay-ninh' as const,
+  ward: 'phuong-tan-ninh',
+  lat: 11.3,
+  lon: 106.1,
+  pole: null,
+  zone: null,
+};
 const runId = Date.now().toString(36);
 const envs = await app.registry.createMany(
   Array.from({ length: backgroundDevices }, (_, i) => ({

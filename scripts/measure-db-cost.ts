@@ -57,7 +57,7 @@ try {
   const devices = Array.from({ length: deviceCount }, (_, i) => `tn-p1-env-${String(i).padStart(5, '0')}`);
   await pool.query(
     `INSERT INTO devices (id, kind, city, ward, lat, lon, name, secret_hash, created_at)
-     SELECT id, 'environment', 'tay-ninh', 'phuong-1', 11.3, 106.1, id, 'x', now() FROM unnest($1::text[]) AS id`,
+     SELECT id, 'environment', 'tay-ninh', 'phuong-tan-ninh', 11.3, 106.1, id, 'x', now() FROM unnest($1::text[]) AS id`,
     [devices],
   );
   // Messages per device per fold: 10 is 10,000 msg/s from 10,000 devices folded every 10 s.

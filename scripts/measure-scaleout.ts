@@ -127,7 +127,7 @@ async function registerFleet(url: string): Promise<Array<{ id: string; secret: s
             id,
             kind: 'environment',
             city: 'tay-ninh',
-            ward: 'phuong-3',
+            ward: 'phuong-tan-ninh',
             lat: 11.31,
             lon: 106.1,
             name: `Trạm đo ${start + k}`,

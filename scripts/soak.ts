@@ -118,7 +118,7 @@ for (let i = 0; i < deviceCount; i++) {
       id,
       kind: 'environment',
       city: 'tay-ninh',
-      ward: 'phuong-1',
+      ward: 'phuong-tan-ninh',
       lat: 11.3 + i * 1e-4,
       lon: 106.1,
       name: `Soak ${i}`,

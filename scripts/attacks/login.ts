@@ -119,7 +119,7 @@ try {
       id: 'tn-p1-sl-attack',
       kind: 'streetlight',
       city: 'tay-ninh',
-      ward: 'phuong-1',
+      ward: 'phuong-tan-ninh',
       lat: 11.3105,
       lon: 106.0982,
       name: 'Đèn đo tấn công',

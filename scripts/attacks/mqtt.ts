@@ -125,7 +125,7 @@ try {
       id,
       kind: 'environment',
       city: 'tay-ninh',
-      ward: 'phuong-1',
+      ward: 'phuong-tan-ninh',
       lat: 11.3,
       lon: 106.1,
       name: id,

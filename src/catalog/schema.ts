@@ -102,9 +102,9 @@ export type FleetDevice = z.infer<typeof FleetDevice>;
 
 export const Ward = z
   .object({
-    /** Stable slug used in device records and API filters, e.g. `phuong-3`, `minh-an`. */
+    /** Stable slug used in device records and API filters, e.g. `phuong-tan-ninh`, `phuong-hoi-an`. */
     id: z.string().regex(/^[a-z0-9-]+$/),
-    /** The official name with diacritics, e.g. `Phường 3`, `Minh An`. */
+    /** The official name with diacritics, e.g. `Phường Tân Ninh`, `Phường Hội An`. */
     name: z.string().min(1),
     type: z.enum(['ward', 'commune']),
     lat: z.number(),

@@ -63,7 +63,13 @@ describe('rules', () => {
       zone: 'special',
       deviceId: null,
     } as Rule;
-    const device = { id: 'x', kind: 'noise', city: 'hoi-an', ward: 'minh-an', zone: 'special' } as const;
+    const device = {
+      id: 'x',
+      kind: 'noise',
+      city: 'hoi-an',
+      ward: 'phuong-hoi-an',
+      zone: 'special',
+    } as const;
     expect(appliesTo(rule, device)).toBe(true);
     expect(appliesTo(rule, { ...device, zone: 'normal' })).toBe(false);
     expect(appliesTo(rule, { ...device, kind: 'fire' })).toBe(false);
@@ -72,7 +78,7 @@ describe('rules', () => {
 
   it('renders placeholders and leaves unknown ones as written', () => {
     expect(
-      renderMessage('Ồn {value} {unit} tại {ward} {nope}', { value: 71.26, unit: 'dBA', ward: 'Minh An' }),
-    ).toBe('Ồn 71.3 dBA tại Minh An {nope}');
+      renderMessage('Ồn {value} {unit} tại {ward} {nope}', { value: 71.26, unit: 'dBA', ward: 'Hội An' }),
+    ).toBe('Ồn 71.3 dBA tại Hội An {nope}');
   });
 });

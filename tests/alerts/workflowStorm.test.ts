@@ -156,9 +156,9 @@ describe('bulk acknowledgement', () => {
 
     const byFilter = await acknowledge(operator, { filter: { city: 'tay-ninh', kind: 'fire' } });
     expect(byFilter.body).toEqual({ acknowledged: [tn3.id], failed: [], remaining: 0 });
-    // A former ward's id names the unit it went into: Minh An is now Phường Hội An.
+    // By ward: the unit in force (phường Hội An, the Old Town); former ids are the places tests' concern.
     const byWard = await acknowledge(operator, {
-      filter: { city: 'hoi-an', ward: 'minh-an', severity: 'critical' },
+      filter: { city: 'hoi-an', ward: 'phuong-hoi-an', severity: 'critical' },
     });
     expect(byWard.body).toEqual({ acknowledged: [ha1.id, ha2.id], failed: [], remaining: 0 });
 
@@ -193,7 +193,7 @@ describe('bulk acknowledgement', () => {
             admin,
           )
         ).body.items as any[],
-      (items) => items.some((e) => e.details.body?.filter?.ward === 'minh-an'),
+      (items) => items.some((e) => e.details.body?.filter?.ward === 'phuong-hoi-an'),
     );
     expect(audit.find((e) => e.actor === 'viewer')).toMatchObject({ outcome: 'denied', status: 403 });
     expect(audit.find((e) => e.details.body?.note === 'Bão số 9')).toMatchObject({

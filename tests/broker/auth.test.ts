@@ -10,7 +10,7 @@ const deviceA = {
   id: 'tn-p3-env-9001',
   kind: 'environment',
   city: 'tay-ninh',
-  ward: 'phuong-3',
+  ward: 'phuong-tan-ninh',
   lat: 11.31,
   lon: 106.1,
   pole: null,
@@ -219,12 +219,12 @@ describe('device handles (how the broker names a connected device to ingest)', (
     expect(app.registry.handleOf(deviceA.id)).not.toBe(handle);
     expect(app.registry.byHandle(handle)).toMatchObject({
       id: deviceC.id,
-      // Registered under its former ward id, it stands in the unit that ward went into.
+      // The row the registry holds, so a change of ward or city below shows in the same handle.
       row: { ward: 'phuong-tan-ninh' },
       telemetryTopic: topicOf(deviceC.id, 'telemetry'),
     });
 
-    await app.registry.update(deviceC.id, { city: 'hoi-an', ward: 'minh-an' });
+    await app.registry.update(deviceC.id, { city: 'hoi-an', ward: 'phuong-hoi-an' });
     expect(app.registry.byHandle(handle)?.telemetryTopic).toBe(
       `ioc/hoi-an/environment/${deviceC.id}/telemetry`,
     );
@@ -244,7 +244,7 @@ describe('device handles (how the broker names a connected device to ingest)', (
     const client = await connectDevice(app.mqttUrl, moved.id, secret);
     try {
       await publish(client, topicOf(moved.id, 'telemetry'), JSON.stringify({ metrics: { pm25: 21 } }));
-      await app.registry.update(moved.id, { city: 'hoi-an', ward: 'minh-an' });
+      await app.registry.update(moved.id, { city: 'hoi-an', ward: 'phuong-hoi-an' });
       await publish(client, topicOf(moved.id, 'telemetry'), JSON.stringify({ metrics: { pm25: 22 } }));
       await publish(
         client,

@@ -15,7 +15,7 @@ const device = {
   id: 'ha-mh-env-9101',
   kind: 'environment',
   city: 'hoi-an',
-  ward: 'minh-an',
+  ward: 'phuong-hoi-an',
   lat: 15.877,
   lon: 108.326,
   pole: null,

@@ -15,7 +15,7 @@ const device = {
   id: 'tn-p4-waste-9001',
   kind: 'waste',
   city: 'tay-ninh',
-  ward: 'phuong-4',
+  ward: 'phuong-tan-ninh',
   lat: 11.3,
   lon: 106.1,
   pole: null,

@@ -12,7 +12,7 @@ let viewer: Record<string, string>;
 let fleet: RunningFleet;
 const place = {
   city: 'tay-ninh',
-  ward: 'phuong-1',
+  ward: 'phuong-tan-ninh',
   lat: 11.3105,
   lon: 106.0982,
   pole: null,

@@ -107,11 +107,11 @@ beforeAll(async () => {
   await migrate(pool, createLogger('silent'));
   await pool.query(`
     INSERT INTO devices (id, kind, city, ward, lat, lon, zone, name, secret_hash, online, created_at) VALUES
-      ('tn-p1-env-0001', 'environment', 'tay-ninh', 'phuong-1', 11.31, 106.1, NULL, 'env', 'x', true, now() - interval '30 days'),
-      ('tn-p1-noise-0001', 'noise', 'tay-ninh', 'phuong-1', 11.31, 106.1, 'special', 'noise', 'x', false, now() - interval '30 days'),
-      ('tn-p1-sl-0001', 'streetlight', 'tay-ninh', 'phuong-1', 11.31, 106.1, NULL, 'lamp', 'x', true, now() - interval '30 days'),
-      ('tn-p2-sl-0001', 'streetlight', 'tay-ninh', 'phuong-2', 11.32, 106.1, NULL, 'lamp', 'x', NULL, now() - interval '30 days'),
-      ('ha-ma-env-0001', 'environment', 'hoi-an', 'minh-an', 15.88, 108.33, NULL, 'env', 'x', true, now() - interval '30 days');
+      ('tn-p1-env-0001', 'environment', 'tay-ninh', 'phuong-tan-ninh', 11.31, 106.1, NULL, 'env', 'x', true, now() - interval '30 days'),
+      ('tn-p1-noise-0001', 'noise', 'tay-ninh', 'phuong-tan-ninh', 11.31, 106.1, 'special', 'noise', 'x', false, now() - interval '30 days'),
+      ('tn-p1-sl-0001', 'streetlight', 'tay-ninh', 'phuong-tan-ninh', 11.31, 106.1, NULL, 'lamp', 'x', true, now() - interval '30 days'),
+      ('tn-p2-sl-0001', 'streetlight', 'tay-ninh', 'phuong-binh-minh', 11.38, 106.13, NULL, 'lamp', 'x', NULL, now() - interval '30 days'),
+      ('ha-ma-env-0001', 'environment', 'hoi-an', 'phuong-hoi-an', 15.88, 108.33, NULL, 'env', 'x', true, now() - interval '30 days');
     INSERT INTO device_latest (device_id, metric, time, value) VALUES
       ('tn-p1-env-0001', 'pm25', now() - interval '1 minute', 41.2),
       ('tn-p1-noise-0001', 'laeq_db', now() - interval '1 minute', 63.5),
@@ -125,7 +125,7 @@ beforeAll(async () => {
     INSERT INTO alert_rules (name, type, metric, comparison, threshold, severity, message_vi, message_en)
       VALUES ('PM2.5', 'threshold', 'pm25', '>', 35, 'warning', 'Bụi', 'Dust');
     INSERT INTO alerts (rule_id, device_id, kind, city, ward, severity, state, message_vi, message_en, opened_at, last_seen_at)
-    SELECT 1, d, 'environment', 'tay-ninh', 'phuong-1', s, st, 'Bụi', 'Dust', now() - interval '1 hour', now()
+    SELECT 1, d, 'environment', 'tay-ninh', 'phuong-tan-ninh', s, st, 'Bụi', 'Dust', now() - interval '1 hour', now()
     FROM (VALUES ('tn-p1-env-0001', 'critical', 'open'), ('tn-p1-noise-0001', 'warning', 'acknowledged'),
                  ('tn-p1-sl-0001', 'info', 'resolved')) v(d, s, st);
     INSERT INTO dead_letters (received_at, device_id, topic, reason, message, payload, payload_bytes) VALUES
@@ -149,7 +149,7 @@ beforeAll(async () => {
     `INSERT INTO indicator_hourly (city, ward, hour, indicator, dim, sum, count, max)
      SELECT 'tay-ninh', w, date_bin('1 hour', now(), '2000-01-03') - h * interval '1 hour', i, d, 30, 2, 20
      FROM unnest($1::text[], $2::text[], $3::boolean[]) AS s(i, d, hourly),
-          unnest(ARRAY['', 'phuong-1', 'phuong-2']) AS w, generate_series(0, 5) AS h
+          unnest(ARRAY['', 'phuong-tan-ninh', 'phuong-binh-minh']) AS w, generate_series(0, 5) AS h
      WHERE hourly`,
     [names, dims, hourly],
   );
@@ -157,7 +157,7 @@ beforeAll(async () => {
     `INSERT INTO indicator_daily (city, ward, day, indicator, dim, sum, count, max)
      SELECT 'tay-ninh', w, (now() AT TIME ZONE 'Asia/Ho_Chi_Minh')::date - n, i, d, 120, 2, 80
      FROM unnest($1::text[], $2::text[]) AS s(i, d),
-          unnest(ARRAY['', 'phuong-1', 'phuong-2']) AS w, generate_series(0, 2) AS n`,
+          unnest(ARRAY['', 'phuong-tan-ninh', 'phuong-binh-minh']) AS w, generate_series(0, 2) AS n`,
     [names, dims],
   );
 });

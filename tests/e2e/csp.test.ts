@@ -14,7 +14,7 @@ beforeAll(async () => {
     id: 'ha-ma-sl-9601',
     kind: 'streetlight',
     city: 'hoi-an',
-    ward: 'minh-an',
+    ward: 'phuong-hoi-an',
     lat: 15.8775,
     lon: 108.329,
     pole: null,

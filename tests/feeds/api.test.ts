@@ -252,7 +252,7 @@ describe('the OpenAPI description', () => {
       name: 'x-api-key',
     });
     expect(JSON.stringify(spec.paths['/api/v1/feeds/indicators'].get.responses['200'])).toContain(
-      'Phường Minh An',
+      'Phường Hội An',
     );
     expect(JSON.stringify(spec.paths['/api/v1/feeds/aggregates'].get.responses['200'])).toContain(
       'ha-env-001',

@@ -17,8 +17,8 @@ beforeAll(async () => {
   ]);
   await open.pool.query(
     `INSERT INTO devices (id, kind, city, ward, lat, lon, name, secret_hash, created_at) VALUES
-     ('ha-env-o', 'environment', 'hoi-an', 'minh-an', 15.877, 108.326, 'e', 'x', '2026-01-01'),
-     ('ha-cam-o', 'camera', 'hoi-an', 'minh-an', 15.877, 108.326, 'c', 'x', '2026-01-01')`,
+     ('ha-env-o', 'environment', 'hoi-an', 'phuong-hoi-an', 15.877, 108.326, 'e', 'x', '2026-01-01'),
+     ('ha-cam-o', 'camera', 'hoi-an', 'phuong-hoi-an', 15.877, 108.326, 'c', 'x', '2026-01-01')`,
   );
   const at = new Date('2026-04-01T10:00:00+07:00');
   await insertTelemetryRows(open.pool, {

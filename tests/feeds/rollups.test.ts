@@ -193,8 +193,8 @@ describe('the pending messages after a fold', () => {
 
 describe('daily indicators', () => {
   it('give the daily VN_AQI of the worst station and count the day in its category', async () => {
-    await device('env-a', 'environment', 'minh-an');
-    await device('env-b', 'environment', 'minh-an');
+    await device('env-a', 'environment', 'phuong-hoi-an');
+    await device('env-b', 'environment', 'phuong-hoi-an');
     const rows: Array<[string, string, Date, number]> = [];
     for (let h = 0; h < 24; h++) {
       const at = local(`2026-11-18T${String(h).padStart(2, '0')}:30:00`);
@@ -204,19 +204,19 @@ describe('daily indicators', () => {
     await store(rows);
     await refresher().runUntilIdle();
 
-    expect(await daily('aqi_daily', 'minh-an')).toEqual([
+    expect(await daily('aqi_daily', 'phuong-hoi-an')).toEqual([
       { day: '2026-11-18', dim: '', sum: 60, count: 1, max: 60 },
     ]);
-    expect(await daily('aqi_category_days', 'minh-an')).toEqual([
+    expect(await daily('aqi_category_days', 'phuong-hoi-an')).toEqual([
       { day: '2026-11-18', dim: 'moderate', sum: 1, count: 1, max: 1 },
     ]);
-    expect(await daily('pm25_mean', 'minh-an')).toEqual([
+    expect(await daily('pm25_mean', 'phuong-hoi-an')).toEqual([
       { day: '2026-11-18', dim: '', sum: 960, count: 48, max: 20 },
     ]);
   });
 
   it('count noise minutes over the limit by day and night across 21:00 and 06:00', async () => {
-    await device('noise-1', 'noise', 'minh-an', 'normal');
+    await device('noise-1', 'noise', 'phuong-hoi-an', 'normal');
     const minute = (text: string): [string, string, Date, number] => ['noise-1', 'laeq_db', local(text), 60];
     // 60 dBA is under the normal-zone day limit (70) and over the night limit (55).
     await store([
@@ -228,7 +228,7 @@ describe('daily indicators', () => {
       minute('2026-11-19T06:00:00'),
     ]);
     await refresher().runUntilIdle();
-    expect(await daily('noise_exceedance_minutes', 'minh-an')).toEqual([
+    expect(await daily('noise_exceedance_minutes', 'phuong-hoi-an')).toEqual([
       { day: '2026-11-18', dim: 'day', sum: 0, count: 1, max: 0 },
       { day: '2026-11-18', dim: 'night', sum: 2, count: 1, max: 2 },
       { day: '2026-11-19', dim: 'day', sum: 0, count: 1, max: 0 },
@@ -237,7 +237,7 @@ describe('daily indicators', () => {
   });
 
   it('recompute a published day when a late reading arrives, and publish it again', async () => {
-    await device('env-a', 'environment', 'minh-an');
+    await device('env-a', 'environment', 'phuong-hoi-an');
     await store([['env-a', 'pm25', local('2026-11-18T10:00:00'), 30]]);
     const r = refresher();
     await r.runUntilIdle();
@@ -249,21 +249,21 @@ describe('daily indicators', () => {
       ).rows[0]?.xid as string | undefined;
     const first = await published();
     expect(first).toBeDefined();
-    expect(await daily('pm25_mean', 'minh-an')).toEqual([
+    expect(await daily('pm25_mean', 'phuong-hoi-an')).toEqual([
       { day: '2026-11-18', dim: '', sum: 30, count: 1, max: 30 },
     ]);
 
     await store([['env-a', 'pm25', local('2026-11-18T10:30:00'), 50]]); // late
     await store([['env-a', 'pm25', local('2026-11-18T10:30:00'), 50]]); // and redelivered
     await r.runUntilIdle();
-    expect(await daily('pm25_mean', 'minh-an')).toEqual([
+    expect(await daily('pm25_mean', 'phuong-hoi-an')).toEqual([
       { day: '2026-11-18', dim: '', sum: 80, count: 2, max: 40 },
     ]);
     expect(BigInt((await published())!)).toBeGreaterThan(BigInt(first!));
   });
 
   it('measure streetlight energy from the meter and availability over dark hours only', async () => {
-    await device('lamp-1', 'streetlight', 'minh-an');
+    await device('lamp-1', 'streetlight', 'phuong-hoi-an');
     const rows: Array<[string, string, Date, number]> = [];
     // 2026-11-18 in Hội An: dark roughly 17:20–05:50. Lamp on 18:00–23:59, off from midnight (a fault).
     for (let h = 12; h < 24; h++) {
@@ -273,10 +273,10 @@ describe('daily indicators', () => {
     }
     await store(rows);
     await refresher().runUntilIdle();
-    const [availability] = await daily('streetlight_availability_pct', 'minh-an');
+    const [availability] = await daily('streetlight_availability_pct', 'phuong-hoi-an');
     // Dark hours reported: 17:00 (mid-hour 17:30 is dark), 18:00–23:00 → 7, of which lit 6.
     expect(availability).toMatchObject({ sum: 6, count: 7 });
-    const [energy] = await daily('streetlight_energy_kwh', 'minh-an');
+    const [energy] = await daily('streetlight_energy_kwh', 'phuong-hoi-an');
     expect(energy!.sum).toBeCloseTo(0.6, 9); // 100.0 at 17:10 → 100.6 at 23:10
   });
 });
@@ -302,7 +302,7 @@ describe('the daily VN_AQI per Decision 1459/QĐ-TCMT', () => {
     }
   };
   const aqiOf = async (day: string) =>
-    (await daily('aqi_daily', 'minh-an', day))[0]?.max as number | undefined;
+    (await daily('aqi_daily', 'phuong-hoi-an', day))[0]?.max as number | undefined;
 
   // The Decision's example (2.2.2 a): O3 hourly means named by the hour they end, 18:00 the evening
   // before to 00:00 the day after. An hour ending at H is our bin starting at H−1, so its first value
@@ -342,7 +342,7 @@ describe('the daily VN_AQI per Decision 1459/QĐ-TCMT', () => {
   ];
 
   it("reproduces the Decision's 8-hour O3 table: the day's highest 8-hour mean is 74.4", async () => {
-    await device('env-a', 'environment', 'minh-an');
+    await device('env-a', 'environment', 'phuong-hoi-an');
     await store(hourly('env-a', 'o3', '2026-11-17', 17, example));
     await refresher().runUntilIdle();
     // The mean ending 17:00: (49.2 + 55.8 + 69.6 + 78.3 + 91.5 + 97.7 + 81.2 + 71.8) / 8 = 595.1 / 8 = 74.3875.
@@ -351,7 +351,7 @@ describe('the daily VN_AQI per Decision 1459/QĐ-TCMT', () => {
   });
 
   it('takes its first 8-hour O3 mean, ending 01:00, from the previous evening (the Decision prints 18.0)', async () => {
-    await device('env-a', 'environment', 'minh-an');
+    await device('env-a', 'environment', 'phuong-hoi-an');
     // Only the 8 hours ending 18:00 … 1:00: the one complete window of 2026-11-18 is the first one.
     await store(hourly('env-a', 'o3', '2026-11-17', 17, example.slice(0, 8)));
     await refresher().runUntilIdle();
@@ -360,7 +360,7 @@ describe('the daily VN_AQI per Decision 1459/QĐ-TCMT', () => {
   });
 
   it('case 1: O3 of 300 µg/m³ the evening before counts in the first 8-hour means of the day: AQI 229', async () => {
-    await device('env-a', 'environment', 'minh-an');
+    await device('env-a', 'environment', 'phuong-hoi-an');
     await store([
       ...hourly('env-a', 'o3', '2026-11-17', 17, Array(7).fill(300)), // bins 17:00–23:00 the evening before
       ...hourly('env-a', 'o3', '2026-11-18', 0, Array(24).fill(20)),
@@ -375,7 +375,7 @@ describe('the daily VN_AQI per Decision 1459/QĐ-TCMT', () => {
   });
 
   it('case 2: a window of 6 or 7 hours is no 8-hour mean: AQI 178, not 222', async () => {
-    await device('env-a', 'environment', 'minh-an');
+    await device('env-a', 'environment', 'phuong-hoi-an');
     // Nothing the day before; O3 251 µg/m³ in bins 00:00–05:00, 0 after; PM2.5 119.2 all day.
     await store([
       ...hourly('env-a', 'o3', '2026-11-18', 0, [...Array(6).fill(251), ...Array(18).fill(0)]),
@@ -391,7 +391,7 @@ describe('the daily VN_AQI per Decision 1459/QĐ-TCMT', () => {
   });
 
   it('case 3: the 24-hour PM2.5 is the mean of the hourly means, however often each hour reported: AQI 70, not 105', async () => {
-    await device('env-a', 'environment', 'minh-an');
+    await device('env-a', 'environment', 'phuong-hoi-an');
     const rows: Array<[string, string, Date, number]> = [];
     for (let h = 0; h < 24; h++) {
       // Six readings an hour in the morning (bins 00:00–11:00) at 60.2, one an hour after at 9.8.
@@ -408,7 +408,7 @@ describe('the daily VN_AQI per Decision 1459/QĐ-TCMT', () => {
   });
 
   it('recomputes the next day when a late reading lands in the last hours of the evening before', async () => {
-    await device('env-a', 'environment', 'minh-an');
+    await device('env-a', 'environment', 'phuong-hoi-an');
     await store([
       ...hourly('env-a', 'o3', '2026-11-18', 0, Array(24).fill(20)),
       ...hourly('env-a', 'pm25', '2026-11-18', 0, Array(24).fill(10)),
@@ -426,7 +426,7 @@ describe('the daily VN_AQI per Decision 1459/QĐ-TCMT', () => {
 
 describe('noise minutes under the QCVN 26 version in force', () => {
   it('judge each hour by the version in force then, across the changeover at 14 Nov 2025 00:00', async () => {
-    await device('noise-1', 'noise', 'minh-an', 'normal');
+    await device('noise-1', 'noise', 'phuong-hoi-an', 'normal');
     // The 2025 table is not confirmed (its values stand in from 2010), so a made-up one shows the
     // switch: night limit of a normal area 55 dBA (2010), 65 dBA (the edited 2025).
     const edited: NoiseStandard[] = [
@@ -453,7 +453,7 @@ describe('noise minutes under the QCVN 26 version in force', () => {
     );
     const { rows } = await pool.query(
       `SELECT hour, dim, sum FROM indicator_hourly
-       WHERE indicator = 'noise_exceedance_minutes' AND ward = 'minh-an' ORDER BY hour`,
+       WHERE indicator = 'noise_exceedance_minutes' AND ward = 'phuong-hoi-an' ORDER BY hour`,
     );
     expect(rows.map((r) => [r.hour.toISOString(), r.dim, r.sum])).toEqual([
       [hours[0]!.toISOString(), 'night', 2],
@@ -461,7 +461,7 @@ describe('noise minutes under the QCVN 26 version in force', () => {
     ]);
   });
   it('name in the feed the version each period was judged by: both for a month across the changeover', async () => {
-    await device('noise-1', 'noise', 'minh-an', 'normal');
+    await device('noise-1', 'noise', 'phuong-hoi-an', 'normal');
     await store([
       ['noise-1', 'laeq_db', local('2025-11-13T22:00:00'), 60],
       ['noise-1', 'laeq_db', local('2025-11-14T22:00:00'), 60],

@@ -11,7 +11,7 @@ const device = {
   id: 'ha-ma-env-9001',
   kind: 'environment',
   city: 'hoi-an',
-  ward: 'minh-an',
+  ward: 'phuong-hoi-an',
   lat: 15.877,
   lon: 108.328,
   pole: null,

@@ -171,7 +171,7 @@ describe('the batch writer', () => {
     const ids = Array.from({ length: 3_000 }, (_, i) => `latest-${String(i).padStart(4, '0')}`);
     await pool.query(
       `INSERT INTO devices (id, kind, city, ward, lat, lon, name, secret_hash)
-       SELECT id, 'environment', 'tay-ninh', 'phuong-1', 11.3, 106.1, id, 'x' FROM unnest($1::text[]) AS id`,
+       SELECT id, 'environment', 'tay-ninh', 'phuong-tan-ninh', 11.3, 106.1, id, 'x' FROM unnest($1::text[]) AS id`,
       [ids],
     );
     const writer = writerWith({ batchRows: 2_000, flushMs: 5, queueLimit: 100_000, latestFlushMs: 60_000 });

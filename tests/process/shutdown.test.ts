@@ -69,7 +69,7 @@ describe('graceful shutdown', () => {
         id: 'tn-p2-noise-9200',
         kind: 'noise',
         city: 'tay-ninh',
-        ward: 'phuong-2',
+        ward: 'phuong-tan-ninh',
         lat: 11.3,
         lon: 106.1,
         name: 'Ồn',

@@ -69,7 +69,7 @@ const fire = {
   id: 'ha-ma-fire-0801',
   kind: 'fire',
   city: 'hoi-an',
-  ward: 'minh-an',
+  ward: 'phuong-hoi-an',
   lat: 15.877,
   lon: 108.328,
   pole: null,

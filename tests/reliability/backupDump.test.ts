@@ -52,7 +52,7 @@ describe('backups with DATABASE_URL (pg_dump)', () => {
     await migrate(pool, createLogger('silent'));
     await pool.query(
       `INSERT INTO devices (id, kind, city, ward, lat, lon, name, secret_hash)
-       VALUES ('tn-p3-env-0900', 'environment', 'tay-ninh', 'phuong-3', 11.31, 106.1, 'Trạm Chợ Phường 3', 'x')`,
+       VALUES ('tn-p3-env-0900', 'environment', 'tay-ninh', 'phuong-tan-ninh', 11.31, 106.1, 'Trạm Chợ Phường 3', 'x')`,
     );
     await pool.query(
       `INSERT INTO telemetry_messages (device_id, time, metrics)

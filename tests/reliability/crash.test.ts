@@ -70,7 +70,7 @@ describe('kill -9 under load', () => {
         id,
         kind: 'environment',
         city: 'tay-ninh',
-        ward: 'phuong-1',
+        ward: 'phuong-tan-ninh',
         lat: 11.3,
         lon: 106.1,
         name: id,

@@ -169,7 +169,7 @@ describe('the writer on its journal, through a database outage', () => {
     await migrate(direct, log);
     await direct.query(
       `INSERT INTO devices (id, kind, city, ward, lat, lon, name, secret_hash)
-       VALUES ('dev-s', 'environment', 'tay-ninh', 'phuong-1', 11.3, 106.1, 's', 'x')`,
+       VALUES ('dev-s', 'environment', 'tay-ninh', 'phuong-tan-ninh', 11.3, 106.1, 's', 'x')`,
     );
     await direct.end();
     const u = new URL(database.url);

@@ -10,7 +10,7 @@ const device = {
   id: 'tn-p1-noise-7801',
   kind: 'noise',
   city: 'tay-ninh',
-  ward: 'phuong-1',
+  ward: 'phuong-tan-ninh',
   lat: 11.3,
   lon: 106.1,
   pole: null,

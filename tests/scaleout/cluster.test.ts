@@ -25,7 +25,7 @@ const shared = {
   LIVE_COALESCE_MS: '50',
   INGEST_LATE_AFTER_S: '86400',
 };
-const place = { city: 'hoi-an', ward: 'minh-an', lat: 15.877, lon: 108.328 } as const;
+const place = { city: 'hoi-an', ward: 'phuong-hoi-an', lat: 15.877, lon: 108.328 } as const;
 const fire = { ...place, id: 'ha-ma-fire-7701', kind: 'fire', name: 'Cảm biến cháy – Hội quán' } as const;
 const noise = {
   ...place,

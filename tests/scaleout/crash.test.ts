@@ -84,7 +84,7 @@ describe('an instance killed in the middle of a burst', () => {
         id,
         kind: 'waste',
         city: 'tay-ninh',
-        ward: 'phuong-2',
+        ward: 'phuong-tan-ninh',
         lat: 11.3,
         lon: 106.1,
         name: `Thùng ${n}`,

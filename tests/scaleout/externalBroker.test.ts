@@ -18,7 +18,7 @@ const device = (n: number) => ({
   id: `tn-p3-env-8${String(n).padStart(3, '0')}`,
   kind: 'environment',
   city: 'tay-ninh',
-  ward: 'phuong-3',
+  ward: 'phuong-tan-ninh',
   lat: 11.31,
   lon: 106.1,
   name: `Trạm thử ${n}`,

@@ -14,7 +14,7 @@ const station = {
   id: 'tn-p1-env-9301',
   kind: 'environment',
   city: 'tay-ninh',
-  ward: 'phuong-1',
+  ward: 'phuong-tan-ninh',
   lat: 11.31,
   lon: 106.1,
   name: 'Trạm kiểm toán',
@@ -103,7 +103,7 @@ describe('audit log', () => {
       target: station.id,
       outcome: 'success',
       status: 201,
-      details: { body: { id: station.id, ward: 'phuong-1' } },
+      details: { body: { id: station.id, ward: 'phuong-tan-ninh' } },
     });
     const [rotation] = await entries(`target=${station.id}&action=POST%20/api/v1/devices/:id/credentials`);
     expect(rotation).toMatchObject({ actor: 'admin', outcome: 'success', status: 200 });

@@ -12,7 +12,7 @@ const device = {
   id: 'tn-p1-sl-9801',
   kind: 'streetlight',
   city: 'tay-ninh',
-  ward: 'phuong-1',
+  ward: 'phuong-tan-ninh',
   lat: 11.31,
   lon: 106.1,
   pole: null,
@@ -54,7 +54,16 @@ function expectHandled(res: { status: number; text: string }, what: string) {
 /** Values a query string may carry: plausible, hostile and malformed. */
 const queryValue = fc.oneof(
   fc.string(),
-  fc.constantFrom('tay-ninh', 'hoi-an', 'phuong-1', 'environment', 'online', 'open', 'critical', 'success'),
+  fc.constantFrom(
+    'tay-ninh',
+    'hoi-an',
+    'phuong-tan-ninh',
+    'environment',
+    'online',
+    'open',
+    'critical',
+    'success',
+  ),
   fc.integer().map(String),
   fc.double().map(String),
   fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
@@ -132,7 +141,7 @@ describe('HTTP API under fuzzing', () => {
         id: 'tn-p2-env-9802',
         kind: 'environment',
         city: 'tay-ninh',
-        ward: 'phuong-2',
+        ward: 'phuong-tan-ninh',
         lat: 11.3,
         lon: 106.1,
         name: 'x',
@@ -141,7 +150,7 @@ describe('HTTP API under fuzzing', () => {
     [
       'PATCH',
       `/api/v1/devices/${device.id}`,
-      { ward: 'phuong-1', lat: 11.3, lon: 106.1, name: 'Đèn', zone: 'normal' },
+      { ward: 'phuong-tan-ninh', lat: 11.3, lon: 106.1, name: 'Đèn', zone: 'normal' },
     ],
     ['POST', `/api/v1/devices/${device.id}/commands`, { name: 'set_lamp', args: { on: true, dim_pct: 50 } }],
     [

@@ -248,7 +248,7 @@ describe('payloads through the real broker under fuzzing', () => {
     id: 'ha-ma-env-9701',
     kind: 'environment',
     city: 'hoi-an',
-    ward: 'minh-an',
+    ward: 'phuong-hoi-an',
     lat: 15.877,
     lon: 108.328,
     pole: null,

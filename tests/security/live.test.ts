@@ -258,7 +258,7 @@ describe('a client that does not read', () => {
     const event: AqiEvent = {
       deviceId: 'ha-nowhere',
       city: 'hoi-an',
-      ward: 'minh-an',
+      ward: 'phuong-hoi-an',
       kind: 'environment',
       hourStart: new Date(),
       aqi: 42,

@@ -101,7 +101,7 @@ async function newDevice(admin: Record<string, string>) {
     id,
     kind: 'streetlight',
     city: 'tay-ninh',
-    ward: 'phuong-1',
+    ward: 'phuong-tan-ninh',
     lat: 11.3105,
     lon: 106.0982,
     name: `Đèn thử ${deviceCount}`,

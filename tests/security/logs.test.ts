@@ -38,7 +38,7 @@ describe('secrets in logs', () => {
       id: 'ha-ma-fire-9951',
       kind: 'fire',
       city: 'hoi-an',
-      ward: 'minh-an',
+      ward: 'phuong-hoi-an',
       lat: 15.877,
       lon: 108.328,
       name: 'Báo cháy thử log',

@@ -9,7 +9,14 @@ import { connectDevice, eventually, publish } from '../helpers/mqtt.ts';
 let app: TestApp;
 let attacker: { id: string; secret: string };
 let honest: { id: string; secret: string };
-const place = { city: 'hoi-an', ward: 'minh-an', lat: 15.877, lon: 108.328, pole: null, zone: null } as const;
+const place = {
+  city: 'hoi-an',
+  ward: 'phuong-hoi-an',
+  lat: 15.877,
+  lon: 108.328,
+  pole: null,
+  zone: null,
+} as const;
 const topic = (id: string, channel: string) => `ioc/hoi-an/noise/${id}/${channel}`;
 
 const counter = async (name: 'mqttAuthFailures' | 'deadLetters', label: string) =>

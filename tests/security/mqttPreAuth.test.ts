@@ -83,7 +83,7 @@ beforeAll(async () => {
     id: 'tn-preauth-env-1',
     kind: 'environment',
     city: 'tay-ninh',
-    ward: 'phuong-1',
+    ward: 'phuong-tan-ninh',
     lat: 11.3,
     lon: 106.1,
     name: 'Trạm thử trước đăng nhập',

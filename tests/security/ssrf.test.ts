@@ -80,7 +80,7 @@ const evilUrls = () => [
 async function alertAndDeliver(target: TestApp): Promise<number> {
   const { rows } = await target.pool.query<{ id: number }>(
     `INSERT INTO alerts (rule_id, device_id, kind, city, ward, severity, state, message_vi, message_en, opened_at, last_seen_at)
-     SELECT id, 'tn-ssrf-1', 'camera', 'tay-ninh', 'phuong-3', 'critical', 'resolved', 'thử', 'test', now(), now()
+     SELECT id, 'tn-ssrf-1', 'camera', 'tay-ninh', 'phuong-tan-ninh', 'critical', 'resolved', 'thử', 'test', now(), now()
      FROM alert_rules ORDER BY id LIMIT 1 RETURNING id::int`,
   );
   const alert = { id: rows[0]!.id, severity: 'critical', kind: 'camera' };

@@ -15,7 +15,7 @@ describe("the stations' daily VN_AQI inputs in slices", () => {
     const ids = Array.from({ length: 40 }, (_, i) => `aqi-slice-${String(i).padStart(2, '0')}`);
     await pool.query(
       `INSERT INTO devices (id, kind, city, ward, lat, lon, name, secret_hash)
-       SELECT id, 'environment', 'hoi-an', 'minh-an', 15.88, 108.33, id, 'x' FROM unnest($1::text[]) AS id`,
+       SELECT id, 'environment', 'hoi-an', 'phuong-hoi-an', 15.88, 108.33, id, 'x' FROM unnest($1::text[]) AS id`,
       [ids],
     );
     // 2026-11-22 in Hội An (UTC+7) starts at 17:00 UTC the day before: eight hours of it, six pollutants.

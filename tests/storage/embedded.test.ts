@@ -29,7 +29,7 @@ describe('embedded PostgreSQL', () => {
       id: 'tn-p1-env-9100',
       kind: 'environment',
       city: 'tay-ninh',
-      ward: 'phuong-1',
+      ward: 'phuong-tan-ninh',
       lat: 11.31,
       lon: 106.1,
       pole: null,

@@ -108,9 +108,9 @@ describe('with TimescaleDB', () => {
         [pool, plain].map(async (target) => {
           await target.query(
             `INSERT INTO devices (id, kind, city, ward, lat, lon, zone, name, secret_hash, created_at) VALUES
-             ('env-x', 'environment', 'hoi-an', 'minh-an', 15.877, 108.326, NULL, 'e', 'x', '2026-01-01'),
-             ('noise-x', 'noise', 'hoi-an', 'minh-an', 15.877, 108.326, 'normal', 'n', 'x', '2026-01-01'),
-             ('lamp-x', 'streetlight', 'hoi-an', 'cam-pho', 15.877, 108.326, NULL, 'l', 'x', '2026-01-01')`,
+             ('env-x', 'environment', 'hoi-an', 'phuong-hoi-an', 15.877, 108.326, NULL, 'e', 'x', '2026-01-01'),
+             ('noise-x', 'noise', 'hoi-an', 'phuong-hoi-an', 15.877, 108.326, 'normal', 'n', 'x', '2026-01-01'),
+             ('lamp-x', 'streetlight', 'hoi-an', 'phuong-hoi-an-dong', 15.881, 108.36, NULL, 'l', 'x', '2026-01-01')`,
           );
           const time: Date[] = [];
           const deviceId: string[] = [];

@@ -50,7 +50,7 @@ export const AggregatePage = z
           deviceId: 'ha-env-001',
           kind: 'environment',
           city: 'hoi-an',
-          ward: 'minh-an',
+          ward: 'phuong-hoi-an',
           metric: 'pm25',
           count: 60,
           mean: 31.2,
