@@ -254,6 +254,13 @@ describe('places API', () => {
     );
     const alerts = await app.request('GET', '/api/v1/alerts?city=tay-ninh&ward=phuong-3', operator);
     expect(alerts.body.items.map((a: { deviceId: string }) => a.deviceId)).toEqual(['tn-p3-env-9001']);
+    // And in a bulk acknowledgement's filter: the former ward acknowledges what stands in its unit now.
+    const acknowledged = await app.request('POST', '/api/v1/alerts/acknowledge', operator, {
+      filter: { city: 'tay-ninh', ward: 'phuong-3' },
+    });
+    expect(acknowledged.body).toMatchObject({
+      acknowledged: alerts.body.items.map((a: { id: number }) => a.id),
+    });
   });
 
   it("keeps an admin's edit of a shipped unit across a restart of the places area", async () => {
