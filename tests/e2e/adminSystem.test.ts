@@ -85,6 +85,43 @@ describe('integrations page', { timeout: 180_000 }, () => {
     expect((await feed()).status).toBe(401);
     expect(await page.isVisible('#admin-page a[href="#admin/notifications"]')).toBe(true);
   });
+
+  it('creates a webhook and a provisioning key from their forms, shows the log and claims, removes both', async () => {
+    const page = await adminAt('#admin/integrations');
+    await page.waitForSelector('#webhooks table');
+    await page.fill('#webhooks form input[name=name]', 'Trung tâm chỉ huy PCCC');
+    await page.fill('#webhooks form [name=url]', 'https://pccc.example.org/ioc');
+    await page.fill('#webhooks form input[name=secret]', 'a-secret-of-twenty-chars');
+    await page.check('#webhooks form input[value=critical]');
+    await page.click('#webhooks form button[type=submit]');
+    const hook = '#webhooks tr:has(td:text("Trung tâm chỉ huy PCCC"))';
+    await page.waitForSelector(hook);
+    expect(await page.textContent(hook)).toContain('Khẩn cấp');
+    await page.click(`${hook} button >> text=Nhật ký gửi`);
+    await page.waitForSelector('#webhooks caption >> text=Các lần gửi của webhook “Trung tâm chỉ huy PCCC”');
+    await page.click(`${hook} button >> text=Xoá`);
+    await page.waitForSelector(hook, { state: 'detached' });
+    expect((await app.request('GET', '/api/v1/webhooks', await app.login())).body.items).toEqual([]);
+
+    await page.fill('#provisioning-keys form input[name=name]', 'lap-dat-dot-1');
+    await page.selectOption('#provisioning-keys form select', 'tay-ninh');
+    await page.fill('#provisioning-keys form input[type=datetime-local]', '2030-01-31T17:00');
+    await page.fill('#provisioning-keys form input[name=maxClaims]', '20');
+    await page.click('#provisioning-keys form button[type=submit]');
+    await page.waitForSelector('#provisioning-keys .once-box:not([hidden]) .secret-once');
+    const key = (await app.request('GET', '/api/v1/provisioning/keys', await app.login())).body.items[0];
+    expect(key).toMatchObject({ name: 'lap-dat-dot-1', city: 'tay-ninh', maxClaims: 20, claims: 0 });
+    expect(new Date(key.expiresAt).toISOString()).toBe('2030-01-31T10:00:00.000Z');
+    const row = '#provisioning-keys tr:has(td:text("lap-dat-dot-1"))';
+    expect(await page.textContent(row)).toContain('0 / 20');
+    await page.click(`${row} button >> text=Thiết bị đã cấp phát`);
+    await page.waitForSelector(
+      '#provisioning-keys caption >> text=Thiết bị cấp phát bằng khoá “lap-dat-dot-1”',
+    );
+    expect(await violations(page)).toEqual([]);
+    await page.click(`${row} button >> text=Thu hồi`);
+    await page.waitForSelector(`${row} >> text=Đã thu hồi`);
+  });
 });
 
 describe('backups on the integrations page', { timeout: 180_000 }, () => {
