@@ -9,7 +9,7 @@ const device = {
   id: 'tn-p3-noise-9001',
   kind: 'noise',
   city: 'tay-ninh',
-  ward: 'phuong-3',
+  ward: 'phuong-tan-ninh',
   lat: 11.3,
   lon: 106.1,
   pole: null,

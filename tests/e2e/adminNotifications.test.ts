@@ -189,7 +189,7 @@ describe('the notifications page', { timeout: 90_000 }, () => {
       clock: () => new Date(),
     }).open({
       rule,
-      device: { id: 'tn-fire-0001', kind: 'fire', city: 'tay-ninh', ward: 'phuong-1' },
+      device: { id: 'tn-fire-0001', kind: 'fire', city: 'tay-ninh', ward: 'phuong-tan-ninh' },
       messageVi: 'Báo cháy tại trạm',
       messageEn: 'Fire alarm at the station',
       value: 1,

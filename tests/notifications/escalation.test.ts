@@ -70,7 +70,7 @@ function startNotifications(): Notifications {
 async function openAlert(severity: 'critical' | 'warning', deviceId: string, city = 'tay-ninh') {
   return lifecycle().open({
     rule: rules[severity],
-    device: { id: deviceId, kind: 'fire', city, ward: 'phuong-1' },
+    device: { id: deviceId, kind: 'fire', city, ward: 'phuong-tan-ninh' },
     messageVi: 'Báo cháy tại trạm',
     messageEn: 'Fire alarm at the station',
     value: 1,

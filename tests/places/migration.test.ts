@@ -229,7 +229,13 @@ describe('migration to the units in force since 1 July 2025', () => {
   });
 
   it('feeds report by the current units, a former id asking for its unit, and by the former units on request', async () => {
-    const places = createPlaces({ queries: createPlaceQueries(pool), log, formerIdsUntil: '2027-06-30' });
+    const places = createPlaces({
+      queries: createPlaceQueries(pool),
+      log,
+      formerIdsUntil: '2027-06-30',
+      // A day the former ids are still taken, whatever day the suite runs.
+      now: () => new Date('2026-12-07T00:00:00+07:00'),
+    });
     await places.start();
     const feeds = createFeeds({
       pool,
