@@ -17,10 +17,15 @@ export function connectLive() {
   const socket = window.io('/live', { auth: { token: state.token }, transports: ['websocket'] });
   state.socket = socket;
   socket.on('connect', () => {
+    // data-text: a language switch redraws it like every other label.
+    $('live-status').dataset.text = 'connected';
     $('live-status').textContent = t('connected');
     if (Object.keys(state.filter).length) socket.emit('subscribe', state.filter, () => {});
   });
-  socket.on('disconnect', () => ($('live-status').textContent = t('disconnected')));
+  socket.on('disconnect', () => {
+    $('live-status').dataset.text = 'disconnected';
+    $('live-status').textContent = t('disconnected');
+  });
   socket.on('connect_error', (error) => {
     if (String(error.message).startsWith('UNAUTHENTICATED')) logout();
   });
