@@ -3,21 +3,19 @@
 // shows the new one once, the old one fails and the operator's session ends; the audit log filtered by
 // the admin shows what they did, and its CSV export carries the same rows. axe finds nothing serious.
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp, testAdminPassword } from '../helpers/app.ts';
+import { violations } from '../helpers/axe.ts';
 import { launchChromium } from '../helpers/browser.ts';
 import { eventually } from '../helpers/mqtt.ts';
 
 let app: TestApp;
 let browser: Browser;
-let axeSource: string;
 const operatorPassword = 'hoi-an-operator-pass-01';
 const shots = process.env.SCREENSHOT_DIR;
 
 beforeAll(async () => {
-  axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
   app = await startTestApp();
   browser = await launchChromium();
 }, 60_000);
@@ -25,25 +23,6 @@ afterAll(async () => {
   await browser?.close();
   await app?.close();
 });
-
-/** Critical and serious violations on the page as it is now, one line each. */
-async function violations(page: Page): Promise<string[]> {
-  await page.evaluate(axeSource);
-  const result = await page.evaluate(() =>
-    (globalThis as any).axe.run((globalThis as any).document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa'] },
-    }),
-  );
-  return result.violations
-    .filter((v: { impact: string }) => v.impact === 'critical' || v.impact === 'serious')
-    .map(
-      (v: { id: string; nodes: { target: string[] }[] }) =>
-        `${v.id}: ${v.nodes
-          .map((n) => n.target.join(' '))
-          .slice(0, 5)
-          .join(', ')}`,
-    );
-}
 
 /** A fresh browser (its own session storage), logged in through the form. */
 async function logIn(username: string, password: string): Promise<Page> {

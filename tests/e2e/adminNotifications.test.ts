@@ -1,12 +1,3 @@
-// The notifications page in a real headless Chromium, with a real SMTP server on loopback: an admin
-// creates an email channel (its own server and password) and contacts in the forms, sends a test message
-// that the SMTP server receives, and writes an escalation policy in the form; an unacknowledged critical
-// alert then reaches the first contact at once and the second when the step's minutes have passed (a
-// second notifications instance on the same database runs that round at a moved clock, as the escalation
-// tests do). The page passes axe; an operator sees no way in and the API refuses them; no secret is in a
-// log line, an API answer or the page.
-import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAlertLifecycle } from '../../src/alerts/lifecycle.ts';
@@ -15,6 +6,7 @@ import { createOutboundPolicy } from '../../src/net/outbound.ts';
 import { createNotifications } from '../../src/notifications/index.ts';
 import { createAlertQueries } from '../../src/storage/alerts.ts';
 import { startTestApp, type TestApp, testAdminPassword } from '../helpers/app.ts';
+import { violations } from '../helpers/axe.ts';
 import { launchChromium } from '../helpers/browser.ts';
 import { startSmtp, waitFor } from '../notifications/servers.ts';
 
@@ -22,7 +14,6 @@ const smtpPassword = 'Channel-0wn-SMTP-Pa55word';
 const logLines: string[] = [];
 let app: TestApp;
 let browser: Browser;
-let axeSource: string;
 let smtp: Awaited<ReturnType<typeof startSmtp>>;
 let admin: Page;
 
@@ -37,25 +28,6 @@ async function loggedIn(username: string, path = '/'): Promise<Page> {
   return page;
 }
 
-/** Critical and serious violations on the page as it is now, one line each (as tests/e2e/a11y.test.ts). */
-async function violations(page: Page): Promise<string[]> {
-  await page.evaluate(axeSource);
-  const result = await page.evaluate(() =>
-    (globalThis as any).axe.run((globalThis as any).document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa'] },
-    }),
-  );
-  return result.violations
-    .filter((v: { impact: string }) => v.impact === 'critical' || v.impact === 'serious')
-    .map(
-      (v: { id: string; nodes: { target: string[] }[] }) =>
-        `${v.id}: ${v.nodes
-          .map((n) => n.target.join(' '))
-          .slice(0, 5)
-          .join(', ')}`,
-    );
-}
-
 /** Opens a section of the page and waits until it is drawn. */
 async function section(page: Page, id: string) {
   await page.evaluate((id) => {
@@ -66,7 +38,6 @@ async function section(page: Page, id: string) {
 }
 
 beforeAll(async () => {
-  axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
   smtp = await startSmtp({ username: 'ioc-channel', password: smtpPassword });
   app = await startTestApp(
     { LOG_LEVEL: 'info', WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' },

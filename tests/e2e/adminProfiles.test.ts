@@ -1,26 +1,19 @@
-// The device profiles page in a real headless Chromium, against the running system: an admin writes a
-// new profile in the form (its metrics in the table), reads the telemetry message a device of it must
-// send, saves it; a device registered of it through the API publishes exactly that message over real
-// MQTT and it is stored. The page passes axe; an operator sees no way in and the API refuses them.
-import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import type { MqttClient } from 'mqtt';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kindExamples } from '../../src/contract/examples.ts';
 import { startTestApp, type TestApp, testAdminPassword } from '../helpers/app.ts';
+import { violations } from '../helpers/axe.ts';
 import { launchChromium } from '../helpers/browser.ts';
 import { connectDevice, eventually, publish } from '../helpers/mqtt.ts';
 
 let app: TestApp;
 let browser: Browser;
-let axeSource: string;
 let admin: Record<string, string>;
 const clients: MqttClient[] = [];
 const profileId = 'flood-gauge';
 
 beforeAll(async () => {
-  axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
   app = await startTestApp();
   admin = await app.login();
   await app.loginAs('operator');
@@ -31,25 +24,6 @@ afterAll(async () => {
   await browser?.close();
   await app?.close();
 });
-
-/** Critical and serious violations on the page as it is now, one line each. */
-async function violations(page: Page): Promise<string[]> {
-  await page.evaluate(axeSource);
-  const result = await page.evaluate(() =>
-    (globalThis as any).axe.run((globalThis as any).document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa'] },
-    }),
-  );
-  return result.violations
-    .filter((v: { impact: string }) => v.impact === 'critical' || v.impact === 'serious')
-    .map(
-      (v: { id: string; nodes: { target: string[] }[] }) =>
-        `${v.id}: ${v.nodes
-          .map((n) => n.target.join(' '))
-          .slice(0, 5)
-          .join(', ')}`,
-    );
-}
 
 async function loggedIn(username: string): Promise<Page> {
   const page = await (await browser.newContext({ viewport: { width: 1440, height: 1000 } })).newPage();

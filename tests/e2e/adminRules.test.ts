@@ -1,20 +1,13 @@
-// The alert rules page in a real headless Chromium, against the running system: an admin lowers a
-// threshold rule's limit in its form, tries it on the last day of stored readings (the dry run counts
-// the alerts by hand below), saves it, and the next reading a real MQTT device publishes opens an
-// alert that the same reading did not open before. The page passes axe; an operator sees no way in
-// and the API refuses the page's calls to them.
-import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import type { MqttClient } from 'mqtt';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp, testAdminPassword } from '../helpers/app.ts';
+import { violations } from '../helpers/axe.ts';
 import { launchChromium } from '../helpers/browser.ts';
 import { connectDevice, eventually, publish } from '../helpers/mqtt.ts';
 
 let app: TestApp;
 let browser: Browser;
-let axeSource: string;
 let admin: Record<string, string>;
 let meter: MqttClient;
 let ruleId: number;
@@ -69,7 +62,6 @@ const ruleAlerts = async () =>
     .n as number;
 
 beforeAll(async () => {
-  axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
   app = await startTestApp();
   admin = await app.login();
   await app.loginAs('operator');
@@ -88,25 +80,6 @@ afterAll(async () => {
   await browser?.close();
   await app?.close();
 });
-
-/** Critical and serious violations on the page as it is now, one line each. */
-async function violations(page: Page): Promise<string[]> {
-  await page.evaluate(axeSource);
-  const result = await page.evaluate(() =>
-    (globalThis as any).axe.run((globalThis as any).document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa'] },
-    }),
-  );
-  return result.violations
-    .filter((v: { impact: string }) => v.impact === 'critical' || v.impact === 'serious')
-    .map(
-      (v: { id: string; nodes: { target: string[] }[] }) =>
-        `${v.id}: ${v.nodes
-          .map((n) => n.target.join(' '))
-          .slice(0, 5)
-          .join(', ')}`,
-    );
-}
 
 async function loggedIn(username: string): Promise<Page> {
   const page = await (await browser.newContext({ viewport: { width: 1440, height: 1000 } })).newPage();

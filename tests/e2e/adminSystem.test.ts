@@ -3,8 +3,7 @@
 // from the page (of an embedded install) is listed and downloads with the session's token; the
 // health page shows readiness "ready" and its figures in Vietnamese formats and stops refreshing when
 // left. axe finds nothing serious on either page; an operator is refused their calls.
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -12,16 +11,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningApp, startApp } from '../../src/app.ts';
 import { createLogger } from '../../src/log.ts';
 import { embeddedConfig, startTestApp, type TestApp, testAdminPassword } from '../helpers/app.ts';
+import { violations } from '../helpers/axe.ts';
 import { launchChromium } from '../helpers/browser.ts';
 import { eventually } from '../helpers/mqtt.ts';
 
 let app: TestApp;
 let browser: Browser;
-let axeSource: string;
 const shots = process.env.SCREENSHOT_DIR;
 
 beforeAll(async () => {
-  axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
   app = await startTestApp();
   browser = await launchChromium();
 }, 60_000);
@@ -29,25 +27,6 @@ afterAll(async () => {
   await browser?.close();
   await app?.close();
 });
-
-/** Critical and serious violations on the page as it is now, one line each. */
-async function violations(page: Page): Promise<string[]> {
-  await page.evaluate(axeSource);
-  const result = await page.evaluate(() =>
-    (globalThis as any).axe.run((globalThis as any).document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa'] },
-    }),
-  );
-  return result.violations
-    .filter((v: { impact: string }) => v.impact === 'critical' || v.impact === 'serious')
-    .map(
-      (v: { id: string; nodes: { target: string[] }[] }) =>
-        `${v.id}: ${v.nodes
-          .map((n) => n.target.join(' '))
-          .slice(0, 5)
-          .join(', ')}`,
-    );
-}
 
 async function adminAt(hash: string, baseUrl = app.baseUrl): Promise<Page> {
   const page = await (await browser.newContext({ viewport: { width: 1400, height: 1000 } })).newPage();

@@ -1,25 +1,18 @@
-// The installer / vendor page in a real Chromium: an installer logs in and, instead of the map, sees
-// "Thiết bị của tôi" with its own device (online, its latest message) and the message the IOC refused
-// from it with the reason in Vietnamese, then in English; nothing of another device; axe-core finds
-// no critical or serious violation. The page's text table names every dead-letter reason.
-import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deadLetterReasons } from '../../src/errors.ts';
 import { startTestApp, type TestApp, testAdminPassword } from '../helpers/app.ts';
+import { violations } from '../helpers/axe.ts';
 import { launchChromium } from '../helpers/browser.ts';
 import { connectDevice, eventually, publish } from '../helpers/mqtt.ts';
 
 let app: TestApp;
 let browser: Browser;
-let axeSource: string;
 const place = { city: 'hoi-an', ward: 'phuong-hoi-an', pole: null, zone: null, lat: 15.877, lon: 108.328 };
 const sensor = { ...place, id: 'ha-aq-9961', kind: 'environment', name: 'Không khí – Phố cổ' } as const;
 const lamp = { ...place, id: 'ha-sc-sl-9962', kind: 'streetlight', name: 'Đèn – Nguyễn Huệ' } as const;
 
 beforeAll(async () => {
-  axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
   app = await startTestApp();
   const admin = await app.login();
   const secrets = new Map<string, string>();
@@ -58,25 +51,6 @@ afterAll(async () => {
   await browser?.close();
   await app?.close();
 });
-
-/** Critical and serious violations on the page as it is now, one line each. */
-async function violations(page: Page): Promise<string[]> {
-  await page.evaluate(axeSource);
-  const result = await page.evaluate(() =>
-    (globalThis as any).axe.run((globalThis as any).document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa'] },
-    }),
-  );
-  return result.violations
-    .filter((v: { impact: string }) => v.impact === 'critical' || v.impact === 'serious')
-    .map(
-      (v: { id: string; nodes: { target: string[] }[] }) =>
-        `${v.id}: ${v.nodes
-          .map((n) => n.target.join(' '))
-          .slice(0, 5)
-          .join(', ')}`,
-    );
-}
 
 describe('the installer page', { timeout: 90_000 }, () => {
   it('shows its device and the refusal reason in Vietnamese, nothing of another device, and passes axe', async () => {
