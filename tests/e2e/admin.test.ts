@@ -41,6 +41,8 @@ describe('the administration area', { timeout: 60_000 }, () => {
     await open.click();
     await page.waitForSelector('#admin:not([hidden])');
     expect(await page.isHidden('#app > main')).toBe(true);
+    // The map's filters are put away while an admin page shows, and come back with the map.
+    expect(await page.isHidden('#filter-city')).toBe(true);
     const links = await page.locator('#admin-nav a').allTextContents();
     expect(links).toEqual([
       'Thiết bị',
@@ -80,6 +82,7 @@ describe('the administration area', { timeout: 60_000 }, () => {
     await open.click();
     await page.waitForSelector('#app > main:not([hidden])');
     expect(await page.isHidden('#admin')).toBe(true);
+    expect(await page.isVisible('#filter-city')).toBe(true);
     expect(await open.textContent()).toBe('Quản trị');
     await page.context().close();
   });

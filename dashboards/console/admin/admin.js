@@ -48,6 +48,7 @@ export async function route() {
       shown = null;
       $('admin').hidden = true;
       document.querySelector('#app > main').hidden = false;
+      document.body.classList.remove('admin-mode');
       state.map?.invalidateSize();
     }
     labelButton();
@@ -55,6 +56,8 @@ export async function route() {
   }
   shown = page.id;
   document.querySelector('#app > main').hidden = true;
+  // The map's filters have nothing to do on these pages: they are put away (styles.css).
+  document.body.classList.add('admin-mode');
   $('admin').hidden = false;
   labelButton();
   drawNav(page.id);
