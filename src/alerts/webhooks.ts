@@ -43,6 +43,7 @@ export function createWebhookNotifier(deps: {
   const { queries, bus, log, clock, policy } = deps;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<number> | undefined;
+  let again: Promise<number> | undefined;
 
   const onAlert = ({ action, alert }: AlertEvent) => {
     // A note is the control room's working text (names, phone numbers of callers): it stays inside.
@@ -92,7 +93,15 @@ export function createWebhookNotifier(deps: {
   }
 
   async function deliverDue(): Promise<number> {
-    if (running) return running;
+    // A pass already running may have looked before the caller's delivery was queued: one more pass
+    // after it (shared by every caller meanwhile), so what is due when this is called is attempted.
+    if (running) {
+      again ??= running.then(() => {
+        again = undefined;
+        return deliverDue();
+      });
+      return again;
+    }
     running = (async () => {
       let done = 0;
       for (;;) {

@@ -54,8 +54,10 @@ export function createWebhookQueries(pool: Pool) {
       payload: unknown,
     ): Promise<number> {
       const result = await pool.query(
-        `INSERT INTO webhook_deliveries (webhook_id, alert_id, action, payload)
-         SELECT id, $1, $2, $3 FROM webhooks
+        // Due at once, to the millisecond: the claim compares with the app's clock, which has no
+        // microseconds, so a delivery queued within the same millisecond is due to it too.
+        `INSERT INTO webhook_deliveries (webhook_id, alert_id, action, payload, next_attempt_at)
+         SELECT id, $1, $2, $3, date_trunc('milliseconds', now()) FROM webhooks
          WHERE enabled AND $4 = ANY(severities) AND (kinds IS NULL OR $5 = ANY(kinds))`,
         [alert.id, action, JSON.stringify(payload), alert.severity, alert.kind],
       );

@@ -22,7 +22,7 @@ describe('accounts', () => {
     });
     expect(created).toEqual({
       status: 201,
-      body: { username: 'nguyen.van.a', role: 'viewer', scope: 'all' },
+      body: { username: 'nguyen.van.a', role: 'viewer', scope: 'all', devices: null },
     });
     const stored = await app.pool.query("SELECT password_hash FROM users WHERE username = 'nguyen.van.a'");
     expect(stored.rows[0].password_hash).toMatch(/^scrypt\$65536\$8\$1\$/);
