@@ -48,6 +48,7 @@ const tools: Array<{ script: string; options: string[] }> = [
   { script: 'measure:backup', options: ['--city', '--days', '--keep'] },
   { script: 'restore', options: ['--clean', '--pg-bin'] },
   { script: 'measure:flood', options: ['--seconds', '--neighbours'] },
+  { script: 'measure:chart', options: ['--days', '--runs'] },
   { script: 'contract', options: ['--help'] },
   { script: 'openapi', options: ['--help'] },
 ];
