@@ -85,7 +85,7 @@ await new Promise((r) => setTimeout(r, 2_000)); // let the background load settl
 
 const opened = new Map<string, number>();
 app.bus.on('alert', ({ action, alert }) => {
-  if (action === 'opened' && alert.ruleName === 'Fire alarm') opened.set(alert.deviceId, performance.now());
+  if (action === 'opened' && alert.ruleName === 'Báo cháy / Fire alarm') opened.set(alert.deviceId, performance.now());
 });
 const latencies: number[] = [];
 for (const sensor of fires) {

@@ -17,7 +17,7 @@ import type { AlertRecord } from '../../src/storage/alerts.ts';
 const open: AlertRecord = {
   id: 4182,
   ruleId: 1,
-  ruleName: 'Fire alarm',
+  ruleName: 'Báo cháy / Fire alarm',
   deviceId: 'ha-ma-fire-0006',
   kind: 'fire',
   city: 'hoi-an',

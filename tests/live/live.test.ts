@@ -121,7 +121,7 @@ describe('live console feed', () => {
     const alert = next<any>(
       socket,
       'alert',
-      (e) => e.alert.deviceId === fire.id && e.alert.ruleName === 'Fire alarm',
+      (e) => e.alert.deviceId === fire.id && e.alert.ruleName === 'Báo cháy / Fire alarm',
     );
     const sensor = await connectDevice(app.mqttUrl, fire.id, secrets.get(fire.id)!);
     await publish(sensor, `ioc/hoi-an/fire/${fire.id}/telemetry`, JSON.stringify({ metrics: { alarm: 1 } }));

@@ -141,8 +141,9 @@ function scopeText(rule, lists) {
     const u = lists.units.find((x) => x.id === id);
     return (u && (nameIn(u.fullName) || u.name)) || id;
   };
+  const profile = (id) => nameIn(lists.profiles.find((p) => p.id === id)?.name) || id;
   const parts = [];
-  if (rule.kind) parts.push(t('rulesScopeProfile').replace('{value}', rule.kind));
+  if (rule.kind) parts.push(t('rulesScopeProfile').replace('{value}', profile(rule.kind)));
   if (rule.city) parts.push(t('rulesScopeArea').replace('{value}', area(rule.city)));
   if (rule.ward) parts.push(t('rulesScopeUnit').replace('{value}', unit(rule.ward)));
   if (rule.zone) parts.push(t('rulesScopeZone').replace('{value}', t(options.zone[rule.zone])));

@@ -35,7 +35,7 @@ const AlertPage = z
         {
           id: 4182,
           ruleId: 1,
-          ruleName: 'Fire alarm',
+          ruleName: 'Báo cháy / Fire alarm',
           deviceId: 'ha-ma-fire-0006',
           kind: 'fire',
           city: 'hoi-an',
