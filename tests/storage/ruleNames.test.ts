@@ -29,7 +29,7 @@ beforeAll(async () => {
   await createAlertQueries(pool).seedRules(shipped.map((r) => ({ ...r, name: englishOf(r.name) })));
   await pool.query("UPDATE alert_rules SET name = 'Khói – Phố cổ' WHERE default_key = 'fire-smoke'");
   await createAlertQueries(pool).seedRules([
-    { ...shipped.find((r) => r.key === 'flood')!, key: null, name: 'Flood at the market' },
+    { ...shipped.find((r) => r.key === 'flood')!, key: undefined, name: 'Flood at the market' },
   ]);
   expect(await migrate(pool, log)).toContain('029_rule_names_bilingual');
 }, 60_000);
