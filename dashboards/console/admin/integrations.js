@@ -162,7 +162,7 @@ async function webhooks() {
   const log = el('div');
   log.setAttribute('aria-live', 'polite');
   const schema = await bodySchema('post', '/api/v1/webhooks');
-  const severityKeys = { critical: 'intSevCritical', warning: 'intSevWarning', info: 'intSevInfo' };
+  const severityKeys = { critical: 'critical', warning: 'warning', info: 'info' }; // the console's own words
   async function showDeliveries(hook) {
     const { items } = await api('GET', `/api/v1/webhooks/${hook.id}/deliveries`);
     const table = createTable({

@@ -51,9 +51,6 @@ export const strings = {
     intDelAttempts: 'Số lần thử',
     intDelLast: 'Kết quả lần cuối',
     intDelDelivered: 'Đã nhận lúc',
-    intSevCritical: 'Khẩn cấp',
-    intSevWarning: 'Cảnh báo',
-    intSevInfo: 'Thông tin',
     intProvTitle: 'Khoá cấp phát thiết bị',
     intProvIntro:
       'Thiết bị hoặc điện thoại của người lắp đặt dùng khoá này để tự đăng ký và nhận thông tin kết nối MQTT.',
@@ -147,9 +144,6 @@ export const strings = {
     intDelAttempts: 'Attempts',
     intDelLast: 'Last result',
     intDelDelivered: 'Delivered at',
-    intSevCritical: 'Critical',
-    intSevWarning: 'Warning',
-    intSevInfo: 'Information',
     intProvTitle: 'Device provisioning keys',
     intProvIntro:
       'A device or an installer’s phone registers itself with such a key and receives its MQTT connection details.',

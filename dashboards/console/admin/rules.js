@@ -26,9 +26,10 @@ const typeText = {
   system: 'rulesTypeSystem',
 };
 const severityText = {
-  info: 'rulesSeverityInfo',
-  warning: 'rulesSeverityWarning',
-  critical: 'rulesSeverityCritical',
+  // The console's own words for the severities, so the rules speak as the alerts do.
+  info: 'info',
+  warning: 'warning',
+  critical: 'critical',
 };
 const labels = {
   name: 'rulesFieldName',
