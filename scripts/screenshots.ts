@@ -1,6 +1,7 @@
 // npx tsx scripts/screenshots.ts: the console's pictures in docs/ (console-first-view, console-fire-alarm,
-// console-chart, console-display), taken in headless Chromium from a fresh IOC with devices in both
-// cities, a fire alarm and a day of readings, so the documentation shows what the code does today.
+// console-chart, console-display) and docs/screenshots/ (console-signs, and admin-<page> for every
+// administration page), taken in headless Chromium from a fresh IOC with devices in both cities, a fire
+// alarm and a day of readings, so the documentation shows what the code does today.
 import { startMeasuredApp } from './measured-app.ts';
 
 const { launchChromium } = await import('../tests/helpers/browser.ts');
@@ -125,6 +126,8 @@ await publish(
 );
 sensor.end(true);
 await page.waitForSelector('#alerts li.critical');
+await page.waitForTimeout(500);
+await page.screenshot({ path: 'docs/screenshots/console-signs.png' });
 await page.click('#alerts li.critical a.alert-link');
 await page.waitForSelector('#alert-detail:not([hidden]) #detail-instructions');
 await shot('fire-alarm');
@@ -140,6 +143,26 @@ await page.waitForSelector('#chart-plot .uplot');
 await page.locator('#chart-plot').scrollIntoViewIfNeeded();
 await page.waitForTimeout(500);
 await shot('chart');
+
+// The administration pages as an admin first meets them on this install (a change of the address's
+// hash: the same page, no reload).
+for (const id of [
+  'devices',
+  'profiles',
+  'rules',
+  'users',
+  'notifications',
+  'integrations',
+  'audit',
+  'system',
+]) {
+  await page.goto(`${base}/#admin/${id}`);
+  await page.locator(`#admin-nav a[aria-current="page"][href="#admin/${id}"]`).waitFor();
+  await page.locator('#admin-page:not([aria-busy]) > *').first().waitFor();
+  await page.waitForTimeout(700); // lists fill in; a picture, not an assertion
+  await page.screenshot({ path: `docs/screenshots/admin-${id}.png` });
+}
+await page.goto(`${base}/#`);
 
 const wall = await (await browser.newContext({ viewport: { width: 1920, height: 1080 } })).newPage();
 await wall.goto(`${base}/?display=1`);
