@@ -12,6 +12,7 @@ import type { Bilingual } from '../places/schema.ts';
 import { profileError, texts as profileTexts } from '../profiles/texts.ts';
 import type { DeviceFields, DeviceQueries, DeviceRow } from '../storage/devices.ts';
 import type { BrokerAccounts } from './brokerAccounts.ts';
+import { checkMove } from './move.ts';
 
 export type RegisteredDevice = Omit<DeviceRow, 'secretHash'>;
 
@@ -211,6 +212,8 @@ export function createDeviceRegistry(deps: {
     async update(id, patch) {
       const current = devices.get(id);
       if (!current) throw new AppError('DEVICE_NOT_FOUND', `device ${id} does not exist`);
+      // A unit named against the position that decides it is refused, not stored as the old unit.
+      if (places) checkMove(places, current, patch);
       const place = checkPlace({
         city: patch.city ?? current.city,
         ward: patch.ward ?? current.ward,

@@ -242,7 +242,12 @@ export async function deviceRoutes(
       schema: {
         operationId: 'updateDevice',
         summary: 'Sửa vị trí hoặc tên thiết bị / Change where a device stands or what it is called',
-        description: 'Không đổi được mã hay loại. / Not its id or kind.',
+        description:
+          'Không đổi được mã hay loại. Nơi có ranh giới đơn vị, vị trí quyết định đơn vị: vị trí mới kéo đơn vị theo; ' +
+          '`ward` khác đơn vị chứa vị trí bị từ chối (400, details.positionWard), hãy sửa cả vị trí. / Not its id or ' +
+          'kind. Where unit boundaries exist the position decides the unit: a new position brings its unit; a ' +
+          '`ward` other than the unit holding the position is refused (400, details.positionWard): change the ' +
+          'position too.',
         tags: ['devices'],
         params: DeviceParams,
         body: DevicePatch,
