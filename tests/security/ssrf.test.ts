@@ -239,7 +239,7 @@ describe('with the allow-list naming 127.0.0.1', () => {
     await alertAndDeliver(allowed);
     const [delivery] = await deliveriesOf(allowed, allowedAdmin, id);
     await remove(id);
-    expect(delivery, JSON.stringify(delivery)).toMatchObject({ lastStatus: null, lastError: "unreachable" });
+    expect(delivery, JSON.stringify(delivery)).toMatchObject({ lastStatus: null, lastError: 'unreachable' });
   });
 });
 
