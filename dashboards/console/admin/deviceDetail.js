@@ -132,8 +132,14 @@ export async function renderDetail(container, id) {
     options: { zone: { special: 'devZoneSpecial', normal: 'devZoneNormal' } },
     async onSubmit(body) {
       // Cleared optional fields go as null, so "no pole" is saved rather than left as it was.
-      await api('PATCH', path, { pole: null, zone: null, ...body });
-      say(fill('devSaved', id));
+      const saved = await api('PATCH', path, { pole: null, zone: null, ...body });
+      // Where unit boundaries exist the unit follows the position: a move it brought is said, not left
+      // for the admin to notice in the facts.
+      say(
+        saved.ward === device.ward
+          ? fill('devSaved', id)
+          : fill('devSavedMoved', id).replace('{unit}', unitName(choices, saved.city, saved.ward)),
+      );
       await redraw();
     },
   });

@@ -65,6 +65,7 @@ export const strings = {
     devMove: 'Chuyển',
     devMoved: 'Đã chuyển {id} sang {unit}.',
     devSaved: 'Đã lưu {id}.',
+    devSavedMoved: 'Đã lưu {id}; vị trí mới nằm trong ranh giới {unit} nên thiết bị nay thuộc đơn vị này.',
     devActions: 'Thao tác',
     devRotate: 'Cấp mật khẩu mới',
     devRotateConfirm:
@@ -178,6 +179,7 @@ export const strings = {
     devMove: 'Move',
     devMoved: '{id} moved to {unit}.',
     devSaved: '{id} saved.',
+    devSavedMoved: '{id} saved; the new position lies within {unit}, so the device now belongs to that unit.',
     devActions: 'Actions',
     devRotate: 'Issue a new secret',
     devRotateConfirm:
