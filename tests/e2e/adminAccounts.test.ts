@@ -13,7 +13,6 @@ import { eventually } from '../helpers/mqtt.ts';
 let app: TestApp;
 let browser: Browser;
 const operatorPassword = 'hoi-an-operator-pass-01';
-const shots = process.env.SCREENSHOT_DIR;
 
 beforeAll(async () => {
   app = await startTestApp();
@@ -67,7 +66,6 @@ describe('users page', { timeout: 120_000 }, () => {
     const row = await admin.textContent('#admin-page tr:has(td:text("dieu-hanh-hoi-an"))');
     expect(row).toContain('Người vận hành');
     expect(row).toContain('Phường Hội An');
-    if (shots) await admin.screenshot({ path: `${shots}/admin-users.png`, fullPage: true });
 
     const stored = await app.request('GET', '/api/v1/users', await app.login());
     expect(
@@ -157,7 +155,6 @@ describe('users page', { timeout: 120_000 }, () => {
     await admin.click('#admin-page a[aria-label="Edit the role and scope of dieu-hanh-hoi-an"]');
     await admin.waitForSelector('#admin-page form select[name=role]');
     expect(await violations(admin)).toEqual([]);
-    if (shots) await admin.screenshot({ path: `${shots}/admin-users-edit-en.png` });
     await admin.selectOption('#admin-page form select[name=role]', 'viewer');
     await admin.click('#admin-page form button[type=submit]');
     await admin.waitForSelector('#admin-page tr:has(td:text("dieu-hanh-hoi-an")) >> text=Viewer');
@@ -195,7 +192,6 @@ describe('audit page', { timeout: 120_000 }, () => {
     expect(rows.some((r: string) => r.includes('auth.login'))).toBe(true);
     expect(rows.some((r: string) => r.includes('GET /api/v1/users') && r.includes('Bị từ chối'))).toBe(true);
     expect(rows.some((r: string) => r.includes('POST /api/v1/users'))).toBe(false);
-    if (shots) await admin.screenshot({ path: `${shots}/admin-audit.png`, fullPage: true });
 
     const [download] = await Promise.all([
       admin.waitForEvent('download'),

@@ -100,7 +100,6 @@ describe('the devices page', { timeout: 120_000 }, () => {
     await page.click('.dev-filters button[type=submit]');
     await page.locator('.dev-count', { hasText: /^100 thiết bị$/ }).waitFor();
     expect(await page.locator('.pager span').textContent()).toBe('Trang 1 / 2');
-    await page.screenshot({ path: 'docs/screenshots/admin-devices.png', fullPage: false });
     await page.selectOption('#dev-f-kind', 'noise');
     await page.click('.dev-filters button[type=submit]');
     await page.locator('.dev-count', { hasText: /^25 thiết bị$/ }).waitFor();

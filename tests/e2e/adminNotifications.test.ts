@@ -83,7 +83,6 @@ describe('the notifications page', { timeout: 90_000 }, () => {
     expect(mail.user).toBe('ioc-channel');
     expect(mail.text).toContain('Tin thử từ IOC');
     expect(await violations(admin)).toEqual([]);
-    await admin.screenshot({ path: '/tmp/admin-notifications-vi.png', fullPage: true });
   });
 
   it('adds contacts and a schedule, and says who is on call now', async () => {
@@ -245,7 +244,6 @@ describe('the notifications page', { timeout: 90_000 }, () => {
     await admin.waitForSelector('#notif-channels form.admin-form');
     expect(await admin.textContent('#notif-channels table')).toContain('SMTP password');
     expect(await violations(admin)).toEqual([]);
-    await admin.screenshot({ path: '/tmp/admin-notifications-en.png', fullPage: true });
     await admin.click('#lang');
   });
 

@@ -89,8 +89,6 @@ describe('the device profiles page', { timeout: 90_000 }, () => {
     const payload = JSON.parse((await page.textContent('#profile-preview-payload')) ?? '{}');
     expect(payload.metrics).toEqual({ water_level_cm: 150, pump_on: 1 });
     expect(await violations(page)).toEqual([]);
-    await page.locator('#admin-page').evaluate((box) => box.scrollTo(0, 0));
-    await page.screenshot({ path: 'docs/screenshots/admin-profiles.png' });
 
     await page.click('form.profile-form button[type=submit]');
     await page.waitForSelector('#profiles-table');

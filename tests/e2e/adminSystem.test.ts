@@ -17,7 +17,6 @@ import { eventually } from '../helpers/mqtt.ts';
 
 let app: TestApp;
 let browser: Browser;
-const shots = process.env.SCREENSHOT_DIR;
 
 beforeAll(async () => {
   app = await startTestApp();
@@ -53,7 +52,6 @@ describe('integrations page', { timeout: 180_000 }, () => {
     await page.click('#feed-keys form button[type=submit]');
     await page.waitForSelector('#feed-keys .once-box:not([hidden]) .secret-once');
     const key = (await page.textContent('#feed-keys .secret-once'))!.trim();
-    if (shots) await page.screenshot({ path: `${shots}/admin-integrations-keys.png` });
     const feed = () => app.request('GET', '/api/v1/feeds/indicators/catalog', { 'x-api-key': key });
     expect((await feed()).status).toBe(200);
     const row = '#feed-keys tr:has(td:text("Sở TN&MT Tây Ninh"))';
@@ -148,7 +146,6 @@ describe('backups on the integrations page', { timeout: 180_000 }, () => {
     };
     expect(listed.items[0]).toMatchObject({ name, ok: true });
     expect(await violations(page)).toEqual([]);
-    if (shots) await page.screenshot({ path: `${shots}/admin-integrations.png`, fullPage: true });
 
     const [download] = await Promise.all([
       page.waitForEvent('download'),
@@ -170,7 +167,6 @@ describe('system page', { timeout: 120_000 }, () => {
     expect(text).toMatch(/Độ trễ ghi cảnh báo\d+(,\d+)? giây/);
     expect(await page.textContent('#admin-page')).toContain('/metrics');
     expect(await violations(page)).toEqual([]);
-    if (shots) await page.screenshot({ path: `${shots}/admin-system.png`, fullPage: true });
 
     // Refreshed every 10 s while shown; nothing more is asked once the admin has left the page.
     const calls: number[] = [];
@@ -196,7 +192,6 @@ describe('system page', { timeout: 120_000 }, () => {
     });
     await page.waitForSelector('#system-health >> text=Ready');
     expect(await page.textContent('#system-health')).toMatch(/Database size\d+(\.\d)? MB/);
-    if (shots) await page.screenshot({ path: `${shots}/admin-system-en.png`, fullPage: true });
   });
 
   it('is refused to an operator, who sees no administration', async () => {
