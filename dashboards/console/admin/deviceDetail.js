@@ -167,7 +167,7 @@ export async function renderDetail(container, id) {
     actionButton('devRotate', () =>
       attempt(async () => {
         if (!confirm(fill('devRotateConfirm', id))) return;
-        showConnection(once, await api('POST', `${path}/connection`));
+        showConnection(once, await api('POST', `${path}/connection`), 4);
         say(fill('devRotated', id));
         once.scrollIntoView?.({ block: 'nearest' });
       }),
@@ -205,7 +205,7 @@ export async function renderDetail(container, id) {
   );
 
   const connectionBox = document.createElement('div');
-  showConnection(connectionBox, connection);
+  showConnection(connectionBox, connection, 4);
 
   container.replaceChildren(
     back,

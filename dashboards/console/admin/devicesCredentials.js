@@ -56,9 +56,12 @@ export function qrImage(c) {
   return img;
 }
 
-/** Draws the details into box; with a secret, the box says it is shown this once. */
-export function showConnection(box, c) {
-  const heading = document.createElement('h3');
+/**
+ * Draws the details into box; with a secret, the box says it is shown this once. `level`: its heading's
+ * level, one below the section it stands in.
+ */
+export function showConnection(box, c, level = 3) {
+  const heading = document.createElement(`h${level}`);
   heading.textContent = fill('devOnceTitle', c.clientId);
   const list = document.createElement('dl');
   list.className = 'dev-connection';

@@ -54,6 +54,7 @@ export function fillUnits(select, choices, areaId, emptyText) {
 /** A labelled select for a form widget. */
 function labelled(id, label, select) {
   const wrap = document.createElement('div');
+  wrap.className = 'dev-place';
   const l = document.createElement('label');
   l.htmlFor = id;
   l.textContent = label;
