@@ -4,22 +4,16 @@
 // Each page's own work is tested in its adminXxx.test.ts.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp, testAdminPassword } from '../helpers/app.ts';
+import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { violations } from '../helpers/axe.ts';
 import { launchChromium } from '../helpers/browser.ts';
+import { loggedInConsole } from '../helpers/console.ts';
 
 let app: TestApp;
 let browser: Browser;
 
-async function loggedIn(username: string, path = '/'): Promise<Page> {
-  const page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
-  await page.goto(`${app.baseUrl}${path}`);
-  await page.fill('#username', username);
-  await page.fill('#password', testAdminPassword);
-  await page.click('#login button[type=submit]');
-  await page.waitForSelector('#app:not([hidden])');
-  return page;
-}
+const loggedIn = (username: string, path = '/'): Promise<Page> =>
+  loggedInConsole(browser, app.baseUrl, username, { path, viewport: { width: 1440, height: 900 } });
 
 beforeAll(async () => {
   app = await startTestApp();

@@ -7,9 +7,10 @@
 import { readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp, testAdminPassword } from '../helpers/app.ts';
+import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { violations } from '../helpers/axe.ts';
 import { launchChromium } from '../helpers/browser.ts';
+import { loggedInConsole } from '../helpers/console.ts';
 import { connectDevice, eventually, publish } from '../helpers/mqtt.ts';
 
 let app: TestApp;
@@ -28,16 +29,12 @@ afterAll(async () => {
   await app?.close();
 });
 
-async function loggedIn(username: string, path = '/'): Promise<Page> {
-  const page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
-  page.on('dialog', (dialog) => void dialog.accept());
-  await page.goto(`${app.baseUrl}${path}`);
-  await page.fill('#username', username);
-  await page.fill('#password', testAdminPassword);
-  await page.click('#login button[type=submit]');
-  await page.waitForSelector('#app:not([hidden])');
-  return page;
-}
+const loggedIn = (username: string, path = '/'): Promise<Page> =>
+  loggedInConsole(browser, app.baseUrl, username, {
+    path,
+    viewport: { width: 1440, height: 900 },
+    acceptDialogs: true,
+  });
 
 const header = 'id,kind,city,ward,lat,lon,pole,zone,name';
 const kinds = ['streetlight', 'environment', 'noise', 'waste'];

@@ -8,6 +8,7 @@ import { createAlertQueries } from '../../src/storage/alerts.ts';
 import { startTestApp, type TestApp, testAdminPassword } from '../helpers/app.ts';
 import { violations } from '../helpers/axe.ts';
 import { launchChromium } from '../helpers/browser.ts';
+import { loggedInConsole } from '../helpers/console.ts';
 import { startSmtp, waitFor } from '../notifications/servers.ts';
 
 const smtpPassword = 'Channel-0wn-SMTP-Pa55word';
@@ -18,13 +19,8 @@ let smtp: Awaited<ReturnType<typeof startSmtp>>;
 let admin: Page;
 
 async function loggedIn(username: string, path = '/'): Promise<Page> {
-  const page = await (await browser.newContext({ viewport: { width: 1440, height: 1000 } })).newPage();
+  const page = await loggedInConsole(browser, app.baseUrl, username, { path });
   page.setDefaultTimeout(15_000);
-  await page.goto(`${app.baseUrl}${path}`);
-  await page.fill('#username', username);
-  await page.fill('#password', testAdminPassword);
-  await page.click('#login button[type=submit]');
-  await page.waitForSelector('#app:not([hidden])');
   return page;
 }
 

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp, testAdminPassword } from '../helpers/app.ts';
 import { violations } from '../helpers/axe.ts';
 import { launchChromium } from '../helpers/browser.ts';
+import { loggedInConsole } from '../helpers/console.ts';
 import { connectDevice, eventually, publish } from '../helpers/mqtt.ts';
 
 let app: TestApp;
@@ -81,15 +82,7 @@ afterAll(async () => {
   await app?.close();
 });
 
-async function loggedIn(username: string): Promise<Page> {
-  const page = await (await browser.newContext({ viewport: { width: 1440, height: 1000 } })).newPage();
-  await page.goto(app.baseUrl);
-  await page.fill('#username', username);
-  await page.fill('#password', testAdminPassword);
-  await page.click('#login button[type=submit]');
-  await page.waitForSelector('#app:not([hidden])');
-  return page;
-}
+const loggedIn = (username: string): Promise<Page> => loggedInConsole(browser, app.baseUrl, username);
 
 const pageReady = (page: Page) =>
   page.waitForFunction(() => {

@@ -1,0 +1,29 @@
+// The console as a person opens it in a real Chromium: a new browser context, the page, the login
+// form filled in and sent; resolves once the console shows. Browser tests log in through this.
+import type { Browser, Page } from 'playwright-core';
+import { testAdminPassword } from './app.ts';
+
+export async function loggedInConsole(
+  browser: Browser,
+  baseUrl: string,
+  username: string,
+  options: {
+    password?: string;
+    /** Where to open (an admin page's address: `/#admin/devices`). */
+    path?: string;
+    viewport?: { width: number; height: number };
+    /** Confirmation dialogs (delete, new secret, …) answered yes. */
+    acceptDialogs?: boolean;
+  } = {},
+): Promise<Page> {
+  const page = await (
+    await browser.newContext({ viewport: options.viewport ?? { width: 1440, height: 1000 } })
+  ).newPage();
+  if (options.acceptDialogs) page.on('dialog', (dialog) => void dialog.accept());
+  await page.goto(`${baseUrl}${options.path ?? '/'}`);
+  await page.fill('#username', username);
+  await page.fill('#password', options.password ?? testAdminPassword);
+  await page.click('#login button[type=submit]');
+  await page.waitForSelector('#app:not([hidden])');
+  return page;
+}
