@@ -68,6 +68,7 @@ describe('the installer page', { timeout: 90_000 }, () => {
     expect(await page.isHidden('#app')).toBe(true);
     const row = (await page.textContent(`#installer tr[data-device="${sensor.id}"]`)) ?? '';
     expect(row).toContain('Không khí – Phố cổ');
+    expect(row).toContain('Trạm quan trắc môi trường'); // its profile by name, not by id
     expect(row).toContain('Trực tuyến');
     expect(row).toContain('pm25 = 12,5'); // the latest message, with the Vietnamese decimal mark
 

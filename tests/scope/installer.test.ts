@@ -202,6 +202,19 @@ describe('an installer account', () => {
     expect((await app.request('POST', '/api/v1/auth/renew', vendor)).status).toBe(200);
   });
 
+  it('reads the profile its devices answer to (metrics, units, ranges), counting only its devices, and no other', async () => {
+    const listed = await app.request('GET', '/api/v1/profiles', vendor);
+    expect(listed.status).toBe(200);
+    expect(listed.body.items.map((p: { id: string; devices: number }) => [p.id, p.devices])).toEqual([
+      ['environment', 1],
+    ]);
+    expect(listed.body.items[0].metrics.pm25).toMatchObject({ unit: 'µg/m³', min: 0 });
+    expect((await app.request('GET', '/api/v1/profiles/environment/example', vendor)).status).toBe(200);
+    for (const path of ['/api/v1/profiles/streetlight', '/api/v1/profiles/streetlight/example'])
+      expect((await app.request('GET', path, vendor)).status, path).toBe(404);
+    expect((await app.request('DELETE', '/api/v1/profiles/environment', vendor)).status).toBe(403);
+  });
+
   it('gets no live stream: the socket is refused', async () => {
     const token = vendor.authorization!.slice('Bearer '.length);
     const error = await nextEvent<Error>(liveConsole(app.baseUrl, token, sockets), 'connect_error');

@@ -35,7 +35,7 @@ function payloadText(message) {
   return `<time datetime="${escapeHtml(message.ts)}">${escapeHtml(formatDateTime(message.ts))}</time><br><code>${values}</code>`;
 }
 
-function devicesTable(devices, messages) {
+function devicesTable(devices, messages, profiles) {
   if (devices.length === 0) return `<p>${escapeHtml(t('installerNoDevices'))}</p>`;
   const rows = devices.map((d) => {
     const status = statusOf(d);
@@ -45,7 +45,7 @@ function devicesTable(devices, messages) {
     const payload = messages.has(d.id) ? payloadText(messages.get(d.id)) : '';
     return `<tr data-device="${escapeHtml(d.id)}">
       <th scope="row">${escapeHtml(d.name)}<br><code>${escapeHtml(d.id)}</code></th>
-      <td>${escapeHtml(d.kind)}</td>
+      <td>${escapeHtml(profiles.get(d.kind)?.[state.lang] ?? d.kind)}</td>
       <td class="installer-${status}"><span aria-hidden="true">${statusSign[status]}</span> ${escapeHtml(t(statusText[status]))}</td>
       <td>${lastSeen}</td>
       <td>${payload}</td>
@@ -113,7 +113,7 @@ function draw() {
     <p id="installer-updated" class="installer-muted" role="status">${escapeHtml(updated)}</p>
     <section aria-labelledby="installer-devices-title">
       <h2 id="installer-devices-title">${escapeHtml(t('installerDevices'))}${seen ? ` (${escapeHtml(formatNumber(seen.total, 0))})` : ''}</h2>
-      ${seen ? devicesTable(seen.devices, seen.messages) : ''}
+      ${seen ? devicesTable(seen.devices, seen.messages, seen.profiles) : ''}
     </section>
     <section aria-labelledby="installer-refusals-title">
       <h2 id="installer-refusals-title">${escapeHtml(t('installerRefusals'))}</h2>
@@ -123,11 +123,13 @@ function draw() {
 
 async function refresh() {
   try {
-    const [list, letters] = await Promise.all([
+    const [list, letters, kinds] = await Promise.all([
       api('GET', '/api/v1/devices?sort=-lastSeen&limit=500'),
       api('GET', `/api/v1/dead-letters?limit=${refusalsShown}`),
+      // The profiles of its own devices: their names here, their metrics and ranges for the vendor.
+      api('GET', '/api/v1/profiles'),
     ]);
-    if (!list || !letters) return; // the session ended: api() went back to the login
+    if (!list || !letters || !kinds) return; // the session ended: api() went back to the login
     const messages = new Map();
     await Promise.all(
       list.items.slice(0, payloadsShown).map(async (d) => {
@@ -141,6 +143,7 @@ async function refresh() {
       total: list.total,
       messages,
       refusals: letters.items,
+      profiles: new Map(kinds.items.map((p) => [p.id, p.name])),
     };
     failure = null;
   } catch (error) {

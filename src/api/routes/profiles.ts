@@ -1,16 +1,19 @@
 // Device profiles over HTTP: each kind as data (metrics, units, ranges, reporting interval, what the
-// console shows first). Every signed-in role reads; admins add, replace and delete. A device is
+// console shows first). Every signed-in role reads (an installer / vendor the profiles of its own
+// devices); admins add, replace and delete. A device is
 // registered of a profile by its id as `kind`, and its readings are judged by the profile from the next
 // message on.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { reachesDevice } from '../../auth/deviceScope.ts';
 import { MetricName } from '../../catalog/schema.ts';
 import { telemetryExample } from '../../profiles/example.ts';
 import type { Profiles } from '../../profiles/index.ts';
 import { Metric, Profile, ProfileId, ProfileInput, ProfileReplace } from '../../profiles/schema.ts';
 import { profileError, texts } from '../../profiles/texts.ts';
 import type { DeviceRegistry } from '../../registry/index.ts';
+import { callerDevices } from '../plugins/roles.ts';
 import { ErrorBody } from '../schemas.ts';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
@@ -46,13 +49,31 @@ export async function profileRoutes(
   const { profiles, registry } = opts;
   const r = app.withTypeProvider<ZodTypeProvider>();
 
-  const deviceCounts = () => {
-    const counts = new Map<string, number>();
-    for (const d of registry.all()) counts.set(d.kind, (counts.get(d.kind) ?? 0) + 1);
-    return counts;
+  /**
+   * What the caller reaches: every profile and device, or for an installer / vendor the profiles it
+   * is given and those of its listed devices (the contract its devices answer to, with their ranges),
+   * counting only its own devices.
+   */
+  const reach = (request: FastifyRequest) => {
+    const scope = callerDevices(request);
+    if (!scope) return { sees: (_id: string) => true, counts: (_d: { id: string; kind: string }) => true };
+    const kinds = new Set(scope.profiles);
+    for (const id of scope.devices) {
+      const device = registry.get(id);
+      if (device) kinds.add(device.kind);
+    }
+    return {
+      sees: (id: string) => kinds.has(id),
+      counts: (d: { id: string; kind: string }) => reachesDevice(scope, d),
+    };
   };
-  const requireProfile = (id: string) => {
-    const profile = profiles.get(id);
+  const deviceCounts = (counts: (d: { id: string; kind: string }) => boolean) => {
+    const byKind = new Map<string, number>();
+    for (const d of registry.all()) if (counts(d)) byKind.set(d.kind, (byKind.get(d.kind) ?? 0) + 1);
+    return byKind;
+  };
+  const requireProfile = (id: string, sees: (id: string) => boolean = () => true) => {
+    const profile = sees(id) ? profiles.get(id) : undefined;
     if (!profile)
       throw profileError(
         'NOT_FOUND',
@@ -68,7 +89,7 @@ export async function profileRoutes(
   r.get(
     '/profiles',
     {
-      config: { role: 'viewer' },
+      config: { role: 'viewer', installer: true },
       schema: {
         operationId: 'listProfiles',
         summary: 'Danh sách hồ sơ thiết bị / List device profiles',
@@ -79,16 +100,22 @@ export async function profileRoutes(
         response: { 200: z.object({ items: z.array(Listed) }), ...errors },
       },
     },
-    async () => {
-      const counts = deviceCounts();
-      return { items: profiles.all().map((p) => ({ ...p, devices: counts.get(p.id) ?? 0 })) };
+    async (request) => {
+      const { sees, counts } = reach(request);
+      const byKind = deviceCounts(counts);
+      return {
+        items: profiles
+          .all()
+          .filter((p) => sees(p.id))
+          .map((p) => ({ ...p, devices: byKind.get(p.id) ?? 0 })),
+      };
     },
   );
 
   r.get(
     '/profiles/:id',
     {
-      config: { role: 'viewer' },
+      config: { role: 'viewer', installer: true },
       schema: {
         operationId: 'getProfile',
         summary: 'Một hồ sơ thiết bị / A device profile',
@@ -97,16 +124,19 @@ export async function profileRoutes(
         response: { 200: Listed, ...errors },
       },
     },
-    async (request) => ({
-      ...requireProfile(request.params.id),
-      devices: deviceCounts().get(request.params.id) ?? 0,
-    }),
+    async (request) => {
+      const { sees, counts } = reach(request);
+      return {
+        ...requireProfile(request.params.id, sees),
+        devices: deviceCounts(counts).get(request.params.id) ?? 0,
+      };
+    },
   );
 
   r.get(
     '/profiles/:id/example',
     {
-      config: { role: 'viewer' },
+      config: { role: 'viewer', installer: true },
       schema: {
         operationId: 'getProfileTelemetryExample',
         summary: 'Bản tin đo mẫu của hồ sơ / An example telemetry message of a profile',
@@ -118,7 +148,7 @@ export async function profileRoutes(
         response: { 200: Example, ...errors },
       },
     },
-    async (request) => telemetryExample(requireProfile(request.params.id)),
+    async (request) => telemetryExample(requireProfile(request.params.id, reach(request).sees)),
   );
 
   r.post(
