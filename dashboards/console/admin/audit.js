@@ -5,6 +5,7 @@ import { attempt, say } from '../feedback.js';
 import { addStrings, formatDateTime, t } from '../i18n.js';
 import { state } from '../state.js';
 import { strings } from './audit.strings.js';
+import { labelled } from './controls.js';
 import { downloadWithToken } from './systemFiles.js';
 import { createPager, createTable } from './table.js';
 import { loadAreas, unitName } from './usersScope.js';
@@ -17,17 +18,6 @@ const knownActions = ['auth.login', 'auth.logout'];
 
 // Kept while the console is open, so a language switch or a visit to another page finds the same view.
 const view = { filter: {}, cursors: [undefined], page: 1 };
-
-function field(id, labelKey, input) {
-  const wrap = document.createElement('div');
-  wrap.className = 'field';
-  const label = document.createElement('label');
-  label.htmlFor = id;
-  label.textContent = t(labelKey);
-  input.id = id;
-  wrap.append(label, input);
-  return wrap;
-}
 
 function textInput(name, value, maxLength) {
   const input = document.createElement('input');
@@ -122,11 +112,11 @@ export async function render(container) {
   const fields = document.createElement('div');
   fields.className = 'fields';
   fields.append(
-    field('audit-actor', 'audActor', actor),
-    field('audit-action', 'audAction', action),
-    field('audit-area', 'audArea', area),
-    field('audit-from', 'audFrom', from),
-    field('audit-to', 'audTo', to),
+    labelled('audit-actor', t('audActor'), actor),
+    labelled('audit-action', t('audAction'), action),
+    labelled('audit-area', t('audArea'), area),
+    labelled('audit-from', t('audFrom'), from),
+    labelled('audit-to', t('audTo'), to),
   );
   form.append(fields, actions, buttons);
 

@@ -5,6 +5,7 @@
 import { api } from '../api.js';
 import { say } from '../feedback.js';
 import { addStrings, formatDateTime, formatNumber, t } from '../i18n.js';
+import { labelled, option } from './controls.js';
 import { connectionText, renderDetail, stateText } from './deviceDetail.js';
 import { strings } from './devices.strings.js';
 import { showConnection } from './devicesCredentials.js';
@@ -33,24 +34,6 @@ function heading(level, key) {
   const h = document.createElement(`h${level}`);
   h.textContent = t(key);
   return h;
-}
-
-function option(value, text) {
-  const o = document.createElement('option');
-  o.value = value;
-  o.textContent = text;
-  return o;
-}
-
-function labelled(id, key, control) {
-  const wrap = document.createElement('div');
-  wrap.className = 'field';
-  const label = document.createElement('label');
-  label.htmlFor = id;
-  label.textContent = t(key);
-  control.id = id;
-  wrap.append(label, control);
-  return wrap;
 }
 
 function select(name, choices) {
@@ -92,12 +75,12 @@ function filterForm(choices, onApply) {
   const fields = document.createElement('div');
   fields.className = 'fields';
   fields.append(
-    labelled('dev-f-q', 'devSearch', q),
-    labelled('dev-f-city', 'devArea', area),
-    labelled('dev-f-ward', 'devUnit', unit),
-    labelled('dev-f-kind', 'devProfile', kind),
-    labelled('dev-f-status', 'devStatus', status),
-    labelled('dev-f-disabled', 'devEnabledState', disabled),
+    labelled('dev-f-q', t('devSearch'), q),
+    labelled('dev-f-city', t('devArea'), area),
+    labelled('dev-f-ward', t('devUnit'), unit),
+    labelled('dev-f-kind', t('devProfile'), kind),
+    labelled('dev-f-status', t('devStatus'), status),
+    labelled('dev-f-disabled', t('devEnabledState'), disabled),
   );
   const apply = document.createElement('button');
   apply.type = 'submit';

@@ -4,6 +4,7 @@
 import { api } from '../api.js';
 import { t } from '../i18n.js';
 import { state } from '../state.js';
+import { labelled, option } from './controls.js';
 
 /** Areas with their units in force today, and the profiles; loaded once per page draw. */
 export async function loadChoices() {
@@ -33,13 +34,6 @@ export const profileName = (choices, id) => {
   return bilingualName(profile?.name, id);
 };
 
-function option(value, text) {
-  const o = document.createElement('option');
-  o.value = value;
-  o.textContent = text;
-  return o;
-}
-
 /** Fills a select with the units of one area; the current value kept when it is among them. */
 export function fillUnits(select, choices, areaId, emptyText) {
   const value = select.value;
@@ -52,17 +46,6 @@ export function fillUnits(select, choices, areaId, emptyText) {
 }
 
 /** A labelled select for a form widget. */
-function labelled(id, label, select) {
-  const wrap = document.createElement('div');
-  wrap.className = 'dev-place';
-  const l = document.createElement('label');
-  l.htmlFor = id;
-  l.textContent = label;
-  select.id = id;
-  wrap.append(l, select);
-  return wrap;
-}
-
 /**
  * Widgets for `city` (area), `ward` (unit of the chosen area) and `kind` (profile): selects in place of
  * the schemas' free text, so an admin picks what exists. The unit list follows the area chosen.
@@ -82,12 +65,12 @@ export function placeWidgets(choices) {
         ...choices.areas.map((a) => option(a.id, bilingualName(a.name, a.id))),
       );
       area.value = value ?? '';
-      return { element: labelled(id, t('devArea'), area), read: () => area.value || undefined };
+      return { element: labelled(id, t('devArea'), area, 'dev-place'), read: () => area.value || undefined };
     },
     ward: ({ id, value }) => {
       fillUnits(unit, choices, area.value, 'devChooseUnit');
       if (value) unit.value = value;
-      return { element: labelled(id, t('devUnit'), unit), read: () => unit.value || undefined };
+      return { element: labelled(id, t('devUnit'), unit, 'dev-place'), read: () => unit.value || undefined };
     },
   };
 }
@@ -99,6 +82,9 @@ export function profileWidget(choices) {
     select.required = true;
     select.append(...choices.profiles.map((p) => option(p.id, bilingualName(p.name, p.id))));
     if (value) select.value = value;
-    return { element: labelled(id, t('devProfile'), select), read: () => select.value || undefined };
+    return {
+      element: labelled(id, t('devProfile'), select, 'dev-place'),
+      read: () => select.value || undefined,
+    };
   };
 }

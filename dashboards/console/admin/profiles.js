@@ -5,6 +5,7 @@ import { ApiError, api } from '../api.js';
 import { say } from '../feedback.js';
 import { addStrings, errorText, formatNumber, t } from '../i18n.js';
 import { state } from '../state.js';
+import { nameIn } from './controls.js';
 import { createForm } from './form.js';
 import { strings } from './profiles.strings.js';
 import { metricsWidget } from './profilesMetrics.js';
@@ -26,8 +27,6 @@ const labels = {
   ngsiLdType: 'profilesFieldNgsi',
 };
 const fields = ['id', 'name', 'description', 'reportingIntervalS', 'metrics', 'primaryMetrics', 'ngsiLdType'];
-
-const nameIn = (bilingual) => bilingual?.[state.lang] ?? bilingual?.vi ?? '';
 
 /** A refusal in the reader's language: the API's own bilingual text when it gives one. */
 const refusalText = (error) => error?.details?.[state.lang] ?? errorText(error);

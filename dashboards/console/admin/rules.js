@@ -5,7 +5,7 @@
 import { ApiError, api } from '../api.js';
 import { attempt, say } from '../feedback.js';
 import { addStrings, t } from '../i18n.js';
-import { state } from '../state.js';
+import { nameIn } from './controls.js';
 import { createForm } from './form.js';
 import { strings } from './rules.strings.js';
 import { dryRunRequest, runDryRun } from './rulesDryRun.js';
@@ -118,8 +118,6 @@ const fields = [
   'instructions',
   'sourceRef',
 ];
-
-const nameIn = (bilingual) => bilingual?.[state.lang] ?? bilingual?.vi ?? '';
 
 /** A stored rule as the form's values: its type's fields, unset ones left out. */
 function formValues(rule) {

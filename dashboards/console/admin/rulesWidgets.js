@@ -3,27 +3,7 @@
 // by the shared form from the API's own schema.
 
 import { t } from '../i18n.js';
-import { state } from '../state.js';
-
-const nameIn = (bilingual) => bilingual?.[state.lang] ?? bilingual?.vi ?? '';
-
-function labelled(id, label, input) {
-  const box = document.createElement('div');
-  box.className = 'field';
-  const l = document.createElement('label');
-  l.htmlFor = id;
-  l.textContent = label;
-  input.id = id;
-  box.append(l, input);
-  return box;
-}
-
-function option(value, text) {
-  const o = document.createElement('option');
-  o.value = value;
-  o.textContent = text;
-  return o;
-}
+import { labelled, nameIn, option } from './controls.js';
 
 /** A select whose first choice leaves the scope open; a stored value no longer offered stays shown. */
 function scopeSelect(anyText, groups) {
