@@ -6,7 +6,7 @@ import { api } from '../api.js';
 import { attempt, say } from '../feedback.js';
 import { formatDateTime, t } from '../i18n.js';
 import { createForm } from './form.js';
-import { fixedWidget, jsonWidget, secretWidget } from './notificationsWidgets.js';
+import { fixedWidget, jsonWidget, rowActions, secretWidget } from './notificationsWidgets.js';
 import { bodySchema } from './schemas.js';
 import { actionButton, createTable } from './table.js';
 
@@ -213,35 +213,20 @@ export async function renderChannels(section) {
       { text: 'notifEnabled', value: (c) => t(c.enabled ? 'notifYes' : 'notifNo') },
       {
         text: 'notifActions',
-        value: (c) => {
-          const cell = document.createElement('span');
-          cell.className = 'notif-actions';
-          cell.append(
-            actionButton('notifTest', () => below.replaceChildren(testBox(c)), {
-              label: `${t('notifTest')}: ${c.name}`,
-            }),
-            actionButton(
-              'notifEdit',
-              () =>
-                below.replaceChildren(
-                  channelForm(kindOf(c), c, (changed) => (changed ? redraw() : below.replaceChildren())),
-                ),
-              { label: `${t('notifEdit')}: ${c.name}` },
-            ),
-            actionButton(
-              'notifDelete',
-              async () => {
-                if (!confirm(t('notifConfirmDelete').replace('{name}', c.name))) return;
-                if (
-                  (await attempt(() => api('DELETE', `/api/v1/notifications/channels/${c.id}`))) !== undefined
-                )
-                  await redraw();
-              },
-              { danger: true, label: `${t('notifDelete')}: ${c.name}` },
-            ),
-          );
-          return cell;
-        },
+        value: (c) =>
+          rowActions(c, {
+            path: 'channels',
+            before: [
+              actionButton('notifTest', () => below.replaceChildren(testBox(c)), {
+                label: `${t('notifTest')}: ${c.name}`,
+              }),
+            ],
+            edit: () =>
+              below.replaceChildren(
+                channelForm(kindOf(c), c, (changed) => (changed ? redraw() : below.replaceChildren())),
+              ),
+            removed: redraw,
+          }),
       },
     ],
     rows: items,

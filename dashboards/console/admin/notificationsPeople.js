@@ -4,9 +4,9 @@ import { api } from '../api.js';
 import { attempt, say } from '../feedback.js';
 import { t } from '../i18n.js';
 import { createForm } from './form.js';
-import { shiftsWidget } from './notificationsWidgets.js';
+import { rowActions, shiftsWidget } from './notificationsWidgets.js';
 import { bodySchema } from './schemas.js';
-import { actionButton, createTable } from './table.js';
+import { createTable } from './table.js';
 
 const contactLabels = {
   name: 'notifName',
@@ -50,23 +50,7 @@ async function collection(section, opts) {
     form.element.setAttribute('aria-label', heading.textContent);
     formBox.replaceChildren(form.element);
   }
-  const actions = (item) => {
-    const cell = document.createElement('span');
-    cell.className = 'notif-actions';
-    cell.append(
-      actionButton('notifEdit', () => drawForm(item), { label: `${t('notifEdit')}: ${item.name}` }),
-      actionButton(
-        'notifDelete',
-        async () => {
-          if (!confirm(t('notifConfirmDelete').replace('{name}', item.name))) return;
-          if ((await attempt(() => api('DELETE', `/api/v1/notifications/${path}/${item.id}`))) !== undefined)
-            await redraw();
-        },
-        { danger: true, label: `${t('notifDelete')}: ${item.name}` },
-      ),
-    );
-    return cell;
-  };
+  const actions = (item) => rowActions(item, { path, edit: () => drawForm(item), removed: redraw });
   const rows = await Promise.all(items.map(async (item) => ({ ...item, ...(await columns.extra?.(item)) })));
   const table = createTable({
     caption,

@@ -2,13 +2,13 @@
 // unacknowledged, to whoever is on call in the schedules named and to the contacts named, on the
 // channels named; quiet hours hold or skip non-critical steps. The form is the API's own PolicyInput.
 import { api } from '../api.js';
-import { attempt, say } from '../feedback.js';
+import { say } from '../feedback.js';
 import { t } from '../i18n.js';
 import { state } from '../state.js';
 import { createForm } from './form.js';
-import { areaWidget, quietHoursWidget, stepsWidget } from './notificationsWidgets.js';
+import { areaWidget, quietHoursWidget, rowActions, stepsWidget } from './notificationsWidgets.js';
 import { bodySchema } from './schemas.js';
-import { actionButton, createTable } from './table.js';
+import { createTable } from './table.js';
 
 const labels = {
   name: 'notifName',
@@ -103,25 +103,7 @@ export async function renderPolicies(section) {
       { text: 'notifEnabled', value: (p) => t(p.enabled ? 'notifYes' : 'notifNo') },
       {
         text: 'notifActions',
-        value: (p) => {
-          const cell = document.createElement('span');
-          cell.className = 'notif-actions';
-          cell.append(
-            actionButton('notifEdit', () => drawForm(p), { label: `${t('notifEdit')}: ${p.name}` }),
-            actionButton(
-              'notifDelete',
-              async () => {
-                if (!confirm(t('notifConfirmDelete').replace('{name}', p.name))) return;
-                if (
-                  (await attempt(() => api('DELETE', `/api/v1/notifications/policies/${p.id}`))) !== undefined
-                )
-                  await redraw();
-              },
-              { danger: true, label: `${t('notifDelete')}: ${p.name}` },
-            ),
-          );
-          return cell;
-        },
+        value: (p) => rowActions(p, { path: 'policies', edit: () => drawForm(p), removed: redraw }),
       },
     ],
     rows: policies.items,

@@ -1,7 +1,10 @@
 // Controls the notification forms need beyond one input per field: secrets typed but never shown, a
 // choice of several contacts, schedules or channels by name, times of day, and lists of on-call shifts
 // and escalation steps. Each reads back the value the API's schema asks for; limits come from the schema.
+import { api } from '../api.js';
+import { attempt } from '../feedback.js';
 import { t } from '../i18n.js';
+import { actionButton } from './table.js';
 
 let ids = 0;
 const nextId = (base) => `${base}-${++ids}`;
@@ -264,4 +267,27 @@ export function jsonWidget({ id, label, value }) {
       }
     },
   };
+}
+
+/**
+ * The actions cell of a channel, contact, schedule or policy row: any buttons of its own, edit, and
+ * delete after a confirmation (`DELETE /api/v1/notifications/<path>/<id>`, then `removed()`).
+ */
+export function rowActions(item, { path, edit, removed, before = [] }) {
+  const cell = document.createElement('span');
+  cell.className = 'notif-actions';
+  cell.append(
+    ...before,
+    actionButton('notifEdit', edit, { label: `${t('notifEdit')}: ${item.name}` }),
+    actionButton(
+      'notifDelete',
+      async () => {
+        if (!confirm(t('notifConfirmDelete').replace('{name}', item.name))) return;
+        if ((await attempt(() => api('DELETE', `/api/v1/notifications/${path}/${item.id}`))) !== undefined)
+          await removed();
+      },
+      { danger: true, label: `${t('notifDelete')}: ${item.name}` },
+    ),
+  );
+  return cell;
 }
