@@ -6,6 +6,7 @@ import { startMeasuredApp } from './measured-app.ts';
 
 const { launchChromium } = await import('../tests/helpers/browser.ts');
 const { connectDevice, publish } = await import('../tests/helpers/mqtt.ts');
+const { adminPageIds, adminPageShown } = await import('../tests/helpers/console.ts');
 const { insertTelemetryRows } = await import('../src/storage/telemetry.ts');
 const measured = await startMeasuredApp('screenshots', { LIVE_COALESCE_MS: '100' });
 const { app } = measured;
@@ -146,19 +147,9 @@ await shot('chart');
 
 // The administration pages as an admin first meets them on this install (a change of the address's
 // hash: the same page, no reload).
-for (const id of [
-  'devices',
-  'profiles',
-  'rules',
-  'users',
-  'notifications',
-  'integrations',
-  'audit',
-  'system',
-]) {
+for (const id of adminPageIds) {
   await page.goto(`${base}/#admin/${id}`);
-  await page.locator(`#admin-nav a[aria-current="page"][href="#admin/${id}"]`).waitFor();
-  await page.locator('#admin-page:not([aria-busy]) > *').first().waitFor();
+  await adminPageShown(page, id);
   await page.waitForTimeout(700); // lists fill in; a picture, not an assertion
   await page.screenshot({ path: `docs/screenshots/admin-${id}.png` });
 }

@@ -1,7 +1,7 @@
 // No lockout, ever: the first admin password is printed and kept in DATA_DIR the moment it exists
 // (a start that fails afterwards does not lose it), and `npm run admin` manages accounts from the
 // server's shell with the IOC running or stopped, on DATABASE_URL or the embedded PostgreSQL.
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
@@ -13,6 +13,7 @@ import { initialPasswordPath, keepInitialPassword } from '../../src/auth/initial
 import { createLogger } from '../../src/log.ts';
 import type { Pool } from '../../src/storage/pool.ts';
 import { createUserQueries } from '../../src/storage/users.ts';
+import { runAdminCommand } from '../helpers/adminCommand.ts';
 import { embeddedConfig, startTestApp, type TestApp, testAdminPassword } from '../helpers/app.ts';
 import { startAppProcess } from '../helpers/appProcess.ts';
 import { createTestDatabase, type TestDatabase, useMigratedDatabase } from '../helpers/database.ts';
@@ -32,26 +33,7 @@ async function tempDir(prefix: string): Promise<string> {
   return dir;
 }
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** `npm run admin -- ...` as the real child process, with only the environment given. */
-function admin(env: Record<string, string>, ...args: string[]): Promise<CliResult> {
-  return new Promise((ok) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/admin.ts', ...args],
-      { cwd: root, env: { PATH: process.env.PATH ?? '', ...env }, timeout: 120_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-        ok({ code, stdout, stderr });
-      },
-    );
-  });
-}
+const admin = runAdminCommand;
 
 async function login(baseUrl: string, username: string, password: string) {
   const res = await fetch(`${baseUrl}/api/v1/auth/login`, {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { violations } from '../helpers/axe.ts';
 import { launchChromium } from '../helpers/browser.ts';
-import { loggedInConsole } from '../helpers/console.ts';
+import { adminPageIds, adminPageShown, loggedInConsole } from '../helpers/console.ts';
 
 let app: TestApp;
 let browser: Browser;
@@ -49,26 +49,9 @@ describe('the administration area', { timeout: 60_000 }, () => {
       'Tình trạng hệ thống',
     ]);
     // Every page opens: its module loads and draws something, never the "could not open" text.
-    for (const id of [
-      'devices',
-      'profiles',
-      'rules',
-      'users',
-      'notifications',
-      'integrations',
-      'audit',
-      'system',
-    ]) {
+    for (const id of adminPageIds) {
       await page.click(`#admin-nav a[href="#admin/${id}"]`);
-      await page.waitForFunction(
-        (id) =>
-          (globalThis as any).document
-            .querySelector(`#admin-nav a[aria-current="page"]`)
-            ?.getAttribute('href') === `#admin/${id}` &&
-          !(globalThis as any).document.querySelector('#admin-page')?.hasAttribute('aria-busy') &&
-          ((globalThis as any).document.querySelector('#admin-page')?.childElementCount ?? 0) > 0,
-        id,
-      );
+      await adminPageShown(page, id);
       expect(await page.locator('#admin-page [role=alert].error').count(), id).toBe(0);
       expect(await violations(page), id).toEqual([]);
     }

@@ -5,7 +5,7 @@ import { kindExamples } from '../../src/contract/examples.ts';
 import { startTestApp, type TestApp, testAdminPassword } from '../helpers/app.ts';
 import { violations } from '../helpers/axe.ts';
 import { launchChromium } from '../helpers/browser.ts';
-import { loggedInConsole } from '../helpers/console.ts';
+import { adminPageDrawn, loggedInConsole } from '../helpers/console.ts';
 import { connectDevice, eventually, publish } from '../helpers/mqtt.ts';
 
 let app: TestApp;
@@ -28,12 +28,6 @@ afterAll(async () => {
 
 const loggedIn = (username: string): Promise<Page> => loggedInConsole(browser, app.baseUrl, username);
 
-const pageReady = (page: Page) =>
-  page.waitForFunction(() => {
-    const box = (globalThis as any).document.querySelector('#admin-page');
-    return box && !box.hasAttribute('aria-busy') && box.childElementCount > 0;
-  });
-
 describe('the device profiles page', { timeout: 90_000 }, () => {
   it('creates a profile in the form, previews its payload, and a device of it sends that payload', async () => {
     const page = await loggedIn('admin');
@@ -41,13 +35,13 @@ describe('the device profiles page', { timeout: 90_000 }, () => {
       (globalThis as any).location.hash = '#admin/profiles';
     });
     await page.waitForSelector('#profiles-table');
-    await pageReady(page);
+    await adminPageDrawn(page);
     expect(await page.locator('#profiles-table tr', { hasText: 'environment' }).count()).toBe(1);
     expect(await violations(page)).toEqual([]);
 
     await page.getByRole('button', { name: 'Thêm hồ sơ' }).click();
     await page.waitForSelector('form.profile-form');
-    await pageReady(page);
+    await adminPageDrawn(page);
     await page.fill('input[name="id"]', profileId);
     await page.fill('[name="name.vi"]', 'Trạm đo ngập');
     await page.fill('[name="name.en"]', 'Flood gauge');
@@ -135,7 +129,7 @@ describe('the device profiles page', { timeout: 90_000 }, () => {
     // Edited in the same form (PUT): the reporting interval changes, the id stays.
     await page.getByRole('button', { name: 'Sửa hồ sơ Trạm đo ngập' }).click();
     await page.waitForSelector('form.profile-form');
-    await pageReady(page);
+    await adminPageDrawn(page);
     expect(await page.locator('input[name="id"]').count()).toBe(0);
     const ids = [await metric('Mã chỉ số', 1).inputValue(), await metric('Mã chỉ số', 2).inputValue()];
     expect(ids.sort()).toEqual(['pump_on', 'water_level_cm']);

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp, testAdminPassword } from '../helpers/app.ts';
 import { violations } from '../helpers/axe.ts';
 import { launchChromium } from '../helpers/browser.ts';
-import { loggedInConsole } from '../helpers/console.ts';
+import { adminPageDrawn, loggedInConsole } from '../helpers/console.ts';
 import { connectDevice, eventually, publish } from '../helpers/mqtt.ts';
 
 let app: TestApp;
@@ -84,12 +84,6 @@ afterAll(async () => {
 
 const loggedIn = (username: string): Promise<Page> => loggedInConsole(browser, app.baseUrl, username);
 
-const pageReady = (page: Page) =>
-  page.waitForFunction(() => {
-    const box = (globalThis as any).document.querySelector('#admin-page');
-    return box && !box.hasAttribute('aria-busy') && box.childElementCount > 0;
-  });
-
 describe('the alert rules page', { timeout: 90_000 }, () => {
   it('edits a threshold in the form, dry-runs it over the last day, and the next live reading opens an alert', async () => {
     // The reading that the rule as stored lets pass.
@@ -102,7 +96,7 @@ describe('the alert rules page', { timeout: 90_000 }, () => {
       (globalThis as any).location.hash = '#admin/rules';
     });
     await page.waitForSelector('#rules-table');
-    await pageReady(page);
+    await adminPageDrawn(page);
     const row = page.locator('#rules-table tr', { hasText: rule.name });
     expect(await row.textContent()).toContain('thiết bị ha-rules-noise-01');
     expect(await violations(page)).toEqual([]);
@@ -127,7 +121,7 @@ describe('the alert rules page', { timeout: 90_000 }, () => {
 
     await page.getByRole('button', { name: `Sửa quy tắc ${rule.name}` }).click();
     await page.waitForSelector('form.rule-form');
-    await pageReady(page);
+    await adminPageDrawn(page);
     expect(await page.inputValue('input[name="threshold"]')).toBe('80');
     expect(await page.locator('select:has(option[value="rate_of_rise"])').inputValue()).toBe('threshold');
     expect(await violations(page)).toEqual([]);

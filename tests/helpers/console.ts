@@ -27,3 +27,26 @@ export async function loggedInConsole(
   await page.waitForSelector('#app:not([hidden])');
   return page;
 }
+
+/** The administration pages, in the order the console's navigation lists them. */
+export const adminPageIds = [
+  'devices',
+  'profiles',
+  'rules',
+  'users',
+  'notifications',
+  'integrations',
+  'audit',
+  'system',
+] as const;
+
+/** Waits until the admin page shown has drawn itself (loaded, something in it). */
+export async function adminPageDrawn(page: Page): Promise<void> {
+  await page.locator('#admin-page:not([aria-busy]) > *').first().waitFor();
+}
+
+/** Waits until the admin page `id` is the one the navigation marks and it has drawn itself. */
+export async function adminPageShown(page: Page, id: string): Promise<void> {
+  await page.locator(`#admin-nav a[aria-current="page"][href="#admin/${id}"]`).waitFor();
+  await adminPageDrawn(page);
+}

@@ -1,10 +1,6 @@
-// Area-scoped access through the real app, real PostgreSQL and real MQTT devices: an operator scoped to
-// Hội An neither sees, nor lists, nor commands anything in Tây Ninh (404 for a resource, filtered lists),
-// while an unscoped admin sees both; admins set scopes through the users API and the admin command,
-// and a new scope ends the user's sessions.
-import { execFile } from 'node:child_process';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminCommandOn } from '../helpers/adminCommand.ts';
 import { startTestApp, type TestApp, testAdminPassword } from '../helpers/app.ts';
 import { connectDevice, eventually, publish } from '../helpers/mqtt.ts';
 
@@ -92,22 +88,7 @@ describe('scope on accounts', () => {
   });
 });
 
-/** `npm run admin -- ...` as the real child process, on the test app's database. */
-function adminCommand(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const root = new URL('../../', import.meta.url).pathname;
-  const env = { PATH: process.env.PATH ?? '', DATABASE_URL: app.databaseUrl, DATA_DIR: app.config.DATA_DIR };
-  return new Promise((ok) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/admin.ts', ...args],
-      { cwd: root, env, timeout: 120_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-        ok({ code, stdout, stderr });
-      },
-    );
-  });
-}
+const adminCommand = (...args: string[]) => adminCommandOn(app, ...args);
 
 describe('the admin command', { timeout: 90_000 }, () => {
   it('creates an account limited to the places named, and refuses unknown ones and a scoped admin', async () => {

@@ -1,12 +1,7 @@
-// The installer / vendor role through the real app, real PostgreSQL and real MQTT devices: a vendor's
-// account sees its own device's status, last payload and the refusal of its bad message with the
-// reason, and nothing of another device (404, as for an area scope); everything else is 403; the
-// live stream refuses it; admins set its device lists through the users API and the admin command,
-// both audited, and new lists end its sessions.
-import { execFile } from 'node:child_process';
 import type { MqttClient } from 'mqtt';
 import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminCommandOn } from '../helpers/adminCommand.ts';
 import { startTestApp, type TestApp, testAdminPassword } from '../helpers/app.ts';
 import { liveConsole, nextEvent } from '../helpers/live.ts';
 import { connectDevice, eventually, publish } from '../helpers/mqtt.ts';
@@ -320,22 +315,7 @@ describe('changing an installer account', () => {
   });
 });
 
-/** `npm run admin -- ...` as the real child process, on the test app's database. */
-function adminCommand(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const root = new URL('../../', import.meta.url).pathname;
-  const env = { PATH: process.env.PATH ?? '', DATABASE_URL: app.databaseUrl, DATA_DIR: app.config.DATA_DIR };
-  return new Promise((ok) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/admin.ts', ...args],
-      { cwd: root, env, timeout: 120_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-        ok({ code, stdout, stderr });
-      },
-    );
-  });
-}
+const adminCommand = (...args: string[]) => adminCommandOn(app, ...args);
 
 describe('the admin command', { timeout: 90_000 }, () => {
   it('creates an installer with --devices and --profiles, and refuses one without them or with unknown ids', async () => {
