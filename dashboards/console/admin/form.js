@@ -332,8 +332,9 @@ export function createForm(opts) {
         const inner = new Set(fieldSchema.required ?? []);
         for (const [child, childSchema] of Object.entries(fieldSchema.properties ?? {})) {
           const childProblem = checkValue(childSchema, body[path][child], inner.has(child));
-          controls.find(([p]) => p === `${path}.${child}`)?.[1].setError(childProblem);
-          if (childProblem && !first) first = controls.find(([p]) => p === `${path}.${child}`)?.[1];
+          const childControl = controls.find(([p]) => p === `${path}.${child}`)?.[1];
+          childControl?.setError(childProblem);
+          if (childProblem && !first) first = childControl;
         }
       }
       c.setError(problem);
